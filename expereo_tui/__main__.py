@@ -1,0 +1,3 @@
+from expereo_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""What the sync engine announces.  Plain frozen dataclasses: the UI wraps them in Textual
+messages; a script can just print them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SyncStatus(StrEnum):
+    FRESH = "fresh"
+    SYNCING = "syncing"
+    STALE = "stale"
+    OFFLINE = "offline"
+    RATE_LIMITED = "rate-limited"
+    UNAUTHORISED = "unauthorised"
+    FORBIDDEN = "forbidden"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How fresh the data is and why.  Times are clock seconds (the engine's clock)."""
+
+    status: SyncStatus
+    last_success: float | None = None  # when the last complete poll finished
+    next_attempt: float | None = None  # offline/rate-limited: when the engine tries again
+    missing_scope: str | None = None  # forbidden: the scope the credentials lack
+    message: str = ""  # one line for a person
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One case that a poll found new or changed, and what changed."""
+
+    case_id: str
+    is_new: bool
+    old_status: str | None = None
+    new_status: str | None = None
+    old_priority: str | None = None
+    new_priority: str | None = None
+    new_messages: int = 0  # messages added since the store last had this case
+    new_provider_messages: int = 0  # of which written by the provider (type Expereo)
+
+    @property
+    def status_changed(self) -> bool:
+        return not self.is_new and self.old_status != self.new_status
+
+
+@dataclass(frozen=True)
+class CasesChanged:
+    """A poll found new or changed cases (one event per poll, never one per case)."""
+
+    changes: tuple[CaseChange, ...]
+
+
+@dataclass(frozen=True)
+class MessagesAdded:
+    """Messages were stored for a case (a poll, or our own confirmed reply)."""
+
+    case_id: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InventoryChanged:
+    """Accounts, sites or services were refreshed and something differs."""
+
+    accounts: int = 0
+    sites: int = 0
+    services: int = 0
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # permanent: validation error or refused; the draft is back for editing
+
+
+@dataclass(frozen=True)
+class OutboxChanged:
+    """A pending write moved on.  ``field_errors`` maps camelCase fields to server messages."""
+
+    entry_id: int
+    kind: str  # "reply" | "create" | "update"
+    case_id: str | None
+    status: OutboxStatus
+    error: str | None = None
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    result_id: str | None = None  # created case id / message id once sent
+
+
+@dataclass(frozen=True)
+class SyncStateChanged:
+    state: SyncState
+
+
+SyncEvent = CasesChanged | MessagesAdded | InventoryChanged | OutboxChanged | SyncStateChanged

@@ -1,0 +1,27 @@
+"""What the command line tells the app (built from the profile by ``cli.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AppOptions:
+    profile_name: str = "demo"
+    profile_label: str | None = None  # banner text, e.g. "PROD"
+    profile_color: str | None = None  # banner colour, e.g. "red"
+    account_name: str | None = None
+    read_only: bool = False
+    read_only_reason: str | None = None  # e.g. "the credentials lack customerapi/support.read-write"
+    wall: bool = False
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)  # action id → key(s), comma-separated
+    portal_url_pattern: str | None = None  # e.g. "https://portal.example/cases/{case_id}"
+    bell: bool = True
+    desktop_notifications: bool = True
+    alert_priorities: frozenset[str] = frozenset()  # empty: every priority alerts
+    alert_services: frozenset[str] = frozenset()  # empty: every service alerts
+    wall_cycle_seconds: float = 20.0
+    clock: Callable[[], float] = time.time

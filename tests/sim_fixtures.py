@@ -1,0 +1,1 @@
+"""Pytest fixtures around the simulator (owned by the simulator work, issue #2)."""

@@ -1,0 +1,36 @@
+"""The shared models and the documented case rules."""
+
+from __future__ import annotations
+
+from expereo_tui.api.models import Case, CaseCreate, check_case_create, check_case_update
+
+
+def test_unknown_fields_and_values_are_kept() -> None:
+    case = Case.model_validate(
+        {"id": "C1", "status": "Escalated", "futureField": {"x": 1}, "lastModifiedDate": None}
+    )
+    assert case.status == "Escalated"
+    assert case.model_extra == {"futureField": {"x": 1}}
+
+
+def test_incident_body_always_carries_end_of_incident() -> None:
+    body = CaseCreate(
+        subject="ServiceDown", type="Incident", service_id="S1", message="down",
+        start_of_incident="2026-11-24T10:00:00Z",  # type: ignore[arg-type]
+    ).to_wire()
+    assert "endOfIncident" in body and body["endOfIncident"] is None
+    assert check_case_create(body) == []
+
+
+def test_rules_name_each_broken_field() -> None:
+    fields = {v.field for v in check_case_create(
+        {"subject": "ServiceDown", "type": "NonIncident", "serviceId": "S1", "message": "x",
+         "priority": "P1"}
+    )}
+    assert fields == {"priority", "subject"}
+    missing = {v.field for v in check_case_create({"type": "Incident", "subject": "ServiceDown",
+                                                   "serviceId": "S", "message": "m"})}
+    assert missing == {"startOfIncident", "endOfIncident"}
+    assert {v.field for v in check_case_update("NonIncident", {"priority": "P2",
+                                                               "status": "New"})} == {
+        "priority", "status"}
