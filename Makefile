@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check expereo_tui tests benchmarks scripts
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync

@@ -1,1 +1,56 @@
-"""Pytest fixtures around the simulator (owned by the simulator work, issue #2)."""
+"""Simulator fixtures shared by every test package: a seeded small simulator, an in-process
+transport to it, and a real loopback server for tests of the transport itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from expereo_tui.sim import SimConfig, SimTransport, Simulator, run_server
+
+FIXED_NOW = 1_795_000_000.0  # 2026-11-18T09:46:40Z: seeded data is the same on every run
+
+
+class FakeClock:
+    """A settable clock (seconds since the epoch) for the simulator and the code under test."""
+
+    def __init__(self, start: float = FIXED_NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def sim_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sim(sim_clock: FakeClock) -> Simulator:
+    """A small seeded simulator on a fake clock; rate limits on, as documented."""
+    return Simulator(
+        SimConfig(
+            seed=7,
+            scale="small",
+            client_id="test-client",
+            client_secret="test-secret-do-not-log",
+            clock=sim_clock,
+        )
+    )
+
+
+@pytest.fixture
+def sim_transport(sim: Simulator) -> SimTransport:
+    return sim.transport()
+
+
+@pytest.fixture
+def live_sim_url(sim: Simulator) -> Iterator[str]:
+    """The ``sim`` fixture served on a real loopback socket."""
+    with run_server(sim) as url:
+        yield url

@@ -1,0 +1,78 @@
+"""``expereo-tui sim``: run the simulator alone and print how to reach it."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from .app import SimConfig, Simulator
+from .seed import SCALES
+from .server import run_server
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``sim`` and ``demo``."""
+    parser.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="small",
+        help="how much data (large: 10,000 cases, 100,000 messages)",
+    )
+    parser.add_argument(
+        "--activity",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="live events per minute: new cases, replies, status changes",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="expereo-tui sim", description="Run the expereoOne API simulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--client-id", help="accepted client id (default: random)")
+    parser.add_argument("--client-secret", help="accepted client secret (default: random)")
+    add_arguments(parser)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests → 500")
+    parser.add_argument("--no-rate-limit", action="store_true", help="disable the rate limits")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .faults import SimLimits
+
+    sim = Simulator(
+        SimConfig(
+            seed=args.seed,
+            scale=args.scale,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            activity_rate=args.activity,
+            limits=SimLimits(enabled=not args.no_rate_limit),
+        )
+    )
+    sim.faults.latency = args.latency
+    sim.faults.error_rate = args.error_rate
+    stop = stop or threading.Event()
+    try:
+        with run_server(sim, args.host, args.port) as url:
+            print(f"expereoOne API simulator at {url}/v2", flush=True)
+            print(f"  token URL:     {url}/oauth2/token")
+            print(f"  client id:     {sim.client_id}")
+            print(f"  client secret: {sim.client_secret}")
+            print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
+            print("Press Ctrl+C to stop.", flush=True)
+            while not stop.wait(0.5):
+                pass
+    except KeyboardInterrupt:
+        pass
+    except (OSError, RuntimeError) as exc:
+        print(f"expereo-tui sim: {exc}")
+        return 1
+    return 0

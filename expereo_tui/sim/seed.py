@@ -1,0 +1,299 @@
+"""Deterministic, realistic seed data for the simulator: a multi-account customer of a global
+network provider with sites in real cities, services (DIA, broadband, 4G/5G, SD-WAN...), support
+cases and their message threads.  Everything is plain camelCase wire dicts, generated from one
+``random.Random(seed)`` so the same seed always gives the same data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from expereo_tui.api.models import ALLOWED_PRIORITIES, ALLOWED_SUBJECTS, CaseType
+
+from .text import (
+    CITIES,
+    COMPANY_NAMES,
+    CUSTOMER_NAMES,
+    HOSTILE_TEXTS,
+    PROVIDER_NAMES,
+    STREETS,
+    customer_message,
+    provider_message,
+)
+
+Wire = dict[str, Any]
+
+SCALES: dict[str, dict[str, int]] = {
+    "tiny": {"accounts": 1, "sites": 6, "services": 15, "cases": 12, "messages": 40},
+    "small": {"accounts": 2, "sites": 40, "services": 120, "cases": 150, "messages": 700},
+    "medium": {"accounts": 4, "sites": 600, "services": 2_400, "cases": 1_500, "messages": 12_000},
+    "large": {
+        "accounts": 6,
+        "sites": 5_000,
+        "services": 20_000,
+        "cases": 10_000,
+        "messages": 106_000,
+    },
+}
+
+SERVICE_TYPES = (
+    ("DIA", ("100 Mbps", "500 Mbps", "1 Gbps", "10 Gbps")),
+    ("Broadband", ("50/10 Mbps", "100/20 Mbps", "500/50 Mbps", "1000/100 Mbps")),
+    ("4G/5G", ("LTE Cat 12", "5G SA", "5G NSA")),
+    ("SD-WAN", ("Standard", "Advanced", "Premium")),
+    ("MPLS", ("20 Mbps", "100 Mbps", "1 Gbps")),
+)
+SERVICE_STATUSES = ("RFS", "RFS", "RFS", "RFS", "RFS", "In progress", "Ordered", "Cancelled")
+
+
+def iso(ts: datetime) -> str:
+    """The one timestamp format the simulator emits (lexical order == time order)."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class SimData:
+    """Everything the simulated API serves, as wire dicts keyed by id."""
+
+    accounts: dict[str, Wire] = field(default_factory=dict)
+    sites: dict[str, Wire] = field(default_factory=dict)
+    services: dict[str, Wire] = field(default_factory=dict)
+    cases: dict[str, Wire] = field(default_factory=dict)
+    messages: dict[str, list[Wire]] = field(default_factory=dict)
+    invoices: dict[str, Wire] = field(default_factory=dict)
+    invoice_lines: dict[str, list[Wire]] = field(default_factory=dict)
+    next_case_number: int = 1_000_000
+    next_message_number: int = 1
+    next_service_number: int = 1
+
+
+class SeedBuilder:
+    """Builds a :class:`SimData` for a scale at a point in time."""
+
+    def __init__(self, rng: random.Random, now: datetime) -> None:
+        self.rng = rng
+        self.now = now
+        self.data = SimData()
+
+    # -- ids -------------------------------------------------------------------------------
+    def new_case_id(self) -> str:
+        self.data.next_case_number += 1
+        return f"CS-{self.data.next_case_number:07d}"
+
+    def new_message_id(self) -> str:
+        self.data.next_message_number += 1
+        return f"MSG-{self.data.next_message_number:08d}"
+
+    def new_service_id(self) -> str:
+        self.data.next_service_number += 1
+        return f"SVC-{self.data.next_service_number:06d}"
+
+    # -- builders --------------------------------------------------------------------------
+    def build(self, scale: str) -> SimData:
+        sizes = SCALES[scale]
+        rng = self.rng
+        names = rng.sample(COMPANY_NAMES, sizes["accounts"])
+        for i, name in enumerate(names):
+            acc_id = f"ACC-{98000001 + i}"
+            self.data.accounts[acc_id] = {
+                "accountId": acc_id,
+                "name": name,
+                "legalName": f"{name} {rng.choice(('Ltd', 'GmbH', 'B.V.', 'S.A.', 'Inc.', 'Pte Ltd'))}",
+            }
+        acc_ids = list(self.data.accounts)
+        for i in range(sizes["sites"]):
+            self.add_site(f"SITE-{100001 + i}", rng.choice(acc_ids))
+        site_ids = list(self.data.sites)
+        for _ in range(sizes["services"]):
+            site = self.data.sites[rng.choice(site_ids)] if rng.random() > 0.06 else None
+            acc = site["accountId"] if site else rng.choice(acc_ids)
+            self.add_service(acc, site)
+        rfs = [s for s in self.data.services.values() if s["status"] == "RFS"]
+        per_case = max(1.0, sizes["messages"] / max(1, sizes["cases"]))
+        for i in range(sizes["cases"]):
+            age = timedelta(minutes=rng.expovariate(1 / (60 * 24 * 20)) + 3)
+            svc = rng.choice(rfs)
+            n_msgs = max(1, min(60, round(rng.gauss(per_case, per_case / 2))))
+            hostile = i % 97 == 5  # a few cases carry hostile text, always
+            self.add_case(svc, self.now - age, n_msgs, hostile=hostile)
+        for acc_id in acc_ids:
+            self.add_invoices(acc_id)
+        return self.data
+
+    def add_site(self, site_id: str, account_id: str) -> Wire:
+        rng = self.rng
+        city, country, lat, lon = rng.choice(CITIES)
+        kind = rng.choice(("Office", "Data Centre", "Branch", "Warehouse", "Plant", "Store", "HQ"))
+        site = {
+            "siteId": site_id,
+            "name": f"{city} {kind} {rng.randint(1, 40)}",
+            "city": city,
+            "country": country,
+            "accountId": account_id,
+            "address": f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
+            "postalCode": f"{rng.randint(1000, 99999)}",
+            "latitude": round(lat + rng.uniform(-0.05, 0.05), 5),
+            "longitude": round(lon + rng.uniform(-0.05, 0.05), 5),
+        }
+        self.data.sites[site_id] = site
+        return site
+
+    def add_service(self, account_id: str, site: Wire | None, *, status: str | None = None) -> Wire:
+        rng = self.rng
+        stype, bandwidths = rng.choice(SERVICE_TYPES)
+        bandwidth = rng.choice(bandwidths)
+        sid = self.new_service_id()
+        status = status or rng.choice(SERVICE_STATUSES)
+        planned = (self.now + timedelta(days=rng.randint(-900, 60))).date()
+        rfs = planned + timedelta(days=rng.randint(-5, 20)) if status == "RFS" else None
+        where = site["city"] if site else "mobile"
+        notes = (
+            f"Primary access, {bandwidth}, BGP with customer AS6{rng.randint(1000, 4999)}.",
+            f"Handover on {rng.choice(('1000BASE-LX', '10GBASE-LR', 'RJ45', 'SFP+'))}, "
+            f"VLAN {rng.randint(100, 3999)}.",
+            f"Backup via {rng.choice(('4G', 'second carrier', 'satellite'))}; "
+            f"site contact on file.",
+            "",
+        )
+        service = {
+            "serviceId": sid,
+            "serviceName": f"{stype} {bandwidth} – {where}",
+            "status": status,
+            "plannedDeliveryDate": planned.isoformat(),
+            "readyForServiceDate": rfs.isoformat() if rfs else None,
+            "technicalNote": rng.choice(notes) or None,
+            "accountId": account_id,
+            "siteId": site["siteId"] if site else None,
+            "serviceType": stype,
+            "bandwidth": bandwidth,
+        }
+        self.data.services[sid] = service
+        return service
+
+    def add_case(
+        self,
+        service: Wire,
+        created: datetime,
+        n_messages: int,
+        *,
+        hostile: bool = False,
+        status: str | None = None,
+    ) -> Wire:
+        rng = self.rng
+        ctype = CaseType.INCIDENT if rng.random() < 0.65 else CaseType.NON_INCIDENT
+        subject = rng.choice(ALLOWED_SUBJECTS[ctype])
+        priority = rng.choice(ALLOWED_PRIORITIES[ctype] + ("P3", "P3", "P4"))
+        age = self.now - created
+        if status is None:
+            if age < timedelta(hours=2):
+                status = rng.choice(("New", "New", "In Progress"))
+            elif age < timedelta(days=3):
+                status = rng.choice(("In Progress", "In Progress", "Awaiting Customer", "New"))
+            else:
+                status = rng.choice(("Resolved", "Closed", "Closed", "Closed", "In Progress"))
+        case_id = self.new_case_id()
+        start = created - timedelta(minutes=rng.randint(1, 90))
+        end: str | None = None
+        if ctype == CaseType.INCIDENT and status in ("Resolved", "Closed"):
+            end = iso(start + timedelta(minutes=rng.randint(10, 600)))
+        case: Wire = {
+            "id": case_id,
+            "subject": subject,
+            "type": str(ctype),
+            "status": status,
+            "priority": priority,
+            "origin": rng.choice(("API", "Portal", "Portal", "Email", "Phone")),
+            "createdDate": iso(created),
+            "lastModifiedDate": iso(created),
+            "customerReference": (
+                f"{rng.choice(('INC', 'CHG', 'RITM', 'NOC'))}{rng.randint(100000, 999999)}"
+                if rng.random() < 0.6
+                else None
+            ),
+            "startOfIncident": iso(start) if ctype == CaseType.INCIDENT else None,
+            "endOfIncident": end,
+            "serviceId": service["serviceId"],
+            "siteId": service["siteId"],
+            "accountId": service["accountId"],
+        }
+        self.data.cases[case_id] = case
+        self.data.messages[case_id] = []
+        site = self.data.sites.get(service["siteId"] or "")
+        ctx = {
+            "service": service["serviceName"],
+            "service_id": service["serviceId"],
+            "city": site["city"] if site else "the mobile fleet",
+            "case_id": case_id,
+        }
+        span = max(timedelta(minutes=5), min(age, timedelta(days=4)))
+        times = sorted(created + span * rng.random() for _ in range(n_messages - 1))
+        when = [created, *times]
+        for i, ts in enumerate(when):
+            from_customer = i == 0 or rng.random() < 0.45
+            text = (customer_message if from_customer else provider_message)(rng, subject, ctx, i)
+            if hostile and i == 0:
+                text = "\n".join(HOSTILE_TEXTS) + "\n\n" + text
+            self.add_message(case, text, from_customer=from_customer, at=ts)
+        if hostile:
+            case["customerReference"] = "[bold red]REF[/] \x1b[31m42"
+        return case
+
+    def add_message(
+        self,
+        case: Wire,
+        text: str,
+        *,
+        from_customer: bool,
+        at: datetime,
+        sent_by: str | None = None,
+    ) -> Wire:
+        rng = self.rng
+        msg = {
+            "id": self.new_message_id(),
+            "caseId": case["id"],
+            "message": text,
+            "type": "Customer" if from_customer else "Expereo",
+            "timestamp": iso(at),
+            "sentBy": sent_by or rng.choice(CUSTOMER_NAMES if from_customer else PROVIDER_NAMES),
+        }
+        self.data.messages[case["id"]].append(msg)
+        if msg["timestamp"] > case["lastModifiedDate"]:
+            case["lastModifiedDate"] = msg["timestamp"]
+        return msg
+
+    def add_invoices(self, account_id: str) -> None:
+        rng = self.rng
+        services = [s for s in self.data.services.values() if s["accountId"] == account_id]
+        for month in range(6):
+            day = (self.now.replace(day=1) - timedelta(days=31 * month)).replace(day=1).date()
+            inv_id = f"INV-{account_id[-4:]}-{day:%Y%m}"
+            currency = rng.choice(("EUR", "USD", "GBP"))
+            lines = []
+            for svc in rng.sample(services, min(len(services), 12)):
+                site = self.data.sites.get(svc["siteId"] or "")
+                lines.append(
+                    {
+                        "invoiceId": inv_id,
+                        "invoiceCurrency": currency,
+                        "invoiceDate": day.isoformat(),
+                        "invoiceReference": f"EXP{day:%y%m}{rng.randint(10000, 99999)}",
+                        "orderIDExpereo": svc["serviceId"],
+                        "orderName": svc["serviceName"],
+                        "orderRFSDate": svc["readyForServiceDate"],
+                        "siteAddress": f"{site['address']}, {site['city']}" if site else None,
+                        "sumInvoiceLineInvoiceCurrencyAmount": round(rng.uniform(90, 4800), 2),
+                    }
+                )
+            self.data.invoices[inv_id] = {
+                "invoiceId": inv_id,
+                "invoiceReference": lines[0]["invoiceReference"] if lines else inv_id,
+                "invoiceDate": day.isoformat(),
+                "currency": currency,
+                "totalAmount": round(
+                    sum(x["sumInvoiceLineInvoiceCurrencyAmount"] for x in lines), 2
+                ),
+                "accountId": account_id,
+            }
+            self.data.invoice_lines[inv_id] = lines

@@ -1,0 +1,208 @@
+"""The simulator's write rules: create a case, update it, add a message (``expereo-api.md`` §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import JSONResponse
+
+from expereo_tui.api.models import (
+    DEFAULT_PRIORITY,
+    CaseCreate,
+    CaseType,
+    MessageCreate,
+    check_case_create,
+    check_case_update,
+)
+
+from .auth import Grant
+
+if TYPE_CHECKING:
+    from .app import Simulator
+
+_CREATE_FIELDS = set(CaseCreate.model_json_schema(by_alias=True)["properties"])
+_MESSAGE_FIELDS = set(MessageCreate.model_json_schema(by_alias=True)["properties"])
+
+
+class WriteRejected(Exception):
+    """A write the API refuses; ``errors`` are (field or None, detail) pairs."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        field: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[tuple[str | None, str]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.errors = errors or [(field, detail)]
+
+    def response(self) -> JSONResponse:
+        out = []
+        for field, detail in self.errors:
+            err: dict[str, Any] = {
+                "status": str(self.status),
+                "code": self.code or ("validation_error" if self.status == 422 else "bad_request"),
+                "title": "Unprocessable Entity" if self.status == 422 else "Bad Request",
+                "detail": detail,
+            }
+            if field:
+                err["source"] = {"pointer": f"/{field}"}
+            out.append(err)
+        body: dict[str, Any] = {"errors": out}
+        if self.code == "HC0011":
+            body["message"] = "An error has occurred"
+        return JSONResponse(body, status_code=self.status)
+
+
+def _check_dates(body: dict[str, Any]) -> list[tuple[str | None, str]]:
+    bad: list[tuple[str | None, str]] = []
+    for name in ("startOfIncident", "endOfIncident"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad.append((name, f"{name} must be an ISO 8601 date-time string"))
+            continue
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            bad.append((name, f"{name} is not an ISO 8601 date-time: {value!r}"))
+            continue
+        if parsed.tzinfo is None:
+            bad.append((name, f"{name} must carry a time zone (e.g. Z or +02:00)"))
+    return bad
+
+
+def _normalise(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from .seed import iso
+
+    return iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def create_case(sim: Simulator, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
+    unknown = sorted(set(body) - _CREATE_FIELDS)
+    if unknown:
+        raise WriteRejected(
+            422, "", errors=[(k, f"{k} is not a field of a new case") for k in unknown]
+        )
+    violations = check_case_create(body)
+    if any(v.field == "endOfIncident" and "must carry" in v.message for v in violations):
+        # The documented quirk: a generic error when the key is missing altogether.
+        raise WriteRejected(400, "An error has occurred", code="HC0011")
+    errors: list[tuple[str | None, str]] = [(v.field, v.message) for v in violations]
+    errors += _check_dates(body)
+    for name in (
+        "subject",
+        "type",
+        "serviceId",
+        "message",
+        "priority",
+        "customerReference",
+        "sentBy",
+    ):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            errors.append((name, f"{name} must be a string"))
+    service = sim.data.services.get(body.get("serviceId") or "") if not errors else None
+    if not errors and service is None:
+        errors.append(("serviceId", f"service {body.get('serviceId')} does not exist"))
+    if errors:
+        raise WriteRejected(422, "", errors=errors)
+    assert service is not None
+    now = sim.stamp()
+    case_id = sim.builder.new_case_id()
+    incident = body["type"] == CaseType.INCIDENT
+    case = {
+        "id": case_id,
+        "subject": body["subject"],
+        "type": body["type"],
+        "status": "New",
+        "priority": body.get("priority") or DEFAULT_PRIORITY,
+        "origin": "API",
+        "createdDate": now,
+        "lastModifiedDate": now,
+        "customerReference": body.get("customerReference"),
+        "startOfIncident": _normalise(body.get("startOfIncident")) if incident else None,
+        "endOfIncident": _normalise(body.get("endOfIncident")) if incident else None,
+        "serviceId": service["serviceId"],
+        "siteId": service["siteId"],
+        "accountId": service["accountId"],
+    }
+    sim.data.cases[case_id] = case
+    sim.data.messages[case_id] = []
+    client = sim.issuer.clients.get(grant.client_id)
+    sim.data.messages[case_id].append(
+        {
+            "id": sim.builder.new_message_id(),
+            "caseId": case_id,
+            "message": body["message"],
+            "type": "Customer",
+            "timestamp": now,
+            "sentBy": body.get("sentBy") or (client.name if client else grant.client_id),
+        }
+    )
+    return case
+
+
+def update_case(sim: Simulator, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    case = sim.data.cases.get(case_id)
+    if case is None:
+        raise WriteRejected(404, f"case {case_id} does not exist")
+    violations = check_case_update(case.get("type"), body)
+    errors: list[tuple[str | None, str]] = [(v.field, v.message) for v in violations]
+    if (
+        not errors
+        and body.get("status") == "Closed"
+        and case["status"] not in ("Resolved", "Closed")
+    ):
+        errors.append(
+            ("status", f"only a Resolved case can be closed (this one is {case['status']})")
+        )
+    if not body:
+        errors.append((None, "nothing to update"))
+    if errors:
+        raise WriteRejected(422, "", errors=errors)
+    for key in ("customerReference", "priority", "status"):
+        if key in body:
+            case[key] = body[key]
+    case["lastModifiedDate"] = sim.stamp()
+    return case
+
+
+def add_message(sim: Simulator, case_id: str, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
+    case = sim.data.cases.get(case_id)
+    if case is None:
+        raise WriteRejected(404, f"case {case_id} does not exist")
+    unknown = sorted(set(body) - _MESSAGE_FIELDS)
+    text = body.get("message")
+    errors: list[tuple[str | None, str]] = [
+        (k, f"{k} is not a field of a message") for k in unknown
+    ]
+    if not isinstance(text, str) or not text.strip():
+        errors.append(("message", "message is required"))
+    if case["status"] == "Closed":
+        errors.append((None, f"case {case_id} is closed; open a new case instead"))
+    if errors:
+        raise WriteRejected(422, "", errors=errors)
+    now = sim.stamp()
+    client = sim.issuer.clients.get(grant.client_id)
+    msg = {
+        "id": sim.builder.new_message_id(),
+        "caseId": case_id,
+        "message": text,
+        "type": "Customer",
+        "timestamp": now,
+        "sentBy": body.get("sentBy") or (client.name if client else grant.client_id),
+    }
+    sim.data.messages.setdefault(case_id, []).append(msg)
+    if case["status"] in ("Awaiting Customer", "Resolved"):
+        case["status"] = "In Progress"
+    case["lastModifiedDate"] = now
+    return msg
