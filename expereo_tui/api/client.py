@@ -1,4 +1,4 @@
-"""The async expereoOne API V2 client.  INTERFACE STUB — implemented under issue #3.
+"""The async expereoOne API V2 client.
 
 Usable from a plain script::
 
@@ -6,16 +6,37 @@ Usable from a plain script::
                                             client_secret=..., scopes=[...])) as api:
         async for case in api.iter_cases(sort="-LastModifiedDate"):
             ...
+
+One ``httpx.AsyncClient`` with OAuth2 auth, a rate limiter that keeps within the documented
+budget, retries with jittered back-off for reads (never for writes: the outbox decides), and one
+exception hierarchy (:mod:`expereo_tui.api.errors`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
+from .auth import ClientCredentialsAuth
+from .errors import (
+    ApiError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    ValidationError,
+)
 from .models import (
     Account,
     ApiClientInfo,
@@ -23,35 +44,25 @@ from .models import (
     CaseCreate,
     CaseMessage,
     CaseUpdate,
+    ErrorObject,
+    ErrorSource,
     Invoice,
     InvoiceLineDetail,
     MessageCreate,
     Page,
+    RuleViolation,
     Service,
     Site,
+    check_case_create,
+    check_case_update,
 )
+from .ratelimit import RateBudget, RateLimiter, RateLimits
 
+__all__ = ["ClientSettings", "ExpereoClient", "RateBudget", "RateLimits"]
 
-@dataclass(frozen=True)
-class RateLimits:
-    """The documented budgets (configurable: the provider may change them)."""
-
-    read_rate: float = 3.0  # tokens per second
-    read_burst: int = 50
-    write_rate: float = 0.5  # 30 per minute
-    write_burst: int = 30
-
-
-@dataclass(frozen=True)
-class RateBudget:
-    """A snapshot of the limiter for display: tokens left now and when reads resume."""
-
-    read_available: float
-    read_capacity: int
-    write_available: float
-    write_capacity: int
-    read_rate: float  # current (possibly shrunk after 429s) refill rate per second
-    blocked_until: float | None  # clock time before which nothing is sent (Retry-After)
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+MAX_PAGE = 200
 
 
 @dataclass
@@ -64,6 +75,89 @@ class ClientSettings:
     limits: RateLimits = field(default_factory=RateLimits)
     timeout: float = 20.0
     max_get_retries: int = 4
+
+
+def _violations(items: list[RuleViolation]) -> ValidationError:
+    errors = [
+        ErrorObject(
+            status="422",
+            code="client_validation",
+            title="Invalid",
+            detail=v.message,
+            source=ErrorSource(pointer=f"/{v.field}"),
+        )
+        for v in items
+    ]
+    return ValidationError("; ".join(v.message for v in items), errors=errors, status=None)
+
+
+def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        out = []
+        for item in body["errors"]:
+            try:
+                out.append(ErrorObject.model_validate(item))
+            except PydanticValidationError:
+                continue
+        return out
+    if isinstance(body, dict) and body.get("message"):
+        return [ErrorObject(status=str(response.status_code), detail=str(body["message"]))]
+    return []
+
+
+def _scope_of(errors: list[ErrorObject]) -> str | None:
+    for err in errors:
+        extra = err.model_extra or {}
+        if isinstance(extra.get("scope"), str):
+            return str(extra["scope"])
+        for word in (err.detail or "").split():
+            if word.startswith("customerapi/"):
+                return word.rstrip(".,;")
+    return None
+
+
+def _retry_after(response: httpx.Response, default: float = 1.0) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", default)))
+    except ValueError:
+        return default
+
+
+def error_for(response: httpx.Response, what: str) -> ApiError:
+    """The typed error for a non-2xx response; messages are for a NOC engineer."""
+    status = response.status_code
+    errors = _parse_errors(response)
+    detail = "; ".join(e.detail or e.title or "" for e in errors if e.detail or e.title)
+    if status in (400, 422):
+        return ValidationError(
+            f"The API rejected {what}: {detail or 'invalid request'}", errors=errors, status=status
+        )
+    if status == 401:
+        return UnauthorizedError(
+            f"The API no longer accepts our credentials ({detail or 'unauthorised'}). "
+            "Check the client secret; the app retries later.",
+            status=status,
+        )
+    if status == 403:
+        scope = _scope_of(errors)
+        need = f"the scope {scope}" if scope else "a scope"
+        return ForbiddenError(
+            f"This API key lacks {need} needed for {what}. Scopes are fixed "
+            "when a key is created: ask for a key with that scope.",
+            scope=scope,
+        )
+    if status == 404:
+        return NotFoundError(f"Not found: {what} ({detail or 'it does not exist'}).", status=status)
+    if status == 429:
+        wait = _retry_after(response)
+        return RateLimitedError(
+            f"Over the API's rate limit; retrying in {wait:.0f} s.", retry_after=wait
+        )
+    return ServerError(f"The API failed on {what} (HTTP {status}); the app retries.", status=status)
 
 
 class ExpereoClient:
@@ -79,49 +173,284 @@ class ExpereoClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Any] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
-        raise NotImplementedError
+        self.settings = settings
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or asyncio.sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            transport=transport,
+            timeout=settings.timeout,
+            headers={"Accept": "application/json", "User-Agent": "expereo-tui"},
+        )
+        self.limiter = RateLimiter(settings.limits, self.clock, self.sleep)
+        self._auth = ClientCredentialsAuth(
+            settings.token_url,
+            settings.client_id,
+            settings.client_secret,
+            settings.scopes,
+            clock=self.clock,
+            send_token_request=self._post_token,
+        )
+        self.requests = 0  # API requests sent (token requests excluded)
 
-    async def __aenter__(self) -> ExpereoClient: ...
-    async def __aexit__(self, *exc: object) -> None: ...
-    async def aclose(self) -> None: ...
+    def __repr__(self) -> str:
+        return (
+            f"ExpereoClient(base_url={self.settings.base_url!r}, "
+            f"client_id={self.settings.client_id!r})"
+        )
+
+    async def __aenter__(self) -> ExpereoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     @property
-    def budget(self) -> RateBudget: ...
+    def budget(self) -> RateBudget:
+        return self.limiter.budget
 
     @property
     def granted_scopes(self) -> list[str]:
         """Scopes of the current token (empty before the first request)."""
-        ...
+        return list(self._auth.granted_scopes)
 
-    # lists: async iterators over items; they follow links.next page by page and stop
-    # requesting as soon as the caller stops iterating.  page_size ≤ 200.
-    def iter_pages(self, path: str, model: type[Any], *, params: dict[str, str] | None = None,
-                   page_size: int = 200) -> AsyncIterator[Page[Any]]: ...
-    def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]: ...
-    def iter_sites(self, *, account_id: str | None = None, page_size: int = 200
-                   ) -> AsyncIterator[Site]: ...
-    def iter_services(self, *, account_id: str | None = None, site_id: str | None = None,
-                      page_size: int = 200) -> AsyncIterator[Service]: ...
-    def iter_cases(self, *, sort: str | None = None, filters: dict[str, str] | None = None,
-                   page_size: int = 200) -> AsyncIterator[Case]: ...
-    def iter_case_messages(self, case_id: str, *, page_size: int = 200
-                           ) -> AsyncIterator[CaseMessage]: ...
-    def iter_invoices(self, *, page_size: int = 200) -> AsyncIterator[Invoice]: ...
-    def iter_invoice_lines(self, invoice_id: str, *, page_size: int = 200
-                           ) -> AsyncIterator[InvoiceLineDetail]: ...
-    def iter_api_clients(self, *, page_size: int = 200) -> AsyncIterator[ApiClientInfo]: ...
+    # -- transport ---------------------------------------------------------------------------
+    async def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
+        return await self._http.post(url, data=form)
 
-    async def get_account(self, account_id: str) -> Account: ...
-    async def get_site(self, site_id: str) -> Site: ...
-    async def get_service(self, service_id: str) -> Service: ...
-    async def get_case(self, case_id: str) -> Case: ...
-    async def get_invoice(self, invoice_id: str) -> Invoice: ...
+    async def _send_once(self, method: str, url: str, what: str, **kw: Any) -> httpx.Response:
+        await self.limiter.acquire("read" if method == "GET" else "write")
+        self.requests += 1
+        try:
+            response = await self._http.request(method, url, auth=self._auth, **kw)
+        except httpx.TransportError as exc:
+            kind = type(exc).__name__
+            if method != "GET":
+                raise NetworkError(
+                    f"The connection broke while sending {what} ({kind}): it may or may not "
+                    "have reached expereoOne. The app checks before sending it again."
+                ) from None
+            raise NetworkError(
+                f"The expereoOne API is not reachable ({kind}). The app keeps "
+                "your work and retries."
+            ) from None
+        if response.status_code == 429:
+            self.limiter.penalise(_retry_after(response))
+        return response
 
-    # writes: validated client-side first (raises errors.ValidationError without sending);
-    # never retried by the client — the outbox decides.
-    async def create_case(self, body: CaseCreate) -> Case: ...
-    async def update_case(self, case_id: str, body: CaseUpdate, *, case_type: str | None = None
-                          ) -> Case: ...
-    async def add_message(self, case_id: str, body: MessageCreate) -> CaseMessage: ...
+    async def _request(self, method: str, url: str, what: str, **kw: Any) -> Any:
+        """Send; GETs are retried on network errors, 5xx and 429.  Returns the JSON body."""
+        attempts = self.settings.max_get_retries + 1 if method == "GET" else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._send_once(method, url, what, **kw)
+            except NetworkError:
+                if last:
+                    raise
+                await self._backoff(attempt)
+                continue
+            if response.is_success:
+                try:
+                    return response.json() if response.content else None
+                except ValueError:
+                    err: ApiError = ServerError(
+                        f"The API sent a response to {what} that is not valid JSON.",
+                        status=response.status_code,
+                    )
+            else:
+                err = error_for(response, what)
+            if not err.transient or last or method != "GET":
+                raise err
+            log.info("retrying %s after %s", what, type(err).__name__)
+            if isinstance(err, RateLimitedError):
+                continue  # the limiter now waits for Retry-After
+            await self._backoff(attempt)
+        raise AssertionError("unreachable")
+
+    async def _backoff(self, attempt: int) -> None:
+        delay = min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
+        await self.sleep(delay)
+
+    # -- lists ---------------------------------------------------------------------------------
+    async def iter_pages(
+        self,
+        path: str,
+        model: type[M],
+        *,
+        params: dict[str, str] | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> AsyncIterator[Page[M]]:
+        """Pages of a list, following ``links.next`` exactly as the API gives it."""
+        if not 1 <= page_size <= MAX_PAGE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
+        query = {"page[limit]": str(page_size), **(params or {})}
+        url: str | None = path
+        first = True
+        while url:
+            body = await self._request(
+                "GET", url, f"the list {path}", params=query if first else None
+            )
+            first = False
+            try:
+                page = Page[model].model_validate(body)  # type: ignore[valid-type]
+            except PydanticValidationError as exc:
+                raise ServerError(
+                    f"The API sent a list {path} we cannot read: {exc.error_count()} problem(s)."
+                ) from None
+            yield page
+            url = page.links.next
+
+    async def _items(
+        self, path: str, model: type[M], params: dict[str, str] | None, page_size: int
+    ) -> AsyncIterator[M]:
+        async for page in self.iter_pages(path, model, params=params, page_size=page_size):
+            for item in page.data:
+                yield item
+
+    def iter_accounts(self, *, page_size: int = MAX_PAGE) -> AsyncIterator[Account]:
+        return self._items("/v2/accounts", Account, None, page_size)
+
+    def iter_sites(
+        self, *, account_id: str | None = None, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[Site]:
+        path = f"/v2/accounts/{account_id}/sites" if account_id else "/v2/sites"
+        return self._items(path, Site, None, page_size)
+
+    def iter_services(
+        self,
+        *,
+        account_id: str | None = None,
+        site_id: str | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> AsyncIterator[Service]:
+        if site_id:
+            path = f"/v2/sites/{site_id}/services"
+        elif account_id:
+            path = f"/v2/accounts/{account_id}/services"
+        else:
+            path = "/v2/services"
+        return self._items(path, Service, None, page_size)
+
+    def iter_cases(
+        self,
+        *,
+        sort: str | None = None,
+        filters: dict[str, str] | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> AsyncIterator[Case]:
+        params = {f"filter[{k}]": v for k, v in (filters or {}).items()}
+        if sort:
+            params["sort"] = sort
+        return self._items("/v2/cases", Case, params, page_size)
+
+    def iter_case_messages(
+        self, case_id: str, *, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[CaseMessage]:
+        return self._items(f"/v2/cases/{case_id}/case-messages", CaseMessage, None, page_size)
+
+    def iter_invoices(self, *, page_size: int = MAX_PAGE) -> AsyncIterator[Invoice]:
+        return self._items("/v2/invoices", Invoice, None, page_size)
+
+    def iter_invoice_lines(
+        self, invoice_id: str, *, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[InvoiceLineDetail]:
+        return self._items(
+            f"/v2/invoices/{invoice_id}/invoice-line-details", InvoiceLineDetail, None, page_size
+        )
+
+    def iter_api_clients(self, *, page_size: int = MAX_PAGE) -> AsyncIterator[ApiClientInfo]:
+        return self._items("/v2/api-clients", ApiClientInfo, None, page_size)
+
+    # -- items ---------------------------------------------------------------------------------
+    async def _one(self, method: str, path: str, model: type[M], what: str, **kw: Any) -> M:
+        body = await self._request(method, path, what, **kw)
+        data = body.get("data") if isinstance(body, dict) else None
+        try:
+            return model.model_validate(data)
+        except PydanticValidationError:
+            raise ServerError(f"The API sent {what} in a form we cannot read.") from None
+
+    async def get_account(self, account_id: str) -> Account:
+        return await self._one(
+            "GET", f"/v2/accounts/{account_id}", Account, f"account {account_id}"
+        )
+
+    async def get_site(self, site_id: str) -> Site:
+        return await self._one("GET", f"/v2/sites/{site_id}", Site, f"site {site_id}")
+
+    async def get_service(self, service_id: str) -> Service:
+        return await self._one(
+            "GET", f"/v2/services/{service_id}", Service, f"service {service_id}"
+        )
+
+    async def get_case(self, case_id: str) -> Case:
+        return await self._one("GET", f"/v2/cases/{case_id}", Case, f"case {case_id}")
+
+    async def get_invoice(self, invoice_id: str) -> Invoice:
+        return await self._one(
+            "GET", f"/v2/invoices/{invoice_id}", Invoice, f"invoice {invoice_id}"
+        )
+
+    # -- writes: validated first; never retried here (the outbox decides) ---------------------
+    @staticmethod
+    def _headers(idempotency_key: str | None) -> dict[str, str]:
+        return {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+
+    async def create_case(self, body: CaseCreate, *, idempotency_key: str | None = None) -> Case:
+        wire = body.to_wire()
+        problems = check_case_create(wire)
+        if problems:
+            raise _violations(problems)
+        return await self._one(
+            "POST",
+            "/v2/cases",
+            Case,
+            "the new case",
+            json=wire,
+            headers=self._headers(idempotency_key),
+        )
+
+    async def update_case(
+        self,
+        case_id: str,
+        body: CaseUpdate,
+        *,
+        case_type: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        wire = body.to_wire()
+        problems = check_case_update(case_type, wire)
+        if not wire:
+            problems.append(RuleViolation(field="", message="nothing to update"))
+        if problems:
+            raise _violations(problems)
+        return await self._one(
+            "PATCH",
+            f"/v2/cases/{case_id}",
+            Case,
+            f"the update of case {case_id}",
+            json=wire,
+            headers=self._headers(idempotency_key),
+        )
+
+    async def add_message(
+        self, case_id: str, body: MessageCreate, *, idempotency_key: str | None = None
+    ) -> CaseMessage:
+        if not body.message.strip():
+            raise _violations([RuleViolation(field="message", message="the reply is empty")])
+        return await self._one(
+            "POST",
+            f"/v2/cases/{case_id}/case-messages",
+            CaseMessage,
+            f"the reply to case {case_id}",
+            json=body.to_wire(),
+            headers=self._headers(idempotency_key),
+        )

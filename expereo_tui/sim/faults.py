@@ -61,8 +61,8 @@ class TokenBucket:
     def take(self) -> float:
         """Take a token: 0.0 on success, else the seconds until one is available."""
         self._refill()
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= 1 - 1e-6:  # float time: 0.9999999 is a token
+            self.tokens = max(0.0, self.tokens - 1)
             return 0.0
         return (1 - self.tokens) / self.rate
 
