@@ -1,26 +1,60 @@
-"""The Store facade.  INTERFACE STUB — implemented under issue #4 (store part).
+"""The local store: one SQLite database (WAL) per profile.
 
-One SQLite database (WAL) per profile.  Thread-safe: one connection guarded by a lock
-(``check_same_thread=False``) so the sync engine may write from a worker thread while the UI
-reads.  Every method is synchronous and fast (indexed); the UI may call the read methods
-directly, the sync engine wraps writes in ``asyncio.to_thread`` when they are large.
+Everything the UI shows is read from here (fast, indexed, works offline); the sync engine writes
+what the API returns.  Thread-safe: one connection guarded by a lock (``check_same_thread=False``)
+so the engine may write from a worker thread while the UI reads.  Several processes (several SSH
+sessions of one team) may open the same file: WAL, a busy timeout and short transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
+
+from .schema import FutureSchemaError, migrate
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).
 SORT_COLUMNS = (
-    "unread", "priority", "status", "type", "subject", "id", "service", "site",
-    "customer_reference", "last_modified", "created",
+    "unread",
+    "priority",
+    "status",
+    "type",
+    "subject",
+    "id",
+    "service",
+    "site",
+    "customer_reference",
+    "last_modified",
+    "created",
 )
+_SORT_SQL = {
+    "unread": "unread",
+    "priority": "c.priority",
+    "status": "c.status",
+    "type": "c.type",
+    "subject": "c.subject",
+    "id": "c.id",
+    "service": "s.name",
+    "site": "st.name",
+    "customer_reference": "c.customer_reference",
+    "last_modified": "c.last_modified",
+    "created": "c.created",
+}
+_UNREAD_SQL = "(rs.case_id IS NULL OR rs.seen_last_modified < c.last_modified)"
 
 
 @dataclass(frozen=True)
@@ -36,8 +70,11 @@ class CaseQuery:
     text: str = ""  # case-insensitive substring over id, subject, customer ref, service, site
     unread_only: bool = False
     # (column, descending).  Default: unread first, then priority (P1 first), then newest change.
-    sort: tuple[tuple[str, bool], ...] = (("unread", True), ("priority", False),
-                                          ("last_modified", True))
+    sort: tuple[tuple[str, bool], ...] = (
+        ("unread", True),
+        ("priority", False),
+        ("last_modified", True),
+    )
 
 
 @dataclass(frozen=True)
@@ -88,95 +125,620 @@ class OutboxEntry:
     result_id: str | None
 
 
+def ts(value: datetime | None) -> str | None:
+    """A sortable UTC text form of a datetime (naive values are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def message_key(case_id: str, msg: CaseMessage) -> str:
+    """The message's id, or a stable one derived from its content when the API gave none."""
+    if msg.id:
+        return msg.id
+    digest = hashlib.sha1(
+        f"{case_id}|{ts(msg.timestamp)}|{msg.sent_by}|{msg.message}".encode()
+    ).hexdigest()
+    return f"local-{digest[:16]}"
+
+
 class Store:
     def __init__(self, path: Path | str, *, clock: Callable[[], float] | None = None) -> None:
         """Open (creating/migrating) the database.  A corrupt or future-version file is moved
         aside (``<name>.corrupt-<timestamp>``) and a fresh one created; ``self.recovered_from``
         then holds the moved path so the UI can say so."""
-        raise NotImplementedError
+        self.path = Path(path)
+        self.clock = clock or time.time
+        self.recovered_from: Path | None = None
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, FutureSchemaError):
+            self.recovered_from = self._move_aside()
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            migrate(db)
+        except Exception:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        target = self.path.with_name(f"{self.path.name}.corrupt-{int(self.clock())}")
+        self.path.rename(target)
+        for suffix in ("-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + suffix)
+            if extra.exists():
+                extra.rename(target.with_name(target.name + suffix))
+        return target
 
     @classmethod
     def for_profile(cls, profile: str) -> Store:
         """The database of a profile under the platformdirs data dir."""
-        raise NotImplementedError
+        return cls(Path(platformdirs.user_data_dir("expereo-tui")) / f"{profile}.sqlite3")
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
     def data_version(self) -> int:
         """Changes when another connection (another process) commits: poll it to notice."""
-        ...
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading so read-modify-write is atomic."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            return list(cur.fetchall())
 
     # -- inventory --------------------------------------------------------------------------
-    def upsert_accounts(self, items: Iterable[Account]) -> int: ...
-    def upsert_sites(self, items: Iterable[Site]) -> int: ...
-    def upsert_services(self, items: Iterable[Service]) -> int: ...
-    def upsert_invoices(self, items: Iterable[Invoice]) -> int: ...
-    def accounts(self) -> list[Account]: ...
-    def sites(self, account_id: str) -> list[Site]: ...
-    def services(self, *, account_id: str | None = None, site_id: str | None = None,
-                 without_site: bool = False) -> list[Service]: ...
-    def site(self, site_id: str) -> Site | None: ...
-    def service(self, service_id: str) -> Service | None: ...
+    def _upsert(self, sql: str, rows: list[tuple[Any, ...]], table: str) -> int:
+        """Insert or replace rows; returns how many differ from what was stored."""
+        with self._tx() as db:
+            before = {r[0]: r[1] for r in db.execute(f"SELECT id, raw FROM {table}")}
+            changed = sum(1 for r in rows if before.get(r[0]) != r[-1])
+            db.executemany(sql, rows)
+        return changed
+
+    def upsert_accounts(self, items: Iterable[Account]) -> int:
+        rows = [(a.account_id, a.name, json.dumps(a.to_wire(), sort_keys=True)) for a in items]
+        return self._upsert("INSERT OR REPLACE INTO accounts VALUES (?,?,?)", rows, "accounts")
+
+    def upsert_sites(self, items: Iterable[Site]) -> int:
+        rows = [
+            (
+                s.site_id,
+                s.account_id,
+                s.name,
+                s.city,
+                s.country,
+                json.dumps(s.to_wire(), sort_keys=True),
+            )
+            for s in items
+        ]
+        return self._upsert("INSERT OR REPLACE INTO sites VALUES (?,?,?,?,?,?)", rows, "sites")
+
+    def upsert_services(self, items: Iterable[Service]) -> int:
+        rows = [
+            (
+                s.service_id,
+                s.account_id,
+                s.site_id,
+                s.service_name,
+                s.status,
+                s.service_type,
+                json.dumps(s.to_wire(), sort_keys=True),
+            )
+            for s in items
+        ]
+        return self._upsert(
+            "INSERT OR REPLACE INTO services VALUES (?,?,?,?,?,?,?)", rows, "services"
+        )
+
+    def upsert_invoices(self, items: Iterable[Invoice]) -> int:
+        rows = [
+            (
+                i.invoice_id,
+                i.account_id,
+                str(i.invoice_date) if i.invoice_date else None,
+                json.dumps(i.to_wire(), sort_keys=True),
+            )
+            for i in items
+        ]
+        return self._upsert("INSERT OR REPLACE INTO invoices VALUES (?,?,?,?)", rows, "invoices")
+
+    def accounts(self) -> list[Account]:
+        return [
+            Account.model_validate_json(r[0])
+            for r in self._rows("SELECT raw FROM accounts ORDER BY name, id")
+        ]
+
+    def invoices(self) -> list[Invoice]:
+        return [
+            Invoice.model_validate_json(r[0])
+            for r in self._rows("SELECT raw FROM invoices ORDER BY invoice_date DESC, id")
+        ]
+
+    def sites(self, account_id: str) -> list[Site]:
+        return [
+            Site.model_validate_json(r[0])
+            for r in self._rows(
+                "SELECT raw FROM sites WHERE account_id = ? ORDER BY name, id", (account_id,)
+            )
+        ]
+
+    def services(
+        self,
+        *,
+        account_id: str | None = None,
+        site_id: str | None = None,
+        without_site: bool = False,
+    ) -> list[Service]:
+        where, params = [], []
+        if account_id is not None:
+            where.append("account_id = ?")
+            params.append(account_id)
+        if site_id is not None:
+            where.append("site_id = ?")
+            params.append(site_id)
+        if without_site:
+            where.append("site_id IS NULL")
+        sql = "SELECT raw FROM services" + (" WHERE " + " AND ".join(where) if where else "")
+        return [
+            Service.model_validate_json(r[0])
+            for r in self._rows(sql + " ORDER BY name, id", params)
+        ]
+
+    def site(self, site_id: str) -> Site | None:
+        rows = self._rows("SELECT raw FROM sites WHERE id = ?", (site_id,))
+        return Site.model_validate_json(rows[0][0]) if rows else None
+
+    def service(self, service_id: str) -> Service | None:
+        rows = self._rows("SELECT raw FROM services WHERE id = ?", (service_id,))
+        return Service.model_validate_json(rows[0][0]) if rows else None
+
     def search_services(self, text: str, limit: int = 50) -> list[Service]:
         """Services whose id, name, type or site (name/city/country) contains text."""
-        ...
-    def search_inventory(self, text: str) -> tuple[list[Site], list[Service]]:
+        like = _like(text.strip())
+        rows = self._rows(
+            "SELECT v.raw FROM services v LEFT JOIN sites st ON st.id = v.site_id "
+            "WHERE v.id LIKE ?1 ESCAPE '\\' OR v.name LIKE ?1 ESCAPE '\\' "
+            "OR v.service_type LIKE ?1 ESCAPE '\\' OR st.name LIKE ?1 ESCAPE '\\' "
+            "OR st.city LIKE ?1 ESCAPE '\\' OR st.country LIKE ?1 ESCAPE '\\' "
+            "ORDER BY v.name, v.id LIMIT ?2",
+            (like, limit),
+        )
+        return [Service.model_validate_json(r[0]) for r in rows]
+
+    def search_inventory(self, text: str, limit: int = 500) -> tuple[list[Site], list[Service]]:
         """Sites (name/city/country) and services (id/name) matching text, for the tree filter."""
-        ...
-    def service_status_counts(self, site_id: str) -> dict[str, int]: ...
+        like = _like(text.strip())
+        sites = self._rows(
+            "SELECT raw FROM sites WHERE name LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\' "
+            "OR country LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2",
+            (like, limit),
+        )
+        services = self._rows(
+            "SELECT raw FROM services WHERE id LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' "
+            "ORDER BY name LIMIT ?2",
+            (like, limit),
+        )
+        return (
+            [Site.model_validate_json(r[0]) for r in sites],
+            [Service.model_validate_json(r[0]) for r in services],
+        )
+
+    def service_status_counts(self, site_id: str) -> dict[str, int]:
+        return {
+            str(r[0]): int(r[1])
+            for r in self._rows(
+                "SELECT COALESCE(status, '?'), count(*) FROM services WHERE site_id = ? "
+                "GROUP BY 1 ORDER BY 1",
+                (site_id,),
+            )
+        }
+
+    def inventory_counts(self, account_id: str) -> tuple[int, int]:
+        """(sites, services) of an account."""
+        sites = self._rows("SELECT count(*) FROM sites WHERE account_id = ?", (account_id,))
+        svcs = self._rows("SELECT count(*) FROM services WHERE account_id = ?", (account_id,))
+        return int(sites[0][0]), int(svcs[0][0])
 
     # -- cases --------------------------------------------------------------------------------
-    def upsert_cases(self, items: Sequence[Case]) -> UpsertResult: ...
-    def case(self, case_id: str) -> Case | None: ...
-    def case_last_modified(self, case_id: str) -> datetime | None: ...
+    def upsert_cases(self, items: Sequence[Case]) -> UpsertResult:
+        """Store cases and say what changed.  The very first upsert into an empty store marks
+        every case read: a first sync must not make thousands of old cases 'unread'."""
+        new: list[str] = []
+        changed: list[str] = []
+        statuses: dict[str, tuple[str | None, str | None]] = {}
+        priorities: dict[str, tuple[str | None, str | None]] = {}
+        with self._tx() as db:
+            empty = db.execute("SELECT 1 FROM cases LIMIT 1").fetchone() is None
+            rows = []
+            for case in items:
+                old = db.execute(
+                    "SELECT last_modified, status, priority FROM cases WHERE id = ?", (case.id,)
+                ).fetchone()
+                lm = ts(case.last_modified_date)
+                if old is None:
+                    new.append(case.id)
+                else:
+                    if old[0] != lm:
+                        changed.append(case.id)
+                    if old[1] != case.status:
+                        statuses[case.id] = (old[1], case.status)
+                    if old[2] != case.priority:
+                        priorities[case.id] = (old[2], case.priority)
+                rows.append(
+                    (
+                        case.id,
+                        case.subject,
+                        case.type,
+                        case.status,
+                        case.priority,
+                        case.service_id,
+                        case.site_id,
+                        case.account_id,
+                        case.customer_reference,
+                        ts(case.created_date),
+                        lm,
+                        ts(case.start_of_incident),
+                        json.dumps(case.to_wire()),
+                    )
+                )
+            db.executemany("INSERT OR REPLACE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            if empty:
+                db.executemany(
+                    "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
+                )
+        return UpsertResult(tuple(new), tuple(changed), statuses, priorities)
+
+    def case(self, case_id: str) -> Case | None:
+        rows = self._rows("SELECT raw FROM cases WHERE id = ?", (case_id,))
+        return Case.model_validate_json(rows[0][0]) if rows else None
+
+    def case_last_modified(self, case_id: str) -> datetime | None:
+        rows = self._rows("SELECT last_modified FROM cases WHERE id = ?", (case_id,))
+        return _dt(rows[0][0]) if rows else None
+
     def latest_case_modified(self) -> datetime | None:
         """The newest last_modified_date in the store: the incremental poll's watermark."""
-        ...
-    def query_cases(self, query: CaseQuery, *, offset: int = 0, limit: int = 50
-                    ) -> list[CaseRow]: ...
-    def count_cases(self, query: CaseQuery) -> int: ...
-    def status_counts(self, query: CaseQuery | None = None) -> dict[str, int]: ...
-    def case_count(self) -> int: ...
+        return _dt(self._rows("SELECT max(last_modified) FROM cases")[0][0])
+
+    def _where(self, query: CaseQuery) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, values in (
+            ("c.status", query.statuses),
+            ("c.priority", query.priorities),
+            ("c.type", query.types),
+        ):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(sorted(values))
+        for column, value in (
+            ("c.service_id", query.service_id),
+            ("c.site_id", query.site_id),
+            ("c.account_id", query.account_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.text.strip():
+            like = _like(query.text.strip())
+            cols = (
+                "c.id",
+                "c.subject",
+                "c.customer_reference",
+                "c.service_id",
+                "s.name",
+                "st.name",
+                "st.city",
+            )
+            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
+            params.extend([like] * len(cols))
+        if query.unread_only:
+            where.append(_UNREAD_SQL)
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    _FROM = (
+        "FROM cases c LEFT JOIN services s ON s.id = c.service_id "
+        "LEFT JOIN sites st ON st.id = c.site_id "
+        "LEFT JOIN read_state rs ON rs.case_id = c.id"
+    )
+
+    def query_cases(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
+        where, params = self._where(query)
+        order = []
+        for column, desc in query.sort:
+            if column not in _SORT_SQL:
+                raise ValueError(f"cannot sort on {column!r}; one of {', '.join(SORT_COLUMNS)}")
+            expr = _SORT_SQL[column]
+            order.append(f"{expr} IS NULL, {expr} {'DESC' if desc else 'ASC'}")
+        order.append("c.id")
+        sql = (
+            f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name, "
+            f"c.site_id, st.name, c.customer_reference, c.created, c.last_modified, "
+            f"c.start_of_incident, {_UNREAD_SQL} AS unread {self._FROM}{where} "
+            f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
+        )
+        return [
+            CaseRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                _dt(r[10]),
+                _dt(r[11]),
+                _dt(r[12]),
+                bool(r[13]),
+            )
+            for r in self._rows(sql, [*params, limit, offset])
+        ]
+
+    def count_cases(self, query: CaseQuery) -> int:
+        where, params = self._where(query)
+        return int(self._rows(f"SELECT count(*) {self._FROM}{where}", params)[0][0])
+
+    def status_counts(self, query: CaseQuery | None = None) -> dict[str, int]:
+        where, params = self._where(query or CaseQuery())
+        return {
+            str(r[0]): int(r[1])
+            for r in self._rows(
+                f"SELECT COALESCE(c.status, '?'), count(*) {self._FROM}{where} GROUP BY 1", params
+            )
+        }
+
+    def case_count(self) -> int:
+        return int(self._rows("SELECT count(*) FROM cases")[0][0])
 
     # -- messages -----------------------------------------------------------------------------
     def upsert_messages(self, case_id: str, items: Sequence[CaseMessage]) -> list[str]:
         """Store a case's messages; returns the ids that were not stored before."""
-        ...
-    def thread(self, case_id: str, *, offset: int = 0, limit: int | None = None
-               ) -> list[CaseMessage]:
+        with self._tx() as db:
+            known = {
+                r[0] for r in db.execute("SELECT id FROM messages WHERE case_id = ?", (case_id,))
+            }
+            seq = len(known)
+            new: list[str] = []
+            rows = []
+            for msg in items:
+                key = message_key(case_id, msg)
+                if key not in known:
+                    new.append(key)
+                    known.add(key)
+                    seq += 1
+                rows.append((key, case_id, ts(msg.timestamp), seq, json.dumps(msg.to_wire())))
+            db.executemany(
+                "INSERT INTO messages VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "raw = excluded.raw, ts = excluded.ts",
+                rows,
+            )
+        return new
+
+    def thread(
+        self, case_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[CaseMessage]:
         """Oldest → newest."""
-        ...
-    def message_count(self, case_id: str) -> int: ...
+        rows = self._rows(
+            "SELECT raw FROM messages WHERE case_id = ? ORDER BY ts, seq, rowid LIMIT ? OFFSET ?",
+            (case_id, -1 if limit is None else limit, offset),
+        )
+        return [CaseMessage.model_validate_json(r[0]) for r in rows]
+
+    def message_count(self, case_id: str) -> int:
+        return int(self._rows("SELECT count(*) FROM messages WHERE case_id = ?", (case_id,))[0][0])
 
     # -- read state (per case: the last_modified_date the user has seen) ----------------------
-    def mark_read(self, case_id: str) -> None: ...
-    def mark_unread(self, case_id: str) -> None: ...
-    def is_unread(self, case_id: str) -> bool: ...
-    def unread_count(self, query: CaseQuery | None = None) -> int: ...
+    def mark_read(self, case_id: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO read_state SELECT id, last_modified FROM cases "
+                "WHERE id = ?",
+                (case_id,),
+            )
+
+    def mark_unread(self, case_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM read_state WHERE case_id = ?", (case_id,))
+
+    def is_unread(self, case_id: str) -> bool:
+        rows = self._rows(
+            f"SELECT {_UNREAD_SQL} FROM cases c LEFT JOIN read_state rs "
+            "ON rs.case_id = c.id WHERE c.id = ?",
+            (case_id,),
+        )
+        return bool(rows[0][0]) if rows else False
+
+    def unread_count(self, query: CaseQuery | None = None) -> int:
+        q = query or CaseQuery()
+        where, params = self._where(q)
+        extra = (" AND " if where else " WHERE ") + _UNREAD_SQL
+        return int(self._rows(f"SELECT count(*) {self._FROM}{where}{extra}", params)[0][0])
 
     # -- drafts (key: "reply:<caseId>", "new", "new:<serviceId>", "update:<caseId>") ----------
-    def save_draft(self, key: str, data: dict[str, Any]) -> None: ...
-    def load_draft(self, key: str) -> dict[str, Any] | None: ...
-    def delete_draft(self, key: str) -> None: ...
-    def drafts(self) -> dict[str, dict[str, Any]]: ...
+    def save_draft(self, key: str, data: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
+                (key, json.dumps(data), self.clock()),
+            )
+
+    def load_draft(self, key: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT data FROM drafts WHERE key = ?", (key,))
+        return dict(json.loads(rows[0][0])) if rows else None
+
+    def delete_draft(self, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def drafts(self) -> dict[str, dict[str, Any]]:
+        return {
+            str(r[0]): dict(json.loads(r[1]))
+            for r in self._rows("SELECT key, data FROM drafts ORDER BY updated")
+        }
 
     # -- outbox -------------------------------------------------------------------------------
-    def enqueue(self, kind: str, payload: dict[str, Any], *, case_id: str | None = None,
-                draft_key: str | None = None) -> OutboxEntry:
+    _OUTBOX_COLS = (
+        "id, kind, case_id, payload, draft_key, idempotency_key, status, attempts, "
+        "first_attempt_at, next_attempt_at, last_error, created_at, result_id"
+    )
+
+    @staticmethod
+    def _entry(r: Sequence[Any]) -> OutboxEntry:
+        return OutboxEntry(
+            int(r[0]),
+            r[1],
+            r[2],
+            dict(json.loads(r[3])),
+            r[4],
+            r[5],
+            r[6],
+            int(r[7]),
+            r[8],
+            r[9],
+            r[10],
+            float(r[11]),
+            r[12],
+        )
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        case_id: str | None = None,
+        draft_key: str | None = None,
+    ) -> OutboxEntry:
         """Add a pending write and delete its draft in ONE transaction."""
-        ...
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, status, "
+                "created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                (kind, case_id, json.dumps(payload), draft_key, uuid.uuid4().hex, self.clock()),
+            )
+            if draft_key:
+                db.execute("DELETE FROM drafts WHERE key = ?", (draft_key,))
+            row = db.execute(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (cur.lastrowid,)
+            ).fetchone()
+        return self._entry(row)
+
     def outbox(self, *, statuses: Iterable[str] = ("queued", "sending")) -> list[OutboxEntry]:
         """Entries in send order (oldest first)."""
-        ...
-    def outbox_entry(self, entry_id: int) -> OutboxEntry | None: ...
+        wanted = list(statuses)
+        return [
+            self._entry(r)
+            for r in self._rows(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE status IN "
+                f"({','.join('?' * len(wanted))}) ORDER BY id",
+                wanted,
+            )
+        ]
+
+    def outbox_entry(self, entry_id: int) -> OutboxEntry | None:
+        rows = self._rows(f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,))
+        return self._entry(rows[0]) if rows else None
+
     def outbox_attempt(self, entry_id: int, *, at: float) -> None:
         """Mark sending; attempts += 1; first_attempt_at set once."""
-        ...
-    def outbox_retry_later(self, entry_id: int, *, error: str, next_attempt_at: float) -> None: ...
-    def outbox_sent(self, entry_id: int, *, result_id: str | None) -> None: ...
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
+                "first_attempt_at = COALESCE(first_attempt_at, ?) WHERE id = ?",
+                (at, entry_id),
+            )
+
+    def outbox_retry_later(self, entry_id: int, *, error: str, next_attempt_at: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? "
+                "WHERE id = ?",
+                (error, next_attempt_at, entry_id),
+            )
+
+    def outbox_sent(self, entry_id: int, *, result_id: str | None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sent', result_id = ?, last_error = NULL WHERE id = ?",
+                (result_id, entry_id),
+            )
+
     def outbox_failed(self, entry_id: int, *, error: str, restore_draft: bool = True) -> None:
         """Permanent failure: status failed, and the payload goes back into its draft."""
-        ...
+        with self._tx() as db:
+            row = db.execute(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,)
+            ).fetchone()
+            if row is None:
+                return
+            db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                (error, entry_id),
+            )
+            entry = self._entry(row)
+            if not (restore_draft and entry.draft_key):
+                return
+            current = db.execute(
+                "SELECT data FROM drafts WHERE key = ?", (entry.draft_key,)
+            ).fetchone()
+            existing = dict(json.loads(current[0])) if current else {}
+            if entry.kind == "reply":
+                text = str(entry.payload.get("message", ""))
+                typed = str(existing.get("text", "") or "")
+                restored: dict[str, Any] = {
+                    **existing,
+                    "text": text + ("\n\n" + typed if typed and typed != text else ""),
+                }
+            else:
+                restored = {**entry.payload, **existing, "rejected": error}
+            db.execute(
+                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
+                (entry.draft_key, json.dumps(restored), self.clock()),
+            )
 
     # -- sync watermarks / key-value ----------------------------------------------------------
-    def get_meta(self, key: str) -> str | None: ...
-    def set_meta(self, key: str, value: str) -> None: ...
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -1,0 +1,65 @@
+"""The store's schema and its migrations (``PRAGMA user_version`` is the schema version)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE accounts (id TEXT PRIMARY KEY, name TEXT, raw TEXT NOT NULL);
+        CREATE TABLE sites (
+            id TEXT PRIMARY KEY, account_id TEXT, name TEXT, city TEXT, country TEXT,
+            raw TEXT NOT NULL);
+        CREATE INDEX sites_account ON sites(account_id, name);
+        CREATE TABLE services (
+            id TEXT PRIMARY KEY, account_id TEXT, site_id TEXT, name TEXT, status TEXT,
+            service_type TEXT, raw TEXT NOT NULL);
+        CREATE INDEX services_account ON services(account_id, site_id);
+        CREATE INDEX services_site ON services(site_id);
+        CREATE TABLE invoices (id TEXT PRIMARY KEY, account_id TEXT, invoice_date TEXT,
+            raw TEXT NOT NULL);
+        CREATE TABLE cases (
+            id TEXT PRIMARY KEY, subject TEXT, type TEXT, status TEXT, priority TEXT,
+            service_id TEXT, site_id TEXT, account_id TEXT, customer_reference TEXT,
+            created TEXT, last_modified TEXT, start_of_incident TEXT, raw TEXT NOT NULL);
+        CREATE INDEX cases_last_modified ON cases(last_modified);
+        CREATE INDEX cases_status ON cases(status, last_modified);
+        CREATE INDEX cases_priority ON cases(priority, last_modified);
+        CREATE INDEX cases_service ON cases(service_id);
+        CREATE INDEX cases_site ON cases(site_id);
+        CREATE TABLE messages (
+            id TEXT PRIMARY KEY, case_id TEXT NOT NULL, ts TEXT, seq INTEGER NOT NULL,
+            raw TEXT NOT NULL);
+        CREATE INDEX messages_case ON messages(case_id, ts, seq);
+        CREATE TABLE read_state (case_id TEXT PRIMARY KEY, seen_last_modified TEXT);
+        CREATE TABLE drafts (key TEXT PRIMARY KEY, data TEXT NOT NULL, updated REAL NOT NULL);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, case_id TEXT,
+            payload TEXT NOT NULL, draft_key TEXT, idempotency_key TEXT NOT NULL,
+            status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at REAL,
+            next_attempt_at REAL, last_error TEXT, created_at REAL NOT NULL, result_id TEXT);
+        CREATE INDEX outbox_status ON outbox(status, id);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class FutureSchemaError(Exception):
+    """The database was written by a newer version of the app."""
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise FutureSchemaError(f"schema version {version} is newer than {SCHEMA_VERSION}")
+    for number in range(version, SCHEMA_VERSION):
+        with db:
+            MIGRATIONS[number](db)
+            db.execute(f"PRAGMA user_version = {number + 1}")
