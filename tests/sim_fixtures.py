@@ -9,7 +9,7 @@ import pytest
 
 from expereo_tui.sim import SimConfig, SimTransport, Simulator, run_server
 
-FIXED_NOW = 1_795_000_000.0  # 2026-11-18T09:46:40Z: seeded data is the same on every run
+FIXED_NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z: seeded data is the same on every run
 
 
 class FakeClock:

@@ -1,16 +1,50 @@
-"""The sync engine.  INTERFACE STUB — implemented under issue #4 (sync part)."""
+"""The sync engine: the one caller of the API at run time.
+
+It polls (incrementally, within the rate budget, adapting its interval), sends the outbox, keeps
+the sync state the UI shows, and announces changes as events.  With a ``lock_path`` only one
+instance per profile on a host polls; the others watch the shared store and announce the same
+changes.  Everything runs as tasks in the caller's asyncio loop; public methods return at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from expereo_tui.api.client import ExpereoClient, RateBudget
-from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.api.errors import (
+    ApiError,
+    ForbiddenError,
+    RateLimitedError,
+    UnauthorizedError,
+)
+from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate
 from expereo_tui.store.store import Store
 
-from .events import SyncEvent, SyncState
+from .backoff import Backoff
+from .events import (
+    CasesChanged,
+    OutboxChanged,
+    OutboxStatus,
+    SyncEvent,
+    SyncState,
+    SyncStateChanged,
+    SyncStatus,
+)
+from .lock import PollLock
+from .outbox import OutboxSender
+from .poller import META_INVENTORY_AT, Poller
+from .watch import StoreWatcher
+
+log = logging.getLogger(__name__)
+META_LAST_SUCCESS = "last_success"
+IDLE_AFTER = 600.0  # seconds without any change before the poll slows down
+ACTIVE_FOR = 600.0  # seconds an opened case keeps the fast poll
 
 
 @dataclass(frozen=True)
@@ -21,6 +55,11 @@ class SyncSettings:
     inventory_interval: float = 900.0
     stale_after_intervals: int = 3
     read_only: bool = False
+    watch_interval: float = 1.0  # how often a non-polling instance looks at the store
+
+
+class ReadOnlyError(PermissionError):
+    """A write was asked of an engine in read-only mode."""
 
 
 class SyncEngine:
@@ -37,34 +76,277 @@ class SyncEngine:
         clock: Callable[[], float] | None = None,
         lock_path: Path | None = None,  # None: no cross-process lock (always the poller)
     ) -> None:
-        raise NotImplementedError
+        self.store = store
+        self.client = client
+        self.settings = settings or SyncSettings()
+        self.clock = clock or time.time
+        self._on_event = on_event
+        self._lock = PollLock(lock_path) if lock_path else None
+        self.poller = Poller(store, client, self._emit)
+        self.sender = OutboxSender(store, client, self._emit, self.clock)
+        self._backoff = Backoff(base=5.0, cap=self.settings.max_poll_interval)
+        last = store.get_meta(META_LAST_SUCCESS)
+        self._last_success: float | None = float(last) if last else None
+        self._state = SyncState(SyncStatus.SYNCING, self._last_success, message="starting")
+        self._paused = False
+        self._active_case: str | None = None
+        self._active_since = 0.0
+        self._last_change = self.clock()
+        self._wake = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watcher: StoreWatcher | None = None
+        self.next_poll_at: float | None = None
+        self.polls = 0
 
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._tasks = [
+            asyncio.create_task(self._run(), name="expereo-poll"),
+            asyncio.create_task(self._run_outbox(), name="expereo-outbox"),
+        ]
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._lock:
+            self._lock.release()
+
+    # -- what the UI reads -------------------------------------------------------------------
+    @property
+    def state(self) -> SyncState:
+        st = self._state
+        now = self.clock()
+        if self._paused:
+            return SyncState(
+                SyncStatus.PAUSED, self._last_success, message="refresh paused (press p to resume)"
+            )
+        if not self.is_poller:
+            last = self.store.get_meta(META_LAST_SUCCESS)
+            self._last_success = float(last) if last else self._last_success
+        limit = self.settings.stale_after_intervals * max(
+            self.interval(), self.settings.poll_interval
+        )
+        if (
+            st.status in (SyncStatus.FRESH, SyncStatus.SYNCING)
+            and self._last_success
+            and now - self._last_success > limit
+        ):
+            return SyncState(
+                SyncStatus.STALE,
+                self._last_success,
+                st.next_attempt,
+                message="data is older than three poll intervals",
+            )
+        return st
 
     @property
-    def state(self) -> SyncState: ...
-    @property
-    def budget(self) -> RateBudget: ...
+    def budget(self) -> RateBudget:
+        return self.client.budget
+
     @property
     def is_poller(self) -> bool:
         """False when another process on this host holds the profile's poll lock."""
-        ...
+        return self._lock is None or self._lock.held
 
-    def refresh_now(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
     @property
-    def paused(self) -> bool: ...
+    def paused(self) -> bool:
+        return self._paused
+
+    def refresh_now(self) -> None:
+        self.next_poll_at = self.clock()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._paused = True
+        self._emit(SyncStateChanged(self.state))
+
+    def resume(self) -> None:
+        self._paused = False
+        self._emit(SyncStateChanged(self.state))
+        self._wake.set()
+
     def set_active_case(self, case_id: str | None) -> None:
         """The case the user has open: polled more often, its thread fetched first."""
-        ...
-    async def fetch_thread(self, case_id: str) -> None:
-        """Fetch one case's thread now (the user opened it)."""
-        ...
+        self._active_case = case_id
+        self._active_since = self.clock()
 
-    # writes: durably enqueued in the store (with their draft) before returning the entry id
-    def send_reply(self, case_id: str, text: str, *, draft_key: str | None = None) -> int: ...
-    def create_case(self, body: CaseCreate, *, draft_key: str | None = None) -> int: ...
-    def update_case(self, case_id: str, body: CaseUpdate, *, draft_key: str | None = None
-                    ) -> int: ...
+    def interval(self) -> float:
+        """Seconds until the next poll, from activity and the remaining budget."""
+        s = self.settings
+        now = self.clock()
+        base = s.poll_interval
+        if self._active_case and now - max(self._active_since, self._last_change) < ACTIVE_FOR:
+            base = s.active_poll_interval
+        elif now - self._last_change > IDLE_AFTER:
+            base = min(s.max_poll_interval, s.poll_interval * 2)
+        budget = self.client.budget
+        if budget.read_available < budget.read_capacity * 0.2:
+            base = min(s.max_poll_interval, base * 2)
+        # never faster than half the sustained read rate allows for a typical poll (3 requests),
+        # so the user's own actions always find budget
+        floor = 3.0 / max(budget.read_rate * 0.5, 0.01)
+        return max(base, floor)
+
+    # -- user actions ------------------------------------------------------------------------
+    async def fetch_thread(self, case_id: str) -> None:
+        """Fetch one case's thread now (the user opened it).  Failures only change the state."""
+        try:
+            await self.poller.fetch_thread(case_id)
+        except ApiError as exc:
+            log.info("thread fetch for %s failed: %s", case_id, exc.message)
+            self._note_failure(exc)
+
+    def _check_writable(self) -> None:
+        if self.settings.read_only:
+            raise ReadOnlyError("this profile is read-only: nothing can be sent")
+
+    def _queued(self, entry_id: int, kind: str, case_id: str | None) -> int:
+        if self._watcher:
+            self._watcher.track(entry_id, "queued")
+        self._emit(
+            OutboxChanged(entry_id=entry_id, kind=kind, case_id=case_id, status=OutboxStatus.QUEUED)
+        )
+        self._outbox_wake.set()
+        return entry_id
+
+    def send_reply(self, case_id: str, text: str, *, draft_key: str | None = None) -> int:
+        self._check_writable()
+        if not text.strip():
+            raise ValueError("the reply is empty")
+        body = MessageCreate(message=text).to_wire()
+        entry = self.store.enqueue("reply", body, case_id=case_id, draft_key=draft_key)
+        return self._queued(entry.id, "reply", case_id)
+
+    def create_case(self, body: CaseCreate, *, draft_key: str | None = None) -> int:
+        self._check_writable()
+        entry = self.store.enqueue("create", body.to_wire(), draft_key=draft_key)
+        return self._queued(entry.id, "create", None)
+
+    def update_case(self, case_id: str, body: CaseUpdate, *, draft_key: str | None = None) -> int:
+        self._check_writable()
+        entry = self.store.enqueue("update", body.to_wire(), case_id=case_id, draft_key=draft_key)
+        return self._queued(entry.id, "update", case_id)
+
+    # -- the loops ---------------------------------------------------------------------------
+    def _emit(self, event: SyncEvent) -> None:
+        if isinstance(event, CasesChanged):
+            self._last_change = self.clock()
+        try:
+            self._on_event(event)
+        except Exception:  # a broken listener must not stop the sync
+            log.exception("sync event listener failed")
+
+    def _set_state(self, state: SyncState) -> None:
+        changed = (state.status, state.missing_scope, state.next_attempt) != (
+            self._state.status,
+            self._state.missing_scope,
+            self._state.next_attempt,
+        )
+        self._state = state
+        if changed or state.status == SyncStatus.FRESH:
+            self._emit(SyncStateChanged(self.state))
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, seconds))
+
+    async def _run(self) -> None:
+        while True:
+            if self._lock is not None and not self._lock.try_acquire():
+                await self._watch_once()
+                continue
+            self._watcher = None
+            if self._paused:
+                await self._sleep(3600)
+                continue
+            delay = await self.poll_once()
+            self.next_poll_at = self.clock() + delay
+            await self._sleep(delay)
+
+    async def _watch_once(self) -> None:
+        """Not the poller: follow the store another instance keeps fresh."""
+        if self._watcher is None:
+            self._watcher = await asyncio.to_thread(StoreWatcher, self.store, self._emit)
+            self._set_state(
+                SyncState(
+                    SyncStatus.FRESH,
+                    self._last_success,
+                    message="another instance on this host refreshes",
+                )
+            )
+        if await asyncio.to_thread(self._watcher.check):
+            last = self.store.get_meta(META_LAST_SUCCESS)
+            self._last_success = float(last) if last else None
+            self._set_state(
+                SyncState(
+                    SyncStatus.FRESH,
+                    self._last_success,
+                    message="another instance on this host refreshes",
+                )
+            )
+        await self._sleep(self.settings.watch_interval)
+
+    async def poll_once(self) -> float:
+        """One poll (inventory when due, then cases); returns the seconds until the next."""
+        now = self.clock()
+        self._set_state(SyncState(SyncStatus.SYNCING, self._last_success, message="refreshing"))
+        try:
+            inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
+            if now - inv_at >= self.settings.inventory_interval:
+                await self.poller.refresh_inventory()
+                self.store.set_meta(META_INVENTORY_AT, str(now))
+            await self.poller.poll_cases()
+        except ApiError as exc:
+            return self._note_failure(exc)
+        self.polls += 1
+        self._backoff.reset()
+        self._last_success = self.clock()
+        self.store.set_meta(META_LAST_SUCCESS, str(self._last_success))
+        self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
+        return self.interval()
+
+    def _note_failure(self, exc: ApiError) -> float:
+        now = self.clock()
+        last = self._last_success
+        if isinstance(exc, RateLimitedError):
+            delay = max(exc.retry_after, 1.0)
+            state = SyncState(SyncStatus.RATE_LIMITED, last, now + delay, message=exc.message)
+        elif isinstance(exc, ForbiddenError):
+            delay = self.settings.max_poll_interval
+            state = SyncState(
+                SyncStatus.FORBIDDEN,
+                last,
+                now + delay,
+                missing_scope=exc.scope,
+                message=exc.message,
+            )
+        elif isinstance(exc, UnauthorizedError):
+            delay = self.settings.max_poll_interval
+            state = SyncState(SyncStatus.UNAUTHORISED, last, now + delay, message=exc.message)
+        else:
+            delay = self._backoff.next()
+            state = SyncState(SyncStatus.OFFLINE, last, now + delay, message=exc.message)
+        log.info("poll failed (%s); next try in %.0f s", exc.message, delay)
+        self._set_state(state)
+        return delay
+
+    async def _run_outbox(self) -> None:
+        while True:
+            if self.is_poller:
+                try:
+                    await self.sender.send_due()
+                except Exception:  # never let one bad entry stop the outbox
+                    log.exception("outbox send failed")
+            due = self.sender.next_due()
+            wait = 5.0 if due is None else min(5.0, max(0.2, due - self.clock()))
+            self._outbox_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_wake.wait(), timeout=wait)

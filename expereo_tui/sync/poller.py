@@ -1,0 +1,116 @@
+"""What one poll does: the first full sync, the incremental case poll, thread fetches and the
+(rarer) inventory refresh.  Pure orchestration of ``api`` and ``store``; scheduling, state and
+error handling live in :mod:`expereo_tui.sync.engine`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.errors import ForbiddenError
+from expereo_tui.api.models import Case, MessageType
+from expereo_tui.store.store import Store
+
+from .events import CaseChange, CasesChanged, InventoryChanged, MessagesAdded, SyncEvent
+
+PAGE = 200  # the API's maximum: the fewest requests for a full listing
+META_FIRST_SYNC = "cases_first_sync_done"
+META_INVENTORY_AT = "inventory_synced_at"
+
+Emit = Callable[[SyncEvent], None]
+
+
+class Poller:
+    """Keeps the store in step with the API, one call at a time."""
+
+    def __init__(self, store: Store, client: ExpereoClient, emit: Emit) -> None:
+        self.store = store
+        self.client = client
+        self.emit = emit
+
+    async def refresh_inventory(self) -> InventoryChanged | None:
+        """Accounts, sites, services (and invoices when the scope allows); full listings, as the
+        API offers no change date for them.  Emits only when something differs."""
+        store, client = self.store, self.client
+        accounts = [a async for a in client.iter_accounts(page_size=PAGE)]
+        sites = [s async for s in client.iter_sites(page_size=PAGE)]
+        services = [s async for s in client.iter_services(page_size=PAGE)]
+        changed = await asyncio.to_thread(
+            lambda: (
+                store.upsert_accounts(accounts),
+                store.upsert_sites(sites),
+                store.upsert_services(services),
+            )
+        )
+        try:
+            invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
+        except ForbiddenError:
+            invoices = []  # invoices need their own scope; without it only they are hidden
+        if invoices:
+            await asyncio.to_thread(store.upsert_invoices, invoices)
+        event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
+        if any(changed):
+            self.emit(event)
+            return event
+        return None
+
+    async def poll_cases(self) -> CasesChanged | None:
+        """List cases newest change first and stop at the first one the store already has
+        unchanged; then fetch the threads of the changed ones.  Nothing changed: one request."""
+        store = self.store
+        first_sync = store.get_meta(META_FIRST_SYNC) is None
+        changed: list[Case] = []
+        async for case in self.client.iter_cases(sort="-LastModifiedDate", page_size=PAGE):
+            known = store.case_last_modified(case.id)
+            if (
+                not first_sync
+                and known is not None
+                and case.last_modified_date is not None
+                and case.last_modified_date <= known
+            ):
+                break
+            changed.append(case)
+        if not changed:
+            if first_sync:
+                store.set_meta(META_FIRST_SYNC, "1")
+            return None
+        before_status = {c.id: store.case(c.id) for c in changed} if not first_sync else {}
+        result = await asyncio.to_thread(store.upsert_cases, changed)
+        if first_sync:
+            store.set_meta(META_FIRST_SYNC, "1")
+            # threads are fetched when a case is opened or changes, not 10,000 at once
+            return None
+        touched = [c for c in changed if c.id in set(result.new) | set(result.changed)]
+        changes: list[CaseChange] = []
+        for case in touched:
+            new_ids, provider = await self.fetch_thread(case.id, announce=True)
+            old = before_status.get(case.id)
+            changes.append(
+                CaseChange(
+                    case_id=case.id,
+                    is_new=case.id in result.new,
+                    old_status=old.status if old else None,
+                    new_status=case.status,
+                    old_priority=old.priority if old else None,
+                    new_priority=case.priority,
+                    new_messages=len(new_ids),
+                    new_provider_messages=provider,
+                )
+            )
+        if not changes:
+            return None
+        event = CasesChanged(changes=tuple(changes))
+        self.emit(event)
+        return event
+
+    async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
+        """Store a case's whole thread; returns (ids new to the store, how many of them the
+        provider wrote)."""
+        messages = [m async for m in self.client.iter_case_messages(case_id, page_size=PAGE)]
+        new_ids = await asyncio.to_thread(self.store.upsert_messages, case_id, messages)
+        if new_ids and announce:
+            self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))
+        fresh = set(new_ids)
+        provider = sum(1 for m in messages if m.id in fresh and m.type == MessageType.EXPEREO)
+        return new_ids, provider

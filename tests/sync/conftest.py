@@ -1,0 +1,57 @@
+"""A sync engine wired to the simulator in-process, all on one fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from expereo_tui.api.client import ExpereoClient
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine, SyncSettings
+from expereo_tui.sync.events import SyncEvent
+from tests.api.test_client import make_client
+from tests.sim_fixtures import FakeClock
+
+
+class Recorder(list[SyncEvent]):
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        return [e for e in self if isinstance(e, kind)]
+
+
+@pytest.fixture
+def events() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def store(tmp_path: Path, sim_clock: FakeClock) -> Store:
+    return Store(tmp_path / "sync.sqlite3", clock=sim_clock)
+
+
+@pytest.fixture
+async def client(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+    async with make_client(sim, sim_clock) as c:
+        yield c
+
+
+@pytest.fixture
+def engine(
+    store: Store, client: ExpereoClient, events: Recorder, sim_clock: FakeClock
+) -> SyncEngine:
+    return SyncEngine(
+        store, client, on_event=events.append, clock=sim_clock, settings=SyncSettings()
+    )
+
+
+async def wait_until(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    """Yield to the loop until ``condition`` holds (a condition, not a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0)
