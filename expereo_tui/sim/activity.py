@@ -30,7 +30,7 @@ def _ctx(sim: Simulator, case: dict[str, object]) -> dict[str, object]:
     return {
         "service": svc["serviceName"],
         "service_id": svc["serviceId"],
-        "city": site["city"] if site else "the mobile fleet",
+        "city": site["city"] if site else "mobile fleet",
         "case_id": case["id"],
     }
 

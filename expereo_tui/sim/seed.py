@@ -224,7 +224,7 @@ class SeedBuilder:
         ctx = {
             "service": service["serviceName"],
             "service_id": service["serviceId"],
-            "city": site["city"] if site else "the mobile fleet",
+            "city": site["city"] if site else "mobile fleet",
             "case_id": case_id,
         }
         span = max(timedelta(minutes=5), min(age, timedelta(days=4)))

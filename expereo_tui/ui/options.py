@@ -14,7 +14,9 @@ class AppOptions:
     profile_color: str | None = None  # banner colour, e.g. "red"
     account_name: str | None = None
     read_only: bool = False
-    read_only_reason: str | None = None  # e.g. "the credentials lack customerapi/support.read-write"
+    read_only_reason: str | None = (
+        None  # e.g. "the credentials lack customerapi/support.read-write"
+    )
     wall: bool = False
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)  # action id → key(s), comma-separated

@@ -1,0 +1,220 @@
+"""Profiles and secrets.
+
+A TOML file in the platformdirs config dir holds named profiles (``[profiles.<name>]``): where the
+API is, which client id and scopes to use, poll intervals, read-only, theme, key bindings, and
+the banner that tells an engineer which account they are acting on.  The client secret is never
+in that file: it comes from ``EXPEREO_CLIENT_SECRET``, the system keyring (when the ``keyring``
+package and a backend exist), or a secret file named by the profile that only its owner can read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from expereo_tui.api.models import ALL_SCOPES
+
+APP_NAME = "expereo-tui"
+SECRET_ENV = "EXPEREO_CLIENT_SECRET"
+KEYRING_SERVICE = "expereo-tui"
+DEFAULT_BASE_URL = "https://api.expereo.one"
+DEFAULT_TOKEN_URL = "https://auth.expereo.one/oauth2/token"
+
+
+class ConfigError(Exception):
+    """A problem with the configuration, said in one line a person can act on."""
+
+
+class Profile(BaseModel):
+    """One ``[profiles.<name>]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = DEFAULT_BASE_URL
+    token_url: str = DEFAULT_TOKEN_URL
+    client_id: str
+    scopes: list[str] = Field(default_factory=lambda: list(ALL_SCOPES))
+    secret_file: Path | None = None
+    default_account: str | None = None
+    poll_interval: float = Field(default=30.0, ge=5.0)
+    inventory_interval: float = Field(default=900.0, ge=60.0)
+    read_only: bool = False
+    theme: str | None = None
+    label: str | None = None  # banner text, e.g. "PROD"
+    color: str | None = None  # banner colour, e.g. "red"
+    portal_url: str | None = None  # e.g. "https://portal.example/cases/{case_id}"
+    bell: bool = True
+    desktop_notifications: bool = True
+    alert_priorities: list[str] = Field(default_factory=list)
+    keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in ALL_SCOPES]
+        if unknown:
+            raise ValueError(
+                f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}"
+            )
+        return value
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_profile: str | None = None
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+
+
+def config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def log_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP_NAME)) / "expereo-tui.log"
+
+
+def _where(error: dict[str, Any]) -> str:
+    return ".".join(str(p) for p in error["loc"])
+
+
+def load_config(path: Path | None = None) -> ConfigFile:
+    """Read and validate the file; a missing file is an empty configuration."""
+    path = path or config_path()
+    if not path.exists():
+        return ConfigFile()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {_where(first)}: {first['msg']}{more}") from None
+
+
+def get_profile(name: str | None, path: Path | None = None) -> tuple[str, Profile]:
+    cfg = load_config(path)
+    chosen = name or cfg.default_profile or (next(iter(cfg.profiles)) if cfg.profiles else None)
+    if chosen is None:
+        where = path or config_path()
+        raise ConfigError(
+            f"no profile configured in {where}: run `expereo-tui config init`, "
+            "or `expereo-tui demo` to try the app on the simulator"
+        )
+    if chosen not in cfg.profiles:
+        known = ", ".join(cfg.profiles) or "none"
+        raise ConfigError(f"no profile named {chosen!r} (known: {known})")
+    return chosen, cfg.profiles[chosen]
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    secret: str
+    source: str  # where it came from, for `config check` (never the value)
+
+    def __repr__(self) -> str:
+        return f"SecretSource(source={self.source!r})"
+
+
+def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
+    """The client secret, in order: environment, keyring, secret file (must be mode 0600)."""
+    env = os.environ.get(SECRET_ENV)
+    if env:
+        return SecretSource(env.strip(), f"${SECRET_ENV}")
+    try:
+        import keyring  # optional
+
+        value = keyring.get_password(KEYRING_SERVICE, f"{profile_name}:{profile.client_id}")
+    except Exception:  # no package, or no backend
+        value = None
+    if value:
+        return SecretSource(value, "system keyring")
+    if profile.secret_file:
+        path = profile.secret_file.expanduser()
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            raise ConfigError(f"secret file {path}: {exc.strerror}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"secret file {path} can be read by others "
+                f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+            )
+        secret = path.read_text(encoding="utf-8").strip()
+        if not secret:
+            raise ConfigError(f"secret file {path} is empty")
+        return SecretSource(secret, f"file {path}")
+    raise ConfigError(
+        f"no client secret for profile {profile_name!r}: set {SECRET_ENV}, store it "
+        f"in the system keyring, or name a secret_file (mode 600) in the profile"
+    )
+
+
+STARTER = """\
+# expereo-tui configuration.  One [profiles.<name>] table per API key / account.
+# The client secret is NOT stored here: set EXPEREO_CLIENT_SECRET, use the system keyring
+# (service "expereo-tui", user "<profile>:<client_id>"), or point secret_file at a file only
+# you can read (chmod 600).
+default_profile = "{name}"
+
+[profiles.{name}]
+base_url = "{base_url}"
+token_url = "{token_url}"
+client_id = "{client_id}"
+scopes = [{scopes}]
+{secret_line}# label = "PROD"            # banner shown in the header
+# color = "red"              # banner colour
+# read_only = false          # hide and disable every write
+# poll_interval = 30         # seconds between polls (adapts to activity and budget)
+# inventory_interval = 900   # seconds between inventory refreshes
+# theme = "textual-dark"
+# portal_url = "https://portal.expereo.one/cases/{{case_id}}"
+# bell = true
+# desktop_notifications = true
+# alert_priorities = ["P1", "P2"]
+# [profiles.{name}.keys]     # action id → key, e.g. to avoid a tmux prefix clash
+# "inbox.next_unread" = "u"
+"""
+
+
+def starter_text(
+    name: str,
+    *,
+    base_url: str,
+    token_url: str,
+    client_id: str,
+    scopes: list[str],
+    secret_file: str | None,
+) -> str:
+    secret_line = f'secret_file = "{secret_file}"\n' if secret_file else ""
+    return STARTER.format(
+        name=name,
+        base_url=base_url,
+        token_url=token_url,
+        client_id=client_id,
+        scopes=", ".join(f'"{s}"' for s in scopes),
+        secret_line=secret_line,
+    )

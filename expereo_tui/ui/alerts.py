@@ -1,0 +1,129 @@
+"""Alerts: a toast naming the case, the terminal bell, a desktop notification through the
+terminal itself (OSC 9 / OSC 777, wrapped for tmux and screen so it reaches the engineer's desktop
+over SSH), and the unread count in the title.  Many changes in one poll become one summary."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from expereo_tui.store.store import CaseQuery
+from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
+from expereo_tui.ui.format import subject_label
+from expereo_tui.ui.safe_text import safe
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+SUMMARY_OVER = 3  # more changes than this in one poll: one summary toast
+
+
+def osc_notification(
+    title: str, body: str, *, term: str | None = None, tmux: bool = False, screen: bool = False
+) -> str:
+    """The escape sequence that asks the terminal for a desktop notification."""
+    title, body = safe(title, one_line=True).replace(";", ","), safe(body, one_line=True)
+    if term and ("kitty" in term or "rxvt" in term or "foot" in term):
+        seq = f"\x1b]777;notify;{title};{body}\x1b\\"
+    else:
+        seq = f"\x1b]9;{title}: {body}\x1b\\"
+    if tmux:  # passthrough: double every ESC inside
+        return "\x1bPtmux;" + seq.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    if screen:
+        return "\x1bP" + seq + "\x1b\\"
+    return seq
+
+
+class Alerter:
+    """Decides what deserves attention and how loudly."""
+
+    def __init__(self, app: App[None]) -> None:
+        self.app = app
+        self.sent: list[str] = []  # notification sequences written (for tests)
+
+    @property
+    def options(self):  # type: ignore[no-untyped-def]
+        return self.app.options  # type: ignore[attr-defined]
+
+    def _wanted(self, change: CaseChange) -> bool:
+        opts = self.options
+        store = self.app.store  # type: ignore[attr-defined]
+        if not (change.is_new or change.new_provider_messages or change.status_changed):
+            return False
+        if opts.alert_priorities and change.new_priority not in opts.alert_priorities:
+            return False
+        if opts.alert_services:
+            case = store.case(change.case_id)
+            if case is None or case.service_id not in opts.alert_services:
+                return False
+        return True
+
+    @staticmethod
+    def describe(change: CaseChange, subject: str) -> str:
+        prio = change.new_priority or ""
+        if change.is_new:
+            return f"New {prio} case {change.case_id}: {subject}"
+        if change.new_provider_messages:
+            return f"Expereo replied on {change.case_id} ({prio} {subject})"
+        return f"{change.case_id}: {change.old_status} → {change.new_status}"
+
+    def handle(self, event: SyncEvent) -> None:
+        if not isinstance(event, CasesChanged):
+            return
+        wanted = [c for c in event.changes if self._wanted(c)]
+        if not wanted:
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        if len(wanted) > SUMMARY_OVER:
+            new = sum(1 for c in wanted if c.is_new)
+            replies = sum(1 for c in wanted if c.new_provider_messages)
+            text = f"{len(wanted)} cases changed: {new} new, {replies} with Expereo replies"
+        else:
+            lines = []
+            for change in wanted:
+                case = store.case(change.case_id)
+                subject = subject_label(safe(case.subject)) if case else ""
+                lines.append(self.describe(change, subject))
+            text = "\n".join(lines)
+        urgent = any(c.new_priority in ("P1", "P2") for c in wanted)
+        self.app.notify(
+            text,
+            title="expereo",
+            severity="warning" if urgent else "information",
+            markup=False,
+            timeout=8,
+        )
+        if self.options.bell:
+            self.app.bell()
+        if self.options.desktop_notifications:
+            self.desktop(text.splitlines()[0])
+        self.update_title()
+
+    def desktop(self, body: str) -> None:
+        seq = osc_notification(
+            "expereo",
+            body,
+            term=os.environ.get("TERM_PROGRAM") or os.environ.get("TERM"),
+            tmux=bool(os.environ.get("TMUX")),
+            screen=os.environ.get("TERM", "").startswith("screen") and not os.environ.get("TMUX"),
+        )
+        self.sent.append(seq)
+        driver = getattr(self.app, "_driver", None)
+        if driver is not None and not self.app.is_headless:
+            driver.write(seq)
+
+    def update_title(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        unread = store.unread_count()
+        p1 = store.unread_count(CaseQuery(priorities=frozenset({"P1"})))
+        parts = []
+        if p1:
+            parts.append(f"{p1} P1")
+        if unread:
+            parts.append(f"{unread} new")
+        title = f"[{' · '.join(parts)}] expereo" if parts else "expereo"
+        if self.app.title != title:
+            self.app.title = title
+            driver = getattr(self.app, "_driver", None)
+            if driver is not None and not self.app.is_headless:
+                driver.write(f"\x1b]2;{title}\x07")  # the terminal window's title

@@ -1,0 +1,270 @@
+"""The expereo-tui Textual application: screens over the local store, kept fresh by the sync
+engine.  It never waits on the network in an event handler: the engine does network work in
+its own tasks and reports back through :class:`SyncEventMessage`."""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Static
+
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent, SyncStateChanged
+from expereo_tui.ui.alerts import Alerter
+from expereo_tui.ui.commands import CaseCommands
+from expereo_tui.ui.messages import SyncEventMessage
+from expereo_tui.ui.options import AppOptions
+from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
+from expereo_tui.ui.themes import register_themes
+from expereo_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from expereo_tui.sync.engine import SyncEngine
+
+EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
+
+
+class ExpereoApp(App[None]):
+    """Inbox by default; inventory, case, new/update case screens on top."""
+
+    TITLE = "expereo"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {CaseCommands}
+    BINDINGS = [
+        Binding("q", "request_quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("i", "open_inventory", "Inventory", id="app.inventory"),
+        Binding("ctrl+r", "refresh_now", "Refresh", id="app.refresh"),
+        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        engine_factory: EngineFactory | None,
+        options: AppOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.options = options or AppOptions()
+        self.engine_factory = engine_factory
+        self.engine: SyncEngine | None = None
+        self.alerter = Alerter(self)
+        self.last_state: Any = None
+        register_themes(self)
+        if self.options.theme:
+            self.theme = self.options.theme
+
+    def now(self) -> float:
+        return self.options.clock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        if self.options.keymap:
+            self.set_keymap(dict(self.options.keymap))
+        from expereo_tui.ui.screens.inbox import InboxScreen
+
+        await self.push_screen(InboxScreen())
+        if self.store.recovered_from is not None:
+            self.notify(
+                f"The local database was unreadable and was moved to "
+                f"{self.store.recovered_from}; starting fresh.",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        if self.engine_factory is not None:
+            self.engine = self.engine_factory(self.deliver_sync_event)
+            await self.engine.start()
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+
+    async def on_unmount(self) -> None:
+        for screen in self.screen_stack:
+            flush = getattr(screen, "flush", None)
+            if flush:
+                flush()
+        if self.engine is not None:
+            await self.engine.stop()
+            await self.engine.client.aclose()
+
+    def deliver_sync_event(self, event: SyncEvent) -> None:
+        """The engine's callback: hand the event to the UI as a message."""
+        self.post_message(SyncEventMessage(event))
+
+    @on(SyncEventMessage)
+    def _on_sync_event(self, message: SyncEventMessage) -> None:
+        event = message.event
+        if isinstance(event, SyncStateChanged):
+            self.last_state = event.state
+        self.alerter.handle(event)
+        for screen in self.screen_stack:
+            handler = getattr(screen, "sync_event", None)
+            if handler is not None:
+                handler(event)
+        if (
+            isinstance(event, OutboxChanged)
+            and event.status == OutboxStatus.FAILED
+            and event.kind != "reply"
+        ):
+            self.notify(
+                f"A {event.kind} was rejected: {event.error}",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        bars = self.screen.query(StatusBar)
+        if not bars:
+            return
+        engine = self.engine
+        state = engine.state if engine is not None else None
+        budget = engine.budget if engine is not None else None
+        outbox = self.store.outbox(statuses=("queued", "sending", "failed"))
+        bars.first().show(
+            profile=self.options.profile_name,
+            state=state,
+            now=self.now(),
+            read_budget=(budget.read_available, budget.read_capacity) if budget else None,
+            queued=sum(1 for e in outbox if e.status != "failed"),
+            failed=sum(1 for e in outbox if e.status == "failed"),
+            poller=engine.is_poller if engine is not None else True,
+        )
+        self.alerter.update_title()
+
+    def paint_banner(self, banner: Static) -> None:
+        """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""
+        label = self.options.profile_label
+        if not label:
+            banner.display = False
+            return
+        color = self.options.profile_color or "blue"
+        text = Text(f" {label} ", style=f"bold white on {color}")
+        if self.options.read_only:
+            text.append(
+                f"  read-only: {self.options.read_only_reason or 'no writes'}", style="bold"
+            )
+        banner.update(text)
+
+    # -- navigation ------------------------------------------------------------------------------
+    def action_open_inbox(self, query: CaseQuery | None = None) -> None:
+        from expereo_tui.ui.screens.inbox import InboxScreen
+
+        self.push_screen(InboxScreen(query))
+
+    def action_open_case(self, case_id: str, reply: bool = False) -> None:
+        from expereo_tui.ui.screens.case import CaseScreen
+
+        self.push_screen(CaseScreen(case_id, reply=reply))
+
+    def _refuse_write(self) -> bool:
+        if self.options.read_only:
+            self.notify(
+                f"Read-only: {self.options.read_only_reason or 'writes are disabled'}.",
+                severity="warning",
+                markup=False,
+            )
+            return True
+        return False
+
+    def action_new_case(self, service_id: str | None = None) -> None:
+        if self._refuse_write():
+            return
+        from expereo_tui.ui.screens.new_case import NewCaseScreen
+
+        self.push_screen(NewCaseScreen(service_id))
+
+    def action_update_case(self, case_id: str) -> None:
+        if self._refuse_write():
+            return
+        from expereo_tui.ui.screens.update_case import UpdateCaseScreen
+
+        self.push_screen(UpdateCaseScreen(case_id))
+
+    def action_open_inventory(self) -> None:
+        from expereo_tui.ui.screens.inventory import InventoryScreen
+
+        if not isinstance(self.screen, InventoryScreen):
+            self.push_screen(InventoryScreen())
+
+    def action_goto_case(self, case_id: str | None = None) -> None:
+        def go(value: str | None) -> None:
+            if not value:
+                return
+            if self.store.case(value) is None:
+                matches = self.store.query_cases(CaseQuery(text=value), limit=1)
+                if not matches:
+                    self.notify(
+                        f"No case {value} in the local store.", severity="warning", markup=False
+                    )
+                    return
+                value = matches[0].id
+            self.action_open_case(value)
+
+        if case_id:
+            go(case_id)
+        else:
+            self.push_screen(GotoCaseScreen(), go)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_refresh_now(self) -> None:
+        if self.engine is None:
+            self.notify("Offline viewing: nothing to refresh from.")
+            return
+        self.engine.refresh_now()
+        self.notify("Refreshing…", timeout=1.5)
+
+    def action_toggle_pause(self) -> None:
+        if self.engine is None:
+            return
+        if self.engine.paused:
+            self.engine.resume()
+            self.notify("Background refresh resumed.", timeout=2)
+        else:
+            self.engine.pause()
+            self.notify("Background refresh PAUSED — press p to resume.", severity="warning")
+        self.refresh_status()
+
+    def copy_case_id(self, case_id: str) -> None:
+        self.copy_to_clipboard(case_id)  # OSC 52: reaches the local clipboard over SSH
+        self.notify(f"Copied {case_id}", timeout=2, markup=False)
+
+    def open_in_portal(self, case_id: str) -> None:
+        pattern = self.options.portal_url_pattern
+        if not pattern:
+            self.notify("No portal URL configured (portal_url in the profile).")
+            return
+        url = pattern.format(case_id=case_id)
+        self.open_url(url) if hasattr(self, "open_url") else webbrowser.open(url)
+
+    def action_request_quit(self) -> None:
+        for screen in self.screen_stack:
+            flush = getattr(screen, "flush", None)
+            if flush:
+                flush()
+        drafts = self.store.drafts()
+        if not drafts:
+            self.exit()
+            return
+        names = ", ".join(k.split(":", 1)[-1] for k in list(drafts)[:3])
+        question = (
+            f"{len(drafts)} unsent draft(s) ({names}). They are saved and come back "
+            "next time. Quit anyway?"
+        )
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(question), answer)

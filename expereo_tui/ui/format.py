@@ -1,0 +1,84 @@
+"""How domain values read on screen: relative times, priorities, types, subjects, directions."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from rich.text import Text
+
+from expereo_tui.api.models import CaseType
+
+# Colour-blind-safe priority colours (blue/orange families, not red/green only); the label is
+# always shown too, so colour is never the only signal.
+PRIORITY_STYLE = {
+    "P1": "bold white on #b30000",
+    "P2": "bold #e66100",
+    "P3": "#e0c000",
+    "P4": "#5d9bd5",
+    "P5": "dim",
+}
+STATUS_STYLE = {
+    "New": "bold",
+    "In Progress": "#5d9bd5",
+    "Awaiting Customer": "bold #e66100",
+    "Resolved": "#3fa34d",
+    "Closed": "dim",
+}
+SERVICE_STATUS_STYLE = {
+    "RFS": "#3fa34d",
+    "In progress": "#e0c000",
+    "Ordered": "#5d9bd5",
+    "Cancelled": "dim strike",
+}
+
+
+def type_label(value: str | None) -> str:
+    if value == CaseType.INCIDENT:
+        return "Incident"
+    if value == CaseType.NON_INCIDENT:
+        return "General Request"
+    return value or "?"
+
+
+def subject_label(value: str | None) -> str:
+    """``ServiceDown`` → ``Service down``, ``RfoRequest`` → ``RFO request``."""
+    if not value:
+        return ""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", value).split()
+    out = " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else value
+    return out.replace("Rfo", "RFO")
+
+
+def priority_text(value: str | None) -> Text:
+    return Text(value or "--", style=PRIORITY_STYLE.get(value or "", ""))
+
+
+def status_text(value: str | None) -> Text:
+    return Text(value or "?", style=STATUS_STYLE.get(value or "", ""))
+
+
+def relative(moment: datetime | float | None, now: float) -> str:
+    """Compact age: ``now``, ``45s``, ``4m``, ``3h``, ``2d``, ``5w``, ``1y``."""
+    if moment is None:
+        return ""
+    stamp = moment.timestamp() if isinstance(moment, datetime) else moment
+    seconds = max(0.0, now - stamp)
+    for unit, size in (("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return "now" if seconds < 5 else f"{int(seconds)}s"
+
+
+def ago(moment: datetime | float | None, now: float) -> str:
+    """``4m ago``, or ``just now``."""
+    rel = relative(moment, now)
+    return "just now" if rel == "now" else f"{rel} ago" if rel else ""
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,286 @@
+"""One case: its fields, the whole thread, and the compose panel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from expereo_tui.sync.events import (
+    CasesChanged,
+    MessagesAdded,
+    OutboxChanged,
+    OutboxStatus,
+    SyncEvent,
+)
+from expereo_tui.ui.format import (
+    ago,
+    local_time,
+    priority_text,
+    relative,
+    status_text,
+    subject_label,
+    type_label,
+)
+from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.widgets.compose import ComposePanel
+from expereo_tui.ui.widgets.status_bar import StatusBar
+from expereo_tui.ui.widgets.thread_view import ThreadView
+
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
+
+class CaseScreen(Screen[None]):
+    CSS_PATH = "case.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="case.back"),
+        Binding("r", "reply", "Reply", id="case.reply"),
+        Binding("e", "update", "Update case", id="case.update"),
+        Binding("n", "new_case", "New case", id="case.new_case"),
+        Binding("y", "copy_id", "Copy id", id="case.copy_id"),
+        Binding("m", "mark_unread", "Mark unread", id="case.mark_unread"),
+        Binding("L", "load_earlier", "Earlier", show=False, id="case.earlier"),
+        Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
+    ]
+
+    def __init__(self, case_id: str, *, reply: bool = False) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.focus_reply = reply
+        self.draft_key = f"reply:{case_id}"
+        self.my_entries: set[int] = set()
+
+    @property
+    def xapp(self) -> ExpereoApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner")
+        yield Static(id="case-header")
+        yield ThreadView(id="thread")
+        if not self.xapp.options.read_only:
+            draft = self.xapp.store.load_draft(self.draft_key) or {}
+            yield ComposePanel(text=str(draft.get("text", "")), id="compose")
+        else:
+            reason = self.xapp.options.read_only_reason or "read-only mode"
+            yield Static(
+                Text(f"Read-only: {reason}. Replies are disabled.", style="dim"), id="read-only"
+            )
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.xapp
+        app.paint_banner(self.query_one("#banner", Static))
+        app.store.mark_read(self.case_id)
+        self.refresh_case()
+        self.refresh_thread()
+        for entry in app.store.outbox():
+            if entry.case_id == self.case_id and entry.kind == "reply":
+                self.my_entries.add(entry.id)
+                self.compose_panel_status(entry.id, OutboxStatus(entry.status), entry.last_error)
+        if app.engine is not None:
+            app.engine.set_active_case(self.case_id)
+            self.run_worker(
+                app.engine.fetch_thread(self.case_id),
+                exclusive=True,
+                group="thread",
+                exit_on_error=False,
+            )
+        if self.focus_reply and self.has_compose:
+            self.query_one(ComposePanel).area.focus()
+        else:
+            self.query_one(ThreadView).focus()
+
+    def on_unmount(self) -> None:
+        if self.xapp.engine is not None:
+            self.xapp.engine.set_active_case(None)
+
+    @property
+    def has_compose(self) -> bool:
+        return bool(self.query(ComposePanel))
+
+    # -- rendering --------------------------------------------------------------------------
+    def refresh_case(self) -> None:
+        store = self.xapp.store
+        case = store.case(self.case_id)
+        header = self.query_one("#case-header", Static)
+        if case is None:
+            header.update(
+                Text(
+                    f"Case {self.case_id} is not in the local store yet "
+                    "(it appears after the next refresh).",
+                    style="bold",
+                )
+            )
+            return
+        service = store.service(case.service_id) if case.service_id else None
+        site = store.site(case.site_id) if case.site_id else None
+        now = self.xapp.now()
+        title = Text()
+        title.append(f" {safe(case.id)} ", style="bold reverse")
+        title.append("  ")
+        title.append_text(priority_text(case.priority))
+        title.append("  ")
+        title.append_text(status_text(case.status))
+        title.append(f"  {type_label(case.type)} · ", style="bold")
+        title.append(subject_label(safe(case.subject)), style="bold")
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(ratio=1)
+        svc_label = literal(
+            f"{case.service_id} {service.service_name if service else ''}", one_line=True
+        )
+        site_label = literal(
+            f"{site.name}, {site.city}, {site.country}" if site else "no site", one_line=True
+        )
+        incident = ""
+        if case.start_of_incident:
+            end = local_time(case.end_of_incident) if case.end_of_incident else "ongoing"
+            incident = (
+                f"{local_time(case.start_of_incident)} → {end} "
+                f"({relative(case.start_of_incident, now)} since start)"
+            )
+        grid.add_row("Service", svc_label, "Site", site_label)
+        grid.add_row(
+            "Incident",
+            Text(incident or "—"),
+            "Cust. ref",
+            literal(case.customer_reference or "—", one_line=True),
+        )
+        grid.add_row(
+            "Created",
+            Text(f"{local_time(case.created_date)} ({ago(case.created_date, now)})"),
+            "Changed",
+            Text(f"{local_time(case.last_modified_date)} ({ago(case.last_modified_date, now)})"),
+        )
+        from rich.console import Group
+
+        header.update(Group(title, grid))
+
+    def refresh_thread(self) -> None:
+        messages = self.xapp.store.thread(self.case_id)
+        self.query_one(ThreadView).show(messages, self.xapp.now())
+
+    def compose_panel_status(
+        self,
+        entry_id: int,
+        status: OutboxStatus,
+        error: str | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+    ) -> None:
+        if self.has_compose:
+            self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
+
+    def sync_event(self, event: SyncEvent) -> None:
+        if isinstance(event, MessagesAdded) and event.case_id == self.case_id:
+            self.refresh_thread()
+            self.xapp.store.mark_read(self.case_id)  # the user is looking at it
+        elif isinstance(event, CasesChanged) and any(
+            c.case_id == self.case_id for c in event.changes
+        ):
+            self.refresh_case()
+            self.xapp.store.mark_read(self.case_id)
+        elif (
+            isinstance(event, OutboxChanged)
+            and event.case_id == self.case_id
+            and event.kind == "reply"
+        ):
+            self.compose_panel_status(event.entry_id, event.status, event.error, event.field_errors)
+            if event.status == OutboxStatus.SENT:
+                self.refresh_thread()
+                self.refresh_case()
+            elif event.status == OutboxStatus.FAILED and self.has_compose:
+                panel = self.query_one(ComposePanel)
+                draft = self.xapp.store.load_draft(self.draft_key) or {}
+                if not panel.text.strip() and draft.get("text"):
+                    panel.set_text(str(draft["text"]))  # the rejected text is back, editable
+
+    # -- compose ------------------------------------------------------------------------------
+    @on(ComposePanel.DraftChanged)
+    def _save_draft(self, event: ComposePanel.DraftChanged) -> None:
+        store = self.xapp.store
+        if event.text.strip():
+            store.save_draft(self.draft_key, {"text": event.text})
+        else:
+            store.delete_draft(self.draft_key)
+
+    @on(ComposePanel.SendRequested)
+    def _send(self, event: ComposePanel.SendRequested) -> None:
+        panel = self.query_one(ComposePanel)
+        engine = self.xapp.engine
+        if not event.text.strip():
+            panel.note("Nothing to send: the reply is empty.")
+            return
+        if engine is None:
+            panel.note("Offline viewing: no connection to send through. The draft is kept.")
+            return
+        self._save_draft(ComposePanel.DraftChanged(event.text))
+        try:
+            entry = engine.send_reply(self.case_id, event.text, draft_key=self.draft_key)
+        except (PermissionError, ValueError) as exc:
+            panel.note(str(exc))
+            return
+        self.my_entries.add(entry)
+        panel.area.load_text("")
+        panel.outbox_status(entry, OutboxStatus.QUEUED)
+
+    def flush(self) -> None:
+        """Save the draft now (leaving the screen or quitting)."""
+        if self.has_compose:
+            panel = self.query_one(ComposePanel)
+            self._save_draft(ComposePanel.DraftChanged(panel.text))
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        if self.has_compose and self.query_one(ComposePanel).area.has_focus:
+            self.query_one(ThreadView).focus()
+            return
+        self.flush()
+        self.app.pop_screen()
+
+    def action_reply(self) -> None:
+        if self.has_compose:
+            self.query_one(ComposePanel).area.focus()
+        else:
+            self.notify(self.xapp.options.read_only_reason or "Read-only mode: cannot reply.")
+
+    def action_update(self) -> None:
+        self.flush()
+        self.xapp.action_update_case(self.case_id)
+
+    def action_new_case(self) -> None:
+        case = self.xapp.store.case(self.case_id)
+        self.xapp.action_new_case(case.service_id if case else None)
+
+    def action_copy_id(self) -> None:
+        self.xapp.copy_case_id(self.case_id)
+
+    def action_open_portal(self) -> None:
+        self.xapp.open_in_portal(self.case_id)
+
+    def action_mark_unread(self) -> None:
+        self.xapp.store.mark_unread(self.case_id)
+        self.flush()
+        self.app.pop_screen()
+
+    def action_load_earlier(self) -> None:
+        self.query_one(ThreadView).load_earlier(
+            self.xapp.store.thread(self.case_id), self.xapp.now()
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # letters type into the reply box; only bindings with modifiers act while it has focus
+        focused = self.focused
+        if isinstance(focused, TextArea) and action not in ("back",):
+            return False
+        return True

@@ -1,0 +1,113 @@
+"""Small modals: confirm, go to a case by id, and the help screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; ``y``/enter confirm, ``n``/escape decline."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning;
+                               background: $surface; padding: 1 2; }
+    ConfirmScreen Horizontal { height: 3; align-horizontal: right; margin-top: 1; }
+    """
+    BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
+
+    def __init__(self, question: str, yes: str = "Quit", no: str = "Stay") -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, markup=False)
+            with Horizontal():
+                yield Button(f"{self.no} (n)", id="no")
+                yield Button(f"{self.yes} (y)", variant="warning", id="yes")
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class GotoCaseScreen(ModalScreen[str | None]):
+    """Type a case id (or part of it) and press enter."""
+
+    DEFAULT_CSS = """
+    GotoCaseScreen { align: center middle; }
+    GotoCaseScreen > Vertical { width: 50; height: auto; border: thick $accent;
+                                background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Go to case")
+            yield Input(placeholder="CS-1000042", id="case-id")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+HELP = """\
+Everywhere
+  ?            this help                 ctrl+p   command palette (actions, go to case)
+  i            inventory                 n        new case
+  ctrl+r       refresh now               p        pause / resume refresh
+  escape       close / back              q        quit (asks if a draft is unsent)
+
+Inbox
+  j/k ↑/↓      move                      enter    open the case
+  u            open the next unread      r        reply to the selected case
+  m            mark read / unread        /        search (escape clears)
+  f            filter: status, priority, type     x   clear filters
+  s / S        cycle sort column / reverse        g   go to case by id
+  y            copy case id (OSC 52, works over SSH)  o  open in the web portal
+
+Case
+  r / tab      write a reply             ctrl+s   send the reply (queued, then sent)
+  ctrl+e       edit the reply in $EDITOR e        update the case (reference, priority, close)
+  n            new case for this service y        copy case id
+  L            load earlier messages     escape   back (the draft is kept)
+
+Inventory
+  enter/space  open a branch             /        filter by site, city, country, service
+  c            cases of this service     n        new case for this service
+
+Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).
+Drafts are saved as you type: they survive quitting, crashes and restarts.
+Keys can be rebound per profile in the config file ([profiles.<name>.keys]).
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90; height: 80%; border: thick $accent;
+                                  background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(HELP, markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,346 @@
+"""The case inbox: every case, sortable and filterable, unread first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from expereo_tui.store.store import CaseQuery, CaseRow
+from expereo_tui.sync.events import CasesChanged, SyncEvent
+from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
+from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
+PAGE = 200
+# (column key, header, sort column in the store)
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("unread", "●", "unread"),
+    ("priority", "Pri", "priority"),
+    ("status", "Status", "status"),
+    ("last_modified", "Changed", "last_modified"),
+    ("id", "Case", "id"),
+    ("subject", "Subject", "subject"),
+    ("service", "Service", "service"),
+    ("site", "Site", "site"),
+    ("customer_reference", "Cust. ref", "customer_reference"),
+    ("type", "Type", "type"),
+    ("created", "Age", "created"),
+)
+DEFAULT_SORT = CaseQuery().sort
+
+
+class InboxScreen(Screen[None]):
+    """Cases from the store; keys to open, reply, filter, sort and triage."""
+
+    CSS_PATH = "inbox.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="inbox.open"),
+        Binding("u", "next_unread", "Next unread", id="inbox.next_unread"),
+        Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("n", "new_case", "New case", id="inbox.new_case"),
+        Binding("slash", "search", "Search", id="inbox.search"),
+        Binding("f", "filter", "Filter", id="inbox.filter"),
+        Binding("x", "clear_filters", "Clear filters", id="inbox.clear_filters"),
+        Binding("s", "cycle_sort", "Sort", id="inbox.sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
+        Binding("m", "toggle_read", "Read/unread", id="inbox.toggle_read"),
+        Binding("g", "goto", "Go to case", show=False, id="inbox.goto"),
+        Binding("y", "copy_id", "Copy id", show=False, id="inbox.copy_id"),
+        Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
+        Binding("j", "cursor_down", "Down", show=False, id="inbox.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="inbox.up"),
+    ]
+
+    def __init__(self, query: CaseQuery | None = None) -> None:
+        super().__init__()
+        self.query_state = query or CaseQuery()
+        self.loaded = PAGE
+        self.total = 0
+        self.recent: set[str] = set()  # changed since launch and not opened yet
+
+    @property
+    def xapp(self) -> ExpereoApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner")
+        yield Static(id="counts")
+        with Horizontal(id="searchbar"):
+            yield Input(
+                placeholder="search: case id, subject, reference, service, site, city", id="search"
+            )
+        yield Static(id="chips")
+        table: DataTable[Any] = DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label, _ in COLUMNS:
+            table.add_column(label, key=key)
+        self.query_one("#search", Input).value = self.query_state.text
+        self.query_one("#searchbar").display = bool(self.query_state.text)
+        self.xapp.paint_banner(self.query_one("#banner", Static))
+        self.reload()
+        table.focus()
+        self.set_interval(30, self.reload)  # relative times age
+
+    # -- data -----------------------------------------------------------------------------------
+    def current_case_id(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        row_key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
+        return str(row_key.value) if row_key.value is not None else None
+
+    def _cells(self, row: CaseRow, now: float) -> list[Text]:
+        unread = row.unread or row.id in self.recent
+        marker = Text(
+            "★" if row.id in self.recent else ("●" if row.unread else " "),
+            style="bold #e66100" if unread else "",
+        )
+        weight = "bold" if unread else ""
+        return [
+            marker,
+            priority_text(row.priority),
+            status_text(row.status),
+            Text(relative(row.last_modified_date, now), style=weight),
+            literal(row.id),
+            Text(subject_label(safe(row.subject)), style=weight),
+            literal(row.service_name or row.service_id, one_line=True),
+            literal(row.site_name or "", one_line=True),
+            literal(row.customer_reference or "", one_line=True),
+            Text(type_label(row.type), style="dim"),
+            Text(relative(row.created_date, now), style="dim"),
+        ]
+
+    def reload(self) -> None:
+        """Re-read the visible rows from the store, keeping the cursor on the same case."""
+        store = self.xapp.store
+        table = self.query_one(DataTable)
+        keep = self.current_case_id()
+        row_index = table.cursor_row
+        q = self.query_state
+        self.total = store.count_cases(q)
+        rows = store.query_cases(q, offset=0, limit=self.loaded)
+        now = self.xapp.now()
+        table.clear()
+        for row in rows:
+            table.add_row(*self._cells(row, now), key=row.id)
+        if keep is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
+            except Exception:  # the case left the filtered set
+                table.move_cursor(row=min(row_index, max(0, table.row_count - 1)), animate=False)
+        self._paint_header()
+
+    def _load_more(self) -> None:
+        store = self.xapp.store
+        table = self.query_one(DataTable)
+        if self.loaded >= self.total:
+            return
+        rows = store.query_cases(self.query_state, offset=self.loaded, limit=PAGE)
+        self.loaded += PAGE
+        now = self.xapp.now()
+        for row in rows:
+            table.add_row(*self._cells(row, now), key=row.id)
+
+    def _paint_header(self) -> None:
+        store = self.xapp.store
+        counts = store.status_counts(replace(self.query_state, statuses=frozenset()))
+        unread = store.unread_count(self.query_state)
+        line = Text()
+        line.append(f" {self.total} cases", style="bold")
+        line.append(f" · {unread} unread", style="bold #e66100" if unread else "dim")
+        for status in ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed"):
+            if counts.get(status):
+                line.append("  ")
+                line.append_text(status_text(status))
+                line.append(f" {counts[status]}")
+        self.query_one("#counts", Static).update(line)
+        self.query_one("#chips", Static).update(self._chips())
+
+    def _chips(self) -> Text:
+        q = self.query_state
+        chips = Text(" filter: ", style="dim")
+        parts: list[str] = []
+        if q.statuses:
+            parts.append("status=" + "|".join(sorted(q.statuses)))
+        if q.priorities:
+            parts.append("priority=" + "|".join(sorted(q.priorities)))
+        if q.types:
+            parts.append("type=" + "|".join(type_label(t) for t in sorted(q.types)))
+        if q.service_id:
+            parts.append(f"service={q.service_id}")
+        if q.site_id:
+            parts.append(f"site={q.site_id}")
+        if q.text:
+            parts.append(f'text="{safe(q.text, one_line=True)}"')
+        if q.unread_only:
+            parts.append("unread only")
+        if not parts:
+            chips.append("none", style="dim")
+        for part in parts:
+            chips.append(f" {part} ", style="reverse")
+            chips.append(" ")
+        sort = ", ".join(f"{c}{' ↓' if d else ' ↑'}" for c, d in q.sort)
+        chips.append(f"  sort: {sort}", style="dim")
+        return chips
+
+    def set_query(self, query: CaseQuery) -> None:
+        self.query_state = query
+        self.loaded = PAGE
+        self.reload()
+
+    def sync_event(self, event: SyncEvent) -> None:
+        if isinstance(event, CasesChanged):
+            self.recent.update(c.case_id for c in event.changes)
+        self.reload()
+
+    # -- events -----------------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted)
+    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.query_one(DataTable).row_count - 10:
+            self._load_more()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_case(str(event.row_key.value))
+
+    @on(DataTable.HeaderSelected)
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        column = next(c[2] for c in COLUMNS if c[0] == event.column_key.value)
+        first = self.query_state.sort[0] if self.query_state.sort else None
+        desc = (
+            not first[1] if first and first[0] == column else column in ("unread", "last_modified")
+        )
+        self.set_query(replace(self.query_state, sort=((column, desc), ("last_modified", True))))
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self.set_query(replace(self.query_state, text=event.value))
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.value = ""
+            self.query_one("#searchbar").display = False
+            self.query_one(DataTable).focus()
+
+    # -- actions --------------------------------------------------------------------------------
+    def open_case(self, case_id: str, *, reply: bool = False) -> None:
+        self.recent.discard(case_id)
+        self.xapp.action_open_case(case_id, reply=reply)
+
+    def action_open(self) -> None:
+        case_id = self.current_case_id()
+        if case_id:
+            self.open_case(case_id)
+
+    def action_reply(self) -> None:
+        case_id = self.current_case_id()
+        if case_id:
+            self.open_case(case_id, reply=True)
+
+    def action_next_unread(self) -> None:
+        store = self.xapp.store
+        rows = store.query_cases(replace(self.query_state, unread_only=True), limit=1)
+        if not rows:
+            self.notify(
+                "No unread cases"
+                + (" in this filter" if self.query_state != CaseQuery() else "")
+                + "."
+            )
+            return
+        self.open_case(rows[0].id)
+
+    def action_toggle_read(self) -> None:
+        case_id = self.current_case_id()
+        if not case_id:
+            return
+        store = self.xapp.store
+        if store.is_unread(case_id) or case_id in self.recent:
+            store.mark_read(case_id)
+            self.recent.discard(case_id)
+        else:
+            store.mark_unread(case_id)
+        self.reload()
+
+    def action_new_case(self) -> None:
+        case_id = self.current_case_id()
+        case = self.xapp.store.case(case_id) if case_id else None
+        self.xapp.action_new_case(case.service_id if case else None)
+
+    def action_search(self) -> None:
+        self.query_one("#searchbar").display = True
+        self.query_one("#search", Input).focus()
+
+    def action_filter(self) -> None:
+        from expereo_tui.ui.screens.filter import FilterScreen
+
+        def done(result: CaseQuery | None) -> None:
+            if result is not None:
+                self.set_query(result)
+
+        self.app.push_screen(FilterScreen(self.query_state), done)
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#searchbar").display = False
+        self.set_query(CaseQuery(sort=self.query_state.sort))
+
+    def action_cycle_sort(self) -> None:
+        order = [c[2] for c in COLUMNS]
+        first = self.query_state.sort[0][0] if self.query_state.sort else "unread"
+        if self.query_state.sort == DEFAULT_SORT:
+            nxt = "priority"
+        else:
+            nxt = order[(order.index(first) + 1) % len(order)] if first in order else "unread"
+        sort = (
+            DEFAULT_SORT
+            if nxt == "unread"
+            else ((nxt, nxt in ("last_modified", "created")), ("last_modified", True))
+        )
+        self.set_query(replace(self.query_state, sort=sort))
+        self.notify(f"Sorted by {nxt}", timeout=1.5)
+
+    def action_reverse_sort(self) -> None:
+        sort = tuple((c, not d) for c, d in self.query_state.sort)
+        self.set_query(replace(self.query_state, sort=sort))
+
+    def action_goto(self) -> None:
+        self.xapp.action_goto_case()
+
+    def action_copy_id(self) -> None:
+        case_id = self.current_case_id()
+        if case_id:
+            self.xapp.copy_case_id(case_id)
+
+    def action_open_portal(self) -> None:
+        case_id = self.current_case_id()
+        if case_id:
+            self.xapp.open_in_portal(case_id)
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()

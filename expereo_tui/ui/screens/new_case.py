@@ -1,0 +1,324 @@
+"""A new case: service, type → allowed priorities and subjects, incident window, first message.
+Validated as you type, autosaved as a draft, sent through the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError as PydanticValidationError
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+
+from expereo_tui.api.models import (
+    ALLOWED_PRIORITIES,
+    ALLOWED_SUBJECTS,
+    DEFAULT_PRIORITY,
+    CaseCreate,
+    CaseType,
+    check_case_create,
+)
+from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui.format import local_time, subject_label
+from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.timeparse import parse_when
+from expereo_tui.ui.widgets.service_picker import ServicePicker
+from expereo_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
+FIELDS = (
+    "serviceId",
+    "type",
+    "priority",
+    "subject",
+    "startOfIncident",
+    "endOfIncident",
+    "customerReference",
+    "message",
+)
+
+
+class NewCaseScreen(Screen[None]):
+    CSS_PATH = "form.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Create case", id="new_case.submit"),
+        Binding("escape", "close", "Close (draft kept)", id="new_case.close"),
+    ]
+
+    def __init__(self, service_id: str | None = None) -> None:
+        super().__init__()
+        self.service_id = service_id
+        self.draft_key = f"new:{service_id}" if service_id else "new"
+        self.entry_id: int | None = None
+        self.created: str | None = None
+        self.server_errors: dict[str, list[str]] = {}
+        self._save_timer: Timer | None = None
+        self._ready = False
+
+    @property
+    def xapp(self) -> ExpereoApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        ctype = str(draft.get("type") or CaseType.INCIDENT)
+        if ctype not in ALLOWED_PRIORITIES:
+            ctype = CaseType.INCIDENT
+        yield Static(id="banner")
+        with VerticalScroll(id="form"):
+            yield Label("New case", classes="title")
+            yield Label("Service")
+            yield ServicePicker(
+                self.xapp.store,
+                str(draft.get("serviceId") or self.service_id or "") or None,
+                id="service",
+            )
+            yield Static(classes="error", id="err-serviceId")
+            with Horizontal(classes="row"):
+                yield Select(
+                    [
+                        ("Incident", CaseType.INCIDENT.value),
+                        ("General Request", CaseType.NON_INCIDENT.value),
+                    ],
+                    value=ctype,
+                    allow_blank=False,
+                    id="type",
+                    prompt="Type",
+                )
+                yield Select(
+                    self._priorities(ctype),
+                    value=self._pick(
+                        draft.get("priority"), ALLOWED_PRIORITIES[ctype], DEFAULT_PRIORITY
+                    ),
+                    allow_blank=False,
+                    id="priority",
+                )
+                yield Select(
+                    self._subjects(ctype),
+                    value=self._pick(
+                        draft.get("subject"), ALLOWED_SUBJECTS[ctype], ALLOWED_SUBJECTS[ctype][0]
+                    ),
+                    allow_blank=False,
+                    id="subject",
+                )
+            for name in ("type", "priority", "subject"):
+                yield Static(classes="error", id=f"err-{name}")
+            with Horizontal(classes="row incident"):
+                yield Input(
+                    str(draft.get("start") or "now"),
+                    id="start",
+                    placeholder="start: now, -30m, -2h, 14:00, ISO 8601",
+                )
+                yield Input(
+                    str(draft.get("end") or ""), id="end", placeholder="end: empty = ongoing"
+                )
+            yield Static(classes="hint incident", id="when")
+            yield Static(classes="error", id="err-startOfIncident")
+            yield Static(classes="error", id="err-endOfIncident")
+            yield Input(
+                str(draft.get("customerReference") or ""),
+                id="reference",
+                placeholder="your reference (optional), e.g. INC0012345",
+            )
+            yield Static(classes="error", id="err-customerReference")
+            yield Label("First message")
+            yield TextArea(str(draft.get("message") or ""), id="message", soft_wrap=True)
+            yield Static(classes="error", id="err-message")
+            yield Static(id="form-status")
+        yield StatusBar()
+        yield Footer()
+
+    @staticmethod
+    def _pick(value: Any, allowed: tuple[str, ...], default: str) -> str:
+        return str(value) if value in allowed else default
+
+    @staticmethod
+    def _priorities(ctype: str) -> list[tuple[str, str]]:
+        return [(p, p) for p in ALLOWED_PRIORITIES[ctype]]
+
+    @staticmethod
+    def _subjects(ctype: str) -> list[tuple[str, str]]:
+        return [(subject_label(s), s) for s in ALLOWED_SUBJECTS[ctype]]
+
+    def on_mount(self) -> None:
+        self.xapp.paint_banner(self.query_one("#banner", Static))
+        self.query_one("#type", Select).focus() if self.service_id else self.query_one(
+            "#service-search", Input
+        ).focus()
+        self._ready = True
+        self.validate()
+
+    # -- values -------------------------------------------------------------------------------
+    def form_values(self) -> dict[str, Any]:
+        return {
+            "serviceId": self.query_one(ServicePicker).service_id,
+            "type": self.query_one("#type", Select).value,
+            "priority": self.query_one("#priority", Select).value,
+            "subject": self.query_one("#subject", Select).value,
+            "start": self.query_one("#start", Input).value,
+            "end": self.query_one("#end", Input).value,
+            "customerReference": self.query_one("#reference", Input).value,
+            "message": self.query_one("#message", TextArea).text,
+        }
+
+    def body(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The camelCase create body and the problems with what is typed."""
+        values = self.form_values()
+        errors: dict[str, str] = {}
+        body: dict[str, Any] = {
+            k: values[k] for k in ("subject", "type", "serviceId", "message", "priority")
+        }
+        if values["customerReference"].strip():
+            body["customerReference"] = values["customerReference"].strip()
+        if not (body["serviceId"] or "").strip():
+            body["serviceId"] = None
+        if values["type"] == CaseType.INCIDENT:
+            now = datetime.fromtimestamp(self.xapp.now(), UTC)
+            for key, field in (("start", "startOfIncident"), ("end", "endOfIncident")):
+                text = values[key].strip()
+                if not text:
+                    body[field] = None
+                    continue
+                try:
+                    body[field] = parse_when(text, now).astimezone(UTC).isoformat()
+                except ValueError as exc:
+                    errors[field] = str(exc)
+                    body[field] = None if key == "end" else "invalid"
+            if "startOfIncident" in errors:
+                body.pop("startOfIncident")
+        for violation in check_case_create(body):
+            errors.setdefault(violation.field, violation.message)
+        return body, errors
+
+    def validate(self) -> bool:
+        body, errors = self.body()
+        incident = body.get("type") == CaseType.INCIDENT
+        for widget in self.query(".incident"):
+            widget.display = incident
+        when = Text()
+        if incident and body.get("startOfIncident") and "startOfIncident" not in errors:
+            start = datetime.fromisoformat(body["startOfIncident"])
+            when.append(f"start {local_time(start)} (local)")
+            end = body.get("endOfIncident")
+            when.append(
+                f" · end {local_time(datetime.fromisoformat(end))}"
+                if end
+                else " · end: ongoing (sent as null)"
+            )
+        self.query_one("#when", Static).update(when)
+        for field in FIELDS:
+            messages = [errors[field]] if field in errors else []
+            messages += self.server_errors.get(field, [])
+            self.query_one(f"#err-{field}", Static).update(
+                Text("\n".join(safe(m) for m in messages), style="#ff5f5f")
+            )
+        return not errors
+
+    # -- events ---------------------------------------------------------------------------------
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        ctype = str(event.value)
+        if ctype not in ALLOWED_PRIORITIES:
+            return
+        priority = self.query_one("#priority", Select)
+        subject = self.query_one("#subject", Select)
+        old_p, old_s = priority.value, subject.value
+        priority.set_options(self._priorities(ctype))
+        subject.set_options(self._subjects(ctype))
+        priority.value = self._pick(old_p, ALLOWED_PRIORITIES[ctype], DEFAULT_PRIORITY)
+        subject.value = self._pick(old_s, ALLOWED_SUBJECTS[ctype], ALLOWED_SUBJECTS[ctype][0])
+        self._changed()
+
+    @on(Select.Changed, "#priority, #subject")
+    @on(Input.Changed, "#start, #end, #reference")
+    @on(TextArea.Changed, "#message")
+    @on(ServicePicker.Picked)
+    def _changed(self) -> None:
+        if not self._ready:
+            return
+        self.server_errors = {}
+        self.validate()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(0.5, self.flush)
+
+    def flush(self) -> None:
+        """Save what is typed as the draft (never lose a form)."""
+        if self.created:
+            return
+        values = self.form_values()
+        if (
+            any(str(values[k] or "").strip() for k in ("message", "customerReference"))
+            or values["serviceId"]
+        ):
+            self.xapp.store.save_draft(self.draft_key, values)
+
+    def action_submit(self) -> None:
+        status = self.query_one("#form-status", Static)
+        body, errors = self.body()
+        if errors:
+            self.validate()
+            status.update(Text("Not sent: fix the fields marked above.", style="bold #ff5f5f"))
+            return
+        engine = self.xapp.engine
+        if engine is None:
+            status.update(Text("Offline viewing: cannot send. The draft is kept.", style="bold"))
+            return
+        try:
+            model = CaseCreate.model_validate(
+                {k: v for k, v in body.items() if v is not None or k == "endOfIncident"}
+            )
+        except PydanticValidationError as exc:
+            status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
+            return
+        self.flush()
+        self.entry_id = engine.create_case(model, draft_key=self.draft_key)
+        status.update(
+            Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
+        )
+
+    def sync_event(self, event: SyncEvent) -> None:
+        if not isinstance(event, OutboxChanged) or event.entry_id != self.entry_id:
+            return
+        status = self.query_one("#form-status", Static)
+        if event.status == OutboxStatus.SENT:
+            self.created = event.result_id
+            status.update(
+                Text(
+                    f"Created {event.result_id}. Press enter to open it, escape to close.",
+                    style="bold #3fa34d",
+                )
+            )
+        elif event.status == OutboxStatus.FAILED:
+            self.server_errors = dict(event.field_errors)
+            self.validate()
+            status.update(
+                Text(
+                    f"Rejected: {safe(event.error)}. Fix and press ctrl+s again; "
+                    "nothing typed is lost.",
+                    style="bold #ff5f5f",
+                )
+            )
+            self.flush()
+        elif event.status == OutboxStatus.QUEUED and event.error:
+            status.update(Text(f"queued, will retry: {safe(event.error)}", style="bold #e0c000"))
+        else:
+            status.update(Text(str(event.status), style="bold #5d9bd5"))
+
+    def key_enter(self) -> None:
+        if self.created:
+            created = self.created
+            self.app.pop_screen()
+            self.xapp.action_open_case(created)
+
+    def action_close(self) -> None:
+        self.flush()
+        self.app.pop_screen()

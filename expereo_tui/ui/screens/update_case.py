@@ -1,0 +1,177 @@
+"""Update a case: what a customer may change (customer reference, priority within the type's
+range, closing a resolved case).  Only changed fields are sent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
+
+from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
+from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
+
+class UpdateCaseScreen(Screen[None]):
+    CSS_PATH = "form.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Save changes", id="update_case.submit"),
+        Binding("escape", "close", "Close (draft kept)", id="update_case.close"),
+    ]
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.draft_key = f"update:{case_id}"
+        self.entry_id: int | None = None
+        self._ready = False
+
+    @property
+    def xapp(self) -> ExpereoApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        case = self.xapp.store.case(self.case_id)
+        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        self.case = case
+        ctype = case.type if case else None
+        priorities = ALLOWED_PRIORITIES.get(ctype or "", ("P1", "P2", "P3", "P4", "P5"))
+        current_p = draft.get("priority") or (case.priority if case else None)
+        yield Static(id="banner")
+        with VerticalScroll(id="form"):
+            yield Label(f"Update case {self.case_id}", classes="title")
+            yield Label("Customer reference (your ticket id)")
+            yield Input(
+                str(
+                    draft.get("customerReference", (case.customer_reference if case else "") or "")
+                ),
+                id="reference",
+            )
+            yield Static(classes="error", id="err-customerReference")
+            yield Label("Priority")
+            yield Select(
+                [(p, p) for p in priorities],
+                value=current_p if current_p in priorities else priorities[-1],
+                allow_blank=False,
+                id="priority",
+            )
+            yield Static(classes="error", id="err-priority")
+            resolved = bool(case and case.status == CaseStatus.RESOLVED)
+            yield Checkbox(
+                "Close this case",
+                bool(draft.get("status") == "Closed") and resolved,
+                id="close",
+                disabled=not resolved,
+            )
+            if not resolved:
+                yield Static(
+                    Text(
+                        f"Only a Resolved case can be closed (this one is "
+                        f"{case.status if case else 'unknown'}).",
+                        style="dim",
+                    ),
+                    classes="hint",
+                )
+            yield Static(classes="error", id="err-status")
+            yield Static(classes="error", id="err-")
+            yield Static(id="form-status")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.xapp.paint_banner(self.query_one("#banner", Static))
+        self.query_one("#reference", Input).focus()
+        self._ready = True
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the case as stored."""
+        case = self.case
+        out: dict[str, Any] = {}
+        ref = self.query_one("#reference", Input).value.strip()
+        if case is None or ref != (case.customer_reference or ""):
+            out["customerReference"] = ref or None
+        prio = self.query_one("#priority", Select).value
+        if case is None or prio != case.priority:
+            out["priority"] = prio
+        if self.query_one("#close", Checkbox).value:
+            out["status"] = CaseStatus.CLOSED.value
+        return out
+
+    def _show_errors(self, errors: dict[str, list[str]]) -> None:
+        for field in ("customerReference", "priority", "status", ""):
+            self.query_one(f"#err-{field}", Static).update(
+                Text("\n".join(safe(m) for m in errors.get(field, [])), style="#ff5f5f")
+            )
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        if not self._ready:
+            return
+        body = self.changes()
+        errors: dict[str, list[str]] = {}
+        for v in check_case_update(self.case.type if self.case else None, body):
+            errors.setdefault(v.field, []).append(v.message)
+        self._show_errors(errors)
+        if body:
+            self.xapp.store.save_draft(
+                self.draft_key,
+                {
+                    "customerReference": self.query_one("#reference", Input).value,
+                    "priority": self.query_one("#priority", Select).value,
+                    "status": body.get("status"),
+                },
+            )
+        else:
+            self.xapp.store.delete_draft(self.draft_key)
+
+    def action_submit(self) -> None:
+        status = self.query_one("#form-status", Static)
+        body = self.changes()
+        if not body:
+            status.update(Text("Nothing changed.", style="bold"))
+            return
+        problems = check_case_update(self.case.type if self.case else None, body)
+        if problems:
+            self._show_errors({p.field: [p.message] for p in problems})
+            status.update(Text("Not sent: fix the fields marked above.", style="bold #ff5f5f"))
+            return
+        engine = self.xapp.engine
+        if engine is None:
+            status.update(Text("Offline viewing: cannot send. The draft is kept.", style="bold"))
+            return
+        update = CaseUpdate.model_validate(body)
+        self.entry_id = engine.update_case(self.case_id, update, draft_key=self.draft_key)
+        status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
+
+    def sync_event(self, event: SyncEvent) -> None:
+        if not isinstance(event, OutboxChanged) or event.entry_id != self.entry_id:
+            return
+        status = self.query_one("#form-status", Static)
+        if event.status == OutboxStatus.SENT:
+            self.case = self.xapp.store.case(self.case_id)
+            status.update(Text("Saved.", style="bold #3fa34d"))
+        elif event.status == OutboxStatus.FAILED:
+            self._show_errors(event.field_errors)
+            status.update(Text(f"Rejected: {safe(event.error)}", style="bold #ff5f5f"))
+        else:
+            status.update(
+                Text(
+                    f"{event.status}{': ' + safe(event.error) if event.error else ''}",
+                    style="bold #5d9bd5",
+                )
+            )
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

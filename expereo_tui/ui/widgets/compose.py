@@ -1,0 +1,146 @@
+"""The compose panel under a thread: a multi-line reply, autosaved as a draft, sent through the
+outbox, with a line per outgoing message (queued / sending / sent / failed: reason)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static, TextArea
+
+from expereo_tui.sync.events import OutboxStatus
+from expereo_tui.ui.safe_text import safe
+
+_STATUS_STYLE = {
+    OutboxStatus.QUEUED: "bold #5d9bd5",
+    OutboxStatus.SENDING: "bold #e0c000",
+    OutboxStatus.SENT: "#3fa34d",
+    OutboxStatus.FAILED: "bold #b30000",
+}
+
+
+class ComposePanel(Vertical):
+    """Emits :class:`ComposePanel.SendRequested`; the screen decides what sending means."""
+
+    DEFAULT_CSS = """
+    ComposePanel { height: auto; max-height: 50%; border-top: solid $accent; }
+    ComposePanel TextArea { height: 6; min-height: 3; }
+    ComposePanel #compose-hint { height: 1; color: $text-muted; padding: 0 1; }
+    ComposePanel #compose-status { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="compose.send"),
+        Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor"),
+    ]
+
+    class SendRequested(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class DraftChanged(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, *, text: str = "", **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.initial = text
+        self.lines: dict[int, Text] = {}
+        self._save_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text("Reply — ctrl+s send · ctrl+e $EDITOR · escape back to the thread"),
+            id="compose-hint",
+        )
+        yield TextArea(self.initial, id="reply", soft_wrap=True, show_line_numbers=False)
+        yield Static(id="compose-status")
+
+    @property
+    def area(self) -> TextArea:
+        return self.query_one("#reply", TextArea)
+
+    @property
+    def text(self) -> str:
+        return self.area.text
+
+    def set_text(self, text: str) -> None:
+        self.area.load_text(text)
+        self.area.move_cursor(self.area.document.end)
+
+    @on(TextArea.Changed, "#reply")
+    def _changed(self) -> None:
+        # autosave once typing pauses (and on leave/quit: the screen flushes)
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(0.5, self.flush_draft)
+
+    def flush_draft(self) -> None:
+        self._save_timer = None
+        self.post_message(self.DraftChanged(self.text))
+
+    def action_send(self) -> None:
+        self.post_message(self.SendRequested(self.text))
+
+    def note(self, message: str, style: str = "bold #e66100") -> None:
+        self.lines[-1] = Text(message, style=style)
+        self._paint()
+
+    def outbox_status(
+        self,
+        entry_id: int,
+        status: OutboxStatus,
+        error: str | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.lines.pop(-1, None)
+        line = Text(f"reply #{entry_id}: ", style="dim")
+        line.append(str(status), style=_STATUS_STYLE.get(status, ""))
+        if error:
+            line.append(f": {safe(error, one_line=True)}")
+        for field, msgs in (field_errors or {}).items():
+            line.append(
+                f"  [{field or 'reply'}] {safe('; '.join(msgs), one_line=True)}", style="#b30000"
+            )
+        self.lines[entry_id] = line
+        self._paint()
+
+    def _paint(self) -> None:
+        out = Text()
+        for key in sorted(self.lines)[-4:]:
+            if out:
+                out.append("\n")
+            out.append_text(self.lines[key])
+        self.query_one("#compose-status", Static).update(out)
+
+    def action_editor(self) -> None:
+        """Edit the reply in $VISUAL/$EDITOR with the app suspended."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".txt", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(self.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            if result.returncode == 0:
+                self.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
+                self.flush_draft()
+            else:
+                self.note(f"{editor} exited with {result.returncode}; the reply is unchanged")
+        except Exception as exc:  # no terminal to suspend, editor missing, ...
+            self.note(f"cannot run {editor}: {exc}")
+        finally:
+            path.unlink(missing_ok=True)

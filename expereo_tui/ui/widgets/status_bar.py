@@ -1,0 +1,90 @@
+"""The one-line status bar: profile, sync freshness, read budget, queued writes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from expereo_tui.sync.events import SyncState, SyncStatus
+from expereo_tui.ui.format import relative
+
+_STYLE = {
+    SyncStatus.FRESH: "#3fa34d",
+    SyncStatus.SYNCING: "#5d9bd5",
+    SyncStatus.STALE: "bold black on #e0c000",
+    SyncStatus.OFFLINE: "bold white on #b30000",
+    SyncStatus.RATE_LIMITED: "bold black on #e66100",
+    SyncStatus.UNAUTHORISED: "bold white on #b30000",
+    SyncStatus.FORBIDDEN: "bold white on #b30000",
+    SyncStatus.PAUSED: "bold black on #e0c000",
+}
+
+
+def describe(state: SyncState | None, now: float) -> str:
+    """The sync state in a few words a person reads at a glance."""
+    if state is None:
+        return "offline viewing (no connection configured)"
+    when = relative(state.last_success, now) if state.last_success else ""
+    ago = f"updated {when} ago" if when and when != "now" else "updated just now"
+    if not state.last_success:
+        ago = "never updated"
+    retry = ""
+    if state.next_attempt:
+        retry = f", retry in {relative(now, state.next_attempt) or 'a moment'}"
+        if state.next_attempt <= now:
+            retry = ", retrying"
+    match state.status:
+        case SyncStatus.FRESH:
+            return ago
+        case SyncStatus.SYNCING:
+            return f"syncing… ({ago})"
+        case SyncStatus.STALE:
+            return f"STALE: {ago}"
+        case SyncStatus.OFFLINE:
+            return f"OFFLINE{retry} ({ago})"
+        case SyncStatus.RATE_LIMITED:
+            return f"RATE-LIMITED{retry} ({ago})"
+        case SyncStatus.UNAUTHORISED:
+            return f"UNAUTHORISED: check the client secret{retry}"
+        case SyncStatus.FORBIDDEN:
+            return f"MISSING SCOPE {state.missing_scope or ''}".rstrip()
+        case SyncStatus.PAUSED:
+            return f"PAUSED (p resumes) — {ago}"
+    return str(state.status)
+
+
+class StatusBar(Static):
+    """Shows what the app knows about its freshness; the app calls :meth:`show`."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def show(
+        self,
+        *,
+        profile: str,
+        state: SyncState | None,
+        now: float,
+        read_budget: tuple[float, int] | None,
+        queued: int,
+        failed: int,
+        poller: bool = True,
+    ) -> None:
+        line = Text()
+        line.append(f" {profile} ", style="bold reverse")
+        line.append("  ")
+        status = state.status if state else SyncStatus.OFFLINE
+        line.append(describe(state, now), style=_STYLE.get(status, ""))
+        if state and not poller:
+            line.append("  (another window refreshes)", style="dim")
+        if read_budget is not None:
+            left, cap = read_budget
+            line.append(
+                f"  budget {int(left)}/{cap}", style="dim" if left > cap * 0.2 else "bold #e66100"
+            )
+        if queued:
+            line.append(f"  ⇡ {queued} queued", style="bold #5d9bd5")
+        if failed:
+            line.append(f"  ✗ {failed} failed", style="bold #b30000")
+        self.update(line)

@@ -1,0 +1,82 @@
+"""A case's message thread: oldest → newest, customer and provider told apart by layout,
+colour and a label; only the newest messages are mounted (older ones on request)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from expereo_tui.api.models import CaseMessage, MessageType
+from expereo_tui.ui.format import ago, local_time
+from expereo_tui.ui.safe_text import safe
+
+WINDOW = 100  # messages mounted at once; `L` loads earlier ones
+
+
+def message_text(msg: CaseMessage, now: float) -> Text:
+    provider = msg.type == MessageType.EXPEREO
+    text = Text()
+    text.append(
+        "◀ Expereo" if provider else "▶ You / your team",
+        style="bold #5d9bd5" if provider else "bold #e66100",
+    )
+    text.append("  ")
+    text.append(safe(msg.sent_by, one_line=True) or "unknown sender", style="bold")
+    text.append(f"  {local_time(msg.timestamp)}", style="dim")
+    if msg.timestamp:
+        text.append(f" ({ago(msg.timestamp, now)})", style="dim")
+    text.append("\n")
+    text.append(safe(msg.message))
+    return text
+
+
+class MessageView(Static):
+    DEFAULT_CSS = """
+    MessageView { padding: 0 1; margin: 0 0 1 0; width: 1fr; height: auto; }
+    MessageView.provider { border-left: thick #5d9bd5; margin-right: 6; background: $boost; }
+    MessageView.customer { border-left: thick #e66100; margin-left: 6; }
+    MessageView.pending { border-left: dashed #e66100; margin-left: 6; color: $text-muted; }
+    """
+
+
+class ThreadView(VerticalScroll):
+    """Show ``messages``; call :meth:`show` again with the full thread to update."""
+
+    DEFAULT_CSS = """
+    ThreadView { height: 1fr; }
+    ThreadView > #earlier { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.window = WINDOW
+        self.shown_ids: list[str] = []
+
+    def show(self, messages: list[CaseMessage], now: float) -> None:
+        visible = messages[-self.window :]
+        ids = [m.id or str(i) for i, m in enumerate(visible)]
+        at_end = self.scroll_y >= self.max_scroll_y - 1
+        if ids[: len(self.shown_ids)] == self.shown_ids and self.shown_ids:
+            new = visible[len(self.shown_ids) :]  # append only what is new
+        else:
+            self.remove_children()
+            new = visible
+            hidden = len(messages) - len(visible)
+            if hidden:
+                self.mount(
+                    Static(Text(f"… {hidden} earlier messages (press L to load)"), id="earlier")
+                )
+        for msg in new:
+            provider = msg.type == MessageType.EXPEREO
+            self.mount(
+                MessageView(message_text(msg, now), classes="provider" if provider else "customer")
+            )
+        self.shown_ids = ids
+        if new and (at_end or len(new) == len(visible)):
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def load_earlier(self, messages: list[CaseMessage], now: float) -> None:
+        self.window += WINDOW
+        self.shown_ids = []
+        self.show(messages, now)
