@@ -1,0 +1,78 @@
+"""UI test set-up: a real store filled from the seeded simulator, the app on a fixed clock, and
+(when a test needs the network) a real sync engine talking to the simulator in-process."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.options import AppOptions
+from tests.api.test_client import make_client
+from tests.sim_fixtures import FakeClock
+from tests.store.test_store import fill
+
+os.environ["TZ"] = "UTC"  # local times on screen are the same on every machine
+time.tzset()
+
+
+@pytest.fixture
+def store(tmp_path: Path, sim: Simulator, sim_clock: FakeClock) -> Store:
+    s = Store(tmp_path / "ui.sqlite3", clock=sim_clock)
+    fill(s, sim)
+    return s
+
+
+def engine_factory(
+    sim: Simulator, store: Store, clock: FakeClock, **settings: Any
+) -> Callable[..., SyncEngine]:
+    from expereo_tui.sync.engine import SyncSettings
+
+    def factory(on_event: Callable[..., None]) -> SyncEngine:
+        return SyncEngine(
+            store,
+            make_client(sim, clock),
+            on_event=on_event,
+            clock=clock,
+            settings=SyncSettings(**settings),
+        )
+
+    return factory
+
+
+@pytest.fixture
+def make_app(sim: Simulator, store: Store, sim_clock: FakeClock) -> Callable[..., ExpereoApp]:
+    def make(*, online: bool = False, store_: Store | None = None, **options: Any) -> ExpereoApp:
+        st = store_ or store
+        opts = AppOptions(clock=sim_clock, bell=False, desktop_notifications=False, **options)
+        factory = engine_factory(sim, st, sim_clock, read_only=opts.read_only) if online else None
+        return ExpereoApp(store=st, engine_factory=factory, options=opts)
+
+    return make
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], rounds: int = 400) -> None:
+    """Let the app run until ``condition`` holds (waits for a condition, never a fixed time)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("condition not reached")
+
+
+def screen_text(app: ExpereoApp) -> str:
+    """What a person sees: the plain text of the current screen (from an SVG screenshot)."""
+    svg = app.export_screenshot()
+    text = re.sub(r"<[^>]+>", "", svg)
+    return html.unescape(text).replace("\xa0", " ")

@@ -1,0 +1,155 @@
+"""The case view: thread, compose, drafts, sending through the outbox, quitting with a draft."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import TextArea
+
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.case import CaseScreen
+from expereo_tui.ui.screens.dialogs import ConfirmScreen
+from expereo_tui.ui.widgets.thread_view import MessageView
+
+from .conftest import screen_text, until
+
+
+def _open_case(sim: Simulator) -> str:
+    return next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+
+
+async def test_thread_shows_every_message_oldest_first(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    case_id = max(sim.data.messages, key=lambda c: len(sim.data.messages[c]))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_open_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query(MessageView)))
+        views = list(app.screen.query(MessageView))
+        assert len(views) == len(sim.data.messages[case_id])
+        provider = [v for v in views if v.has_class("provider")]
+        expected = sum(1 for m in sim.data.messages[case_id] if m["type"] == "Expereo")
+        assert len(provider) == expected
+        assert "◀ Expereo" in screen_text(app) or "▶ You" in screen_text(app)
+
+
+async def test_quick_triage_reply_in_three_keys(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    """From launch: u (next unread), r (reply), type, ctrl+s (send) — 3 key presses."""
+    target = _open_case(sim)
+    store.mark_unread(target)
+    store.set_meta("cases_first_sync_done", "1")
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        keys = ["u", "r"]
+        await pilot.press(*keys)
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        await pilot.press(*"Rebooted the CPE, still down")
+        await pilot.press("ctrl+s")
+        keys.append("ctrl+s")
+        await until(
+            pilot,
+            lambda: sim.data.messages[target][-1]["message"] == "Rebooted the CPE, still down",
+        )
+        await until(pilot, lambda: "sent" in screen_text(app))
+        assert len(keys) <= 4
+        assert store.load_draft(f"reply:{target}") is None
+        assert store.thread(target)[-1].message == "Rebooted the CPE, still down"
+
+
+async def test_empty_reply_is_refused_with_a_message(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(_open_case(sim), reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        await pilot.press("space", "ctrl+s")
+        await until(pilot, lambda: "Nothing to send" in screen_text(app))
+        assert store.outbox() == []
+
+
+async def test_draft_survives_leaving_and_restart(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    case_id = _open_case(sim)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        await pilot.press(*"half-written reply")
+        await pilot.press("escape", "escape")  # leave the box, leave the case: draft flushed
+        assert store.load_draft(f"reply:{case_id}") == {"text": "half-written reply"}
+    again = make_app(store_=Store(store.path))
+    async with again.run_test(size=(120, 30)) as pilot:
+        again.action_open_case(case_id)
+        await until(pilot, lambda: bool(again.screen.query(TextArea)))
+        assert again.screen.query_one(TextArea).text == "half-written reply"
+
+
+async def test_quit_with_a_draft_asks_first(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    store.save_draft("reply:CS-1", {"text": "unsent"})
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("q", "y")
+        await until(pilot, lambda: not app.is_running)
+    assert store.load_draft("reply:CS-1") == {"text": "unsent"}
+
+
+async def test_rejected_reply_comes_back_to_the_box(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    case_id = _open_case(sim)
+    sim.data.cases[case_id]["status"] = "Closed"  # the server now refuses replies
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        await pilot.press(*"too late", "ctrl+s")
+        await until(pilot, lambda: "failed" in screen_text(app))
+        assert "closed" in screen_text(app)
+        assert app.screen.query_one(TextArea).text == "too late"
+
+
+async def test_read_only_has_no_compose(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    app = make_app(read_only=True, read_only_reason="--read-only")
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(_open_case(sim))
+        await until(pilot, lambda: "Read-only: --read-only" in screen_text(app))
+        assert not app.screen.query(TextArea)
+        await pilot.press("n")
+        assert isinstance(app.screen, CaseScreen)  # new case refused, with a note
+
+
+async def test_status_bar_tells_offline_and_recovers(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    sim.faults.outage = True
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "OFFLINE" in screen_text(app))
+        sim.faults.outage = False
+        app.engine.refresh_now()  # type: ignore[union-attr]
+        await until(pilot, lambda: "updated just now" in screen_text(app))
+
+
+async def test_unread_count_in_title(make_app: Callable[..., ExpereoApp], store: Store) -> None:
+    rows = store.query_cases(CaseQuery(priorities=frozenset({"P1"})), limit=2)
+    for row in rows:
+        store.mark_unread(row.id)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.title == "[2 P1 · 2 new] expereo")

@@ -1,0 +1,142 @@
+"""The inbox: rows from the store, search, filters, sort, unread, and the triage flow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import DataTable
+
+from expereo_tui.sim import Simulator
+from expereo_tui.sim.text import HOSTILE_TEXTS
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.case import CaseScreen
+from expereo_tui.ui.screens.inbox import InboxScreen
+
+from .conftest import screen_text, until
+
+
+def _table(app: ExpereoApp) -> DataTable:  # type: ignore[type-arg]
+    return app.screen.query_one(DataTable)
+
+
+async def test_inbox_shows_every_case_unread_first(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    target = store.query_cases(CaseQuery(sort=(("last_modified", False),)), limit=1)[0].id
+    store.mark_unread(target)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert screen.total == store.case_count()
+        assert screen.current_case_id() == target
+        assert "1 unread" in screen_text(app)
+
+
+async def test_search_filters_rows_live_and_escape_clears(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    case_id = next(iter(sim.data.cases))
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("slash", *case_id)
+        await until(pilot, lambda: _table(app).row_count == 1)
+        assert f'text="{case_id}"' in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: _table(app).row_count > 1)
+
+
+async def test_filter_modal_combines_status_and_priority(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("f")
+        await pilot.press("space")  # first status: New
+        await pilot.press("tab", "space")  # first priority: P1
+        await pilot.press("ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        expected = store.count_cases(
+            CaseQuery(statuses=frozenset({"New"}), priorities=frozenset({"P1"}))
+        )
+        assert screen.total == expected and _table(app).row_count == expected
+        assert "status=New" in screen_text(app) and "priority=P1" in screen_text(app)
+        await pilot.press("x")
+        assert screen.total == store.case_count()
+
+
+async def test_sort_cycles_and_reverses(make_app: Callable[..., ExpereoApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert screen.query_state.sort[0] == ("priority", False)
+        await pilot.press("S")
+        assert screen.query_state.sort[0] == ("priority", True)
+
+
+async def test_u_opens_next_unread_and_marks_it_read(
+    make_app: Callable[..., ExpereoApp], store: Store, tmp_path: object
+) -> None:
+    rows = store.query_cases(CaseQuery(), limit=3)
+    store.mark_unread(rows[2].id)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        assert app.screen.case_id == rows[2].id  # type: ignore[attr-defined]
+        assert not store.is_unread(rows[2].id)
+        await pilot.press("escape")
+        await pilot.press("u")
+        assert isinstance(app.screen, InboxScreen)  # nothing unread left: a note, no jump
+    reopened = Store(store.path)
+    assert not reopened.is_unread(rows[2].id)
+
+
+async def test_m_toggles_read_state(make_app: Callable[..., ExpereoApp], store: Store) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        case_id = app.screen.current_case_id()  # type: ignore[attr-defined]
+        await pilot.press("m")
+        assert store.is_unread(case_id)
+        await pilot.press("m")
+        assert not store.is_unread(case_id)
+
+
+async def test_hostile_text_is_shown_literally(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    hostile = next(
+        c
+        for c, msgs in sim.data.messages.items()
+        if any(HOSTILE_TEXTS[0] in m["message"] for m in msgs)
+    )
+    app = make_app()
+    async with app.run_test(size=(160, 60)) as pilot:
+        app.action_open_case(hostile)
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[bold red]URGENT[/bold red]" in text
+        assert "[link=http://evil.example]click[/link]" in text
+        assert "red via ANSI" in text and "\x1b" not in text
+        assert "\u202e" not in text
+
+
+async def test_cases_changed_by_a_poll_are_marked(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    store.set_meta("cases_first_sync_done", "1")
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        engine = app.engine
+        assert engine is not None
+        await until(pilot, lambda: engine.polls >= 1)
+        sim.step_activity(3)
+        engine.refresh_now()
+        await until(pilot, lambda: bool(app.screen.recent))  # type: ignore[attr-defined]
+        assert "★" in screen_text(app)
