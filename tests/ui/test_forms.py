@@ -1,0 +1,218 @@
+"""New case, update case, and the inventory tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.widgets import Input, Select, TextArea, Tree
+
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.screens.inventory import InventoryScreen
+from expereo_tui.ui.screens.new_case import NewCaseScreen
+from expereo_tui.ui.screens.update_case import UpdateCaseScreen
+from expereo_tui.ui.timeparse import parse_when
+
+from .conftest import screen_text, until
+
+NOW = datetime(2026, 11, 18, 11, 6, 40, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("now", NOW),
+        ("-30m", NOW - timedelta(minutes=30)),
+        ("-2h", NOW - timedelta(hours=2)),
+        ("-1d", NOW - timedelta(days=1)),
+        ("09:15", NOW.replace(hour=9, minute=15, second=0)),
+        ("yesterday 23:00", (NOW - timedelta(days=1)).replace(hour=23, minute=0, second=0)),
+        ("2026-11-18T08:00:00Z", NOW.replace(hour=8, minute=0, second=0)),
+    ],
+)
+def test_parse_when(text: str, expected: datetime) -> None:
+    assert parse_when(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "25:00", "-3x"])
+def test_parse_when_explains_bad_input(text: str) -> None:
+    with pytest.raises(ValueError, match="now|time"):
+        parse_when(text, NOW)
+
+
+def _rfs(sim: Simulator) -> str:
+    return next(s["serviceId"] for s in sim.data.services.values() if s["status"] == "RFS")
+
+
+async def _new_case(app: ExpereoApp, pilot: object, service_id: str | None) -> NewCaseScreen:
+    app.action_new_case(service_id)
+    await until(pilot, lambda: bool(app.screen.query("#message")))  # type: ignore[arg-type]
+    assert isinstance(app.screen, NewCaseScreen)
+    return app.screen
+
+
+async def test_type_decides_priorities_and_subjects(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, _rfs(sim))
+        priority = screen.query_one("#priority", Select)
+        subject = screen.query_one("#subject", Select)
+        assert [v for _, v in priority._options if v is not Select.BLANK] == [
+            "P1",
+            "P2",
+            "P3",
+            "P4",
+            "P5",
+        ]
+        screen.query_one("#type", Select).value = "NonIncident"
+        await pilot.pause()
+        assert [v for _, v in priority._options] == ["P3", "P4", "P5"]
+        assert "ChangeRequest" in [v for _, v in subject._options]
+        assert not screen.query_one("#start", Input).parent.display  # type: ignore[union-attr]
+
+
+async def test_incident_without_start_is_refused_inline(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, _rfs(sim))
+        screen.query_one("#start", Input).value = ""
+        screen.query_one("#message", TextArea).load_text("Site is down")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Not sent" in screen_text(app))
+        assert "an Incident needs startOfIncident" in screen_text(app)
+        screen.query_one("#start", Input).value = "soon"
+        await until(pilot, lambda: "cannot read 'soon'" in screen_text(app))
+        assert store.outbox() == []
+
+
+async def test_valid_incident_is_created_with_open_end(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    service = _rfs(sim)
+    before = set(sim.data.cases)
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        screen.query_one("#start", Input).value = "-45m"
+        screen.query_one("#reference", Input).value = "INC0042"
+        screen.query_one("#message", TextArea).load_text("Total outage since 10:20")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Created" in screen_text(app))
+        [new] = set(sim.data.cases) - before
+        case = sim.data.cases[new]
+        assert case["serviceId"] == service and case["customerReference"] == "INC0042"
+        assert case["endOfIncident"] is None
+        assert case["startOfIncident"].startswith("2026-11-18T10:21:40")
+        await pilot.press("enter")
+        await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)
+
+
+async def test_server_rejection_is_shown_inline_and_form_kept(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    service = _rfs(sim)
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        screen.query_one("#message", TextArea).load_text("Please look")
+        del sim.data.services[service]  # gone on the server since the last sync
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Rejected" in screen_text(app))
+        assert f"service {service} does not exist" in screen_text(app)
+        assert screen.query_one("#message", TextArea).text == "Please look"
+        assert store.load_draft(f"new:{service}")["message"] == "Please look"  # type: ignore[index]
+
+
+async def test_new_case_draft_is_restored(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    service = _rfs(sim)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        screen.query_one("#message", TextArea).load_text("typed before a crash")
+        await pilot.press("escape")
+    again = make_app(store_=Store(store.path))
+    async with again.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(again, pilot, service)
+        assert screen.query_one("#message", TextArea).text == "typed before a crash"
+
+
+async def test_update_sends_only_what_changed(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+    before = dict(sim.data.cases[case_id])
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_update_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query("#reference")))
+        screen = app.screen
+        assert isinstance(screen, UpdateCaseScreen)
+        screen.query_one("#reference", Input).value = "CHG-1234"
+        assert screen.changes() == {"customerReference": "CHG-1234"}
+        assert screen.query_one("#close").disabled  # only a Resolved case can be closed
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Saved." in screen_text(app))
+        after = sim.data.cases[case_id]
+        assert after["customerReference"] == "CHG-1234"
+        assert after["priority"] == before["priority"]
+
+
+async def test_inventory_loads_lazily_and_jumps(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("i")
+        await until(
+            pilot, lambda: isinstance(app.screen, InventoryScreen) and bool(app.screen.query(Tree))
+        )
+        tree = app.screen.query_one(Tree)
+        accounts = tree.root.children
+        assert len(accounts) == len(sim.data.accounts)
+        assert all(not a.children for a in accounts)  # nothing loaded before it is opened
+        accounts[0].expand()
+        await until(pilot, lambda: bool(accounts[0].children))
+        site_node = next(
+            n for n in accounts[0].children if n.data and store.services(site_id=n.data.id)
+        )
+        site_node.expand()
+        await until(pilot, lambda: bool(site_node.children))
+        service_node = site_node.children[0]
+        tree.move_cursor(service_node)
+        await pilot.pause()
+        sid = service_node.data.id  # type: ignore[union-attr]
+        assert f"Service      {sid}" in screen_text(app) or sid in screen_text(app)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert app.screen.query_state.service_id == sid  # type: ignore[attr-defined]
+        await pilot.press("escape")  # not bound in the inbox: stays
+        app.pop_screen()
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewCaseScreen))
+        assert app.screen.service_id == sid  # type: ignore[attr-defined]
+
+
+async def test_inventory_filter_shows_matches_with_ancestors(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    site = next(iter(sim.data.sites.values()))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("i")
+        await until(pilot, lambda: bool(app.screen.query("#inv-search")))
+        await pilot.press("slash", *site["city"])
+        tree = app.screen.query_one(Tree)
+        await until(pilot, lambda: any(n.children for n in tree.root.children))
+        labels = [str(c.label) for a in tree.root.children for c in a.children]
+        assert any(site["city"] in label for label in labels)
+        assert all(a.is_expanded for a in tree.root.children)
