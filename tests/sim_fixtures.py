@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.sim import SimConfig, SimTransport, Simulator, run_server
 
 FIXED_NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z: seeded data is the same on every run
@@ -54,3 +55,24 @@ def live_sim_url(sim: Simulator) -> Iterator[str]:
     """The ``sim`` fixture served on a real loopback socket."""
     with run_server(sim) as url:
         yield url
+
+
+TEST_SECRET = "test-secret-do-not-log"
+
+
+def make_client(
+    sim: Simulator, clock: FakeClock, *, secret: str = TEST_SECRET, scopes: list[str] | None = None
+) -> ExpereoClient:
+    """A client of the ``sim`` fixture, in-process, on the same fake clock (sleeping advances it)."""
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    settings = ClientSettings(
+        base_url="http://sim",
+        token_url="http://sim/oauth2/token",
+        client_id="test-client",
+        client_secret=secret,
+        scopes=scopes or [],
+    )
+    return ExpereoClient(settings, transport=sim.transport(), clock=clock, sleep=fake_sleep)

@@ -69,9 +69,7 @@ class ExpereoApp(App[None]):
     async def on_mount(self) -> None:
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
-        from expereo_tui.ui.screens.inbox import InboxScreen
-
-        await self.push_screen(InboxScreen())
+        await self.push_default_screen()
         if self.store.recovered_from is not None:
             self.notify(
                 f"The local database was unreadable and was moved to "
@@ -85,6 +83,11 @@ class ExpereoApp(App[None]):
             await self.engine.start()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+
+    async def push_default_screen(self) -> None:
+        from expereo_tui.ui.screens.inbox import InboxScreen
+
+        await self.push_screen(InboxScreen())
 
     async def on_unmount(self) -> None:
         for screen in self.screen_stack:

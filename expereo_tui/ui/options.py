@@ -26,4 +26,6 @@ class AppOptions:
     alert_priorities: frozenset[str] = frozenset()  # empty: every priority alerts
     alert_services: frozenset[str] = frozenset()  # empty: every service alerts
     wall_cycle_seconds: float = 20.0
+    night_dim: tuple[int, int] | None = None  # (from hour, to hour) local: dim the wall
+    burn_in_shift_seconds: float = 180.0  # the wall moves by one cell this often
     clock: Callable[[], float] = time.time

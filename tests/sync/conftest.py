@@ -13,8 +13,7 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncEvent
-from tests.api.test_client import make_client
-from tests.sim_fixtures import FakeClock
+from tests.sim_fixtures import FakeClock, make_client
 
 
 class Recorder(list[SyncEvent]):

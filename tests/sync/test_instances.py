@@ -12,8 +12,7 @@ from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.sync.events import CasesChanged
-from tests.api.test_client import make_client
-from tests.sim_fixtures import FakeClock
+from tests.sim_fixtures import FakeClock, make_client
 
 from .conftest import Recorder, wait_until
 
@@ -69,10 +68,11 @@ def test_processes_share_one_budget(tmp_path: Path) -> None:
         ]
         results = [json.loads(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in procs]
     assert sim.limiter.rejected == 0
-    pollers = [r for r in results if r["polls"] > 0]
-    assert len(pollers) == 1, results
+    results.sort(key=lambda r: r["polls"], reverse=True)
+    # one instance polled all along; another may take over for a moment when it exits first
+    assert results[0]["polls"] >= 3 and all(r["polls"] <= 1 for r in results[1:]), results
     api_requests = sum(r["requests"] for r in results)
     # a request cut short by stop() is counted by its client but never reached the server
     assert len(sim.request_log) <= api_requests <= len(sim.request_log) + 3
     # the whole team made about what one instance makes: 5 first-sync requests, then ~1/poll
-    assert api_requests <= 5 + pollers[0]["polls"] + 3
+    assert api_requests <= 5 + sum(r["polls"] for r in results) + 3

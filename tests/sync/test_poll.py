@@ -13,8 +13,7 @@ from expereo_tui.sim.seed import iso
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine
 from expereo_tui.sync.events import CasesChanged, MessagesAdded, SyncStatus
-from tests.api.test_client import make_client
-from tests.sim_fixtures import FIXED_NOW, FakeClock
+from tests.sim_fixtures import FIXED_NOW, FakeClock, make_client
 
 from .conftest import Recorder
 

@@ -19,8 +19,7 @@ from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.options import AppOptions
-from tests.api.test_client import make_client
-from tests.sim_fixtures import FakeClock
+from tests.sim_fixtures import FakeClock, make_client
 from tests.store.test_store import fill
 
 os.environ["TZ"] = "UTC"  # local times on screen are the same on every machine

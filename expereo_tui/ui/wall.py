@@ -1,0 +1,22 @@
+"""``expereo-tui --wall``: the NOC wall app (read-only, high contrast, no key press needed)."""
+
+from __future__ import annotations
+
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.wall import WallScreen
+
+
+class WallApp(ExpereoApp):
+    """The same store, engine and alerts as the terminal app; only the wall screen."""
+
+    BINDINGS = []  # nothing to press on a wall (space and → are on the screen)
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.options.read_only = True
+        self.options.wall = True
+        if not self.options.theme:
+            self.theme = "expereo-high-contrast"
+
+    async def push_default_screen(self) -> None:
+        await self.push_screen(WallScreen())
