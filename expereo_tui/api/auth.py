@@ -46,9 +46,12 @@ class ClientCredentialsAuth(httpx.Auth):
     def invalidate(self) -> None:
         self._token = None
 
-    async def token(self, *, force: bool = False) -> str:
+    async def token(self, *, stale: str | None = None) -> str:
+        """A valid token; ``stale`` is one the API just refused (refreshed only once even when
+        several requests were refused at the same time)."""
         async with self._lock:
-            if force or self._token is None or self.clock() >= self._expires_at - EARLY:
+            expiring = self.clock() >= self._expires_at - EARLY
+            if self._token is None or self._token == stale or expiring:
                 await self._fetch()
             assert self._token is not None
             return self._token
@@ -102,10 +105,11 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        request.headers["Authorization"] = f"Bearer {await self.token()}"
+        used = await self.token()
+        request.headers["Authorization"] = f"Bearer {used}"
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = f"Bearer {await self.token(force=True)}"
+            request.headers["Authorization"] = f"Bearer {await self.token(stale=used)}"
             yield request
 
 

@@ -255,6 +255,7 @@ class ExpereoClient:
             except NetworkError:
                 if last:
                     raise
+                log.info("retrying %s after a network error", what)
                 await self._backoff(attempt)
                 continue
             if response.is_success:
@@ -272,11 +273,17 @@ class ExpereoClient:
             log.info("retrying %s after %s", what, type(err).__name__)
             if isinstance(err, RateLimitedError):
                 continue  # the limiter now waits for Retry-After
-            await self._backoff(attempt)
+            await self._backoff(attempt, response.headers.get("Retry-After"))
         raise AssertionError("unreachable")
 
-    async def _backoff(self, attempt: int) -> None:
+    async def _backoff(self, attempt: int, retry_after: str | None = None) -> None:
+        """Jittered exponential back-off (0.5 s base, 30 s cap), never shorter than Retry-After."""
         delay = min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            try:
+                delay = max(delay, min(float(retry_after), 300.0))
+            except ValueError:
+                pass
         await self.sleep(delay)
 
     # -- lists ---------------------------------------------------------------------------------

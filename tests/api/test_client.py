@@ -1,267 +1,407 @@
-"""The API client against the simulator (in-process), with a fake clock shared by both."""
+"""Transport-level behaviour of the client against scripted responses (``httpx.MockTransport``):
+token lifecycle, 401 refresh, 429/5xx retries, malformed JSON, error mapping, no secret leaks."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import random
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
 from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import (
+    ApiError,
     ForbiddenError,
     NetworkError,
     NotFoundError,
+    RateLimitedError,
     ServerError,
     UnauthorizedError,
     ValidationError,
 )
-from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate, Scope
-from expereo_tui.sim import Simulator
+from expereo_tui.api.models import Case, MessageCreate
 from tests.sim_fixtures import FakeClock
 
-SECRET = "test-secret-do-not-log"
+SECRET = "s3cret-value-never-shown"
+CASE = {"id": "CS-1", "subject": "ServiceDown", "type": "Incident", "status": "New"}
+Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make_client(
-    sim: Simulator, clock: FakeClock, *, secret: str = SECRET, scopes: list[str] | None = None
-) -> ExpereoClient:
+class Api:
+    """A scripted server: counts token requests and answers API calls with ``script``."""
+
+    def __init__(
+        self, script: Handler, *, token_scope: str | None = None, expires_in: int = 3600
+    ) -> None:
+        self.script = script
+        self.token_scope = token_scope
+        self.expires_in = expires_in
+        self.tokens = 0
+        self.forms: list[dict[str, list[str]]] = []
+        self.api_requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            self.forms.append(parse_qs(request.content.decode()))
+            self.tokens += 1
+            body: dict[str, object] = {
+                "access_token": f"tok-{self.tokens}",
+                "expires_in": self.expires_in,
+            }
+            if self.token_scope is not None:
+                body["scope"] = self.token_scope
+            return httpx.Response(200, json=body)
+        self.api_requests.append(request)
+        return self.script(request)
+
+
+def make(
+    server: Callable[[httpx.Request], Any],
+    clock: FakeClock | None = None,
+    *,
+    scopes: list[str] | None = None,
+    retries: int = 4,
+) -> tuple[ExpereoClient, FakeClock, list[float]]:
+    clock = clock or FakeClock()
+    slept: list[float] = []
+
     async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
         clock.advance(seconds)
 
     settings = ClientSettings(
-        base_url="http://sim",
-        token_url="http://sim/oauth2/token",
-        client_id="test-client",
-        client_secret=secret,
-        scopes=scopes or [],
+        base_url="https://api.test",
+        token_url="https://api.test/oauth2/token",
+        client_id="cid",
+        client_secret=SECRET,
+        scopes=scopes or ["customerapi/support.read"],
+        max_get_retries=retries,
     )
-    return ExpereoClient(settings, transport=sim.transport(), clock=clock, sleep=fake_sleep)
+    client = ExpereoClient(
+        settings,
+        transport=httpx.MockTransport(server),
+        clock=clock,
+        sleep=fake_sleep,
+        rng=random.Random(1),
+    )
+    return client, clock, slept
 
 
-@pytest.fixture
-async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
-    async with make_client(sim, sim_clock) as client:
-        yield client
+def ok_case(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"data": CASE})
 
 
-def _open_case(sim: Simulator) -> str:
-    return next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed")
+async def test_token_request_is_a_form_with_space_separated_scopes() -> None:
+    server = Api(ok_case)
+    client, _, _ = make(server, scopes=["customerapi/basic.read", "customerapi/support.read"])
+    async with client:
+        assert (await client.get_case("CS-1")).id == "CS-1"
+    form = server.forms[0]
+    assert form["grant_type"] == ["client_credentials"] and form["client_id"] == ["cid"]
+    assert form["scope"] == ["customerapi/basic.read customerapi/support.read"]
+    sent = server.api_requests[0]
+    assert sent.headers["Authorization"] == "Bearer tok-1"
+    assert sent.headers["Accept"] == "application/json"
+    assert client.granted_scopes == ["customerapi/basic.read", "customerapi/support.read"]
 
 
-async def test_every_list_method_reads_everything(sim: Simulator, api: ExpereoClient) -> None:
-    d = sim.data
-    assert len([a async for a in api.iter_accounts()]) == len(d.accounts)
-    assert len([s async for s in api.iter_sites(page_size=7)]) == len(d.sites)
-    assert len([s async for s in api.iter_services()]) == len(d.services)
-    acc = next(iter(d.accounts))
-    sites = [s async for s in api.iter_sites(account_id=acc)]
-    assert sites and all(s.account_id == acc for s in sites)
-    svcs = [s async for s in api.iter_services(account_id=acc)]
-    assert all(s.account_id == acc for s in svcs)
-    site = sites[0].site_id
-    assert all(s.site_id == site for s in [x async for x in api.iter_services(site_id=site)])
-    case_id = _open_case(sim)
-    msgs = [m async for m in api.iter_case_messages(case_id)]
-    assert [m.id for m in msgs] == [m["id"] for m in d.messages[case_id]]
-    invoices = [i async for i in api.iter_invoices()]
-    assert len(invoices) == len(d.invoices)
-    lines = [x async for x in api.iter_invoice_lines(invoices[0].invoice_id)]
-    assert lines and lines[0].order_id_expereo
-    assert [c.client_id async for c in api.iter_api_clients()] == ["test-client"]
+async def test_granted_scopes_come_from_the_token_response() -> None:
+    client, _, _ = make(
+        Api(ok_case, token_scope="customerapi/support.read"),
+        scopes=["customerapi/support.read", "customerapi/basic.read"],
+    )
+    async with client:
+        assert client.granted_scopes == []
+        await client.get_case("CS-1")
+        assert client.granted_scopes == ["customerapi/support.read"]
 
 
-async def test_pagination_follows_next_and_stops_early(sim: Simulator, api: ExpereoClient) -> None:
-    ids = [c.id async for c in api.iter_cases(sort="-LastModifiedDate", page_size=20)]
-    assert len(ids) == len(sim.data.cases) == len(set(ids))
-    pages = -(-len(sim.data.cases) // 20)
-    assert api.requests == pages
-    before = api.requests
-    async for _ in api.iter_cases(page_size=20):
-        break
-    assert api.requests == before + 1
-    with pytest.raises(ValueError):
-        [c async for c in api.iter_cases(page_size=201)]
+async def test_token_is_reused_until_a_minute_before_expiry() -> None:
+    server = Api(ok_case, expires_in=600)
+    client, clock, _ = make(server)
+    async with client:
+        await client.get_case("CS-1")
+        clock.advance(600 - 61)
+        await client.get_case("CS-1")
+        assert server.tokens == 1
+        clock.advance(2)
+        await client.get_case("CS-1")
+        assert server.tokens == 2
 
 
-async def test_filters_and_items(sim: Simulator, api: ExpereoClient) -> None:
-    closed = [c async for c in api.iter_cases(filters={"Status": "Closed"})]
-    assert closed and {c.status for c in closed} == {"Closed"}
-    case_id = _open_case(sim)
-    assert (await api.get_case(case_id)).id == case_id
-    acc = next(iter(sim.data.accounts))
-    assert (await api.get_account(acc)).name == sim.data.accounts[acc]["name"]
-    site = next(iter(sim.data.sites))
-    assert (await api.get_site(site)).site_id == site
-    svc = next(iter(sim.data.services))
-    assert (await api.get_service(svc)).service_id == svc
-    inv = next(iter(sim.data.invoices))
-    assert (await api.get_invoice(inv)).invoice_id == inv
-    with pytest.raises(NotFoundError, match="CS-0"):
-        await api.get_case("CS-0")
+async def test_a_401_refreshes_the_token_once_and_retries_once() -> None:
+    def script(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer tok-1":
+            return httpx.Response(401, json={"errors": [{"status": "401", "title": "expired"}]})
+        return ok_case(request)
+
+    server = Api(script)
+    client, _, _ = make(server)
+    async with client:
+        assert (await client.get_case("CS-1")).id == "CS-1"
+    assert server.tokens == 2 and len(server.api_requests) == 2
 
 
-async def test_token_is_cached_refreshed_before_expiry_and_on_401(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
-) -> None:
-    await api.get_case(_open_case(sim))
-    await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 1
-    sim_clock.advance(3600 - 30)  # inside the early-refresh window
-    await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 2
-    sim.issuer.expire_all()  # the server forgets the token: 401, one refresh, success
-    await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 3
-
-
-async def test_bad_secret_is_unauthorised_without_leaking(
-    sim: Simulator, sim_clock: FakeClock
-) -> None:
-    async with make_client(sim, sim_clock, secret="wrong-secret-xyz") as client:
-        with pytest.raises(UnauthorizedError) as info:
+async def test_a_persistent_401_is_unauthorised_after_one_refresh() -> None:
+    server = Api(lambda r: httpx.Response(401, json={"errors": [{"title": "bad token"}]}))
+    client, _, _ = make(server)
+    async with client:
+        with pytest.raises(UnauthorizedError):
             await client.get_case("CS-1")
-    assert "client id/secret" in str(info.value)
-    assert "wrong-secret-xyz" not in str(info.value) + repr(info.value)
+    assert server.tokens == 2 and len(server.api_requests) == 2
 
 
-async def test_missing_scope_is_forbidden_naming_it(sim: Simulator, sim_clock: FakeClock) -> None:
-    async with make_client(sim, sim_clock, scopes=[Scope.SUPPORT_READ.value]) as client:
-        with pytest.raises(ForbiddenError) as info:
-            await client.add_message(_open_case(sim), MessageCreate(message="hi"))
-        assert info.value.scope == Scope.SUPPORT_READ_WRITE.value
-        assert Scope.SUPPORT_READ_WRITE.value in str(info.value)
-        assert client.granted_scopes == [Scope.SUPPORT_READ.value]
+async def test_concurrent_401s_share_one_token_refresh() -> None:
+    revoked: set[str] = set()
+    refused: list[str] = []
+    all_refused = asyncio.Event()
+    tokens = 0
+
+    async def server(request: httpx.Request) -> httpx.Response:
+        nonlocal tokens
+        if request.url.path == "/oauth2/token":
+            tokens += 1
+            return httpx.Response(200, json={"access_token": f"tok-{tokens}", "expires_in": 3600})
+        if request.headers["Authorization"] in revoked:
+            refused.append(request.headers["Authorization"])
+            if len(refused) == 5:
+                all_refused.set()
+            await all_refused.wait()  # all five hold a refused token at the same time
+            return httpx.Response(401)
+        return ok_case(request)
+
+    client, _, _ = make(server)
+    async with client:
+        await client.get_case("CS-1")
+        revoked.add("Bearer tok-1")
+        results = await asyncio.gather(*(client.get_case("CS-1") for _ in range(5)))
+    assert all(c.id == "CS-1" for c in results)
+    assert tokens == 2
 
 
-async def test_burst_of_200_reads_stays_in_budget(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
-) -> None:
-    start = sim_clock.now
-    case_id = _open_case(sim)
-    for _ in range(200):
-        await api.get_case(case_id)
-    assert sim.limiter.rejected == 0  # no 429 was even sent, let alone reached us
-    elapsed = sim_clock.now - start
-    assert (200 - 50) / 3 - 1 <= elapsed <= (200 - 50) / 3 + 1
-
-
-async def test_retry_after_is_honoured_and_reads_slow_down(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
-) -> None:
-    case_id = _open_case(sim)
-    await api.get_case(case_id)
-    sim.faults.storm_429 = 1
-    sim.faults.storm_retry_after = 9
-    start = sim_clock.now
-    assert (await api.get_case(case_id)).id == case_id
-    assert sim_clock.now - start >= 9
-    assert api.budget.read_rate < 3.0
-
-
-async def test_reads_retry_5xx_and_resets_then_give_up(sim: Simulator, api: ExpereoClient) -> None:
-    case_id = _open_case(sim)
-    sim.faults.error_rate = 1.0
-    with pytest.raises(ServerError, match="HTTP 500"):
-        await api.get_case(case_id)
-    assert api.requests == 5
-    sim.faults.error_rate = 0.0
-    sim.faults.reset_rate = 1.0
-    with pytest.raises(NetworkError, match="not reachable"):
-        await api.get_case(case_id)
-    sim.faults.reset_rate = 0.0
-    sim.faults.malformed_json_rate = 1.0
-    with pytest.raises(ServerError, match="not valid JSON"):
-        await api.get_case(case_id)
-
-
-async def test_writes_are_never_retried(sim: Simulator, api: ExpereoClient) -> None:
-    case_id = _open_case(sim)
-    await api.get_case(case_id)
-    sent = api.requests
-    sim.faults.error_rate = 1.0
-    with pytest.raises(ServerError):
-        await api.add_message(case_id, MessageCreate(message="once"))
-    assert api.requests == sent + 1
-    sim.faults.error_rate = 0.0
-    sim.faults.lost_write_responses = 1
-    before = len(sim.data.messages[case_id])
-    with pytest.raises(NetworkError, match="may or may not"):
-        await api.add_message(case_id, MessageCreate(message="lost"))
-    assert len(sim.data.messages[case_id]) == before + 1
-
-
-async def test_create_update_reply(sim: Simulator, api: ExpereoClient) -> None:
-    svc = next(s for s in sim.data.services.values() if s["status"] == "RFS")["serviceId"]
-    from datetime import UTC, datetime
-
-    case = await api.create_case(
-        CaseCreate(
-            subject="ServiceDown",
-            type="Incident",
-            service_id=svc,
-            message="down",
-            priority="P1",
-            start_of_incident=datetime(2026, 11, 18, 9, tzinfo=UTC),
-        )
-    )
-    assert case.status == "New" and case.priority == "P1" and case.service_id == svc
-    updated = await api.update_case(
-        case.id, CaseUpdate(customer_reference="INC9"), case_type="Incident"
-    )
-    assert updated.customer_reference == "INC9"
-    msg = await api.add_message(case.id, MessageCreate(message="more info", sent_by="Tom"))
-    assert msg.case_id == case.id and msg.sent_by == "Tom"
-
-
-async def test_client_side_validation_sends_nothing(sim: Simulator, api: ExpereoClient) -> None:
-    with pytest.raises(ValidationError) as info:
-        await api.create_case(
-            CaseCreate(subject="ChangeRequest", type="Incident", service_id="SVC-1", message="x")
-        )
-    assert set(info.value.field_errors) >= {"subject", "startOfIncident"}
-    with pytest.raises(ValidationError):
-        await api.update_case("CS-1", CaseUpdate(status="Resolved"), case_type="Incident")
-    with pytest.raises(ValidationError):
-        await api.add_message("CS-1", MessageCreate(message="   "))
-    assert api.requests == 0
-
-
-async def test_server_validation_errors_carry_fields(sim: Simulator, api: ExpereoClient) -> None:
-    with pytest.raises(ValidationError) as info:
-        await api.create_case(
-            CaseCreate(subject="Other", type="NonIncident", service_id="SVC-NOPE", message="x")
-        )
-    assert "serviceId" in info.value.field_errors
-    assert "does not exist" in info.value.field_errors["serviceId"][0]
-
-
-async def test_unknown_fields_from_the_server_are_kept(sim: Simulator, api: ExpereoClient) -> None:
-    sim.faults.extra_fields = True
-    case = await api.get_case(_open_case(sim))
-    assert case.model_extra and case.model_extra["simAddedField"] == "tolerate me"
-
-
-async def test_secret_and_token_never_logged_or_shown(
-    sim: Simulator, sim_clock: FakeClock, caplog: pytest.LogCaptureFixture
+async def test_refused_client_credentials_are_unauthorised_without_the_secret(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with make_client(sim, sim_clock) as client:
-        await client.get_case(_open_case(sim))
-        token = client._auth._token
-        assert token
-        sim.faults.error_rate = 1.0
-        with pytest.raises(ServerError) as info:
-            await client.get_case(_open_case(sim))
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "invalid_client"})
+
+    client, _, _ = make(server)
+    async with client:
+        with pytest.raises(UnauthorizedError) as info:
+            await client.get_case("CS-1")
         shown = " ".join(
             [
-                caplog.text,
+                str(info.value),
+                repr(info.value),
                 repr(client),
                 repr(client.settings),
                 repr(client._auth),
-                str(info.value),
-                repr(info.value),
+                caplog.text,
             ]
         )
+    assert "The API refused the client id/secret" in str(info.value)
     assert SECRET not in shown
-    assert token not in shown
+
+
+async def test_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = Api(lambda r: httpx.Response(500, text="boom"))
+    client, _, _ = make(server, retries=1)
+    async with client:
+        with pytest.raises(ServerError) as info:
+            await client.get_case("CS-1")
+    shown = " ".join([str(info.value), repr(info.value), caplog.text, repr(client._auth)])
+    assert "tok-1" not in shown and SECRET not in shown
+
+
+async def test_reads_retry_5xx_with_growing_jittered_backoff() -> None:
+    answers = iter([503, 500, 502])
+
+    def script(request: httpx.Request) -> httpx.Response:
+        code = next(answers, 200)
+        return ok_case(request) if code == 200 else httpx.Response(code)
+
+    client, _, slept = make(Api(script))
+    async with client:
+        assert (await client.get_case("CS-1")).id == "CS-1"
+    assert len(slept) == 3
+    for attempt, delay in enumerate(slept):
+        assert 0.5 * 2**attempt * 0.5 <= delay <= 0.5 * 2**attempt
+
+
+async def test_backoff_honours_retry_after_on_5xx() -> None:
+    answers = iter([httpx.Response(503, headers={"Retry-After": "7"})])
+    client, _, slept = make(Api(lambda r: next(answers, None) or ok_case(r)))
+    async with client:
+        await client.get_case("CS-1")
+    assert slept == [7.0]
+
+
+async def test_reads_give_up_after_max_retries() -> None:
+    server = Api(lambda r: httpx.Response(500))
+    client, _, _ = make(server, retries=2)
+    async with client:
+        with pytest.raises(ServerError, match="HTTP 500"):
+            await client.get_case("CS-1")
+    assert len(server.api_requests) == 3
+
+
+async def test_429_blocks_until_retry_after_then_succeeds() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "12"})])
+    client, clock, _ = make(Api(lambda r: next(answers, None) or ok_case(r)))
+    async with client:
+        start = clock.now
+        await client.get_case("CS-1")
+        assert clock.now - start >= 12
+        assert client.budget.read_rate == pytest.approx(3.0 * 0.7)
+
+
+async def test_connection_errors_on_reads_are_retried_then_reported_readably() -> None:
+    def script(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    server = Api(script)
+    client, _, _ = make(server, retries=2)
+    async with client:
+        with pytest.raises(NetworkError) as info:
+            await client.get_case("CS-1")
+    assert len(server.api_requests) == 3
+    assert "not reachable" in str(info.value) and "retries" in str(info.value)
+
+
+async def test_writes_are_sent_once_and_a_broken_write_may_have_been_applied() -> None:
+    def script(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    server = Api(script)
+    client, _, slept = make(server)
+    async with client:
+        with pytest.raises(NetworkError, match="may or may not"):
+            await client.add_message("CS-1", MessageCreate(message="hello"), idempotency_key="k-1")
+    assert len(server.api_requests) == 1 and slept == []
+    assert server.api_requests[0].headers["Idempotency-Key"] == "k-1"
+
+
+async def test_writes_are_not_retried_on_5xx() -> None:
+    server = Api(lambda r: httpx.Response(503))
+    client, _, _ = make(server)
+    async with client:
+        with pytest.raises(ServerError):
+            await client.add_message("CS-1", MessageCreate(message="hello"))
+    assert len(server.api_requests) == 1
+
+
+async def test_malformed_json_is_a_server_error() -> None:
+    server = Api(lambda r: httpx.Response(200, text="{not json"))
+    client, _, _ = make(server, retries=0)
+    async with client:
+        with pytest.raises(ServerError, match="not valid JSON"):
+            await client.get_case("CS-1")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (
+            400,
+            {
+                "errors": [
+                    {
+                        "status": "400",
+                        "detail": "unknown sort field Foo",
+                        "source": {"parameter": "sort"},
+                    }
+                ]
+            },
+            ValidationError,
+        ),
+        (404, {"errors": [{"status": "404", "detail": "case CS-9 does not exist"}]}, NotFoundError),
+        (429, {"errors": [{"status": "429"}]}, RateLimitedError),
+        (500, {"errors": [{"status": "500"}]}, ServerError),
+    ],
+)
+async def test_status_codes_map_to_typed_errors(
+    status: int, body: dict[str, object], kind: type[ApiError]
+) -> None:
+    client, _, _ = make(Api(lambda r: httpx.Response(status, json=body)), retries=0)
+    async with client:
+        with pytest.raises(kind):
+            await client.get_case("CS-9")
+
+
+async def test_422_carries_field_errors() -> None:
+    body = {
+        "errors": [
+            {
+                "status": "422",
+                "code": "required",
+                "detail": "subject is required",
+                "source": {"pointer": "/subject"},
+            }
+        ]
+    }
+    client, _, _ = make(Api(lambda r: httpx.Response(422, json=body)))
+    async with client:
+        with pytest.raises(ValidationError) as info:
+            await client.add_message("CS-1", MessageCreate(message="x"))
+    assert info.value.field_errors == {"subject": ["subject is required"]}
+
+
+async def test_403_names_the_missing_scope() -> None:
+    body = {
+        "errors": [
+            {"status": "403", "detail": "This needs the scope customerapi/support.read-write."}
+        ]
+    }
+    client, _, _ = make(Api(lambda r: httpx.Response(403, json=body)))
+    async with client:
+        with pytest.raises(ForbiddenError) as info:
+            await client.add_message("CS-1", MessageCreate(message="x"))
+    assert info.value.scope == "customerapi/support.read-write"
+    assert "customerapi/support.read-write" in str(info.value)
+
+
+async def test_pages_follow_next_links_exactly_and_stop_when_the_caller_stops() -> None:
+    def script(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/cases":
+            assert request.url.params["page[limit]"] == "2"
+            assert request.url.params["sort"] == "-LastModifiedDate"
+            assert request.url.params["filter[Status]"] == "New"
+            nxt = "https://api.test/elsewhere/p2?opaque=abc"
+            return httpx.Response(200, json={"data": [CASE, CASE], "links": {"next": nxt}})
+        if request.url.path == "/elsewhere/p2":
+            assert str(request.url) == "https://api.test/elsewhere/p2?opaque=abc"
+            return httpx.Response(200, json={"data": [CASE], "links": {"next": "/v2/p3"}})
+        assert request.url.path == "/v2/p3"
+        return httpx.Response(200, json={"data": [CASE], "links": {"next": None}})
+
+    server = Api(script)
+    client, _, _ = make(server)
+    async with client:
+        cases = [
+            c
+            async for c in client.iter_cases(
+                sort="-LastModifiedDate", filters={"Status": "New"}, page_size=2
+            )
+        ]
+        assert len(cases) == 4 and all(isinstance(c, Case) for c in cases)
+        assert len(server.api_requests) == 3
+        async for _ in client.iter_cases(
+            sort="-LastModifiedDate", filters={"Status": "New"}, page_size=2
+        ):
+            break
+        assert len(server.api_requests) == 4
+
+
+async def test_page_size_above_200_is_refused() -> None:
+    client, _, _ = make(Api(ok_case))
+    async with client:
+        with pytest.raises(ValueError):
+            [c async for c in client.iter_cases(page_size=201)]

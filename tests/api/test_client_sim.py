@@ -46,7 +46,7 @@ async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClie
 
 
 def _open_case(sim: Simulator) -> str:
-    return next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed")
+    return str(next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed"))
 
 
 async def test_every_list_method_reads_everything(sim: Simulator, api: ExpereoClient) -> None:
