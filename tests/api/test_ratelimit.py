@@ -65,3 +65,15 @@ async def test_429s_shrink_the_read_rate_to_a_floor_and_it_recovers_when_quiet()
         clock.advance(61)
         await rl.acquire("read")
     assert rl.budget.read_rate == pytest.approx(3.0)
+
+
+async def test_a_nearly_whole_token_on_a_large_clock_does_not_spin() -> None:
+    clock = FakeClock(1_795_000_000.0)
+    rl = limiter(clock)
+    for _ in range(50):
+        await rl.acquire("read")
+    rl._read.tokens = 1 - 1e-12  # a wait of ~3e-13 s: lost in the clock's float rounding
+    await rl.acquire("read")
+    rl._read.tokens = 1 - 1e-4
+    await rl.acquire("read")
+    assert rl.waited < 0.01
