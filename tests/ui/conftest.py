@@ -54,7 +54,8 @@ def engine_factory(
 def make_app(sim: Simulator, store: Store, sim_clock: FakeClock) -> Callable[..., ExpereoApp]:
     def make(*, online: bool = False, store_: Store | None = None, **options: Any) -> ExpereoApp:
         st = store_ or store
-        opts = AppOptions(clock=sim_clock, bell=False, desktop_notifications=False, **options)
+        options = {"bell": False, "desktop_notifications": False, **options}
+        opts = AppOptions(clock=sim_clock, **options)
         factory = engine_factory(sim, st, sim_clock, read_only=opts.read_only) if online else None
         return ExpereoApp(store=st, engine_factory=factory, options=opts)
 

@@ -28,7 +28,7 @@ from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.timeparse import parse_when
-from expereo_tui.ui.widgets.service_picker import ServicePicker
+from expereo_tui.ui.widgets.service_picker import ServicePicker, service_label
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class NewCaseScreen(Screen[None]):
                 str(draft.get("serviceId") or self.service_id or "") or None,
                 id="service",
             )
+            yield Static(classes="hint", id="service-label")
             yield Static(classes="error", id="err-serviceId")
             with Horizontal(classes="row"):
                 yield Select(
@@ -150,6 +151,15 @@ class NewCaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.xapp.paint_banner(self.query_one("#banner", Static))
+        for widget_id, title in (
+            ("#type", "Type"),
+            ("#priority", "Priority"),
+            ("#subject", "Subject"),
+            ("#start", "Start of incident"),
+            ("#end", "End of incident"),
+            ("#reference", "Customer reference"),
+        ):
+            self.query_one(widget_id).border_title = title
         self.query_one("#type", Select).focus() if self.service_id else self.query_one(
             "#service-search", Input
         ).focus()
@@ -217,9 +227,16 @@ class NewCaseScreen(Screen[None]):
         for field in FIELDS:
             messages = [errors[field]] if field in errors else []
             messages += self.server_errors.get(field, [])
-            self.query_one(f"#err-{field}", Static).update(
-                Text("\n".join(safe(m) for m in messages), style="#ff5f5f")
-            )
+            error = self.query_one(f"#err-{field}", Static)
+            error.update(Text("\n".join(safe(m) for m in messages), style="#ff5f5f"))
+            error.display = bool(messages)
+        picker = self.query_one(ServicePicker)
+        service = self.xapp.store.service(picker.service_id) if picker.service_id else None
+        self.query_one("#service-label", Static).update(
+            service_label(service, self.xapp.store)
+            if service
+            else Text("type to search, ↓ to pick", style="dim")
+        )
         return not errors
 
     # -- events ---------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class UpdateCaseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.xapp.paint_banner(self.query_one("#banner", Static))
         self.query_one("#reference", Input).focus()
+        self._show_errors({})
         self._ready = True
 
     def changes(self) -> dict[str, Any]:
@@ -109,9 +110,9 @@ class UpdateCaseScreen(Screen[None]):
 
     def _show_errors(self, errors: dict[str, list[str]]) -> None:
         for field in ("customerReference", "priority", "status", ""):
-            self.query_one(f"#err-{field}", Static).update(
-                Text("\n".join(safe(m) for m in errors.get(field, [])), style="#ff5f5f")
-            )
+            error = self.query_one(f"#err-{field}", Static)
+            error.update(Text("\n".join(safe(m) for m in errors.get(field, [])), style="#ff5f5f"))
+            error.display = bool(errors.get(field))
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -49,6 +49,12 @@ SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
 HEARTBEAT = "◐◓◑◒"
 
 
+class WallTable(DataTable[Any]):
+    """A table nobody navigates: no focus, no cursor."""
+
+    can_focus = False
+
+
 class WallScreen(Screen[None]):
     CSS_PATH = "wall.tcss"
     AUTO_FOCUS = None
@@ -89,9 +95,9 @@ class WallScreen(Screen[None]):
                         with Vertical(classes="tile", id=f"tile-{key}"):
                             yield Label(label, classes="tile-label")
                             yield Digits("0", id=f"digits-{key}")
-                yield DataTable(id="incidents", cursor_type="none", show_cursor=False)
-                yield DataTable(id="activity", cursor_type="none", show_cursor=False)
-                yield DataTable(id="services", cursor_type="none", show_cursor=False)
+                yield WallTable(id="incidents", cursor_type="none", show_cursor=False)
+                yield WallTable(id="activity", cursor_type="none", show_cursor=False)
+                yield WallTable(id="services", cursor_type="none", show_cursor=False)
             yield Static(id="wall-footer")
 
     def on_mount(self) -> None:
@@ -102,7 +108,6 @@ class WallScreen(Screen[None]):
         ):
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(*columns)
-            table.can_focus = False
         self.refresh_all()
         self.set_interval(1.0, self.tick)
 

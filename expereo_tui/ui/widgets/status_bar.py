@@ -60,6 +60,11 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
+    def on_mount(self) -> None:
+        refresh = getattr(self.app, "refresh_status", None)
+        if refresh is not None:
+            self.call_after_refresh(refresh)
+
     def show(
         self,
         *,
