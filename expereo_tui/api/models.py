@@ -400,9 +400,7 @@ def check_case_create(body: dict[str, Any]) -> list[RuleViolation]:
     if ctype == CaseType.INCIDENT:
         if not body.get("startOfIncident"):
             out.append(
-                RuleViolation(
-                    field="startOfIncident", message="an Incident needs startOfIncident"
-                )
+                RuleViolation(field="startOfIncident", message="an Incident needs startOfIncident")
             )
         if "endOfIncident" not in body:
             out.append(

@@ -47,7 +47,23 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+# What the inbox's free-text filter searches, kept in one column so a search is one scan.
+SEARCH_EXPR = (
+    "lower(coalesce(id, '') || ' ' || coalesce(subject, '') || ' ' || "
+    "coalesce(customer_reference, '') || ' ' || coalesce(service_id, '') || ' ' || "
+    "coalesce((SELECT name FROM services WHERE services.id = cases.service_id), '') || ' ' || "
+    "coalesce((SELECT name || ' ' || coalesce(city, '') || ' ' || coalesce(country, '') "
+    "FROM sites WHERE sites.id = cases.site_id), ''))"
+)
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE cases ADD COLUMN search TEXT")
+    db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
+    db.execute("CREATE INDEX read_state_seen ON read_state(case_id, seen_last_modified)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

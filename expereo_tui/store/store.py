@@ -25,7 +25,7 @@ import platformdirs
 
 from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
 
-from .schema import FutureSchemaError, migrate
+from .schema import SEARCH_EXPR, FutureSchemaError, migrate
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).
 SORT_COLUMNS = (
@@ -235,6 +235,11 @@ class Store:
         rows = [(a.account_id, a.name, json.dumps(a.to_wire(), sort_keys=True)) for a in items]
         return self._upsert("INSERT OR REPLACE INTO accounts VALUES (?,?,?)", rows, "accounts")
 
+    def _refresh_search(self) -> None:
+        """Names of services and sites are part of each case's search text."""
+        with self._tx() as db:
+            db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
+
     def upsert_sites(self, items: Iterable[Site]) -> int:
         rows = [
             (
@@ -247,7 +252,10 @@ class Store:
             )
             for s in items
         ]
-        return self._upsert("INSERT OR REPLACE INTO sites VALUES (?,?,?,?,?,?)", rows, "sites")
+        changed = self._upsert("INSERT OR REPLACE INTO sites VALUES (?,?,?,?,?,?)", rows, "sites")
+        if changed:
+            self._refresh_search()
+        return changed
 
     def upsert_services(self, items: Iterable[Service]) -> int:
         rows = [
@@ -262,9 +270,12 @@ class Store:
             )
             for s in items
         ]
-        return self._upsert(
+        changed = self._upsert(
             "INSERT OR REPLACE INTO services VALUES (?,?,?,?,?,?,?)", rows, "services"
         )
+        if changed:
+            self._refresh_search()
+        return changed
 
     def upsert_invoices(self, items: Iterable[Invoice]) -> int:
         rows = [
@@ -417,7 +428,15 @@ class Store:
                         json.dumps(case.to_wire()),
                     )
                 )
-            db.executemany("INSERT OR REPLACE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany(
+                "INSERT OR REPLACE INTO cases (id, subject, type, status, priority, service_id, "
+                "site_id, account_id, customer_reference, created, last_modified, "
+                "start_of_incident, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            db.executemany(
+                f"UPDATE cases SET search = {SEARCH_EXPR} WHERE id = ?", [(r[0],) for r in rows]
+            )
             if empty:
                 db.executemany(
                     "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
@@ -456,42 +475,46 @@ class Store:
                 where.append(f"{column} = ?")
                 params.append(value)
         if query.text.strip():
-            like = _like(query.text.strip())
-            cols = (
-                "c.id",
-                "c.subject",
-                "c.customer_reference",
-                "c.service_id",
-                "s.name",
-                "st.name",
-                "st.city",
-            )
-            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
-            params.extend([like] * len(cols))
+            where.append("c.search LIKE ? ESCAPE '\\'")
+            params.append(_like(query.text.strip().lower()))
         if query.unread_only:
             where.append(_UNREAD_SQL)
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
-    _FROM = (
+    _FROM = "FROM cases c LEFT JOIN read_state rs ON rs.case_id = c.id"
+    _FROM_NAMES = (
         "FROM cases c LEFT JOIN services s ON s.id = c.service_id "
         "LEFT JOIN sites st ON st.id = c.site_id "
         "LEFT JOIN read_state rs ON rs.case_id = c.id"
     )
 
     def query_cases(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
+        """One page of the inbox.  Cases are filtered and ordered first, on the cases table and
+        the read state alone (names are joined only for the page) unless the sort needs them."""
         where, params = self._where(query)
         order = []
+        names_needed = False
         for column, desc in query.sort:
             if column not in _SORT_SQL:
                 raise ValueError(f"cannot sort on {column!r}; one of {', '.join(SORT_COLUMNS)}")
             expr = _SORT_SQL[column]
+            names_needed |= column in ("service", "site")
             order.append(f"{expr} IS NULL, {expr} {'DESC' if desc else 'ASC'}")
         order.append("c.id")
+        order_sql = ", ".join(order)
+        inner_from = self._FROM_NAMES if names_needed else self._FROM
+        inner = (
+            f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, c.site_id, "
+            f"c.customer_reference, c.created, c.last_modified, c.start_of_incident, "
+            f"{_UNREAD_SQL} AS unread {inner_from}{where} "
+            f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        )
         sql = (
             f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name, "
             f"c.site_id, st.name, c.customer_reference, c.created, c.last_modified, "
-            f"c.start_of_incident, {_UNREAD_SQL} AS unread {self._FROM}{where} "
-            f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
+            f"c.start_of_incident, c.unread FROM ({inner}) c "
+            f"LEFT JOIN services s ON s.id = c.service_id "
+            f"LEFT JOIN sites st ON st.id = c.site_id ORDER BY {order_sql}"
         )
         return [
             CaseRow(

@@ -153,3 +153,38 @@ async def test_unread_count_in_title(make_app: Callable[..., ExpereoApp], store:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.title == "[2 P1 · 2 new] expereo")
+
+
+async def test_long_thread_shows_the_newest_and_loads_earlier(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from expereo_tui.api.models import CaseMessage
+
+    case_id = _open_case(sim)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    store.upsert_messages(
+        case_id,
+        [
+            CaseMessage(
+                id=f"BULK-{i:05d}",
+                case_id=case_id,
+                message=f"update number {i}",
+                type="Expereo",
+                timestamp=base + timedelta(minutes=i),
+            )
+            for i in range(1500)
+        ],
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_open_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query(MessageView)))
+        assert len(app.screen.query(MessageView)) == 100
+        total = store.message_count(case_id)
+        earlier = app.screen.query_one(".earlier")
+        assert f"{total - 100} earlier messages" in str(earlier.render())
+        app.screen.query_one("ThreadView").focus()
+        await pilot.press("L")
+        await until(pilot, lambda: len(app.screen.query(MessageView)) == 200)

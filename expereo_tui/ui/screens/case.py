@@ -168,8 +168,13 @@ class CaseScreen(Screen[None]):
         header.update(Group(title, grid))
 
     def refresh_thread(self) -> None:
-        messages = self.xapp.store.thread(self.case_id)
-        self.query_one(ThreadView).show(messages, self.xapp.now())
+        """Read only the tail that is shown: a 10,000-message thread costs what 100 do."""
+        store = self.xapp.store
+        view = self.query_one(ThreadView)
+        total = store.message_count(self.case_id)
+        start = max(0, total - view.window)
+        messages = store.thread(self.case_id, offset=start, limit=view.window)
+        view.show(messages, self.xapp.now(), total=total)
 
     def compose_panel_status(
         self,
@@ -274,9 +279,8 @@ class CaseScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_load_earlier(self) -> None:
-        self.query_one(ThreadView).load_earlier(
-            self.xapp.store.thread(self.case_id), self.xapp.now()
-        )
+        self.query_one(ThreadView).load_earlier()
+        self.refresh_thread()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # letters type into the reply box; only bindings with modifiers act while it has focus

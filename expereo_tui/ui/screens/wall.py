@@ -71,6 +71,7 @@ class WallScreen(Screen[None]):
         self.shift = 0
         self.since_cycle = 0.0
         self.since_shift = 0.0
+        self.dirty = False
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -130,7 +131,8 @@ class WallScreen(Screen[None]):
             night = start <= hour < end if start < end else hour >= start or hour < end
             self.set_class(night, "night")
         self.paint_freshness()
-        if self.beat % 5 == 0:
+        if self.dirty or self.beat % 15 == 0:  # relative ages move even without news
+            self.dirty = False
             self.refresh_all()
 
     def paint_freshness(self) -> None:
@@ -248,7 +250,7 @@ class WallScreen(Screen[None]):
             key = r.service_id or "?"
             worst[key] = min(worst.get(key, "P9"), r.priority or "P9")
         rows: list[list[Any]] = []
-        for service_id, n in by_service.most_common():
+        for service_id, n in by_service.most_common(ROWS):
             svc = store.service(service_id)
             site = store.site(svc.site_id) if svc and svc.site_id else None
             rows.append(
@@ -273,8 +275,8 @@ class WallScreen(Screen[None]):
             table.add_row(*row)
 
     def sync_event(self, event: SyncEvent) -> None:
-        self.refresh_all()
-        self.paint_freshness()
+        # several events arrive per poll; redraw at most once a second, on the next tick
+        self.dirty = True
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:

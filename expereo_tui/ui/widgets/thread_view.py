@@ -45,7 +45,7 @@ class ThreadView(VerticalScroll):
 
     DEFAULT_CSS = """
     ThreadView { height: 1fr; }
-    ThreadView > #earlier { color: $text-muted; padding: 0 1; }
+    ThreadView > .earlier { color: $text-muted; padding: 0 1; }
     """
 
     def __init__(self, **kw: object) -> None:
@@ -53,7 +53,9 @@ class ThreadView(VerticalScroll):
         self.window = WINDOW
         self.shown_ids: list[str] = []
 
-    def show(self, messages: list[CaseMessage], now: float) -> None:
+    def show(self, messages: list[CaseMessage], now: float, total: int | None = None) -> None:
+        """Show the newest ``window`` of ``messages``; ``total`` is the thread's full length
+        when only its tail was read from the store."""
         visible = messages[-self.window :]
         ids = [m.id or str(i) for i, m in enumerate(visible)]
         at_end = self.scroll_y >= self.max_scroll_y - 1
@@ -62,10 +64,12 @@ class ThreadView(VerticalScroll):
         else:
             self.remove_children()
             new = visible
-            hidden = len(messages) - len(visible)
+            hidden = (total if total is not None else len(messages)) - len(visible)
             if hidden:
                 self.mount(
-                    Static(Text(f"… {hidden} earlier messages (press L to load)"), id="earlier")
+                    Static(
+                        Text(f"… {hidden} earlier messages (press L to load)"), classes="earlier"
+                    )
                 )
         for msg in new:
             provider = msg.type == MessageType.EXPEREO
@@ -76,7 +80,7 @@ class ThreadView(VerticalScroll):
         if new and (at_end or len(new) == len(visible)):
             self.call_after_refresh(self.scroll_end, animate=False)
 
-    def load_earlier(self, messages: list[CaseMessage], now: float) -> None:
+    def load_earlier(self) -> None:
+        """Show ``WINDOW`` more of the older messages (the screen re-reads the thread)."""
         self.window += WINDOW
         self.shown_ids = []
-        self.show(messages, now)
