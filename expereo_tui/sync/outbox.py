@@ -160,16 +160,27 @@ class OutboxSender:
         return None
 
     async def _find_created(self, entry: OutboxEntry) -> str | None:
+        """A case created by an earlier attempt: same customer reference when there is one,
+        else same subject, type and service, created since the first attempt; the first
+        message must match too."""
         payload = entry.payload
         since = datetime.fromtimestamp((entry.first_attempt_at or entry.created_at) - SKEW, UTC)
+        reference = payload.get("customerReference")
+        filters = (
+            {"CustomerReference": str(reference)}
+            if reference
+            else {"ServiceId": str(payload.get("serviceId"))}
+        )
         async for case in self.client.iter_cases(
-            sort="-CreatedDate",
-            filters={"ServiceId": str(payload.get("serviceId"))},
-            page_size=50,
+            sort="-CreatedDate", filters=filters, page_size=50
         ):
             if case.created_date is not None and case.created_date < since:
                 break
-            if case.subject == payload.get("subject") and case.type == payload.get("type"):
+            if (
+                case.subject == payload.get("subject")
+                and case.type == payload.get("type")
+                and case.service_id == payload.get("serviceId")
+            ):
                 first = [m async for m in self.client.iter_case_messages(case.id, page_size=5)]
                 if first and first[0].message == payload.get("message"):
                     self.store.upsert_cases([case])

@@ -1,0 +1,84 @@
+"""Request counts of the sync engine on the large dataset, beside the minimum possible and a
+naive client (default page size 25, full re-fetch of cases and threads each poll).
+
+    python -m benchmarks.sync_bench
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+from pathlib import Path
+
+from expereo_tui.sim import SimConfig, SimLimits, Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine
+from tests.sim_fixtures import FakeClock, make_client
+
+
+async def run() -> None:
+    clock = FakeClock()
+    sim = Simulator(
+        SimConfig(
+            seed=1,
+            scale="large",
+            client_id="test-client",
+            client_secret="test-secret-do-not-log",
+            clock=clock,
+            limits=SimLimits(enabled=False),
+        )
+    )
+    d = sim.data
+    n_cases = len(d.cases)
+    collections = {
+        "accounts": len(d.accounts),
+        "sites": len(d.sites),
+        "services": len(d.services),
+        "invoices": len(d.invoices),
+        "cases": n_cases,
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "b.sqlite3", clock=clock)
+        async with make_client(sim, clock) as client:
+            engine = SyncEngine(store, client, on_event=lambda e: None, clock=clock)
+
+            async def measure(label: str, minimum: int, naive: int) -> None:
+                before = len(sim.request_log)
+                await engine.poll_once()
+                used = len(sim.request_log) - before
+                print(
+                    f"{label:34} {used:8d} {minimum:8d} {naive:10d}   "
+                    f"{used / max(minimum, 1):.2f}× min, {naive / max(used, 1):.0f}× fewer "
+                    f"than naive"
+                )
+
+            print(f"{'':34} {'requests':>8} {'minimum':>8} {'naive':>10}")
+            first_min = sum(math.ceil(n / 200) for n in collections.values())
+            naive_first = sum(math.ceil(n / 25) for n in collections.values()) + n_cases
+            await measure("first sync (empty store)", first_min, naive_first)
+            naive_poll = math.ceil(n_cases / 25) + n_cases  # every case and every thread
+            await measure("idle poll", 1, naive_poll)
+            clock.advance(60)
+            changes = n_cases // 100
+            sim.step_activity(changes)
+            touched = sum(
+                1
+                for c in d.cases.values()
+                if store.case_last_modified(c["id"]) is None
+                or c["lastModifiedDate"]
+                > (store.case_last_modified(c["id"]).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+            )
+            busy_min = math.ceil((touched + 1) / 200) + touched
+            await measure(
+                f"busy poll (1% = {changes} events, {touched} cases)", busy_min, naive_poll
+            )
+
+
+def main() -> int:
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
