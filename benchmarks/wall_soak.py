@@ -106,7 +106,7 @@ async def soak(hours: float) -> int:
             f"per simulated hour: {per_hour * 1000:.0f} ms = {per_hour / baseline:.0f}× "
             f"baseline (one inbox query, {baseline * 1000:.2f} ms)"
         )
-        print(f"RSS     {start_rss:8.1f} MB → {end_rss:8.1f} MB")
+        print(f"RSS     {start_rss:8.1f} MB → {end_rss:8.1f} MB  ({end_rss / start_rss:.2f}×)")
         print(f"widgets {start_nodes:8d}    → {end_nodes:8d}")
         print(f"timers  {start_timers:8d}    → {end_timers:8d}")
         flat = (

@@ -23,7 +23,7 @@ from expereo_tui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
 
-PAGE = 200
+PAGE = 60  # about one tall screen; more rows load as the cursor nears the end
 # (column key, header, sort column in the store)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("unread", "●", "unread"),
@@ -39,6 +39,19 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("created", "Age", "created"),
 )
 DEFAULT_SORT = CaseQuery().sort
+WIDTHS = {
+    "unread": 1,
+    "priority": 3,
+    "status": 17,
+    "last_modified": 7,
+    "id": 10,
+    "subject": 20,
+    "service": 30,
+    "site": 24,
+    "customer_reference": 12,
+    "type": 15,
+    "created": 4,
+}
 
 
 class InboxScreen(Screen[None]):
@@ -90,7 +103,8 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, label, _ in COLUMNS:
-            table.add_column(label, key=key)
+            # fixed widths: the table need not measure every cell on every refresh
+            table.add_column(label, key=key, width=WIDTHS[key])
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
