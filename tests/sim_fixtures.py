@@ -3,6 +3,7 @@ transport to it, and a real loopback server for tests of the transport itself.""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -75,4 +76,6 @@ def make_client(
         client_secret=secret,
         scopes=scopes or [],
     )
-    return ExpereoClient(settings, transport=sim.transport(), clock=clock, sleep=fake_sleep)
+    return ExpereoClient(
+        settings, transport=sim.transport(), clock=clock, sleep=fake_sleep, rng=random.Random(0)
+    )

@@ -15,7 +15,10 @@ def test_unknown_fields_and_values_are_kept() -> None:
 
 def test_incident_body_always_carries_end_of_incident() -> None:
     body = CaseCreate(
-        subject="ServiceDown", type="Incident", service_id="S1", message="down",
+        subject="ServiceDown",
+        type="Incident",
+        service_id="S1",
+        message="down",
         start_of_incident="2026-11-24T10:00:00Z",  # type: ignore[arg-type]
     ).to_wire()
     assert "endOfIncident" in body and body["endOfIncident"] is None
@@ -23,14 +26,26 @@ def test_incident_body_always_carries_end_of_incident() -> None:
 
 
 def test_rules_name_each_broken_field() -> None:
-    fields = {v.field for v in check_case_create(
-        {"subject": "ServiceDown", "type": "NonIncident", "serviceId": "S1", "message": "x",
-         "priority": "P1"}
-    )}
+    fields = {
+        v.field
+        for v in check_case_create(
+            {
+                "subject": "ServiceDown",
+                "type": "NonIncident",
+                "serviceId": "S1",
+                "message": "x",
+                "priority": "P1",
+            }
+        )
+    }
     assert fields == {"priority", "subject"}
-    missing = {v.field for v in check_case_create({"type": "Incident", "subject": "ServiceDown",
-                                                   "serviceId": "S", "message": "m"})}
+    missing = {
+        v.field
+        for v in check_case_create(
+            {"type": "Incident", "subject": "ServiceDown", "serviceId": "S", "message": "m"}
+        )
+    }
     assert missing == {"startOfIncident", "endOfIncident"}
-    assert {v.field for v in check_case_update("NonIncident", {"priority": "P2",
-                                                               "status": "New"})} == {
-        "priority", "status"}
+    assert {
+        v.field for v in check_case_update("NonIncident", {"priority": "P2", "status": "New"})
+    } == {"priority", "status"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ class SyncEngine:
         settings: SyncSettings | None = None,
         clock: Callable[[], float] | None = None,
         lock_path: Path | None = None,  # None: no cross-process lock (always the poller)
+        rng: random.Random | None = None,  # jitter; seeded in tests for repeatable timing
     ) -> None:
         self.store = store
         self.client = client
@@ -84,7 +86,8 @@ class SyncEngine:
         self._lock = PollLock(lock_path) if lock_path else None
         self.poller = Poller(store, client, self._emit)
         self.sender = OutboxSender(store, client, self._emit, self.clock)
-        self._backoff = Backoff(base=5.0, cap=self.settings.max_poll_interval)
+        self.sender.backoff = Backoff(base=5.0, cap=300.0, rng=rng)
+        self._backoff = Backoff(base=5.0, cap=self.settings.max_poll_interval, rng=rng)
         last = store.get_meta(META_LAST_SUCCESS)
         self._last_success: float | None = float(last) if last else None
         self._state = SyncState(SyncStatus.SYNCING, self._last_success, message="starting")

@@ -27,5 +27,6 @@ class AppOptions:
     alert_services: frozenset[str] = frozenset()  # empty: every service alerts
     wall_cycle_seconds: float = 20.0
     night_dim: tuple[int, int] | None = None  # (from hour, to hour) local: dim the wall
+    wall_tick_seconds: float = 1.0  # the wall's clock; tests drive it by hand
     burn_in_shift_seconds: float = 180.0  # the wall moves by one cell this often
     clock: Callable[[], float] = time.time

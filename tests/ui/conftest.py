@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import os
+import random
 import re
 import time
 from collections.abc import Callable
@@ -45,6 +46,7 @@ def engine_factory(
             on_event=on_event,
             clock=clock,
             settings=SyncSettings(**settings),
+            rng=random.Random(0),
         )
 
     return factory

@@ -188,3 +188,31 @@ async def test_long_thread_shows_the_newest_and_loads_earlier(
         app.screen.query_one("ThreadView").focus()
         await pilot.press("L")
         await until(pilot, lambda: len(app.screen.query(MessageView)) == 200)
+
+
+async def test_read_only_refuses_every_write(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    """No key and no command can write: reply, new case, update; the engine refuses too."""
+    app = make_app(online=True, read_only=True, read_only_reason="the profile is read-only")
+    case_id = _open_case(sim)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("n")  # new case from the inbox
+        assert not app.screen.query("#message")
+        app.action_open_case(case_id)
+        await until(pilot, lambda: "Read-only" in screen_text(app))
+        await pilot.press("r", "e", "n")
+        assert isinstance(app.screen, CaseScreen) and not app.screen.query(TextArea)
+        app.action_new_case(None)  # the command palette calls the same actions
+        app.action_update_case(case_id)
+        await pilot.pause()
+        assert isinstance(app.screen, CaseScreen)
+        engine = app.engine
+        assert engine is not None
+        import pytest
+
+        from expereo_tui.sync.engine import ReadOnlyError
+
+        with pytest.raises(ReadOnlyError):
+            engine.send_reply(case_id, "sneaky")
+    assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []

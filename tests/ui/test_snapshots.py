@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from expereo_tui.sim import Simulator
@@ -69,3 +70,50 @@ def test_new_case_form_80x24(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_form)
+
+
+SCREENS = ("inbox", "case", "inventory", "new_case", "update_case", "help")
+
+
+async def _goto(app: ExpereoApp, pilot: Pilot[Any], screen: str, sim: Simulator) -> None:
+    busy = max(sim.data.messages, key=lambda c: len(sim.data.messages[c]))
+    service = next(s["serviceId"] for s in sim.data.services.values() if s["status"] == "RFS")
+    if screen == "case":
+        app.action_open_case(busy)
+        await until(pilot, lambda: bool(app.screen.query("MessageView")))
+    elif screen == "inventory":
+        app.action_open_inventory()
+        await until(pilot, lambda: bool(app.screen.query("Tree")))
+        await pilot.press("down", "enter", "down", "down", "enter", "down")
+    elif screen == "new_case":
+        app.action_new_case(service)
+        await until(pilot, lambda: bool(app.screen.query("#message")))
+    elif screen == "update_case":
+        app.action_update_case(busy)
+        await until(pilot, lambda: bool(app.screen.query("#reference")))
+    elif screen == "help":
+        await pilot.press("question_mark")
+    await pilot.pause()
+
+
+def _size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=_size_id)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_screen(
+    snap_compare: Any,
+    make_app: Callable[..., ExpereoApp],
+    store: Store,
+    sim: Simulator,
+    screen: str,
+    size: tuple[int, int],
+) -> None:
+    _unread(store)
+    app = make_app(profile_label="PROD", profile_color="red")
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await _goto(app, pilot, screen, sim)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

@@ -20,6 +20,7 @@ from .conftest import engine_factory, screen_text, until
 def make_wall(
     sim: Simulator, store: Store, clock: FakeClock, *, online: bool = False, **options: Any
 ) -> WallApp:
+    options.setdefault("wall_tick_seconds", 3600.0)  # the tests tick the wall by hand
     opts = AppOptions(clock=clock, bell=False, desktop_notifications=False, **options)
     factory = engine_factory(sim, store, clock, read_only=True) if online else None
     return WallApp(store=store, engine_factory=factory, options=opts)
@@ -147,3 +148,43 @@ def test_wall_incidents_view_snapshot(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=next_view)
+
+
+def _wall_view(view: int) -> Any:
+    async def before(pilot: Any) -> None:
+        for _ in range(view):
+            await pilot.press("right")
+        await pilot.pause()
+
+    return before
+
+
+def test_wall_activity_view_snapshot(
+    snap_compare: Any, sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    assert snap_compare(
+        make_wall(sim, store, sim_clock), terminal_size=(120, 36), run_before=_wall_view(2)
+    )
+
+
+def test_wall_services_view_snapshot(
+    snap_compare: Any, sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    assert snap_compare(
+        make_wall(sim, store, sim_clock), terminal_size=(120, 36), run_before=_wall_view(3)
+    )
+
+
+def test_wall_offline_snapshot(
+    snap_compare: Any, sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    store.set_meta("last_success", str(sim_clock.now - 1800))
+    sim.faults.outage = True
+    app = make_wall(sim, store, sim_clock, online=True)
+
+    async def before(pilot: Any) -> None:
+        await until(pilot, lambda: app.engine is not None and app.engine.state.status == "offline")
+        app.screen.tick()  # type: ignore[attr-defined]
+        await until(pilot, lambda: "OFFLINE" in screen_text(app))
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=before)

@@ -12,12 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; ``y``/enter confirm, ``n``/escape decline."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning;
-                               background: $surface; padding: 1 2; }
-    ConfirmScreen Horizontal { height: 3; align-horizontal: right; margin-top: 1; }
-    """
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
 
     def __init__(self, question: str, yes: str = "Quit", no: str = "Stay") -> None:
@@ -47,11 +42,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class GotoCaseScreen(ModalScreen[str | None]):
     """Type a case id (or part of it) and press enter."""
 
-    DEFAULT_CSS = """
-    GotoCaseScreen { align: center middle; }
-    GotoCaseScreen > Vertical { width: 50; height: auto; border: thick $accent;
-                                background: $surface; padding: 0 1; }
-    """
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
@@ -98,11 +89,7 @@ Keys can be rebound per profile in the config file ([profiles.<name>.keys]).
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; height: 80%; border: thick $accent;
-                                  background: $surface; padding: 0 1; }
-    """
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def compose(self) -> ComposeResult:

@@ -18,14 +18,7 @@ from expereo_tui.ui.format import type_label
 class FilterScreen(ModalScreen[CaseQuery | None]):
     """Pick any combination; enter/ctrl+s applies, escape cancels."""
 
-    DEFAULT_CSS = """
-    FilterScreen { align: center middle; }
-    FilterScreen > Vertical { width: 76; height: auto; max-height: 24; border: thick $accent;
-                              background: $surface; padding: 0 1; }
-    FilterScreen Horizontal { height: auto; }
-    FilterScreen SelectionList { width: 1fr; height: auto; max-height: 9; }
-    FilterScreen #buttons { height: 3; align-horizontal: right; }
-    """
+    CSS_PATH = "filter.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply"),

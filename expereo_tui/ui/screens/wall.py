@@ -110,7 +110,7 @@ class WallScreen(Screen[None]):
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(*columns)
         self.refresh_all()
-        self.set_interval(1.0, self.tick)
+        self.set_interval(self.xapp.options.wall_tick_seconds, self.tick)
 
     # -- the clock of the wall ------------------------------------------------------------------
     def tick(self) -> None:

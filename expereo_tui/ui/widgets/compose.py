@@ -34,7 +34,7 @@ class ComposePanel(Vertical):
 
     DEFAULT_CSS = """
     ComposePanel { height: auto; max-height: 50%; border-top: solid $accent; }
-    ComposePanel TextArea { height: 6; min-height: 3; }
+    ComposePanel TextArea { height: 5; min-height: 3; }
     ComposePanel #compose-hint { height: 1; color: $text-muted; padding: 0 1; }
     ComposePanel #compose-status { height: auto; padding: 0 1; }
     """

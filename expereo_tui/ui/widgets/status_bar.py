@@ -30,9 +30,8 @@ def describe(state: SyncState | None, now: float) -> str:
         ago = "never updated"
     retry = ""
     if state.next_attempt:
-        retry = f", retry in {relative(now, state.next_attempt) or 'a moment'}"
-        if state.next_attempt <= now:
-            retry = ", retrying"
+        wait = relative(now, state.next_attempt)
+        retry = ", retrying" if state.next_attempt - now < 1 else f", retry in {wait}"
     match state.status:
         case SyncStatus.FRESH:
             return ago
