@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
+from expereo_tui.api.models import CaseMessage
 from expereo_tui.sim import SimConfig, Simulator
 from expereo_tui.store.store import CaseQuery, Store
+from tests.store.test_store import fill
 
 REPEAT = 25
 
@@ -35,12 +36,7 @@ def build(path: Path) -> tuple[Store, Simulator, float]:
     sim = Simulator(SimConfig(seed=1, scale="large", clock=lambda: 1_795_000_000.0))
     store = Store(path)
     d = sim.data
-    store.upsert_accounts(Account.model_validate(a) for a in d.accounts.values())
-    store.upsert_sites(Site.model_validate(s) for s in d.sites.values())
-    store.upsert_services(Service.model_validate(s) for s in d.services.values())
-    store.upsert_cases([Case.model_validate(c) for c in d.cases.values()])
-    for case_id, msgs in d.messages.items():
-        store.upsert_messages(case_id, [CaseMessage.model_validate(m) for m in msgs])
+    fill(store, sim)
     for case_id in list(d.cases)[::7]:
         store.mark_unread(case_id)
     return store, sim, time.perf_counter() - start

@@ -185,8 +185,20 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
     )
 
 
-def cmd_run(argv: list[str]) -> int:
+def client_settings(profile: Profile, secret: str) -> Any:
+    """What the API client needs from a profile and its secret."""
     from expereo_tui.api.client import ClientSettings
+
+    return ClientSettings(
+        base_url=profile.base_url,
+        token_url=profile.token_url,
+        client_id=profile.client_id,
+        client_secret=secret,
+        scopes=list(profile.scopes),
+    )
+
+
+def cmd_run(argv: list[str]) -> int:
     from expereo_tui.api.models import Scope
     from expereo_tui.store.store import Store
 
@@ -197,13 +209,7 @@ def cmd_run(argv: list[str]) -> int:
     if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
         options.read_only = True
         options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
-    settings = ClientSettings(
-        base_url=profile.base_url,
-        token_url=profile.token_url,
-        client_id=profile.client_id,
-        client_secret=secret.secret,
-        scopes=list(profile.scopes),
-    )
+    settings = client_settings(profile, secret.secret)
     store = Store.for_profile(name)
     factory = engine_factory_for(
         settings,
@@ -269,7 +275,7 @@ def _config_init(args: argparse.Namespace) -> int:
 
 
 async def _config_check(profile_name: str | None) -> int:
-    from expereo_tui.api.client import ClientSettings, ExpereoClient
+    from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.errors import ApiError, ForbiddenError
     from expereo_tui.api.models import Scope
 
@@ -277,13 +283,7 @@ async def _config_check(profile_name: str | None) -> int:
     print(f"profile {name}: {profile.base_url} (client id {profile.client_id})")
     secret = resolve_secret(name, profile)
     print(f"  ok    secret from {secret.source}")
-    settings = ClientSettings(
-        base_url=profile.base_url,
-        token_url=profile.token_url,
-        client_id=profile.client_id,
-        client_secret=secret.secret,
-        scopes=list(profile.scopes),
-    )
+    settings = client_settings(profile, secret.secret)
     failures = 0
     async with ExpereoClient(settings) as api:
         try:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.client import ExpereoClient
 from expereo_tui.api.errors import (
     ForbiddenError,
     NetworkError,
@@ -18,25 +18,9 @@ from expereo_tui.api.errors import (
 )
 from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate, Scope
 from expereo_tui.sim import Simulator
-from tests.sim_fixtures import FakeClock
+from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
 
-SECRET = "test-secret-do-not-log"
-
-
-def make_client(
-    sim: Simulator, clock: FakeClock, *, secret: str = SECRET, scopes: list[str] | None = None
-) -> ExpereoClient:
-    async def fake_sleep(seconds: float) -> None:
-        clock.advance(seconds)
-
-    settings = ClientSettings(
-        base_url="http://sim",
-        token_url="http://sim/oauth2/token",
-        client_id="test-client",
-        client_secret=secret,
-        scopes=scopes or [],
-    )
-    return ExpereoClient(settings, transport=sim.transport(), clock=clock, sleep=fake_sleep)
+SECRET = TEST_SECRET
 
 
 @pytest.fixture

@@ -216,3 +216,47 @@ async def test_inventory_filter_shows_matches_with_ancestors(
         labels = [str(c.label) for a in tree.root.children for c in a.children]
         assert any(site["city"] in label for label in labels)
         assert all(a.is_expanded for a in tree.root.children)
+
+
+async def test_general_request_is_created_without_incident_times(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    service = _rfs(sim)
+    before = set(sim.data.cases)
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        screen.query_one("#priority", Select).value = "P1"
+        screen.query_one("#type", Select).value = "NonIncident"
+        await pilot.pause()
+        # P1 is not allowed for a General Request: the form moves it into the allowed range
+        assert screen.query_one("#priority", Select).value == "P3"
+        screen.query_one("#subject", Select).value = "ChangeRequest"
+        screen.query_one("#message", TextArea).load_text("Please add a static route")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Created" in screen_text(app))
+    [new] = set(sim.data.cases) - before
+    case = sim.data.cases[new]
+    assert (case["type"], case["priority"], case["subject"]) == (
+        "NonIncident",
+        "P3",
+        "ChangeRequest",
+    )
+    assert case["startOfIncident"] is None and case["endOfIncident"] is None
+
+
+async def test_restored_draft_with_a_disallowed_priority_is_corrected(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    service = _rfs(sim)
+    store.save_draft(
+        f"new:{service}",
+        {"type": "NonIncident", "priority": "P1", "subject": "ServiceDown", "message": "x"},
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        assert screen.query_one("#priority", Select).value == "P3"
+        assert screen.query_one("#subject", Select).value == "ActivationSupport"
+        body, errors = screen.body()
+        assert errors == {} and body["priority"] == "P3"
