@@ -175,6 +175,8 @@ class Store:
             db.execute("PRAGMA busy_timeout = 5000")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA cache_size = -32768")  # 32 MB: the inbox of 10,000 cases fits
+            db.execute("PRAGMA temp_store = MEMORY")
             db.execute("PRAGMA foreign_keys = ON")
             migrate(db)
         except Exception:
@@ -503,16 +505,16 @@ class Store:
         order.append("c.id")
         order_sql = ", ".join(order)
         inner_from = self._FROM_NAMES if names_needed else self._FROM
+        # the sort carries only ids and sort keys; details are joined for the page alone
         inner = (
-            f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, c.site_id, "
-            f"c.customer_reference, c.created, c.last_modified, c.start_of_incident, "
-            f"{_UNREAD_SQL} AS unread {inner_from}{where} "
+            f"SELECT c.id AS id, {_UNREAD_SQL} AS unread {inner_from}{where} "
             f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
         )
         sql = (
             f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name, "
             f"c.site_id, st.name, c.customer_reference, c.created, c.last_modified, "
-            f"c.start_of_incident, c.unread FROM ({inner}) c "
+            f"c.start_of_incident, p.unread AS unread FROM ({inner}) p "
+            f"JOIN cases c ON c.id = p.id "
             f"LEFT JOIN services s ON s.id = c.service_id "
             f"LEFT JOIN sites st ON st.id = c.site_id ORDER BY {order_sql}"
         )
