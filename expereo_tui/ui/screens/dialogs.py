@@ -59,28 +59,44 @@ class GotoCaseScreen(ModalScreen[str | None]):
 
 HELP = """\
 Everywhere
-  ?            this help                 ctrl+p   command palette (actions, go to case)
-  i            inventory                 n        new case
-  ctrl+r       refresh now               p        pause / resume refresh
-  escape       close / back              q        quit (asks if a draft is unsent)
+  ?             this help
+  ctrl+p        command palette: every action, go to a case, change theme
+  i             inventory
+  n             new case
+  ctrl+r        refresh now
+  p             pause / resume the background refresh
+  escape        close / back
+  q             quit (asks first if a draft is unsent; drafts are kept anyway)
 
 Inbox
-  j/k ↑/↓      move                      enter    open the case
-  u            open the next unread      r        reply to the selected case
-  m            mark read / unread        /        search (escape clears)
-  f            filter: status, priority, type     x   clear filters
-  s / S        cycle sort column / reverse        g   go to case by id
-  y            copy case id (OSC 52, works over SSH)  o  open in the web portal
+  j/k, ↑/↓      move
+  enter         open the case
+  u             open the next unread case
+  r             reply to the selected case
+  m             mark read / unread
+  /             search: id, subject, reference, service, site (escape clears)
+  f             filter: status, priority, type, unread
+  x             clear every filter
+  s / S         cycle the sort column / reverse it
+  g             go to a case by id
+  y             copy the case id (OSC 52: works over SSH)
+  o             open the case in the web portal (if configured)
 
 Case
-  r / tab      write a reply             ctrl+s   send the reply (queued, then sent)
-  ctrl+e       edit the reply in $EDITOR e        update the case (reference, priority, close)
-  n            new case for this service y        copy case id
-  L            load earlier messages     escape   back (the draft is kept)
+  r / tab       write a reply
+  ctrl+s        send the reply (queued → sending → sent)
+  ctrl+e        edit the reply in $EDITOR
+  e             update the case (reference, priority, close)
+  n             new case for this service
+  y             copy the case id
+  L             load earlier messages
+  escape        back (the draft is kept)
 
 Inventory
-  enter/space  open a branch             /        filter by site, city, country, service
-  c            cases of this service     n        new case for this service
+  enter/space   open a branch
+  /             filter by site, city, country, service
+  c             cases of this service
+  n             new case for this service
 
 Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).
 Drafts are saved as you type: they survive quitting, crashes and restarts.
