@@ -108,6 +108,7 @@ class ExpereoApp(App[None]):
         if isinstance(event, SyncStateChanged):
             self.last_state = event.state
         self.alerter.handle(event)
+        self.alerter.update_title()
         for screen in self.screen_stack:
             handler = getattr(screen, "sync_event", None)
             if handler is not None:
@@ -142,7 +143,6 @@ class ExpereoApp(App[None]):
             failed=sum(1 for e in outbox if e.status == "failed"),
             poller=engine.is_poller if engine is not None else True,
         )
-        self.alerter.update_title()
 
     def paint_banner(self, banner: Static) -> None:
         """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""

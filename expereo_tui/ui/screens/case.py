@@ -80,6 +80,7 @@ class CaseScreen(Screen[None]):
         app = self.xapp
         app.paint_banner(self.query_one("#banner", Static))
         app.store.mark_read(self.case_id)
+        app.alerter.update_title()
         self.refresh_case()
         self.refresh_thread()
         for entry in app.store.outbox():

@@ -160,6 +160,7 @@ class InboxScreen(Screen[None]):
             except Exception:  # the case left the filtered set
                 table.move_cursor(row=min(row_index, max(0, table.row_count - 1)), animate=False)
         self._paint_header()
+        self.xapp.alerter.update_title()  # read state may have changed with the rows
 
     def _load_more(self) -> None:
         store = self.xapp.store
