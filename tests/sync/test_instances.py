@@ -70,7 +70,7 @@ def test_processes_share_one_budget(tmp_path: Path) -> None:
     assert sim.limiter.rejected == 0
     results.sort(key=lambda r: r["polls"], reverse=True)
     # one instance polled all along; another may take over for a moment when it exits first
-    assert results[0]["polls"] >= 3 and all(r["polls"] <= 1 for r in results[1:]), results
+    assert results[0]["polls"] >= 3 and all(r["polls"] <= 2 for r in results[1:]), results
     api_requests = sum(r["requests"] for r in results)
     # a request cut short by stop() is counted by its client but never reached the server
     assert len(sim.request_log) <= api_requests <= len(sim.request_log) + 3
