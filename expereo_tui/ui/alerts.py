@@ -76,8 +76,12 @@ class Alerter:
         store = self.app.store  # type: ignore[attr-defined]
         if len(wanted) > SUMMARY_OVER:
             new = sum(1 for c in wanted if c.is_new)
-            replies = sum(1 for c in wanted if c.new_provider_messages)
-            text = f"{len(wanted)} cases changed: {new} new, {replies} with Expereo replies"
+            replies = sum(1 for c in wanted if not c.is_new and c.new_provider_messages)
+            moved = len(wanted) - new - replies  # status changes only
+            parts = [f"{new} new"] if new else []
+            parts += [f"{replies} with Expereo replies"] if replies else []
+            parts += [f"{moved} changed status"] if moved else []
+            text = f"{len(wanted)} cases changed: {', '.join(parts)}"
         else:
             lines = []
             for change in wanted:

@@ -60,7 +60,7 @@ async def test_a_burst_becomes_one_summary(
     async with app.run_test(size=(120, 30)) as pilot:
         app.deliver_sync_event(CasesChanged(changes))
         await until(pilot, lambda: bool(toasts(app)))
-        assert toasts(app) == ["12 cases changed: 12 new, 0 with Expereo replies"]
+        assert toasts(app) == ["12 cases changed: 12 new"]
         assert bells == [1]  # one toast and one bell, not twelve
 
 
