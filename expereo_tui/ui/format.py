@@ -54,8 +54,14 @@ def priority_text(value: str | None) -> Text:
     return Text(value or "--", style=PRIORITY_STYLE.get(value or "", ""))
 
 
-def status_text(value: str | None) -> Text:
-    return Text(value or "?", style=STATUS_STYLE.get(value or "", ""))
+SHORT_STATUS = {"Awaiting Customer": "Awaiting you"}
+
+
+def status_text(value: str | None, *, short: bool = False) -> Text:
+    """The status in its colour; ``short`` for narrow columns ("Awaiting you": the provider
+    waits for the customer)."""
+    label = SHORT_STATUS.get(value or "", value) if short else value
+    return Text(label or "?", style=STATUS_STYLE.get(value or "", ""))
 
 
 def relative(moment: datetime | float | None, now: float) -> str:

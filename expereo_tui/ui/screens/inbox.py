@@ -42,7 +42,7 @@ DEFAULT_SORT = CaseQuery().sort
 WIDTHS = {
     "unread": 1,
     "priority": 3,
-    "status": 17,
+    "status": 12,
     "last_modified": 7,
     "id": 10,
     "subject": 20,
@@ -130,7 +130,7 @@ class InboxScreen(Screen[None]):
         return [
             marker,
             priority_text(row.priority),
-            status_text(row.status),
+            status_text(row.status, short=True),
             Text(relative(row.last_modified_date, now), style=weight),
             literal(row.id),
             Text(subject_label(safe(row.subject)), style=weight),
