@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import platformdirs
 
 from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
 
+from .inbox_index import COLUMNS_SQL, CaseKey, InboxIndex
 from .schema import SEARCH_EXPR, FutureSchemaError, migrate
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).
@@ -98,6 +99,16 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class InboxSummary:
+    """What the inbox header shows for a query, from one scan: its case and unread counts, and
+    the count per status of the same query without its status filter."""
+
+    total: int
+    unread: int
+    by_status: dict[str, int]
+
+
+@dataclass(frozen=True)
 class UpsertResult:
     """What an upsert of cases changed, compared with what the store had."""
 
@@ -143,6 +154,20 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+# an inbox row's columns (then its unread flag): see _case_row
+_ROW_SQL = (
+    "c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name, c.site_id, st.name, "
+    "c.customer_reference, c.created, c.last_modified, c.start_of_incident"
+)
+
+
+def _case_row(r: Sequence[Any], *, unread: bool) -> CaseRow:
+    return CaseRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+        _dt(r[10]), _dt(r[11]), _dt(r[12]), unread,
+    )  # fmt: skip
+
+
 def message_key(case_id: str, msg: CaseMessage) -> str:
     """The message's id, or a stable one derived from its content when the API gave none."""
     if msg.id:
@@ -162,6 +187,10 @@ class Store:
         self.clock = clock or time.time
         self.recovered_from: Path | None = None
         self._lock = threading.RLock()
+        self._generation = 0  # bumped by every write through this store
+        self._index: InboxIndex | None = None  # see warm_inbox()
+        self._index_stamp: tuple[int, int] | None = None
+        self._index_wanted = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open()
@@ -218,6 +247,7 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._generation += 1
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -511,32 +541,12 @@ class Store:
             f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
         )
         sql = (
-            f"SELECT c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name, "
-            f"c.site_id, st.name, c.customer_reference, c.created, c.last_modified, "
-            f"c.start_of_incident, p.unread AS unread FROM ({inner}) p "
+            f"SELECT {_ROW_SQL}, p.unread AS unread FROM ({inner}) p "
             f"JOIN cases c ON c.id = p.id "
             f"LEFT JOIN services s ON s.id = c.service_id "
             f"LEFT JOIN sites st ON st.id = c.site_id ORDER BY {order_sql}"
         )
-        return [
-            CaseRow(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                r[9],
-                _dt(r[10]),
-                _dt(r[11]),
-                _dt(r[12]),
-                bool(r[13]),
-            )
-            for r in self._rows(sql, [*params, limit, offset])
-        ]
+        return [_case_row(r, unread=bool(r[13])) for r in self._rows(sql, [*params, limit, offset])]
 
     def count_cases(self, query: CaseQuery) -> int:
         where, params = self._where(query)
@@ -550,6 +560,64 @@ class Store:
                 f"SELECT COALESCE(c.status, '?'), count(*) {self._FROM}{where} GROUP BY 1", params
             )
         }
+
+    # -- the inbox: from memory once warm, else from SQL ------------------------------------------
+    def warm_inbox(self) -> None:
+        """Hold the inbox's filter and sort fields in memory from now on (rebuilt after any
+        change), so each filter keystroke is a pass over a list instead of two table scans.
+        Costs one query and a sort (~40 ms on 10,000 cases): call it once the first frame is
+        out."""
+        self._index_wanted = True
+        self._current_index()
+
+    def _current_index(self) -> InboxIndex | None:
+        if not self._index_wanted:
+            return None
+        with self._lock:
+            stamp = (self._generation, self.data_version())
+            if self._index is None or self._index_stamp != stamp:
+                rows = self._db.execute(
+                    f"SELECT {COLUMNS_SQL}, {_UNREAD_SQL} {self._FROM_NAMES}"
+                ).fetchall()
+                self._index = InboxIndex([CaseKey(*r) for r in rows])
+                self._index_stamp = stamp
+            return self._index
+
+    def inbox_summary(self, query: CaseQuery) -> InboxSummary:
+        """Counts for the inbox header: the query's cases and unread ones, and the count per
+        status of the same query without its status filter."""
+        index = self._current_index()
+        if index is not None:
+            m = index.matches(query)
+            return InboxSummary(total=m.total, unread=m.unread, by_status=m.by_status)
+        where, params = self._where(replace(query, statuses=frozenset()))
+        rows = self._rows(
+            f"SELECT COALESCE(c.status, '?'), count(*), sum({_UNREAD_SQL}) "
+            f"{self._FROM}{where} GROUP BY 1",
+            params,
+        )
+        by_status = {str(r[0]): int(r[1]) for r in rows}
+        chosen = [r for r in rows if not query.statuses or r[0] in query.statuses]
+        unread = sum(int(r[2]) for r in chosen)
+        total = unread if query.unread_only else sum(int(r[1]) for r in chosen)
+        return InboxSummary(total=total, unread=unread, by_status=by_status)
+
+    def inbox_page(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
+        """The same rows as :meth:`query_cases`, from memory when the inbox is warm."""
+        index = self._current_index()
+        if index is None:
+            return self.query_cases(query, offset=offset, limit=limit)
+        m = index.matches(query)
+        ids = m.ids[offset : offset + limit]
+        unread = dict(zip(ids, m.unread_flags[offset : offset + limit], strict=True))
+        rows = self._rows(
+            f"SELECT {_ROW_SQL}, 0 FROM cases c LEFT JOIN services s ON s.id = c.service_id "
+            f"LEFT JOIN sites st ON st.id = c.site_id "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        by_id = {r[0]: _case_row(r, unread=unread[r[0]]) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
 
     def case_count(self) -> int:
         return int(self._rows("SELECT count(*) FROM cases")[0][0])

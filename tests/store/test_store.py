@@ -23,13 +23,6 @@ def fill(store: Store, sim: Simulator) -> None:
         store.upsert_messages(case_id, [CaseMessage.model_validate(m) for m in msgs])
 
 
-@pytest.fixture
-def store(tmp_path: Path, sim: Simulator) -> Store:
-    s = Store(tmp_path / "t.sqlite3", clock=lambda: 1000.0)
-    fill(s, sim)
-    return s
-
-
 def _case(case_id: str, minutes: int, **over: object) -> Case:
     base = datetime(2026, 11, 18, 9, tzinfo=UTC) + timedelta(minutes=minutes)
     data: dict[str, object] = {

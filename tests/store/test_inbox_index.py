@@ -1,0 +1,86 @@
+"""The inbox from memory (a warm store) answers exactly as the SQL queries do, and never from
+stale data: its own writes and another process's commits both show at once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from expereo_tui.store.store import SORT_COLUMNS, CaseQuery, InboxSummary, Store
+
+from .test_store import _case
+
+
+def _sql_answer(store: Store, query: CaseQuery) -> tuple[list[object], InboxSummary]:
+    """What the SQL path says: every row, and the header counts from the older queries."""
+    rows = store.query_cases(query, limit=100_000)
+    summary = InboxSummary(
+        total=store.count_cases(query),
+        unread=store.unread_count(query),
+        by_status=store.status_counts(replace(query, statuses=frozenset())),
+    )
+    return list(rows), summary
+
+
+def _queries(store: Store) -> list[CaseQuery]:
+    some = store.query_cases(CaseQuery(), limit=1)[0]
+    queries = [
+        CaseQuery(),
+        CaseQuery(text="amsterdam"),
+        CaseQuery(text="  SERVICE d "),
+        CaseQuery(text="no such thing"),
+        CaseQuery(text="%_\\"),  # LIKE's wildcards and escape are plain characters here
+        CaseQuery(statuses=frozenset({"New", "In Progress"})),
+        CaseQuery(priorities=frozenset({"P1", "P2"}), types=frozenset({"Incident"})),
+        CaseQuery(service_id=some.service_id),
+        CaseQuery(site_id=some.site_id),
+        CaseQuery(unread_only=True),
+        CaseQuery(unread_only=True, statuses=frozenset({"Closed"}), text="a"),
+    ]
+    for column in SORT_COLUMNS:
+        for desc in (False, True):
+            queries.append(CaseQuery(sort=((column, desc), ("last_modified", True))))
+    return queries
+
+
+def test_warm_inbox_answers_as_sql_does(store: Store) -> None:
+    for row in store.query_cases(CaseQuery(), limit=40)[::3]:
+        store.mark_unread(row.id)
+    queries = _queries(store)
+    cold = [_sql_answer(store, q) for q in queries]
+    store.warm_inbox()
+    for query, (rows, summary) in zip(queries, cold, strict=True):
+        assert store.inbox_page(query, limit=100_000) == rows, query
+        assert store.inbox_summary(query) == summary, query
+        assert store.inbox_page(query, offset=7, limit=5) == rows[7:12], query
+
+
+def test_warm_inbox_sees_its_own_writes(store: Store) -> None:
+    store.warm_inbox()
+    first = store.inbox_page(CaseQuery(), limit=1)[0]
+    store.mark_unread(first.id)
+    assert store.inbox_page(CaseQuery(unread_only=True), limit=5)[0].id == first.id
+    store.mark_read(first.id)
+    assert store.inbox_summary(CaseQuery(unread_only=True)).total == 0
+    store.upsert_cases([_case("CS-NEW", 10_000_000, subject="ZebraCrossing")])
+    assert [r.id for r in store.inbox_page(CaseQuery(text="zebra"))] == ["CS-NEW"]
+
+
+def test_warm_inbox_sees_another_process_commit(store: Store) -> None:
+    store.warm_inbox()
+    before = store.inbox_summary(CaseQuery()).total
+    other = Store(store.path)  # another process's connection to the same file
+    other.upsert_cases([_case("CS-OTHER", 10_000_000)])
+    assert store.inbox_summary(CaseQuery()).total == before + 1
+    assert store.inbox_page(CaseQuery(text="cs-other"))[0].id == "CS-OTHER"
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
+def test_inbox_summary_counts_statuses_without_the_status_filter(store: Store, warm: bool) -> None:
+    if warm:
+        store.warm_inbox()
+    query = CaseQuery(statuses=frozenset({"Closed"}))
+    summary = store.inbox_summary(query)
+    assert summary.total == summary.by_status["Closed"] == store.count_cases(query)
+    assert sum(summary.by_status.values()) == store.case_count()
