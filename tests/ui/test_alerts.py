@@ -121,7 +121,7 @@ def test_keymap_rebinds_actions(make_app: Callable[..., ExpereoApp]) -> None:
 
     async def run() -> None:
         async with app.run_test(size=(120, 30)) as pilot:
-            await until(pilot, lambda: bool(app.screen.query("DataTable")))
+            await until(pilot, lambda: bool(app.screen.query("CaseTable")))
             bindings = {
                 b.binding.key
                 for b in app.screen.active_bindings.values()

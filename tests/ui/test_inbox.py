@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.widgets import DataTable
+from textual import events
+from textual.widgets import Input
 
 from expereo_tui.sim import Simulator
 from expereo_tui.sim.text import HOSTILE_TEXTS
@@ -12,12 +13,13 @@ from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.widgets.case_table import CaseTable
 
 from .conftest import screen_text, until
 
 
-def _table(app: ExpereoApp) -> DataTable:  # type: ignore[type-arg]
-    return app.screen.query_one(DataTable)
+def _table(app: ExpereoApp) -> CaseTable:
+    return app.screen.query_one(CaseTable)
 
 
 async def test_inbox_shows_every_case_unread_first(
@@ -140,3 +142,57 @@ async def test_cases_changed_by_a_poll_are_marked(
         engine.refresh_now()
         await until(pilot, lambda: bool(app.screen.recent))  # type: ignore[attr-defined]
         assert "★" in screen_text(app)
+
+
+async def test_keys_typed_in_a_burst_after_slash_land_in_the_search(
+    make_app: Callable[..., ExpereoApp],
+) -> None:
+    """A fast typist (or a laggy SSH link delivering keys together): "/tokyo" arrives before
+    the app has handled "/"; no letter may fall through to the inbox's one-key actions."""
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        for key, char in [("slash", "/"), *((c, c) for c in "tok"), ("slash", "/"), ("y", "y")]:
+            app.post_message(events.Key(key, char))  # queued together, handled in order
+        search = app.screen.query_one("#search", Input)
+        await until(pilot, lambda: search.value == "tok/y")
+        assert app.screen.query_state.text == "tok/y"  # type: ignore[attr-defined]
+        assert isinstance(app.screen, InboxScreen)  # no "o" (portal) or "k" went elsewhere
+
+
+async def test_cursor_keys_page_through_every_case(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    everything = store.query_cases(CaseQuery(), limit=1000)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = _table(app)
+        await pilot.press("end")
+        assert table.cursor_row == len(everything) - 1
+        assert table.cursor_key == everything[-1].id
+        assert everything[-1].id in screen_text(app)  # scrolled to it
+        await pilot.press("home", "pagedown")
+        page = table.cursor_row
+        assert 10 < page < 30
+        assert everything[page].id in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        assert app.screen.case_id == everything[page].id  # type: ignore[attr-defined]
+
+
+async def test_mouse_sorts_by_header_and_opens_the_highlighted_row(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        await pilot.click(CaseTable, offset=(33, 0))  # the "Case" header
+        assert screen.query_state.sort[0] == ("id", False)
+        by_id = store.query_cases(CaseQuery(sort=(("id", False),)), limit=3)
+        await pilot.click(CaseTable, offset=(33, 3))  # the third row: highlighted
+        assert _table(app).cursor_key == by_id[2].id
+        assert isinstance(app.screen, InboxScreen)
+        await pilot.click(CaseTable, offset=(33, 3))  # again: opened
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        assert app.screen.case_id == by_id[2].id  # type: ignore[attr-defined]

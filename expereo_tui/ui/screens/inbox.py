@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
-from expereo_tui.store.store import CaseQuery, CaseRow
+from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
 from expereo_tui.sync.events import CasesChanged, SyncEvent
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
 
-PAGE = 60  # about one tall screen; more rows load as the cursor nears the end
 # (column key, header, sort column in the store)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("unread", "●", "unread"),
@@ -63,7 +63,9 @@ class InboxScreen(Screen[None]):
         Binding("u", "next_unread", "Next unread", id="inbox.next_unread"),
         Binding("r", "reply", "Reply", id="inbox.reply"),
         Binding("n", "new_case", "New case", id="inbox.new_case"),
-        Binding("slash", "search", "Search", id="inbox.search"),
+        # priority: the app runs it before it routes the next key, so "/tokyo" typed in one
+        # burst (a fast typist, a laggy SSH link) all lands in the search box
+        Binding("slash", "search", "Search", id="inbox.search", priority=True),
         Binding("f", "filter", "Filter", id="inbox.filter"),
         Binding("x", "clear_filters", "Clear filters", id="inbox.clear_filters"),
         Binding("s", "cycle_sort", "Sort", id="inbox.sort"),
@@ -79,7 +81,6 @@ class InboxScreen(Screen[None]):
     def __init__(self, query: CaseQuery | None = None) -> None:
         super().__init__()
         self.query_state = query or CaseQuery()
-        self.loaded = PAGE
         self.total = 0
         self.recent: set[str] = set()  # changed since launch and not opened yet
 
@@ -95,30 +96,23 @@ class InboxScreen(Screen[None]):
                 placeholder="search: case id, subject, reference, service, site, city", id="search"
             )
         yield Static(id="chips")
-        table: DataTable[Any] = DataTable(id="cases", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield CaseTable([Column(k, label, WIDTHS[k]) for k, label, _ in COLUMNS], id="cases")
         yield StatusBar()
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label, _ in COLUMNS:
-            # fixed widths: the table need not measure every cell on every refresh
-            table.add_column(label, key=key, width=WIDTHS[key])
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
         self.reload()
-        table.focus()
+        self.query_one(CaseTable).focus()
+        # once the first frame is out: filter keystrokes then query memory, not the tables
+        self.call_after_refresh(self.xapp.store.warm_inbox)
         self.set_interval(30, self.reload)  # relative times age
 
     # -- data -----------------------------------------------------------------------------------
     def current_case_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        row_key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
-        return str(row_key.value) if row_key.value is not None else None
+        return self.query_one(CaseTable).cursor_key
 
     def _cells(self, row: CaseRow, now: float) -> list[Text]:
         unread = row.unread or row.id in self.recent
@@ -141,52 +135,45 @@ class InboxScreen(Screen[None]):
             Text(relative(row.created_date, now), style="dim"),
         ]
 
-    def reload(self) -> None:
-        """Re-read the visible rows from the store, keeping the cursor on the same case."""
-        store = self.xapp.store
-        table = self.query_one(DataTable)
-        keep = self.current_case_id()
-        row_index = table.cursor_row
-        q = self.query_state
-        self.total = store.count_cases(q)
-        rows = store.query_cases(q, offset=0, limit=self.loaded)
-        now = self.xapp.now()
-        table.clear()
-        for row in rows:
-            table.add_row(*self._cells(row, now), key=row.id)
-        if keep is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(keep), animate=False)
-            except Exception:  # the case left the filtered set
-                table.move_cursor(row=min(row_index, max(0, table.row_count - 1)), animate=False)
-        self._paint_header()
-        self.xapp.alerter.update_title()  # read state may have changed with the rows
+    def _fetch(self, query: CaseQuery) -> Fetch:
+        """A page of rows for the table: read from the store when it scrolls into view."""
+        store, now = self.xapp.store, self.xapp.now()
 
-    def _load_more(self) -> None:
-        store = self.xapp.store
-        table = self.query_one(DataTable)
-        if self.loaded >= self.total:
-            return
-        rows = store.query_cases(self.query_state, offset=self.loaded, limit=PAGE)
-        self.loaded += PAGE
-        now = self.xapp.now()
-        for row in rows:
-            table.add_row(*self._cells(row, now), key=row.id)
+        def fetch(offset: int, limit: int) -> list[TableRow]:
+            rows = store.inbox_page(query, offset=offset, limit=limit)
+            return [TableRow(row.id, partial(self._cells, row, now)) for row in rows]
 
-    def _paint_header(self) -> None:
-        store = self.xapp.store
-        counts = store.status_counts(replace(self.query_state, statuses=frozenset()))
-        unread = store.unread_count(self.query_state)
+        return fetch
+
+    def reload(self, *, read_state_changed: bool = True) -> None:
+        """Re-read the inbox from the store, keeping the cursor on the same case when it is
+        still near where it was (else on the same line)."""
+        table = self.query_one(CaseTable)
+        keep, row_index = table.cursor_key, table.cursor_row
+        summary = self.xapp.store.inbox_summary(self.query_state)
+        self.total = summary.total
+        table.sort_column = self.query_state.sort[0] if self.query_state.sort else None
+        table.reset(summary.total, self._fetch(self.query_state))
+        found = table.find(keep, near=row_index) if keep is not None else None
+        table.move_cursor(found if found is not None else row_index)
+        self._paint_header(summary)
+        if read_state_changed:
+            self.xapp.alerter.update_title()
+
+    def _paint_header(self, summary: InboxSummary) -> None:
+        counts = summary.by_status
         line = Text()
-        line.append(f" {self.total} cases", style="bold")
-        line.append(f" · {unread} unread", style="bold #e66100" if unread else "dim")
+        line.append(f" {summary.total} cases", style="bold")
+        line.append(
+            f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
+        )
         for status in ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed"):
             if counts.get(status):
                 line.append("  ")
                 line.append_text(status_text(status))
                 line.append(f" {counts[status]}")
-        self.query_one("#counts", Static).update(line)
-        self.query_one("#chips", Static).update(self._chips())
+        self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
+        self.query_one("#chips", Static).update(self._chips(), layout=False)
 
     def _chips(self) -> Text:
         q = self.query_state
@@ -217,8 +204,7 @@ class InboxScreen(Screen[None]):
 
     def set_query(self, query: CaseQuery) -> None:
         self.query_state = query
-        self.loaded = PAGE
-        self.reload()
+        self.reload(read_state_changed=False)
 
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, CasesChanged):
@@ -226,19 +212,14 @@ class InboxScreen(Screen[None]):
         self.reload()
 
     # -- events -----------------------------------------------------------------------------------
-    @on(DataTable.RowHighlighted)
-    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.query_one(DataTable).row_count - 10:
-            self._load_more()
+    @on(CaseTable.RowSelected)
+    def _selected(self, event: CaseTable.RowSelected) -> None:
+        if event.key is not None:
+            self.open_case(event.key)
 
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.open_case(str(event.row_key.value))
-
-    @on(DataTable.HeaderSelected)
-    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
-        column = next(c[2] for c in COLUMNS if c[0] == event.column_key.value)
+    @on(CaseTable.HeaderSelected)
+    def _sort_by_header(self, event: CaseTable.HeaderSelected) -> None:
+        column = next(c[2] for c in COLUMNS if c[0] == event.column_key)
         first = self.query_state.sort[0] if self.query_state.sort else None
         desc = (
             not first[1] if first and first[0] == column else column in ("unread", "last_modified")
@@ -251,14 +232,19 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(CaseTable).focus()
 
     def key_escape(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:
             search.value = ""
             self.query_one("#searchbar").display = False
-            self.query_one(DataTable).focus()
+            self.query_one(CaseTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and self.focused is self.query_one("#search", Input):
+            return False  # "/" is a character in the search box
+        return True
 
     # -- actions --------------------------------------------------------------------------------
     def open_case(self, case_id: str, *, reply: bool = False) -> None:
@@ -306,7 +292,8 @@ class InboxScreen(Screen[None]):
 
     def action_search(self) -> None:
         self.query_one("#searchbar").display = True
-        self.query_one("#search", Input).focus()
+        # focus now, not after the queue: keys typed right after "/" belong to the search
+        self.set_focus(self.query_one("#search", Input), scroll_visible=False)
 
     def action_filter(self) -> None:
         from expereo_tui.ui.screens.filter import FilterScreen
@@ -355,7 +342,7 @@ class InboxScreen(Screen[None]):
             self.xapp.open_in_portal(case_id)
 
     def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
+        self.query_one(CaseTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
+        self.query_one(CaseTable).action_cursor_up()

@@ -1,0 +1,337 @@
+"""A virtual table for the case inbox: it holds no rows, only their count and a way to fetch a
+page of them, and renders the lines that are on screen (the toolong way: Line API).
+
+A DataTable keeps every row as widgets-worth of cells and renders each cell through Rich's
+layout; for an inbox of 10,000 cases that made the first frame and every filter keystroke cost
+what the table did, not what the screen shows.  Here the cost of a frame is the visible rows,
+whatever the total, and a filter keystroke is one count and one page from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+CELL_PADDING = 1  # a space each side of a cell, as DataTable draws them
+PAGE = 100  # rows fetched at a time; pages are cached until the table is reset
+MAX_PAGES = 20
+
+
+class Column(NamedTuple):
+    key: str
+    label: str
+    width: int
+
+
+class TableRow(NamedTuple):
+    """One row: its key, and how to make its cells (safe, literal text) when it is first drawn:
+    a page is fetched whole, but only the rows on screen are ever turned into text."""
+
+    key: str
+    cells: Callable[[], Sequence[Text]]
+
+
+Fetch = Callable[[int, int], Sequence[TableRow]]  # (offset, limit) -> rows
+
+
+def _no_rows(offset: int, limit: int) -> Sequence[TableRow]:
+    return ()
+
+
+class CaseTable(ScrollView, can_focus=True):
+    """Rows come from ``fetch(offset, limit)`` a page at a time, as they scroll into view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first_row", "First row", show=False),
+        Binding("end", "last_row", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "case-table--header",
+        "case-table--cursor",
+        "case-table--even-row",
+    }
+    DEFAULT_CSS = """
+    CaseTable {
+        background: $surface;
+        color: $foreground;
+        & > .case-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .case-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .case-table--even-row { background: $surface-lighten-1 50%; }
+        &:dark > .case-table--even-row { background: $surface-darken-1 40%; }
+        & > .case-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .case-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+    }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row."""
+
+        def __init__(self, table: CaseTable, cursor_row: int, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.key = key
+
+        @property
+        def control(self) -> CaseTable:
+            return self.table
+
+    class RowSelected(RowHighlighted):
+        """Enter on a row, or a click on the highlighted row."""
+
+    class HeaderSelected(Message):
+        """A column header was clicked."""
+
+        def __init__(self, table: CaseTable, column_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.column_key = column_key
+
+        @property
+        def control(self) -> CaseTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = tuple(columns)
+        self._width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
+        self._fetch: Fetch = _no_rows
+        self._total = 0
+        self._pages: LRUCache[int, Sequence[TableRow]] = LRUCache(MAX_PAGES)
+        self._lines: LRUCache[tuple[int, bool, bool], Strip] = LRUCache(400)
+        self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
+        self.virtual_size = Size(self._width, 1)
+
+    # -- data -----------------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return self._total
+
+    def reset(self, total: int, fetch: Fetch) -> None:
+        """Show ``total`` rows from ``fetch``: forget every cached page and line."""
+        self._total = max(0, total)
+        self._fetch = fetch
+        self._pages.clear()
+        self._lines.clear()
+        self.virtual_size = Size(self._width, self._total + 1)  # + the header line
+        self.refresh()
+
+    def row(self, index: int) -> TableRow | None:
+        """The row at ``index`` (fetching its page if need be), or None past the end."""
+        if not 0 <= index < self._total:
+            return None
+        number, within = divmod(index, PAGE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self._fetch(number * PAGE, PAGE)
+            self._pages[number] = page
+        return page[within] if within < len(page) else None
+
+    def find(self, key: str, near: int = 0, span: int = PAGE // 2) -> int | None:
+        """The index of the row with ``key`` within ``span`` rows of ``near``, if there (a
+        page or two of rows that are about to be drawn anyway)."""
+        start, stop = max(0, near - span), min(self._total, near + span + 1)
+        for index in range(start, stop):
+            row = self.row(index)
+            if row is not None and row.key == key:
+                return index
+        return None
+
+    @property
+    def cursor_key(self) -> str | None:
+        row = self.row(self.cursor_row)
+        return row.key if row is not None else None
+
+    # -- cursor -----------------------------------------------------------------------------------
+    def validate_cursor_row(self, value: int) -> int:
+        return max(0, min(value, self._total - 1))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        for index in {old, new}:
+            self._refresh_row(index)
+        self.scroll_to_cursor()
+        self.post_message(self.RowHighlighted(self, new, self.cursor_key))
+
+    def move_cursor(self, row: int) -> None:
+        self.cursor_row = row
+
+    def scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    def _refresh_row(self, index: int) -> None:
+        for key in [k for k in self._lines.keys() if k[0] == index]:
+            self._lines.discard(key)
+        y = index - round(self.scroll_y) + 1
+        if 0 < y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def action_cursor_up(self) -> None:
+        self.cursor_row -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor_row += 1
+
+    def action_page_up(self) -> None:
+        self.cursor_row -= self._page()
+
+    def action_page_down(self) -> None:
+        self.cursor_row += self._page()
+
+    def action_first_row(self) -> None:
+        self.cursor_row = 0
+
+    def action_last_row(self) -> None:
+        self.cursor_row = self._total - 1
+
+    def action_select_cursor(self) -> None:
+        if self._total:
+            self.post_message(self.RowSelected(self, self.cursor_row, self.cursor_key))
+
+    def on_focus(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + round(self.scroll_x)
+            for column in self.columns:
+                x -= column.width + 2 * CELL_PADDING
+                if x < 0:
+                    self.post_message(self.HeaderSelected(self, column.key))
+                    return
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index >= self._total:
+            return
+        if index == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self.cursor_row = index
+
+    # -- rendering --------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header(base)
+        else:
+            index = scroll_y + y - 1
+            if index >= self._total:
+                return Strip.blank(width, base)
+            strip = self._row_line(index, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header(self, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("case-table--header")
+        segments: list[Segment] = []
+        for column in self.columns:
+            label = column.label
+            if self.sort_column and self.sort_column[0] == column.key and column.width >= 3:
+                label = f"{label[: column.width - 1]}{'↓' if self.sort_column[1] else '↑'}"
+            segments.extend(self._cell(Text(label), column.width, style, self.app.console))
+        return Strip(segments).extend_cell_length(self._width, style)
+
+    def _row_line(self, index: int, base: Style) -> Strip:
+        cursor = index == self.cursor_row
+        key = (index, cursor, self.has_focus)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
+        row = self.row(index)
+        style = base
+        if index % 2:
+            style += self.get_component_rich_style("case-table--even-row")
+        over: Style | None = None
+        if cursor:  # the cursor's colours, as DataTable draws it: only a cell's own
+            cursor_style = self.get_component_rich_style("case-table--cursor")  # background
+            style += cursor_style  # (a P1's red) shows through
+            over = Style(color=cursor_style.color, bold=cursor_style.bold)
+        console = self.app.console
+        segments: list[Segment] = []
+        for column, cell in zip(self.columns, row.cells() if row else (), strict=False):
+            segments.extend(self._cell(cell, column.width, style, console))
+        if over is not None:
+            segments = list(Segment.apply_style(segments, post_style=over))
+        strip = Strip(segments).extend_cell_length(self._width, style)
+        self._lines[key] = strip
+        return strip
+
+    @staticmethod
+    def _cell(cell: Text, width: int, style: Style, console: Console) -> list[Segment]:
+        """One cell as segments: a single line cut to ``width`` (an ellipsis marks the cut),
+        padded, in ``style`` under the cell's own."""
+        pad = Segment(" " * CELL_PADDING, style)
+        if cell.spans:  # several styles in one cell: let Rich lay it out
+            text = cell.copy()
+            if "\n" in text.plain:
+                text = Text(" ", style=cell.style).join(text.split("\n"))
+            text.truncate(width, overflow="ellipsis", pad=True)
+            return [pad, *Segment.apply_style(text.render(console), style), pad]
+        plain = cell.plain.replace("\n", " ")
+        if cell_len(plain) > width:
+            plain = set_cell_size(plain, width - 1) + "…"
+        elif len(plain) != width:
+            plain = set_cell_size(plain, width)
+        own = console.get_style(cell.style) if cell.style else None
+        return [pad, Segment(plain, style + own if own else style), pad]
