@@ -19,6 +19,7 @@ from expereo_tui.sync.events import CasesChanged, SyncEvent
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
+from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ class InboxScreen(Screen[None]):
         yield Static(id="banner")
         yield Static(id="counts")
         with Horizontal(id="searchbar"):
-            yield Input(
+            yield SearchBox(
+                self._search,
                 placeholder="search: case id, subject, reference, service, site, city", id="search"
             )
         yield Static(id="chips")
@@ -226,9 +228,10 @@ class InboxScreen(Screen[None]):
         )
         self.set_query(replace(self.query_state, sort=((column, desc), ("last_modified", True))))
 
-    @on(Input.Changed, "#search")
-    def _search(self, event: Input.Changed) -> None:
-        self.set_query(replace(self.query_state, text=event.value))
+    def _search(self, text: str) -> None:
+        """The search box's text, as each key is typed (see SearchBox)."""
+        if text != self.query_state.text:
+            self.set_query(replace(self.query_state, text=text))
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:

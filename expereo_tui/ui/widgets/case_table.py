@@ -95,7 +95,8 @@ class CaseTable(ScrollView, can_focus=True):
     }
     """
 
-    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+    # repaint=False: a move redraws the two rows it changes, not the whole table
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     class RowHighlighted(Message):
         """The cursor moved to another row."""
