@@ -52,14 +52,13 @@ _FIELD = {name: i for i, name in enumerate(CaseKey._fields)}
 class Matches:
     """The cases one query selects, in its sort order, and the header's counts."""
 
-    ids: list[str]
-    unread_flags: list[bool]
+    keys: list[CaseKey]
     unread: int
     by_status: dict[str, int]  # the same query without its status filter
 
     @property
     def total(self) -> int:
-        return len(self.ids)
+        return len(self.keys)
 
 
 class InboxIndex:
@@ -97,12 +96,7 @@ class InboxIndex:
         by_status = Counter("?" if k.status is None else k.status for k in keys)
         if query.statuses:
             keys = [k for k in keys if k.status in query.statuses]
-        result = Matches(
-            ids=[k.id for k in keys],
-            unread_flags=[bool(k.unread) for k in keys],
-            unread=sum(k.unread for k in keys),
-            by_status=dict(by_status),
-        )
+        result = Matches(keys=keys, unread=sum(k.unread for k in keys), by_status=dict(by_status))
         self._last = (query, result)
         return result
 

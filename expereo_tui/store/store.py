@@ -607,9 +607,9 @@ class Store:
         index = self._current_index()
         if index is None:
             return self.query_cases(query, offset=offset, limit=limit)
-        m = index.matches(query)
-        ids = m.ids[offset : offset + limit]
-        unread = dict(zip(ids, m.unread_flags[offset : offset + limit], strict=True))
+        page = index.matches(query).keys[offset : offset + limit]
+        ids = [k.id for k in page]
+        unread = {k.id: bool(k.unread) for k in page}
         rows = self._rows(
             f"SELECT {_ROW_SQL}, 0 FROM cases c LEFT JOIN services s ON s.id = c.service_id "
             f"LEFT JOIN sites st ON st.id = c.site_id "

@@ -11,7 +11,7 @@ from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
-from expereo_tui.ui.widgets.thread_view import MessageView
+from expereo_tui.ui.widgets.thread_view import EARLIER, FIRST, MessageView
 
 from .conftest import screen_text, until
 
@@ -181,13 +181,13 @@ async def test_long_thread_shows_the_newest_and_loads_earlier(
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_open_case(case_id)
         await until(pilot, lambda: bool(app.screen.query(MessageView)))
-        assert len(app.screen.query(MessageView)) == 100
+        assert len(app.screen.query(MessageView)) == FIRST
         total = store.message_count(case_id)
         earlier = app.screen.query_one(".earlier")
-        assert f"{total - 100} earlier messages" in str(earlier.render())
+        assert f"{total - FIRST} earlier messages" in str(earlier.render())
         app.screen.query_one("ThreadView").focus()
         await pilot.press("L")
-        await until(pilot, lambda: len(app.screen.query(MessageView)) == 200)
+        await until(pilot, lambda: len(app.screen.query(MessageView)) == FIRST + EARLIER)
 
 
 async def test_read_only_refuses_every_write(

@@ -95,7 +95,8 @@ class InboxScreen(Screen[None]):
         with Horizontal(id="searchbar"):
             yield SearchBox(
                 self._search,
-                placeholder="search: case id, subject, reference, service, site, city", id="search"
+                placeholder="search: case id, subject, reference, service, site, city",
+                id="search",
             )
         yield Static(id="chips")
         yield CaseTable([Column(k, label, WIDTHS[k]) for k, label, _ in COLUMNS], id="cases")
@@ -106,11 +107,16 @@ class InboxScreen(Screen[None]):
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
-        self.reload()
+        self.reload(read_state_changed=False)
         self.query_one(CaseTable).focus()
-        # once the first frame is out: filter keystrokes then query memory, not the tables
-        self.call_after_refresh(self.xapp.store.warm_inbox)
+        self.call_after_refresh(self._after_first_frame)
         self.set_interval(30, self.reload)  # relative times age
+
+    def _after_first_frame(self) -> None:
+        """What the first frame need not wait for: the unread counts in the window title, and
+        the store's in-memory inbox (filter keystrokes then read memory, not the tables)."""
+        self.xapp.alerter.update_title()
+        self.xapp.store.warm_inbox()
 
     # -- data -----------------------------------------------------------------------------------
     def current_case_id(self) -> str | None:

@@ -27,7 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 CELL_PADDING = 1  # a space each side of a cell, as DataTable draws them
-PAGE = 100  # rows fetched at a time; pages are cached until the table is reset
+PAGE = 64  # rows fetched at a time (a tall screenful); pages are cached until the table is reset
 MAX_PAGES = 20
 
 
@@ -143,6 +143,9 @@ class CaseTable(ScrollView, can_focus=True):
         self._lines: LRUCache[tuple[int, bool, bool], Strip] = LRUCache(400)
         self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
         self.virtual_size = Size(self._width, 1)
+        self._base = Style()  # set by render_lines for the frame being drawn
+        self._view_width = 0
+        self._styles: dict[str, Style] = {}
 
     # -- data -----------------------------------------------------------------------------------
     @property
@@ -270,10 +273,16 @@ class CaseTable(ScrollView, can_focus=True):
             self.cursor_row = index
 
     # -- rendering --------------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # what every line needs, worked out once a frame rather than once a line
+        self._base = self.rich_style
+        self._view_width = self.scrollable_content_region.width
+        self._styles = {c: self.get_component_rich_style(c) for c in self.COMPONENT_CLASSES}
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        width, base = self._view_width, self._base
         if y == 0:
             strip = self._header(base)
         else:
@@ -284,7 +293,7 @@ class CaseTable(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header(self, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("case-table--header")
+        style = base + self._styles["case-table--header"]
         segments: list[Segment] = []
         for column in self.columns:
             label = column.label
@@ -302,10 +311,10 @@ class CaseTable(ScrollView, can_focus=True):
         row = self.row(index)
         style = base
         if index % 2:
-            style += self.get_component_rich_style("case-table--even-row")
+            style += self._styles["case-table--even-row"]
         over: Style | None = None
         if cursor:  # the cursor's colours, as DataTable draws it: only a cell's own
-            cursor_style = self.get_component_rich_style("case-table--cursor")  # background
+            cursor_style = self._styles["case-table--cursor"]  # background
             style += cursor_style  # (a P1's red) shows through
             over = Style(color=cursor_style.color, bold=cursor_style.bold)
         console = self.app.console

@@ -11,7 +11,9 @@ from expereo_tui.api.models import CaseMessage, MessageType
 from expereo_tui.ui.format import ago, local_time
 from expereo_tui.ui.safe_text import safe
 
-WINDOW = 100  # messages mounted at once; `L` loads earlier ones
+FIRST = 30  # messages mounted when a thread opens: more than the tallest screen shows, so a
+# 2,000-message thread opens as fast as a 30-message one
+EARLIER = 100  # more of the older messages for each `L`
 
 
 def message_text(msg: CaseMessage, now: float) -> Text:
@@ -50,7 +52,7 @@ class ThreadView(VerticalScroll):
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.window = WINDOW
+        self.window = FIRST
         self.shown_ids: list[str] = []
 
     def show(self, messages: list[CaseMessage], now: float, total: int | None = None) -> None:
@@ -81,6 +83,6 @@ class ThreadView(VerticalScroll):
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def load_earlier(self) -> None:
-        """Show ``WINDOW`` more of the older messages (the screen re-reads the thread)."""
-        self.window += WINDOW
+        """Show ``EARLIER`` more of the older messages (the screen re-reads the thread)."""
+        self.window += EARLIER
         self.shown_ids = []
