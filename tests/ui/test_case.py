@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from textual import events
 from textual.widgets import TextArea
 
 from expereo_tui.sim import Simulator
@@ -60,6 +62,37 @@ async def test_quick_triage_reply_in_three_keys(
         assert len(keys) <= 4
         assert store.load_draft(f"reply:{target}") is None
         assert store.thread(target)[-1].message == "Rebooted the CPE, still down"
+
+
+@pytest.mark.parametrize("burst", ["rthanks, on it now", "uron it now"], ids=["r", "u-r"])
+async def test_a_reply_typed_in_one_burst_with_r_is_kept_whole(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, burst: str
+) -> None:
+    """The keys of "r" + reply (or "u", "r" + reply) arrive together, before the case screen
+    is up: every character lands in the reply box, none runs an action ("n" is New case, "o"
+    the portal)."""
+    target = _open_case(sim)
+    store.mark_unread(target)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query("CaseTable"))
+        for char in burst:
+            app.post_message(events.Key("space" if char == " " else char, char))
+        expected = burst[1:] if burst[0] == "r" else burst[2:]
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        area = app.screen.query_one("#reply", TextArea)
+        await until(pilot, lambda: area.text == expected)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["InboxScreen", "CaseScreen"]
+        await pilot.press("!")  # typing goes on where the burst ended
+        assert area.text == expected + "!"
+
+
+async def test_r_and_u_are_text_in_the_inbox_search(make_app: Callable[..., ExpereoApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("slash", "u", "r")
+        assert app.screen.query_one("#search").value == "ur"  # type: ignore[attr-defined]
+        assert not isinstance(app.screen, CaseScreen)
 
 
 async def test_empty_reply_is_refused_with_a_message(

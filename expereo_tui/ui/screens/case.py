@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
 from expereo_tui.sync.events import (
@@ -41,7 +42,8 @@ class CaseScreen(Screen[None]):
     CSS_PATH = "case.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="case.back"),
-        Binding("r", "reply", "Reply", id="case.reply"),
+        # priority: it acts before the keys typed after it are routed (see on_key)
+        Binding("r", "reply", "Reply", id="case.reply", priority=True),
         Binding("e", "update", "Update case", id="case.update"),
         Binding("n", "new_case", "New case", id="case.new_case"),
         Binding("y", "copy_id", "Copy id", id="case.copy_id"),
@@ -54,6 +56,8 @@ class CaseScreen(Screen[None]):
         super().__init__()
         self.case_id = case_id
         self.focus_reply = reply
+        # a reply was asked for and its box has no focus yet: keys typed meanwhile are its text
+        self.reply_pending = reply
         self.draft_key = f"reply:{case_id}"
         self.my_entries: set[int] = set()
 
@@ -99,6 +103,25 @@ class CaseScreen(Screen[None]):
             self.query_one(ComposePanel).area.focus()
         else:
             self.query_one(ThreadView).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that reach the screen between "reply" and the reply box taking them (typed in
+        one burst with "r", or delivered together by a slow link) are the start of the reply:
+        they go into the box, and none of them runs a one-key action ("n" is New case).  Keys
+        the box itself took never get here."""
+        if not self.reply_pending or not self.has_compose:
+            return
+        if event.is_printable or event.key in ("enter", "space"):
+            area = self.query_one(ComposePanel).area
+            text = "\n" if event.key == "enter" else (event.character or " ")
+            area.insert(text, area.document.end)  # after any draft: they were typed in order
+            area.move_cursor(area.document.end)
+            event.stop()
+            event.prevent_default()
+
+    def watch_focused(self, old: Widget | None, new: Widget | None) -> None:
+        if self.has_compose and old is self.query_one(ComposePanel).area:
+            self.reply_pending = False  # the person left the reply box: keys are keys again
 
     def on_unmount(self) -> None:
         if self.xapp.engine is not None:
@@ -255,10 +278,12 @@ class CaseScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_reply(self) -> None:
+        if self.xapp.options.read_only:
+            self.notify(self.xapp.options.read_only_reason or "Read-only mode: cannot reply.")
+            return
+        self.reply_pending = self.focus_reply = True  # on_mount focuses the box if not yet up
         if self.has_compose:
             self.query_one(ComposePanel).area.focus()
-        else:
-            self.notify(self.xapp.options.read_only_reason or "Read-only mode: cannot reply.")
 
     def action_update(self) -> None:
         self.flush()

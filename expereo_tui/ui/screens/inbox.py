@@ -61,8 +61,9 @@ class InboxScreen(Screen[None]):
     CSS_PATH = "inbox.tcss"
     BINDINGS = [
         Binding("enter", "open", "Open", id="inbox.open"),
-        Binding("u", "next_unread", "Next unread", id="inbox.next_unread"),
-        Binding("r", "reply", "Reply", id="inbox.reply"),
+        # priority (see "/"): the case screen is up before the keys typed after these are routed
+        Binding("u", "next_unread", "Next unread", id="inbox.next_unread", priority=True),
+        Binding("r", "reply", "Reply", id="inbox.reply", priority=True),
         Binding("n", "new_case", "New case", id="inbox.new_case"),
         # priority: the app runs it before it routes the next key, so "/tokyo" typed in one
         # burst (a fast typist, a laggy SSH link) all lands in the search box
@@ -251,8 +252,8 @@ class InboxScreen(Screen[None]):
             self.query_one(CaseTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search" and self.focused is self.query_one("#search", Input):
-            return False  # "/" is a character in the search box
+        if action in ("search", "reply", "next_unread"):  # the priority keys
+            return self.focused is not self.query_one("#search", Input)  # else they are text
         return True
 
     # -- actions --------------------------------------------------------------------------------
