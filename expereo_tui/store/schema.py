@@ -63,7 +63,47 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX read_state_seen ON read_state(case_id, seen_last_modified)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+# Whether the user has seen a case's latest change, from read_state (NULL comparisons count as
+# seen, as they always did).  Kept in cases.unread by triggers, so the inbox sorts and counts by
+# it from an index instead of joining read_state for every case.
+_UNREAD_OF = (
+    "CASE WHEN EXISTS (SELECT 1 FROM read_state rs WHERE rs.case_id = {id}) THEN coalesce("
+    "(SELECT rs.seen_last_modified < cases.last_modified FROM read_state rs "
+    "WHERE rs.case_id = {id}), 0) ELSE 1 END"
+)
+
+
+def _v3(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE cases ADD COLUMN unread INTEGER NOT NULL DEFAULT 1")
+    db.execute(f"UPDATE cases SET unread = {_UNREAD_OF.format(id='cases.id')}")
+    db.executescript(
+        f"""
+        CREATE TRIGGER cases_unread_insert AFTER INSERT ON cases BEGIN
+            UPDATE cases SET unread = {_UNREAD_OF.format(id="NEW.id")} WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER cases_unread_changed AFTER UPDATE OF last_modified ON cases BEGIN
+            UPDATE cases SET unread = {_UNREAD_OF.format(id="NEW.id")} WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER read_state_insert AFTER INSERT ON read_state BEGIN
+            UPDATE cases SET unread = {_UNREAD_OF.format(id="NEW.case_id")}
+            WHERE id = NEW.case_id;
+        END;
+        CREATE TRIGGER read_state_update AFTER UPDATE ON read_state BEGIN
+            UPDATE cases SET unread = {_UNREAD_OF.format(id="NEW.case_id")}
+            WHERE id = NEW.case_id;
+        END;
+        CREATE TRIGGER read_state_delete AFTER DELETE ON read_state BEGIN
+            UPDATE cases SET unread = 1 WHERE id = OLD.case_id;
+        END;
+        -- the inbox's default order, and its header counts, straight from indexes
+        CREATE INDEX cases_inbox ON cases(
+            unread DESC, priority IS NULL, priority, last_modified IS NULL, last_modified DESC, id);
+        CREATE INDEX cases_status_unread ON cases(status, unread);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

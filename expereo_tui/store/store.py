@@ -43,7 +43,7 @@ SORT_COLUMNS = (
     "created",
 )
 _SORT_SQL = {
-    "unread": "unread",
+    "unread": "c.unread",
     "priority": "c.priority",
     "status": "c.status",
     "type": "c.type",
@@ -55,7 +55,8 @@ _SORT_SQL = {
     "last_modified": "c.last_modified",
     "created": "c.created",
 }
-_UNREAD_SQL = "(rs.case_id IS NULL OR rs.seen_last_modified < c.last_modified)"
+_UNREAD_SQL = "c.unread"  # kept from read_state by triggers (schema v3)
+_NOT_NULL = {"unread", "id"}  # sort columns that need no "nulls last" term
 
 
 @dataclass(frozen=True)
@@ -513,16 +514,16 @@ class Store:
             where.append(_UNREAD_SQL)
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
-    _FROM = "FROM cases c LEFT JOIN read_state rs ON rs.case_id = c.id"
+    _FROM = "FROM cases c"
     _FROM_NAMES = (
         "FROM cases c LEFT JOIN services s ON s.id = c.service_id "
-        "LEFT JOIN sites st ON st.id = c.site_id "
-        "LEFT JOIN read_state rs ON rs.case_id = c.id"
+        "LEFT JOIN sites st ON st.id = c.site_id"
     )
 
     def query_cases(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
-        """One page of the inbox.  Cases are filtered and ordered first, on the cases table and
-        the read state alone (names are joined only for the page) unless the sort needs them."""
+        """One page of the inbox.  Cases are filtered and ordered first, on the cases table alone
+        (names are joined only for the page) unless the sort needs them; the default order is
+        an index (cases_inbox), so the first page costs a page, not a sort of every case."""
         where, params = self._where(query)
         order = []
         names_needed = False
@@ -531,7 +532,8 @@ class Store:
                 raise ValueError(f"cannot sort on {column!r}; one of {', '.join(SORT_COLUMNS)}")
             expr = _SORT_SQL[column]
             names_needed |= column in ("service", "site")
-            order.append(f"{expr} IS NULL, {expr} {'DESC' if desc else 'ASC'}")
+            nulls_last = "" if column in _NOT_NULL else f"{expr} IS NULL, "
+            order.append(f"{nulls_last}{expr} {'DESC' if desc else 'ASC'}")
         order.append("c.id")
         order_sql = ", ".join(order)
         inner_from = self._FROM_NAMES if names_needed else self._FROM
@@ -591,12 +593,11 @@ class Store:
             m = index.matches(query)
             return InboxSummary(total=m.total, unread=m.unread, by_status=m.by_status)
         where, params = self._where(replace(query, statuses=frozenset()))
-        rows = self._rows(
-            f"SELECT COALESCE(c.status, '?'), count(*), sum({_UNREAD_SQL}) "
-            f"{self._FROM}{where} GROUP BY 1",
+        rows = self._rows(  # grouped in the index's order (cases_status_unread)
+            f"SELECT c.status, count(*), sum({_UNREAD_SQL}) {self._FROM}{where} GROUP BY c.status",
             params,
         )
-        by_status = {str(r[0]): int(r[1]) for r in rows}
+        by_status = {"?" if r[0] is None else str(r[0]): int(r[1]) for r in rows}
         chosen = [r for r in rows if not query.statuses or r[0] in query.statuses]
         unread = sum(int(r[2]) for r in chosen)
         total = unread if query.unread_only else sum(int(r[1]) for r in chosen)
@@ -674,8 +675,7 @@ class Store:
 
     def is_unread(self, case_id: str) -> bool:
         rows = self._rows(
-            f"SELECT {_UNREAD_SQL} FROM cases c LEFT JOIN read_state rs "
-            "ON rs.case_id = c.id WHERE c.id = ?",
+            f"SELECT {_UNREAD_SQL} FROM cases c WHERE c.id = ?",
             (case_id,),
         )
         return bool(rows[0][0]) if rows else False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,3 +186,40 @@ def test_two_connections_see_each_other(tmp_path: Path) -> None:
     b.set_meta("x", "1")
     assert b.data_version() == version  # own commits do not count
     assert a.get_meta("x") == "1"
+
+
+def test_unread_survives_the_move_to_schema_3(tmp_path: Path) -> None:
+    """A version-2 database (read state joined at query time) opens with the same unread cases
+    (kept in cases.unread from then on), and later writes keep that column right."""
+    from expereo_tui.store.schema import MIGRATIONS
+
+    path = tmp_path / "v2.sqlite3"
+    db = sqlite3.connect(path)
+    for number, migration in enumerate(MIGRATIONS[:2]):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    cases = [("CS-SEEN", "2026-01-02"), ("CS-CHANGED", "2026-01-05"), ("CS-NEVER", "2026-01-03")]
+    for case_id, modified in cases:
+        db.execute(
+            "INSERT INTO cases (id, last_modified, raw) VALUES (?, ?, ?)",
+            (case_id, modified, json.dumps({"id": case_id})),
+        )
+    db.execute("INSERT INTO read_state VALUES ('CS-SEEN', '2026-01-02')")
+    db.execute("INSERT INTO read_state VALUES ('CS-CHANGED', '2026-01-04')")
+    db.commit()
+    db.close()
+
+    store = Store(path)
+    assert {c: store.is_unread(c) for c, _ in cases} == {
+        "CS-SEEN": False,
+        "CS-CHANGED": True,
+        "CS-NEVER": True,
+    }
+    assert [r.id for r in store.query_cases(CaseQuery(unread_only=True))] == [
+        "CS-CHANGED",
+        "CS-NEVER",
+    ]
+    store.mark_read("CS-CHANGED")
+    store.upsert_cases([_case("CS-SEEN", 60 * 24 * 400)])  # a change after it was seen
+    assert store.is_unread("CS-SEEN") and not store.is_unread("CS-CHANGED")
+    assert store.inbox_summary(CaseQuery()).unread == 2
