@@ -196,3 +196,21 @@ async def test_mouse_sorts_by_header_and_opens_the_highlighted_row(
         await pilot.click(CaseTable, offset=(33, 3))  # again: opened
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         assert app.screen.case_id == by_id[2].id  # type: ignore[attr-defined]
+
+
+async def test_hostile_text_in_inbox_rows_is_shown_literally(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    """Markup and escapes in a case's reference reach the table as text: they neither style,
+    link nor move the cursor, and a long one is cut to its column."""
+    from tests.store.test_store import _case
+
+    reference = "[bold red]X[/bold red]\x1b[31m[link=http://evil.example]y[/link]"
+    store.upsert_cases([_case("CS-HOSTILE", 10**7, customer_reference=reference)])
+    app = make_app()
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.press("slash", *"cs-hostile", "enter")
+        await until(pilot, lambda: _table(app).row_count == 1)
+        text = screen_text(app)
+        assert "[bold red]X…" in text  # literal, cut with "…" to the 12-cell column
+        assert "\x1b" not in text and "evil.example" not in text
