@@ -113,6 +113,11 @@ class InboxScreen(Screen[None]):
         self.call_after_refresh(self._after_first_frame)
         self.set_interval(30, self.reload)  # relative times age
 
+    def on_screen_resume(self) -> None:
+        """Back from a case (now read), a form or a dialog: show what changed meanwhile."""
+        if self.is_mounted and self.query(CaseTable):
+            self.reload()
+
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the unread counts in the window title, and
         the store's in-memory inbox (filter keystrokes then read memory, not the tables)."""
