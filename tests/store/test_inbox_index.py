@@ -50,6 +50,7 @@ def test_warm_inbox_answers_as_sql_does(store: Store) -> None:
     queries = _queries(store)
     cold = [_sql_answer(store, q) for q in queries]
     store.warm_inbox()
+    assert store.inbox_is_warm()  # what follows is answered from memory
     for query, (rows, summary) in zip(queries, cold, strict=True):
         assert store.inbox_page(query, limit=100_000) == rows, query
         assert store.inbox_summary(query) == summary, query
@@ -57,13 +58,23 @@ def test_warm_inbox_answers_as_sql_does(store: Store) -> None:
 
 
 def test_warm_inbox_sees_its_own_writes(store: Store) -> None:
+    """A write makes the memory stale: answers come from SQL until it is warmed again, and are
+    right either way."""
     store.warm_inbox()
     first = store.inbox_page(CaseQuery(), limit=1)[0]
-    store.mark_unread(first.id)
-    assert store.inbox_page(CaseQuery(unread_only=True), limit=5)[0].id == first.id
-    store.mark_read(first.id)
-    assert store.inbox_summary(CaseQuery(unread_only=True)).total == 0
+    for warm_again in (False, True):
+        store.mark_unread(first.id)
+        assert not store.inbox_is_warm()
+        if warm_again:
+            store.warm_inbox()
+            assert store.inbox_is_warm()
+        assert store.inbox_page(CaseQuery(unread_only=True), limit=5)[0].id == first.id
+        store.mark_read(first.id)
+        if warm_again:
+            store.warm_inbox()
+        assert store.inbox_summary(CaseQuery(unread_only=True)).total == 0
     store.upsert_cases([_case("CS-NEW", 10_000_000, subject="ZebraCrossing")])
+    store.warm_inbox()
     assert [r.id for r in store.inbox_page(CaseQuery(text="zebra"))] == ["CS-NEW"]
 
 
@@ -72,6 +83,10 @@ def test_warm_inbox_sees_another_process_commit(store: Store) -> None:
     before = store.inbox_summary(CaseQuery()).total
     other = Store(store.path)  # another process's connection to the same file
     other.upsert_cases([_case("CS-OTHER", 10_000_000)])
+    assert not store.inbox_is_warm()
+    assert store.inbox_summary(CaseQuery()).total == before + 1
+    store.warm_inbox()
+    assert store.inbox_is_warm()
     assert store.inbox_summary(CaseQuery()).total == before + 1
     assert store.inbox_page(CaseQuery(text="cs-other"))[0].id == "CS-OTHER"
 

@@ -84,6 +84,7 @@ class InboxScreen(Screen[None]):
         super().__init__()
         self.query_state = query or CaseQuery()
         self.total = 0
+        self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
 
     @property
@@ -114,15 +115,28 @@ class InboxScreen(Screen[None]):
         self.set_interval(30, self.reload)  # relative times age
 
     def on_screen_resume(self) -> None:
-        """Back from a case (now read), a form or a dialog: show what changed meanwhile."""
-        if self.is_mounted and self.query(CaseTable):
+        """Back from a case (now read), a form or a dialog: show what changed meanwhile.  (The
+        first resume comes with the first frame, which on_mount has just filled.)"""
+        if self.shown_before:
             self.reload()
+        self.shown_before = True
 
     def _after_first_frame(self) -> None:
-        """What the first frame need not wait for: the unread counts in the window title, and
-        the store's in-memory inbox (filter keystrokes then read memory, not the tables)."""
+        """What the first frame need not wait for: the unread counts in the window title."""
         self.xapp.alerter.update_title()
-        self.xapp.store.warm_inbox()
+        self._warm_inbox()
+
+    def _warm_inbox(self) -> None:
+        """(Re)build the store's in-memory inbox in a thread, after the data changed: filter
+        keystrokes then read memory, not the tables.  Until it is done they read SQL."""
+        if not self.xapp.store.inbox_is_warm():
+            self.run_worker(
+                self.xapp.store.warm_inbox,
+                thread=True,
+                exclusive=True,
+                group="inbox-index",
+                exit_on_error=False,
+            )
 
     # -- data -----------------------------------------------------------------------------------
     def current_case_id(self) -> str | None:
@@ -173,6 +187,7 @@ class InboxScreen(Screen[None]):
         self._paint_header(summary)
         if read_state_changed:
             self.xapp.alerter.update_title()
+            self.call_after_refresh(self._warm_inbox)
 
     def _paint_header(self, summary: InboxSummary) -> None:
         counts = summary.by_status
