@@ -19,7 +19,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -29,6 +28,7 @@ from textual.strip import Strip
 CELL_PADDING = 1  # a space each side of a cell, as DataTable draws them
 PAGE = 64  # rows fetched at a time (a tall screenful); pages are cached until the table is reset
 MAX_PAGES = 20
+MAX_LINES = 400  # drawn lines kept (several screenfuls)
 
 
 class Column(NamedTuple):
@@ -139,8 +139,10 @@ class CaseTable(ScrollView, can_focus=True):
         self._width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
         self._fetch: Fetch = _no_rows
         self._total = 0
-        self._pages: LRUCache[int, Sequence[TableRow]] = LRUCache(MAX_PAGES)
-        self._lines: LRUCache[tuple[int, bool, bool], Strip] = LRUCache(400)
+        # plain dicts, not LRUCaches: an LRUCache links its entries in a ring, so what it lets go
+        # of is cyclic garbage (thousands of strips a keystroke) left to the slow full GC
+        self._pages: dict[int, Sequence[TableRow]] = {}
+        self._lines: dict[tuple[int, bool, bool], Strip] = {}
         self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
         self.virtual_size = Size(self._width, 1)
         self._base = Style()  # set by render_lines for the frame being drawn
@@ -169,6 +171,8 @@ class CaseTable(ScrollView, can_focus=True):
         page = self._pages.get(number)
         if page is None:
             page = self._fetch(number * PAGE, PAGE)
+            if len(self._pages) >= MAX_PAGES:
+                del self._pages[next(iter(self._pages))]  # the oldest
             self._pages[number] = page
         return page[within] if within < len(page) else None
 
@@ -209,8 +213,8 @@ class CaseTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
     def _refresh_row(self, index: int) -> None:
-        for key in [k for k in self._lines.keys() if k[0] == index]:
-            self._lines.discard(key)
+        for key in [k for k in self._lines if k[0] == index]:
+            del self._lines[key]
         y = index - round(self.scroll_y) + 1
         if 0 < y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
@@ -324,6 +328,8 @@ class CaseTable(ScrollView, can_focus=True):
         if over is not None:
             segments = list(Segment.apply_style(segments, post_style=over))
         strip = Strip(segments).extend_cell_length(self._width, style)
+        if len(self._lines) >= MAX_LINES:
+            self._lines.clear()
         self._lines[key] = strip
         return strip
 
