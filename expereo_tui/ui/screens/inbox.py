@@ -109,7 +109,7 @@ class InboxScreen(Screen[None]):
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
-        self.reload(read_state_changed=False)
+        self.reload(data_changed=False)
         self.query_one(CaseTable).focus()
         self.call_after_refresh(self._after_first_frame)
         self.set_interval(30, self.reload)  # relative times age
@@ -173,9 +173,10 @@ class InboxScreen(Screen[None]):
 
         return fetch
 
-    def reload(self, *, read_state_changed: bool = True) -> None:
+    def reload(self, *, data_changed: bool = True) -> None:
         """Re-read the inbox from the store, keeping the cursor on the same case when it is
-        still near where it was (else on the same line)."""
+        still near where it was (else on the same line).  ``data_changed`` is False when only
+        the query changed: then the title's counts and the in-memory inbox are still good."""
         table = self.query_one(CaseTable)
         keep, row_index = table.cursor_key, table.cursor_row
         summary = self.xapp.store.inbox_summary(self.query_state)
@@ -185,7 +186,7 @@ class InboxScreen(Screen[None]):
         found = table.find(keep, near=row_index) if keep is not None else None
         table.move_cursor(found if found is not None else row_index)
         self._paint_header(summary)
-        if read_state_changed:
+        if data_changed:
             self.xapp.alerter.update_title()
             self.call_after_refresh(self._warm_inbox)
 
@@ -233,7 +234,7 @@ class InboxScreen(Screen[None]):
 
     def set_query(self, query: CaseQuery) -> None:
         self.query_state = query
-        self.reload(read_state_changed=False)
+        self.reload(data_changed=False)
 
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, CasesChanged):
