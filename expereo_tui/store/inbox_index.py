@@ -4,7 +4,7 @@ A filter keystroke asks for the first screenful of matches and the header's coun
 is two scans of the cases table joined with the read state (10–30 ms on 10,000 cases); here it
 is one pass over a list kept in the query's sort order (1–3 ms).  The store builds the index from
 one query and drops it whenever its data changes (its own writes, or another process's commit),
-so it is never staler than the database.  Semantics are those of :meth:`Store.query_cases`:
+so it is never staler than the database.  Semantics are those of :meth:`CaseStore.query_cases`:
 filters combine with AND, a sort column orders non-null values (ascending or descending) before
 nulls, and the case id breaks ties.
 """
@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .store import CaseQuery
+    from .cases import CaseQuery
 
 
 # What the inbox filters and sorts a case by, one plain tuple a case in this order.  Plain
@@ -35,7 +35,7 @@ CaseKey = tuple[Any, ...]
  CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED, SEARCH, UNREAD) = range(len(FIELDS))  # fmt: skip
 _FIELD = {name: i for i, name in enumerate(FIELDS)}
 
-# the SELECT list that yields those fields but the last, in order (Store._FROM_NAMES aliases)
+# the SELECT list that yields those fields but the last, in order (CaseStore._FROM_NAMES aliases)
 COLUMNS_SQL = (
     "c.id, c.status, c.priority, c.type, c.subject, c.service_id, s.name, c.site_id, st.name, "
     "c.account_id, c.customer_reference, c.last_modified, c.created, coalesce(c.search, '')"

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 
 def _v1(db: sqlite3.Connection) -> None:
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE accounts (id TEXT PRIMARY KEY, name TEXT, raw TEXT NOT NULL);
         CREATE TABLE sites (
@@ -43,7 +44,7 @@ def _v1(db: sqlite3.Connection) -> None:
             next_attempt_at REAL, last_error TEXT, created_at REAL NOT NULL, result_id TEXT);
         CREATE INDEX outbox_status ON outbox(status, id);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-        """
+        """,
     )
 
 
@@ -76,7 +77,8 @@ _UNREAD_OF = (
 def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE cases ADD COLUMN unread INTEGER NOT NULL DEFAULT 1")
     db.execute(f"UPDATE cases SET unread = {_UNREAD_OF.format(id='cases.id')}")
-    db.executescript(
+    run_script(
+        db,
         f"""
         CREATE TRIGGER cases_unread_insert AFTER INSERT ON cases BEGIN
             UPDATE cases SET unread = {_UNREAD_OF.format(id="NEW.id")} WHERE id = NEW.id;
@@ -99,7 +101,7 @@ def _v3(db: sqlite3.Connection) -> None:
         CREATE INDEX cases_inbox ON cases(
             unread DESC, priority IS NULL, priority, last_modified IS NULL, last_modified DESC, id);
         CREATE INDEX cases_status_unread ON cases(status, unread);
-        """
+        """,
     )
 
 
@@ -110,12 +112,45 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class FutureSchemaError(Exception):
     """The database was written by a newer version of the app."""
 
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema version {version} is newer than {SCHEMA_VERSION}")
+        self.version = version
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one (``executescript`` would commit the open transaction)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n\t;"):
+                db.execute(statement)
+            statement = ""
+
 
 def migrate(db: sqlite3.Connection) -> None:
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise FutureSchemaError(f"schema version {version} is newer than {SCHEMA_VERSION}")
-    for number in range(version, SCHEMA_VERSION):
-        with db:
+    """Bring the schema up to date.  The version is read again inside an exclusive
+    transaction, so of several processes starting together one migrates and the others find
+    the work done; a failed migration rolls back whole."""
+    if _version(db) > SCHEMA_VERSION:
+        raise FutureSchemaError(_version(db))
+    if _version(db) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        version = _version(db)
+        if version > SCHEMA_VERSION:
+            raise FutureSchemaError(version)
+        for number in range(version, SCHEMA_VERSION):
             MIGRATIONS[number](db)
             db.execute(f"PRAGMA user_version = {number + 1}")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    if db.in_transaction:
+        db.execute("COMMIT")

@@ -1,0 +1,455 @@
+"""Cases, their messages and read state, and the in-memory inbox beside them.
+
+The inbox reads SQL until :meth:`CaseStore.warm_inbox` has built an :class:`InboxIndex`, and
+whenever the data has changed since (this connection's writes or another process's commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from expereo_tui.api.models import Case, CaseMessage
+
+from .database import Database, Table
+from .inbox_index import COLUMNS_SQL, ID, UNREAD, InboxIndex
+from .inventory import _like
+from .schema import SEARCH_EXPR
+
+# Columns the inbox can sort on (CaseQuery.sort uses these names).
+SORT_COLUMNS = (
+    "unread",
+    "priority",
+    "status",
+    "type",
+    "subject",
+    "id",
+    "service",
+    "site",
+    "customer_reference",
+    "last_modified",
+    "created",
+)
+_SORT_SQL = {
+    "unread": "c.unread",
+    "priority": "c.priority",
+    "status": "c.status",
+    "type": "c.type",
+    "subject": "c.subject",
+    "id": "c.id",
+    "service": "s.name",
+    "site": "st.name",
+    "customer_reference": "c.customer_reference",
+    "last_modified": "c.last_modified",
+    "created": "c.created",
+}
+_UNREAD_SQL = "c.unread"  # kept from read_state by triggers (schema v3)
+_NOT_NULL = {"unread", "id"}  # sort columns that need no "nulls last" term
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Inbox filter + sort.  Empty sets mean 'any'; filters combine with AND."""
+
+    statuses: frozenset[str] = frozenset()
+    priorities: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+    service_id: str | None = None
+    site_id: str | None = None
+    account_id: str | None = None
+    text: str = ""  # case-insensitive substring over id, subject, customer ref, service, site
+    unread_only: bool = False
+    # (column, descending).  Default: unread first, then priority (P1 first), then newest change.
+    sort: tuple[tuple[str, bool], ...] = (
+        ("unread", True),
+        ("priority", False),
+        ("last_modified", True),
+    )
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One inbox row: the case plus joined names and its read state."""
+
+    id: str
+    subject: str | None
+    type: str | None
+    status: str | None
+    priority: str | None
+    service_id: str | None
+    service_name: str | None
+    site_id: str | None
+    site_name: str | None
+    customer_reference: str | None
+    created_date: datetime | None
+    last_modified_date: datetime | None
+    start_of_incident: datetime | None
+    unread: bool
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    """What the inbox header shows for a query, from one scan: its case and unread counts, and
+    the count per status of the same query without its status filter."""
+
+    total: int
+    unread: int
+    by_status: dict[str, int]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert of cases changed, compared with what the store had."""
+
+    new: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()  # last_modified_date moved
+    # case id -> (old, new) for the fields the UI announces
+    status_changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    priority_changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+def ts(value: datetime | None) -> str | None:
+    """A sortable UTC text form of a datetime (naive values are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+# an inbox row's columns (then its unread flag): see _case_row
+_ROW_SQL = (
+    "c.id, c.subject, c.type, c.status, c.priority, c.service_id, s.name AS service_name, "
+    "c.site_id, st.name AS site_name, c.customer_reference, c.created, c.last_modified, "
+    "c.start_of_incident"
+)
+
+
+def _case_row(r: sqlite3.Row, *, unread: bool) -> CaseRow:
+    return CaseRow(
+        id=r["id"],
+        subject=r["subject"],
+        type=r["type"],
+        status=r["status"],
+        priority=r["priority"],
+        service_id=r["service_id"],
+        service_name=r["service_name"],
+        site_id=r["site_id"],
+        site_name=r["site_name"],
+        customer_reference=r["customer_reference"],
+        created_date=_dt(r["created"]),
+        last_modified_date=_dt(r["last_modified"]),
+        start_of_incident=_dt(r["start_of_incident"]),
+        unread=unread,
+    )
+
+
+def message_key(case_id: str, msg: CaseMessage) -> str:
+    """The message's id, or a stable one derived from its content when the API gave none."""
+    if msg.id:
+        return msg.id
+    digest = hashlib.sha1(
+        f"{case_id}|{ts(msg.timestamp)}|{msg.sent_by}|{msg.message}".encode()
+    ).hexdigest()
+    return f"local-{digest[:16]}"
+
+
+class CaseStore(Table):
+    """Cases (with the inbox's queries), messages and read state."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._index: InboxIndex | None = None  # see warm_inbox()
+        self._index_stamp: tuple[int, int] | None = None
+
+    def upsert_cases(self, items: Sequence[Case]) -> UpsertResult:
+        """Store cases and say what changed.  The very first upsert into an empty store marks
+        every case read: a first sync must not make thousands of old cases 'unread'."""
+        new: list[str] = []
+        changed: list[str] = []
+        statuses: dict[str, tuple[str | None, str | None]] = {}
+        priorities: dict[str, tuple[str | None, str | None]] = {}
+        with self._tx() as db:
+            empty = db.execute("SELECT 1 FROM cases LIMIT 1").fetchone() is None
+            rows = []
+            for case in items:
+                old = db.execute(
+                    "SELECT last_modified, status, priority FROM cases WHERE id = ?", (case.id,)
+                ).fetchone()
+                lm = ts(case.last_modified_date)
+                if old is None:
+                    new.append(case.id)
+                else:
+                    if old["last_modified"] != lm:
+                        changed.append(case.id)
+                    if old["status"] != case.status:
+                        statuses[case.id] = (old["status"], case.status)
+                    if old["priority"] != case.priority:
+                        priorities[case.id] = (old["priority"], case.priority)
+                rows.append(
+                    (
+                        case.id,
+                        case.subject,
+                        case.type,
+                        case.status,
+                        case.priority,
+                        case.service_id,
+                        case.site_id,
+                        case.account_id,
+                        case.customer_reference,
+                        ts(case.created_date),
+                        lm,
+                        ts(case.start_of_incident),
+                        json.dumps(case.to_wire()),
+                    )
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO cases (id, subject, type, status, priority, service_id, "
+                "site_id, account_id, customer_reference, created, last_modified, "
+                "start_of_incident, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            db.executemany(
+                f"UPDATE cases SET search = {SEARCH_EXPR} WHERE id = ?", [(r[0],) for r in rows]
+            )
+            if empty:
+                db.executemany(
+                    "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
+                )
+        return UpsertResult(tuple(new), tuple(changed), statuses, priorities)
+
+    def case(self, case_id: str) -> Case | None:
+        rows = self._rows("SELECT raw FROM cases WHERE id = ?", (case_id,))
+        return Case.model_validate_json(rows[0]["raw"]) if rows else None
+
+    def case_last_modified(self, case_id: str) -> datetime | None:
+        rows = self._rows("SELECT last_modified FROM cases WHERE id = ?", (case_id,))
+        return _dt(rows[0]["last_modified"]) if rows else None
+
+    def latest_case_modified(self) -> datetime | None:
+        """The newest last_modified_date in the store: the incremental poll's watermark."""
+        return _dt(self._rows("SELECT max(last_modified) AS m FROM cases")[0]["m"])
+
+    def _where(self, query: CaseQuery) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, values in (
+            ("c.status", query.statuses),
+            ("c.priority", query.priorities),
+            ("c.type", query.types),
+        ):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(sorted(values))
+        for column, value in (
+            ("c.service_id", query.service_id),
+            ("c.site_id", query.site_id),
+            ("c.account_id", query.account_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.text.strip():
+            where.append("c.search LIKE ? ESCAPE '\\'")
+            params.append(_like(query.text.strip().lower()))
+        if query.unread_only:
+            where.append(_UNREAD_SQL)
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    _FROM = "FROM cases c"
+    _FROM_NAMES = (
+        "FROM cases c LEFT JOIN services s ON s.id = c.service_id "
+        "LEFT JOIN sites st ON st.id = c.site_id"
+    )
+
+    def query_cases(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
+        """One page of the inbox.  Cases are filtered and ordered first, on the cases table alone
+        (names are joined only for the page) unless the sort needs them; the default order is
+        an index (cases_inbox), so the first page costs a page, not a sort of every case."""
+        where, params = self._where(query)
+        order = []
+        names_needed = False
+        for column, desc in query.sort:
+            if column not in _SORT_SQL:
+                raise ValueError(f"cannot sort on {column!r}; one of {', '.join(SORT_COLUMNS)}")
+            expr = _SORT_SQL[column]
+            names_needed |= column in ("service", "site")
+            nulls_last = "" if column in _NOT_NULL else f"{expr} IS NULL, "
+            order.append(f"{nulls_last}{expr} {'DESC' if desc else 'ASC'}")
+        order.append("c.id")
+        order_sql = ", ".join(order)
+        inner_from = self._FROM_NAMES if names_needed else self._FROM
+        # the sort carries only ids and sort keys; details are joined for the page alone
+        inner = (
+            f"SELECT c.id AS id, {_UNREAD_SQL} AS unread {inner_from}{where} "
+            f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        )
+        sql = (
+            f"SELECT {_ROW_SQL}, p.unread AS unread FROM ({inner}) p "
+            f"JOIN cases c ON c.id = p.id "
+            f"LEFT JOIN services s ON s.id = c.service_id "
+            f"LEFT JOIN sites st ON st.id = c.site_id ORDER BY {order_sql}"
+        )
+        rows = self._rows(sql, [*params, limit, offset])
+        return [_case_row(r, unread=bool(r["unread"])) for r in rows]
+
+    def count_cases(self, query: CaseQuery) -> int:
+        where, params = self._where(query)
+        return int(self._rows(f"SELECT count(*) AS n {self._FROM}{where}", params)[0]["n"])
+
+    def status_counts(self, query: CaseQuery | None = None) -> dict[str, int]:
+        where, params = self._where(query or CaseQuery())
+        return {
+            str(r["status"]): int(r["n"])
+            for r in self._rows(
+                f"SELECT COALESCE(c.status, '?') AS status, count(*) AS n {self._FROM}{where} "
+                "GROUP BY 1",
+                params,
+            )
+        }
+
+    # -- the inbox: from memory once warm, else from SQL ------------------------------------------
+    def warm_inbox(self) -> None:
+        """Build the in-memory inbox if it is missing or stale, so that each filter keystroke is
+        a pass over a list instead of a table scan.  It costs ~100 ms on 10,000 cases, read
+        through a connection of its own: call it from a worker thread once a frame is out.
+        Until it is done, and whenever the data has changed since, the inbox reads SQL."""
+        stamp = self._stamp()
+        if self._index is not None and self._index_stamp == stamp:
+            return
+        sql = f"SELECT {COLUMNS_SQL}, {_UNREAD_SQL} {self._FROM_NAMES}"
+        db = self.db.reader()
+        if db is None:  # the data is in this connection's memory only
+            rows = [tuple(r) for r in self._rows(sql)]
+        else:
+            try:
+                rows = db.execute(sql).fetchall()
+            finally:
+                db.close()
+        index = InboxIndex(rows)
+        with self.db.lock:
+            if self._stamp() == stamp:  # nothing was written while it was read
+                self._index, self._index_stamp = index, stamp
+
+    def inbox_is_warm(self) -> bool:
+        return self._fresh_index() is not None
+
+    def _stamp(self) -> tuple[int, int]:
+        """Changes with every write: ours (a counter) and other processes' (data_version)."""
+        return self.db.stamp()
+
+    def _fresh_index(self) -> InboxIndex | None:
+        index = self._index
+        return index if index is not None and self._index_stamp == self._stamp() else None
+
+    def inbox_summary(self, query: CaseQuery) -> InboxSummary:
+        """Counts for the inbox header: the query's cases and unread ones, and the count per
+        status of the same query without its status filter."""
+        index = self._fresh_index()
+        if index is not None:
+            m = index.matches(query)
+            return InboxSummary(total=m.total, unread=m.unread, by_status=m.by_status)
+        where, params = self._where(replace(query, statuses=frozenset()))
+        rows = self._rows(  # grouped in the index's order (cases_status_unread)
+            f"SELECT c.status AS status, count(*) AS n, sum({_UNREAD_SQL}) AS unread "
+            f"{self._FROM}{where} GROUP BY c.status",
+            params,
+        )
+        by_status = {"?" if r["status"] is None else str(r["status"]): int(r["n"]) for r in rows}
+        chosen = [r for r in rows if not query.statuses or r["status"] in query.statuses]
+        unread = sum(int(r["unread"]) for r in chosen)
+        total = unread if query.unread_only else sum(int(r["n"]) for r in chosen)
+        return InboxSummary(total=total, unread=unread, by_status=by_status)
+
+    def inbox_page(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
+        """The same rows as :meth:`query_cases`, from memory when the inbox is warm."""
+        index = self._fresh_index()
+        if index is None:
+            return self.query_cases(query, offset=offset, limit=limit)
+        page = index.matches(query).keys[offset : offset + limit]
+        ids = [k[ID] for k in page]
+        unread = {k[ID]: bool(k[UNREAD]) for k in page}
+        rows = self._rows(
+            f"SELECT {_ROW_SQL} FROM cases c LEFT JOIN services s ON s.id = c.service_id "
+            f"LEFT JOIN sites st ON st.id = c.site_id "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        by_id = {r["id"]: _case_row(r, unread=unread[r["id"]]) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def case_count(self) -> int:
+        return int(self._rows("SELECT count(*) AS n FROM cases")[0]["n"])
+
+    # -- messages -----------------------------------------------------------------------------
+    def upsert_messages(self, case_id: str, items: Sequence[CaseMessage]) -> list[str]:
+        """Store a case's messages; returns the ids that were not stored before."""
+        with self._tx() as db:
+            known = {
+                r["id"] for r in db.execute("SELECT id FROM messages WHERE case_id = ?", (case_id,))
+            }
+            seq = len(known)
+            new: list[str] = []
+            rows = []
+            for msg in items:
+                key = message_key(case_id, msg)
+                if key not in known:
+                    new.append(key)
+                    known.add(key)
+                    seq += 1
+                rows.append((key, case_id, ts(msg.timestamp), seq, json.dumps(msg.to_wire())))
+            db.executemany(
+                "INSERT INTO messages VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "raw = excluded.raw, ts = excluded.ts",
+                rows,
+            )
+        return new
+
+    def thread(
+        self, case_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[CaseMessage]:
+        """Oldest → newest."""
+        rows = self._rows(
+            "SELECT raw FROM messages WHERE case_id = ? ORDER BY ts, seq, rowid LIMIT ? OFFSET ?",
+            (case_id, -1 if limit is None else limit, offset),
+        )
+        return [CaseMessage.model_validate_json(r["raw"]) for r in rows]
+
+    def message_count(self, case_id: str) -> int:
+        rows = self._rows("SELECT count(*) AS n FROM messages WHERE case_id = ?", (case_id,))
+        return int(rows[0]["n"])
+
+    # -- read state (per case: the last_modified_date the user has seen) ----------------------
+    def mark_read(self, case_id: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO read_state SELECT id, last_modified FROM cases "
+                "WHERE id = ?",
+                (case_id,),
+            )
+
+    def mark_unread(self, case_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM read_state WHERE case_id = ?", (case_id,))
+
+    def is_unread(self, case_id: str) -> bool:
+        rows = self._rows(
+            f"SELECT {_UNREAD_SQL} AS unread FROM cases c WHERE c.id = ?",
+            (case_id,),
+        )
+        return bool(rows[0]["unread"]) if rows else False
+
+    def unread_count(self, query: CaseQuery | None = None) -> int:
+        q = query or CaseQuery()
+        where, params = self._where(q)
+        extra = (" AND " if where else " WHERE ") + _UNREAD_SQL
+        return int(self._rows(f"SELECT count(*) AS n {self._FROM}{where}{extra}", params)[0]["n"])

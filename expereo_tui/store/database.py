@@ -1,0 +1,482 @@
+"""The store's database: one SQLite connection (WAL), its lock, transactions, change stamp, and
+the way it is opened.
+
+Opening is where a shared file can go wrong, so it is careful:
+
+- Several instances may start at once.  Checking, setting aside and migrating happen under an
+  exclusive advisory lock on ``<db>.open-lock`` (and each migration in ``BEGIN EXCLUSIVE``), so
+  a migration runs once and nothing is renamed because of a race.  Busy is never corruption.
+- A database is set aside only when SQLite says it is corrupt (not a database, malformed, or
+  ``PRAGMA quick_check`` fails).  The drafts and queued writes that can still be read are copied
+  into the fresh one first (see :mod:`.recovery`).
+- A database written by a newer version raises :class:`NewerSchemaError`; it is moved only when
+  asked (``reset=True``, the CLI's ``--reset-store``).
+- A file or folder we may not write is opened read-only (:attr:`Database.read_only`); nothing is
+  renamed or created.
+- A full disk does not stop the app: at start it runs from memory until the file can be opened,
+  later a write raises :class:`StoreFullError` and :attr:`Database.full` says so until a write
+  succeeds again.
+- Files are private: the database, its WAL and SHM are 0600, the folder 0700.
+
+Nothing here writes a sentence for people: problems are codes and paths (:class:`StoreNotice`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .recovery import copy_rescued, rescue, set_aside
+from .schema import SCHEMA_VERSION, FutureSchemaError, migrate
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory lock
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+# SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF)
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
+SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_NOTADB = 11, 14, 13, 26
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The primary SQLite result code of an exception, if it is one of SQLite's."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    return error_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB)
+
+
+def is_full(exc: BaseException) -> bool:
+    return error_code(exc) == SQLITE_FULL or (
+        isinstance(exc, OSError) and exc.errno == 28  # ENOSPC
+    )
+
+
+@dataclass(frozen=True)
+class StoreNotice:
+    """Something about the store the user must be told; ``ui``/``cli`` write the sentence.
+
+    code: ``recovered`` (a corrupt file set aside: ``path`` is where it went), ``reset`` (set
+    aside on request), ``read_only`` (``reason``: ``file``, ``folder`` or ``sqlite``),
+    ``disk_full`` (``path`` is the database)."""
+
+    code: str
+    path: Path
+    reason: str | None = None
+    drafts: int = 0  # drafts copied out of a set-aside file
+    writes: int = 0  # queued writes copied out of a set-aside file
+
+
+class StoreError(Exception):
+    """A store problem with a code and a path; the sentence is written by the UI or CLI."""
+
+    code = "error"
+
+    def __init__(self, path: Path, detail: str = "") -> None:
+        super().__init__(f"{self.code}: {path}{': ' + detail if detail else ''}")
+        self.path = path
+        self.detail = detail
+
+
+class NewerSchemaError(StoreError):
+    """The database was written by a newer version of the app; it is left where it is."""
+
+    code = "newer_version"
+
+    def __init__(self, path: Path, version: int) -> None:
+        super().__init__(path, f"schema {version}, this version knows {SCHEMA_VERSION}")
+        self.version = version
+
+
+class StoreBusyError(StoreError):
+    """Another process held the database longer than the busy timeout."""
+
+    code = "busy"
+
+
+class StoreFullError(StoreError):
+    """A write failed because the disk (or the database's size limit) is full."""
+
+    code = "disk_full"
+
+
+class StoreReadOnlyError(StoreError):
+    """A write was asked of a store opened read-only."""
+
+    code = "read_only"
+
+
+def private_dir(folder: Path) -> None:
+    """Create ``folder`` 0700, or take group/other bits off an existing one we own."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        if not folder.is_dir():
+            raise
+        log.info("cannot create %s: %s", folder, exc.strerror)
+    private_file(folder, 0o700)
+
+
+def private_file(path: Path, mode: int = 0o600) -> None:
+    """Take group/other bits off a file (never adds owner bits: a read-only file stays so)."""
+    try:
+        current = path.stat().st_mode & 0o777
+        if current & ~mode:
+            path.chmod(current & mode)
+    except OSError:
+        pass  # missing, or not ours: nothing we may do about it
+
+
+def _companions(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+class _OpenLock:
+    """An exclusive advisory lock held while the database is checked and migrated."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> _OpenLock:
+        if fcntl is not None:
+            old = os.umask(0o077)
+            try:
+                self._file = open(self.path, "a+")  # noqa: SIM115 - held until __exit__
+            finally:
+                os.umask(old)
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            assert fcntl is not None
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class Database:
+    """One connection guarded by a lock (``check_same_thread=False``) so the engine may write
+    from a worker thread while the UI reads.  Rows are :class:`sqlite3.Row` (read by name)."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], float] | None = None,
+        reset: bool = False,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock or time.time
+        self.lock = threading.RLock()
+        self.generation = 0  # bumped by every write through this connection
+        self.busy_timeout = busy_timeout
+        self.notice: StoreNotice | None = None  # what happened at open, for the user
+        self.read_only: StoreNotice | None = None  # set when the store cannot be written
+        self.full = False  # the last write failed for lack of space
+        self._in_memory = False  # running from memory until the file can be opened
+        self._listeners: list[Callable[[], None]] = []
+        self.conn = self._open(reset)
+
+    # -- opening ----------------------------------------------------------------------------
+    def _connect(self, target: str | Path, *, uri: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            target,
+            check_same_thread=False,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            uri=uri,
+        )
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            db.execute("PRAGMA cache_size = -32768")  # 32 MB: the inbox of 10,000 cases fits
+            db.execute("PRAGMA temp_store = MEMORY")
+            db.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _unwritable(self) -> str | None:
+        """Why the database cannot be written, as a reason code, or None."""
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            return "file"
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            return "folder"
+        return None
+
+    def _open(self, reset: bool) -> sqlite3.Connection:
+        private_dir(self.path.parent)
+        for extra in _companions(self.path):
+            private_file(extra)
+        reason = self._unwritable()
+        if reason is not None:
+            return self._open_read_only(reason)
+        try:
+            with _OpenLock(self.path.with_name(self.path.name + ".open-lock")):
+                if reset and self.path.exists():
+                    moved, drafts, writes = self._set_aside("reset")
+                    self.notice = StoreNotice("reset", moved, drafts=drafts, writes=writes)
+                return self._open_writable()
+        except sqlite3.Error as exc:
+            code = error_code(exc)
+            if code in (SQLITE_BUSY, SQLITE_LOCKED):
+                raise StoreBusyError(self.path, str(exc)) from None
+            if code in (SQLITE_READONLY, SQLITE_CANTOPEN):
+                return self._open_read_only("sqlite")
+            if is_full(exc):
+                return self._open_in_memory()
+            raise
+        except FutureSchemaError as exc:  # a newer version migrated it while we waited
+            raise NewerSchemaError(self.path, exc.version) from None
+        except OSError as exc:
+            if is_full(exc):
+                return self._open_in_memory()
+            raise
+
+    def _open_writable(self) -> sqlite3.Connection:
+        """Under the open lock: check, set aside if corrupt, migrate."""
+        old = os.umask(0o077)  # the database, WAL and SHM are created 0600
+        try:
+            try:
+                db = self._connect(self.path)
+                self._check(db)
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(NameError):
+                    db.close()
+                if not is_corrupt(exc):
+                    raise
+                log.warning("database %s is corrupt (%s): setting it aside", self.path, exc)
+                moved, drafts, writes = self._set_aside("corrupt")
+                self.notice = StoreNotice("recovered", moved, drafts=drafts, writes=writes)
+                db = self._connect(self.path)
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                migrate(db)
+                if self._rescued:
+                    copy_rescued(db, self._rescued)
+                    self._rescued = None
+            except BaseException:
+                db.close()
+                raise
+        finally:
+            os.umask(old)
+        for extra in _companions(self.path):
+            private_file(extra)
+        return db
+
+    _rescued: Any = None
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        """Raise if the file is corrupt (sqlite3.DatabaseError) or newer than this version."""
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise NewerSchemaError(self.path, version)
+        problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            err = sqlite3.DatabaseError("; ".join(problems))
+            err.sqlite_errorcode = SQLITE_CORRUPT
+            raise err
+
+    def _set_aside(self, why: str) -> tuple[Path, int, int]:
+        """Rescue what can be read, then rename the file (and its WAL/SHM) out of the way."""
+        self._rescued = rescue(self.path)
+        moved = set_aside(self.path, why, int(self.clock()))
+        return moved, len(self._rescued.drafts), len(self._rescued.outbox)
+
+    def _open_read_only(self, reason: str) -> sqlite3.Connection:
+        """Open without writing anything; an older schema is migrated in a copy in memory."""
+        self.read_only = StoreNotice("read_only", self.path, reason=reason)
+        log.warning("store %s is read-only (%s)", self.path, reason)
+        if not self.path.exists():
+            return self._memory_db()
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            db = self._connect(uri, uri=True)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:  # no -shm and none can be made: read it as immutable
+            if error_code(exc) != SQLITE_CANTOPEN:
+                raise
+            uri = f"{self.path.resolve().as_uri()}?immutable=1"
+            db = self._connect(uri, uri=True)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise NewerSchemaError(self.path, version)
+        self._reader_uri = uri
+        if version < SCHEMA_VERSION:
+            memory = self._memory_db(migrated=False)
+            db.backup(memory)
+            db.close()
+            migrate(memory)
+            self._reader_uri = None
+            return memory
+        return db
+
+    def _memory_db(self, *, migrated: bool = True) -> sqlite3.Connection:
+        db = self._connect(":memory:")
+        if migrated:
+            migrate(db)
+        self._reader_uri = None
+        return db
+
+    def _open_in_memory(self) -> sqlite3.Connection:
+        """The disk is full at start: run from memory; :meth:`retry` moves to the file."""
+        log.warning("disk full: cannot open %s; running from memory until it can", self.path)
+        self.full = True
+        self._in_memory = True
+        self._rescued = None
+        if self.path.exists():
+            try:  # show what the file holds while it cannot be opened for writing
+                src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+                memory = self._memory_db(migrated=False)
+                src.backup(memory)
+                src.close()
+                migrate(memory)
+                return memory
+            except sqlite3.Error:
+                pass
+        return self._memory_db()
+
+    _reader_uri: str | None = None
+
+    def reader(self) -> sqlite3.Connection | None:
+        """A second, plain connection (tuples, no lock) for a worker thread's long read, or
+        None when the data lives in this connection's memory only."""
+        if self._in_memory or (self.read_only and self._reader_uri is None):
+            return None
+        if self.read_only:
+            return sqlite3.connect(self._reader_uri or "", uri=True, timeout=self.busy_timeout)
+        return sqlite3.connect(self.path, timeout=self.busy_timeout)
+
+    # -- use --------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def on_write(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each successful write (the drafts kept in memory use it)."""
+        self._listeners.append(listener)
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process) commits: poll it to notice."""
+        with self.lock:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes with every write: ours (a counter) and other processes' (data_version)."""
+        with self.lock:
+            return self.generation, self.data_version()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading so read-modify-write is atomic."""
+        if self.read_only is not None:
+            raise StoreReadOnlyError(self.path, self.read_only.reason or "")
+        with self.lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if is_full(exc):
+                    self.full = True
+                    raise StoreFullError(self.path, str(exc)) from exc
+                if error_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED):
+                    raise StoreBusyError(self.path, str(exc)) from exc
+                raise
+            self.generation += 1
+            was_full = self.full and not self._in_memory
+            if was_full:
+                self.full = False
+        if was_full:
+            log.info("store %s is writable again", self.path)
+        for listener in self._listeners:
+            listener()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            return list(cur.fetchall())
+
+    def retry(self) -> bool:
+        """After a full disk: True when a write succeeds again.  Running from memory, this
+        first moves to the file, copying the drafts and queued writes made meanwhile."""
+        if self.read_only is not None:
+            return False
+        if self._in_memory:
+            try:
+                with _OpenLock(self.path.with_name(self.path.name + ".open-lock")):
+                    with self.lock:
+                        self._rescued = rescue(None, self.conn)
+                        db = self._open_writable()
+            except (sqlite3.Error, OSError) as exc:
+                if is_full(exc):
+                    return False
+                raise
+            with self.lock:
+                self.conn.close()
+                self.conn = db
+                self._in_memory = False
+                self.generation += 1
+        try:
+            with self.tx() as db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('write_probe', ?)", (self.clock(),))
+        except StoreFullError:
+            return False
+        return True
+
+
+class Table:
+    """Base of the small stores: one concern's tables over the shared :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.db.tx()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self.db.rows(sql, params)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.db.clock
+
+
+__all__ = [
+    "Database",
+    "FutureSchemaError",
+    "NewerSchemaError",
+    "StoreBusyError",
+    "StoreError",
+    "StoreFullError",
+    "StoreNotice",
+    "StoreReadOnlyError",
+    "Table",
+]

@@ -1,0 +1,155 @@
+"""The outbox: writes waiting to be sent to the API, oldest first.
+
+An entry is added with its draft deleted in one transaction, and a permanent failure puts the
+payload back into its draft, so what the user typed is always in exactly one of the two.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .database import Table
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    kind: str  # "reply" | "create" | "update"
+    case_id: str | None
+    payload: dict[str, Any]  # camelCase wire body
+    draft_key: str | None
+    idempotency_key: str  # uuid4 hex, fixed at enqueue
+    status: str  # queued | sending | sent | failed
+    attempts: int
+    first_attempt_at: float | None
+    next_attempt_at: float | None
+    last_error: str | None
+    created_at: float
+    result_id: str | None
+
+
+class OutboxStore(Table):
+    """The ``outbox`` table (and the drafts it consumes and restores)."""
+
+    _OUTBOX_COLS = (
+        "id, kind, case_id, payload, draft_key, idempotency_key, status, attempts, "
+        "first_attempt_at, next_attempt_at, last_error, created_at, result_id"
+    )
+
+    @staticmethod
+    def _entry(r: sqlite3.Row) -> OutboxEntry:
+        return OutboxEntry(
+            id=int(r["id"]),
+            kind=r["kind"],
+            case_id=r["case_id"],
+            payload=dict(json.loads(r["payload"])),
+            draft_key=r["draft_key"],
+            idempotency_key=r["idempotency_key"],
+            status=r["status"],
+            attempts=int(r["attempts"]),
+            first_attempt_at=r["first_attempt_at"],
+            next_attempt_at=r["next_attempt_at"],
+            last_error=r["last_error"],
+            created_at=float(r["created_at"]),
+            result_id=r["result_id"],
+        )
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        case_id: str | None = None,
+        draft_key: str | None = None,
+    ) -> OutboxEntry:
+        """Add a pending write and delete its draft in ONE transaction."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, status, "
+                "created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                (kind, case_id, json.dumps(payload), draft_key, uuid.uuid4().hex, self.clock()),
+            )
+            if draft_key:
+                db.execute("DELETE FROM drafts WHERE key = ?", (draft_key,))
+            row = db.execute(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (cur.lastrowid,)
+            ).fetchone()
+        return self._entry(row)
+
+    def outbox(self, *, statuses: Iterable[str] = ("queued", "sending")) -> list[OutboxEntry]:
+        """Entries in send order (oldest first)."""
+        wanted = list(statuses)
+        return [
+            self._entry(r)
+            for r in self._rows(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE status IN "
+                f"({','.join('?' * len(wanted))}) ORDER BY id",
+                wanted,
+            )
+        ]
+
+    def outbox_entry(self, entry_id: int) -> OutboxEntry | None:
+        rows = self._rows(f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,))
+        return self._entry(rows[0]) if rows else None
+
+    def outbox_attempt(self, entry_id: int, *, at: float) -> None:
+        """Mark sending; attempts += 1; first_attempt_at set once."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
+                "first_attempt_at = COALESCE(first_attempt_at, ?) WHERE id = ?",
+                (at, entry_id),
+            )
+
+    def outbox_retry_later(self, entry_id: int, *, error: str, next_attempt_at: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? "
+                "WHERE id = ?",
+                (error, next_attempt_at, entry_id),
+            )
+
+    def outbox_sent(self, entry_id: int, *, result_id: str | None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sent', result_id = ?, last_error = NULL WHERE id = ?",
+                (result_id, entry_id),
+            )
+
+    def outbox_failed(self, entry_id: int, *, error: str, restore_draft: bool = True) -> None:
+        """Permanent failure: status failed, and the payload goes back into its draft."""
+        with self._tx() as db:
+            row = db.execute(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,)
+            ).fetchone()
+            if row is None:
+                return
+            db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                (error, entry_id),
+            )
+            entry = self._entry(row)
+            if not (restore_draft and entry.draft_key):
+                return
+            current = db.execute(
+                "SELECT data FROM drafts WHERE key = ?", (entry.draft_key,)
+            ).fetchone()
+            existing = dict(json.loads(current["data"])) if current else {}
+            if entry.kind == "reply":
+                text = str(entry.payload.get("message", ""))
+                typed = str(existing.get("text", "") or "")
+                restored: dict[str, Any] = {
+                    **existing,
+                    "text": text + ("\n\n" + typed if typed and typed != text else ""),
+                }
+            else:
+                restored = {**entry.payload, **existing, "rejected": error}
+            db.execute(
+                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
+                (entry.draft_key, json.dumps(restored), self.clock()),
+            )
