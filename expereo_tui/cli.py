@@ -25,11 +25,14 @@ from expereo_tui.config import (
     resolve_secret,
     starter_text,
 )
+from expereo_tui.store.database import StoreError, private_dir, private_file
 
 
 def _setup_logging() -> None:
     path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # 0700: the log names cases and sites
+    path.touch(mode=0o600, exist_ok=True)
+    private_file(path)
     logging.basicConfig(
         filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -48,6 +51,12 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="profile name from the config file")
     parser.add_argument("--read-only", action="store_true", help="hide and disable every write")
     parser.add_argument("--wall", action="store_true", help="NOC wall dashboard (read-only)")
+    parser.add_argument(
+        "--reset-store",
+        action="store_true",
+        help="set the local database aside (renamed, not deleted) and start a fresh one; "
+        "drafts and queued writes that can be read are copied over",
+    )
     return parser
 
 
@@ -65,6 +74,9 @@ def _demo_parser() -> argparse.ArgumentParser:
         "--keep-store",
         action="store_true",
         help="keep the demo database in the data dir instead of a temp dir",
+    )
+    parser.add_argument(
+        "--reset-store", action="store_true", help="with --keep-store: set the old one aside"
     )
     return parser
 
@@ -145,7 +157,7 @@ def cmd_demo(argv: list[str]) -> int:
         else:
             db = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "demo.sqlite3"
         settings, _url = stack.enter_context(demo_backend(args.seed, args.scale, args.activity))
-        store = Store(db)
+        store = _open_store(lambda: Store(db, reset=args.reset_store))
         stack.callback(store.close)
         options = AppOptions(
             profile_name="demo",
@@ -154,6 +166,7 @@ def cmd_demo(argv: list[str]) -> int:
             read_only=args.read_only or args.wall,
             wall=args.wall,
         )
+        _store_read_only(store, options)
         factory = engine_factory_for(
             settings,
             store,
@@ -162,6 +175,25 @@ def cmd_demo(argv: list[str]) -> int:
             poll_interval=10.0,
         )
         return run_app(store, factory, options)
+
+
+def _open_store(open_: Callable[[], Any]) -> Any:
+    """Open the store; a file set aside on the way is told on stderr, in one line."""
+    from expereo_tui.ui.store_notices import opened_line
+
+    store = open_()
+    if store.notice is not None:
+        print(f"expereo-tui: {opened_line(store.notice)}", file=sys.stderr)
+    return store
+
+
+def _store_read_only(store: Any, options: Any) -> None:
+    """A store that cannot be written makes the app read-only (the banner says why)."""
+    from expereo_tui.ui.store_notices import problem_line
+
+    if store.read_only is not None:
+        options.read_only = True
+        options.read_only_reason = problem_line(store.read_only)
 
 
 def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
@@ -210,7 +242,8 @@ def cmd_run(argv: list[str]) -> int:
         options.read_only = True
         options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
     settings = client_settings(profile, secret.secret)
-    store = Store.for_profile(name)
+    store = _open_store(lambda: Store.for_profile(name, reset=args.reset_store))
+    _store_read_only(store, options)
     factory = engine_factory_for(
         settings,
         store,
@@ -348,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(argv)
     except ConfigError as exc:
         print(f"expereo-tui: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        from expereo_tui.ui.store_notices import error_line
+
+        print(f"expereo-tui: {error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -181,8 +181,11 @@ class Database:
         clock: Callable[[], float] | None = None,
         reset: bool = False,
         busy_timeout: float = 5.0,
+        connect: Callable[..., sqlite3.Connection] = sqlite3.connect,
     ) -> None:
+        """``connect`` opens every connection (a test wraps it to inject faults)."""
         self.path = Path(path)
+        self._sqlite_connect = connect
         self.clock = clock or time.time
         self.lock = threading.RLock()
         self.generation = 0  # bumped by every write through this connection
@@ -196,7 +199,7 @@ class Database:
 
     # -- opening ----------------------------------------------------------------------------
     def _connect(self, target: str | Path, *, uri: bool = False) -> sqlite3.Connection:
-        db = sqlite3.connect(
+        db = self._sqlite_connect(
             target,
             check_same_thread=False,
             timeout=self.busy_timeout,
@@ -255,11 +258,12 @@ class Database:
         """Under the open lock: check, set aside if corrupt, migrate."""
         old = os.umask(0o077)  # the database, WAL and SHM are created 0600
         try:
+            db: sqlite3.Connection | None = None
             try:
                 db = self._connect(self.path)
                 self._check(db)
             except sqlite3.DatabaseError as exc:
-                with contextlib.suppress(NameError):
+                if db is not None:
                     db.close()
                 if not is_corrupt(exc):
                     raise
@@ -347,7 +351,7 @@ class Database:
         self._rescued = None
         if self.path.exists():
             try:  # show what the file holds while it cannot be opened for writing
-                src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+                src = self._sqlite_connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
                 memory = self._memory_db(migrated=False)
                 src.backup(memory)
                 src.close()
@@ -398,7 +402,8 @@ class Database:
                 try:
                     yield self.conn
                 except BaseException:
-                    self.conn.execute("ROLLBACK")
+                    if self.conn.in_transaction:  # SQLITE_FULL may have rolled it back already
+                        self.conn.execute("ROLLBACK")
                     raise
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:

@@ -10,6 +10,7 @@ of one concern each (:mod:`.inventory`, :mod:`.cases`, :mod:`.drafts`, :mod:`.ou
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -70,10 +71,13 @@ class Store:
         clock: Callable[[], float] | None = None,
         reset: bool = False,
         busy_timeout: float = 5.0,
+        connect: Callable[..., sqlite3.Connection] = sqlite3.connect,
     ) -> None:
         """Open (creating/migrating) the database; see :mod:`.database` for what happens to a
         corrupt, newer, read-only or full one.  ``reset`` sets an existing file aside first."""
-        self.database = Database(path, clock=clock, reset=reset, busy_timeout=busy_timeout)
+        self.database = Database(
+            path, clock=clock, reset=reset, busy_timeout=busy_timeout, connect=connect
+        )
         self.path = self.database.path
         self.clock = self.database.clock
         self.inventory = InventoryStore(self.database)
@@ -117,10 +121,10 @@ class Store:
     def retry_writes(self) -> bool:
         """After a full disk: True once a write succeeds again (drafts held meanwhile are
         written then)."""
-        ok = self.database.retry()
-        if ok:
-            self.draft_store.flush()
-        return ok
+        if not self.database.retry():
+            return False
+        self.draft_store.flush()  # a draft too big for the room there is keeps the disk "full"
+        return not self.database.full
 
     def close(self) -> None:
         self.database.close()

@@ -25,7 +25,7 @@ from expereo_tui.api.errors import (
     UnauthorizedError,
 )
 from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate
-from expereo_tui.store.store import Store
+from expereo_tui.store.store import Store, StoreFullError
 
 from .backoff import Backoff
 from .events import (
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 META_LAST_SUCCESS = "last_success"
 IDLE_AFTER = 600.0  # seconds without any change before the poll slows down
 ACTIVE_FOR = 600.0  # seconds an opened case keeps the fast poll
+DISK_FULL_RETRY = 10.0  # seconds between tries to write again while the disk is full
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,11 @@ class SyncEngine:
                 await self._watch_once()
                 continue
             self._watcher = None
-            if self._paused:
+            if self._paused or self.store.read_only is not None:  # a read-only store: no writes
+                if self.store.read_only is not None:
+                    self._set_state(
+                        SyncState(SyncStatus.PAUSED, self._last_success, message="store_read_only")
+                    )
                 await self._sleep(3600)
                 continue
             delay = await self.poll_once()
@@ -300,6 +305,11 @@ class SyncEngine:
     async def poll_once(self) -> float:
         """One poll (inventory when due, then cases); returns the seconds until the next."""
         now = self.clock()
+        problem = self.store.problem
+        if problem is not None and problem.code == "disk_full":
+            if not await asyncio.to_thread(self.store.retry_writes):
+                return self._disk_full()
+            log.info("the store takes writes again: sync resumes")
         self._set_state(SyncState(SyncStatus.SYNCING, self._last_success, message="refreshing"))
         try:
             inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
@@ -307,14 +317,27 @@ class SyncEngine:
                 await self.poller.refresh_inventory()
                 self.store.set_meta(META_INVENTORY_AT, str(now))
             await self.poller.poll_cases()
+            self.polls += 1
+            self._backoff.reset()
+            self._last_success = self.clock()
+            self.store.set_meta(META_LAST_SUCCESS, str(self._last_success))
         except ApiError as exc:
             return self._note_failure(exc)
-        self.polls += 1
-        self._backoff.reset()
-        self._last_success = self.clock()
-        self.store.set_meta(META_LAST_SUCCESS, str(self._last_success))
+        except StoreFullError:
+            return self._disk_full()
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
         return self.interval()
+
+    def _disk_full(self) -> float:
+        """The store cannot be written: sync pauses, and tries to write again shortly."""
+        delay = DISK_FULL_RETRY
+        log.warning("disk full: %s; sync paused, next try in %.0f s", self.store.path, delay)
+        self._set_state(
+            SyncState(
+                SyncStatus.PAUSED, self._last_success, self.clock() + delay, message="disk_full"
+            )
+        )
+        return delay
 
     def _note_failure(self, exc: ApiError) -> float:
         now = self.clock()
@@ -343,9 +366,11 @@ class SyncEngine:
 
     async def _run_outbox(self) -> None:
         while True:
-            if self.is_poller:
+            if self.is_poller and self.store.problem is None:  # the store records each send
                 try:
                     await self.sender.send_due()
+                except StoreFullError:
+                    log.info("outbox waits: the store is full")
                 except Exception:  # never let one bad entry stop the outbox
                     log.exception("outbox send failed")
             due = self.sender.next_due()

@@ -22,6 +22,7 @@ from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
+from expereo_tui.ui.store_notices import opened_line, problem_line
 from expereo_tui.ui.themes import register_themes
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
@@ -71,13 +72,9 @@ class ExpereoApp(App[None]):
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
         await self.push_default_screen()
-        if self.store.recovered_from is not None:
+        if self.store.notice is not None:  # a database set aside at open: say where it went
             self.notify(
-                f"The local database was unreadable and was moved to "
-                f"{self.store.recovered_from}; starting fresh.",
-                severity="warning",
-                timeout=15,
-                markup=False,
+                opened_line(self.store.notice), severity="warning", timeout=30, markup=False
             )
         if self.engine_factory is not None:
             self.engine = self.engine_factory(self.deliver_sync_event)
@@ -149,17 +146,21 @@ class ExpereoApp(App[None]):
             queued=sum(1 for e in outbox if e.status != "failed"),
             failed=sum(1 for e in outbox if e.status == "failed"),
             poller=engine.is_poller if engine is not None else True,
+            store_problem=problem_line(problem) if (problem := self.store.problem) else None,
         )
 
     def paint_banner(self, banner: Static) -> None:
         """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""
         label = self.options.profile_label
-        if not label:
+        store_read_only = self.store.read_only
+        if not label and store_read_only is None:
             banner.display = False
             return
         color = self.options.profile_color or "blue"
-        text = Text(f" {label} ", style=f"bold white on {color}")
-        if self.options.read_only:
+        text = Text(f" {label} ", style=f"bold white on {color}") if label else Text()
+        if store_read_only is not None:
+            text.append(f"  {problem_line(store_read_only)}", style="bold")
+        elif self.options.read_only:
             text.append(
                 f"  read-only: {self.options.read_only_reason or 'no writes'}", style="bold"
             )
@@ -272,6 +273,13 @@ class ExpereoApp(App[None]):
             f"{len(drafts)} unsent draft(s) ({names}). They are saved and come back "
             "next time. Quit anyway?"
         )
+        if waiting := self.store.draft_store.waiting:  # the store could not take them
+            problem = self.store.problem
+            why = problem_line(problem) if problem else "the store cannot be written"
+            question = (
+                f"{waiting} draft(s) could not be saved ({why}); quitting now loses them. "
+                "Quit anyway?"
+            )
 
         def answer(yes: bool | None) -> None:
             if yes:

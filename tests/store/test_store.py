@@ -1,4 +1,5 @@
-"""The SQLite store: round trips, the inbox queries, read state, drafts, outbox, recovery."""
+"""The SQLite store: round trips, the inbox queries, read state, drafts, outbox (opening a
+damaged, newer, busy, full or read-only file: test_opening.py)."""
 
 from __future__ import annotations
 
@@ -155,24 +156,6 @@ def test_drafts_and_outbox_transaction(tmp_path: Path) -> None:
     second = store.enqueue("create", {"subject": "Other"}, draft_key="new")
     store.outbox_sent(second.id, result_id="CS-9")
     assert store.outbox_entry(second.id).result_id == "CS-9"  # type: ignore[union-attr]
-
-
-def test_garbage_file_is_moved_aside(tmp_path: Path) -> None:
-    path = tmp_path / "bad.sqlite3"
-    path.write_bytes(b"this is not a database" * 100)
-    store = Store(path, clock=lambda: 42.0)
-    assert store.recovered_from == tmp_path / "bad.sqlite3.corrupt-42"
-    assert store.recovered_from.read_bytes().startswith(b"this is not")
-    assert store.case_count() == 0
-
-
-def test_future_schema_is_moved_aside(tmp_path: Path) -> None:
-    path = tmp_path / "new.sqlite3"
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version = 99")
-    db.close()
-    store = Store(path, clock=lambda: 7.0)
-    assert store.recovered_from is not None and store.recovered_from.exists()
 
 
 def test_two_connections_see_each_other(tmp_path: Path) -> None:

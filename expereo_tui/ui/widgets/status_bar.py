@@ -74,12 +74,16 @@ class StatusBar(Static):
         queued: int,
         failed: int,
         poller: bool = True,
+        store_problem: str | None = None,
     ) -> None:
         line = Text()
         line.append(f" {profile} ", style="bold reverse")
         line.append("  ")
         status = state.status if state else SyncStatus.OFFLINE
-        line.append(describe(state, now), style=_STYLE.get(status, ""))
+        if store_problem:  # the store's condition (disk full, read-only) outranks the sync's
+            line.append(store_problem, style="bold white on #b30000")
+        else:
+            line.append(describe(state, now), style=_STYLE.get(status, ""))
         if state and not poller:
             line.append("  (another window refreshes)", style="dim")
         if read_budget is not None:
