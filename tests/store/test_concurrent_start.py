@@ -1,0 +1,77 @@
+"""Several instances starting together on one database: migrations run once, under a lock,
+and nothing is set aside.  Real processes, released together by a barrier."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+from expereo_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
+from expereo_tui.store.store import Store
+
+PROCESSES = 4
+ROUNDS = 20
+
+
+def _older(path: Path, version: int) -> None:
+    db = sqlite3.connect(path)
+    for number, migration in enumerate(MIGRATIONS[:version]):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    db.execute("INSERT INTO cases (id, raw) VALUES ('CS-OLD', ?)", ('{"id": "CS-OLD"}',))
+    db.execute("""INSERT INTO drafts VALUES ('new', '{"subject": "kept"}', 1)""")
+    db.commit()
+    db.close()
+
+
+def _start(folder: Path, barrier: Barrier, results: Any) -> None:
+    """One instance: each round, wait for the others, then open the store as the app does."""
+    for n in range(ROUNDS):
+        barrier.wait()
+        try:
+            store = Store(folder / f"round-{n}.sqlite3")
+            outcome = (
+                "ok" if store.notice is None else f"notice {store.notice.code}",
+                store.drafts().get("new"),
+            )
+            store.close()
+        except Exception as exc:  # reported to the parent, which fails the test
+            outcome = (f"{type(exc).__name__}: {exc}", None)
+        results.put((n, outcome))
+        barrier.wait()
+
+
+def test_four_instances_start_together_twenty_times(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(PROCESSES + 1, timeout=60)
+    results = ctx.Queue()
+    workers = [ctx.Process(target=_start, args=(tmp_path, barrier, results)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    try:
+        for n in range(ROUNDS):
+            path = tmp_path / f"round-{n}.sqlite3"
+            older = n % 3  # 0: a new file; 1, 2: an older schema with data to keep
+            if older:
+                _older(path, older)
+            barrier.wait()  # all four open at once
+            barrier.wait()  # all four done
+            outcomes = [results.get(timeout=60) for _ in range(PROCESSES)]
+            expected = {"subject": "kept"} if older else None
+            assert outcomes == [(n, ("ok", expected))] * PROCESSES, outcomes
+            names = {p.name for p in tmp_path.iterdir() if p.name.startswith(f"round-{n}.")}
+            assert names <= {path.name + s for s in ("", "-wal", "-shm", ".open-lock")}, names
+            db = sqlite3.connect(path)
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            ids = [r[0] for r in db.execute("SELECT id FROM cases")]
+            assert ids == (["CS-OLD"] if older else [])
+            db.close()
+    finally:
+        barrier.abort()  # a failed round must not leave the others waiting
+        for w in workers:
+            w.join(timeout=10)
+            if w.is_alive():
+                w.kill()
