@@ -414,6 +414,9 @@ class Database:
                     raise StoreFullError(self.path, str(exc)) from exc
                 if error_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED):
                     raise StoreBusyError(self.path, str(exc)) from exc
+                if error_code(exc) == SQLITE_READONLY:  # found out late (a mount, an ACL)
+                    self.read_only = StoreNotice("read_only", self.path, reason="sqlite")
+                    raise StoreReadOnlyError(self.path, "sqlite") from exc
                 raise
             self.generation += 1
             was_full = self.full and not self._in_memory

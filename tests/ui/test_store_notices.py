@@ -1,0 +1,73 @@
+"""What the app shows about its local store: disk full in the status bar, a read-only banner,
+where a corrupt database went.  Sentences from the codes and paths the store returns."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.widgets.status_bar import StatusBar
+from tests.sim_fixtures import FakeClock
+from tests.store.test_opening import Disk
+from tests.store.test_store import fill
+from tests.sync.test_store_faults import _read_only_media
+
+from .conftest import screen_text, until
+
+
+def _status(app: ExpereoApp) -> str:
+    return str(app.screen.query_one(StatusBar).render())
+
+
+async def test_disk_full_shows_in_the_status_bar_and_clears(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock, make_app: Callable[..., ExpereoApp]
+) -> None:
+    disk = Disk()
+    store = Store(tmp_path / "full.sqlite3", clock=sim_clock, connect=disk.connect)
+    fill(store, sim)
+    app = make_app(store_=store)
+    async with app.run_test(size=(120, 24)) as pilot:
+        disk.fill()
+        store.save_draft("new", {"subject": "x" * 30_000})
+        app.refresh_status()
+        await until(pilot, lambda: f"disk full: {store.path}" in _status(app))
+        assert "disk full:" in screen_text(app)
+        disk.clean()
+        assert store.retry_writes()
+        app.refresh_status()
+        await until(pilot, lambda: "disk full" not in _status(app))
+
+
+async def test_read_only_store_shows_a_banner(
+    tmp_path: Path, sim_clock: FakeClock, make_app: Callable[..., ExpereoApp]
+) -> None:
+    path = tmp_path / "ro.sqlite3"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.close()
+    store = Store(path, clock=sim_clock, connect=_read_only_media)
+    app = make_app(store_=store, profile_label="LAB")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        await until(pilot, lambda: "store is read-only: SQLite cannot write" in screen_text(app))
+
+
+async def test_a_set_aside_database_is_told_in_one_line(
+    tmp_path: Path, sim_clock: FakeClock, make_app: Callable[..., ExpereoApp]
+) -> None:
+    path = tmp_path / "bad.sqlite3"
+    path.write_bytes(b"not a database at all" * 200)
+    store = Store(path, clock=lambda: 77.0)
+    app = make_app(store_=store)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(
+            f"set aside as {tmp_path / 'bad.sqlite3.corrupt-77'}" in m and "\n" not in m
+            for m in messages
+        ), messages
