@@ -32,17 +32,24 @@ class PollLock:
             return True
         if fcntl is None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        old = os.umask(0o077)  # 0600, like the database beside it
+        try:
+            handle = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
+        except OSError:  # a read-only folder: no lock, so this instance does not poll
+            return False
+        finally:
+            os.umask(old)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
             return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        try:  # the pid is for people looking; a full disk must not cost the lock
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass
         self._file = handle
         return True
 

@@ -3,7 +3,9 @@ succeed again; a read-only store is never written (and the API is not polled for
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +79,17 @@ async def test_read_only_store_is_shown_but_never_written(
         await engine.stop()
     assert len(sim.request_log) == 0
     assert path.read_bytes() == before
+
+
+def test_poll_lock_file_is_private(tmp_path: Path) -> None:
+    from expereo_tui.sync.lock import PollLock
+
+    old = os.umask(0o022)
+    try:
+        lock = PollLock(tmp_path / "d" / "p.lock")
+        assert lock.try_acquire()
+        assert stat.S_IMODE((tmp_path / "d" / "p.lock").stat().st_mode) == 0o600
+        assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o700
+        lock.release()
+    finally:
+        os.umask(old)
