@@ -47,7 +47,7 @@ def test_newer_database_stops_with_one_line_and_stays(
     assert err.count("\n") == 1 and str(lab) in err
     assert "newer expereo-tui" in err and "--reset-store" in err
     assert lab.read_bytes() == before
-    assert {p.name for p in lab.parent.iterdir()} == {"lab.sqlite3", "lab.sqlite3.open-lock"}
+    assert {p.name for p in lab.parent.iterdir()} == {"lab.sqlite3"}
 
 
 def test_reset_store_sets_it_aside_on_purpose(

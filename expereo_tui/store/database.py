@@ -233,11 +233,12 @@ class Database:
         if reason is not None:
             return self._open_read_only(reason)
         try:
+            suspect = reset or self._suspect()  # the long check runs outside the lock
             with _OpenLock(self.path.with_name(self.path.name + ".open-lock")):
                 if reset and self.path.exists():
                     moved, drafts, writes = self._set_aside("reset")
                     self.notice = StoreNotice("reset", moved, drafts=drafts, writes=writes)
-                return self._open_writable()
+                return self._open_writable(full_check=suspect)
         except sqlite3.Error as exc:
             code = error_code(exc)
             if code in (SQLITE_BUSY, SQLITE_LOCKED):
@@ -254,14 +255,35 @@ class Database:
                 return self._open_in_memory()
             raise
 
-    def _open_writable(self) -> sqlite3.Connection:
-        """Under the open lock: check, set aside if corrupt, migrate."""
+    def _suspect(self) -> bool:
+        """Before taking the open lock (so that instances starting together check in
+        parallel): False when the file is missing or passes :meth:`_check`; True when it must
+        be checked again under the lock (corrupt, or the check could not finish)."""
+        if not self.path.exists():
+            return False
+        try:
+            db = self._sqlite_connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.busy_timeout
+            )
+        except sqlite3.Error:
+            return True
+        try:
+            self._check(db)
+        except sqlite3.Error:
+            return True
+        finally:
+            db.close()
+        return False
+
+    def _open_writable(self, *, full_check: bool = True) -> sqlite3.Connection:
+        """Under the open lock: check (``quick_check`` unless :meth:`_suspect` just passed
+        it), set aside if corrupt, migrate."""
         old = os.umask(0o077)  # the database, WAL and SHM are created 0600
         try:
             db: sqlite3.Connection | None = None
             try:
                 db = self._connect(self.path)
-                self._check(db)
+                self._check(db, quick=full_check)
             except sqlite3.DatabaseError as exc:
                 if db is not None:
                     db.close()
@@ -289,12 +311,14 @@ class Database:
 
     _rescued: Any = None
 
-    def _check(self, db: sqlite3.Connection) -> None:
+    def _check(self, db: sqlite3.Connection, *, quick: bool = True) -> None:
         """Raise if the file is corrupt (sqlite3.DatabaseError) or newer than this version."""
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             db.close()
             raise NewerSchemaError(self.path, version)
+        if not quick:
+            return
         problems = [str(r[0]) for r in db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             err = sqlite3.DatabaseError("; ".join(problems))
