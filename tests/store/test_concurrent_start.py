@@ -27,9 +27,9 @@ def _older(path: Path, version: int) -> None:
     db.close()
 
 
-def _start(folder: Path, barrier: Barrier, results: Any) -> None:
+def _start(folder: Path, barrier: Barrier, results: Any, rounds: int = ROUNDS) -> None:
     """One instance: each round, wait for the others, then open the store as the app does."""
-    for n in range(ROUNDS):
+    for n in range(rounds):
         barrier.wait()
         try:
             store = Store(folder / f"round-{n}.sqlite3")
@@ -71,6 +71,48 @@ def test_four_instances_start_together_twenty_times(tmp_path: Path) -> None:
             db.close()
     finally:
         barrier.abort()  # a failed round must not leave the others waiting
+        for w in workers:
+            w.join(timeout=10)
+            if w.is_alive():
+                w.kill()
+
+
+def test_four_instances_on_a_corrupt_file_set_it_aside_once(tmp_path: Path) -> None:
+    """Each finds the file corrupt, but only the first to take the lock sets it aside (with its
+    draft); the others find the fresh file it made, and the draft is there for all of them."""
+    rounds = 5
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(PROCESSES + 1, timeout=60)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=_start, args=(tmp_path, barrier, results, rounds)) for _ in range(4)
+    ]
+    for w in workers:
+        w.start()
+    try:
+        for n in range(rounds):
+            path = tmp_path / f"round-{n}.sqlite3"
+            _older(path, len(MIGRATIONS))
+            db = sqlite3.connect(path)
+            for i in range(300):  # pages enough that one in the middle holds only cases
+                db.execute("INSERT INTO cases (id, raw) VALUES (?, ?)", (f"CS-{i}", "x" * 500))
+            db.commit()
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.close()
+            with path.open("r+b") as f:
+                f.seek(4096 * (pages // 2))
+                f.write(b"\xa5" * 4096)
+            barrier.wait()
+            barrier.wait()
+            outcomes = sorted(results.get(timeout=60)[1] for _ in range(PROCESSES))
+            kept = {"subject": "kept"}
+            assert outcomes == [("notice recovered", kept)] + [("ok", kept)] * 3, outcomes
+            aside = [
+                p for p in tmp_path.iterdir() if p.name.startswith(f"round-{n}.sqlite3.corrupt")
+            ]
+            assert len([p for p in aside if not p.name.endswith(("-wal", "-shm"))]) == 1
+    finally:
+        barrier.abort()
         for w in workers:
             w.join(timeout=10)
             if w.is_alive():
