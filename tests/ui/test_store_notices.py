@@ -10,13 +10,14 @@ from pathlib import Path
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from tests.sim_fixtures import FakeClock
 from tests.store.test_opening import Disk
 from tests.store.test_store import fill
 from tests.sync.test_store_faults import _read_only_media
 
-from .conftest import screen_text, until
+from .conftest import engine_factory, screen_text, until
 
 
 def _status(app: ExpereoApp) -> str:
@@ -71,3 +72,39 @@ async def test_a_set_aside_database_is_told_in_one_line(
             f"set aside as {tmp_path / 'bad.sqlite3.corrupt-77'}" in m and "\n" not in m
             for m in messages
         ), messages
+
+
+async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock
+) -> None:
+    """Send on a full disk: one line says why it was not queued, no traceback; the reply stays
+    in the box and in memory, and lands in the file once there is room."""
+    from textual.widgets import TextArea
+
+    from expereo_tui.ui.options import AppOptions
+
+    disk = Disk()
+    store = Store(tmp_path / "full.sqlite3", clock=sim_clock, connect=disk.connect)
+    fill(store, sim)
+    case_id = next(iter(sim.data.cases))
+    app = ExpereoApp(
+        store=store,
+        engine_factory=engine_factory(sim, store, sim_clock),
+        options=AppOptions(clock=sim_clock, bell=False, desktop_notifications=False),
+    )
+    text = "still down after the reboot " * 400
+    async with app.run_test(size=(120, 30)) as pilot:
+        disk.fill()
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        app.screen.query_one(TextArea).load_text(text)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Not queued (disk full:" in screen_text(app))
+        assert app.screen.query_one(TextArea).text == text
+        assert store.load_draft(f"reply:{case_id}") == {"text": text}
+        assert store.outbox() == []
+        disk.clean()
+        assert store.retry_writes()
+    raw = sqlite3.connect(store.path).execute("SELECT data FROM drafts").fetchall()
+    assert raw == [(f'{{"text": "{text}"}}',)]

@@ -24,9 +24,11 @@ from expereo_tui.api.models import (
     CaseType,
     check_case_create,
 )
+from expereo_tui.store.database import StoreError
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.timeparse import parse_when
 from expereo_tui.ui.widgets.service_picker import ServicePicker, service_label
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -297,7 +299,11 @@ class NewCaseScreen(Screen[None]):
             status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
             return
         self.flush()
-        self.entry_id = engine.create_case(model, draft_key=self.draft_key)
+        try:
+            self.entry_id = engine.create_case(model, draft_key=self.draft_key)
+        except StoreError as exc:  # disk full: not queued; the form and its draft are kept
+            status.update(Text(f"Not queued ({error_line(exc)}); the draft is kept."))
+            return
         status.update(
             Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
         )

@@ -14,8 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
+from expereo_tui.store.database import StoreError
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -153,7 +155,11 @@ class UpdateCaseScreen(Screen[None]):
             status.update(Text("Offline viewing: cannot send. The draft is kept.", style="bold"))
             return
         update = CaseUpdate.model_validate(body)
-        self.entry_id = engine.update_case(self.case_id, update, draft_key=self.draft_key)
+        try:
+            self.entry_id = engine.update_case(self.case_id, update, draft_key=self.draft_key)
+        except StoreError as exc:  # disk full: not queued; the form and its draft are kept
+            status.update(Text(f"Not queued ({error_line(exc)}); the draft is kept."))
+            return
         status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
 
     def sync_event(self, event: SyncEvent) -> None:
