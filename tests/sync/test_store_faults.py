@@ -93,3 +93,26 @@ def test_poll_lock_file_is_private(tmp_path: Path) -> None:
         lock.release()
     finally:
         os.umask(old)
+
+
+async def test_read_only_found_while_syncing_stops_the_writes(
+    tmp_path: Path, sim: Simulator, client: ExpereoClient, sim_clock: FakeClock, events: Recorder
+) -> None:
+    """A store that opened writable but refuses the first write (a mount gone read-only):
+    no traceback, the store says read-only, the engine stops polling."""
+    path = tmp_path / "late.sqlite3"
+    Store(path).close()  # current schema, nothing to migrate: opens without writing
+    store = Store(path, clock=sim_clock, connect=_read_only_media)
+    assert store.read_only is None
+    engine = SyncEngine(store, client, on_event=events.append, clock=sim_clock)
+    await engine.poll_once()
+    assert store.read_only is not None and store.read_only.reason == "sqlite"
+    await engine.start()
+    try:
+        await wait_until(lambda: engine.state.message == "store_read_only")
+        requests = len(sim.request_log)
+        engine.refresh_now()
+        await wait_until(lambda: engine.state.message == "store_read_only")
+        assert len(sim.request_log) == requests
+    finally:
+        await engine.stop()
