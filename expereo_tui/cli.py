@@ -25,7 +25,8 @@ from expereo_tui.config import (
     resolve_secret,
     starter_text,
 )
-from expereo_tui.store.database import StoreError, private_dir, private_file
+from expereo_tui.store.database import private_dir, private_file
+from expereo_tui.store.errors import StoreError
 
 
 def _setup_logging() -> None:

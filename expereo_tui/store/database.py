@@ -31,11 +31,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .recovery import copy_rescued, rescue, set_aside
+from .errors import (
+    SQLITE_BUSY,
+    SQLITE_CANTOPEN,
+    SQLITE_CORRUPT,
+    SQLITE_LOCKED,
+    SQLITE_READONLY,
+    NewerSchemaError,
+    StoreBusyError,
+    StoreError,
+    StoreFullError,
+    StoreNotice,
+    StoreReadOnlyError,
+    error_code,
+    is_corrupt,
+    is_full,
+)
+from .recovery import Rescued, copy_rescued, rescue, set_aside
 from .schema import SCHEMA_VERSION, FutureSchemaError, migrate
 
 try:
@@ -44,80 +59,6 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-
-# SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF)
-SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
-SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_NOTADB = 11, 14, 13, 26
-
-
-def error_code(exc: BaseException) -> int | None:
-    """The primary SQLite result code of an exception, if it is one of SQLite's."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-def is_corrupt(exc: BaseException) -> bool:
-    return error_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB)
-
-
-def is_full(exc: BaseException) -> bool:
-    return error_code(exc) == SQLITE_FULL or (
-        isinstance(exc, OSError) and exc.errno == 28  # ENOSPC
-    )
-
-
-@dataclass(frozen=True)
-class StoreNotice:
-    """Something about the store the user must be told; ``ui``/``cli`` write the sentence.
-
-    code: ``recovered`` (a corrupt file set aside: ``path`` is where it went), ``reset`` (set
-    aside on request), ``read_only`` (``reason``: ``file``, ``folder`` or ``sqlite``),
-    ``disk_full`` (``path`` is the database)."""
-
-    code: str
-    path: Path
-    reason: str | None = None
-    drafts: int = 0  # drafts copied out of a set-aside file
-    writes: int = 0  # queued writes copied out of a set-aside file
-
-
-class StoreError(Exception):
-    """A store problem with a code and a path; the sentence is written by the UI or CLI."""
-
-    code = "error"
-
-    def __init__(self, path: Path, detail: str = "") -> None:
-        super().__init__(f"{self.code}: {path}{': ' + detail if detail else ''}")
-        self.path = path
-        self.detail = detail
-
-
-class NewerSchemaError(StoreError):
-    """The database was written by a newer version of the app; it is left where it is."""
-
-    code = "newer_version"
-
-    def __init__(self, path: Path, version: int) -> None:
-        super().__init__(path, f"schema {version}, this version knows {SCHEMA_VERSION}")
-        self.version = version
-
-
-class StoreBusyError(StoreError):
-    """Another process held the database longer than the busy timeout."""
-
-    code = "busy"
-
-
-class StoreFullError(StoreError):
-    """A write failed because the disk (or the database's size limit) is full."""
-
-    code = "disk_full"
-
-
-class StoreReadOnlyError(StoreError):
-    """A write was asked of a store opened read-only."""
-
-    code = "read_only"
 
 
 def private_dir(folder: Path) -> None:
@@ -195,6 +136,8 @@ class Database:
         self.full = False  # the last write failed for lack of space
         self._in_memory = False  # running from memory until the file can be opened
         self._listeners: list[Callable[[], None]] = []
+        self._rescued: Rescued | None = None  # read from a file being set aside, to copy over
+        self._reader_uri: str | None = None  # how reader() connects to a read-only file
         self.conn = self._open(reset)
 
     # -- opening ----------------------------------------------------------------------------
@@ -309,8 +252,6 @@ class Database:
             private_file(extra)
         return db
 
-    _rescued: Any = None
-
     def _check(self, db: sqlite3.Connection, *, quick: bool = True) -> None:
         """Raise if the file is corrupt (sqlite3.DatabaseError) or newer than this version."""
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
@@ -384,8 +325,6 @@ class Database:
             except sqlite3.Error:
                 pass
         return self._memory_db()
-
-    _reader_uri: str | None = None
 
     def reader(self) -> sqlite3.Connection | None:
         """A second, plain connection (tuples, no lock) for a worker thread's long read, or

@@ -25,7 +25,7 @@ from expereo_tui.api.errors import (
     UnauthorizedError,
 )
 from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate
-from expereo_tui.store.store import Store, StoreFullError
+from expereo_tui.store.store import Store, StoreFullError, StoreReadOnlyError
 
 from .backoff import Backoff
 from .events import (
@@ -325,6 +325,11 @@ class SyncEngine:
             return self._note_failure(exc)
         except StoreFullError:
             return self._disk_full()
+        except StoreReadOnlyError:  # found out while writing: stop writing (see _run)
+            self._set_state(
+                SyncState(SyncStatus.PAUSED, self._last_success, message="store_read_only")
+            )
+            return 0.0
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
         return self.interval()
 

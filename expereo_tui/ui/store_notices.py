@@ -5,7 +5,7 @@ stderr before the app starts, or instead of it)."""
 
 from __future__ import annotations
 
-from expereo_tui.store.database import (
+from expereo_tui.store.errors import (
     NewerSchemaError,
     StoreBusyError,
     StoreError,

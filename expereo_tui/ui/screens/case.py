@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
+from expereo_tui.store.errors import StoreError
 from expereo_tui.sync.events import (
     CasesChanged,
     MessagesAdded,
@@ -30,6 +31,7 @@ from expereo_tui.ui.format import (
     type_label,
 )
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.thread_view import ThreadView
@@ -256,6 +258,9 @@ class CaseScreen(Screen[None]):
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
             entry = engine.send_reply(self.case_id, event.text, draft_key=self.draft_key)
+        except StoreError as exc:  # disk full: not queued, and the text stays here and in memory
+            panel.note(f"Not queued ({error_line(exc)}); the draft is kept.")
+            return
         except (PermissionError, ValueError) as exc:
             panel.note(str(exc))
             return

@@ -24,7 +24,7 @@ from expereo_tui.api.models import (
     CaseType,
     check_case_create,
 )
-from expereo_tui.store.database import StoreError
+from expereo_tui.store.errors import StoreError
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe

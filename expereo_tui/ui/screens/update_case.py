@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
-from expereo_tui.store.database import StoreError
+from expereo_tui.store.errors import StoreError
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.store_notices import error_line
