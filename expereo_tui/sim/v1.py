@@ -245,7 +245,9 @@ class _Request:
             self.error = "the request body is not valid JSON"
             return
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            self.error = 'expected a JSON object {"query": ..., "variables": ..., "operationName": ...}'
+            self.error = (
+                'expected a JSON object {"query": ..., "variables": ..., "operationName": ...}'
+            )
             return
         variables = body.get("variables")
         if variables is not None and not isinstance(variables, dict):
@@ -261,7 +263,11 @@ class _Request:
             self.code = "GRAPHQL_PARSE_FAILED"
             return
         ops = [d for d in self.document.definitions if isinstance(d, OperationDefinitionNode)]
-        chosen = [o for o in ops if self.operation_name is None or (o.name and o.name.value == self.operation_name)]
+        chosen = [
+            o
+            for o in ops
+            if self.operation_name is None or (o.name and o.name.value == self.operation_name)
+        ]
         if len(chosen) == 1:
             self.is_mutation = chosen[0].operation == OperationType.MUTATION
 
