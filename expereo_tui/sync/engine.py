@@ -155,6 +155,11 @@ class SyncEngine:
         return self.client.budget
 
     @property
+    def features(self) -> frozenset[str]:
+        """What the API behind this engine offers (``api.backend.Feature`` values)."""
+        return self.client.features
+
+    @property
     def is_poller(self) -> bool:
         """False when another process on this host holds the profile's poll lock."""
         return self._lock is None or self._lock.held
