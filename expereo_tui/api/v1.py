@@ -55,6 +55,7 @@ from .models import (
 __all__ = ["SAFETY_MARGIN", "V1Client", "document", "minutes_since"]
 
 PATH = "/graphql"
+VIEWER_ACCOUNT = "viewer"  # V1's one account (``viewer.account``) has no id we can read
 SAFETY_MARGIN = 120.0  # seconds added to the window since the last successful poll
 _FILTERS = {"id": "id", "serviceid": "serviceId", "customerreference": "customerReference"}
 
@@ -406,17 +407,16 @@ class V1Client:
 
     # -- inventory -------------------------------------------------------------------------
     async def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]:
-        """V1 has no account list: the key is one account's."""
-        nothing: tuple[Account, ...] = ()
-        for item in nothing:
-            yield item
+        """V1 has no account list: the key is one account's (``viewer.account``), given here
+        as one account that every V1 site and service belongs to."""
+        yield Account(account_id=VIEWER_ACCOUNT, name="Account of this API key (V1)")
 
     async def iter_sites(self, *, page_size: int = 200) -> AsyncIterator[Site]:
         data = await self._graphql("sites", {}, "the site list")
         for item in self._account_field(data, "sites", "the site list"):
             try:
-                yield Site.model_validate(item)
-            except PydanticValidationError:
+                yield Site.model_validate({**item, "accountId": VIEWER_ACCOUNT})
+            except (PydanticValidationError, TypeError):
                 continue
 
     async def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]:
@@ -427,6 +427,7 @@ class V1Client:
             site = item.get("site")
             flat = {k: v for k, v in item.items() if k != "site"}
             flat["siteId"] = site.get("siteId") if isinstance(site, dict) else None
+            flat["accountId"] = VIEWER_ACCOUNT
             try:
                 yield Service.model_validate(flat)
             except PydanticValidationError:

@@ -41,6 +41,8 @@ async def test_first_sync_sends_zero_and_takes_three_requests(
     assert len(sim.request_log) == 3
     assert store.case_count() == len(sim.data.cases)
     assert store.unread_count() == 0
+    assert len(store.sites("viewer")) == len(sim.data.sites)  # under V1's one account
+    assert len(store.services(account_id="viewer")) == len(sim.data.services)
     assert engine.state.status == SyncStatus.FRESH
     # opening a case after the first sync costs nothing: its thread came with it
     case_id = next(iter(sim.data.cases))
