@@ -7,7 +7,9 @@ maps GraphQL errors onto :mod:`expereo_tui.api.errors`.  See ``shared/docs/exper
 
 V1 returns a case with its whole thread in one query.  The threads of the last answer are kept,
 so the poller's "fetch the thread of a changed case" and the outbox's "refresh the case I just
-wrote" cost no request when the answer already holds them (each kept thread is used once).
+wrote" cost no request when the answer already holds them (each kept thread is used once, and
+every poll replaces those of the cases that changed).  A write to a case forgets what was kept
+of it: after a write whose answer was lost, the outbox must see the thread as the server has it.
 """
 
 from __future__ import annotations
@@ -304,6 +306,10 @@ class V1Client:
         for case in cases:
             yield case
 
+    def _forget(self, case_id: str) -> None:
+        self._threads.pop(case_id, None)
+        self._cases.pop(case_id, None)
+
     async def _fetch_case(self, case_id: str, what: str) -> Case:
         """One query for one case (kept, with its thread, for one later use)."""
         cases = await self._query_cases({"id": case_id}, what)
@@ -362,6 +368,7 @@ class V1Client:
         if not body.message.strip():
             raise _field_errors([RuleViolation(field="message", message="the reply is empty")])
         what = f"the reply to case {case_id}"
+        self._forget(case_id)
         data = await self._graphql(
             "reply_to_case", body.to_wire() | {"caseId": case_id}, what, write=True
         )
@@ -399,6 +406,7 @@ class V1Client:
         if problems:
             raise _field_errors(problems)
         what = f"the reference of case {case_id}"
+        self._forget(case_id)
         variables = {"caseId": case_id, "customerReference": reference}
         await self._graphql("add_customer_reference", variables, what, write=True)
         case = await self._fetch_case(case_id, f"case {case_id}")

@@ -200,9 +200,7 @@ async def test_inventory_from_v1(sim: Simulator, v1: V1) -> None:
     svc = services[0]
     assert svc.site_id == sim.data.services[svc.service_id]["siteId"]
     [account] = [a async for a in client.iter_accounts()]  # V1's one account: the viewer's
-    assert {s.account_id for s in sites} | {s.account_id for s in services} == {
-        account.account_id
-    }
+    assert {s.account_id for s in sites} | {s.account_id for s in services} == {account.account_id}
     assert [i async for i in client.iter_invoices()] == []
 
 
