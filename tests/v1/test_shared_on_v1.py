@@ -1,4 +1,4 @@
-"""The outbox and fault tests that matter, run unchanged against the V1 backend (the ``engine``
+"""The outbox, fault and poll-state tests that matter, run unchanged against the V1 backend (the ``engine``
 fixture of this package is a sync engine on API V1): every write lands exactly once whatever
 the network and the server do, lost responses are found instead of re-sent, rejections come
 back to the draft, a queued reply survives a restart."""
@@ -9,7 +9,7 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
 from tests.sim_fixtures import FakeClock
-from tests.sync import test_faults, test_outbox
+from tests.sync import test_faults, test_outbox, test_poll
 from tests.sync.conftest import Recorder
 
 
@@ -55,3 +55,21 @@ async def test_queued_reply_survives_restart_on_v1(
     sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
 ) -> None:
     await test_outbox.test_queued_reply_survives_restart(sim, engine, store, sim_clock)
+
+
+async def test_offline_then_recovers_on_v1(
+    sim: Simulator, engine: SyncEngine, sim_clock: FakeClock
+) -> None:
+    await test_poll.test_offline_then_recovers(sim, engine, sim_clock)
+
+
+async def test_rate_limited_state_carries_retry_time_on_v1(
+    sim: Simulator, engine: SyncEngine
+) -> None:
+    await test_poll.test_rate_limited_state_carries_retry_time(sim, engine, engine.client)
+
+
+async def test_stale_after_three_intervals_on_v1(
+    sim: Simulator, engine: SyncEngine, sim_clock: FakeClock
+) -> None:
+    await test_poll.test_stale_after_three_intervals(sim, engine, sim_clock)
