@@ -397,6 +397,7 @@ class Simulator:
                 "name": "expereoOne API V2 simulator (expereo-tui)",
                 "tokenUrl": str(request.url.replace(path="/oauth2/token", query="")),
                 "apiBase": str(request.url.replace(path="/v2", query="")),
+                "graphql": str(request.url.replace(path=v1.PATH, query="")),  # API V1
                 "counts": {
                     "accounts": len(d.accounts),
                     "sites": len(d.sites),
