@@ -189,7 +189,6 @@ class V1Client:
         self._core = ExpereoClient(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
         self._threads: dict[str, list[CaseMessage]] = {}
         self._cases: dict[str, Case] = {}
-        self.last_window: int | None = None  # lastModifiedMinutes of the last poll
 
     def __repr__(self) -> str:
         return (
@@ -273,7 +272,6 @@ class V1Client:
         """One query: ``lastModifiedMinutes`` = minutes since ``since`` + margin (0 the first
         time); each case arrives with its whole thread."""
         window = minutes_since(since, now if now is not None else time.time())
-        self.last_window = window
         for case in await self._query_cases({"lastModifiedMinutes": window}, "the changed cases"):
             yield case
 
