@@ -1,5 +1,6 @@
 """The app on API V1: what V1 lacks is hidden with one line saying why, and the triage
-writes (create an Incident, set the reference) go through the V1 backend."""
+(u, r, type, ctrl+s), a rejected reply, an outage, creating an Incident and setting the
+reference go through the V1 backend (some tests of tests/ui run unchanged on it)."""
 
 from __future__ import annotations
 
@@ -20,32 +21,45 @@ from expereo_tui.ui.screens.new_case import NewCaseScreen
 from expereo_tui.ui.screens.update_case import UpdateCaseScreen
 from tests.sim_fixtures import FakeClock
 from tests.store.test_store import fill
+from tests.ui import test_case
 from tests.ui.conftest import screen_text, until
 
 from .conftest import make_v1_client
 
 
 @pytest.fixture
-def v1_app(tmp_path: Path, sim: Simulator, sim_clock: FakeClock) -> Callable[[], ExpereoApp]:
+def ui_store(tmp_path: Path, sim: Simulator, sim_clock: FakeClock) -> Store:
     store = Store(tmp_path / "ui-v1.sqlite3", clock=sim_clock)
     fill(store, sim)
+    return store
 
-    def factory(on_event: Callable[..., None]) -> SyncEngine:
-        client, _ = make_v1_client(sim, sim_clock)
-        return SyncEngine(
-            store,
-            client,
-            on_event=on_event,
-            clock=sim_clock,
-            settings=SyncSettings(),
-            rng=random.Random(0),
-        )
 
-    def make() -> ExpereoApp:
-        opts = AppOptions(clock=sim_clock, bell=False, desktop_notifications=False)
-        return ExpereoApp(store=store, engine_factory=factory, options=opts)
+@pytest.fixture
+def v1_make_app(sim: Simulator, ui_store: Store, sim_clock: FakeClock) -> Callable[..., ExpereoApp]:
+    """``make_app`` of tests/ui, with the engine on the V1 backend."""
+
+    def make(*, online: bool = False, **options: Any) -> ExpereoApp:
+        def factory(on_event: Callable[..., None]) -> SyncEngine:
+            client, _ = make_v1_client(sim, sim_clock)
+            return SyncEngine(
+                ui_store,
+                client,
+                on_event=on_event,
+                clock=sim_clock,
+                settings=SyncSettings(),
+                rng=random.Random(0),
+            )
+
+        options = {"bell": False, "desktop_notifications": False, **options}
+        opts = AppOptions(clock=sim_clock, **options)
+        return ExpereoApp(store=ui_store, engine_factory=factory if online else None, options=opts)
 
     return make
+
+
+@pytest.fixture
+def v1_app(v1_make_app: Callable[..., ExpereoApp]) -> Callable[[], ExpereoApp]:
+    return lambda: v1_make_app(online=True)
 
 
 def _rfs(sim: Simulator) -> str:
@@ -94,3 +108,21 @@ async def test_update_on_v1_offers_only_the_reference(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Saved." in screen_text(app))
     assert sim.data.cases[case_id]["customerReference"] == "CHG-9"
+
+
+async def test_quick_triage_reply_in_three_keys_on_v1(
+    v1_make_app: Callable[..., ExpereoApp], sim: Simulator, ui_store: Store
+) -> None:
+    await test_case.test_quick_triage_reply_in_three_keys(v1_make_app, sim, ui_store)
+
+
+async def test_rejected_reply_comes_back_to_the_box_on_v1(
+    v1_make_app: Callable[..., ExpereoApp], sim: Simulator, ui_store: Store
+) -> None:
+    await test_case.test_rejected_reply_comes_back_to_the_box(v1_make_app, sim, ui_store)
+
+
+async def test_status_bar_tells_offline_and_recovers_on_v1(
+    v1_make_app: Callable[..., ExpereoApp], sim: Simulator, ui_store: Store
+) -> None:
+    await test_case.test_status_bar_tells_offline_and_recovers(v1_make_app, sim, ui_store)
