@@ -188,6 +188,7 @@ class V1Client:
         self.settings = settings
         self._core = ExpereoClient(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
         self._threads: dict[str, list[CaseMessage]] = {}
+        self.keep_threads = 1000  # at most this many kept threads (the newest changes)
         self._cases: dict[str, Case] = {}
 
     def __repr__(self) -> str:
@@ -258,11 +259,14 @@ class V1Client:
             seen = newest.get(case.id)
             if seen is None or _stamp(case) >= _stamp(seen[0]):
                 newest[case.id] = (case, thread)
-        for case, thread in newest.values():
-            self._threads[case.id] = thread
+        ordered = sorted((c for c, _ in newest.values()), key=_stamp, reverse=True)
+        for case in reversed(ordered):  # oldest first, so the newest are kept longest
+            self._threads.pop(case.id, None)
+            self._threads[case.id] = newest[case.id][1]
             if "id" in variables:  # one case asked for: kept for the caller's refresh
                 self._cases[case.id] = case
-        ordered = sorted((c for c, _ in newest.values()), key=_stamp, reverse=True)
+        while len(self._threads) > self.keep_threads:  # a big first sync: memory stays bounded
+            self._threads.pop(next(iter(self._threads)))
         return ordered
 
     # -- cases -----------------------------------------------------------------------------

@@ -58,6 +58,17 @@ async def test_changed_cases_arrive_with_their_threads_in_one_request(
     assert client.requests == sent + 1 and again == thread  # used once, then asked for
 
 
+async def test_kept_threads_are_bounded_to_the_newest_changes(sim: Simulator, v1: V1) -> None:
+    client, _ = v1
+    client.keep_threads = 10
+    cases = [c async for c in client.iter_changed_cases(since=None, now=0.0)]
+    sent = client.requests
+    _ = [m async for m in client.iter_case_messages(cases[0].id)]  # among the 10 newest: kept
+    assert client.requests == sent
+    _ = [m async for m in client.iter_case_messages(cases[-1].id)]  # the oldest: asked for
+    assert client.requests == sent + 1
+
+
 async def test_window_sent_is_the_time_since_the_last_poll(v1: V1, sim_clock: FakeClock) -> None:
     client, transport = v1
     since = sim_clock() - 600
