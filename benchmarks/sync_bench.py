@@ -75,8 +75,46 @@ async def run() -> None:
             )
 
 
+async def run_v1() -> None:
+    """The same three polls on API V1 (GraphQL): a changed case brings its thread along."""
+    from tests.v1.conftest import make_v1_client
+
+    clock = FakeClock()
+    sim = Simulator(
+        SimConfig(
+            seed=1,
+            scale="large",
+            client_id="test-client",
+            client_secret="test-secret-do-not-log",
+            clock=clock,
+            limits=SimLimits(enabled=False),
+        )
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "b1.sqlite3", clock=clock)
+        client, _ = make_v1_client(sim, clock)
+        async with client:
+            engine = SyncEngine(store, client, on_event=lambda e: None, clock=clock)
+
+            async def measure(label: str, minimum: int) -> None:
+                before = len(sim.request_log)
+                await engine.poll_once()
+                used = len(sim.request_log) - before
+                print(f"{label:34} {used:8d} {minimum:8d}")
+
+            print(f"\nAPI V1 (GraphQL){'':18} {'requests':>8} {'minimum':>8}")
+            await measure("first sync (empty store)", 3)  # sites, services, cases
+            clock.advance(30)
+            await measure("idle poll", 1)
+            clock.advance(60)
+            changes = len(sim.data.cases) // 100
+            sim.step_activity(changes)
+            await measure(f"busy poll (1% = {changes} events)", 1)
+
+
 def main() -> int:
     asyncio.run(run())
+    asyncio.run(run_v1())
     return 0
 
 

@@ -72,6 +72,12 @@ def _demo_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true")
     parser.add_argument("--wall", action="store_true")
     parser.add_argument(
+        "--api",
+        choices=("v2", "v1"),
+        default="v2",
+        help="which face of the simulator the app talks to: v2 (REST) or v1 (GraphQL)",
+    )
+    parser.add_argument(
         "--keep-store",
         action="store_true",
         help="keep the demo database in the data dir instead of a temp dir",
@@ -109,13 +115,16 @@ def engine_factory_for(
     lock_path: Path | None,
     poll_interval: float = 30.0,
     inventory_interval: float = 900.0,
+    api: str = "v2",
 ) -> Callable[[Callable[[Any], None]], Any]:
-    """What the app calls on mount to build its sync engine (in the app's event loop)."""
+    """What the app calls on mount to build its sync engine (in the app's event loop);
+    ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
     from expereo_tui.api.client import ExpereoClient
+    from expereo_tui.api.v1 import V1Client
     from expereo_tui.sync.engine import SyncEngine, SyncSettings
 
     def factory(on_event: Callable[[Any], None]) -> Any:
-        client = ExpereoClient(settings)
+        client = V1Client(settings) if api == "v1" else ExpereoClient(settings)
         return SyncEngine(
             store,
             client,
@@ -162,7 +171,7 @@ def cmd_demo(argv: list[str]) -> int:
         stack.callback(store.close)
         options = AppOptions(
             profile_name="demo",
-            profile_label="DEMO · simulator",
+            profile_label="DEMO · simulator" + (" · API V1" if args.api == "v1" else ""),
             profile_color="blue",
             read_only=args.read_only or args.wall,
             wall=args.wall,
@@ -174,6 +183,7 @@ def cmd_demo(argv: list[str]) -> int:
             read_only=options.read_only,
             lock_path=db.with_suffix(".lock"),
             poll_interval=10.0,
+            api=args.api,
         )
         return run_app(store, factory, options)
 
@@ -252,6 +262,7 @@ def cmd_run(argv: list[str]) -> int:
         lock_path=data_dir() / f"{name}.lock",
         poll_interval=profile.poll_interval,
         inventory_interval=profile.inventory_interval,
+        api=profile.api,
     )
     try:
         return run_app(store, factory, options)
@@ -270,6 +281,7 @@ def cmd_config(argv: list[str]) -> int:
     init.add_argument("--token-url")
     init.add_argument("--client-id")
     init.add_argument("--secret-file")
+    init.add_argument("--api", choices=("v2", "v1"), help="v2 (REST, default) or v1 (GraphQL)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
@@ -294,6 +306,10 @@ def _config_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"expereo-tui: {path} exists; use --force to overwrite", file=sys.stderr)
         return 1
+    api = args.api or _ask("API version: v2 (REST), or v1 (GraphQL, keys made before V2)", "v2")
+    if api not in ("v1", "v2"):
+        print(f"expereo-tui: API version must be v1 or v2, not {api!r}", file=sys.stderr)
+        return 2
     text = starter_text(
         args.profile,
         base_url=args.base_url or _ask("API base URL", DEFAULT_BASE_URL),
@@ -301,6 +317,7 @@ def _config_init(args: argparse.Namespace) -> int:
         client_id=args.client_id or _ask("Client id", "your-client-id"),
         scopes=list(ALL_SCOPES),
         secret_file=args.secret_file,
+        api=api,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -314,10 +331,21 @@ async def _config_check(profile_name: str | None) -> int:
     from expereo_tui.api.models import Scope
 
     name, profile = get_profile(profile_name)
-    print(f"profile {name}: {profile.base_url} (client id {profile.client_id})")
+    print(
+        f"profile {name}: {profile.base_url} (client id {profile.client_id}, api = {profile.api!r})"
+    )
     secret = resolve_secret(name, profile)
     print(f"  ok    secret from {secret.source}")
     settings = client_settings(profile, secret.secret)
+    reached = await _reachable_apis(settings)
+    if profile.api not in reached and reached:
+        other = next(iter(reached))
+        print(
+            f"  note  these credentials reach API {other.upper()}, not API "
+            f"{profile.api.upper()}: set api = {other!r} in the profile"
+        )
+    if profile.api == "v1":
+        return await _config_check_v1(settings)
     failures = 0
     async with ExpereoClient(settings) as api:
         try:
@@ -343,6 +371,62 @@ async def _config_check(profile_name: str | None) -> int:
             except ApiError as exc:
                 failures += 1
                 print(f"  FAIL  {label}: {exc.message}")
+        if Scope.SUPPORT_READ_WRITE.value not in api.granted_scopes:
+            print("  note  no write scope: the app runs read-only")
+    print("all checks passed" if not failures else f"{failures} check(s) failed")
+    return 1 if failures else 0
+
+
+async def _reachable_apis(settings: Any) -> list[str]:
+    """Which of the two APIs answer these credentials (one cheap read each); says so."""
+    from expereo_tui.api.client import ExpereoClient
+    from expereo_tui.api.errors import ApiError, ForbiddenError
+    from expereo_tui.api.v1 import V1Client
+
+    reached = []
+    async with ExpereoClient(settings) as v2, V1Client(settings) as v1:
+        probes = (
+            ("v2", "API V2 (REST)", v2.iter_accounts(page_size=1)),
+            ("v1", "API V1 (GraphQL)", v1.iter_cases(filters={"Id": "config-check"})),
+        )
+        for api, label, probe in probes:
+            try:
+                async for _ in probe:
+                    break
+            except ForbiddenError:
+                pass  # it answered: only a scope is missing
+            except ApiError as exc:
+                print(f"  no    {label} does not answer: {exc.message}")
+                continue
+            reached.append(api)
+            print(f"  ok    {label} answers these credentials")
+    return reached
+
+
+async def _config_check_v1(settings: Any) -> int:
+    """The V1 checks: token, scopes, and one read of each kind V1 offers."""
+    from expereo_tui.api.errors import ApiError, ForbiddenError
+    from expereo_tui.api.models import Scope
+    from expereo_tui.api.v1 import V1Client
+
+    failures = 0
+    async with V1Client(settings) as api:
+        for label, scope, probe in (
+            ("read sites", Scope.BASIC_READ, api.iter_sites()),
+            ("read services", Scope.BASIC_READ, api.iter_services()),
+            ("read cases", Scope.SUPPORT_READ, api.iter_cases(filters={"Id": "config-check"})),
+        ):
+            try:
+                async for _ in probe:
+                    break
+                print(f"  ok    {label}")
+            except ForbiddenError as exc:
+                print(f"  no    {label}: missing scope {exc.scope or scope.value}")
+            except ApiError as exc:
+                failures += 1
+                print(f"  FAIL  {label}: {exc.message}")
+        print(f"  ok    scopes granted: {' '.join(api.granted_scopes) or '(none reported)'}")
+        print("  note  API V1 has no priority, status changes, API clients or invoice lists")
         if Scope.SUPPORT_READ_WRITE.value not in api.granted_scopes:
             print("  note  no write scope: the app runs read-only")
     print("all checks passed" if not failures else f"{failures} check(s) failed")

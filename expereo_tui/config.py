@@ -14,7 +14,7 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -40,6 +40,7 @@ class Profile(BaseModel):
     base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
     client_id: str
+    api: Literal["v1", "v2"] = "v2"  # v1: the GraphQL API older keys speak
     scopes: list[str] = Field(default_factory=lambda: list(ALL_SCOPES))
     secret_file: Path | None = None
     default_account: str | None = None
@@ -184,6 +185,7 @@ default_profile = "{name}"
 base_url = "{base_url}"
 token_url = "{token_url}"
 client_id = "{client_id}"
+api = "{api}"                  # "v2" (REST, the default) or "v1" (GraphQL, older keys)
 scopes = [{scopes}]
 {secret_line}# label = "PROD"            # banner shown in the header
 # color = "red"              # banner colour
@@ -208,6 +210,7 @@ def starter_text(
     client_id: str,
     scopes: list[str],
     secret_file: str | None,
+    api: str = "v2",
 ) -> str:
     secret_line = f'secret_file = "{secret_file}"\n' if secret_file else ""
     return STARTER.format(
@@ -215,6 +218,7 @@ def starter_text(
         base_url=base_url,
         token_url=token_url,
         client_id=client_id,
+        api=api,
         scopes=", ".join(f'"{s}"' for s in scopes),
         secret_line=secret_line,
     )

@@ -167,6 +167,9 @@ class ExpereoClient:
     ``clock``/``sleep`` make the rate limiter testable without real time.
     """
 
+    api = "v2"  # the Backend protocol (api/backend.py): which API this speaks
+    features: frozenset[str] = frozenset({"priority", "status", "api_clients", "invoices"})
+
     def __init__(
         self,
         settings: ClientSettings,
@@ -225,33 +228,40 @@ class ExpereoClient:
     async def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
         return await self._http.post(url, data=form)
 
-    async def _send_once(self, method: str, url: str, what: str, **kw: Any) -> httpx.Response:
-        await self.limiter.acquire("read" if method == "GET" else "write")
+    async def _send_once(
+        self, method: str, url: str, what: str, *, kind: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        """One request; ``kind`` ("read"/"write") defaults from the method (V1 POSTs reads)."""
+        kind = kind or ("read" if method == "GET" else "write")
+        await self.limiter.acquire(kind)
         self.requests += 1
         try:
             response = await self._http.request(method, url, auth=self._auth, **kw)
         except httpx.TransportError as exc:
-            kind = type(exc).__name__
-            if method != "GET":
+            error = type(exc).__name__
+            if kind == "write":
                 raise NetworkError(
-                    f"The connection broke while sending {what} ({kind}): it may or may not "
+                    f"The connection broke while sending {what} ({error}): it may or may not "
                     "have reached expereoOne. The app checks before sending it again."
                 ) from None
             raise NetworkError(
-                f"The expereoOne API is not reachable ({kind}). The app keeps "
+                f"The expereoOne API is not reachable ({error}). The app keeps "
                 "your work and retries."
             ) from None
         if response.status_code == 429:
             self.limiter.penalise(_retry_after(response))
         return response
 
-    async def _request(self, method: str, url: str, what: str, **kw: Any) -> Any:
-        """Send; GETs are retried on network errors, 5xx and 429.  Returns the JSON body."""
-        attempts = self.settings.max_get_retries + 1 if method == "GET" else 1
+    async def _request(
+        self, method: str, url: str, what: str, *, kind: str | None = None, **kw: Any
+    ) -> Any:
+        """Send; reads are retried on network errors, 5xx and 429.  Returns the JSON body."""
+        kind = kind or ("read" if method == "GET" else "write")
+        attempts = self.settings.max_get_retries + 1 if kind == "read" else 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self._send_once(method, url, what, **kw)
+                response = await self._send_once(method, url, what, kind=kind, **kw)
             except NetworkError:
                 if last:
                     raise
@@ -268,7 +278,7 @@ class ExpereoClient:
                     )
             else:
                 err = error_for(response, what)
-            if not err.transient or last or method != "GET":
+            if not err.transient or last or kind != "read":
                 raise err
             log.info("retrying %s after %s", what, type(err).__name__)
             if isinstance(err, RateLimitedError):
@@ -357,6 +367,13 @@ class ExpereoClient:
         if sort:
             params["sort"] = sort
         return self._items("/v2/cases", Case, params, page_size)
+
+    def iter_changed_cases(
+        self, *, since: float | None = None, now: float | None = None
+    ) -> AsyncIterator[Case]:
+        """Cases newest change first (the caller stops at the first it has unchanged); V2 has
+        no change filter, so ``since``/``now`` are not needed here."""
+        return self.iter_cases(sort="-LastModifiedDate", page_size=MAX_PAGE)
 
     def iter_case_messages(
         self, case_id: str, *, page_size: int = MAX_PAGE

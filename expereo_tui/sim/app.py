@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import random
 import secrets
@@ -45,7 +46,7 @@ from expereo_tui.api.models import (
     Scope as ApiScope,
 )
 
-from . import activity
+from . import activity, v1
 from .auth import Grant, TokenIssuer
 from .faults import Faults, RateLimiter, SimLimits
 from .listing import BadQuery, fields_of, list_response
@@ -235,6 +236,7 @@ class Simulator:
                 "/v2/invoices/{invoice_id}/invoice-line-details",
                 g(self._invoice_lines, ApiScope.FINANCIAL_READ.value),
             ),
+            Route(v1.PATH, functools.partial(v1.endpoint, self), methods=["POST"]),  # API V1
             Route("/_sim/faults", self._ctl_faults, methods=["GET", "POST"]),
             Route("/_sim/activity", self._ctl_activity, methods=["POST"]),
             Route("/_sim/expire-tokens", self._ctl_expire, methods=["POST"]),
@@ -395,6 +397,7 @@ class Simulator:
                 "name": "expereoOne API V2 simulator (expereo-tui)",
                 "tokenUrl": str(request.url.replace(path="/oauth2/token", query="")),
                 "apiBase": str(request.url.replace(path="/v2", query="")),
+                "graphql": str(request.url.replace(path=v1.PATH, query="")),  # API V1
                 "counts": {
                     "accounts": len(d.accounts),
                     "sites": len(d.sites),

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from expereo_tui.api.client import ExpereoClient, RateBudget
+from expereo_tui.api.backend import Backend
+from expereo_tui.api.client import RateBudget
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -71,7 +72,7 @@ class SyncEngine:
     def __init__(
         self,
         store: Store,
-        client: ExpereoClient,
+        client: Backend,
         *,
         on_event: Callable[[SyncEvent], None],
         settings: SyncSettings | None = None,
@@ -153,6 +154,11 @@ class SyncEngine:
     @property
     def budget(self) -> RateBudget:
         return self.client.budget
+
+    @property
+    def features(self) -> frozenset[str]:
+        """What the API behind this engine offers (``api.backend.Feature`` values)."""
+        return self.client.features
 
     @property
     def is_poller(self) -> bool:
@@ -316,7 +322,7 @@ class SyncEngine:
             if now - inv_at >= self.settings.inventory_interval:
                 await self.poller.refresh_inventory()
                 self.store.set_meta(META_INVENTORY_AT, str(now))
-            await self.poller.poll_cases()
+            await self.poller.poll_cases(since=self._last_success, now=now)
             self.polls += 1
             self._backoff.reset()
             self._last_success = self.clock()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -34,7 +34,7 @@ class OutboxSender:
     def __init__(
         self,
         store: Store,
-        client: ExpereoClient,
+        client: Backend,
         emit: Callable[[SyncEvent], None],
         clock: Callable[[], float],
     ) -> None:

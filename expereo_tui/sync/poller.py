@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import ForbiddenError
 from expereo_tui.api.models import Case, MessageType
 from expereo_tui.store.store import Store
@@ -24,7 +24,7 @@ Emit = Callable[[SyncEvent], None]
 class Poller:
     """Keeps the store in step with the API, one call at a time."""
 
-    def __init__(self, store: Store, client: ExpereoClient, emit: Emit) -> None:
+    def __init__(self, store: Store, client: Backend, emit: Emit) -> None:
         self.store = store
         self.client = client
         self.emit = emit
@@ -55,13 +55,17 @@ class Poller:
             return event
         return None
 
-    async def poll_cases(self) -> CasesChanged | None:
+    async def poll_cases(
+        self, since: float | None = None, now: float | None = None
+    ) -> CasesChanged | None:
         """List cases newest change first and stop at the first one the store already has
-        unchanged; then fetch the threads of the changed ones.  Nothing changed: one request."""
+        unchanged; then fetch the threads of the changed ones.  Nothing changed: one request.
+        ``since`` (the last successful poll) narrows the listing where the API can (V1)."""
         store = self.store
         first_sync = store.get_meta(META_FIRST_SYNC) is None
         changed: list[Case] = []
-        async for case in self.client.iter_cases(sort="-LastModifiedDate", page_size=PAGE):
+        window = None if first_sync else since
+        async for case in self.client.iter_changed_cases(since=window, now=now):
             known = store.case_last_modified(case.id)
             if (
                 not first_sync

@@ -69,6 +69,11 @@ class NewCaseScreen(Screen[None]):
     def xapp(self) -> ExpereoApp:
         return self.app  # type: ignore[return-value]
 
+    def _lacks_priority(self) -> bool:
+        """The profile's API (V1) sets no priority on create."""
+        engine = self.xapp.engine
+        return engine is not None and "priority" not in engine.features
+
     def compose(self) -> ComposeResult:
         draft = self.xapp.store.load_draft(self.draft_key) or {}
         ctype = str(draft.get("type") or CaseType.INCIDENT)
@@ -96,7 +101,7 @@ class NewCaseScreen(Screen[None]):
                     id="type",
                     prompt="Type",
                 )
-                yield Select(
+                priority = Select(
                     self._priorities(ctype),
                     value=self._pick(
                         draft.get("priority"), ALLOWED_PRIORITIES[ctype], DEFAULT_PRIORITY
@@ -104,6 +109,8 @@ class NewCaseScreen(Screen[None]):
                     allow_blank=False,
                     id="priority",
                 )
+                priority.display = not self._lacks_priority()
+                yield priority
                 yield Select(
                     self._subjects(ctype),
                     value=self._pick(
@@ -111,6 +118,12 @@ class NewCaseScreen(Screen[None]):
                     ),
                     allow_blank=False,
                     id="subject",
+                )
+            if self._lacks_priority():
+                yield Static(
+                    Text("API V1 takes no priority on a new case: expereo sets it.", style="dim"),
+                    classes="hint",
+                    id="no-priority",
                 )
             for name in ("type", "priority", "subject"):
                 yield Static(classes="error", id=f"err-{name}")
@@ -188,6 +201,8 @@ class NewCaseScreen(Screen[None]):
         body: dict[str, Any] = {
             k: values[k] for k in ("subject", "type", "serviceId", "message", "priority")
         }
+        if self._lacks_priority():
+            del body["priority"]
         if values["customerReference"].strip():
             body["customerReference"] = values["customerReference"].strip()
         if not (body["serviceId"] or "").strip():

@@ -42,6 +42,11 @@ class UpdateCaseScreen(Screen[None]):
     def xapp(self) -> ExpereoApp:
         return self.app  # type: ignore[return-value]
 
+    def _reference_only(self) -> bool:
+        """The profile's API (V1) can set the reference, not the priority or the status."""
+        engine = self.xapp.engine
+        return engine is not None and not {"priority", "status"} <= engine.features
+
     def compose(self) -> ComposeResult:
         case = self.xapp.store.case(self.case_id)
         draft = self.xapp.store.load_draft(self.draft_key) or {}
@@ -60,7 +65,13 @@ class UpdateCaseScreen(Screen[None]):
                 id="reference",
             )
             yield Static(classes="error", id="err-customerReference")
-            yield Label("Priority")
+            if self._reference_only():
+                yield Static(
+                    Text("API V1 can set only the reference: no priority or status.", style="dim"),
+                    classes="hint",
+                    id="reference-only",
+                )
+            yield Label("Priority", id="priority-label")
             yield Select(
                 [(p, p) for p in priorities],
                 value=current_p if current_p in priorities else priorities[-1],
@@ -83,6 +94,7 @@ class UpdateCaseScreen(Screen[None]):
                         style="dim",
                     ),
                     classes="hint",
+                    id="close-hint",
                 )
             yield Static(classes="error", id="err-status")
             yield Static(classes="error", id="err-")
@@ -93,6 +105,9 @@ class UpdateCaseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.xapp.paint_banner(self.query_one("#banner", Static))
         self.query_one("#reference", Input).focus()
+        if self._reference_only():
+            for widget in self.query("#priority-label, #priority, #close, #close-hint"):
+                widget.display = False
         self._show_errors({})
         self._ready = True
 
@@ -103,6 +118,8 @@ class UpdateCaseScreen(Screen[None]):
         ref = self.query_one("#reference", Input).value.strip()
         if case is None or ref != (case.customer_reference or ""):
             out["customerReference"] = ref or None
+        if self._reference_only():
+            return out
         prio = self.query_one("#priority", Select).value
         if case is None or prio != case.priority:
             out["priority"] = prio
