@@ -22,20 +22,41 @@ Emit = Callable[[SyncEvent], None]
 
 
 class Poller:
-    """Keeps the store in step with the API, one call at a time."""
+    """Keeps the store in step with the API, one call at a time.  ``stage`` says what it is
+    doing, so that a failure can say where it happened."""
+
+    #: the stages a poll goes through (codes; the UI words them)
+    STAGES = (
+        "accounts",
+        "sites",
+        "services",
+        "inventory-store",
+        "invoices",
+        "cases",
+        "cases-store",
+        "threads",
+        "threads-store",
+        "events",
+        "meta",
+    )
 
     def __init__(self, store: Store, client: ExpereoClient, emit: Emit) -> None:
         self.store = store
         self.client = client
         self.emit = emit
+        self.stage = "idle"
 
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
         API offers no change date for them.  Emits only when something differs."""
         store, client = self.store, self.client
+        self.stage = "accounts"
         accounts = [a async for a in client.iter_accounts(page_size=PAGE)]
+        self.stage = "sites"
         sites = [s async for s in client.iter_sites(page_size=PAGE)]
+        self.stage = "services"
         services = [s async for s in client.iter_services(page_size=PAGE)]
+        self.stage = "inventory-store"
         changed = await asyncio.to_thread(
             lambda: (
                 store.upsert_accounts(accounts),
@@ -43,14 +64,17 @@ class Poller:
                 store.upsert_services(services),
             )
         )
+        self.stage = "invoices"
         try:
             invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
         except ForbiddenError:
             invoices = []  # invoices need their own scope; without it only they are hidden
         if invoices:
+            self.stage = "inventory-store"
             await asyncio.to_thread(store.upsert_invoices, invoices)
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
         if any(changed):
+            self.stage = "events"
             self.emit(event)
             return event
         return None
@@ -59,6 +83,7 @@ class Poller:
         """List cases newest change first and stop at the first one the store already has
         unchanged; then fetch the threads of the changed ones.  Nothing changed: one request."""
         store = self.store
+        self.stage = "cases"
         first_sync = store.get_meta(META_FIRST_SYNC) is None
         changed: list[Case] = []
         async for case in self.client.iter_cases(sort="-LastModifiedDate", page_size=PAGE):
@@ -75,6 +100,7 @@ class Poller:
             if first_sync:
                 store.set_meta(META_FIRST_SYNC, "1")
             return None
+        self.stage = "cases-store"
         before_status = {c.id: store.case(c.id) for c in changed} if not first_sync else {}
         result = await asyncio.to_thread(store.upsert_cases, changed)
         if first_sync:
@@ -101,15 +127,19 @@ class Poller:
         if not changes:
             return None
         event = CasesChanged(changes=tuple(changes))
+        self.stage = "events"
         self.emit(event)
         return event
 
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
         """Store a case's whole thread; returns (ids new to the store, how many of them the
         provider wrote)."""
+        self.stage = "threads"
         messages = [m async for m in self.client.iter_case_messages(case_id, page_size=PAGE)]
+        self.stage = "threads-store"
         new_ids = await asyncio.to_thread(self.store.upsert_messages, case_id, messages)
         if new_ids and announce:
+            self.stage = "events"
             self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))
         fresh = set(new_ids)
         provider = sum(1 for m in messages if m.id in fresh and m.type == MessageType.EXPEREO)
