@@ -5,10 +5,12 @@ error handling live in :mod:`expereo_tui.sync.engine`."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Callable
 
 from expereo_tui.api.client import ExpereoClient
-from expereo_tui.api.errors import ForbiddenError
+from expereo_tui.api.errors import ForbiddenError, NotFoundError
 from expereo_tui.api.models import Case, MessageType
 from expereo_tui.store.store import Store
 
@@ -17,6 +19,9 @@ from .events import CaseChange, CasesChanged, InventoryChanged, MessagesAdded, S
 PAGE = 200  # the API's maximum: the fewest requests for a full listing
 META_FIRST_SYNC = "cases_first_sync_done"
 META_INVENTORY_AT = "inventory_synced_at"
+META_THREADS_PENDING = "threads_pending"  # changed cases whose thread is not fetched yet
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[SyncEvent], None]
 
@@ -99,6 +104,8 @@ class Poller:
         if not changed:
             if first_sync:
                 store.set_meta(META_FIRST_SYNC, "1")
+            else:
+                await self._fetch_pending_threads([])
             return None
         self.stage = "cases-store"
         before_status = {c.id: store.case(c.id) for c in changed} if not first_sync else {}
@@ -108,9 +115,10 @@ class Poller:
             # threads are fetched when a case is opened or changes, not 10,000 at once
             return None
         touched = [c for c in changed if c.id in set(result.new) | set(result.changed)]
+        fetched = await self._fetch_pending_threads([c.id for c in touched])
         changes: list[CaseChange] = []
         for case in touched:
-            new_ids, provider = await self.fetch_thread(case.id, announce=True)
+            new_ids, provider = fetched.get(case.id, ([], 0))
             old = before_status.get(case.id)
             changes.append(
                 CaseChange(
@@ -130,6 +138,38 @@ class Poller:
         self.stage = "events"
         self.emit(event)
         return event
+
+    def _pending_threads(self) -> list[str]:
+        raw = self.store.get_meta(META_THREADS_PENDING)
+        try:
+            ids = json.loads(raw) if raw else []
+        except ValueError:
+            return []
+        return [str(i) for i in ids] if isinstance(ids, list) else []
+
+    async def _fetch_pending_threads(self, touched: list[str]) -> dict[str, tuple[list[str], int]]:
+        """Fetch the threads of the cases just stored as changed, and of any whose fetch failed
+        in an earlier poll.  The list is kept in the store until each thread is in: a poll cut
+        short after storing a case still fetches its thread next time, although the case itself
+        then looks unchanged."""
+        todo = list(dict.fromkeys([*self._pending_threads(), *touched]))
+        if not todo:
+            return {}
+        self.store.set_meta(META_THREADS_PENDING, json.dumps(todo))
+        done: dict[str, tuple[list[str], int]] = {}
+        try:
+            for case_id in todo:
+                try:
+                    done[case_id] = await self.fetch_thread(case_id, announce=True)
+                except NotFoundError:
+                    log.info("case %s is gone; its thread is no longer fetched", case_id)
+                    done[case_id] = ([], 0)
+        finally:
+            if done:
+                self.stage = "meta"
+                rest = [c for c in todo if c not in done]
+                self.store.set_meta(META_THREADS_PENDING, json.dumps(rest))
+        return done
 
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
         """Store a case's whole thread; returns (ids new to the store, how many of them the

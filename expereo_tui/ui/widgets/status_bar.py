@@ -46,9 +46,9 @@ def sync_error_line(error: SyncError | None) -> str:
     match error.code:
         case "off-origin":
             host = safe(error.host, one_line=True) or "another server"
-            return f"{what} links to {host}, not followed"
+            return f"{what} links to {host}"
         case "repeated":
-            return f"{what} repeats a page, list cut short"
+            return f"{what} repeats a page"
         case "bad-link":
             return f"{what} has an unreadable next link"
     stage = _STAGE_WORDS.get(error.stage, error.stage)
