@@ -8,6 +8,7 @@ document.  See ``shared/docs/expereo-api.md`` and ``docs/api-assumptions.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -96,6 +97,12 @@ def is_open_status(status: str | None) -> bool:
     """Open unless the API says Resolved or Closed: a status we do not know yet is open, so a
     case in a new state is never hidden from the open counts."""
     return status not in DONE_STATUSES
+
+
+def open_statuses(present: Iterable[str]) -> frozenset[str]:
+    """The statuses a filter for open cases must list: the documented open ones and every other
+    status seen in the data (``present``, e.g. the store's status counts) that is not done."""
+    return OPEN_STATUSES | frozenset(s for s in present if s != "?" and is_open_status(s))
 
 
 class CaseOrigin(StrEnum):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 
 from expereo_tui.api.models import CaseType
+from expereo_tui.ui.safe_text import safe
 
 # Colour-blind-safe priority colours (blue/orange families, not red/green only); the label is
 # always shown too, so colour is never the only signal.
@@ -61,7 +62,8 @@ def status_text(value: str | None, *, short: bool = False) -> Text:
     """The status in its colour; ``short`` for narrow columns ("Awaiting you": the provider
     waits for the customer)."""
     label = SHORT_STATUS.get(value or "", value) if short else value
-    return Text(label or "?", style=STATUS_STYLE.get(value or "", ""))
+    # a status the API invented after us is shown as it came, but as text, never as escapes
+    return Text(safe(label, one_line=True) or "?", style=STATUS_STYLE.get(value or "", ""))
 
 
 def relative(moment: datetime | float | None, now: float) -> str:
