@@ -79,3 +79,10 @@ def test_sync_error_lines() -> None:
     off = SyncError(code="off-origin", stage="cases", path="/v2/cases", host="evil\x1b]52;c;x\x07")
     assert sync_error_line(off) == "/v2/cases links to evil"
     assert sync_error_line(None) == "unexpected failure"
+
+
+def test_an_unknown_status_is_shown_without_its_escapes() -> None:
+    from expereo_tui.ui.format import status_text
+
+    shown = status_text("Pending\x1b]52;c;aGk=\x07 Vendor\u202e").plain
+    assert shown == "Pending Vendor"
