@@ -14,6 +14,7 @@ import pytest
 
 from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import PaginationError, ServerError
+from expereo_tui.api.models import Case
 from expereo_tui.api.pagination import PageWalk
 from expereo_tui.sim import Simulator
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
@@ -127,8 +128,11 @@ async def test_a_self_link_ends_the_walk_instead_of_looping(
     sim.faults.next_link = "self"
     async with make_client(sim, sim_clock) as api:
         before = sim.api_requests()
+        pages = 0
         with pytest.raises(PaginationError) as info:
-            [c async for c in api.iter_cases(page_size=20)]
+            async for _page in api.iter_pages("/v2/cases", Case, page_size=20):
+                pages += 1
+                assert pages < 10, "the walk followed a self link again and again"
         assert info.value.code == "repeated"
         assert sim.api_requests() - before <= 2
 
