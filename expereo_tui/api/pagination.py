@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import PaginationError, ServerError
-from .models import PageLinks, PageMetadata, find_invalid_text
+from .models import PageLinks, PageMetadata
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -46,8 +46,9 @@ def _item_id(item: Any, model: type[BaseModel]) -> str | None:
         return None
     value = item.get(key)
     if isinstance(value, str | int) and not isinstance(value, bool):
-        text = str(value)
-        return text if find_invalid_text(text) is None else ascii(text)
+        text = str(value)[:200]
+        # the id goes to the log: hostile text (escapes, newlines) is written escaped
+        return text if text.isprintable() else ascii(text)
     return None
 
 
@@ -58,6 +59,7 @@ def _skipped(
     loc = ".".join(str(p) for p in first.get("loc", ()))
     ctx = first.get("ctx") or {}
     field = str(ctx.get("field", loc)) if first["type"] == "invalid_text" else loc
+    field = field if field.isprintable() else ascii(field)  # a key may be hostile text too
     return SkippedItem(path=path, item_id=_item_id(item, model), field=field, reason=first["type"])
 
 

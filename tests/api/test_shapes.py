@@ -182,3 +182,21 @@ def test_sim_sends_retry_after_as_a_date_when_asked(sim: Simulator, sim_clock: F
     value = sim.faults.retry_after(30, sim_clock.now)
     assert value == formatdate(sim_clock.now + 30, usegmt=True)
     assert httpx.Headers({"Retry-After": value})["retry-after"].endswith("GMT")
+
+
+def test_a_hostile_id_or_key_is_logged_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    """What the log says about a skipped item cannot forge log lines or carry escapes."""
+    from expereo_tui.api.pagination import read_items
+
+    raw = [
+        {"id": "C1\nFORGED ERROR line\x1b[2J", "createdDate": "never"},
+        {"id": "C2", "note\x1b]52;c;x\x07\n": "bad \udcff"},
+    ]
+    with caplog.at_level(logging.WARNING, logger="expereo_tui.api"):
+        items, skipped = read_items("/v2/cases", raw, Case)
+    assert items == [] and len(skipped) == 2
+    assert "\n" not in skipped[0].item_id and "\x1b" not in skipped[0].item_id  # type: ignore[operator]
+    assert "\x1b" not in skipped[1].field and "\n" not in skipped[1].field
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "\n" not in message and "\x1b" not in message

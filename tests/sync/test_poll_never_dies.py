@@ -292,3 +292,18 @@ async def test_naive_timestamps_poll_like_aware_ones(
     await engine.poll_once()
     assert engine.state.status == SyncStatus.FRESH
     assert sim.api_requests() - before == 1
+
+
+async def test_the_sync_waits_for_a_retry_after_date(
+    sim: Simulator, engine: SyncEngine, sim_clock: FakeClock
+) -> None:
+    """A 429 whose Retry-After is an HTTP date: the engine's next try is at that date."""
+    await engine.poll_once()
+    sim.faults.retry_after_http_date = True
+    sim.faults.storm_429 = 1
+    sim.faults.storm_retry_after = 40
+    sim_clock.advance(60)
+    delay = await engine.poll_once()
+    assert engine.state.status == SyncStatus.RATE_LIMITED
+    assert delay == 40.0
+    assert engine.state.next_attempt == sim_clock.now + 40.0

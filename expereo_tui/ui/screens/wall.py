@@ -44,6 +44,7 @@ BAD = {
     SyncStatus.UNAUTHORISED: "UNAUTHORISED",
     SyncStatus.FORBIDDEN: "NO ACCESS",
     SyncStatus.RATE_LIMITED: "RATE-LIMITED",
+    SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
 HEARTBEAT = "◐◓◑◒"
