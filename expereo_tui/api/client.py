@@ -116,7 +116,8 @@ def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
                 continue
         return out
     if isinstance(body, dict) and body.get("message"):
-        return [ErrorObject(status=str(response.status_code), detail=str(body["message"]))]
+        detail = str(body["message"]).encode("utf-8", "replace").decode("utf-8")  # no surrogate
+        return [ErrorObject(status=str(response.status_code), detail=detail)]
     return []
 
 
@@ -335,16 +336,20 @@ class ExpereoClient:
         skipped: list[SkippedItem] = []
         self.skipped[path] = skipped
         url: httpx.URL | None = self._http.build_request("GET", path, params=query).url
-        while url is not None:
-            walk.visit(url)
-            body = await self._request("GET", str(url), f"the list {path}")
-            raw = read_envelope(body, path)
-            items, bad = read_items(path, raw.data, model)
-            skipped.extend(bad)
-            yield Page[model].model_construct(  # type: ignore[valid-type]
-                data=items, metadata=raw.metadata, links=raw.links or PageLinks()
-            )
-            url = walk.next_url(url, raw.links.next)
+        try:
+            while url is not None:
+                walk.visit(url)
+                body = await self._request("GET", str(url), f"the list {path}")
+                raw = read_envelope(body, path)
+                items, bad = read_items(path, raw.data, model)
+                skipped.extend(bad)
+                yield Page[model].model_construct(  # type: ignore[valid-type]
+                    data=items, metadata=raw.metadata, links=raw.links or PageLinks()
+                )
+                url = walk.next_url(url, raw.links.next)
+        finally:
+            if not skipped and self.skipped.get(path) is skipped:
+                del self.skipped[path]  # only lists with skipped items are kept
 
     async def _items(
         self, path: str, model: type[M], params: dict[str, str] | None, page_size: int
