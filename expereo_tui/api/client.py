@@ -74,6 +74,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 MAX_PAGE = 200
+#: noted on any exception raised while the token was being fetched (``BaseException.__notes__``)
+TOKEN_NOTE = "expereo: raised while fetching an access token"
 
 
 @dataclass
@@ -255,7 +257,11 @@ class ExpereoClient:
 
     # -- transport ---------------------------------------------------------------------------
     async def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
-        return await self._http.post(url, data=form)
+        try:
+            return await self._http.post(url, data=form)
+        except Exception as exc:  # whatever it is, say it happened while getting a token
+            exc.add_note(TOKEN_NOTE)
+            raise
 
     async def _send_once(self, method: str, url: str, what: str, **kw: Any) -> httpx.Response:
         await self.limiter.acquire("read" if method == "GET" else "write")

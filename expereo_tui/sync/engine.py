@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from expereo_tui.api.client import ExpereoClient, RateBudget
+from expereo_tui.api.client import TOKEN_NOTE, ExpereoClient, RateBudget
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -346,6 +346,8 @@ class SyncEngine:
 
     def _note_crash(self, exc: BaseException, stage: str) -> float:
         """An exception nobody foresaw: traceback to the log, a code to the UI, back-off."""
+        if TOKEN_NOTE in getattr(exc, "__notes__", ()):
+            stage = "token"
         delay = self._backoff.next()
         log.error(
             "sync poll failed while at stage %s (%s); retrying in %.0f s",

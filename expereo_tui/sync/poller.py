@@ -32,6 +32,7 @@ class Poller:
 
     #: the stages a poll goes through (codes; the UI words them)
     STAGES = (
+        "token",  # set by the engine when the failure came from fetching a token
         "accounts",
         "sites",
         "services",

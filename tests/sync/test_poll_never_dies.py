@@ -127,7 +127,7 @@ def _touch_a_case(sim: Simulator) -> str:
 
 # (what is armed, where: "http" path / "store" method, the stage the error names)
 STAGES = [
-    ("/oauth2/token", "http", "accounts"),  # the token is fetched by the first request
+    ("/oauth2/token", "http", "token"),  # fetched by the first request of the cycle
     ("/v2/accounts", "http", "accounts"),
     ("/v2/sites", "http", "sites"),
     ("/v2/services", "http", "services"),

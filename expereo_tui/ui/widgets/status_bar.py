@@ -23,6 +23,7 @@ _STYLE = {
 
 #: what the poll was doing, in words (codes from ``Poller.STAGES``)
 _STAGE_WORDS = {
+    "token": "getting an access token",
     "accounts": "listing accounts",
     "sites": "listing sites",
     "services": "listing services",
