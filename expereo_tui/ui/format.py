@@ -39,7 +39,7 @@ def type_label(value: str | None) -> str:
         return "Incident"
     if value == CaseType.NON_INCIDENT:
         return "General Request"
-    return value or "?"
+    return safe(value, one_line=True) or "?"  # a type the API added later, as it came
 
 
 def subject_label(value: str | None) -> str:
@@ -52,7 +52,7 @@ def subject_label(value: str | None) -> str:
 
 
 def priority_text(value: str | None) -> Text:
-    return Text(value or "--", style=PRIORITY_STYLE.get(value or "", ""))
+    return Text(safe(value, one_line=True) or "--", style=PRIORITY_STYLE.get(value or "", ""))
 
 
 SHORT_STATUS = {"Awaiting Customer": "Awaiting you"}

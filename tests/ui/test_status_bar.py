@@ -86,3 +86,7 @@ def test_an_unknown_status_is_shown_without_its_escapes() -> None:
 
     shown = status_text("Pending\x1b]52;c;aGk=\x07 Vendor\u202e").plain
     assert shown == "Pending Vendor"
+    from expereo_tui.ui.format import priority_text, type_label
+
+    assert type_label("Maint\x1b[31menance\n") == "Maintenance"
+    assert priority_text("P0\x1b]8;;http://x\x07").plain == "P0"

@@ -23,19 +23,19 @@ _STYLE = {
 
 #: what the poll was doing, in words (codes from ``Poller.STAGES``)
 _STAGE_WORDS = {
-    "token": "getting an access token",
+    "token": "getting a token",
     "accounts": "listing accounts",
     "sites": "listing sites",
     "services": "listing services",
     "invoices": "listing invoices",
-    "inventory-store": "saving the inventory",
+    "inventory-store": "saving inventory",
     "cases": "listing cases",
     "cases-store": "saving cases",
     "threads": "fetching a thread",
     "threads-store": "saving a thread",
     "events": "announcing changes",
-    "meta": "saving the sync state",
-    "loop": "scheduling the next poll",
+    "meta": "saving sync state",
+    "loop": "scheduling",
 }
 
 
