@@ -155,6 +155,8 @@ UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 def _is_valid_text(text: str) -> bool:
     """False for a lone surrogate (from a JSON ``\\ud800`` escape, or invalid UTF-8 decoded with
     ``surrogateescape``): such text cannot be written to SQLite or a terminal."""
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
