@@ -55,6 +55,11 @@ class Backend(Protocol):
     @property
     def granted_scopes(self) -> list[str]: ...
 
+    @property
+    def skipped_count(self) -> int:
+        """Items the latest walk of each list could not read (skipped, counted, logged)."""
+        ...
+
     async def aclose(self) -> None: ...
 
     def iter_changed_cases(

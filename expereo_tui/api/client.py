@@ -15,6 +15,7 @@ exception hierarchy (:mod:`expereo_tui.api.errors`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -32,6 +33,7 @@ from .errors import (
     ForbiddenError,
     NetworkError,
     NotFoundError,
+    PaginationError,
     RateLimitedError,
     ServerError,
     UnauthorizedError,
@@ -50,19 +52,30 @@ from .models import (
     InvoiceLineDetail,
     MessageCreate,
     Page,
+    PageLinks,
     RuleViolation,
     Service,
     Site,
     check_case_create,
     check_case_update,
 )
-from .ratelimit import RateBudget, RateLimiter, RateLimits
+from .pagination import PageWalk, SkippedItem, read_envelope, read_items
+from .ratelimit import RateBudget, RateLimiter, RateLimits, parse_retry_after
 
-__all__ = ["ClientSettings", "ExpereoClient", "RateBudget", "RateLimits"]
+__all__ = [
+    "ClientSettings",
+    "ExpereoClient",
+    "PaginationError",
+    "RateBudget",
+    "RateLimits",
+    "SkippedItem",
+]
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 MAX_PAGE = 200
+#: noted on any exception raised while the token was being fetched (``BaseException.__notes__``)
+TOKEN_NOTE = "expereo: raised while fetching an access token"
 
 
 @dataclass
@@ -105,7 +118,8 @@ def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
                 continue
         return out
     if isinstance(body, dict) and body.get("message"):
-        return [ErrorObject(status=str(response.status_code), detail=str(body["message"]))]
+        detail = str(body["message"]).encode("utf-8", "replace").decode("utf-8")  # no surrogate
+        return [ErrorObject(status=str(response.status_code), detail=detail)]
     return []
 
 
@@ -120,15 +134,21 @@ def _scope_of(errors: list[ErrorObject]) -> str | None:
     return None
 
 
-def _retry_after(response: httpx.Response, default: float = 1.0) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", default)))
-    except ValueError:
-        return default
+def _retry_after(response: httpx.Response, now: float, default: float = 1.0) -> float:
+    """``Retry-After`` in seconds, whether the server sent seconds or an HTTP date."""
+    seconds = parse_retry_after(response.headers.get("Retry-After"), now)
+    return default if seconds is None else seconds
 
 
-def error_for(response: httpx.Response, what: str) -> ApiError:
-    """The typed error for a non-2xx response; messages are for a NOC engineer."""
+def _json_body(response: httpx.Response) -> Any:
+    """The JSON body; bytes that are not UTF-8 become lone surrogates (``surrogateescape``) so
+    that only the item holding them is refused, not the whole page."""
+    return json.loads(response.content.decode("utf-8", "surrogateescape"))
+
+
+def error_for(response: httpx.Response, what: str, now: float | None = None) -> ApiError:
+    """The typed error for a non-2xx response; messages are for a NOC engineer.  ``now``
+    (epoch seconds) reads a ``Retry-After`` given as an HTTP date."""
     status = response.status_code
     errors = _parse_errors(response)
     detail = "; ".join(e.detail or e.title or "" for e in errors if e.detail or e.title)
@@ -153,7 +173,7 @@ def error_for(response: httpx.Response, what: str) -> ApiError:
     if status == 404:
         return NotFoundError(f"Not found: {what} ({detail or 'it does not exist'}).", status=status)
     if status == 429:
-        wait = _retry_after(response)
+        wait = _retry_after(response, time.time() if now is None else now)
         return RateLimitedError(
             f"Over the API's rate limit; retrying in {wait:.0f} s.", retry_after=wait
         )
@@ -164,7 +184,12 @@ class ExpereoClient:
     """One ``httpx.AsyncClient`` with auth, rate limiting, retries (GET only) and typed errors.
 
     ``transport`` lets tests run against the simulator in-process (``httpx.ASGITransport``);
-    ``clock``/``sleep`` make the rate limiter testable without real time.
+    ``clock``/``sleep`` make the rate limiter testable without real time; ``wall_clock``
+    (epoch seconds) reads ``Retry-After`` dates.
+
+    Lists skip the items they cannot read; :attr:`skipped` holds them per list path, as of
+    the last walk of that list.  Redirects are never followed and ``links.next`` is followed
+    only within the base URL's origin, so the token never leaves it.
     """
 
     api = "v2"  # the Backend protocol (api/backend.py): which API this speaks
@@ -178,15 +203,18 @@ class ExpereoClient:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[Any]] | None = None,
         rng: random.Random | None = None,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or time.monotonic
+        self.wall_clock = wall_clock or time.time
         self.sleep = sleep or asyncio.sleep
         self._rng = rng or random.Random()
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             transport=transport,
             timeout=settings.timeout,
+            follow_redirects=False,  # a redirect must not carry the token anywhere
             headers={"Accept": "application/json", "User-Agent": "expereo-tui"},
         )
         self.limiter = RateLimiter(settings.limits, self.clock, self.sleep)
@@ -199,6 +227,7 @@ class ExpereoClient:
             send_token_request=self._post_token,
         )
         self.requests = 0  # API requests sent (token requests excluded)
+        self.skipped: dict[str, list[SkippedItem]] = {}  # list path → items skipped last walk
 
     def __repr__(self) -> str:
         return (
@@ -220,13 +249,22 @@ class ExpereoClient:
         return self.limiter.budget
 
     @property
+    def skipped_count(self) -> int:
+        """Items skipped by the latest walk of every list read so far."""
+        return sum(len(items) for items in self.skipped.values())
+
+    @property
     def granted_scopes(self) -> list[str]:
         """Scopes of the current token (empty before the first request)."""
         return list(self._auth.granted_scopes)
 
     # -- transport ---------------------------------------------------------------------------
     async def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
-        return await self._http.post(url, data=form)
+        try:
+            return await self._http.post(url, data=form)
+        except Exception as exc:  # whatever it is, say it happened while getting a token
+            exc.add_note(TOKEN_NOTE)
+            raise
 
     async def _send_once(
         self, method: str, url: str, what: str, *, kind: str | None = None, **kw: Any
@@ -249,7 +287,7 @@ class ExpereoClient:
                 "your work and retries."
             ) from None
         if response.status_code == 429:
-            self.limiter.penalise(_retry_after(response))
+            self.limiter.penalise(_retry_after(response, self.wall_clock()))
         return response
 
     async def _request(
@@ -270,14 +308,14 @@ class ExpereoClient:
                 continue
             if response.is_success:
                 try:
-                    return response.json() if response.content else None
+                    return _json_body(response) if response.content else None
                 except ValueError:
                     err: ApiError = ServerError(
                         f"The API sent a response to {what} that is not valid JSON.",
                         status=response.status_code,
                     )
             else:
-                err = error_for(response, what)
+                err = error_for(response, what, self.wall_clock())
             if not err.transient or last or kind != "read":
                 raise err
             log.info("retrying %s after %s", what, type(err).__name__)
@@ -289,11 +327,9 @@ class ExpereoClient:
     async def _backoff(self, attempt: int, retry_after: str | None = None) -> None:
         """Jittered exponential back-off (0.5 s base, 30 s cap), never shorter than Retry-After."""
         delay = min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
-        if retry_after is not None:
-            try:
-                delay = max(delay, min(float(retry_after), 300.0))
-            except ValueError:
-                pass
+        wait = parse_retry_after(retry_after, self.wall_clock())
+        if wait is not None:
+            delay = max(delay, min(wait, 300.0))
         await self.sleep(delay)
 
     # -- lists ---------------------------------------------------------------------------------
@@ -305,25 +341,31 @@ class ExpereoClient:
         params: dict[str, str] | None = None,
         page_size: int = MAX_PAGE,
     ) -> AsyncIterator[Page[M]]:
-        """Pages of a list, following ``links.next`` exactly as the API gives it."""
+        """Pages of a list.  Items that cannot be read are left out of ``data`` and recorded in
+        :attr:`skipped`; ``links.next`` (absolute or relative) is followed only to the base
+        URL's origin and only to a page not yet read in this walk, else
+        :class:`PaginationError` ends the walk."""
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
         query = {"page[limit]": str(page_size), **(params or {})}
-        url: str | None = path
-        first = True
-        while url:
-            body = await self._request(
-                "GET", url, f"the list {path}", params=query if first else None
-            )
-            first = False
-            try:
-                page = Page[model].model_validate(body)  # type: ignore[valid-type]
-            except PydanticValidationError as exc:
-                raise ServerError(
-                    f"The API sent a list {path} we cannot read: {exc.error_count()} problem(s)."
-                ) from None
-            yield page
-            url = page.links.next
+        walk = PageWalk(self._http.base_url, path)
+        skipped: list[SkippedItem] = []
+        self.skipped[path] = skipped
+        url: httpx.URL | None = self._http.build_request("GET", path, params=query).url
+        try:
+            while url is not None:
+                walk.visit(url)
+                body = await self._request("GET", str(url), f"the list {path}")
+                raw = read_envelope(body, path)
+                items, bad = read_items(path, raw.data, model)
+                skipped.extend(bad)
+                yield Page[model].model_construct(  # type: ignore[valid-type]
+                    data=items, metadata=raw.metadata, links=raw.links or PageLinks()
+                )
+                url = walk.next_url(url, raw.links.next)
+        finally:
+            if not skipped and self.skipped.get(path) is skipped:
+                del self.skipped[path]  # only lists with skipped items are kept
 
     async def _items(
         self, path: str, model: type[M], params: dict[str, str] | None, page_size: int

@@ -80,3 +80,15 @@ class NetworkError(ApiError):
     server (a write may have been committed)."""
 
     transient = True
+
+
+class PaginationError(ApiError):
+    """A list's ``links.next`` could not be followed safely, which ends the walk: ``code`` is
+    ``off-origin`` (another scheme/host/port than the base URL: the token would go there),
+    ``repeated`` (a page already read in this walk: it would loop) or ``bad-link``."""
+
+    def __init__(self, message: str, *, code: str, path: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+        self.host = host

@@ -8,12 +8,14 @@ document.  See ``shared/docs/expereo-api.md`` and ``docs/api-assumptions.md``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 # --------------------------------------------------------------------------------------------
 # Scopes
@@ -87,6 +89,20 @@ class CaseStatus(StrEnum):
 OPEN_STATUSES: frozenset[str] = frozenset(
     {CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CUSTOMER}
 )
+#: the statuses that end a case; any other status, unknown ones included, counts as open
+DONE_STATUSES: frozenset[str] = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+
+
+def is_open_status(status: str | None) -> bool:
+    """Open unless the API says Resolved or Closed: a status we do not know yet is open, so a
+    case in a new state is never hidden from the open counts."""
+    return status not in DONE_STATUSES
+
+
+def open_statuses(present: Iterable[str]) -> frozenset[str]:
+    """The statuses a filter for open cases must list: the documented open ones and every other
+    status seen in the data (``present``, e.g. the store's status counts) that is not done."""
+    return OPEN_STATUSES | frozenset(s for s in present if s != "?" and is_open_status(s))
 
 
 class CaseOrigin(StrEnum):
@@ -127,10 +143,69 @@ DEFAULT_PRIORITY = "P3"  # [assume] server default on create, both types
 # --------------------------------------------------------------------------------------------
 
 
+def _as_utc(value: datetime) -> datetime:
+    """A timestamp without an offset is read as UTC ([assume], docs/api-assumptions.md)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+#: a datetime read from the API: always timezone-aware (naive → UTC)
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def _is_valid_text(text: str) -> bool:
+    """False for a lone surrogate (from a JSON ``\\ud800`` escape, or invalid UTF-8 decoded with
+    ``surrogateescape``): such text cannot be written to SQLite or a terminal."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def find_invalid_text(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) in ``value`` that is not valid text,
+    or None when all of it is."""
+    if isinstance(value, str):
+        return None if _is_valid_text(value) else (path or "<value>")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not _is_valid_text(key):
+                return here.encode("utf-8", "backslashreplace").decode("utf-8")
+            found = find_invalid_text(item, here)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_invalid_text(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
 class ApiModel(BaseModel):
-    """What we read from the API: camelCase on the wire, new fields tolerated and kept."""
+    """What we read from the API: camelCase on the wire, new fields tolerated and kept.
+
+    Text that is not valid Unicode (a lone surrogate) anywhere in the item, kept extra fields
+    included, makes the item invalid: the client skips it rather than store or show it."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    #: envelopes (a page) leave the check to each of their items
+    _check_text: ClassVar[bool] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_text_only(cls, data: Any) -> Any:
+        bad = find_invalid_text(data) if cls._check_text else None
+        if bad is not None:
+            raise PydanticCustomError(
+                "invalid_text",
+                "invalid text (a lone surrogate or invalid UTF-8) in {field}",
+                {"field": bad},
+            )
+        return data
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready camelCase dict (extra fields included)."""
@@ -186,11 +261,11 @@ class Case(ApiModel):
     status: str | None = None
     priority: str | None = None
     origin: str | None = None
-    created_date: datetime | None = None
-    last_modified_date: datetime | None = None
+    created_date: UtcDateTime | None = None
+    last_modified_date: UtcDateTime | None = None
     customer_reference: str | None = None
-    start_of_incident: datetime | None = None
-    end_of_incident: datetime | None = None
+    start_of_incident: UtcDateTime | None = None
+    end_of_incident: UtcDateTime | None = None
     service_id: str | None = None
     site_id: str | None = None
     account_id: str | None = None
@@ -201,7 +276,7 @@ class CaseMessage(ApiModel):
     case_id: str | None = None
     message: str = ""
     type: str | None = None  # MessageType: who wrote it
-    timestamp: datetime | None = None
+    timestamp: UtcDateTime | None = None
     sent_by: str | None = None
 
 
@@ -230,7 +305,7 @@ class ApiClientInfo(ApiModel):
     client_id: str
     name: str | None = None
     scopes: list[str] = Field(default_factory=list)
-    created_date: datetime | None = None
+    created_date: UtcDateTime | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,6 +381,8 @@ class PageLinks(ApiModel):
 
 class Page(ApiModel, Generic[T]):
     """The list envelope: ``{"data": [...], "metadata": {...}, "links": {...}}``."""
+
+    _check_text: ClassVar[bool] = False
 
     data: list[T]
     metadata: PageMetadata = Field(default_factory=PageMetadata)

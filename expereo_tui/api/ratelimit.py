@@ -5,8 +5,11 @@ Retry-After and shrinks the read rate, which recovers after a quiet minute."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,28 @@ class RateLimiter:
             read_rate=self._read.rate,
             blocked_until=blocked,
         )
+
+
+MAX_RETRY_AFTER = 3600.0  # a Retry-After further away than this is read as this
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (``120``) or an HTTP date
+    (``Wed, 25 Nov 2026 19:30:00 GMT``, compared with ``now``, epoch seconds).  None when
+    absent or unreadable; a date in the past is 0."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # RFC 9110: HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)

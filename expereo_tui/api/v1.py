@@ -14,6 +14,7 @@ of it: after a write whose answer was lost, the outbox must see the thread as th
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -53,6 +54,8 @@ from .models import (
     Site,
     check_case_create,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SAFETY_MARGIN", "V1Client", "document", "minutes_since"]
 
@@ -190,6 +193,12 @@ class V1Client:
         self._threads: dict[str, list[CaseMessage]] = {}
         self.keep_threads = 1000  # at most this many kept threads (the newest changes)
         self._cases: dict[str, Case] = {}
+        self.skipped: dict[str, int] = {}  # cases skipped by the latest query, per document
+
+    @property
+    def skipped_count(self) -> int:
+        """Cases the latest case query could not read (skipped, not fatal)."""
+        return sum(self.skipped.values())
 
     def __repr__(self) -> str:
         return (
@@ -249,16 +258,28 @@ class V1Client:
         newest change first; their threads are kept for one use each."""
         data = await self._graphql("cases", variables, what)
         newest: dict[str, tuple[Case, list[CaseMessage]]] = {}
+        bad = 0
         for item in self._account_field(data, "cases", what):
             if not isinstance(item, dict):
+                bad += 1
                 continue
             try:
                 case, thread = _case(item)
-            except PydanticValidationError:
-                continue  # a malformed case is skipped, never the answer
+            except PydanticValidationError as exc:
+                bad += 1  # a malformed case is skipped, never the answer
+                errs = exc.errors()
+                log.warning(
+                    "skipped a case of %s: id=%r field=%s reason=%s",
+                    what,
+                    str(item.get("id"))[:40],
+                    ".".join(str(x) for x in errs[0]["loc"]) if errs else "",
+                    errs[0]["type"] if errs else "invalid",
+                )
+                continue
             seen = newest.get(case.id)
             if seen is None or _stamp(case) >= _stamp(seen[0]):
                 newest[case.id] = (case, thread)
+        self.skipped["cases"] = bad
         ordered = sorted((c for c, _ in newest.values()), key=_stamp, reverse=True)
         for case in reversed(ordered):  # oldest first, so the newest are kept longest
             self._threads.pop(case.id, None)

@@ -27,7 +27,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -305,6 +305,9 @@ class Simulator:
         write: bool,
     ) -> tuple[Response, str | None]:
         faults, rnd = self.faults, self._fault_rng.random
+        if faults.redirect_to and request.method == "GET":
+            target = f"{faults.redirect_to.rstrip('/')}{request.url.path}?{request.url.query}"
+            return RedirectResponse(target, status_code=307), None
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         with self.lock:
@@ -338,7 +341,7 @@ class Simulator:
                 429,
                 "Too Many Requests",
                 f"rate limit exceeded, retry in {retry} s",
-                headers={"Retry-After": str(retry)},
+                headers={"Retry-After": faults.retry_after(retry, self.clock())},
             ), grant.client_id
         with self.lock:
             retry_after = self.limiter.check(grant.client_id, "write" if write else "read")
@@ -347,7 +350,7 @@ class Simulator:
                 429,
                 "Too Many Requests",
                 f"rate limit exceeded, retry in {retry_after} s",
-                headers={"Retry-After": str(retry_after)},
+                headers={"Retry-After": faults.retry_after(retry_after, self.clock())},
             ), grant.client_id
         if faults.error_rate and rnd() < faults.error_rate:
             return _errors(500, "Internal Server Error", "An error has occurred"), grant.client_id
@@ -372,16 +375,17 @@ class Simulator:
 
     # -- helpers -----------------------------------------------------------------------------
     def _decorate(self, item: dict[str, Any]) -> dict[str, Any]:
+        item = self.faults.reshape_item(item)
         if not self.faults.extra_fields:
             return item
         return {**item, "simAddedField": "tolerate me", "simNested": {"a": [1, 2, {"b": None}]}}
 
-    def _list(self, request: Request, items: list[dict[str, Any]], model: type) -> JSONResponse:
+    def _list(self, request: Request, items: list[dict[str, Any]], model: type) -> Response:
         body = list_response(
             items, fields_of(model.model_fields), request.query_params, request.url
         )
         body["data"] = [self._decorate(it) for it in body["data"]]
-        return JSONResponse(body)
+        return self.faults.list_response(body, model, request.url)
 
     def _item(self, table: dict[str, dict[str, Any]], key: str, what: str) -> JSONResponse:
         item = table.get(key)

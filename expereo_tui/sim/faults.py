@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from email.utils import formatdate
 from typing import Any
+
+from pydantic import BaseModel
+from starlette.datastructures import URL
+from starlette.responses import JSONResponse, Response
 
 
 @dataclass
@@ -24,6 +32,14 @@ class Faults:
     extra_fields: bool = False  # add unknown fields to every item
     outage: bool = False  # every API request fails with 503 (the API is down)
     token_ttl: int = 3600  # lifetime in seconds of tokens issued from now on
+    # -- the API not being what we assumed (docs/simulator.md, "Shape faults")
+    bad_items: bool = False  # every list page starts with unreadable items (see BAD_KINDS)
+    naive_timestamps: bool = False  # timestamps without their offset ("...T10:00:00")
+    unknown_enums: bool = False  # 1 case in 4: unknown status/type/priority; messages: type
+    retry_after_http_date: bool = False  # 429s say Retry-After as an HTTP date
+    next_link: str = ""  # "", "self", "relative" or "off-origin" (to off_origin)
+    off_origin: str = "http://127.0.0.2:9"  # where off-origin next links point
+    redirect_to: str = ""  # an origin: every API GET answers 307 to the same path there
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply a partial update; unknown keys raise ``KeyError`` naming them."""
@@ -41,6 +57,121 @@ class Faults:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    # -- shape faults --------------------------------------------------------------------------
+    def retry_after(self, seconds: int, now: float) -> str:
+        """The ``Retry-After`` header value: seconds, or the HTTP date that far from ``now``."""
+        if self.retry_after_http_date:
+            return formatdate(math.ceil(now + seconds), usegmt=True)
+        return str(seconds)
+
+    def reshape_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An item as the faults serve it (naive timestamps, unknown enum values)."""
+        if self.naive_timestamps:
+            item = {k: _naive(v) for k, v in item.items()}
+        if self.unknown_enums and zlib.crc32(str(item.get("id")).encode()) % 4 == 1:
+            if "message" in item and "type" in item:
+                item = {**item, "type": UNKNOWN_MESSAGE_TYPE}
+            elif "status" in item and "priority" in item:
+                item = {
+                    **item,
+                    "status": UNKNOWN_STATUS,
+                    "type": UNKNOWN_TYPE,
+                    "priority": UNKNOWN_PRIORITY,
+                }
+        return item
+
+    def list_response(self, body: dict[str, Any], model: type[BaseModel], url: URL) -> Response:
+        """A list body as the faults serve it: bad items first, odd next links."""
+        links = body["links"]
+        target = links.get("next") or links.get("self")
+        if self.next_link == "self":
+            links["next"] = links.get("self")
+        elif self.next_link == "relative" and links.get("next"):
+            nxt = URL(links["next"])
+            links["next"] = f"{nxt.path}?{nxt.query}"
+        elif self.next_link == "off-origin" and target:
+            nxt = URL(target)
+            links["next"] = f"{self.off_origin.rstrip('/')}{nxt.path}?{nxt.query}"
+        if not self.bad_items or not body["data"]:
+            return JSONResponse(body)
+        body["data"] = bad_items(body["data"][0], model) + body["data"]
+        raw = json.dumps(body, ensure_ascii=True).encode("ascii")
+        return Response(raw.replace(INVALID_UTF8_MARK, INVALID_UTF8), media_type="application/json")
+
+
+UNKNOWN_STATUS = "Pending Vendor"
+UNKNOWN_TYPE = "Maintenance"
+UNKNOWN_PRIORITY = "P0"
+UNKNOWN_MESSAGE_TYPE = "System"
+#: how the unreadable items of ``bad_items`` are wrong, one item each (a kind is left out when
+#: the resource has no field it applies to, e.g. no date)
+BAD_KINDS = ("bad_date", "wrong_type", "missing_field", "lone_surrogate", "invalid_utf8")
+INVALID_UTF8_MARK = b"@@sim-invalid-utf8@@"
+INVALID_UTF8 = b"bad \xff\xfe\xed\xa0\x80 text"  # not UTF-8: a stray byte, an encoded surrogate
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T[\d:.]+)(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _naive(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _OFFSET.match(value)
+        if m:
+            return m.group(1)
+    return value
+
+
+def _wire_names(model: type[BaseModel]) -> tuple[list[str], list[str]]:
+    """(every wire field name, the required ones)."""
+    names, required = [], []
+    for name, info in model.model_fields.items():
+        wire = info.alias or "".join(
+            p if i == 0 else p.title() for i, p in enumerate(name.split("_"))
+        )
+        names.append(wire)
+        if info.is_required():
+            required.append(wire)
+    return names, required
+
+
+def bad_items(template: dict[str, Any], model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Copies of ``template`` that a client cannot read, one per applicable kind of BAD_KINDS,
+    each with its own id (``sim-bad-<kind>``) where the resource has an id."""
+    names, required = _wire_names(model)
+    id_key = next((n for n in names if n == "id"), required[0] if required else None)
+    dates = [k for k in names if isinstance(template.get(k), str) and _DATE.match(template[k])]
+    texts = [
+        k
+        for k in names
+        if isinstance(template.get(k), str) and k != id_key and k not in dates and template[k]
+    ]
+    out: list[dict[str, Any]] = []
+    for kind in BAD_KINDS:
+        item = dict(template)
+        if id_key:
+            item[id_key] = f"sim-bad-{kind}"
+        if kind == "bad_date":
+            if not dates:
+                continue
+            item[dates[0]] = "not-a-date"
+        elif kind == "wrong_type":
+            if not texts:
+                continue
+            item[texts[0]] = {"unexpected": ["object"]}
+        elif kind == "missing_field":
+            if not required:
+                continue
+            del item[required[0]]
+        elif kind == "lone_surrogate":
+            if not texts:
+                continue
+            item[texts[0]] = "bad \ud800 text"
+        elif kind == "invalid_utf8":
+            if not texts:
+                continue
+            item[texts[0]] = INVALID_UTF8_MARK.decode("ascii")
+        out.append(item)
+    return out
 
 
 class TokenBucket:

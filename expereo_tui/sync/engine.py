@@ -14,14 +14,15 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from expereo_tui.api.backend import Backend
-from expereo_tui.api.client import RateBudget
+from expereo_tui.api.client import TOKEN_NOTE, RateBudget
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
+    PaginationError,
     RateLimitedError,
     UnauthorizedError,
 )
@@ -33,6 +34,7 @@ from .events import (
     CasesChanged,
     OutboxChanged,
     OutboxStatus,
+    SyncError,
     SyncEvent,
     SyncState,
     SyncStateChanged,
@@ -127,10 +129,16 @@ class SyncEngine:
     @property
     def state(self) -> SyncState:
         st = self._state
+        skipped = self.client.skipped_count
+        if skipped != st.skipped:
+            st = replace(st, skipped=skipped)
         now = self.clock()
         if self._paused:
             return SyncState(
-                SyncStatus.PAUSED, self._last_success, message="refresh paused (press p to resume)"
+                SyncStatus.PAUSED,
+                self._last_success,
+                message="refresh paused (press p to resume)",
+                skipped=skipped,
             )
         if not self.is_poller:
             last = self.store.get_meta(META_LAST_SUCCESS)
@@ -148,6 +156,7 @@ class SyncEngine:
                 self._last_success,
                 st.next_attempt,
                 message="data is older than three poll intervals",
+                skipped=skipped,
             )
         return st
 
@@ -212,6 +221,8 @@ class SyncEngine:
         except ApiError as exc:
             log.info("thread fetch for %s failed: %s", case_id, exc.message)
             self._note_failure(exc)
+        except Exception as exc:  # a thread the user opened must not take the engine down
+            self._note_crash(exc, self.poller.stage)
 
     def _check_writable(self) -> None:
         if self.settings.read_only:
@@ -254,10 +265,11 @@ class SyncEngine:
             log.exception("sync event listener failed")
 
     def _set_state(self, state: SyncState) -> None:
-        changed = (state.status, state.missing_scope, state.next_attempt) != (
+        changed = (state.status, state.missing_scope, state.next_attempt, state.error) != (
             self._state.status,
             self._state.missing_scope,
             self._state.next_attempt,
+            self._state.error,
         )
         self._state = state
         if changed or state.status == SyncStatus.FRESH:
@@ -269,19 +281,26 @@ class SyncEngine:
             await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, seconds))
 
     async def _run(self) -> None:
+        """The poll loop.  Nothing but cancellation ends it: whatever goes wrong in a cycle is
+        logged with its traceback, shown as a sync error, and retried with back-off."""
         while True:
-            if self._lock is not None and not self._lock.try_acquire():
-                await self._watch_once()
-                continue
-            self._watcher = None
-            if self._paused or self.store.read_only is not None:  # a read-only store: no writes
-                if self.store.read_only is not None:
-                    self._set_state(
-                        SyncState(SyncStatus.PAUSED, self._last_success, message="store_read_only")
-                    )
-                await self._sleep(3600)
-                continue
-            delay = await self.poll_once()
+            try:
+                if self._lock is not None and not self._lock.try_acquire():
+                    await self._watch_once()
+                    continue
+                self._watcher = None
+                if self._paused or self.store.read_only is not None:  # read-only store: no writes
+                    if self.store.read_only is not None:
+                        self._set_state(
+                            SyncState(
+                                SyncStatus.PAUSED, self._last_success, message="store_read_only"
+                            )
+                        )
+                    await self._sleep(3600)
+                    continue
+                delay = await self.poll_once()
+            except Exception as exc:
+                delay = self._note_crash(exc, "loop")
             self.next_poll_at = self.clock() + delay
             await self._sleep(delay)
 
@@ -317,16 +336,20 @@ class SyncEngine:
                 return self._disk_full()
             log.info("the store takes writes again: sync resumes")
         self._set_state(SyncState(SyncStatus.SYNCING, self._last_success, message="refreshing"))
+        poller = self.poller
         try:
+            poller.stage = "meta"
             inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
             if now - inv_at >= self.settings.inventory_interval:
-                await self.poller.refresh_inventory()
+                await poller.refresh_inventory()
+                poller.stage = "meta"
                 self.store.set_meta(META_INVENTORY_AT, str(now))
-            await self.poller.poll_cases(since=self._last_success, now=now)
-            self.polls += 1
-            self._backoff.reset()
-            self._last_success = self.clock()
-            self.store.set_meta(META_LAST_SUCCESS, str(self._last_success))
+            await poller.poll_cases(since=self._last_success, now=now)
+            poller.stage = "meta"
+            last_success = self.clock()
+            self.store.set_meta(META_LAST_SUCCESS, str(last_success))
+        except PaginationError as exc:
+            return self._note_link_error(exc, poller.stage)
         except ApiError as exc:
             return self._note_failure(exc)
         except StoreFullError:
@@ -336,6 +359,13 @@ class SyncEngine:
                 SyncState(SyncStatus.PAUSED, self._last_success, message="store_read_only")
             )
             return 0.0
+        except Exception as exc:  # anything else: the poll must not die (logged, backed off)
+            return self._note_crash(exc, poller.stage)
+        finally:
+            poller.stage = "idle"
+        self.polls += 1
+        self._backoff.reset()
+        self._last_success = last_success
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
         return self.interval()
 
@@ -347,6 +377,33 @@ class SyncEngine:
             SyncState(
                 SyncStatus.PAUSED, self._last_success, self.clock() + delay, message="disk_full"
             )
+        )
+        return delay
+
+    def _note_crash(self, exc: BaseException, stage: str) -> float:
+        """An exception nobody foresaw: traceback to the log, a code to the UI, back-off."""
+        if TOKEN_NOTE in getattr(exc, "__notes__", ()):
+            stage = "token"
+        delay = self._backoff.next()
+        log.error(
+            "sync poll failed while at stage %s (%s); retrying in %.0f s",
+            stage,
+            type(exc).__name__,
+            delay,
+            exc_info=exc,
+        )
+        now = self.clock()
+        error = SyncError(code="internal", stage=stage, kind=type(exc).__name__)
+        self._set_state(SyncState(SyncStatus.ERROR, self._last_success, now + delay, error=error))
+        return delay
+
+    def _note_link_error(self, exc: PaginationError, stage: str) -> float:
+        """A list walk refused a next-page link (off-origin, repeated): retried with back-off."""
+        delay = self._backoff.next()
+        log.warning("poll stopped: %s; retrying in %.0f s", exc.message, delay)
+        error = SyncError(code=exc.code, stage=stage, path=exc.path, host=exc.host or "")
+        self._set_state(
+            SyncState(SyncStatus.ERROR, self._last_success, self.clock() + delay, error=error)
         )
         return delay
 

@@ -16,6 +16,22 @@ class SyncStatus(StrEnum):
     UNAUTHORISED = "unauthorised"
     FORBIDDEN = "forbidden"
     PAUSED = "paused"
+    ERROR = "error"  # the poll failed in a way we did not foresee; retried with back-off
+
+
+@dataclass(frozen=True)
+class SyncError:
+    """Why a poll failed, as a code and fields; the UI words it (``ui/widgets/status_bar``).
+
+    ``code``: ``internal`` (any unexpected exception: a bug, a store write, a listener...), or
+    a list walk refused to follow ``links.next``: ``off-origin`` (to ``host``), ``repeated``
+    (a page already read) or ``bad-link``."""
+
+    code: str
+    stage: str  # what the poll was doing: one of Poller.STAGES
+    kind: str = ""  # internal: the exception's class name (its details go to the log only)
+    path: str = ""  # link errors: the list being walked
+    host: str = ""  # off-origin: where the link pointed
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,8 @@ class SyncState:
     next_attempt: float | None = None  # offline/rate-limited: when the engine tries again
     missing_scope: str | None = None  # forbidden: the scope the credentials lack
     message: str = ""  # one line for a person
+    error: SyncError | None = None  # error: what failed, for the UI to word
+    skipped: int = 0  # list items the API sent that could not be read (see the log)
 
 
 @dataclass(frozen=True)

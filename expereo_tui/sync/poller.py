@@ -5,10 +5,12 @@ error handling live in :mod:`expereo_tui.sync.engine`."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Callable
 
 from expereo_tui.api.backend import Backend
-from expereo_tui.api.errors import ForbiddenError
+from expereo_tui.api.errors import ForbiddenError, NotFoundError
 from expereo_tui.api.models import Case, MessageType
 from expereo_tui.store.store import Store
 
@@ -17,25 +19,50 @@ from .events import CaseChange, CasesChanged, InventoryChanged, MessagesAdded, S
 PAGE = 200  # the API's maximum: the fewest requests for a full listing
 META_FIRST_SYNC = "cases_first_sync_done"
 META_INVENTORY_AT = "inventory_synced_at"
+META_THREADS_PENDING = "threads_pending"  # changed cases whose thread is not fetched yet
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[SyncEvent], None]
 
 
 class Poller:
-    """Keeps the store in step with the API, one call at a time."""
+    """Keeps the store in step with the API, one call at a time.  ``stage`` says what it is
+    doing, so that a failure can say where it happened."""
+
+    #: the stages a poll goes through (codes; the UI words them)
+    STAGES = (
+        "token",  # set by the engine when the failure came from fetching a token
+        "accounts",
+        "sites",
+        "services",
+        "inventory-store",
+        "invoices",
+        "cases",
+        "cases-store",
+        "threads",
+        "threads-store",
+        "events",
+        "meta",
+    )
 
     def __init__(self, store: Store, client: Backend, emit: Emit) -> None:
         self.store = store
         self.client = client
         self.emit = emit
+        self.stage = "idle"
 
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
         API offers no change date for them.  Emits only when something differs."""
         store, client = self.store, self.client
+        self.stage = "accounts"
         accounts = [a async for a in client.iter_accounts(page_size=PAGE)]
+        self.stage = "sites"
         sites = [s async for s in client.iter_sites(page_size=PAGE)]
+        self.stage = "services"
         services = [s async for s in client.iter_services(page_size=PAGE)]
+        self.stage = "inventory-store"
         changed = await asyncio.to_thread(
             lambda: (
                 store.upsert_accounts(accounts),
@@ -43,14 +70,17 @@ class Poller:
                 store.upsert_services(services),
             )
         )
+        self.stage = "invoices"
         try:
             invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
         except ForbiddenError:
             invoices = []  # invoices need their own scope; without it only they are hidden
         if invoices:
+            self.stage = "inventory-store"
             await asyncio.to_thread(store.upsert_invoices, invoices)
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
         if any(changed):
+            self.stage = "events"
             self.emit(event)
             return event
         return None
@@ -62,6 +92,7 @@ class Poller:
         unchanged; then fetch the threads of the changed ones.  Nothing changed: one request.
         ``since`` (the last successful poll) narrows the listing where the API can (V1)."""
         store = self.store
+        self.stage = "cases"
         first_sync = store.get_meta(META_FIRST_SYNC) is None
         changed: list[Case] = []
         window = None if first_sync else since
@@ -78,7 +109,10 @@ class Poller:
         if not changed:
             if first_sync:
                 store.set_meta(META_FIRST_SYNC, "1")
+            else:
+                await self._fetch_pending_threads([])
             return None
+        self.stage = "cases-store"
         before_status = {c.id: store.case(c.id) for c in changed} if not first_sync else {}
         result = await asyncio.to_thread(store.upsert_cases, changed)
         if first_sync:
@@ -86,9 +120,10 @@ class Poller:
             # threads are fetched when a case is opened or changes, not 10,000 at once
             return None
         touched = [c for c in changed if c.id in set(result.new) | set(result.changed)]
+        fetched = await self._fetch_pending_threads([c.id for c in touched])
         changes: list[CaseChange] = []
         for case in touched:
-            new_ids, provider = await self.fetch_thread(case.id, announce=True)
+            new_ids, provider = fetched.get(case.id, ([], 0))
             old = before_status.get(case.id)
             changes.append(
                 CaseChange(
@@ -105,15 +140,51 @@ class Poller:
         if not changes:
             return None
         event = CasesChanged(changes=tuple(changes))
+        self.stage = "events"
         self.emit(event)
         return event
+
+    def _pending_threads(self) -> list[str]:
+        raw = self.store.get_meta(META_THREADS_PENDING)
+        try:
+            ids = json.loads(raw) if raw else []
+        except ValueError:
+            return []
+        return [str(i) for i in ids] if isinstance(ids, list) else []
+
+    async def _fetch_pending_threads(self, touched: list[str]) -> dict[str, tuple[list[str], int]]:
+        """Fetch the threads of the cases just stored as changed, and of any whose fetch failed
+        in an earlier poll.  The list is kept in the store until each thread is in: a poll cut
+        short after storing a case still fetches its thread next time, although the case itself
+        then looks unchanged."""
+        todo = list(dict.fromkeys([*self._pending_threads(), *touched]))
+        if not todo:
+            return {}
+        self.store.set_meta(META_THREADS_PENDING, json.dumps(todo))
+        done: dict[str, tuple[list[str], int]] = {}
+        try:
+            for case_id in todo:
+                try:
+                    done[case_id] = await self.fetch_thread(case_id, announce=True)
+                except NotFoundError:
+                    log.info("case %s is gone; its thread is no longer fetched", case_id)
+                    done[case_id] = ([], 0)
+        finally:
+            if done:
+                self.stage = "meta"
+                rest = [c for c in todo if c not in done]
+                self.store.set_meta(META_THREADS_PENDING, json.dumps(rest))
+        return done
 
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
         """Store a case's whole thread; returns (ids new to the store, how many of them the
         provider wrote)."""
+        self.stage = "threads"
         messages = [m async for m in self.client.iter_case_messages(case_id, page_size=PAGE)]
+        self.stage = "threads-store"
         new_ids = await asyncio.to_thread(self.store.upsert_messages, case_id, messages)
         if new_ids and announce:
+            self.stage = "events"
             self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))
         fresh = set(new_ids)
         provider = sum(1 for m in messages if m.id in fresh and m.type == MessageType.EXPEREO)

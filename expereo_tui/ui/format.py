@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 
 from expereo_tui.api.models import CaseType
+from expereo_tui.ui.safe_text import safe
 
 # Colour-blind-safe priority colours (blue/orange families, not red/green only); the label is
 # always shown too, so colour is never the only signal.
@@ -38,7 +39,7 @@ def type_label(value: str | None) -> str:
         return "Incident"
     if value == CaseType.NON_INCIDENT:
         return "General Request"
-    return value or "?"
+    return safe(value, one_line=True) or "?"  # a type the API added later, as it came
 
 
 def subject_label(value: str | None) -> str:
@@ -51,7 +52,7 @@ def subject_label(value: str | None) -> str:
 
 
 def priority_text(value: str | None) -> Text:
-    return Text(value or "--", style=PRIORITY_STYLE.get(value or "", ""))
+    return Text(safe(value, one_line=True) or "--", style=PRIORITY_STYLE.get(value or "", ""))
 
 
 SHORT_STATUS = {"Awaiting Customer": "Awaiting you"}
@@ -61,7 +62,8 @@ def status_text(value: str | None, *, short: bool = False) -> Text:
     """The status in its colour; ``short`` for narrow columns ("Awaiting you": the provider
     waits for the customer)."""
     label = SHORT_STATUS.get(value or "", value) if short else value
-    return Text(label or "?", style=STATUS_STYLE.get(value or "", ""))
+    # a status the API invented after us is shown as it came, but as text, never as escapes
+    return Text(safe(label, one_line=True) or "?", style=STATUS_STYLE.get(value or "", ""))
 
 
 def relative(moment: datetime | float | None, now: float) -> str:

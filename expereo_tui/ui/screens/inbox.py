@@ -197,7 +197,9 @@ class InboxScreen(Screen[None]):
         line.append(
             f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
         )
-        for status in ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed"):
+        known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
+        unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
+        for status in (*known, *unknown):
             if counts.get(status):
                 line.append("  ")
                 line.append_text(status_text(status))

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from expereo_tui.api.models import open_statuses
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import InventoryChanged, SyncEvent
 from expereo_tui.ui.format import SERVICE_STATUS_STYLE
@@ -187,7 +188,7 @@ class InventoryScreen(Screen[None]):
             open_cases = store.count_cases(
                 CaseQuery(
                     service_id=svc.service_id,
-                    statuses=frozenset({"New", "In Progress", "Awaiting Customer"}),
+                    statuses=open_statuses(store.status_counts()),
                 )
             )
             rows = [

@@ -20,7 +20,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Digits, Label, Static
 
-from expereo_tui.api.models import OPEN_STATUSES, CaseType
+from expereo_tui.api.models import CaseType, open_statuses
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import SyncEvent, SyncStatus
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
@@ -44,6 +44,7 @@ BAD = {
     SyncStatus.UNAUTHORISED: "UNAUTHORISED",
     SyncStatus.FORBIDDEN: "NO ACCESS",
     SyncStatus.RATE_LIMITED: "RATE-LIMITED",
+    SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
 HEARTBEAT = "◐◓◑◒"
@@ -167,7 +168,7 @@ class WallScreen(Screen[None]):
     def refresh_all(self) -> None:
         store = self.xapp.store
         now = self.xapp.now()
-        open_q = CaseQuery(statuses=frozenset(OPEN_STATUSES))
+        open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
         opts = self.xapp.options
         title = Text()
         if opts.profile_label:

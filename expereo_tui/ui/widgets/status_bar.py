@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from expereo_tui.sync.events import SyncState, SyncStatus
+from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
 from expereo_tui.ui.format import relative
+from expereo_tui.ui.safe_text import safe
 
 _STYLE = {
     SyncStatus.FRESH: "#3fa34d",
@@ -17,7 +18,48 @@ _STYLE = {
     SyncStatus.UNAUTHORISED: "bold white on #b30000",
     SyncStatus.FORBIDDEN: "bold white on #b30000",
     SyncStatus.PAUSED: "bold black on #e0c000",
+    SyncStatus.ERROR: "bold white on #b30000",
 }
+
+#: what the poll was doing, in words (codes from ``Poller.STAGES``)
+_STAGE_WORDS = {
+    "token": "getting a token",
+    "accounts": "listing accounts",
+    "sites": "listing sites",
+    "services": "listing services",
+    "invoices": "listing invoices",
+    "inventory-store": "saving inventory",
+    "cases": "listing cases",
+    "cases-store": "saving cases",
+    "threads": "fetching a thread",
+    "threads-store": "saving a thread",
+    "events": "announcing changes",
+    "meta": "saving sync state",
+    "loop": "scheduling",
+}
+
+
+def sync_error_line(error: SyncError | None) -> str:
+    """One line saying what failed, from the code and fields the sync engine gives."""
+    if error is None:
+        return "unexpected failure"
+    what = safe(error.path, one_line=True) or "a list"
+    match error.code:
+        case "off-origin":
+            host = safe(error.host, one_line=True) or "another server"
+            return f"{what} links to {host}"
+        case "repeated":
+            return f"{what} repeats a page"
+        case "bad-link":
+            return f"{what} has an unreadable next link"
+    stage = _STAGE_WORDS.get(error.stage, error.stage)
+    return f"{error.kind or 'failure'} while {stage}"
+
+
+def _retry_in(state: SyncState, now: float) -> str:
+    if state.next_attempt is None:
+        return ""
+    return f" · retrying in {max(0, round(state.next_attempt - now))}s"
 
 
 def describe(state: SyncState | None, now: float) -> str:
@@ -49,6 +91,8 @@ def describe(state: SyncState | None, now: float) -> str:
             return f"MISSING SCOPE {state.missing_scope or ''}".rstrip()
         case SyncStatus.PAUSED:
             return f"PAUSED (p resumes) — {ago}"
+        case SyncStatus.ERROR:
+            return f"sync error: {sync_error_line(state.error)}{_retry_in(state, now)}"
     return str(state.status)
 
 
@@ -86,6 +130,9 @@ class StatusBar(Static):
             line.append(describe(state, now), style=_STYLE.get(status, ""))
         if state and not poller:
             line.append("  (another window refreshes)", style="dim")
+        if state and state.skipped:
+            noun = "item" if state.skipped == 1 else "items"
+            line.append(f"  {state.skipped} {noun} skipped", style="bold #e66100")
         if read_budget is not None:
             left, cap = read_budget
             line.append(

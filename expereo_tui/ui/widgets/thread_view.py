@@ -19,10 +19,14 @@ EARLIER = 100  # more of the older messages for each `L`
 def message_text(msg: CaseMessage, now: float) -> Text:
     provider = msg.type == MessageType.EXPEREO
     text = Text()
-    text.append(
-        "◀ Expereo" if provider else "▶ You / your team",
-        style="bold #5d9bd5" if provider else "bold #e66100",
-    )
+    if msg.type not in (None, MessageType.EXPEREO, MessageType.CUSTOMER):
+        # a message type the API added after us: shown as it came, neither side's
+        text.append(f"◆ {safe(msg.type, one_line=True) or '?'}", style="bold")
+    else:
+        text.append(
+            "◀ Expereo" if provider else "▶ You / your team",
+            style="bold #5d9bd5" if provider else "bold #e66100",
+        )
     text.append("  ")
     text.append(safe(msg.sent_by, one_line=True) or "unknown sender", style="bold")
     text.append(f"  {local_time(msg.timestamp)}", style="dim")

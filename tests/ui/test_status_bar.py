@@ -1,0 +1,92 @@
+"""The status bar says what the sync could not do, in one line a NOC engineer reads at 80x24:
+items it skipped, and a sync error with its retry time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from expereo_tui.sim import Simulator
+from expereo_tui.sim.faults import UNKNOWN_STATUS
+from expereo_tui.store.store import Store
+from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.widgets.status_bar import describe, sync_error_line
+from tests.sim_fixtures import FakeClock
+from tests.ui.conftest import screen_text, until
+
+
+def _status_line(app: ExpereoApp) -> str:
+    lines = [ln for ln in screen_text(app).splitlines() if ln.strip()]
+    return next((ln for ln in reversed(lines) if "budget" in ln or "sync error" in ln), "")
+
+
+async def test_skipped_items_are_counted_on_the_status_bar(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    sim.faults.bad_items = True
+    app = make_app(online=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "items skipped" in screen_text(app))
+        engine = app.engine
+        assert engine is not None
+        assert f"{engine.state.skipped} items skipped" in screen_text(app)
+        assert "sim-bad" not in screen_text(app)  # no bad item reached the inbox
+        assert engine.state.status == SyncStatus.FRESH
+
+
+async def test_a_sync_error_is_one_line_with_the_retry_time(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, sim_clock: FakeClock
+) -> None:
+    sim.faults.next_link = "self"
+    app = make_app(online=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "sync error" in screen_text(app))
+        line = _status_line(app)
+        assert "sync error: /v2/" in line and "repeats a page · retrying in " in line
+        sim.faults.next_link = ""
+        assert app.engine is not None
+        app.engine.refresh_now()
+        await until(pilot, lambda: "sync error" not in screen_text(app))
+
+
+async def test_unknown_status_is_shown_as_it_came(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, tmp_path: Path, sim_clock: FakeClock
+) -> None:
+    """An unknown status from the API is kept, and the inbox header counts it."""
+    sim.faults.unknown_enums = True
+    empty = Store(tmp_path / "fresh.sqlite3", clock=sim_clock)
+    app = make_app(online=True, store_=empty)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: empty.case_count() == len(sim.data.cases), rounds=2000)
+        n = empty.status_counts()[UNKNOWN_STATUS]
+        await until(pilot, lambda: f"{UNKNOWN_STATUS} {n}" in screen_text(app), rounds=2000)
+        assert app.engine is not None
+        await app.engine.stop()  # no sync event may race the teardown (see the report)
+
+
+def test_sync_error_lines() -> None:
+    now = 1000.0
+    state = SyncState(
+        SyncStatus.ERROR,
+        900.0,
+        now + 12,
+        error=SyncError(code="internal", stage="cases-store", kind="OperationalError"),
+    )
+    assert describe(state, now) == (
+        "sync error: OperationalError while saving cases · retrying in 12s"
+    )
+    off = SyncError(code="off-origin", stage="cases", path="/v2/cases", host="evil\x1b]52;c;x\x07")
+    assert sync_error_line(off) == "/v2/cases links to evil"
+    assert sync_error_line(None) == "unexpected failure"
+
+
+def test_an_unknown_status_is_shown_without_its_escapes() -> None:
+    from expereo_tui.ui.format import status_text
+
+    shown = status_text("Pending\x1b]52;c;aGk=\x07 Vendor\u202e").plain
+    assert shown == "Pending Vendor"
+    from expereo_tui.ui.format import priority_text, type_label
+
+    assert type_label("Maint\x1b[31menance\n") == "Maintenance"
+    assert priority_text("P0\x1b]8;;http://x\x07").plain == "P0"
