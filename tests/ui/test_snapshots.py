@@ -67,6 +67,7 @@ def test_new_case_form_80x24(
     async def open_form(pilot: Pilot[Any]) -> None:
         app.action_new_case(service)
         await until(pilot, lambda: bool(app.screen.query("#message")))
+        _steady_cursors(app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_form)
@@ -93,7 +94,15 @@ async def _goto(app: ExpereoApp, pilot: Pilot[Any], screen: str, sim: Simulator)
         await until(pilot, lambda: bool(app.screen.query("#reference")))
     elif screen == "help":
         await pilot.press("question_mark")
+    _steady_cursors(app)
     await pilot.pause()
+
+
+def _steady_cursors(app: ExpereoApp) -> None:
+    """A focused input's cursor blinks on a timer: under load the picture was taken in either
+    phase, so the snapshot flickered between runs.  Hold every cursor visible."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
 
 
 def _size_id(size: tuple[int, int]) -> str:
