@@ -198,12 +198,25 @@ def client_settings(profile: Profile, secret: str) -> Any:
     )
 
 
+def warn_insecure(name: str, profile: Profile) -> None:
+    """One line on stderr (and the log) when the profile allows plain http off this host."""
+    for key in profile.insecure_urls():
+        line = (
+            f"expereo-tui: warning: profile {name!r} {key} = {getattr(profile, key)} is plain "
+            "http (allow_insecure_http = true): the client secret and token cross the network "
+            "in clear"
+        )
+        print(line, file=sys.stderr)
+        logging.getLogger("expereo_tui.config").warning("%s", line)
+
+
 def cmd_run(argv: list[str]) -> int:
     from expereo_tui.api.models import Scope
     from expereo_tui.store.store import Store
 
     args = _app_parser().parse_args(argv)
     name, profile = get_profile(args.profile)
+    warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     options = _options_for(name, profile, args)
     if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
@@ -236,6 +249,12 @@ def cmd_config(argv: list[str]) -> int:
     init.add_argument("--token-url")
     init.add_argument("--client-id")
     init.add_argument("--secret-file")
+    init.add_argument(
+        "--with-invoices",
+        action="store_true",
+        help="also ask for customerapi/financial.read (not a documented scope: only if your "
+        "key was created with it, or the API refuses every token)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
@@ -253,8 +272,8 @@ def _ask(prompt: str, default: str) -> str:
 
 
 def _config_init(args: argparse.Namespace) -> int:
-    from expereo_tui.api.models import ALL_SCOPES
-    from expereo_tui.config import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+    from expereo_tui.api.models import Scope
+    from expereo_tui.config import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, DOCUMENTED_SCOPES
 
     path = config_path()
     if path.exists() and not args.force:
@@ -265,7 +284,8 @@ def _config_init(args: argparse.Namespace) -> int:
         base_url=args.base_url or _ask("API base URL", DEFAULT_BASE_URL),
         token_url=args.token_url or _ask("Token URL", DEFAULT_TOKEN_URL),
         client_id=args.client_id or _ask("Client id", "your-client-id"),
-        scopes=list(ALL_SCOPES),
+        scopes=list(DOCUMENTED_SCOPES)
+        + ([Scope.FINANCIAL_READ.value] if args.with_invoices else []),
         secret_file=args.secret_file,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,11 +296,12 @@ def _config_init(args: argparse.Namespace) -> int:
 
 async def _config_check(profile_name: str | None) -> int:
     from expereo_tui.api.client import ExpereoClient
-    from expereo_tui.api.errors import ApiError, ForbiddenError
+    from expereo_tui.api.errors import ApiError, ForbiddenError, ScopeRefusedError
     from expereo_tui.api.models import Scope
 
     name, profile = get_profile(profile_name)
     print(f"profile {name}: {profile.base_url} (client id {profile.client_id})")
+    warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     print(f"  ok    secret from {secret.source}")
     settings = client_settings(profile, secret.secret)
@@ -292,6 +313,12 @@ async def _config_check(profile_name: str | None) -> int:
             print("  ok    token obtained")
             print(f"  ok    scopes granted: {' '.join(api.granted_scopes) or '(none reported)'}")
             print("  ok    read accounts")
+        except ScopeRefusedError as exc:
+            print(
+                f"  FAIL  token refused (invalid_scope): the key lacks {' '.join(exc.refused)}; "
+                f"remove it from scopes in profile {name!r}"
+            )
+            return 1
         except ApiError as exc:
             print(f"  FAIL  {exc.message}")
             return 1

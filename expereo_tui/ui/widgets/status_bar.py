@@ -44,6 +44,8 @@ def describe(state: SyncState | None, now: float) -> str:
         case SyncStatus.RATE_LIMITED:
             return f"RATE-LIMITED{retry} ({ago})"
         case SyncStatus.UNAUTHORISED:
+            if state.missing_scope:  # the token endpoint refused scopes the key lacks
+                return f"UNAUTHORISED: remove scope {state.missing_scope} from profile"
             return f"UNAUTHORISED: check the client secret{retry}"
         case SyncStatus.FORBIDDEN:
             return f"MISSING SCOPE {state.missing_scope or ''}".rstrip()

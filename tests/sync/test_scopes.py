@@ -1,0 +1,45 @@
+"""A key created without a scope the profile asks for: the token endpoint answers
+``invalid_scope``, and the status line names the scope to remove."""
+
+from __future__ import annotations
+
+import random
+
+from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine, SyncSettings
+from expereo_tui.sync.events import SyncStatus
+from expereo_tui.ui.widgets.status_bar import describe
+from tests.sim_fixtures import FakeClock
+
+from .conftest import Recorder
+
+
+async def test_invalid_scope_names_the_scope_to_remove_on_the_status_line(
+    sim: Simulator, store: Store, sim_clock: FakeClock, events: Recorder
+) -> None:
+    sim.add_client("support-only", "s5", ("customerapi/basic.read", "customerapi/support.read"))
+    settings = ClientSettings(
+        base_url="http://sim",
+        token_url="http://sim/oauth2/token",
+        client_id="support-only",
+        client_secret="s5",
+        scopes=["customerapi/basic.read", "customerapi/support.read", "customerapi/financial.read"],
+    )
+
+    async def fake_sleep(seconds: float) -> None:
+        sim_clock.advance(seconds)
+
+    async with ExpereoClient(
+        settings, transport=sim.transport(), clock=sim_clock, sleep=fake_sleep, rng=random.Random(0)
+    ) as client:
+        engine = SyncEngine(
+            store, client, on_event=events.append, clock=sim_clock, settings=SyncSettings()
+        )
+        await engine.poll_once()
+    state = engine.state
+    assert state.status is SyncStatus.UNAUTHORISED
+    assert state.missing_scope == "customerapi/financial.read"
+    line = describe(state, sim_clock())
+    assert "remove scope customerapi/financial.read" in line and len(line) <= 66
