@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from expereo_tui.sync.events import SyncState, SyncStatus
 from expereo_tui.ui.format import relative
+from expereo_tui.ui.safe_text import safe
 
 _STYLE = {
     SyncStatus.FRESH: "#3fa34d",
@@ -45,10 +46,10 @@ def describe(state: SyncState | None, now: float) -> str:
             return f"RATE-LIMITED{retry} ({ago})"
         case SyncStatus.UNAUTHORISED:
             if state.missing_scope:  # the token endpoint refused scopes the key lacks
-                return f"UNAUTHORISED: remove scope {state.missing_scope} from profile"
+                return f"UNAUTHORISED: remove scope {safe(state.missing_scope)} from profile"
             return f"UNAUTHORISED: check the client secret{retry}"
         case SyncStatus.FORBIDDEN:
-            return f"MISSING SCOPE {state.missing_scope or ''}".rstrip()
+            return f"MISSING SCOPE {safe(state.missing_scope, one_line=True)}".rstrip()
         case SyncStatus.PAUSED:
             return f"PAUSED (p resumes) — {ago}"
     return str(state.status)
