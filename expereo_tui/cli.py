@@ -258,9 +258,17 @@ def cmd_config(argv: list[str]) -> int:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
+    check.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="compare an OpenAPI spec (JSON, e.g. from the portal) with what the app relies on; "
+        "no network, no credentials",
+    )
     args = parser.parse_args(argv)
     if args.action == "init":
         return _config_init(args)
+    if args.openapi:
+        return _config_check_openapi(Path(args.openapi))
     return asyncio.run(_config_check(args.profile))
 
 
@@ -340,6 +348,72 @@ async def _config_check(profile_name: str | None) -> int:
             print("  note  no write scope: the app runs read-only")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 1 if failures else 0
+
+
+def _finding_line(f: Any) -> str:
+    """One line for a person about one finding of the OpenAPI comparison."""
+    from expereo_tui.api.openapi_check import Code
+
+    op = f"{f.method} {f.path}"
+    hidden = " (the app hides it)" if f.optional and f.code not in (Code.OK,) else ""
+    text = {
+        Code.OK: f"{op}: as the app expects",
+        Code.MISSING_PATH: f"{op}: path not in the spec",
+        Code.MISSING_METHOD: f"{op}: method not in the spec (it has {f.found or 'none'})",
+        Code.MISSING_PARAMETER: f"{op}: query parameter {f.name} not in the spec",
+        Code.MISSING_SORT_FIELD: f"{op}: cannot sort by {f.name}",
+        Code.MISSING_FIELD: f"{op}: field {f.name} not in the spec",
+        Code.TYPE_CHANGED: f"{op}: field {f.name} is {f.found}, the app expects {f.expected}",
+        Code.REQUIRED_UNKNOWN: f"{op}: the spec requires {f.name}, which the app never sends",
+        Code.REQUIRED_OPTIONAL: f"{op}: the spec requires {f.name}, which the app may omit",
+        Code.VALUE_REFUSED: f"{op}: {f.name} no longer accepts {f.expected!r}, which the app sends",
+        Code.VALUE_MISSING: f"{op}: {f.name} no longer lists {f.expected!r}",
+        Code.VALUE_ADDED: f"{op}: {f.name} has values the app shows as they come: {f.found}",
+        Code.SHAPE_UNKNOWN: f"{op}: no {{data: ...}} schema for {f.name}; fields not compared",
+        Code.EXTRA_OPERATION: f"{op}: not used by the app",
+        Code.EXTRA_FIELD: f"{op}: field {f.name} not used by the app",
+    }[f.code]
+    if f.code is Code.OK:
+        label = "ok"
+    elif f.breaks:
+        label = "BREAKS"
+    elif f.code in (Code.EXTRA_OPERATION, Code.EXTRA_FIELD, Code.VALUE_ADDED):
+        label = "extra"
+    else:
+        label = "differs"
+    feature = f" [{f.feature}]" if f.feature else ""
+    return f"  {label:<8}{text}{hidden}{feature}"
+
+
+def _config_check_openapi(path: Path) -> int:
+    import json
+
+    from expereo_tui.api.openapi_check import check_spec
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError(
+            f"{path}: not JSON (a YAML spec must be converted to JSON first)"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
+        raise ConfigError(f"{path}: not an OpenAPI document (no 'paths')")
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    print(f"OpenAPI spec {path}: {info.get('title', '?')} {info.get('version', '')}".rstrip())
+    report = check_spec(doc)
+    order = {"ok": 0, "differs": 1, "extra": 2}
+    lines = [_finding_line(f) for f in report.findings]
+    lines.sort(key=lambda line: 0 if "BREAKS" in line[:12] else 1 + order.get(line.split()[0], 3))
+    for line in lines:
+        print(line)
+    broken = sorted({f.feature for f in report.breaking})
+    if broken:
+        print(f"{len(report.breaking)} difference(s) break: {', '.join(broken)}")
+        return 1
+    print("no difference breaks a feature")
+    return 0
 
 
 def cmd_sim(argv: list[str]) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
+from pathlib import Path
 
 from .app import SimConfig, Simulator
 from .seed import SCALES
@@ -40,11 +42,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests → 500")
     parser.add_argument("--no-rate-limit", action="store_true", help="disable the rate limits")
+    parser.add_argument(
+        "--openapi",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write the simulator's OpenAPI 3 spec to FILE (default: stdout) and exit",
+    )
     return parser
+
+
+def write_openapi(target: str) -> int:
+    """The spec, generated from the routes and models (the data set does not matter)."""
+    from .openapi import openapi_json
+
+    text = openapi_json(Simulator(SimConfig(scale="tiny")))
+    if target == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(target).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"expereo-tui sim: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote the simulator's OpenAPI spec to {target}")
+    return 0
 
 
 def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.openapi:
+        return write_openapi(args.openapi)
     from .faults import SimLimits
 
     sim = Simulator(
