@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncStatus
 from expereo_tui.ui.widgets.status_bar import describe
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
 from .conftest import Recorder
 
 
+@pytest.mark.reliability(
+    fault="the key lacks a scope the profile asks for (token endpoint: invalid_scope)",
+    sees="UNAUTHORISED: remove scope <the scope> from profile",
+    data="nothing is fetched; the local data stays; retried at the longest interval",
+    shows="UNAUTHORISED: remove scope customerapi/financial.read from profile",
+)
 async def test_invalid_scope_names_the_scope_to_remove_on_the_status_line(
-    sim: Simulator, store: Store, sim_clock: FakeClock, events: Recorder
+    sim: Simulator, store: Store, sim_clock: FakeClock, events: Recorder, reliability: Reliability
 ) -> None:
     sim.add_client("support-only", "s5", ("customerapi/basic.read", "customerapi/support.read"))
     settings = ClientSettings(
@@ -43,3 +52,4 @@ async def test_invalid_scope_names_the_scope_to_remove_on_the_status_line(
     assert state.missing_scope == "customerapi/financial.read"
     line = describe(state, sim_clock())
     assert "remove scope customerapi/financial.read" in line and len(line) <= 66
+    reliability.check(line)
