@@ -165,9 +165,11 @@ def cmd_demo(argv: list[str]) -> int:
 
 
 def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
+    """The app's options; a profile without the write scope hides every write and says why."""
+    from expereo_tui.api.models import Scope
     from expereo_tui.ui.options import AppOptions
 
-    return AppOptions(
+    options = AppOptions(
         profile_name=name,
         profile_label=profile.label,
         profile_color=profile.color,
@@ -183,6 +185,10 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
     )
+    if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
+        options.read_only = True
+        options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
+    return options
 
 
 def client_settings(profile: Profile, secret: str) -> Any:
@@ -211,7 +217,6 @@ def warn_insecure(name: str, profile: Profile) -> None:
 
 
 def cmd_run(argv: list[str]) -> int:
-    from expereo_tui.api.models import Scope
     from expereo_tui.store.store import Store
 
     args = _app_parser().parse_args(argv)
@@ -219,9 +224,6 @@ def cmd_run(argv: list[str]) -> int:
     warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     options = _options_for(name, profile, args)
-    if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
-        options.read_only = True
-        options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
     settings = client_settings(profile, secret.secret)
     store = Store.for_profile(name)
     factory = engine_factory_for(

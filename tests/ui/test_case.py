@@ -264,3 +264,23 @@ async def test_read_only_refuses_every_write(
         with pytest.raises(ReadOnlyError):
             engine.send_reply(case_id, "sneaky")
     assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []
+
+
+async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    """A profile with only support.read: the options the CLI builds hide every write."""
+    import argparse
+
+    from expereo_tui.cli import _options_for
+    from expereo_tui.config import Profile
+
+    profile = Profile(client_id="c", scopes=["customerapi/basic.read", "customerapi/support.read"])
+    built = _options_for("lab", profile, argparse.Namespace(read_only=False, wall=False))
+    assert built.read_only
+    app = make_app(read_only=True, read_only_reason=built.read_only_reason)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(_open_case(sim))
+        line = "Read-only: the profile's scopes lack customerapi/support.read-write"
+        await until(pilot, lambda: line in screen_text(app))
+        assert not app.screen.query(TextArea)
