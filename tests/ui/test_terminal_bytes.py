@@ -38,7 +38,7 @@ from tests.store.test_store import fill
 
 from .conftest import screen_text, until
 
-CLIPBOARD = "\x1b]52;c;SEFDS0VE\x07"  # OSC 52: put "HACKED" on the user's clipboard
+CLIPBOARD = "\x1b]52;c;SEFDS0VE\x1b\\"  # OSC 52 (ST-terminated): "HACKED" to the clipboard
 LINK = "\x1b]8;;https://evil.example/x\x1b\\click\x1b]8;;\x1b\\"  # OSC 8 hyperlink
 CSI = "\x1b[2J\x1b[5;5H"  # clear the screen, move the cursor
 DCS = "\x1bP1$qm\x1b\\"  # device control string
