@@ -326,7 +326,7 @@ async def _config_check(profile_name: str | None) -> int:
         except ScopeRefusedError as exc:
             print(
                 f"  FAIL  token refused (invalid_scope): the key lacks {' '.join(exc.refused)}; "
-                f"remove it from scopes in profile {name!r}"
+                f"remove {'them' if len(exc.refused) > 1 else 'it'} from scopes in profile {name!r}"
             )
             return 1
         except ApiError as exc:

@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+from expereo_tui.api.models import ALL_SCOPES
+
 from .app import SimConfig, Simulator
 from .seed import SCALES
 from .server import run_server
@@ -38,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--client-id", help="accepted client id (default: random)")
     parser.add_argument("--client-secret", help="accepted client secret (default: random)")
+    parser.add_argument(
+        "--scopes",
+        help="comma-separated scopes the key was created with (default: all four), e.g. "
+        "customerapi/basic.read,customerapi/support.read",
+    )
     add_arguments(parser)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests → 500")
@@ -81,6 +88,9 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             scale=args.scale,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            scopes=tuple(s.strip() for s in args.scopes.split(",") if s.strip())
+            if args.scopes
+            else ALL_SCOPES,
             activity_rate=args.activity,
             limits=SimLimits(enabled=not args.no_rate_limit),
         )
@@ -94,6 +104,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             print(f"  token URL:     {url}/oauth2/token")
             print(f"  client id:     {sim.client_id}")
             print(f"  client secret: {sim.client_secret}")
+            print(f"  scopes:        {' '.join(sim.config.scopes)}")
             print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
             print("Press Ctrl+C to stop.", flush=True)
             while not stop.wait(0.5):

@@ -11,7 +11,7 @@ from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
-from expereo_tui.sync.events import SyncStatus
+from expereo_tui.sync.events import SyncState, SyncStatus
 from expereo_tui.ui.widgets.status_bar import describe
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
@@ -53,3 +53,13 @@ async def test_invalid_scope_names_the_scope_to_remove_on_the_status_line(
     line = describe(state, sim_clock())
     assert "remove scope customerapi/financial.read" in line and len(line) <= 66
     reliability.check(line)
+
+
+def test_several_refused_scopes_fit_the_status_line() -> None:
+    state = SyncState(
+        SyncStatus.UNAUTHORISED,
+        missing_scope="customerapi/support.read-write customerapi/financial.read",
+    )
+    line = describe(state, 0.0)
+    assert line == "UNAUTHORISED: remove scopes support.read-write, financial.read (profile)"
+    assert len(" lab   " + line) <= 78  # the bar pads one cell each side

@@ -46,7 +46,11 @@ def describe(state: SyncState | None, now: float) -> str:
             return f"RATE-LIMITED{retry} ({ago})"
         case SyncStatus.UNAUTHORISED:
             if state.missing_scope:  # the token endpoint refused scopes the key lacks
-                return f"UNAUTHORISED: remove scope {safe(state.missing_scope)} from profile"
+                scopes = safe(state.missing_scope, one_line=True).split()
+                if len(scopes) == 1:
+                    return f"UNAUTHORISED: remove scope {scopes[0]} from profile"
+                short = ", ".join(s.removeprefix("customerapi/") for s in scopes)
+                return f"UNAUTHORISED: remove scopes {short} (profile)"
             return f"UNAUTHORISED: check the client secret{retry}"
         case SyncStatus.FORBIDDEN:
             return f"MISSING SCOPE {safe(state.missing_scope, one_line=True)}".rstrip()
