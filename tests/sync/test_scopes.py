@@ -61,5 +61,5 @@ def test_several_refused_scopes_fit_the_status_line() -> None:
         missing_scope="customerapi/support.read-write customerapi/financial.read",
     )
     line = describe(state, 0.0)
-    assert line == "UNAUTHORISED: remove scopes support.read-write, financial.read (profile)"
+    assert line == "UNAUTHORISED: remove scopes support.read-write, financial.read"
     assert len(" lab   " + line) <= 78  # the bar pads one cell each side

@@ -50,7 +50,7 @@ def describe(state: SyncState | None, now: float) -> str:
                 if len(scopes) == 1:
                     return f"UNAUTHORISED: remove scope {scopes[0]} from profile"
                 short = ", ".join(s.removeprefix("customerapi/") for s in scopes)
-                return f"UNAUTHORISED: remove scopes {short} (profile)"
+                return f"UNAUTHORISED: remove scopes {short}"
             return f"UNAUTHORISED: check the client secret{retry}"
         case SyncStatus.FORBIDDEN:
             return f"MISSING SCOPE {safe(state.missing_scope, one_line=True)}".rstrip()
