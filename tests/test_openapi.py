@@ -123,6 +123,14 @@ def test_the_simulators_own_spec_matches(
             "field Case.id not in the spec",
         ),
         (
+            "renamed field the thread relies on",
+            lambda d: schemas(d)["CaseMessage"]["properties"].__setitem__(
+                "text", schemas(d)["CaseMessage"]["properties"].pop("message")
+            ),
+            {"thread", "reply"},
+            "field CaseMessage.message not in the spec",
+        ),
+        (
             "required read field changes type",
             lambda d: schemas(d)["Site"]["properties"].__setitem__("siteId", {"type": "integer"}),
             {"inventory"},
