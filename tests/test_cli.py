@@ -292,3 +292,15 @@ def test_config_check_names_the_scope_to_remove_on_invalid_scope(
     assert "invalid_scope" in fail and "remove" in fail
     assert "customerapi/financial.read" in fail
     assert "basic.read" not in fail and "support.read-write" not in fail
+
+
+def test_sim_can_issue_a_key_with_limited_scopes(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from expereo_tui.sim.cli import main as sim_main
+
+    stop = threading.Event()
+    stop.set()  # print the banner, then stop at once
+    assert sim_main(["--scale", "tiny", "--scopes", "basic.read,support.read"], stop=stop) == 0
+    out = capsys.readouterr().out
+    assert "scopes:        customerapi/basic.read customerapi/support.read\n" in out

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scopes(text: str) -> tuple[str, ...]:
+    """``basic.read,support.read`` or the full ``customerapi/…`` names."""
+    names = [s.strip() for s in text.replace(" ", ",").split(",") if s.strip()]
+    return tuple(n if "/" in n else f"customerapi/{n}" for n in names)
+
+
 def write_openapi(target: str) -> int:
     """The spec, generated from the routes and models (the data set does not matter)."""
     from .openapi import openapi_json
@@ -88,9 +94,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             scale=args.scale,
             client_id=args.client_id,
             client_secret=args.client_secret,
-            scopes=tuple(s.strip() for s in args.scopes.split(",") if s.strip())
-            if args.scopes
-            else ALL_SCOPES,
+            scopes=_scopes(args.scopes) if args.scopes else ALL_SCOPES,
             activity_rate=args.activity,
             limits=SimLimits(enabled=not args.no_rate_limit),
         )
