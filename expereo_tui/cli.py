@@ -185,6 +185,9 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
     )
+    if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
+        options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
+        options.profile_color = "red"
     if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
         options.read_only = True
         options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"

@@ -195,6 +195,14 @@ def test_allow_insecure_http_loads_and_warns_at_start(
     assert main(["--profile", "lab"]) == 2
     err = capsys.readouterr().err
     assert "warning" in err and "'lab'" in err and "base_url" in err and "in clear" in err
+    # and the app's banner says it for as long as it runs
+    import argparse
+
+    from expereo_tui.cli import _options_for
+
+    name, profile = get_profile("lab")
+    options = _options_for(name, profile, argparse.Namespace(read_only=False, wall=False))
+    assert "PLAIN HTTP" in (options.profile_label or "") and options.profile_color == "red"
 
 
 @pytest.mark.parametrize("url", ["https://", "http:///v2", "https://:443/x"])
