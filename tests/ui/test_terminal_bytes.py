@@ -33,6 +33,7 @@ from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.wall import WallApp
 from expereo_tui.ui.widgets.status_bar import StatusBar
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 from tests.store.test_store import fill
 
@@ -143,8 +144,19 @@ def options(clock: FakeClock, **kw: Any) -> AppOptions:
     return AppOptions(clock=clock, bell=True, desktop_notifications=True, **kw)
 
 
+@pytest.mark.reliability(
+    fault="hostile text from the API (OSC 52 clipboard write, OSC 8 link, CSI, DCS, C1, bidi) "
+    "in a case, its messages, service, site and reference",
+    sees="the text shown literally without its escapes, also in the update form and reply box",
+    data="stored as received; nothing reaches the terminal or the clipboard",
+    shows="REFHxclick",
+)
 async def test_hostile_text_in_every_widget_never_reaches_the_terminal(
-    terminal: list[str], tmp_path: Path, sim: Simulator, sim_clock: FakeClock
+    terminal: list[str],
+    tmp_path: Path,
+    sim: Simulator,
+    sim_clock: FakeClock,
+    reliability: Reliability,
 ) -> None:
     store = hostile_store(tmp_path / "hostile.sqlite3", sim, sim_clock)
     app = ExpereoApp(store=store, engine_factory=None, options=options(sim_clock))
@@ -180,6 +192,7 @@ async def test_hostile_text_in_every_widget_never_reaches_the_terminal(
         await pilot.pause()
         reference = app.screen.query_one("#reference", Input)
         assert reference.value == safe(f"REF{HOSTILE}", one_line=True)
+        reliability.check(screen_text(app))
         assert_clean(terminal, "update form")
         terminal.clear()
         await pilot.press("escape")
@@ -203,7 +216,7 @@ async def test_hostile_text_in_every_widget_never_reaches_the_terminal(
         await until(pilot, lambda: "Hostile site" in screen_text(app))
         for _ in range(4):
             await pilot.press("down")
-        await pilot.pause()
+        await until(pilot, lambda: "Hostile service" in screen_text(app))
         assert_clean(terminal, "inventory")
 
 
