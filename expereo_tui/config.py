@@ -48,6 +48,7 @@ class Profile(BaseModel):
 
     base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
+    allow_insecure_http: bool = False  # plain http:// to a non-loopback host (secret in clear)
     client_id: str
     scopes: list[str] = Field(default_factory=lambda: list(DOCUMENTED_SCOPES))
     secret_file: Path | None = None
@@ -63,7 +64,6 @@ class Profile(BaseModel):
     desktop_notifications: bool = True
     alert_priorities: list[str] = Field(default_factory=list)
     keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
-    allow_insecure_http: bool = False  # plain http:// to a non-loopback host (secret in clear)
 
     @field_validator("base_url", "token_url")
     @classmethod
