@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench screenshots clean
+.PHONY: demo test lint typecheck pytest bench screenshots docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -33,6 +33,9 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
+
+docs: $(STAMP)  # docs/reliability.md from the fault tests' reliability markers
+	$(BIN)/python scripts/reliability_doc.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

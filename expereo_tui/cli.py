@@ -208,9 +208,11 @@ def _store_read_only(store: Any, options: Any) -> None:
 
 
 def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
+    """The app's options; a profile without the write scope hides every write and says why."""
+    from expereo_tui.api.models import Scope
     from expereo_tui.ui.options import AppOptions
 
-    return AppOptions(
+    options = AppOptions(
         profile_name=name,
         profile_label=profile.label,
         profile_color=profile.color,
@@ -226,6 +228,13 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
     )
+    if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
+        options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
+        options.profile_color = "red"
+    if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
+        options.read_only = True
+        options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
+    return options
 
 
 def client_settings(profile: Profile, secret: str) -> Any:
@@ -241,17 +250,26 @@ def client_settings(profile: Profile, secret: str) -> Any:
     )
 
 
+def warn_insecure(name: str, profile: Profile) -> None:
+    """One line on stderr (and the log) when the profile allows plain http off this host."""
+    for key in profile.insecure_urls():
+        line = (
+            f"expereo-tui: warning: profile {name!r} {key} = {getattr(profile, key)} is plain "
+            "http (allow_insecure_http = true): the client secret and token cross the network "
+            "in clear"
+        )
+        print(line, file=sys.stderr)
+        logging.getLogger("expereo_tui.config").warning("%s", line)
+
+
 def cmd_run(argv: list[str]) -> int:
-    from expereo_tui.api.models import Scope
     from expereo_tui.store.store import Store
 
     args = _app_parser().parse_args(argv)
     name, profile = get_profile(args.profile)
+    warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     options = _options_for(name, profile, args)
-    if Scope.SUPPORT_READ_WRITE.value not in profile.scopes and not options.read_only:
-        options.read_only = True
-        options.read_only_reason = "the profile's scopes lack customerapi/support.read-write"
     settings = client_settings(profile, secret.secret)
     store = _open_store(lambda: Store.for_profile(name, reset=args.reset_store))
     _store_read_only(store, options)
@@ -282,12 +300,26 @@ def cmd_config(argv: list[str]) -> int:
     init.add_argument("--client-id")
     init.add_argument("--secret-file")
     init.add_argument("--api", choices=("v2", "v1"), help="v2 (REST, default) or v1 (GraphQL)")
+    init.add_argument(
+        "--with-invoices",
+        action="store_true",
+        help="also ask for customerapi/financial.read (not a documented scope: only if your "
+        "key was created with it, or the API refuses every token)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
+    check.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="compare an OpenAPI spec (JSON, e.g. from the portal) with what the app relies on; "
+        "no network, no credentials",
+    )
     args = parser.parse_args(argv)
     if args.action == "init":
         return _config_init(args)
+    if args.openapi:
+        return _config_check_openapi(Path(args.openapi))
     return asyncio.run(_config_check(args.profile))
 
 
@@ -299,8 +331,8 @@ def _ask(prompt: str, default: str) -> str:
 
 
 def _config_init(args: argparse.Namespace) -> int:
-    from expereo_tui.api.models import ALL_SCOPES
-    from expereo_tui.config import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+    from expereo_tui.api.models import Scope
+    from expereo_tui.config import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, DOCUMENTED_SCOPES
 
     path = config_path()
     if path.exists() and not args.force:
@@ -315,7 +347,8 @@ def _config_init(args: argparse.Namespace) -> int:
         base_url=args.base_url or _ask("API base URL", DEFAULT_BASE_URL),
         token_url=args.token_url or _ask("Token URL", DEFAULT_TOKEN_URL),
         client_id=args.client_id or _ask("Client id", "your-client-id"),
-        scopes=list(ALL_SCOPES),
+        scopes=list(DOCUMENTED_SCOPES)
+        + ([Scope.FINANCIAL_READ.value] if args.with_invoices else []),
         secret_file=args.secret_file,
         api=api,
     )
@@ -327,13 +360,14 @@ def _config_init(args: argparse.Namespace) -> int:
 
 async def _config_check(profile_name: str | None) -> int:
     from expereo_tui.api.client import ExpereoClient
-    from expereo_tui.api.errors import ApiError, ForbiddenError
+    from expereo_tui.api.errors import ApiError, ForbiddenError, ScopeRefusedError
     from expereo_tui.api.models import Scope
 
     name, profile = get_profile(profile_name)
     print(
         f"profile {name}: {profile.base_url} (client id {profile.client_id}, api = {profile.api!r})"
     )
+    warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     print(f"  ok    secret from {secret.source}")
     settings = client_settings(profile, secret.secret)
@@ -354,6 +388,12 @@ async def _config_check(profile_name: str | None) -> int:
             print("  ok    token obtained")
             print(f"  ok    scopes granted: {' '.join(api.granted_scopes) or '(none reported)'}")
             print("  ok    read accounts")
+        except ScopeRefusedError as exc:
+            print(
+                f"  FAIL  token refused (invalid_scope): the key lacks {' '.join(exc.refused)}; "
+                f"remove {'them' if len(exc.refused) > 1 else 'it'} from scopes in profile {name!r}"
+            )
+            return 1
         except ApiError as exc:
             print(f"  FAIL  {exc.message}")
             return 1
@@ -431,6 +471,72 @@ async def _config_check_v1(settings: Any) -> int:
             print("  note  no write scope: the app runs read-only")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 1 if failures else 0
+
+
+def _finding_line(f: Any) -> str:
+    """One line for a person about one finding of the OpenAPI comparison."""
+    from expereo_tui.api.openapi_check import Code
+
+    op = f"{f.method} {f.path}"
+    hidden = " (the app hides it)" if f.optional and f.code not in (Code.OK,) else ""
+    text = {
+        Code.OK: f"{op}: as the app expects",
+        Code.MISSING_PATH: f"{op}: path not in the spec",
+        Code.MISSING_METHOD: f"{op}: method not in the spec (it has {f.found or 'none'})",
+        Code.MISSING_PARAMETER: f"{op}: query parameter {f.name} not in the spec",
+        Code.MISSING_SORT_FIELD: f"{op}: cannot sort by {f.name}",
+        Code.MISSING_FIELD: f"{op}: field {f.name} not in the spec",
+        Code.TYPE_CHANGED: f"{op}: field {f.name} is {f.found}, the app expects {f.expected}",
+        Code.REQUIRED_UNKNOWN: f"{op}: the spec requires {f.name}, which the app never sends",
+        Code.REQUIRED_OPTIONAL: f"{op}: the spec requires {f.name}, which the app may omit",
+        Code.VALUE_REFUSED: f"{op}: {f.name} no longer accepts {f.expected!r}, which the app sends",
+        Code.VALUE_MISSING: f"{op}: {f.name} no longer lists {f.expected!r}",
+        Code.VALUE_ADDED: f"{op}: {f.name} has values the app shows as they come: {f.found}",
+        Code.SHAPE_UNKNOWN: f"{op}: no {{data: ...}} schema for {f.name}; fields not compared",
+        Code.EXTRA_OPERATION: f"{op}: not used by the app",
+        Code.EXTRA_FIELD: f"{op}: field {f.name} not used by the app",
+    }[f.code]
+    if f.code is Code.OK:
+        label = "ok"
+    elif f.breaks:
+        label = "BREAKS"
+    elif f.code in (Code.EXTRA_OPERATION, Code.EXTRA_FIELD, Code.VALUE_ADDED):
+        label = "extra"
+    else:
+        label = "differs"
+    feature = f" [{f.feature}]" if f.feature else ""
+    return f"  {label:<8}{text}{hidden}{feature}"
+
+
+def _config_check_openapi(path: Path) -> int:
+    import json
+
+    from expereo_tui.api.openapi_check import check_spec
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError(
+            f"{path}: not JSON (a YAML spec must be converted to JSON first)"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
+        raise ConfigError(f"{path}: not an OpenAPI document (no 'paths')")
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    print(f"OpenAPI spec {path}: {info.get('title', '?')} {info.get('version', '')}".rstrip())
+    report = check_spec(doc)
+    order = {"ok": 0, "differs": 1, "extra": 2}
+    lines = [_finding_line(f) for f in report.findings]
+    lines.sort(key=lambda line: 0 if "BREAKS" in line[:12] else 1 + order.get(line.split()[0], 3))
+    for line in lines:
+        print(line)
+    broken = sorted({f.feature for f in report.breaking})
+    if broken:
+        print(f"{len(report.breaking)} difference(s) break: {', '.join(broken)}")
+        return 1
+    print("no difference breaks a feature")
+    return 0
 
 
 def cmd_sim(argv: list[str]) -> int:

@@ -9,23 +9,32 @@ package and a backend exist), or a secret file named by the profile that only it
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from expereo_tui.api.models import ALL_SCOPES
+from expereo_tui.api.models import ALL_SCOPES, Scope
 
 APP_NAME = "expereo-tui"
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
 KEYRING_SERVICE = "expereo-tui"
 DEFAULT_BASE_URL = "https://api.expereo.one"
 DEFAULT_TOKEN_URL = "https://auth.expereo.one/oauth2/token"
+#: The scopes the provider documents.  The invoice scope (customerapi/financial.read) is our
+#: assumption: asking for it with a key that lacks it gets no token at all, so it is opt-in.
+DOCUMENTED_SCOPES: tuple[str, ...] = (
+    Scope.BASIC_READ.value,
+    Scope.SUPPORT_READ.value,
+    Scope.SUPPORT_READ_WRITE.value,
+)
 
 
 class ConfigError(Exception):
@@ -39,9 +48,10 @@ class Profile(BaseModel):
 
     base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
+    allow_insecure_http: bool = False  # plain http:// to a non-loopback host (secret in clear)
     client_id: str
     api: Literal["v1", "v2"] = "v2"  # v1: the GraphQL API older keys speak
-    scopes: list[str] = Field(default_factory=lambda: list(ALL_SCOPES))
+    scopes: list[str] = Field(default_factory=lambda: list(DOCUMENTED_SCOPES))
     secret_file: Path | None = None
     default_account: str | None = None
     poll_interval: float = Field(default=30.0, ge=5.0)
@@ -61,7 +71,37 @@ class Profile(BaseModel):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ValueError(f"{value!r} has no host name")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_plain_http_off_host(self) -> Profile:
+        """The client secret and the bearer token must not cross a network in clear."""
+        if self.allow_insecure_http:
+            return self
+        for key in ("base_url", "token_url"):
+            url = getattr(self, key)
+            if not is_loopback_url(url) and urlsplit(url).scheme == "http":
+                raise ValueError(
+                    f"{key} = {url!r} is plain http to a host that is not loopback: the client "
+                    "secret and token would cross the network in clear; use https://, or set "
+                    "allow_insecure_http = true in this profile"
+                )
+        return self
+
+    def insecure_urls(self) -> list[str]:
+        """The keys whose URL is plain http to a non-loopback host (allowed by the profile)."""
+        return [
+            key
+            for key in ("base_url", "token_url")
+            if urlsplit(getattr(self, key)).scheme == "http"
+            and not is_loopback_url(getattr(self, key))
+        ]
 
     @field_validator("scopes")
     @classmethod
@@ -72,6 +112,20 @@ class Profile(BaseModel):
                 f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}"
             )
         return value
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigFile(BaseModel):
@@ -113,7 +167,8 @@ def load_config(path: Path | None = None) -> ConfigFile:
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{path}: {_where(first)}: {first['msg']}{more}") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {_where(first)}: {msg}{more}") from None
 
 
 def get_profile(name: str | None, path: Path | None = None) -> tuple[str, Profile]:
@@ -187,6 +242,8 @@ token_url = "{token_url}"
 client_id = "{client_id}"
 api = "{api}"                  # "v2" (REST, the default) or "v1" (GraphQL, older keys)
 scopes = [{scopes}]
+# Invoices: add "customerapi/financial.read" only if your key was created with it (an API key
+# asked for a scope it lacks gets no token at all).
 {secret_line}# label = "PROD"            # banner shown in the header
 # color = "red"              # banner colour
 # read_only = false          # hide and disable every write

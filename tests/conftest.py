@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.sim_fixtures"]
+pytest_plugins = ["tests.sim_fixtures", "tests.reliability_plugin"]
 
 
 @pytest.fixture

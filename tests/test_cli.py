@@ -57,7 +57,7 @@ def test_invalid_value_names_the_key() -> None:
 
 
 def test_unknown_profile_lists_the_known_ones() -> None:
-    write_config(profile_toml("http://x"))
+    write_config(profile_toml("https://x"))
     with pytest.raises(ConfigError, match="known: lab"):
         get_profile("prod")
 
@@ -66,7 +66,7 @@ def test_secret_order_env_then_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     secret = tmp_path / "secret"
     secret.write_text("from-file\n")
     secret.chmod(0o644)
-    write_config(profile_toml("http://x", secret_file=f'"{secret}"'))
+    write_config(profile_toml("https://x", secret_file=f'"{secret}"'))
     name, profile = get_profile("lab")
     with pytest.raises(ConfigError, match="chmod 600"):
         resolve_secret(name, profile)
@@ -78,7 +78,7 @@ def test_secret_order_env_then_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_no_secret_explains_the_three_ways() -> None:
-    write_config(profile_toml("http://x"))
+    write_config(profile_toml("https://x"))
     name, profile = get_profile("lab")
     with pytest.raises(ConfigError, match="EXPEREO_CLIENT_SECRET.*keyring.*secret_file"):
         resolve_secret(name, profile)
@@ -158,3 +158,157 @@ def test_log_file_never_holds_the_secret(
     if log_path().exists():
         assert "test-secret-do-not-log" not in log_path().read_text()
     assert os.environ["EXPEREO_CLIENT_SECRET"]  # untouched
+
+
+# -- security: plain http, host-less URLs -------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["base_url", "token_url"])
+def test_plain_http_to_a_remote_host_is_refused_naming_profile_and_key(key: str) -> None:
+    urls = {"base_url": "https://api.example", "token_url": "https://auth.example/oauth2/token"}
+    urls[key] = "http://example.com" + ("/oauth2/token" if key == "token_url" else "")
+    write_config(
+        f'[profiles.lab]\nbase_url = "{urls["base_url"]}"\ntoken_url = "{urls["token_url"]}"\n'
+        'client_id = "c"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        get_profile("lab")
+    message = str(info.value)
+    assert "profiles.lab" in message and key in message and "allow_insecure_http" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8704", "http://localhost:1", "http://[::1]:8080", "http://127.3.2.1"]
+)
+def test_plain_http_to_loopback_is_allowed(url: str) -> None:
+    write_config(profile_toml(url))
+    assert get_profile("lab")[1].base_url == url
+
+
+def test_allow_insecure_http_loads_and_warns_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(profile_toml("http://example.com", allow_insecure_http="true"))
+    assert get_profile("lab")[1].insecure_urls() == ["base_url", "token_url"]
+    # the run stops at the missing secret, after the warning
+    assert main(["--profile", "lab"]) == 2
+    err = capsys.readouterr().err
+    assert "warning" in err and "'lab'" in err and "base_url" in err and "in clear" in err
+    # and the app's banner says it for as long as it runs
+    import argparse
+
+    from expereo_tui.cli import _options_for
+
+    name, profile = get_profile("lab")
+    options = _options_for(name, profile, argparse.Namespace(read_only=False, wall=False))
+    assert "PLAIN HTTP" in (options.profile_label or "") and options.profile_color == "red"
+
+
+@pytest.mark.parametrize("url", ["https://", "http:///v2", "https://:443/x"])
+def test_url_without_a_host_is_refused_naming_the_key(url: str) -> None:
+    write_config(profile_toml(url))
+    with pytest.raises(ConfigError) as info:
+        get_profile("lab")
+    assert "profiles.lab.base_url" in str(info.value) and "no host" in str(info.value)
+
+
+# -- serve on another address -------------------------------------------------------------------
+
+
+def test_serve_on_a_non_loopback_address_needs_read_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual_serve.server import Server
+
+    def never(self: Server) -> None:
+        raise AssertionError("served writes on a non-loopback address")
+
+    monkeypatch.setattr(Server, "serve", never)
+    assert main(["serve", "--demo", "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err
+    assert "warning" in err and "0.0.0.0" in err and "--read-only" in err
+    assert "--allow-remote-writes" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "warns", "refused"),
+    [
+        (["--host", "127.0.0.1"], False, False),
+        (["--host", "localhost"], False, False),
+        (["--host", "::1"], False, False),
+        (["--host", "0.0.0.0", "--read-only"], True, False),
+        (["--host", "192.168.1.5", "--wall"], True, False),
+        (["--host", "0.0.0.0", "--allow-remote-writes"], True, False),
+        (["--host", "10.0.0.1"], True, True),
+    ],
+)
+def test_serve_remote_rules(argv: list[str], warns: bool, refused: bool) -> None:
+    import argparse
+
+    from expereo_tui.ui.serve import remote_check
+
+    args = argparse.Namespace(read_only=False, wall=False, allow_remote_writes=False)
+    for flag in argv[2:]:
+        setattr(args, flag.lstrip("-").replace("-", "_"), True)
+    args.host = argv[1]
+    warnings, refusal = remote_check(args)
+    assert bool(warnings) is warns and (refusal is not None) is refused
+
+
+# -- scopes --------------------------------------------------------------------------------------
+
+
+def test_config_init_asks_only_for_documented_scopes() -> None:
+    assert main(["config", "init", "--client-id", "abc"]) == 0
+    scopes = get_profile(None)[1].scopes
+    assert scopes == [
+        "customerapi/basic.read",
+        "customerapi/support.read",
+        "customerapi/support.read-write",
+    ]
+    assert "customerapi/financial.read" in config_path().read_text()  # mentioned, commented out
+    assert main(["config", "init", "--client-id", "abc", "--force", "--with-invoices"]) == 0
+    assert "customerapi/financial.read" in get_profile(None)[1].scopes
+
+
+def test_a_profile_without_scopes_asks_for_the_documented_ones() -> None:
+    write_config(profile_toml("https://x"))
+    assert "customerapi/financial.read" not in get_profile("lab")[1].scopes
+
+
+def test_config_check_names_the_scope_to_remove_on_invalid_scope(
+    sim: Simulator,
+    live_sim_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sim.add_client(
+        "noinv",
+        "s4",
+        ("customerapi/basic.read", "customerapi/support.read", "customerapi/support.read-write"),
+    )
+    write_config(
+        profile_toml(live_sim_url).replace("test-client", "noinv")
+        + 'scopes = ["customerapi/basic.read", "customerapi/support.read-write", '
+        '"customerapi/financial.read"]\n'
+    )
+    monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "s4")
+    assert main(["config", "check", "--profile", "lab"]) == 1
+    out = capsys.readouterr().out
+    fail = next(line for line in out.splitlines() if "FAIL" in line)
+    assert "invalid_scope" in fail and "remove" in fail
+    assert "customerapi/financial.read" in fail
+    assert "basic.read" not in fail and "support.read-write" not in fail
+
+
+def test_sim_can_issue_a_key_with_limited_scopes(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from expereo_tui.sim.cli import main as sim_main
+
+    stop = threading.Event()
+    stop.set()  # print the banner, then stop at once
+    assert sim_main(["--scale", "tiny", "--scopes", "basic.read,support.read"], stop=stop) == 0
+    out = capsys.readouterr().out
+    assert "scopes:        customerapi/basic.read customerapi/support.read\n" in out

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from .errors import NetworkError, ServerError, UnauthorizedError
+from .errors import NetworkError, ScopeRefusedError, ServerError, UnauthorizedError
 from .models import TokenResponse
 
 EARLY = 60.0  # refresh this many seconds before the token expires
@@ -39,6 +39,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self.granted_scopes: list[str] = []
         self._lock = asyncio.Lock()
         self.tokens_fetched = 0
+        self._refused: list[str] | None = None  # scopes the token endpoint refused
 
     def __repr__(self) -> str:
         return f"ClientCredentialsAuth(token_url={self.token_url!r}, client_id={self.client_id!r})"
@@ -64,19 +65,16 @@ class ClientCredentialsAuth(httpx.Auth):
         }
         if self.scopes:
             form["scope"] = " ".join(self.scopes)
-        try:
-            response: httpx.Response = await self._send(self.token_url, form)
-        except httpx.TransportError as exc:
-            raise NetworkError(
-                f"The token endpoint is not reachable ({type(exc).__name__}). "
-                "The app keeps your work and retries."
-            ) from None
+        response = await self._post(form)
         if response.status_code in (400, 401):
             code = _oauth_error(response)
             if code == "invalid_scope":
-                raise UnauthorizedError(
-                    f"The API refused the requested scopes ({' '.join(self.scopes)}) for client "
-                    f"{self.client_id}: the key was created with fewer scopes.",
+                refused = await self._refused_scopes()
+                raise ScopeRefusedError(
+                    f"The API refused the scope(s) {' '.join(refused)} for client "
+                    f"{self.client_id}: the key was created without them; remove them from the "
+                    "profile's scopes.",
+                    refused=refused,
                     status=response.status_code,
                 )
             raise UnauthorizedError(
@@ -101,6 +99,37 @@ class ClientCredentialsAuth(httpx.Auth):
         self._expires_at = self.clock() + token.expires_in
         self.granted_scopes = token.scope.split() if token.scope else list(self.scopes)
         self.tokens_fetched += 1
+
+    async def _post(self, form: dict[str, str]) -> httpx.Response:
+        try:
+            response: httpx.Response = await self._send(self.token_url, form)
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"The token endpoint is not reachable ({type(exc).__name__}). "
+                "The app keeps your work and retries."
+            ) from None
+        return response
+
+    async def _refused_scopes(self) -> list[str]:
+        """Which of the requested scopes the key lacks: OAuth2's ``invalid_scope`` does not say,
+        so each is asked for alone (once; the answer is kept)."""
+        if self._refused is None:
+            if len(self.scopes) <= 1:
+                self._refused = list(self.scopes)
+            else:
+                refused = []
+                for scope in self.scopes:
+                    form = {
+                        "grant_type": "client_credentials",
+                        "client_id": self.client_id,
+                        "client_secret": self._secret,
+                        "scope": scope,
+                    }
+                    answer = await self._post(form)
+                    if answer.status_code in (400, 401) and _oauth_error(answer) == "invalid_scope":
+                        refused.append(scope)
+                self._refused = refused or list(self.scopes)
+        return list(self._refused)
 
     async def async_auth_flow(
         self, request: httpx.Request

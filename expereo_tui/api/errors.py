@@ -25,6 +25,16 @@ class UnauthorizedError(ApiError):
     """401, or the token endpoint refused the credentials."""
 
 
+class ScopeRefusedError(UnauthorizedError):
+    """The token endpoint answered ``invalid_scope``: the key was created without some of the
+    scopes the profile asks for.  ``refused`` names them (the ones to remove)."""
+
+    def __init__(self, message: str, *, refused: list[str], status: int = 400) -> None:
+        super().__init__(message, status=status)
+        self.code = "invalid_scope"
+        self.refused = refused
+
+
 class ForbiddenError(ApiError):
     """403: the credentials lack a scope."""
 

@@ -295,6 +295,10 @@ class Simulator:
             )
             return response
 
+        # what sim/openapi.py reads to describe the route (scopes, write, the handler's name)
+        endpoint.scopes = scopes  # type: ignore[attr-defined]
+        endpoint.write = write  # type: ignore[attr-defined]
+        endpoint.handler_name = handler.__name__  # type: ignore[attr-defined]
         return endpoint
 
     async def _guarded(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
+from pathlib import Path
+
+from expereo_tui.api.models import ALL_SCOPES
 
 from .app import SimConfig, Simulator
 from .seed import SCALES
@@ -36,15 +40,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--client-id", help="accepted client id (default: random)")
     parser.add_argument("--client-secret", help="accepted client secret (default: random)")
+    parser.add_argument(
+        "--scopes",
+        help="comma-separated scopes the key was created with (default: all four), e.g. "
+        "customerapi/basic.read,customerapi/support.read",
+    )
     add_arguments(parser)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests → 500")
     parser.add_argument("--no-rate-limit", action="store_true", help="disable the rate limits")
+    parser.add_argument(
+        "--openapi",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write the simulator's OpenAPI 3 spec to FILE (default: stdout) and exit",
+    )
     return parser
+
+
+def _scopes(text: str) -> tuple[str, ...]:
+    """``basic.read,support.read`` or the full ``customerapi/…`` names."""
+    names = [s.strip() for s in text.replace(" ", ",").split(",") if s.strip()]
+    return tuple(n if "/" in n else f"customerapi/{n}" for n in names)
+
+
+def write_openapi(target: str) -> int:
+    """The spec, generated from the routes and models (the data set does not matter)."""
+    from .openapi import openapi_json
+
+    text = openapi_json(Simulator(SimConfig(scale="tiny")))
+    if target == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(target).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"expereo-tui sim: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote the simulator's OpenAPI spec to {target}")
+    return 0
 
 
 def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.openapi:
+        return write_openapi(args.openapi)
     from .faults import SimLimits
 
     sim = Simulator(
@@ -53,6 +94,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             scale=args.scale,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            scopes=_scopes(args.scopes) if args.scopes else ALL_SCOPES,
             activity_rate=args.activity,
             limits=SimLimits(enabled=not args.no_rate_limit),
         )
@@ -66,6 +108,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             print(f"  token URL:     {url}/oauth2/token")
             print(f"  client id:     {sim.client_id}")
             print(f"  client secret: {sim.client_secret}")
+            print(f"  scopes:        {' '.join(sim.config.scopes)}")
             print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
             print("Press Ctrl+C to stop.", flush=True)
             while not stop.wait(0.5):

@@ -424,7 +424,14 @@ class SyncEngine:
             )
         elif isinstance(exc, UnauthorizedError):
             delay = self.settings.max_poll_interval
-            state = SyncState(SyncStatus.UNAUTHORISED, last, now + delay, message=exc.message)
+            refused = getattr(exc, "refused", None)  # invalid_scope: the scopes to remove
+            state = SyncState(
+                SyncStatus.UNAUTHORISED,
+                last,
+                now + delay,
+                missing_scope=" ".join(refused) if refused else None,
+                message=exc.message,
+            )
         else:
             delay = self._backoff.next()
             state = SyncState(SyncStatus.OFFLINE, last, now + delay, message=exc.message)

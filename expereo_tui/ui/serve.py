@@ -5,6 +5,7 @@ share the poll lock like several terminals do."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import shlex
 import sys
 
@@ -32,6 +33,36 @@ def build_command(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether binding to ``host`` keeps the server on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def remote_check(args: argparse.Namespace) -> tuple[list[str], str | None]:
+    """Warnings to print, and the reason to refuse (None: go ahead), for ``args.host``.
+
+    Anyone who can reach a non-loopback address gets the app with this profile's credentials,
+    so it must be read-only unless ``--allow-remote-writes`` says otherwise."""
+    if is_loopback_host(args.host):
+        return [], None
+    warnings = [
+        f"expereo-tui serve: warning: listening on {args.host}, not loopback: anyone who can "
+        "reach this port uses the app with this profile's credentials (no login)"
+    ]
+    read_only = args.read_only or args.wall
+    if not read_only and not args.allow_remote_writes:
+        return warnings, (
+            f"expereo-tui serve: refusing to serve writes on {args.host}: add --read-only, "
+            "or --allow-remote-writes if every person who can reach it may write"
+        )
+    return warnings, None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="expereo-tui serve", description="Serve the app to a web browser."
@@ -42,10 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="run the demo on the simulator")
     parser.add_argument("--wall", action="store_true", help="serve the NOC wall")
     parser.add_argument("--read-only", action="store_true")
+    parser.add_argument(
+        "--allow-remote-writes",
+        action="store_true",
+        help="allow a non-loopback --host without --read-only",
+    )
     parser.add_argument("--scale", default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--activity", type=float, default=6.0)
     args = parser.parse_args(argv)
+    warnings, refusal = remote_check(args)
+    for line in warnings:
+        print(line, file=sys.stderr)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     from textual_serve.server import Server
 
     command = build_command(args)

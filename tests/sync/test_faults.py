@@ -12,17 +12,32 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from expereo_tui.api.models import CaseCreate, CaseUpdate
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
 from .conftest import Recorder
 
 
+@pytest.mark.reliability(
+    fault="500s, connection resets, lost write responses, 429 storms and expired tokens while "
+    "replies, new cases and updates are queued",
+    sees="the writes stay queued and go out by themselves; none ends as failed",
+    data="every write lands exactly once, none is lost or duplicated",
+    shows="failed: 0, queued: 0",
+)
 async def test_writes_land_exactly_once_under_every_fault(
-    sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock, events: Recorder
+    sim: Simulator,
+    engine: SyncEngine,
+    store: Store,
+    sim_clock: FakeClock,
+    events: Recorder,
+    reliability: Reliability,
 ) -> None:
     await engine.poll_once()
     open_cases = [c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress"][:5]
@@ -72,6 +87,7 @@ async def test_writes_land_exactly_once_under_every_fault(
     assert sim.data.cases[open_cases[0]]["customerReference"] == "FM-UPDATED"
     failed = store.outbox(statuses=("failed",))
     assert failed == []
+    reliability.check(f"failed: {len(failed)}, queued: {len(store.outbox())}")
 
 
 CHILD = """
@@ -94,7 +110,15 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def test_queued_reply_survives_kill_9_and_is_sent_once(tmp_path: Path) -> None:
+@pytest.mark.reliability(
+    fault="the app is killed (kill -9) after the server committed a reply, before it answered",
+    sees="at the next start the reply is still queued, then sent",
+    data="the reply is on the server exactly once",
+    shows="queued at restart: 1, on the server: 1",
+)
+def test_queued_reply_survives_kill_9_and_is_sent_once(
+    tmp_path: Path, reliability: Reliability
+) -> None:
     sim = Simulator(SimConfig(seed=5, scale="small", client_id="c", client_secret="s"))
     case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
     db = tmp_path / "k.sqlite3"
@@ -112,6 +136,7 @@ def test_queued_reply_survives_kill_9_and_is_sent_once(tmp_path: Path) -> None:
         os.kill(child.pid, signal.SIGKILL)  # committed on the server, never answered
         child.wait()
         store = Store(db)
+        queued_at_restart = len(store.outbox())
         [entry] = store.outbox()
         assert entry.status == "sending" and entry.attempts == 1
 
@@ -131,3 +156,6 @@ def test_queued_reply_survives_kill_9_and_is_sent_once(tmp_path: Path) -> None:
     texts = [m["message"] for m in sim.data.messages[case_id]]
     assert texts.count("sent before kill -9") == 1
     assert store.outbox() == []
+    reliability.check(
+        f"queued at restart: {queued_at_restart}, on the server: {texts.count('sent before kill -9')}"
+    )

@@ -11,6 +11,7 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import ReadOnlyError, SyncEngine, SyncSettings
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
 from .conftest import Recorder
@@ -40,8 +41,18 @@ async def test_reply_is_sent_and_case_stays_read(
     assert store.thread(case_id)[-1].message == "Power cycled, still down."
 
 
+@pytest.mark.reliability(
+    fault="a reply is committed but its response is lost (connection dropped)",
+    sees="the reply stays queued, then shows as sent",
+    data="found in the thread instead of re-sent: exactly one copy",
+    shows="sent, 1 copy",
+)
 async def test_reply_survives_lost_response_without_duplicate(
-    sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
+    sim: Simulator,
+    engine: SyncEngine,
+    store: Store,
+    sim_clock: FakeClock,
+    reliability: Reliability,
 ) -> None:
     await engine.poll_once()
     case_id = _open_case(sim)
@@ -53,10 +64,23 @@ async def test_reply_survives_lost_response_without_duplicate(
     await engine.sender.send_due()  # finds it in the thread instead of re-sending
     assert _texts(sim, case_id).count("Only once, please") == 1
     assert store.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
+    done = store.outbox_entry(entry)
+    copies = _texts(sim, case_id).count("Only once, please")
+    reliability.check(f"{done.status if done else 'gone'}, {copies} copy")
 
 
+@pytest.mark.reliability(
+    fault="the API answers 500 to writes",
+    sees="the writes stay queued with the error (HTTP 500) and are retried with back-off",
+    data="kept in order, sent in order once the API is back",
+    shows="HTTP 500",
+)
 async def test_transient_failure_keeps_order_and_retries(
-    sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
+    sim: Simulator,
+    engine: SyncEngine,
+    store: Store,
+    sim_clock: FakeClock,
+    reliability: Reliability,
 ) -> None:
     await engine.poll_once()
     case_id = _open_case(sim)
@@ -66,6 +90,7 @@ async def test_transient_failure_keeps_order_and_retries(
     await engine.sender.send_due()
     assert [e.status for e in store.outbox()] == ["queued", "queued"]
     assert "HTTP 500" in (store.outbox()[0].last_error or "")
+    reliability.check(store.outbox()[0].last_error or "")
     sim.faults.error_rate = 0.0
     await engine.sender.send_due()  # not due yet: back-off
     assert len(store.outbox()) == 2
@@ -74,8 +99,14 @@ async def test_transient_failure_keeps_order_and_retries(
     assert _texts(sim, case_id)[-2:] == ["first", "second"]
 
 
+@pytest.mark.reliability(
+    fault="the server rejects a new case (field errors)",
+    sees="the form comes back with the server's error under the field (serviceId)",
+    data="the draft is restored with everything typed",
+    shows="serviceId",
+)
 async def test_rejected_write_returns_to_the_draft_with_field_errors(
-    sim: Simulator, engine: SyncEngine, store: Store, events: Recorder
+    sim: Simulator, engine: SyncEngine, store: Store, events: Recorder, reliability: Reliability
 ) -> None:
     await engine.poll_once()
     body = CaseCreate(
@@ -86,6 +117,7 @@ async def test_rejected_write_returns_to_the_draft_with_field_errors(
     failed = [e for e in events.of(OutboxChanged) if e.entry_id == entry][-1]
     assert failed.status == OutboxStatus.FAILED
     assert "serviceId" in failed.field_errors
+    reliability.check(" ".join(failed.field_errors))
     draft = store.load_draft("new")
     assert draft and draft["message"] == "please help" and draft["serviceId"] == "SVC-NOPE"
 
@@ -135,8 +167,18 @@ async def test_read_only_refuses_writes(store: Store, engine: SyncEngine) -> Non
     assert store.outbox() == []
 
 
+@pytest.mark.reliability(
+    fault="the API is down (503) when a reply is sent, and the app restarts",
+    sees="the reply is still queued after the restart, then sent",
+    data="nothing lost; sent once the API is back",
+    shows="queued: 1",
+)
 async def test_queued_reply_survives_restart(
-    sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
+    sim: Simulator,
+    engine: SyncEngine,
+    store: Store,
+    sim_clock: FakeClock,
+    reliability: Reliability,
 ) -> None:
     await engine.poll_once()
     case_id = _open_case(sim)
@@ -147,6 +189,7 @@ async def test_queued_reply_survives_restart(
     sim.faults.outage = False
     sim_clock.advance(600)
     reopened = Store(store.path, clock=sim_clock)
+    reliability.check(f"queued: {len(reopened.outbox())}")
     again = SyncEngine(reopened, engine.client, on_event=lambda e: None, clock=sim_clock)
     await again.sender.send_due()
     assert _texts(sim, case_id)[-1] == "sent while offline"

@@ -14,6 +14,7 @@ from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.widgets.thread_view import EARLIER, FIRST, MessageView
+from tests.reliability_plugin import Reliability
 
 from .conftest import screen_text, until
 
@@ -140,8 +141,14 @@ async def test_quit_with_a_draft_asks_first(
     assert store.load_draft("reply:CS-1") == {"text": "unsent"}
 
 
+@pytest.mark.reliability(
+    fault="the server refuses a reply (the case was closed meanwhile)",
+    sees="'failed' and the server's reason under the reply box",
+    data="the text comes back to the reply box",
+    shows="failed",
+)
 async def test_rejected_reply_comes_back_to_the_box(
-    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, reliability: Reliability
 ) -> None:
     case_id = _open_case(sim)
     sim.data.cases[case_id]["status"] = "Closed"  # the server now refuses replies
@@ -152,6 +159,7 @@ async def test_rejected_reply_comes_back_to_the_box(
         await pilot.press(*"too late", "ctrl+s")
         await until(pilot, lambda: "failed" in screen_text(app))
         assert "closed" in screen_text(app)
+        reliability.check(screen_text(app))
         assert app.screen.query_one(TextArea).text == "too late"
 
 
@@ -167,13 +175,20 @@ async def test_read_only_has_no_compose(
         assert isinstance(app.screen, CaseScreen)  # new case refused, with a note
 
 
+@pytest.mark.reliability(
+    fault="API outage (every request answers 503)",
+    sees="OFFLINE, retry in Ns on the status bar; 'updated just now' once it is back",
+    data="the local data stays readable; sync resumes by itself",
+    shows="OFFLINE, retry in",
+)
 async def test_status_bar_tells_offline_and_recovers(
-    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, reliability: Reliability
 ) -> None:
     sim.faults.outage = True
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: "OFFLINE" in screen_text(app))
+        reliability.check(screen_text(app))
         sim.faults.outage = False
         app.engine.refresh_now()  # type: ignore[union-attr]
         await until(pilot, lambda: "updated just now" in screen_text(app))
@@ -249,3 +264,23 @@ async def test_read_only_refuses_every_write(
         with pytest.raises(ReadOnlyError):
             engine.send_reply(case_id, "sneaky")
     assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []
+
+
+async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    """A profile with only support.read: the options the CLI builds hide every write."""
+    import argparse
+
+    from expereo_tui.cli import _options_for
+    from expereo_tui.config import Profile
+
+    profile = Profile(client_id="c", scopes=["customerapi/basic.read", "customerapi/support.read"])
+    built = _options_for("lab", profile, argparse.Namespace(read_only=False, wall=False))
+    assert built.read_only
+    app = make_app(read_only=True, read_only_reason=built.read_only_reason)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(_open_case(sim))
+        line = "Read-only: the profile's scopes lack customerapi/support.read-write"
+        await until(pilot, lambda: line in screen_text(app))
+        assert not app.screen.query(TextArea)

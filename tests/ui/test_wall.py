@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import ContentSwitcher, Digits
 
 from expereo_tui.api.models import OPEN_STATUSES
@@ -12,6 +13,7 @@ from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.wall import WallScreen
 from expereo_tui.ui.wall import WallApp
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
 from .conftest import engine_factory, screen_text, until
@@ -69,8 +71,14 @@ async def test_views_cycle_and_space_pauses(
         await until(pilot, lambda: "paused" in screen_text(app))
 
 
+@pytest.mark.reliability(
+    fault="no successful poll for three intervals, then an API outage (wall)",
+    sees="a red banner 'STALE — data from …', then OFFLINE; it clears itself when the API is back",
+    data="the wall keeps showing the last good data",
+    shows="STALE — data from",
+)
 async def test_stale_offline_and_recovery_fill_the_screen(
-    sim: Simulator, store: Store, sim_clock: FakeClock
+    sim: Simulator, store: Store, sim_clock: FakeClock, reliability: Reliability
 ) -> None:
     store.set_meta("cases_first_sync_done", "1")
     app = make_wall(sim, store, sim_clock, online=True)
@@ -85,6 +93,7 @@ async def test_stale_offline_and_recovery_fill_the_screen(
         screen.tick()
         assert screen.has_class("alarm")
         await until(pilot, lambda: "STALE — data from" in screen_text(app))
+        reliability.check(screen_text(app))
         sim.faults.outage = True
         engine.refresh_now()
         await until(pilot, lambda: engine.state.status == "offline")

@@ -85,7 +85,7 @@ class NewCaseScreen(Screen[None]):
             yield Label("Service")
             yield ServicePicker(
                 self.xapp.store,
-                str(draft.get("serviceId") or self.service_id or "") or None,
+                safe(str(draft.get("serviceId") or self.service_id or ""), one_line=True) or None,
                 id="service",
             )
             yield Static(classes="hint", id="service-label")
@@ -129,24 +129,26 @@ class NewCaseScreen(Screen[None]):
                 yield Static(classes="error", id=f"err-{name}")
             with Horizontal(classes="row incident"):
                 yield Input(
-                    str(draft.get("start") or "now"),
+                    safe(str(draft.get("start") or "now"), one_line=True),
                     id="start",
                     placeholder="start: now, -30m, -2h, 14:00, ISO 8601",
                 )
                 yield Input(
-                    str(draft.get("end") or ""), id="end", placeholder="end: empty = ongoing"
+                    safe(str(draft.get("end") or ""), one_line=True),
+                    id="end",
+                    placeholder="end: empty = ongoing",
                 )
             yield Static(classes="hint incident", id="when")
             yield Static(classes="error", id="err-startOfIncident")
             yield Static(classes="error", id="err-endOfIncident")
             yield Input(
-                str(draft.get("customerReference") or ""),
+                safe(str(draft.get("customerReference") or ""), one_line=True),
                 id="reference",
                 placeholder="your reference (optional), e.g. INC0012345",
             )
             yield Static(classes="error", id="err-customerReference")
             yield Label("First message")
-            yield TextArea(str(draft.get("message") or ""), id="message", soft_wrap=True)
+            yield TextArea(safe(str(draft.get("message") or "")), id="message", soft_wrap=True)
             yield Static(classes="error", id="err-message")
             yield Static(id="form-status")
         yield StatusBar()

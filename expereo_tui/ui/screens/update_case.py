@@ -59,8 +59,13 @@ class UpdateCaseScreen(Screen[None]):
             yield Label(f"Update case {self.case_id}", classes="title")
             yield Label("Customer reference (your ticket id)")
             yield Input(
-                str(
-                    draft.get("customerReference", (case.customer_reference if case else "") or "")
+                safe(
+                    str(
+                        draft.get(
+                            "customerReference", (case.customer_reference if case else "") or ""
+                        )
+                    ),
+                    one_line=True,
                 ),
                 id="reference",
             )

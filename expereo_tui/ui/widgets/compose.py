@@ -55,7 +55,7 @@ class ComposePanel(Vertical):
 
     def __init__(self, *, text: str = "", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.initial = text
+        self.initial = safe(text)  # drafts may hold text that came from the API
         self.lines: dict[int, Text] = {}
         self._save_timer: Timer | None = None
 
@@ -76,7 +76,7 @@ class ComposePanel(Vertical):
         return self.area.text
 
     def set_text(self, text: str) -> None:
-        self.area.load_text(text)
+        self.area.load_text(safe(text))
         self.area.move_cursor(self.area.document.end)
 
     @on(TextArea.Changed, "#reply")

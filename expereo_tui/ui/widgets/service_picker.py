@@ -46,7 +46,7 @@ class ServicePicker(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            self.service_id or "",
+            safe(self.service_id, one_line=True),
             placeholder="search services: id, name, site, city",
             id="service-search",
         )
@@ -88,9 +88,9 @@ class ServicePicker(Vertical):
     def _pick(self, service_id: str, *, close: bool) -> None:
         self.service_id = service_id
         search = self.query_one("#service-search", Input)
-        if search.value != service_id:
+        if search.value != safe(service_id, one_line=True):
             with search.prevent(Input.Changed):
-                search.value = service_id
+                search.value = safe(service_id, one_line=True)
         if close:
             self.remove_class("open")
         self.post_message(self.Picked(service_id))

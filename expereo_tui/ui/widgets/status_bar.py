@@ -86,9 +86,15 @@ def describe(state: SyncState | None, now: float) -> str:
         case SyncStatus.RATE_LIMITED:
             return f"RATE-LIMITED{retry} ({ago})"
         case SyncStatus.UNAUTHORISED:
+            if state.missing_scope:  # the token endpoint refused scopes the key lacks
+                scopes = safe(state.missing_scope, one_line=True).split()
+                if len(scopes) == 1:
+                    return f"UNAUTHORISED: remove scope {scopes[0]} from profile"
+                short = ", ".join(s.removeprefix("customerapi/") for s in scopes)
+                return f"UNAUTHORISED: remove scopes {short}"
             return f"UNAUTHORISED: check the client secret{retry}"
         case SyncStatus.FORBIDDEN:
-            return f"MISSING SCOPE {state.missing_scope or ''}".rstrip()
+            return f"MISSING SCOPE {safe(state.missing_scope, one_line=True)}".rstrip()
         case SyncStatus.PAUSED:
             return f"PAUSED (p resumes) — {ago}"
         case SyncStatus.ERROR:
