@@ -26,6 +26,7 @@ import platformdirs
 from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
 
 from .inbox_index import COLUMNS_SQL, ID, UNREAD, InboxIndex
+from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
 from .schema import SEARCH_EXPR, FutureSchemaError, migrate
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).
@@ -123,12 +124,12 @@ class UpsertResult:
 @dataclass(frozen=True)
 class OutboxEntry:
     id: int
-    kind: str  # "reply" | "create" | "update"
+    kind: OutboxKind
     case_id: str | None
     payload: dict[str, Any]  # camelCase wire body
     draft_key: str | None
     idempotency_key: str  # uuid4 hex, fixed at enqueue
-    status: str  # queued | sending | sent | failed
+    status: OutboxStatus
     attempts: int
     first_attempt_at: float | None
     next_attempt_at: float | None
@@ -726,12 +727,12 @@ class Store:
     def _entry(r: Sequence[Any]) -> OutboxEntry:
         return OutboxEntry(
             int(r[0]),
-            r[1],
+            OutboxKind(r[1]),
             r[2],
             dict(json.loads(r[3])),
             r[4],
             r[5],
-            r[6],
+            OutboxStatus(r[6]),
             int(r[7]),
             r[8],
             r[9],
@@ -748,8 +749,17 @@ class Store:
         case_id: str | None = None,
         draft_key: str | None = None,
     ) -> OutboxEntry:
-        """Add a pending write and delete its draft in ONE transaction."""
+        """Add a pending write and delete its draft in ONE transaction.  A draft becomes at
+        most one pending write: while one is queued or sending, raises :class:`AlreadyQueued`
+        (checked in the same transaction, so two instances or a double tap cannot both pass)."""
         with self._tx() as db:
+            if draft_key:
+                pending = db.execute(
+                    "SELECT id FROM outbox WHERE draft_key = ? AND status IN ('queued', 'sending')",
+                    (draft_key,),
+                ).fetchone()
+                if pending is not None:
+                    raise AlreadyQueued(int(pending[0]))
             cur = db.execute(
                 "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, status, "
                 "created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
@@ -802,8 +812,16 @@ class Store:
                 (result_id, entry_id),
             )
 
-    def outbox_failed(self, entry_id: int, *, error: str, restore_draft: bool = True) -> None:
-        """Permanent failure: status failed, and the payload goes back into its draft."""
+    def outbox_failed(
+        self,
+        entry_id: int,
+        *,
+        error: str,
+        restore: Callable[[OutboxEntry, dict[str, Any] | None], dict[str, Any] | None]
+        | None = None,
+    ) -> None:
+        """Permanent failure: status failed and, in the same transaction, the entry's draft
+        becomes ``restore(entry, current draft)`` (the rule lives in ``sync/outbox.py``)."""
         with self._tx() as db:
             row = db.execute(
                 f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,)
@@ -815,25 +833,17 @@ class Store:
                 (error, entry_id),
             )
             entry = self._entry(row)
-            if not (restore_draft and entry.draft_key):
+            if restore is None or not entry.draft_key:
                 return
             current = db.execute(
                 "SELECT data FROM drafts WHERE key = ?", (entry.draft_key,)
             ).fetchone()
-            existing = dict(json.loads(current[0])) if current else {}
-            if entry.kind == "reply":
-                text = str(entry.payload.get("message", ""))
-                typed = str(existing.get("text", "") or "")
-                restored: dict[str, Any] = {
-                    **existing,
-                    "text": text + ("\n\n" + typed if typed and typed != text else ""),
-                }
-            else:
-                restored = {**entry.payload, **existing, "rejected": error}
-            db.execute(
-                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
-                (entry.draft_key, json.dumps(restored), self.clock()),
-            )
+            restored = restore(entry, dict(json.loads(current[0])) if current else None)
+            if restored is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
+                    (entry.draft_key, json.dumps(restored), self.clock()),
+                )
 
     # -- sync watermarks / key-value ----------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -109,7 +109,7 @@ async def test_valid_incident_is_created_with_open_end(
         [new] = set(sim.data.cases) - before
         case = sim.data.cases[new]
         assert case["serviceId"] == service and case["customerReference"] == "INC0042"
-        assert case["endOfIncident"] is None
+        assert case["endOfIncident"] == case["startOfIncident"]  # ongoing: end = start
         assert case["startOfIncident"].startswith("2026-11-18T10:21:40")
         await pilot.press("enter")
         await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)

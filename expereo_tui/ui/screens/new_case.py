@@ -22,7 +22,7 @@ from expereo_tui.api.models import (
     DEFAULT_PRIORITY,
     CaseCreate,
     CaseType,
-    check_case_create,
+    write_problems,
 )
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
@@ -204,7 +204,7 @@ class NewCaseScreen(Screen[None]):
                     body[field] = None if key == "end" else "invalid"
             if "startOfIncident" in errors:
                 body.pop("startOfIncident")
-        for violation in check_case_create(body):
+        for violation in write_problems(CaseCreate, body):
             errors.setdefault(violation.field, violation.message)
         return body, errors
 
@@ -221,7 +221,7 @@ class NewCaseScreen(Screen[None]):
             when.append(
                 f" · end {local_time(datetime.fromisoformat(end))}"
                 if end
-                else " · end: ongoing (sent as null)"
+                else " · end: ongoing (sent as the start, as the API asks)"
             )
         self.query_one("#when", Static).update(when)
         for field in FIELDS:
