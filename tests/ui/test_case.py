@@ -144,14 +144,14 @@ async def test_rejected_reply_comes_back_to_the_box(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
 ) -> None:
     case_id = _open_case(sim)
-    sim.data.cases[case_id]["status"] = "Closed"  # the server now refuses replies
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         app.action_open_case(case_id, reply=True)
         await until(pilot, lambda: isinstance(app.focused, TextArea))
+        del sim.data.cases[case_id]  # the server no longer has it: the reply is refused (404)
         await pilot.press(*"too late", "ctrl+s")
         await until(pilot, lambda: "failed" in screen_text(app))
-        assert "closed" in screen_text(app)
+        assert "does not exist" in screen_text(app)
         assert app.screen.query_one(TextArea).text == "too late"
 
 

@@ -161,7 +161,7 @@ async def test_update_sends_only_what_changed(
         assert screen.changes() == {"customerReference": "CHG-1234"}
         assert screen.query_one("#close").disabled  # only a Resolved case can be closed
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Saved." in screen_text(app))
+        await until(pilot, lambda: "Saved:" in screen_text(app))
         after = sim.data.cases[case_id]
         assert after["customerReference"] == "CHG-1234"
         assert after["priority"] == before["priority"]

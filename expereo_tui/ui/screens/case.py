@@ -13,13 +13,17 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
+from expereo_tui.sync.engine import CaseClosedError
 from expereo_tui.sync.events import (
     CasesChanged,
     MessagesAdded,
     OutboxChanged,
+    OutboxKind,
     OutboxStatus,
     SyncEvent,
 )
+from expereo_tui.sync.outbox import CODE_CHECKING, CODE_READ_ONLY
 from expereo_tui.ui.format import (
     ago,
     local_time,
@@ -30,6 +34,7 @@ from expereo_tui.ui.format import (
     type_label,
 )
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.thread_view import ThreadView
@@ -74,9 +79,12 @@ class CaseScreen(Screen[None]):
             yield ComposePanel(text=str(draft.get("text", "")), id="compose")
         else:
             reason = self.xapp.options.read_only_reason or "read-only mode"
-            yield Static(
-                Text(f"Read-only: {reason}. Replies are disabled.", style="dim"), id="read-only"
-            )
+            notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
+            for entry in self.xapp.store.outbox():
+                if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
+                    # queued by a writable instance: this one never sends it
+                    notice.append(f"\nreply #{entry.id}: queued · waiting for a writable instance")
+            yield Static(notice, id="read-only")
         yield StatusBar()
         yield Footer()
 
@@ -88,9 +96,9 @@ class CaseScreen(Screen[None]):
         self.refresh_case()
         self.refresh_thread()
         for entry in app.store.outbox():
-            if entry.case_id == self.case_id and entry.kind == "reply":
+            if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
                 self.my_entries.add(entry.id)
-                self.compose_panel_status(entry.id, OutboxStatus(entry.status), entry.last_error)
+                self.compose_panel_status(entry.id, entry.status, entry.last_error)
         if app.engine is not None:
             app.engine.set_active_case(self.case_id)
             self.run_worker(
@@ -206,9 +214,15 @@ class CaseScreen(Screen[None]):
         status: OutboxStatus,
         error: str | None = None,
         field_errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
     ) -> None:
-        if self.has_compose:
-            self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
+        if not self.has_compose:
+            return
+        if code == CODE_CHECKING:
+            error = "outcome unknown; checking expereoOne before sending again"
+        elif code == CODE_READ_ONLY:
+            error = "waiting for a writable instance"
+        self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
 
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, MessagesAdded) and event.case_id == self.case_id:
@@ -222,9 +236,11 @@ class CaseScreen(Screen[None]):
         elif (
             isinstance(event, OutboxChanged)
             and event.case_id == self.case_id
-            and event.kind == "reply"
+            and event.kind == OutboxKind.REPLY
         ):
-            self.compose_panel_status(event.entry_id, event.status, event.error, event.field_errors)
+            self.compose_panel_status(
+                event.entry_id, event.status, event.error, event.field_errors, event.code
+            )
             if event.status == OutboxStatus.SENT:
                 self.refresh_thread()
                 self.refresh_case()
@@ -253,15 +269,66 @@ class CaseScreen(Screen[None]):
         if engine is None:
             panel.note("Offline viewing: no connection to send through. The draft is kept.")
             return
+        pending = [
+            e.id for e in self.xapp.store.outbox(statuses=PENDING) if e.draft_key == self.draft_key
+        ]
+        if pending:  # a double tap, or a laggy link delivering ctrl+s twice
+            self._already_sending(panel, pending[0])
+            return
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
             entry = engine.send_reply(self.case_id, event.text, draft_key=self.draft_key)
+        except AlreadyQueued as exc:  # queued meanwhile by another instance
+            self._already_sending(panel, exc.entry_id)
+            return
+        except CaseClosedError:
+            panel.note(
+                f"Case {self.case_id} is closed: the reply was not sent and stays here. "
+                "Open a new case that references it?"
+            )
+            self._offer_new_case(event.text)
+            return
         except (PermissionError, ValueError) as exc:
             panel.note(str(exc))
             return
         self.my_entries.add(entry)
         panel.area.load_text("")
         panel.outbox_status(entry, OutboxStatus.QUEUED)
+
+    def _already_sending(self, panel: ComposePanel, entry_id: int) -> None:
+        self.flush()  # the draft is what the box holds now, never the text being sent
+        panel.note(
+            f"already sending reply #{entry_id}; what is in the box now stays as the draft "
+            "until it is sent"
+        )
+
+    def _offer_new_case(self, text: str) -> None:
+        """A closed case takes no replies: offer a new case that references it, prefilled
+        with the reply (which also stays in this case's draft)."""
+        case = self.xapp.store.case(self.case_id)
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            from expereo_tui.ui.screens.new_case import NewCaseScreen
+
+            self.flush()
+            prefill = {
+                "message": f"Follow-up to closed case {self.case_id}:\n\n{text}",
+                "serviceId": case.service_id if case else None,
+                "type": case.type if case else None,
+            }
+            self.app.push_screen(NewCaseScreen(case.service_id if case else None, prefill=prefill))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Case {self.case_id} is closed, so it takes no replies. Open a new case "
+                "that references it, with your text? (Your text also stays here.)",
+                yes="New case",
+                no="Keep editing",
+            ),
+            answer,
+        )
 
     def flush(self) -> None:
         """Save the draft now (leaving the screen or quitting)."""

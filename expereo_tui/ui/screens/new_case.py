@@ -24,6 +24,7 @@ from expereo_tui.api.models import (
     CaseType,
     write_problems,
 )
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
@@ -53,12 +54,18 @@ class NewCaseScreen(Screen[None]):
         Binding("escape", "close", "Close (draft kept)", id="new_case.close"),
     ]
 
-    def __init__(self, service_id: str | None = None) -> None:
+    def __init__(
+        self, service_id: str | None = None, *, prefill: dict[str, Any] | None = None
+    ) -> None:
+        """``prefill``: form values to start from when there is no draft (e.g. a follow-up to
+        a closed case)."""
         super().__init__()
         self.service_id = service_id
+        self.prefill = prefill or {}
         self.draft_key = f"new:{service_id}" if service_id else "new"
         self.entry_id: int | None = None
         self.created: str | None = None
+        self.done = False  # sent once: the form is read-only
         self.server_errors: dict[str, list[str]] = {}
         self._save_timer: Timer | None = None
         self._ready = False
@@ -68,7 +75,7 @@ class NewCaseScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        draft = self.xapp.store.load_draft(self.draft_key) or self.prefill
         ctype = str(draft.get("type") or CaseType.INCIDENT)
         if ctype not in ALLOWED_PRIORITIES:
             ctype = CaseType.INCIDENT
@@ -269,7 +276,7 @@ class NewCaseScreen(Screen[None]):
 
     def flush(self) -> None:
         """Save what is typed as the draft (never lose a form)."""
-        if self.created:
+        if self.done:
             return
         values = self.form_values()
         if (
@@ -280,6 +287,14 @@ class NewCaseScreen(Screen[None]):
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
+        if self.done:  # submitted once: a second ctrl+s creates nothing
+            status.update(self._created_text())
+            return
+        if self._pending():
+            status.update(
+                Text(f"already sending (#{self.entry_id}); nothing new is sent", style="bold")
+            )
+            return
         body, errors = self.body()
         if errors:
             self.validate()
@@ -297,9 +312,27 @@ class NewCaseScreen(Screen[None]):
             status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
             return
         self.flush()
-        self.entry_id = engine.create_case(model, draft_key=self.draft_key)
+        try:
+            self.entry_id = engine.create_case(model, draft_key=self.draft_key)
+        except AlreadyQueued as exc:  # queued by another instance from the same draft
+            self.entry_id = exc.entry_id
+            status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
+            return
         status.update(
             Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
+        )
+
+    def _pending(self) -> bool:
+        if self.entry_id is None:
+            return False
+        entry = self.xapp.store.outbox_entry(self.entry_id)
+        return entry is not None and entry.status in PENDING
+
+    def _created_text(self) -> Text:
+        if not self.created:  # accepted without an id (an empty answer, not found yet)
+            return Text("Created; it appears in the inbox with the next refresh · escape closes")
+        return Text(
+            f"Created {safe(self.created)}: enter opens it · escape closes", style="bold #3fa34d"
         )
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -307,13 +340,12 @@ class NewCaseScreen(Screen[None]):
             return
         status = self.query_one("#form-status", Static)
         if event.status == OutboxStatus.SENT:
+            self.done = True
             self.created = event.result_id
-            status.update(
-                Text(
-                    f"Created {event.result_id}. Press enter to open it, escape to close.",
-                    style="bold #3fa34d",
-                )
-            )
+            for widget in self.query("#form Input, #form Select, #form TextArea"):
+                widget.disabled = True  # the form is done: read-only, enter opens the case
+            self.focus_next()
+            status.update(self._created_text())
         elif event.status == OutboxStatus.FAILED:
             self.server_errors = dict(event.field_errors)
             self.validate()

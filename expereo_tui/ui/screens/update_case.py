@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -34,7 +35,14 @@ class UpdateCaseScreen(Screen[None]):
         self.case_id = case_id
         self.draft_key = f"update:{case_id}"
         self.entry_id: int | None = None
+        self.saved = False
         self._ready = False
+
+    def _pending(self) -> bool:
+        if self.entry_id is None:
+            return False
+        entry = self.xapp.store.outbox_entry(self.entry_id)
+        return entry is not None and entry.status in PENDING
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -139,6 +147,14 @@ class UpdateCaseScreen(Screen[None]):
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
+        if self.saved:  # submitted once: a second ctrl+s sends nothing
+            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
+            return
+        if self._pending():
+            status.update(
+                Text(f"already sending (#{self.entry_id}); nothing new is sent", style="bold")
+            )
+            return
         body = self.changes()
         if not body:
             status.update(Text("Nothing changed.", style="bold"))
@@ -153,7 +169,12 @@ class UpdateCaseScreen(Screen[None]):
             status.update(Text("Offline viewing: cannot send. The draft is kept.", style="bold"))
             return
         update = CaseUpdate.model_validate(body)
-        self.entry_id = engine.update_case(self.case_id, update, draft_key=self.draft_key)
+        try:
+            self.entry_id = engine.update_case(self.case_id, update, draft_key=self.draft_key)
+        except AlreadyQueued as exc:  # queued by another instance from the same draft
+            self.entry_id = exc.entry_id
+            status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
+            return
         status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -162,7 +183,10 @@ class UpdateCaseScreen(Screen[None]):
         status = self.query_one("#form-status", Static)
         if event.status == OutboxStatus.SENT:
             self.case = self.xapp.store.case(self.case_id)
-            status.update(Text("Saved.", style="bold #3fa34d"))
+            self.saved = True
+            for widget in self.query("#form Input, #form Select, #form Checkbox"):
+                widget.disabled = True  # done: read-only until the form is opened again
+            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
         elif event.status == OutboxStatus.FAILED:
             self._show_errors(event.field_errors)
             status.update(Text(f"Rejected: {safe(event.error)}", style="bold #ff5f5f"))
