@@ -20,6 +20,7 @@ from expereo_tui.config import (
     Profile,
     config_path,
     data_dir,
+    default_sent_by,
     get_profile,
     log_path,
     resolve_secret,
@@ -96,6 +97,7 @@ def engine_factory_for(
     lock_path: Path | None,
     poll_interval: float = 30.0,
     inventory_interval: float = 900.0,
+    sent_by: str | None = None,
 ) -> Callable[[Callable[[Any], None]], Any]:
     """What the app calls on mount to build its sync engine (in the app's event loop)."""
     from expereo_tui.api.client import ExpereoClient
@@ -112,6 +114,7 @@ def engine_factory_for(
                 read_only=read_only,
                 poll_interval=poll_interval,
                 inventory_interval=inventory_interval,
+                sent_by=sent_by,
             ),
         )
 
@@ -160,6 +163,7 @@ def cmd_demo(argv: list[str]) -> int:
             read_only=options.read_only,
             lock_path=db.with_suffix(".lock"),
             poll_interval=10.0,
+            sent_by=default_sent_by(),
         )
         return run_app(store, factory, options)
 
@@ -218,6 +222,7 @@ def cmd_run(argv: list[str]) -> int:
         lock_path=data_dir() / f"{name}.lock",
         poll_interval=profile.poll_interval,
         inventory_interval=profile.inventory_interval,
+        sent_by=profile.sent_by,
     )
     try:
         return run_app(store, factory, options)
@@ -236,6 +241,7 @@ def cmd_config(argv: list[str]) -> int:
     init.add_argument("--token-url")
     init.add_argument("--client-id")
     init.add_argument("--secret-file")
+    init.add_argument("--sent-by", help="who you are to the provider (default user@host)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
@@ -267,6 +273,8 @@ def _config_init(args: argparse.Namespace) -> int:
         client_id=args.client_id or _ask("Client id", "your-client-id"),
         scopes=list(ALL_SCOPES),
         secret_file=args.secret_file,
+        sent_by=args.sent_by
+        or _ask("Your name as the provider sees it (sentBy)", default_sent_by()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

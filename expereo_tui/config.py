@@ -28,6 +28,18 @@ DEFAULT_BASE_URL = "https://api.expereo.one"
 DEFAULT_TOKEN_URL = "https://auth.expereo.one/oauth2/token"
 
 
+def default_sent_by() -> str:
+    """``user@host``: who wrote a reply or a new case, when the profile does not say."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
 class ConfigError(Exception):
     """A problem with the configuration, said in one line a person can act on."""
 
@@ -54,6 +66,8 @@ class Profile(BaseModel):
     desktop_notifications: bool = True
     alert_priorities: list[str] = Field(default_factory=list)
     keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
+    # sentBy on every reply and new case: teams share one API key, the provider sees who wrote
+    sent_by: str = Field(default_factory=default_sent_by, min_length=1)
 
     @field_validator("base_url", "token_url")
     @classmethod
@@ -185,7 +199,8 @@ base_url = "{base_url}"
 token_url = "{token_url}"
 client_id = "{client_id}"
 scopes = [{scopes}]
-{secret_line}# label = "PROD"            # banner shown in the header
+{secret_line}sent_by = "{sent_by}"  # who you are to the provider (sentBy on replies and new cases)
+# label = "PROD"            # banner shown in the header
 # color = "red"              # banner colour
 # read_only = false          # hide and disable every write
 # poll_interval = 30         # seconds between polls (adapts to activity and budget)
@@ -208,6 +223,7 @@ def starter_text(
     client_id: str,
     scopes: list[str],
     secret_file: str | None,
+    sent_by: str | None = None,
 ) -> str:
     secret_line = f'secret_file = "{secret_file}"\n' if secret_file else ""
     return STARTER.format(
@@ -217,4 +233,5 @@ def starter_text(
         client_id=client_id,
         scopes=", ".join(f'"{s}"' for s in scopes),
         secret_line=secret_line,
+        sent_by=(sent_by or default_sent_by()).replace("\\", "\\\\").replace('"', '\\"'),
     )
