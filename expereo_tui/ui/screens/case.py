@@ -263,17 +263,17 @@ class CaseScreen(Screen[None]):
     def _send(self, event: ComposePanel.SendRequested) -> None:
         panel = self.query_one(ComposePanel)
         engine = self.xapp.engine
-        if not event.text.strip():
-            panel.note("Nothing to send: the reply is empty.")
-            return
-        if engine is None:
-            panel.note("Offline viewing: no connection to send through. The draft is kept.")
-            return
         pending = [
             e.id for e in self.xapp.store.outbox(statuses=PENDING) if e.draft_key == self.draft_key
         ]
         if pending:  # a double tap, or a laggy link delivering ctrl+s twice
             self._already_sending(panel, pending[0])
+            return
+        if not event.text.strip():
+            panel.note("Nothing to send: the reply is empty.")
+            return
+        if engine is None:
+            panel.note("Offline viewing: no connection to send through. The draft is kept.")
             return
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
