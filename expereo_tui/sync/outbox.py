@@ -118,9 +118,8 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """Send every entry that is due, in order; stop at the first one not done so that
-        order is kept.  Returns how many were sent.  A read-only instance sends nothing."""
-        if self.read_only:
-            return 0
+        order is kept.  Returns how many were sent.  A read-only instance sends nothing
+        (:meth:`send` refuses)."""
         sent = 0
         for entry in self.store.outbox():
             if (entry.next_attempt_at or 0.0) > self.clock():
@@ -131,7 +130,8 @@ class OutboxSender:
         return sent
 
     async def send(self, entry: OutboxEntry) -> bool:
-        """One entry: True when it is done (sent or permanently failed)."""
+        """One entry: True when it is done (sent or permanently failed).  A read-only instance
+        never sends: not even what a writable instance queued earlier."""
         if self.read_only:
             return False
         now = self.clock()

@@ -259,30 +259,47 @@ async def test_deliberate_repeat_is_sent_although_an_older_identical_reply_exist
 async def test_identical_message_from_the_provider_does_not_count_as_sent(
     sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
 ) -> None:
-    """Author: the same words written by Expereo (or another engineer) are not our reply."""
+    """Author: the same words written by Expereo after our attempt are not our reply (even
+    for an entry queued without a sender, where only the author type tells them apart)."""
+    await engine.poll_once()
+    case_id = _open_case(sim)
+    sim.faults.drop_writes = 1
+    entry = engine.send_reply(case_id, "Thanks, confirmed.")
+    await engine.sender.send_due()  # dropped: outcome unknown
+    _add_message(
+        sim, case_id, "Thanks, confirmed.", at=sim_clock() + 1, type_="Expereo", sent_by="NOC"
+    )
+    for _ in range(10):
+        sim_clock.advance(60)
+        await engine.sender.send_due()
+        if store.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
+            break
+    ours = [m for m in sim.data.messages[case_id] if m["message"] == "Thanks, confirmed."]
+    assert [m["type"] for m in ours] == ["Expereo", "Customer"]
+
+
+async def test_identical_message_from_another_engineer_does_not_count_as_sent(
+    sim: Simulator, engine: SyncEngine, store: Store, sim_clock: FakeClock
+) -> None:
+    """Sender: a teammate on the same API key wrote the same words; ours still goes."""
     await engine.poll_once()
     case_id = _open_case(sim)
     me = _record(engine, "anna@noc")
     sim.faults.drop_writes = 1
-    entry = me.send_reply(case_id, "Thanks, confirmed.")
-    await me.sender.send_due()  # dropped: outcome unknown
+    entry = me.send_reply(case_id, "Engineer dispatched.")
+    await me.sender.send_due()
     _add_message(
-        sim, case_id, "Thanks, confirmed.", at=sim_clock() + 1, type_="Expereo", sent_by="NOC"
-    )
-    _add_message(
-        sim, case_id, "Thanks, confirmed.", at=sim_clock() + 2, type_="Customer", sent_by="bob@x"
+        sim, case_id, "Engineer dispatched.", at=sim_clock() + 2, type_="Customer", sent_by="bob@x"
     )
     for _ in range(10):
         sim_clock.advance(60)
         await me.sender.send_due()
         if store.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
             break
-    mine = [
-        m
-        for m in sim.data.messages[case_id]
-        if m["message"] == "Thanks, confirmed." and m["sentBy"] == "anna@noc"
+    senders = [
+        m["sentBy"] for m in sim.data.messages[case_id] if m["message"] == "Engineer dispatched."
     ]
-    assert len(mine) == 1 and mine[0]["type"] == "Customer"
+    assert senders == ["bob@x", "anna@noc"]
 
 
 async def test_unknown_outcome_is_looked_for_over_twice_the_timeout_before_resending(
