@@ -228,7 +228,7 @@ class NewCaseScreen(Screen[None]):
             when.append(
                 f" · end {local_time(datetime.fromisoformat(end))}"
                 if end
-                else " · end: ongoing (sent as the start, as the API asks)"
+                else " · end: ongoing (sent = start)"
             )
         self.query_one("#when", Static).update(when)
         for field in FIELDS:
@@ -275,8 +275,10 @@ class NewCaseScreen(Screen[None]):
         self._save_timer = self.set_timer(0.5, self.flush)
 
     def flush(self) -> None:
-        """Save what is typed as the draft (never lose a form)."""
-        if self.done:
+        """Save what is typed as the draft (never lose a form).  Not while it is being sent
+        or once it was: the form then holds what was sent, and a draft of it would send it
+        again."""
+        if self.done or self._pending():
             return
         values = self.form_values()
         if (
@@ -312,15 +314,25 @@ class NewCaseScreen(Screen[None]):
             status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
             return
         self.flush()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
         try:
             self.entry_id = engine.create_case(model, draft_key=self.draft_key)
         except AlreadyQueued as exc:  # queued by another instance from the same draft
             self.entry_id = exc.entry_id
             status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
             return
+        self._lock(True)  # what is on screen is what is being sent
         status.update(
             Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
         )
+
+    def _lock(self, disabled: bool) -> None:
+        for widget in self.query("#form Input, #form Select, #form TextArea"):
+            widget.disabled = disabled
+        if disabled:
+            self.set_focus(None)
 
     def _pending(self) -> bool:
         if self.entry_id is None:
@@ -342,11 +354,10 @@ class NewCaseScreen(Screen[None]):
         if event.status == OutboxStatus.SENT:
             self.done = True
             self.created = event.result_id
-            for widget in self.query("#form Input, #form Select, #form TextArea"):
-                widget.disabled = True  # the form is done: read-only, enter opens the case
-            self.focus_next()
+            self._lock(True)  # the form is done: read-only, enter opens the case
             status.update(self._created_text())
         elif event.status == OutboxStatus.FAILED:
+            self._lock(False)
             self.server_errors = dict(event.field_errors)
             self.validate()
             status.update(

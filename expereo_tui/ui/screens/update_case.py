@@ -38,6 +38,13 @@ class UpdateCaseScreen(Screen[None]):
         self.saved = False
         self._ready = False
 
+    def _lock(self, disabled: bool) -> None:
+        resolved = bool(self.case and self.case.status == CaseStatus.RESOLVED)
+        for widget in self.query("#form Input, #form Select, #form Checkbox"):
+            widget.disabled = disabled or (widget.id == "close" and not resolved)
+        if disabled:
+            self.set_focus(None)
+
     def _pending(self) -> bool:
         if self.entry_id is None:
             return False
@@ -175,6 +182,7 @@ class UpdateCaseScreen(Screen[None]):
             self.entry_id = exc.entry_id
             status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
             return
+        self._lock(True)  # what is on screen is what is being sent
         status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -184,10 +192,10 @@ class UpdateCaseScreen(Screen[None]):
         if event.status == OutboxStatus.SENT:
             self.case = self.xapp.store.case(self.case_id)
             self.saved = True
-            for widget in self.query("#form Input, #form Select, #form Checkbox"):
-                widget.disabled = True  # done: read-only until the form is opened again
+            self._lock(True)  # done: read-only until the form is opened again
             status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
         elif event.status == OutboxStatus.FAILED:
+            self._lock(False)
             self._show_errors(event.field_errors)
             status.update(Text(f"Rejected: {safe(event.error)}", style="bold #ff5f5f"))
         else:
