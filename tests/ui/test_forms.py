@@ -279,6 +279,9 @@ async def test_new_case_form_submits_once_and_turns_read_only(
         try:
             await pilot.press("ctrl+s", "ctrl+s")  # one burst: a double tap
             await until(pilot, lambda: "already sending" in screen_text(app))
+            assert screen.query_one("#message", TextArea).disabled  # locked while sending
+            screen.flush()  # the autosave timer firing meanwhile must not re-save what is sent
+            assert store.load_draft(f"new:{service}") is None
         finally:
             gate.set()
         await until(pilot, lambda: "Created" in screen_text(app))
