@@ -78,15 +78,18 @@ class CaseScreen(Screen[None]):
             draft = self.xapp.store.load_draft(self.draft_key) or {}
             yield ComposePanel(text=str(draft.get("text", "")), id="compose")
         else:
-            reason = self.xapp.options.read_only_reason or "read-only mode"
-            notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
-            for entry in self.xapp.store.outbox():
-                if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
-                    # queued by a writable instance: this one never sends it
-                    notice.append(f"\nreply #{entry.id}: queued · waiting for a writable instance")
-            yield Static(notice, id="read-only")
+            yield Static(self._read_only_notice(), id="read-only")
         yield StatusBar()
         yield Footer()
+
+    def _read_only_notice(self) -> Text:
+        reason = self.xapp.options.read_only_reason or "read-only mode"
+        notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
+        for entry in self.xapp.store.outbox():
+            if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
+                # queued by a writable instance: this one never sends it
+                notice.append(f"\nreply #{entry.id}: queued · waiting for a writable instance")
+        return notice
 
     def on_mount(self) -> None:
         app = self.xapp
@@ -225,6 +228,8 @@ class CaseScreen(Screen[None]):
         self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
 
     def sync_event(self, event: SyncEvent) -> None:
+        if not self.has_compose and getattr(event, "case_id", None) in (self.case_id, None):
+            self.query_one("#read-only", Static).update(self._read_only_notice())
         if isinstance(event, MessagesAdded) and event.case_id == self.case_id:
             self.refresh_thread()
             self.xapp.store.mark_read(self.case_id)  # the user is looking at it
@@ -322,8 +327,7 @@ class CaseScreen(Screen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Case {self.case_id} is closed, so it takes no replies. Open a new case "
-                "that references it, with your text? (Your text also stays here.)",
+                f"{self.case_id} is closed. Open a new case referencing it?",
                 yes="New case",
                 no="Keep editing",
             ),
