@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -535,3 +536,31 @@ async def test_server_hanging_after_commit_gets_the_reply_once(
         await engine.client.aclose()
     assert _texts(sim, case_id).count("hung after commit") == 1
     assert _posts(sim, f"/v2/cases/{case_id}/case-messages") == 1
+
+
+async def test_a_read_only_poller_does_not_block_the_writable_sender(
+    store: Store, engine: SyncEngine, tmp_path: Path, sim_clock: FakeClock
+) -> None:
+    """The outbox has its own lock: a wall started first holds the poll lock, yet one
+    writable instance still sends (and only one)."""
+    lock = tmp_path / "prod.lock"
+
+    def instance(read_only: bool) -> SyncEngine:
+        return SyncEngine(
+            store,
+            engine.client,
+            on_event=lambda e: None,
+            clock=sim_clock,
+            lock_path=lock,
+            settings=SyncSettings(read_only=read_only),
+        )
+
+    wall, first, second = instance(True), instance(False), instance(False)
+    try:
+        assert wall._lock is not None and wall._lock.try_acquire()  # the wall polls
+        assert not wall._sends()
+        assert first._sends() and not first.is_poller
+        assert not second._sends()  # one sender per profile
+    finally:
+        for e in (wall, first, second):
+            await e.stop()
