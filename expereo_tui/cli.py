@@ -20,6 +20,7 @@ from expereo_tui.config import (
     Profile,
     config_path,
     data_dir,
+    default_sent_by,
     get_profile,
     log_path,
     resolve_secret,
@@ -116,6 +117,7 @@ def engine_factory_for(
     poll_interval: float = 30.0,
     inventory_interval: float = 900.0,
     api: str = "v2",
+    sent_by: str | None = None,
 ) -> Callable[[Callable[[Any], None]], Any]:
     """What the app calls on mount to build its sync engine (in the app's event loop);
     ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
@@ -134,6 +136,7 @@ def engine_factory_for(
                 read_only=read_only,
                 poll_interval=poll_interval,
                 inventory_interval=inventory_interval,
+                sent_by=sent_by,
             ),
         )
 
@@ -184,6 +187,7 @@ def cmd_demo(argv: list[str]) -> int:
             lock_path=db.with_suffix(".lock"),
             poll_interval=10.0,
             api=args.api,
+            sent_by=default_sent_by(),
         )
         return run_app(store, factory, options)
 
@@ -281,6 +285,7 @@ def cmd_run(argv: list[str]) -> int:
         poll_interval=profile.poll_interval,
         inventory_interval=profile.inventory_interval,
         api=profile.api,
+        sent_by=profile.sent_by,
     )
     try:
         return run_app(store, factory, options)
@@ -306,6 +311,7 @@ def cmd_config(argv: list[str]) -> int:
         help="also ask for customerapi/financial.read (not a documented scope: only if your "
         "key was created with it, or the API refuses every token)",
     )
+    init.add_argument("--sent-by", help="who you are to the provider (default user@host)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
     check.add_argument("--profile")
@@ -351,6 +357,8 @@ def _config_init(args: argparse.Namespace) -> int:
         + ([Scope.FINANCIAL_READ.value] if args.with_invoices else []),
         secret_file=args.secret_file,
         api=api,
+        sent_by=args.sent_by
+        or _ask("Your name as the provider sees it (sentBy)", default_sent_by()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

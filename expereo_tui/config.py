@@ -37,6 +37,18 @@ DOCUMENTED_SCOPES: tuple[str, ...] = (
 )
 
 
+def default_sent_by() -> str:
+    """``user@host``: who wrote a reply or a new case, when the profile does not say."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
 class ConfigError(Exception):
     """A problem with the configuration, said in one line a person can act on."""
 
@@ -65,6 +77,8 @@ class Profile(BaseModel):
     desktop_notifications: bool = True
     alert_priorities: list[str] = Field(default_factory=list)
     keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
+    # sentBy on every reply and new case: teams share one API key, the provider sees who wrote
+    sent_by: str = Field(default_factory=default_sent_by, min_length=1)
 
     @field_validator("base_url", "token_url")
     @classmethod
@@ -244,7 +258,8 @@ api = "{api}"                  # "v2" (REST, the default) or "v1" (GraphQL, olde
 scopes = [{scopes}]
 # Invoices: add "customerapi/financial.read" only if your key was created with it (an API key
 # asked for a scope it lacks gets no token at all).
-{secret_line}# label = "PROD"            # banner shown in the header
+{secret_line}sent_by = "{sent_by}"  # who you are to the provider (sentBy on replies and new cases)
+# label = "PROD"            # banner shown in the header
 # color = "red"              # banner colour
 # read_only = false          # hide and disable every write
 # poll_interval = 30         # seconds between polls (adapts to activity and budget)
@@ -268,6 +283,7 @@ def starter_text(
     scopes: list[str],
     secret_file: str | None,
     api: str = "v2",
+    sent_by: str | None = None,
 ) -> str:
     secret_line = f'secret_file = "{secret_file}"\n' if secret_file else ""
     return STARTER.format(
@@ -278,4 +294,5 @@ def starter_text(
         api=api,
         scopes=", ".join(f'"{s}"' for s in scopes),
         secret_line=secret_line,
+        sent_by=(sent_by or default_sent_by()).replace("\\", "\\\\").replace('"', '\\"'),
     )

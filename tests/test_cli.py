@@ -106,6 +106,13 @@ def test_config_init_writes_a_commented_starter(capsys: pytest.CaptureFixture[st
     assert name == "prod" and profile.client_id == "abc"
     assert "secret" in config_path().read_text().lower()
     assert main(["config", "init", "--client-id", "x"]) == 1  # no silent overwrite
+    assert "@" in profile.sent_by  # default user@host, written into the starter
+
+
+def test_config_init_sets_sent_by(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["config", "init", "--client-id", "abc", "--sent-by", "anna@noc-jump-1"]
+    assert main([*args, "--base-url", "https://api.example"]) == 0
+    assert get_profile(None)[1].sent_by == "anna@noc-jump-1"
 
 
 def test_config_check_passes_against_the_simulator(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .models import (
     Account,
@@ -24,6 +24,9 @@ from .models import (
     Site,
 )
 from .ratelimit import RateBudget
+
+if TYPE_CHECKING:
+    from .client import ClientSettings
 
 
 class Feature(StrEnum):
@@ -51,6 +54,12 @@ class Backend(Protocol):
 
     @property
     def budget(self) -> RateBudget: ...
+
+    @property
+    def settings(self) -> ClientSettings:
+        """Base URL, credentials and timeouts (the outbox sizes its look-before-resend window
+        from the client's timeout)."""
+        ...
 
     @property
     def granted_scopes(self) -> list[str]: ...
@@ -85,11 +94,15 @@ class Backend(Protocol):
 
     async def create_case(
         self, body: CaseCreate, *, idempotency_key: str | None = None
-    ) -> Case: ...
+    ) -> Case | None:
+        """The new case; None when the API answered 204 without it (the caller finds it)."""
+        ...
 
     async def add_message(
         self, case_id: str, body: MessageCreate, *, idempotency_key: str | None = None
-    ) -> CaseMessage: ...
+    ) -> CaseMessage | None:
+        """The stored message; None after an empty 204 (the caller re-reads the thread)."""
+        ...
 
     async def update_case(
         self,
@@ -98,7 +111,9 @@ class Backend(Protocol):
         *,
         case_type: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Case: ...
+    ) -> Case:
+        """The updated case (after an empty 204, read again)."""
+        ...
 
     def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]: ...
 

@@ -56,7 +56,6 @@ from .models import (
     RuleViolation,
     Service,
     Site,
-    check_case_create,
     check_case_update,
 )
 from .pagination import PageWalk, SkippedItem, read_envelope, read_items
@@ -470,18 +469,33 @@ class ExpereoClient:
     def _headers(idempotency_key: str | None) -> dict[str, str]:
         return {"Idempotency-Key": idempotency_key} if idempotency_key else {}
 
-    async def create_case(self, body: CaseCreate, *, idempotency_key: str | None = None) -> Case:
-        wire = body.to_wire()
-        problems = check_case_create(wire)
-        if problems:
-            raise _violations(problems)
-        return await self._one(
-            "POST",
-            "/v2/cases",
-            Case,
-            "the new case",
-            json=wire,
-            headers=self._headers(idempotency_key),
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        what: str,
+        wire: dict[str, Any],
+        key: str | None,
+    ) -> M | None:
+        """Send one write.  ``{"data": ...}`` (200/201), a bare object and an empty answer
+        (204) are all success; None means the server accepted it without saying what it made."""
+        body = await self._request(method, path, what, json=wire, headers=self._headers(key))
+        if body is None or body == {} or body == "":
+            return None
+        item = body.get("data", body) if isinstance(body, dict) else body
+        try:
+            return model.model_validate(item)
+        except PydanticValidationError:
+            raise ServerError(f"The API sent {what} in a form we cannot read.") from None
+
+    async def create_case(
+        self, body: CaseCreate, *, idempotency_key: str | None = None
+    ) -> Case | None:
+        """POST a new case (the model has checked the documented rules).  None: accepted with
+        an empty answer; the caller finds the case (the outbox looks it up)."""
+        return await self._write(
+            "POST", "/v2/cases", Case, "the new case", body.to_wire(), idempotency_key
         )
 
     async def update_case(
@@ -498,25 +512,27 @@ class ExpereoClient:
             problems.append(RuleViolation(field="", message="nothing to update"))
         if problems:
             raise _violations(problems)
-        return await self._one(
+        case = await self._write(
             "PATCH",
             f"/v2/cases/{case_id}",
             Case,
             f"the update of case {case_id}",
-            json=wire,
-            headers=self._headers(idempotency_key),
+            wire,
+            idempotency_key,
         )
+        return case if case is not None else await self.get_case(case_id)  # 204: re-read
 
     async def add_message(
         self, case_id: str, body: MessageCreate, *, idempotency_key: str | None = None
-    ) -> CaseMessage:
+    ) -> CaseMessage | None:
+        """POST a reply.  None: accepted with an empty answer; the caller re-reads the thread."""
         if not body.message.strip():
             raise _violations([RuleViolation(field="message", message="the reply is empty")])
-        return await self._one(
+        return await self._write(
             "POST",
             f"/v2/cases/{case_id}/case-messages",
             CaseMessage,
             f"the reply to case {case_id}",
-            json=body.to_wire(),
-            headers=self._headers(idempotency_key),
+            body.to_wire(),
+            idempotency_key,
         )

@@ -13,7 +13,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -314,26 +323,86 @@ class ApiClientInfo(ApiModel):
 
 
 class CaseCreate(WriteModel):
-    """Body of ``POST /v2/cases``.
+    """Body of ``POST /v2/cases``, and the one home of the documented type → priority/subject
+    and incident rules (the client, the simulator and the form all validate through it).
 
-    For an Incident, ``endOfIncident`` must be present on the wire even when null (the API's
-    documented HC0011 quirk); use :meth:`to_wire` rather than a bare ``model_dump``.
+    ``type`` comes first: the validators of the fields after it read it.  For an Incident the
+    wire body always carries ``endOfIncident`` (the API's HC0011 quirk); an ongoing incident
+    sends it equal to ``startOfIncident``, the documentation's own workaround.  Use
+    :meth:`to_wire`, not a bare ``model_dump``.
     """
 
-    subject: str
     type: str
+    subject: str
     service_id: str
     message: str
     priority: str | None = None
-    start_of_incident: datetime | None = None
+    start_of_incident: datetime | None = Field(default=None, validate_default=True)
     end_of_incident: datetime | None = None
     customer_reference: str | None = None
     sent_by: str | None = None
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in ALLOWED_PRIORITIES:
+            raise ValueError(f"type must be one of {', '.join(ALLOWED_PRIORITIES)}")
+        return value
+
+    @field_validator("subject", "service_id", "message")
+    @classmethod
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError(f"{to_camel(info.field_name or '')} is required")
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject_of_type(cls, value: str, info: ValidationInfo) -> str:
+        ctype = info.data.get("type")
+        if ctype in ALLOWED_SUBJECTS and value not in ALLOWED_SUBJECTS[ctype]:
+            raise ValueError(
+                f"subject {value} is not allowed for {CaseType(ctype).label}; "
+                f"allowed: {', '.join(ALLOWED_SUBJECTS[ctype])}"
+            )
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _priority_of_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        ctype = info.data.get("type")
+        if value is not None and ctype in ALLOWED_PRIORITIES:
+            if value not in ALLOWED_PRIORITIES[ctype]:
+                raise ValueError(
+                    f"priority {value} is not allowed for {CaseType(ctype).label}; "
+                    f"allowed: {', '.join(ALLOWED_PRIORITIES[ctype])}"
+                )
+        return value
+
+    @field_validator("start_of_incident")
+    @classmethod
+    def _incident_has_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None and info.data.get("type") == CaseType.INCIDENT:
+            raise ValueError("an Incident needs startOfIncident")
+        return value
+
+    @field_validator("end_of_incident")
+    @classmethod
+    def _end_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start_of_incident")
+        if value is not None and start is not None:
+            try:
+                before = value < start
+            except TypeError:  # one naive, one aware: the simulator reports the zone
+                before = False
+            if before:
+                raise ValueError("endOfIncident must not be before startOfIncident")
+        return value
+
     def to_wire(self) -> dict[str, Any]:
         body = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         if self.type == CaseType.INCIDENT:
-            body.setdefault("endOfIncident", None)
+            body.setdefault("endOfIncident", body.get("startOfIncident"))
         return body
 
 
@@ -423,8 +492,8 @@ class TokenResponse(ApiModel):
 
 
 # --------------------------------------------------------------------------------------------
-# The documented case rules, as a pure function shared by the client (validate before sending),
-# the simulator (enforce) and the UI (validate as you type).
+# Rule checks: create-case rules are the validators of ``CaseCreate`` (``write_problems`` names
+# the broken fields); the update rules need the case's current type, so they are a function.
 # --------------------------------------------------------------------------------------------
 
 
@@ -435,73 +504,27 @@ class RuleViolation(BaseModel):
     message: str
 
 
-def check_case_create(body: dict[str, Any]) -> list[RuleViolation]:
-    """Check a camelCase create-case body against the documented rules.
+def write_problems(model: type[BaseModel], body: dict[str, Any]) -> list[RuleViolation]:
+    """Validate a camelCase write body with its write model and name each broken field.
 
-    Returns every violation (empty when the body is valid).  The HC0011 quirk (an Incident whose
-    body lacks the ``endOfIncident`` key) is reported with field ``endOfIncident``.
-    """
-    out: list[RuleViolation] = []
-    for name in ("subject", "type", "serviceId", "message"):
-        value = body.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            out.append(RuleViolation(field=name, message=f"{name} is required"))
-    ctype = body.get("type")
-    if ctype is not None and ctype not in ALLOWED_PRIORITIES:
-        out.append(
-            RuleViolation(
-                field="type", message=f"type must be one of {', '.join(ALLOWED_PRIORITIES)}"
-            )
-        )
-        return out
-    if ctype is None:
-        return out
-    priority = body.get("priority")
-    if priority is not None and priority not in ALLOWED_PRIORITIES[ctype]:
-        out.append(
-            RuleViolation(
-                field="priority",
-                message=f"priority {priority} is not allowed for {CaseType(ctype).label}; "
-                f"allowed: {', '.join(ALLOWED_PRIORITIES[ctype])}",
-            )
-        )
-    subject = body.get("subject")
-    if subject and subject not in ALLOWED_SUBJECTS[ctype]:
-        out.append(
-            RuleViolation(
-                field="subject",
-                message=f"subject {subject} is not allowed for {CaseType(ctype).label}; "
-                f"allowed: {', '.join(ALLOWED_SUBJECTS[ctype])}",
-            )
-        )
-    if ctype == CaseType.INCIDENT:
-        if not body.get("startOfIncident"):
-            out.append(
-                RuleViolation(field="startOfIncident", message="an Incident needs startOfIncident")
-            )
-        if "endOfIncident" not in body:
-            out.append(
-                RuleViolation(
-                    field="endOfIncident",
-                    message="an Incident must carry endOfIncident (null is allowed)",
-                )
-            )
-        start, end = body.get("startOfIncident"), body.get("endOfIncident")
-        if isinstance(start, str) and isinstance(end, str) and start and end:
-            try:
-                s = datetime.fromisoformat(start.replace("Z", "+00:00"))
-                e = datetime.fromisoformat(end.replace("Z", "+00:00"))
-            except ValueError:
-                pass
+    The rules live in the model's validators; this only turns pydantic's errors into
+    :class:`RuleViolation` (empty list: the body is valid)."""
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            loc = err.get("loc") or ("",)
+            name = to_camel(str(loc[0]))
+            if err["type"] == "missing" or (err["type"] == "string_type" and err["input"] is None):
+                message = f"{name} is required"
+            elif err["type"] == "extra_forbidden":
+                message = f"{name} is not a field of this write"
             else:
-                if e < s:
-                    out.append(
-                        RuleViolation(
-                            field="endOfIncident",
-                            message="endOfIncident must not be before startOfIncident",
-                        )
-                    )
-    return out
+                message = str(err["msg"]).removeprefix("Value error, ")
+            out.append(RuleViolation(field=name, message=message))
+        return out
+    return []
 
 
 def check_case_update(current_type: str | None, body: dict[str, Any]) -> list[RuleViolation]:

@@ -52,7 +52,7 @@ from .models import (
     RuleViolation,
     Service,
     Site,
-    check_case_create,
+    write_problems,
 )
 
 log = logging.getLogger(__name__)
@@ -366,7 +366,7 @@ class V1Client:
         """``createCase`` (always with ``endOfIncident`` for an Incident), then one read of the
         new case: V1 answers only its id."""
         wire = body.to_wire()
-        problems = check_case_create(wire)
+        problems = write_problems(CaseCreate, wire)
         if body.priority is not None:
             problems.append(RuleViolation(field="priority", message="API V1 cannot set a priority"))
         if problems:

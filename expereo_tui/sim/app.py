@@ -68,6 +68,16 @@ class SimConfig:
     limits: SimLimits = field(default_factory=SimLimits)
 
 
+@dataclass
+class _Idempotent:
+    """What one Idempotency-Key did: the request it came with and, once done, its answer."""
+
+    fingerprint: tuple[str, str, bytes]
+    status: int | None = None  # None: the first request is still being processed
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class RequestRecord(NamedTuple):
     method: str
     path: str
@@ -153,6 +163,10 @@ class Simulator:
         self.request_records: deque[RequestRecord] = deque(maxlen=50_000)
         self._last_stamp = now
         self._fault_rng = random.Random(self.config.seed + 1)
+        # [assume] Idempotency-Key: (client id, key) -> the first request's answer
+        self.idempotency: dict[tuple[str, str], _Idempotent] = {}
+        # tests: while set and not released, writes wait here before committing
+        self.write_gate: threading.Event | None = None
         self.app = self._build_app()
 
     # -- public helpers for tests and the demo --------------------------------------------
@@ -360,14 +374,44 @@ class Simulator:
             return _errors(500, "Internal Server Error", "An error has occurred"), grant.client_id
         if faults.reset_rate and rnd() < faults.reset_rate:
             return _ResetResponse(), grant.client_id
+        if write and faults.drop_writes > 0:
+            faults.drop_writes -= 1
+            return _ResetResponse(), grant.client_id
+        key = request.headers.get("idempotency-key") if write else None
+        slot: _Idempotent | None = None
+        if key:
+            fingerprint = (request.method, request.url.path, await request.body())
+            with self.lock:
+                slot = self.idempotency.get((grant.client_id, key))
+                if slot is None:
+                    slot = self.idempotency[(grant.client_id, key)] = _Idempotent(fingerprint)
+                    replay = None
+                else:
+                    replay = slot
+            if replay is not None:
+                return self._replay(replay, fingerprint), grant.client_id
         try:
+            if write:
+                await self._before_commit()
             result = handler(request, grant)
             if asyncio.iscoroutine(result):
                 result = await result
         except WriteRejected as rej:
-            return rej.response(), grant.client_id
+            result = rej.response()
         except BadQuery as bad:
             return _errors(400, "Bad Request", bad.detail, parameter=bad.parameter), grant.client_id
+        except BaseException:
+            if slot is not None:  # nothing was committed: the key may be used again
+                with self.lock:
+                    self.idempotency.pop((grant.client_id, str(key)), None)
+            raise
+        if slot is not None:
+            with self.lock:
+                slot.status = result.status_code
+                slot.body = bytes(result.body)
+                slot.headers = {
+                    k: v for k, v in result.headers.items() if k.lower() != "content-length"
+                }
         if write and faults.lost_write_responses > 0 and result.status_code < 300:
             faults.lost_write_responses -= 1
             return _ResetResponse(faults.hang_after_commit), grant.client_id
@@ -376,6 +420,43 @@ class Simulator:
                 b'{"data": [{"id": "trunc', media_type="application/json"
             ), grant.client_id
         return result, grant.client_id
+
+    # -- writes: idempotency, commit timing, response shapes ----------------------------------
+    @staticmethod
+    def _replay(slot: _Idempotent, fingerprint: tuple[str, str, bytes]) -> Response:
+        """[assume] A repeated Idempotency-Key returns the first answer and commits nothing."""
+        if slot.fingerprint != fingerprint:
+            return _errors(
+                422,
+                "Unprocessable Entity",
+                "this Idempotency-Key was used with a different request",
+                code="idempotency_key_reused",
+            )
+        if slot.status is None:
+            return _errors(
+                409,
+                "Conflict",
+                "a request with this Idempotency-Key is still being processed",
+                code="idempotency_key_in_use",
+            )
+        return Response(slot.body, status_code=slot.status, headers=slot.headers)
+
+    async def _before_commit(self) -> None:
+        """Faults that hold a write before it commits: its client may time out meanwhile."""
+        if self.faults.commit_delay:
+            await asyncio.sleep(self.faults.commit_delay)
+        gate = self.write_gate
+        if gate is not None and not gate.is_set():
+            await asyncio.to_thread(gate.wait)
+
+    def _written(self, item: dict[str, Any], status: int) -> Response:
+        """A write's answer in the shape the ``write_response_shape`` fault asks for."""
+        shape = self.faults.write_response_shape
+        if shape == "empty":
+            return Response(status_code=204)
+        if shape == "bare":
+            return JSONResponse(item, status_code=200)
+        return JSONResponse({"data": item}, status_code=status)
 
     # -- helpers -----------------------------------------------------------------------------
     def _decorate(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -544,19 +625,19 @@ class Simulator:
         body = await self._json_body(request)
         with self.lock:
             case = create_case(self, body, grant)
-        return JSONResponse({"data": case}, status_code=201)
+        return self._written(case, 201)
 
     async def _update_case(self, request: Request, grant: Grant) -> Response:
         body = await self._json_body(request)
         with self.lock:
             case = update_case(self, request.path_params["case_id"], body)
-        return JSONResponse({"data": case})
+        return self._written(case, 200)
 
     async def _add_message(self, request: Request, grant: Grant) -> Response:
         body = await self._json_body(request)
         with self.lock:
             msg = add_message(self, request.path_params["case_id"], body, grant)
-        return JSONResponse({"data": msg}, status_code=201)
+        return self._written(msg, 201)
 
     # -- control API (not part of the real API; see docs/simulator.md) ---------------------
     async def _ctl_faults(self, request: Request) -> Response:

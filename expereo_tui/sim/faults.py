@@ -29,6 +29,9 @@ class Faults:
     malformed_json_rate: float = 0.0  # share of GETs answered with broken JSON
     lost_write_responses: int = 0  # next N writes are committed, then the connection resets
     hang_after_commit: float = 0.0  # with lost_write_responses: wait this long before resetting
+    drop_writes: int = 0  # next N writes: the connection resets BEFORE anything is committed
+    commit_delay: float = 0.0  # seconds a write waits before committing (a client may time out)
+    write_response_shape: str = "data"  # data: {"data": ...} | bare: the object | empty: 204
     extra_fields: bool = False  # add unknown fields to every item
     outage: bool = False  # every API request fails with 503 (the API is down)
     token_ttl: int = 3600  # lifetime in seconds of tokens issued from now on

@@ -12,8 +12,8 @@ from expereo_tui.api.models import (
     CaseCreate,
     CaseType,
     MessageCreate,
-    check_case_create,
     check_case_update,
+    write_problems,
 )
 
 from .auth import Grant
@@ -93,23 +93,15 @@ def create_case(sim: Simulator, body: dict[str, Any], grant: Grant) -> dict[str,
         raise WriteRejected(
             422, "", errors=[(k, f"{k} is not a field of a new case") for k in unknown]
         )
-    violations = check_case_create(body)
-    if any(v.field == "endOfIncident" and "must carry" in v.message for v in violations):
-        # The documented quirk: a generic error when the key is missing altogether.
+    if body.get("type") == CaseType.INCIDENT and "endOfIncident" not in body:
+        # The documented quirk: a generic error when the key is missing altogether (null, the
+        # start itself or a far-future date are all accepted).
         raise WriteRejected(400, "An error has occurred", code="HC0011")
-    errors: list[tuple[str | None, str]] = [(v.field, v.message) for v in violations]
-    errors += _check_dates(body)
-    for name in (
-        "subject",
-        "type",
-        "serviceId",
-        "message",
-        "priority",
-        "customerReference",
-        "sentBy",
-    ):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            errors.append((name, f"{name} must be a string"))
+    errors: list[tuple[str | None, str]] = [
+        (v.field, v.message) for v in write_problems(CaseCreate, body)
+    ]
+    named = {field for field, _ in errors}
+    errors += [(f, m) for f, m in _check_dates(body) if f not in named]
     service = sim.data.services.get(body.get("serviceId") or "") if not errors else None
     if not errors and service is None:
         errors.append(("serviceId", f"service {body.get('serviceId')} does not exist"))

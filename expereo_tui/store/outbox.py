@@ -9,22 +9,27 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .database import Table
+from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
+
+# the draft an entry's permanent failure leaves: restore(entry, current draft) -> new draft or None
+# (the rule lives in sync/outbox.py)
+Restore = Callable[["OutboxEntry", dict[str, Any] | None], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
 class OutboxEntry:
     id: int
-    kind: str  # "reply" | "create" | "update"
+    kind: OutboxKind
     case_id: str | None
     payload: dict[str, Any]  # camelCase wire body
     draft_key: str | None
     idempotency_key: str  # uuid4 hex, fixed at enqueue
-    status: str  # queued | sending | sent | failed
+    status: OutboxStatus
     attempts: int
     first_attempt_at: float | None
     next_attempt_at: float | None
@@ -45,12 +50,12 @@ class OutboxStore(Table):
     def _entry(r: sqlite3.Row) -> OutboxEntry:
         return OutboxEntry(
             id=int(r["id"]),
-            kind=r["kind"],
+            kind=OutboxKind(r["kind"]),
             case_id=r["case_id"],
             payload=dict(json.loads(r["payload"])),
             draft_key=r["draft_key"],
             idempotency_key=r["idempotency_key"],
-            status=r["status"],
+            status=OutboxStatus(r["status"]),
             attempts=int(r["attempts"]),
             first_attempt_at=r["first_attempt_at"],
             next_attempt_at=r["next_attempt_at"],
@@ -67,8 +72,17 @@ class OutboxStore(Table):
         case_id: str | None = None,
         draft_key: str | None = None,
     ) -> OutboxEntry:
-        """Add a pending write and delete its draft in ONE transaction."""
+        """Add a pending write and delete its draft in ONE transaction.  A draft becomes at
+        most one pending write: while one is queued or sending, raises :class:`AlreadyQueued`
+        (checked in the same transaction, so two instances or a double tap cannot both pass)."""
         with self._tx() as db:
+            if draft_key:
+                pending = db.execute(
+                    "SELECT id FROM outbox WHERE draft_key = ? AND status IN ('queued', 'sending')",
+                    (draft_key,),
+                ).fetchone()
+                if pending is not None:
+                    raise AlreadyQueued(int(pending["id"]))
             cur = db.execute(
                 "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, status, "
                 "created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
@@ -121,8 +135,9 @@ class OutboxStore(Table):
                 (result_id, entry_id),
             )
 
-    def outbox_failed(self, entry_id: int, *, error: str, restore_draft: bool = True) -> None:
-        """Permanent failure: status failed, and the payload goes back into its draft."""
+    def outbox_failed(self, entry_id: int, *, error: str, restore: Restore | None = None) -> None:
+        """Permanent failure: status failed and, in the same transaction, the entry's draft
+        becomes ``restore(entry, current draft)`` (the rule lives in ``sync/outbox.py``)."""
         with self._tx() as db:
             row = db.execute(
                 f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,)
@@ -134,22 +149,14 @@ class OutboxStore(Table):
                 (error, entry_id),
             )
             entry = self._entry(row)
-            if not (restore_draft and entry.draft_key):
+            if restore is None or not entry.draft_key:
                 return
             current = db.execute(
                 "SELECT data FROM drafts WHERE key = ?", (entry.draft_key,)
             ).fetchone()
-            existing = dict(json.loads(current["data"])) if current else {}
-            if entry.kind == "reply":
-                text = str(entry.payload.get("message", ""))
-                typed = str(existing.get("text", "") or "")
-                restored: dict[str, Any] = {
-                    **existing,
-                    "text": text + ("\n\n" + typed if typed and typed != text else ""),
-                }
-            else:
-                restored = {**entry.payload, **existing, "rejected": error}
-            db.execute(
-                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
-                (entry.draft_key, json.dumps(restored), self.clock()),
-            )
+            restored = restore(entry, dict(json.loads(current["data"])) if current else None)
+            if restored is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)",
+                    (entry.draft_key, json.dumps(restored), self.clock()),
+                )

@@ -40,7 +40,8 @@ from .database import (
 from .drafts import DraftStore
 from .inventory import InventoryStore
 from .meta import MetaStore
-from .outbox import OutboxEntry, OutboxStore
+from .outbox import OutboxEntry, OutboxStore, Restore
+from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,10 @@ __all__ = [
     "CaseQuery",
     "CaseRow",
     "InboxSummary",
+    "AlreadyQueued",
     "OutboxEntry",
+    "OutboxKind",
+    "OutboxStatus",
     "Store",
     "StoreError",
     "StoreFullError",
@@ -295,8 +299,8 @@ class Store:
     def outbox_sent(self, entry_id: int, *, result_id: str | None) -> None:
         self.outbox_store.outbox_sent(entry_id, result_id=result_id)
 
-    def outbox_failed(self, entry_id: int, *, error: str, restore_draft: bool = True) -> None:
-        self.outbox_store.outbox_failed(entry_id, error=error, restore_draft=restore_draft)
+    def outbox_failed(self, entry_id: int, *, error: str, restore: Restore | None = None) -> None:
+        self.outbox_store.outbox_failed(entry_id, error=error, restore=restore)
 
     # -- sync watermarks / key-value ---------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -26,13 +26,14 @@ from expereo_tui.api.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
-from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate
+from expereo_tui.api.models import CaseCreate, CaseStatus, CaseUpdate, MessageCreate
 from expereo_tui.store.store import Store, StoreFullError, StoreReadOnlyError
 
 from .backoff import Backoff
 from .events import (
     CasesChanged,
     OutboxChanged,
+    OutboxKind,
     OutboxStatus,
     SyncError,
     SyncEvent,
@@ -61,10 +62,19 @@ class SyncSettings:
     stale_after_intervals: int = 3
     read_only: bool = False
     watch_interval: float = 1.0  # how often a non-polling instance looks at the store
+    sent_by: str | None = None  # sentBy on every reply and new case (profile key sent_by)
 
 
 class ReadOnlyError(PermissionError):
     """A write was asked of an engine in read-only mode."""
+
+
+class CaseClosedError(PermissionError):
+    """A reply to a case the store knows is Closed: refused before any request."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case {case_id} is closed")
+        self.case_id = case_id
 
 
 class SyncEngine:
@@ -89,7 +99,15 @@ class SyncEngine:
         self._on_event = on_event
         self._lock = PollLock(lock_path) if lock_path else None
         self.poller = Poller(store, client, self._emit)
-        self.sender = OutboxSender(store, client, self._emit, self.clock)
+        self.sender = OutboxSender(
+            store, client, self._emit, self.clock, read_only=self.settings.read_only
+        )
+        # writable instances share one sender per profile (a read-only poller must not block it)
+        self._send_lock = (
+            PollLock(lock_path.with_name(lock_path.name + ".outbox"))
+            if lock_path and not self.settings.read_only
+            else None
+        )
         self.sender.backoff = Backoff(base=5.0, cap=300.0, rng=rng)
         self._backoff = Backoff(base=5.0, cap=self.settings.max_poll_interval, rng=rng)
         last = store.get_meta(META_LAST_SUCCESS)
@@ -124,6 +142,8 @@ class SyncEngine:
                 await task
         if self._lock:
             self._lock.release()
+        if self._send_lock:
+            self._send_lock.release()
 
     # -- what the UI reads -------------------------------------------------------------------
     @property
@@ -232,21 +252,34 @@ class SyncEngine:
         if self._watcher:
             self._watcher.track(entry_id, "queued")
         self._emit(
-            OutboxChanged(entry_id=entry_id, kind=kind, case_id=case_id, status=OutboxStatus.QUEUED)
+            OutboxChanged(
+                entry_id=entry_id,
+                kind=OutboxKind(kind),
+                case_id=case_id,
+                status=OutboxStatus.QUEUED,
+            )
         )
         self._outbox_wake.set()
         return entry_id
 
     def send_reply(self, case_id: str, text: str, *, draft_key: str | None = None) -> int:
+        """Queue a reply.  Raises ReadOnlyError, CaseClosedError (the store knows the case is
+        Closed: nothing is queued or sent), ValueError (empty) or AlreadyQueued (the draft
+        already has a pending entry)."""
         self._check_writable()
         if not text.strip():
             raise ValueError("the reply is empty")
-        body = MessageCreate(message=text).to_wire()
+        case = self.store.case(case_id)
+        if case is not None and case.status == CaseStatus.CLOSED:
+            raise CaseClosedError(case_id)
+        body = MessageCreate(message=text, sent_by=self.settings.sent_by).to_wire()
         entry = self.store.enqueue("reply", body, case_id=case_id, draft_key=draft_key)
         return self._queued(entry.id, "reply", case_id)
 
     def create_case(self, body: CaseCreate, *, draft_key: str | None = None) -> int:
         self._check_writable()
+        if body.sent_by is None and self.settings.sent_by:
+            body = body.model_copy(update={"sent_by": self.settings.sent_by})
         entry = self.store.enqueue("create", body.to_wire(), draft_key=draft_key)
         return self._queued(entry.id, "create", None)
 
@@ -439,9 +472,16 @@ class SyncEngine:
         self._set_state(state)
         return delay
 
+    def _sends(self) -> bool:
+        """Whether this instance sends the outbox: never when read-only; else the one writable
+        instance holding the profile's outbox lock (no lock: always)."""
+        if self.settings.read_only:
+            return False
+        return self._send_lock is None or self._send_lock.try_acquire()
+
     async def _run_outbox(self) -> None:
         while True:
-            if self.is_poller and self.store.problem is None:  # the store records each send
+            if self._sends() and self.store.problem is None:  # the store records each send
                 try:
                     await self.sender.send_due()
                 except StoreFullError:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from expereo_tui.store.outbox_types import OutboxKind as OutboxKind
+from expereo_tui.store.outbox_types import OutboxStatus as OutboxStatus
+
 
 class SyncStatus(StrEnum):
     FRESH = "fresh"
@@ -89,24 +92,18 @@ class InventoryChanged:
     services: int = 0
 
 
-class OutboxStatus(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # permanent: validation error or refused; the draft is back for editing
-
-
 @dataclass(frozen=True)
 class OutboxChanged:
     """A pending write moved on.  ``field_errors`` maps camelCase fields to server messages."""
 
     entry_id: int
-    kind: str  # "reply" | "create" | "update"
+    kind: OutboxKind
     case_id: str | None
     status: OutboxStatus
     error: str | None = None
     field_errors: dict[str, list[str]] = field(default_factory=dict)
     result_id: str | None = None  # created case id / message id once sent
+    code: str | None = None  # why it waits (sync/outbox.py CODE_*); the UI words it
 
 
 @dataclass(frozen=True)

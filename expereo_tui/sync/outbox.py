@@ -1,33 +1,85 @@
 """Sends the outbox: pending replies, new cases and case updates, oldest first, exactly once.
 
-A POST can be committed by the server while its response is lost (timeout, reset).  So before
-re-sending an entry that was attempted before, the sender looks for it: a reply in the case's
-thread (same text, from the customer side, after the first attempt), a new case among the
-service's recent cases (same subject, type and first message).  PATCH is idempotent and is
-simply sent again.
+The rules (``docs/sync.md`` states them for people):
+
+- Every write carries its entry's ``Idempotency-Key`` (fixed when it was queued).  A server that
+  honours the key cannot commit it twice; the API does not document it, so the sender does not
+  rely on it and also looks before it sends again.
+- When a write's outcome is unknown (network error after sending, timeout, 5xx), the write may
+  have been committed, possibly later than the client gave up.  Before sending it again the
+  sender looks for it on the server several times over a window of twice the client's timeout,
+  backing off (¼, ½, 1 and 2 timeouts after the failure).  Only when none of these finds it is
+  it sent again.  PATCH is idempotent and is simply sent again.
+- A reply matches only a message that could be one of *this entry's* attempts: same text, same
+  sender, written by the customer side, at or after the entry's first attempt (less a small
+  clock-skew allowance) and not already claimed by another sent entry.  A deliberate repeat
+  ("any update?" an hour later) is therefore sent, and a provider's message never counts.
+- A rejected write (400/422, 404, 403) fails for good and its text goes back into its draft,
+  merged with anything typed since (:func:`restored_draft`).
+- A read-only instance sends nothing, including entries queued by an earlier instance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
+    NetworkError,
     NotFoundError,
     RateLimitedError,
+    ServerError,
     UnauthorizedError,
     ValidationError,
 )
-from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate, MessageType
+from expereo_tui.api.models import (
+    CaseCreate,
+    CaseUpdate,
+    ErrorObject,
+    ErrorSource,
+    MessageCreate,
+    MessageType,
+    write_problems,
+)
+from expereo_tui.store.outbox_types import OutboxKind, OutboxStatus
 from expereo_tui.store.store import OutboxEntry, Store
 
 from .backoff import Backoff
-from .events import OutboxChanged, OutboxStatus, SyncEvent
+from .events import OutboxChanged, SyncEvent
 
-SKEW = 120.0  # seconds of clock skew tolerated when matching a possibly-committed write
+SKEW = 30.0  # seconds of clock skew between us and the server tolerated when matching a write
+LOOKUPS = (0.25, 0.5, 1.0, 2.0)  # after an unknown outcome: look at these × client timeout
+
+# OutboxChanged.code values (the UI words them)
+CODE_CHECKING = "outcome_unknown"  # the last attempt's outcome is unknown: looking on the server
+CODE_READ_ONLY = "waiting_for_writable"  # queued; this instance is read-only and sends nothing
+
+
+def restored_draft(
+    entry: OutboxEntry, current: dict[str, Any] | None, error: str
+) -> dict[str, Any]:
+    """A rejected entry's text goes back into its draft, merged with anything typed since:
+    a reply's text comes first, then what was typed meanwhile; a form's fields are its
+    payload overlaid by the draft typed since, with the rejection noted."""
+    existing = current or {}
+    if entry.kind == OutboxKind.REPLY:
+        text = str(entry.payload.get("message", ""))
+        typed = str(existing.get("text", "") or "")
+        return {**existing, "text": text + ("\n\n" + typed if typed and typed != text else "")}
+    return {**entry.payload, **existing, "rejected": error}
+
+
+@dataclass
+class _Check:
+    """An entry whose last attempt's outcome is unknown: when that became so, lookups done."""
+
+    since: float
+    lookups: int = 0
 
 
 class OutboxSender:
@@ -37,23 +89,37 @@ class OutboxSender:
         client: Backend,
         emit: Callable[[SyncEvent], None],
         clock: Callable[[], float],
+        *,
+        read_only: bool = False,
     ) -> None:
         self.store = store
         self.client = client
         self.emit = emit
         self.clock = clock
+        self.read_only = read_only
         self.backoff = Backoff(base=5.0, cap=300.0)
+        self._seen: set[int] = set()  # entries this process has attempted
+        self._unknown: set[int] = set()  # entries with an attempt whose outcome is unknown
+        self._checks: dict[int, _Check] = {}  # entries inside their look-before-resend window
+
+    @property
+    def window(self) -> float:
+        """How long after an unknown outcome the sender keeps looking before sending again."""
+        return self.client.settings.timeout * LOOKUPS[-1]
 
     def next_due(self) -> float | None:
         """Clock time when the earliest pending entry may be sent (None: nothing pending)."""
+        if self.read_only:
+            return None
         pending = self.store.outbox()
         if not pending:
             return None
         return min(e.next_attempt_at or 0.0 for e in pending)
 
     async def send_due(self) -> int:
-        """Send every entry that is due, in order; stop at the first transient failure so that
-        order is kept.  Returns how many were sent."""
+        """Send every entry that is due, in order; stop at the first one not done so that
+        order is kept.  Returns how many were sent.  A read-only instance sends nothing
+        (:meth:`send` refuses)."""
         sent = 0
         for entry in self.store.outbox():
             if (entry.next_attempt_at or 0.0) > self.clock():
@@ -64,53 +130,106 @@ class OutboxSender:
         return sent
 
     async def send(self, entry: OutboxEntry) -> bool:
-        """One entry: True when it is done (sent or permanently failed)."""
+        """One entry: True when it is done (sent or permanently failed).  A read-only instance
+        never sends: not even what a writable instance queued earlier."""
+        if self.read_only:
+            return False
+        now = self.clock()
+        if entry.attempts > 0 and entry.id not in self._seen:
+            # attempted by an earlier run whose outcome we never learnt: look before re-sending.
+            # That run scheduled its first lookup ¼ timeout after the failure (any other retry
+            # later still), so the window is counted from no later than the real failure.
+            self._unknown.add(entry.id)
+            due = entry.next_attempt_at if entry.next_attempt_at is not None else now
+            self._checks[entry.id] = _Check(since=min(now, due - self._offset(0)))
+        self._seen.add(entry.id)
+        if entry.kind != OutboxKind.UPDATE and entry.id in self._unknown:
+            looked = await self._look_before_resend(entry, now)
+            if looked is not None:
+                return looked
         store = self.store
-        retried = entry.attempts > 0
-        store.outbox_attempt(entry.id, at=self.clock())
+        store.outbox_attempt(entry.id, at=now)
         self._announce(entry, OutboxStatus.SENDING)
         try:
-            result_id = await self._deliver(entry, retried)
+            result_id = await self._deliver(entry)
         except ValidationError as exc:
             self._fail(entry, exc.message, exc.field_errors)
             return True
         except (NotFoundError, ForbiddenError) as exc:
             self._fail(entry, exc.message, {})
             return True
+        except (NetworkError, ServerError) as exc:
+            # the request went out (or may have): it may be committed, now or later
+            if entry.kind != OutboxKind.UPDATE:
+                self._unknown.add(entry.id)
+                check = self._checks[entry.id] = _Check(since=self.clock())
+                self._later(entry, exc.message, check.since + self._offset(0), CODE_CHECKING)
+            else:
+                self._later(entry, exc.message, self.clock() + self.backoff.next())
+            return False
         except (RateLimitedError, UnauthorizedError, ApiError) as exc:
+            # refused before it was processed: nothing committed by this attempt
             if isinstance(exc, RateLimitedError):
                 delay = max(exc.retry_after, 1.0)
             else:
                 delay = self.backoff.next()
-            store.outbox_retry_later(
-                entry.id, error=exc.message, next_attempt_at=self.clock() + delay
-            )
-            self._announce(entry, OutboxStatus.QUEUED, error=exc.message)
+            self._later(entry, exc.message, self.clock() + delay)
             return False
-        self.backoff.reset()
-        store.outbox_sent(entry.id, result_id=result_id)
-        self._announce(entry, OutboxStatus.SENT, result_id=result_id)
+        self._done(entry, result_id)
         return True
 
-    async def _deliver(self, entry: OutboxEntry, retried: bool) -> str | None:
-        if entry.kind == "reply":
+    # -- the look-before-resend window -------------------------------------------------------
+    def _offset(self, lookup: int) -> float:
+        return self.client.settings.timeout * LOOKUPS[min(lookup, len(LOOKUPS) - 1)]
+
+    async def _look_before_resend(self, entry: OutboxEntry, now: float) -> bool | None:
+        """Look for an earlier attempt on the server.  True: found (entry done); False: keep
+        waiting (the next lookup is scheduled); None: not there and the window is over, so
+        send it again."""
+        check = self._checks.get(entry.id)
+        try:
+            found = await self._find(entry)
+        except ApiError as exc:
+            # cannot look now: try again later, the window does not advance
+            self._later(entry, exc.message, self.clock() + self.backoff.next(), CODE_CHECKING)
+            return False
+        if found is not None:
+            self._done(entry, found)
+            return True
+        if check is not None:
+            check.lookups += 1
+            elapsed = now - check.since
+            if elapsed < self.window:
+                offsets = [self._offset(i) for i in range(len(LOOKUPS))]
+                nxt = next(o for o in offsets if o > elapsed)
+                self._later(entry, entry.last_error or "", check.since + nxt, CODE_CHECKING)
+                return False
+            del self._checks[entry.id]
+        return None  # not on the server after the whole window: send it again
+
+    # -- delivery --------------------------------------------------------------------------------
+    async def _deliver(self, entry: OutboxEntry) -> str | None:
+        key = entry.idempotency_key
+        if entry.kind == OutboxKind.REPLY:
             assert entry.case_id is not None
-            if retried:
-                found = await self._find_reply(entry)
-                if found:
-                    return found
             body = MessageCreate.model_validate(entry.payload)
             was_read = not self.store.is_unread(entry.case_id)
-            msg = await self.client.add_message(entry.case_id, body)
-            self.store.upsert_messages(entry.case_id, [msg])
+            msg = await self.client.add_message(entry.case_id, body, idempotency_key=key)
+            if msg is None:  # 204: accepted, the thread tells which message it is
+                found = await self._find(entry)
+            else:
+                self.store.upsert_messages(entry.case_id, [msg])
+                found = msg.id
             await self._refresh_case(entry.case_id, keep_read=was_read)
-            return msg.id
-        if entry.kind == "create":
-            if retried:
-                found = await self._find_created(entry)
-                if found:
-                    return found
-            case = await self.client.create_case(CaseCreate.model_validate(entry.payload))
+            return found
+        if entry.kind == OutboxKind.CREATE:
+            problems = write_problems(CaseCreate, entry.payload)
+            if problems:
+                raise _rejected(problems)
+            create = CaseCreate.model_validate(entry.payload)
+            case = await self.client.create_case(create, idempotency_key=key)
+            if case is None:  # 204: accepted, find the case it made
+                return await self._find(entry)
             self.store.upsert_cases([case])
             self.store.mark_read(case.id)
             try:
@@ -119,19 +238,20 @@ class OutboxSender:
             except ApiError:
                 pass  # the thread arrives with the next poll
             return case.id
-        if entry.kind == "update":
+        if entry.kind == OutboxKind.UPDATE:
             assert entry.case_id is not None
             current = self.store.case(entry.case_id)
             was_read = not self.store.is_unread(entry.case_id)
-            case = await self.client.update_case(
+            updated = await self.client.update_case(
                 entry.case_id,
                 CaseUpdate.model_validate(entry.payload),
                 case_type=current.type if current else None,
+                idempotency_key=key,
             )
-            self.store.upsert_cases([case])
+            self.store.upsert_cases([updated])
             if was_read:
-                self.store.mark_read(case.id)
-            return case.id
+                self.store.mark_read(updated.id)
+            return updated.id
         raise ValidationError(f"unknown outbox entry kind {entry.kind!r}", status=None)
 
     async def _refresh_case(self, case_id: str, *, keep_read: bool) -> None:
@@ -145,15 +265,40 @@ class OutboxSender:
         if keep_read:
             self.store.mark_read(case_id)
 
+    # -- finding an earlier attempt on the server ---------------------------------------------
+    async def _find(self, entry: OutboxEntry) -> str | None:
+        if entry.kind == OutboxKind.REPLY:
+            return await self._find_reply(entry)
+        if entry.kind == OutboxKind.CREATE:
+            return await self._find_created(entry)
+        return None
+
+    def _claimed(self, kind: OutboxKind) -> set[str]:
+        """Results other sent entries already own: one server object answers one entry."""
+        return {
+            e.result_id
+            for e in self.store.outbox(statuses=(OutboxStatus.SENT,))
+            if e.kind == kind and e.result_id
+        }
+
+    def _since(self, entry: OutboxEntry) -> float:
+        return (entry.first_attempt_at or entry.created_at) - SKEW
+
     async def _find_reply(self, entry: OutboxEntry) -> str | None:
+        """A message that could be this entry's own earlier attempt, else None."""
         assert entry.case_id is not None
-        since = (entry.first_attempt_at or entry.created_at) - SKEW
+        since = self._since(entry)
         text = entry.payload.get("message")
+        sender = entry.payload.get("sentBy")
+        claimed = self._claimed(OutboxKind.REPLY)
         async for msg in self.client.iter_case_messages(entry.case_id):
             if (
                 msg.message == text
                 and msg.type in (MessageType.CUSTOMER, None)
-                and (msg.timestamp is None or msg.timestamp.timestamp() >= since)
+                and (sender is None or msg.sent_by == sender)
+                and msg.timestamp is not None
+                and msg.timestamp.timestamp() >= since
+                and (msg.id is None or msg.id not in claimed)
             ):
                 self.store.upsert_messages(entry.case_id, [msg])
                 return msg.id or "found"
@@ -161,11 +306,13 @@ class OutboxSender:
 
     async def _find_created(self, entry: OutboxEntry) -> str | None:
         """A case created by an earlier attempt: same customer reference when there is one,
-        else same subject, type and service, created since the first attempt; the first
-        message must match too."""
+        else same service; same subject and type, created since the first attempt, not
+        claimed by another entry; its first message must match too (text and sender)."""
         payload = entry.payload
-        since = datetime.fromtimestamp((entry.first_attempt_at or entry.created_at) - SKEW, UTC)
+        since = datetime.fromtimestamp(self._since(entry), UTC)
         reference = payload.get("customerReference")
+        sender = payload.get("sentBy")
+        claimed = self._claimed(OutboxKind.CREATE)
         filters = (
             {"CustomerReference": str(reference)}
             if reference
@@ -174,22 +321,44 @@ class OutboxSender:
         async for case in self.client.iter_cases(
             sort="-CreatedDate", filters=filters, page_size=50
         ):
-            if case.created_date is not None and case.created_date < since:
+            if case.created_date is None or case.created_date < since:
                 break
             if (
-                case.subject == payload.get("subject")
+                case.id not in claimed
+                and case.subject == payload.get("subject")
                 and case.type == payload.get("type")
                 and case.service_id == payload.get("serviceId")
             ):
                 first = [m async for m in self.client.iter_case_messages(case.id, page_size=5)]
-                if first and first[0].message == payload.get("message"):
+                if (
+                    first
+                    and first[0].message == payload.get("message")
+                    and (sender is None or first[0].sent_by == sender)
+                ):
                     self.store.upsert_cases([case])
+                    self.store.mark_read(case.id)
                     self.store.upsert_messages(case.id, first)
                     return case.id
         return None
 
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _done(self, entry: OutboxEntry, result_id: str | None) -> None:
+        self.backoff.reset()
+        self._checks.pop(entry.id, None)
+        self._unknown.discard(entry.id)
+        self.store.outbox_sent(entry.id, result_id=result_id)
+        self._announce(entry, OutboxStatus.SENT, result_id=result_id)
+
+    def _later(self, entry: OutboxEntry, error: str, at: float, code: str | None = None) -> None:
+        self.store.outbox_retry_later(entry.id, error=error, next_attempt_at=at)
+        self._announce(entry, OutboxStatus.QUEUED, error=error or None, code=code)
+
     def _fail(self, entry: OutboxEntry, error: str, field_errors: dict[str, list[str]]) -> None:
-        self.store.outbox_failed(entry.id, error=error, restore_draft=True)
+        self._checks.pop(entry.id, None)
+        self._unknown.discard(entry.id)
+        self.store.outbox_failed(
+            entry.id, error=error, restore=lambda e, draft: restored_draft(e, draft, error)
+        )
         self._announce(entry, OutboxStatus.FAILED, error=error, field_errors=field_errors)
 
     def _announce(
@@ -200,6 +369,7 @@ class OutboxSender:
         error: str | None = None,
         field_errors: dict[str, list[str]] | None = None,
         result_id: str | None = None,
+        code: str | None = None,
     ) -> None:
         self.emit(
             OutboxChanged(
@@ -210,5 +380,22 @@ class OutboxSender:
                 error=error,
                 field_errors=field_errors or {},
                 result_id=result_id,
+                code=code,
             )
         )
+
+
+def _rejected(problems: list[Any]) -> ValidationError:
+    """Field errors found before sending, shaped like the server's."""
+    errors = [
+        ErrorObject(
+            status="422",
+            code="client_validation",
+            detail=p.message,
+            source=ErrorSource(pointer=f"/{p.field}"),
+        )
+        for p in problems
+    ]
+    return ValidationError(
+        "not sent: " + "; ".join(p.message for p in problems), errors=errors, status=None
+    )

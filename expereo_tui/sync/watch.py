@@ -76,4 +76,4 @@ class StoreWatcher:
         return True
 
     def track(self, entry_id: int, status: str) -> None:
-        self._pending[entry_id] = status
+        self._pending[entry_id] = OutboxStatus(status)

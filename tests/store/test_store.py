@@ -13,6 +13,7 @@ import pytest
 from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.sync.outbox import restored_draft
 
 
 def fill(store: Store, sim: Simulator) -> None:
@@ -150,7 +151,9 @@ def test_drafts_and_outbox_transaction(tmp_path: Path) -> None:
     store.outbox_retry_later(entry.id, error="offline", next_attempt_at=30.0)
     assert store.outbox()[0].next_attempt_at == 30.0
     store.save_draft("reply:CS-1", {"text": "typed since"})
-    store.outbox_failed(entry.id, error="rejected")
+    store.outbox_failed(
+        entry.id, error="rejected", restore=lambda e, d: restored_draft(e, d, "rejected")
+    )
     assert store.load_draft("reply:CS-1") == {"text": "hello\n\ntyped since"}
     assert store.outbox() == []
     second = store.enqueue("create", {"subject": "Other"}, draft_key="new")

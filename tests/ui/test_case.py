@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -142,7 +143,7 @@ async def test_quit_with_a_draft_asks_first(
 
 
 @pytest.mark.reliability(
-    fault="the server refuses a reply (the case was closed meanwhile)",
+    fault="the server refuses a reply (the case is gone there)",
     sees="'failed' and the server's reason under the reply box",
     data="the text comes back to the reply box",
     shows="failed",
@@ -151,14 +152,14 @@ async def test_rejected_reply_comes_back_to_the_box(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, reliability: Reliability
 ) -> None:
     case_id = _open_case(sim)
-    sim.data.cases[case_id]["status"] = "Closed"  # the server now refuses replies
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         app.action_open_case(case_id, reply=True)
         await until(pilot, lambda: isinstance(app.focused, TextArea))
+        del sim.data.cases[case_id]  # the server no longer has it: the reply is refused (404)
         await pilot.press(*"too late", "ctrl+s")
         await until(pilot, lambda: "failed" in screen_text(app))
-        assert "closed" in screen_text(app)
+        assert "does not exist" in screen_text(app)
         reliability.check(screen_text(app))
         assert app.screen.query_one(TextArea).text == "too late"
 
@@ -284,3 +285,97 @@ async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
         line = "Read-only: the profile's scopes lack customerapi/support.read-write"
         await until(pilot, lambda: line in screen_text(app))
         assert not app.screen.query(TextArea)
+
+
+# -- exactly once, from the keyboard (issue #10) ---------------------------------------------
+
+
+async def test_double_tap_sends_one_reply_and_says_already_sending(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    case_id = _open_case(sim)
+    before = len(sim.data.messages[case_id])
+    sim.write_gate = gate = threading.Event()  # the first send stays in flight meanwhile
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        try:
+            # the whole burst at once, as a laggy SSH link delivers it
+            await pilot.press(*"on site in 20 min", "ctrl+s", "ctrl+s")
+            await until(pilot, lambda: "already sending" in screen_text(app))
+        finally:
+            gate.set()
+        await until(pilot, lambda: "sent" in screen_text(app) and not store.outbox())
+        assert [m["message"] for m in sim.data.messages[case_id][before:]] == ["on site in 20 min"]
+        assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+        assert store.load_draft(f"reply:{case_id}") is None  # the sent text is not a draft
+
+
+async def test_reply_to_a_closed_case_is_refused_and_offers_a_prefilled_new_case(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    from expereo_tui.ui.screens.new_case import NewCaseScreen
+
+    case_id = _open_case(sim)
+    case = store.case(case_id)
+    assert case is not None
+    store.upsert_cases([case.model_copy(update={"status": "Closed"})])
+    sim.data.cases[case_id]["status"] = "Closed"
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        writes = sum(1 for r in sim.request_records if r.method != "GET")
+        await pilot.press(*"still broken", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "is closed" in screen_text(app)
+        assert sum(1 for r in sim.request_records if r.method != "GET") == writes
+        assert store.outbox() == []
+        assert store.load_draft(f"reply:{case_id}") == {"text": "still broken"}
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, NewCaseScreen))
+        message = app.screen.query_one("#message", TextArea).text
+        assert case_id in message and "still broken" in message
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        assert app.screen.query_one("#reply", TextArea).text == "still broken"
+
+
+async def test_read_only_shows_queued_replies_as_waiting_and_sends_none(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    case_id = _open_case(sim)
+    entry = store.enqueue("reply", {"message": "queued earlier"}, case_id=case_id)
+    app = make_app(online=True, read_only=True, read_only_reason="--read-only")
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id)
+        await until(pilot, lambda: "waiting for a writable instance" in screen_text(app))
+        assert f"reply #{entry.id}: queued · waiting for a writable instance" in screen_text(app)
+        assert app.engine is not None
+        await app.engine.sender.send_due()
+        await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1)
+    assert not any(r.method == "POST" and "case-messages" in r.path for r in sim.request_records)
+    assert store.outbox_entry(entry.id).status == "queued"  # type: ignore[union-attr]
+
+
+async def test_thread_shows_who_sent_each_reply(
+    sim: Simulator, store: Store, sim_clock: object
+) -> None:
+    from expereo_tui.ui.options import AppOptions
+
+    from .conftest import engine_factory
+
+    case_id = _open_case(sim)
+    app = ExpereoApp(
+        store=store,
+        engine_factory=engine_factory(sim, store, sim_clock, sent_by="anna@jump-1"),  # type: ignore[arg-type]
+        options=AppOptions(clock=sim_clock, bell=False, desktop_notifications=False),  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(case_id, reply=True)
+        await until(pilot, lambda: isinstance(app.focused, TextArea))
+        await pilot.press(*"swapped the CPE", "ctrl+s")
+        await until(pilot, lambda: "swapped the CPE" in str(sim.data.messages[case_id][-1]))
+        assert sim.data.messages[case_id][-1]["sentBy"] == "anna@jump-1"
+        await until(pilot, lambda: "anna@jump-1" in screen_text(app))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -109,7 +110,7 @@ async def test_valid_incident_is_created_with_open_end(
         [new] = set(sim.data.cases) - before
         case = sim.data.cases[new]
         assert case["serviceId"] == service and case["customerReference"] == "INC0042"
-        assert case["endOfIncident"] is None
+        assert case["endOfIncident"] == case["startOfIncident"]  # ongoing: end = start
         assert case["startOfIncident"].startswith("2026-11-18T10:21:40")
         await pilot.press("enter")
         await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)
@@ -161,7 +162,7 @@ async def test_update_sends_only_what_changed(
         assert screen.changes() == {"customerReference": "CHG-1234"}
         assert screen.query_one("#close").disabled  # only a Resolved case can be closed
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Saved." in screen_text(app))
+        await until(pilot, lambda: "Saved:" in screen_text(app))
         after = sim.data.cases[case_id]
         assert after["customerReference"] == "CHG-1234"
         assert after["priority"] == before["priority"]
@@ -260,3 +261,63 @@ async def test_restored_draft_with_a_disallowed_priority_is_corrected(
         assert screen.query_one("#subject", Select).value == "ActivationSupport"
         body, errors = screen.body()
         assert errors == {} and body["priority"] == "P3"
+
+
+# -- forms submit once (issue #10) -------------------------------------------------------------
+
+
+async def test_new_case_form_submits_once_and_turns_read_only(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    service = _rfs(sim)
+    before = set(sim.data.cases)
+    sim.write_gate = gate = threading.Event()  # the first create stays in flight meanwhile
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, service)
+        screen.query_one("#message", TextArea).load_text("Site dark since 10:20")
+        try:
+            await pilot.press("ctrl+s", "ctrl+s")  # one burst: a double tap
+            await until(pilot, lambda: "already sending" in screen_text(app))
+            assert screen.query_one("#message", TextArea).disabled  # locked while sending
+            screen.flush()  # the autosave timer firing meanwhile must not re-save what is sent
+            assert store.load_draft(f"new:{service}") is None
+        finally:
+            gate.set()
+        await until(pilot, lambda: "Created" in screen_text(app))
+        [new] = set(sim.data.cases) - before
+        assert f"Created {new}: enter opens it" in screen_text(app)
+        assert screen.query_one("#message", TextArea).disabled  # the form is read-only now
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: f"Created {new}" in screen_text(app))
+        assert set(sim.data.cases) - before == {new}
+        assert store.load_draft(f"new:{service}") is None
+        await pilot.press("enter")
+        await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)
+    assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+
+
+async def test_update_form_submits_once(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+    sim.write_gate = gate = threading.Event()
+    app = make_app(online=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_update_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query("#reference")))
+        screen = app.screen
+        assert isinstance(screen, UpdateCaseScreen)
+        screen.query_one("#reference", Input).value = "CHG-99"
+        try:
+            await pilot.press("ctrl+s", "ctrl+s")
+            await until(pilot, lambda: "already sending" in screen_text(app))
+        finally:
+            gate.set()
+        await until(pilot, lambda: "Saved:" in screen_text(app))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Saved:" in screen_text(app))
+        assert screen.query_one("#reference", Input).disabled
+    patches = [r for r in sim.request_records if r.method == "PATCH"]
+    assert len(patches) == 1 and sim.data.cases[case_id]["customerReference"] == "CHG-99"
+    assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1

@@ -14,13 +14,17 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
 from expereo_tui.store.errors import StoreError
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
+from expereo_tui.sync.engine import CaseClosedError
 from expereo_tui.sync.events import (
     CasesChanged,
     MessagesAdded,
     OutboxChanged,
+    OutboxKind,
     OutboxStatus,
     SyncEvent,
 )
+from expereo_tui.sync.outbox import CODE_CHECKING, CODE_READ_ONLY
 from expereo_tui.ui.format import (
     ago,
     local_time,
@@ -31,6 +35,7 @@ from expereo_tui.ui.format import (
     type_label,
 )
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -75,12 +80,18 @@ class CaseScreen(Screen[None]):
             draft = self.xapp.store.load_draft(self.draft_key) or {}
             yield ComposePanel(text=str(draft.get("text", "")), id="compose")
         else:
-            reason = self.xapp.options.read_only_reason or "read-only mode"
-            yield Static(
-                Text(f"Read-only: {reason}. Replies are disabled.", style="dim"), id="read-only"
-            )
+            yield Static(self._read_only_notice(), id="read-only")
         yield StatusBar()
         yield Footer()
+
+    def _read_only_notice(self) -> Text:
+        reason = self.xapp.options.read_only_reason or "read-only mode"
+        notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
+        for entry in self.xapp.store.outbox():
+            if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
+                # queued by a writable instance: this one never sends it
+                notice.append(f"\nreply #{entry.id}: queued · waiting for a writable instance")
+        return notice
 
     def on_mount(self) -> None:
         app = self.xapp
@@ -90,9 +101,9 @@ class CaseScreen(Screen[None]):
         self.refresh_case()
         self.refresh_thread()
         for entry in app.store.outbox():
-            if entry.case_id == self.case_id and entry.kind == "reply":
+            if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
                 self.my_entries.add(entry.id)
-                self.compose_panel_status(entry.id, OutboxStatus(entry.status), entry.last_error)
+                self.compose_panel_status(entry.id, entry.status, entry.last_error)
         if app.engine is not None:
             app.engine.set_active_case(self.case_id)
             self.run_worker(
@@ -208,11 +219,19 @@ class CaseScreen(Screen[None]):
         status: OutboxStatus,
         error: str | None = None,
         field_errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
     ) -> None:
-        if self.has_compose:
-            self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
+        if not self.has_compose:
+            return
+        if code == CODE_CHECKING:
+            error = "outcome unknown; checking expereoOne before sending again"
+        elif code == CODE_READ_ONLY:
+            error = "waiting for a writable instance"
+        self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
 
     def sync_event(self, event: SyncEvent) -> None:
+        if not self.has_compose and getattr(event, "case_id", None) in (self.case_id, None):
+            self.query_one("#read-only", Static).update(self._read_only_notice())
         if isinstance(event, MessagesAdded) and event.case_id == self.case_id:
             self.refresh_thread()
             self.xapp.store.mark_read(self.case_id)  # the user is looking at it
@@ -224,9 +243,11 @@ class CaseScreen(Screen[None]):
         elif (
             isinstance(event, OutboxChanged)
             and event.case_id == self.case_id
-            and event.kind == "reply"
+            and event.kind == OutboxKind.REPLY
         ):
-            self.compose_panel_status(event.entry_id, event.status, event.error, event.field_errors)
+            self.compose_panel_status(
+                event.entry_id, event.status, event.error, event.field_errors, event.code
+            )
             if event.status == OutboxStatus.SENT:
                 self.refresh_thread()
                 self.refresh_case()
@@ -249,6 +270,12 @@ class CaseScreen(Screen[None]):
     def _send(self, event: ComposePanel.SendRequested) -> None:
         panel = self.query_one(ComposePanel)
         engine = self.xapp.engine
+        pending = [
+            e.id for e in self.xapp.store.outbox(statuses=PENDING) if e.draft_key == self.draft_key
+        ]
+        if pending:  # a double tap, or a laggy link delivering ctrl+s twice
+            self._already_sending(panel, pending[0])
+            return
         if not event.text.strip():
             panel.note("Nothing to send: the reply is empty.")
             return
@@ -258,6 +285,16 @@ class CaseScreen(Screen[None]):
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
             entry = engine.send_reply(self.case_id, event.text, draft_key=self.draft_key)
+        except AlreadyQueued as exc:  # queued meanwhile by another instance
+            self._already_sending(panel, exc.entry_id)
+            return
+        except CaseClosedError:
+            panel.note(
+                f"Case {self.case_id} is closed: the reply was not sent and stays here. "
+                "Open a new case that references it?"
+            )
+            self._offer_new_case(event.text)
+            return
         except StoreError as exc:  # disk full: not queued, and the text stays here and in memory
             panel.note(f"Not queued ({error_line(exc)}); the draft is kept.")
             return
@@ -267,6 +304,40 @@ class CaseScreen(Screen[None]):
         self.my_entries.add(entry)
         panel.area.load_text("")
         panel.outbox_status(entry, OutboxStatus.QUEUED)
+
+    def _already_sending(self, panel: ComposePanel, entry_id: int) -> None:
+        self.flush()  # the draft is what the box holds now, never the text being sent
+        panel.note(
+            f"already sending reply #{entry_id}; what is in the box now stays as the draft "
+            "until it is sent"
+        )
+
+    def _offer_new_case(self, text: str) -> None:
+        """A closed case takes no replies: offer a new case that references it, prefilled
+        with the reply (which also stays in this case's draft)."""
+        case = self.xapp.store.case(self.case_id)
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            from expereo_tui.ui.screens.new_case import NewCaseScreen
+
+            self.flush()
+            prefill = {
+                "message": f"Follow-up to closed case {self.case_id}:\n\n{text}",
+                "serviceId": case.service_id if case else None,
+                "type": case.type if case else None,
+            }
+            self.app.push_screen(NewCaseScreen(case.service_id if case else None, prefill=prefill))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{self.case_id} is closed. Open a new case referencing it?",
+                yes="New case",
+                no="Keep editing",
+            ),
+            answer,
+        )
 
     def flush(self) -> None:
         """Save the draft now (leaving the screen or quitting)."""

@@ -22,9 +22,10 @@ from expereo_tui.api.models import (
     DEFAULT_PRIORITY,
     CaseCreate,
     CaseType,
-    check_case_create,
+    write_problems,
 )
 from expereo_tui.store.errors import StoreError
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
@@ -55,12 +56,18 @@ class NewCaseScreen(Screen[None]):
         Binding("escape", "close", "Close (draft kept)", id="new_case.close"),
     ]
 
-    def __init__(self, service_id: str | None = None) -> None:
+    def __init__(
+        self, service_id: str | None = None, *, prefill: dict[str, Any] | None = None
+    ) -> None:
+        """``prefill``: form values to start from when there is no draft (e.g. a follow-up to
+        a closed case)."""
         super().__init__()
         self.service_id = service_id
+        self.prefill = prefill or {}
         self.draft_key = f"new:{service_id}" if service_id else "new"
         self.entry_id: int | None = None
         self.created: str | None = None
+        self.done = False  # sent once: the form is read-only
         self.server_errors: dict[str, list[str]] = {}
         self._save_timer: Timer | None = None
         self._ready = False
@@ -75,7 +82,7 @@ class NewCaseScreen(Screen[None]):
         return engine is not None and "priority" not in engine.features
 
     def compose(self) -> ComposeResult:
-        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        draft = self.xapp.store.load_draft(self.draft_key) or self.prefill
         ctype = str(draft.get("type") or CaseType.INCIDENT)
         if ctype not in ALLOWED_PRIORITIES:
             ctype = CaseType.INCIDENT
@@ -223,7 +230,7 @@ class NewCaseScreen(Screen[None]):
                     body[field] = None if key == "end" else "invalid"
             if "startOfIncident" in errors:
                 body.pop("startOfIncident")
-        for violation in check_case_create(body):
+        for violation in write_problems(CaseCreate, body):
             errors.setdefault(violation.field, violation.message)
         return body, errors
 
@@ -240,7 +247,7 @@ class NewCaseScreen(Screen[None]):
             when.append(
                 f" · end {local_time(datetime.fromisoformat(end))}"
                 if end
-                else " · end: ongoing (sent as null)"
+                else " · end: ongoing (sent = start)"
             )
         self.query_one("#when", Static).update(when)
         for field in FIELDS:
@@ -287,8 +294,10 @@ class NewCaseScreen(Screen[None]):
         self._save_timer = self.set_timer(0.5, self.flush)
 
     def flush(self) -> None:
-        """Save what is typed as the draft (never lose a form)."""
-        if self.created:
+        """Save what is typed as the draft (never lose a form).  Not while it is being sent
+        or once it was: the form then holds what was sent, and a draft of it would send it
+        again."""
+        if self.done or self._pending():
             return
         values = self.form_values()
         if (
@@ -299,6 +308,14 @@ class NewCaseScreen(Screen[None]):
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
+        if self.done:  # submitted once: a second ctrl+s creates nothing
+            status.update(self._created_text())
+            return
+        if self._pending():
+            status.update(
+                Text(f"already sending (#{self.entry_id}); nothing new is sent", style="bold")
+            )
+            return
         body, errors = self.body()
         if errors:
             self.validate()
@@ -316,13 +333,40 @@ class NewCaseScreen(Screen[None]):
             status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
             return
         self.flush()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
         try:
             self.entry_id = engine.create_case(model, draft_key=self.draft_key)
         except StoreError as exc:  # disk full: not queued; the form and its draft are kept
             status.update(Text(f"Not queued ({error_line(exc)}); the draft is kept."))
             return
+        except AlreadyQueued as exc:  # queued by another instance from the same draft
+            self.entry_id = exc.entry_id
+            status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
+            return
+        self._lock(True)  # what is on screen is what is being sent
         status.update(
             Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
+        )
+
+    def _lock(self, disabled: bool) -> None:
+        for widget in self.query("#form Input, #form Select, #form TextArea"):
+            widget.disabled = disabled
+        if disabled:
+            self.set_focus(None)
+
+    def _pending(self) -> bool:
+        if self.entry_id is None:
+            return False
+        entry = self.xapp.store.outbox_entry(self.entry_id)
+        return entry is not None and entry.status in PENDING
+
+    def _created_text(self) -> Text:
+        if not self.created:  # accepted without an id (an empty answer, not found yet)
+            return Text("Created; it appears in the inbox with the next refresh · escape closes")
+        return Text(
+            f"Created {safe(self.created)}: enter opens it · escape closes", style="bold #3fa34d"
         )
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -330,14 +374,12 @@ class NewCaseScreen(Screen[None]):
             return
         status = self.query_one("#form-status", Static)
         if event.status == OutboxStatus.SENT:
+            self.done = True
             self.created = event.result_id
-            status.update(
-                Text(
-                    f"Created {event.result_id}. Press enter to open it, escape to close.",
-                    style="bold #3fa34d",
-                )
-            )
+            self._lock(True)  # the form is done: read-only, enter opens the case
+            status.update(self._created_text())
         elif event.status == OutboxStatus.FAILED:
+            self._lock(False)
             self.server_errors = dict(event.field_errors)
             self.validate()
             status.update(

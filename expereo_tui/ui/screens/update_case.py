@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
 from expereo_tui.store.errors import StoreError
+from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.store_notices import error_line
@@ -36,7 +37,21 @@ class UpdateCaseScreen(Screen[None]):
         self.case_id = case_id
         self.draft_key = f"update:{case_id}"
         self.entry_id: int | None = None
+        self.saved = False
         self._ready = False
+
+    def _lock(self, disabled: bool) -> None:
+        resolved = bool(self.case and self.case.status == CaseStatus.RESOLVED)
+        for widget in self.query("#form Input, #form Select, #form Checkbox"):
+            widget.disabled = disabled or (widget.id == "close" and not resolved)
+        if disabled:
+            self.set_focus(None)
+
+    def _pending(self) -> bool:
+        if self.entry_id is None:
+            return False
+        entry = self.xapp.store.outbox_entry(self.entry_id)
+        return entry is not None and entry.status in PENDING
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -163,6 +178,14 @@ class UpdateCaseScreen(Screen[None]):
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
+        if self.saved:  # submitted once: a second ctrl+s sends nothing
+            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
+            return
+        if self._pending():
+            status.update(
+                Text(f"already sending (#{self.entry_id}); nothing new is sent", style="bold")
+            )
+            return
         body = self.changes()
         if not body:
             status.update(Text("Nothing changed.", style="bold"))
@@ -182,6 +205,11 @@ class UpdateCaseScreen(Screen[None]):
         except StoreError as exc:  # disk full: not queued; the form and its draft are kept
             status.update(Text(f"Not queued ({error_line(exc)}); the draft is kept."))
             return
+        except AlreadyQueued as exc:  # queued by another instance from the same draft
+            self.entry_id = exc.entry_id
+            status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
+            return
+        self._lock(True)  # what is on screen is what is being sent
         status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -190,8 +218,11 @@ class UpdateCaseScreen(Screen[None]):
         status = self.query_one("#form-status", Static)
         if event.status == OutboxStatus.SENT:
             self.case = self.xapp.store.case(self.case_id)
-            status.update(Text("Saved.", style="bold #3fa34d"))
+            self.saved = True
+            self._lock(True)  # done: read-only until the form is opened again
+            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
         elif event.status == OutboxStatus.FAILED:
+            self._lock(False)
             self._show_errors(event.field_errors)
             status.update(Text(f"Rejected: {safe(event.error)}", style="bold #ff5f5f"))
         else:

@@ -104,7 +104,8 @@ class ComposePanel(Vertical):
         error: str | None = None,
         field_errors: dict[str, list[str]] | None = None,
     ) -> None:
-        self.lines.pop(-1, None)
+        if status == OutboxStatus.QUEUED and not error:
+            self.lines.pop(-1, None)  # a new send: the last note is done with
         line = Text(f"reply #{entry_id}: ", style="dim")
         line.append(str(status), style=_STATUS_STYLE.get(status, ""))
         if error:
