@@ -113,3 +113,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 __all__ = ["Reliability"]
+
+
+def reliability_of(test: Any) -> Reliability:
+    """The ``reliability`` a marked test gets, for a test that runs it again by calling it (the
+    V1 suite re-runs V2 tests unchanged): its marker's row, checked the same way."""
+    for mark in getattr(test, "pytestmark", []):
+        if mark.name == "reliability":
+            return Reliability(**{k: str(v) for k, v in mark.kwargs.items()})
+    raise LookupError(f"{test.__name__} has no reliability marker")

@@ -19,6 +19,7 @@ from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.new_case import NewCaseScreen
 from expereo_tui.ui.screens.update_case import UpdateCaseScreen
+from tests.reliability_plugin import reliability_of
 from tests.sim_fixtures import FakeClock
 from tests.store.test_store import fill
 from tests.ui import test_case
@@ -119,10 +120,20 @@ async def test_quick_triage_reply_in_three_keys_on_v1(
 async def test_rejected_reply_comes_back_to_the_box_on_v1(
     v1_make_app: Callable[..., ExpereoApp], sim: Simulator, ui_store: Store
 ) -> None:
-    await test_case.test_rejected_reply_comes_back_to_the_box(v1_make_app, sim, ui_store)
+    await test_case.test_rejected_reply_comes_back_to_the_box(
+        v1_make_app,
+        sim,
+        ui_store,
+        reliability=reliability_of(test_case.test_rejected_reply_comes_back_to_the_box),
+    )
 
 
 async def test_status_bar_tells_offline_and_recovers_on_v1(
     v1_make_app: Callable[..., ExpereoApp], sim: Simulator, ui_store: Store
 ) -> None:
-    await test_case.test_status_bar_tells_offline_and_recovers(v1_make_app, sim, ui_store)
+    await test_case.test_status_bar_tells_offline_and_recovers(
+        v1_make_app,
+        sim,
+        ui_store,
+        reliability=reliability_of(test_case.test_status_bar_tells_offline_and_recovers),
+    )
