@@ -66,7 +66,11 @@ async def test_quick_triage_reply_in_three_keys(
         assert store.thread(target)[-1].message == "Rebooted the CPE, still down"
 
 
-@pytest.mark.parametrize("burst", ["rthanks, on it now", "uron it now"], ids=["r", "u-r"])
+@pytest.mark.parametrize(
+    "burst",
+    ["rthanks, on it now", "uron it now", "rrestart the router", "urrouter reboot"],
+    ids=["r", "u-r", "r-with-r", "u-r-with-r"],
+)
 async def test_a_reply_typed_in_one_burst_with_r_is_kept_whole(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, burst: str
 ) -> None:

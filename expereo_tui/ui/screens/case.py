@@ -389,4 +389,8 @@ class CaseScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, TextArea) and action not in ("back",):
             return False
+        if self.reply_pending and self.has_compose and action != "back":
+            # "r" was pressed and the box is not focused yet: the keys after it (another "r"
+            # among them, as in "r burst") are the reply's text, taken by on_key
+            return False
         return True
