@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -111,11 +112,50 @@ class FutureSchemaError(Exception):
     """The database was written by a newer version of the app."""
 
 
-def migrate(db: sqlite3.Connection) -> None:
+class _InTransaction:
+    """The connection as a migration sees it, but ``executescript`` runs the script statement
+    by statement inside the open transaction (sqlite3's own would COMMIT first)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        return self.db.execute(sql, *args)
+
+    def executescript(self, script: str) -> None:
+        statement = ""
+        for line in script.splitlines(keepends=True):
+            statement += line
+            if sqlite3.complete_statement(statement):
+                self.db.execute(statement)
+                statement = ""
+        if statement.strip() and not all(
+            part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
+        ):
+            raise sqlite3.ProgrammingError(f"incomplete SQL statement: {statement.strip()!r}")
+
+
+def _version(db: sqlite3.Connection) -> int:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise FutureSchemaError(f"schema version {version} is newer than {SCHEMA_VERSION}")
-    for number in range(version, SCHEMA_VERSION):
-        with db:
-            MIGRATIONS[number](db)
+    return version
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date in one transaction under SQLite's write lock: two processes
+    opening a new store at once must not both create its tables (the loser would take the
+    "already exists" error for corruption and move the database aside), and a migration cut
+    short leaves the previous version, not half of the next."""
+    if _version(db) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")  # waits (busy_timeout) while another process migrates
+    try:
+        version = _version(db)  # again: it may have been migrated while we waited
+        for number in range(version, SCHEMA_VERSION):
+            MIGRATIONS[number](_InTransaction(db))  # type: ignore[arg-type]
             db.execute(f"PRAGMA user_version = {number + 1}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
