@@ -90,7 +90,7 @@ class Instance:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(120)
 def test_processes_share_one_budget(tmp_path: Path) -> None:
     """Three processes, one profile, one live simulator: exactly one syncs and polls, the
     others follow the store without a request of their own; when it stops, exactly one other
