@@ -26,10 +26,17 @@ HOUR = 3600.0  # no poll on a timer while the test runs: only when told
 EVENT = asyncio.Event()  # set by every sync event this instance's engine emits
 
 
+TASKS: list[asyncio.Task[None]] = []  # the engine's, watched: one that dies ends the instance
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Wait until ``condition`` holds: re-checked at each sync event, and now and then for
-    what comes without one (the parent's timeout bounds the wait)."""
+    what comes without one (the parent's timeout bounds the wait).  An engine task that died
+    meanwhile is raised here, so the test reads its traceback instead of waiting forever."""
     while not condition():
+        for task in TASKS:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise RuntimeError(f"engine task {task.get_name()} died") from task.exception()
         EVENT.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(EVENT.wait(), 0.05)
@@ -66,6 +73,7 @@ async def main(url: str, folder: str) -> None:
             say(poller=engine.is_poller, polls=engine.polls, requests=client.requests, **extra)
 
         await engine.start()
+        TASKS.extend(engine._tasks)
         # the first to take the lock syncs; the others settle as watchers of the store
         await until(lambda: (engine.is_poller and engine.polls >= 1) or engine._watcher is not None)
         report(ready=True)

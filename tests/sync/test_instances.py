@@ -98,10 +98,13 @@ def test_processes_share_one_budget(tmp_path: Path) -> None:
     commands and answers (no timer decides anything)."""
     sim = Simulator(SimConfig(seed=5, scale="small", client_id="c", client_secret="s"))
     with run_server(sim) as url:
-        team = [Instance(url, tmp_path) for _ in range(3)]
+        # the first syncs; the others start once it has (a follower's baseline is the store
+        # it finds: one started mid-sync would take the next change for part of the sync)
+        team = [Instance(url, tmp_path)]
         try:
-            ready = [i.read() for i in team]
-            assert all(r["ready"] for r in ready)
+            assert team[0].read()["ready"] and team[0].last["poller"]
+            team += [Instance(url, tmp_path) for _ in range(2)]
+            assert all(i.read()["ready"] for i in team[1:])
             [leader] = [i for i in team if i.last["poller"]]
             followers = [i for i in team if i is not leader]
             assert leader.last["polls"] == 1  # the first sync
