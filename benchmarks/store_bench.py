@@ -3,7 +3,9 @@
     python -m benchmarks.store_bench
 
 Every time is the median of repeated runs, printed in ms and as a ratio to a baseline measured in
-the same run (``SELECT count(*) FROM cases``), so machines of different speed compare.
+the same run (sorting 20,000 floats in Python), so machines of different speed compare.  Beside
+it, the first (cold) run of each query: what the first screen after opening the store waits for.
+The targets apply to the median; the exit status is 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ from tests.store.test_store import fill
 REPEAT = 25
 
 
-def median_ms(fn: Callable[[], object], repeat: int = REPEAT) -> float:
+def timed_ms(fn: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
+    """(the first run, the median of ``repeat`` runs) in ms."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return times[0], statistics.median(times)
+
+
+def median_ms(fn: Callable[[], object], repeat: int = REPEAT) -> float:
+    return timed_ms(fn, repeat)[1]
 
 
 def build(path: Path) -> tuple[Store, Simulator, float]:
@@ -128,14 +135,17 @@ def main() -> int:
             )
         )
         print(f"baseline (sorting 20,000 floats in Python): {baseline:.3f} ms")
-        print(f"{'measurement':58} {'ms':>8} {'×base':>8}  target")
+        store.close()
+        store = Store(store.path)  # reopened: the first run of each query below is cold
+        print(f"{'measurement':58} {'cold ms':>8} {'ms':>8} {'×base':>8}  target (median)")
         failed = 0
         for name, fn, target in cases:
-            ms = median_ms(fn)
+            cold, ms = timed_ms(fn)
             ok = ms <= target
             failed += not ok
             print(
-                f"{name:58} {ms:8.2f} {ms / baseline:8.1f}  ≤{target} ms {'PASS' if ok else 'FAIL'}"
+                f"{name:58} {cold:8.2f} {ms:8.2f} {ms / baseline:8.1f}  ≤{target} ms "
+                f"{'PASS' if ok else 'FAIL'}"
             )
         store.close()
     return 1 if failed else 0

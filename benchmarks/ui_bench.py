@@ -15,6 +15,8 @@ the app settle between measurements, never inside one).
 - filter keystroke → repaint: from the key event until the last frame that changes the search
   box, the counts or the table; median and p95 — target p95 ≤ 50 ms — beside a bare Input +
   DataTable app that refills 60 matching rows per key;
+- the same for the keys typed right after the first frame, before the in-memory inbox is warm
+  (SQL answers meanwhile; it is built in a thread) — target p95 ≤ 50 ms as well;
 - opening a 2,000-message thread vs a 20-message one, until the frame that shows its newest
   message — target ≤ 1.3×.
 """
@@ -110,7 +112,11 @@ async def first_frame(make: Callable[[], App[Any]], shows: str) -> float:
 
 
 async def type_keys(
-    app: App[Any], pilot: Any, frames: Frames, applied: Callable[[str], float | None]
+    app: App[Any],
+    pilot: Any,
+    frames: Frames,
+    applied: Callable[[str], float | None],
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> tuple[list[float], list[float]]:
     """Type each search a key at a time.  For each key: seconds from the key event to the
     first frame after the app applied the new text (that frame draws the rows it selects),
@@ -121,6 +127,8 @@ async def type_keys(
     for word in SEARCHES * ROUNDS:
         for keys in (list(word), ["backspace"] * len(word)):
             for key in keys:
+                if not keep_going():
+                    return shown, settled
                 start = time.perf_counter()
                 name = "space" if key == " " else key
                 app._driver.send_message(events.Key(name, key if len(key) == 1 else None))  # type: ignore[union-attr]
@@ -197,11 +205,22 @@ async def run() -> int:
 
         applied: dict[str, float] = {}  # text -> when the app under test acted on it
 
-        async def typing(app: App[Any], pilot: Any) -> tuple[list[float], list[float]]:
+        async def typing(
+            app: App[Any], pilot: Any, keep_going: Callable[[], bool] = lambda: True
+        ) -> tuple[list[float], list[float]]:
             app.screen.query_one(Input).cursor_blink = False  # no frames of its own
             await pilot.pause()
             applied.clear()
-            return await type_keys(app, pilot, Frames(app), applied.get)
+            return await type_keys(app, pilot, Frames(app), applied.get, keep_going)
+
+        def stamp_reloads(screen: InboxScreen) -> None:
+            reload = screen.reload
+
+            def stamped_reload(**kwargs: Any) -> None:
+                reload(**kwargs)
+                applied[screen.query_state.text] = time.perf_counter()
+
+            screen.reload = stamped_reload  # type: ignore[method-assign]
 
         app: App[Any] = BareInput()
         async with app.run_test(size=SIZE) as pilot:
@@ -239,17 +258,28 @@ async def run() -> int:
         async with app.run_test(size=SIZE) as pilot:
             bare_shown, bare_settled = await typing(app, pilot)
 
+        # keys typed at once, before the in-memory inbox is warm: a new Store, nothing held
+        cold_store = Store(store.path)
+        app = ExpereoApp(store=cold_store, engine_factory=None, options=options)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            assert isinstance(screen, InboxScreen)
+            stamp_reloads(screen)
+            screen.query_one(Input).cursor_blink = False
+            applied.clear()
+            # at once, as someone who starts typing when the inbox appears (no settling first)
+            app._driver.send_message(events.Key("slash", "/"))  # type: ignore[union-attr]
+            cold_shown, _ = await type_keys(
+                app, pilot, Frames(app), applied.get, lambda: not cold_store.inbox_is_warm()
+            )
+            await settle(pilot, cold_store.inbox_is_warm)
+        cold_store.close()
+
         app = ExpereoApp(store=store, engine_factory=None, options=options)
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
             assert isinstance(screen, InboxScreen)
-            reload = screen.reload
-
-            def stamped_reload(**kwargs: Any) -> None:
-                reload(**kwargs)
-                applied[screen.query_state.text] = time.perf_counter()
-
-            screen.reload = stamped_reload  # type: ignore[method-assign]
+            stamp_reloads(screen)
             # from a warm store: the in-memory inbox is built in a thread after the first frame
             await settle(pilot, store.inbox_is_warm)
             await pilot.press("slash")
@@ -270,6 +300,17 @@ async def run() -> int:
             f"{tail / p95(bare_shown):.2f}× the bare app's) target ≤50 ms "
             f"{'PASS' if tail <= 0.05 else 'FAIL'}"
         )
+
+        if cold_shown:
+            cold_tail = p95(cold_shown)
+            print(
+                f"filter keystroke → rows drawn before the in-memory inbox is warm: "
+                f"{len(cold_shown)} keys, median {ms(statistics.median(cold_shown))}, "
+                f"p95 {ms(cold_tail)} target ≤50 ms {'PASS' if cold_tail <= 0.05 else 'FAIL'}"
+            )
+        else:
+            cold_tail = 0.0
+            print("filter keystroke before the in-memory inbox is warm: none (warm before a key)")
 
         base = datetime(2025, 1, 1, tzinfo=UTC)
         for case_id, count in ((small_case, 20), (big_case, 2000)):
@@ -315,7 +356,13 @@ async def run() -> int:
         )
         store.close()
         small_store.close()
-        ok = ratio <= 1.3 and growth <= 1.3 and tail <= 0.05 and thread_ratio <= 1.3
+        ok = (
+            ratio <= 1.3
+            and growth <= 1.3
+            and tail <= 0.05
+            and cold_tail <= 0.05
+            and thread_ratio <= 1.3
+        )
         return 0 if ok else 1
 
 

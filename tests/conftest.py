@@ -33,3 +33,11 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("EXPEREO_CLIENT_SECRET", raising=False)
     yield
+
+
+# Hypothesis: no per-example deadline (2 shared cores make timings meaningless) and no example
+# database written into the working tree.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("expereo", deadline=None, database=None)
+_hypothesis_settings.load_profile("expereo")

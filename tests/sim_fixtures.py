@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import NamedTuple
 
+import httpx
 import pytest
 
 from expereo_tui.api.client import ClientSettings, ExpereoClient
@@ -61,8 +63,41 @@ def live_sim_url(sim: Simulator) -> Iterator[str]:
 TEST_SECRET = "test-secret-do-not-log"
 
 
+class SentRequest(NamedTuple):
+    method: str
+    url: httpx.URL
+    body: bytes
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The simulator's in-process transport, keeping every request as it reached the server
+    (URL with its query, and the body), for tests that check what was actually sent."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.inner = sim.transport()
+        self.sent: list[SentRequest] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        self.sent.append(SentRequest(request.method, request.url, body))
+        return await self.inner.handle_async_request(request)
+
+    def api(self, method: str | None = None) -> list[SentRequest]:
+        """The API requests (not token requests), optionally of one method."""
+        return [
+            r
+            for r in self.sent
+            if r.url.path.startswith("/v2/") and (method is None or r.method == method)
+        ]
+
+
 def make_client(
-    sim: Simulator, clock: FakeClock, *, secret: str = TEST_SECRET, scopes: list[str] | None = None
+    sim: Simulator,
+    clock: FakeClock,
+    *,
+    secret: str = TEST_SECRET,
+    scopes: list[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ExpereoClient:
     """A client of the ``sim`` fixture, in-process, on the same fake clock (sleeping advances it)."""
 
@@ -77,5 +112,9 @@ def make_client(
         scopes=scopes or [],
     )
     return ExpereoClient(
-        settings, transport=sim.transport(), clock=clock, sleep=fake_sleep, rng=random.Random(0)
+        settings,
+        transport=transport or sim.transport(),
+        clock=clock,
+        sleep=fake_sleep,
+        rng=random.Random(0),
     )

@@ -155,15 +155,30 @@ def test_config_check_reports_missing_scopes(
 
 
 def test_log_file_never_holds_the_secret(
-    live_sim_url: str, monkeypatch: pytest.MonkeyPatch
+    sim: Simulator, live_sim_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_config(profile_toml(live_sim_url))
-    monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "test-secret-do-not-log")
-    main(["config", "check", "--profile", "lab"])
+    """In a process of its own (pytest's log capture would keep the file from being set up),
+    a check that meets 429s and 500s logs its retries to the log file, and never the secret."""
+    import subprocess
+    import sys
+
     from expereo_tui.config import log_path
 
-    if log_path().exists():
-        assert "test-secret-do-not-log" not in log_path().read_text()
+    write_config(profile_toml(live_sim_url))
+    monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "test-secret-do-not-log")
+    sim.faults.storm_429 = 2
+    sim.faults.storm_retry_after = 0
+    done = subprocess.run(
+        [sys.executable, "-m", "expereo_tui", "config", "check", "--profile", "lab"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test-secret-do-not-log" not in done.stdout + done.stderr
+    log = log_path().read_text()  # it must exist: an absent log proves nothing
+    assert "retrying" in log  # and hold what happened
+    assert "test-secret-do-not-log" not in log
     assert os.environ["EXPEREO_CLIENT_SECRET"]  # untouched
 
 

@@ -51,6 +51,7 @@ SHRINK = 0.7
 MIN_READ_RATE = 0.5
 RECOVER_AFTER = 60.0
 EPSILON = 1e-6
+MAX_RETRY_AFTER = 300.0  # a Retry-After of days (or "inf") must not stop the app for good
 
 
 class RateLimiter:
@@ -103,7 +104,7 @@ class RateLimiter:
     def penalise(self, retry_after: float) -> None:
         """The server said 429: wait ``retry_after`` and slow down reads."""
         now = self.clock()
-        until = now + max(retry_after, 0.0)
+        until = now + min(max(retry_after, 0.0), MAX_RETRY_AFTER)
         self.blocked_until = max(self.blocked_until or 0.0, until)
         self._read.refill(now)
         self._read.rate = max(MIN_READ_RATE, self._read.rate * SHRINK)

@@ -357,20 +357,67 @@ async def test_real_socket_server(live_sim_url: str) -> None:
 
 
 def test_sim_command_prints_url_and_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    """It serves, prints how to reach it (the URL it bound, the credentials it accepts), and
+    stops when told: ``stop`` is already set, so it returns once it has printed."""
+    import re
+
+    stop = threading.Event()
+    stop.set()
+    argv = ["--scale", "tiny", "--client-id", "cid", "--client-secret", "sec"]
+    assert sim_main(argv, stop=stop) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = re.fullmatch(r"expereoOne API simulator at (http://127\.0\.0\.1:(\d+))/v2", lines[0])
+    assert head is not None, lines[0]
+    base, port = head.group(1), int(head.group(2))
+    assert port > 0
+    assert lines[1:5] == [
+        f"  token URL:     {base}/oauth2/token",
+        "  client id:     cid",
+        "  client secret: sec",
+        f"  control API:   {base}/_sim/faults (see docs/simulator.md)",
+    ]
+    assert lines[5] == "Press Ctrl+C to stop."
+
+
+def test_sim_command_prints_the_random_credentials_it_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without --client-id/--client-secret it makes them up and prints them; while it runs,
+    the printed token URL gives a token for exactly those credentials."""
+    import io
+    import re
+
+    ready = threading.Event()
+
+    class Watched(io.StringIO):
+        def write(self, text: str) -> int:
+            n = super().write(text)
+            if "Press Ctrl+C" in self.getvalue():
+                ready.set()
+            return n
+
+    out = Watched()
+    monkeypatch.setattr("sys.stdout", out)
     stop = threading.Event()
     result: list[int] = []
     thread = threading.Thread(
-        target=lambda: result.append(
-            sim_main(["--scale", "tiny", "--client-id", "cid", "--client-secret", "sec"], stop=stop)
-        )
+        target=lambda: result.append(sim_main(["--scale", "tiny"], stop=stop))
     )
     thread.start()
     try:
-        for _ in range(500):
-            if "secret" in capsys.readouterr().out + "".join([]):
-                break
-            thread.join(0.01)
+        assert ready.wait(30), out.getvalue()
+        printed = out.getvalue()
+        token_url = re.search(r"token URL: +(\S+)", printed)
+        client_id = re.search(r"client id: +(\S+)", printed)
+        secret = re.search(r"client secret: +(\S+)", printed)
+        assert token_url and client_id and secret, printed
+        assert len(secret.group(1)) >= 16
+        form = {"grant_type": "client_credentials", "client_id": client_id.group(1)}
+        good = httpx.post(token_url.group(1), data={**form, "client_secret": secret.group(1)})
+        bad = httpx.post(token_url.group(1), data={**form, "client_secret": "guess"})
+        assert good.status_code == 200 and good.json()["access_token"]
+        assert bad.status_code == 401
     finally:
         stop.set()
-        thread.join(5)
+        thread.join(30)
     assert result == [0]

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from expereo_tui.sim import Simulator
 from expereo_tui.store.store import SORT_COLUMNS, CaseQuery, InboxSummary, Store
 
 from .test_store import _case
@@ -23,13 +24,15 @@ def _sql_answer(store: Store, query: CaseQuery) -> tuple[list[object], InboxSumm
     return list(rows), summary
 
 
-def _queries(store: Store) -> list[CaseQuery]:
+def _queries(store: Store, accounts: list[str]) -> list[CaseQuery]:
+    """Queries that each match at least one row (checked by the caller), so memory and SQL are
+    never compared empty with empty."""
     some = store.query_cases(CaseQuery(), limit=1)[0]
     queries = [
         CaseQuery(),
         CaseQuery(text="amsterdam"),
-        CaseQuery(text="  SERVICE d "),
-        CaseQuery(text="no such thing"),
+        CaseQuery(text="  SERVICEdOWN "),  # case-folded and trimmed: the subject "ServiceDown"
+        CaseQuery(text="ROTTERDAM hq"),  # a site name, in other case
         CaseQuery(text="%_\\"),  # LIKE's wildcards and escape are plain characters here
         CaseQuery(statuses=frozenset({"New", "In Progress"})),
         CaseQuery(priorities=frozenset({"P1", "P2"}), types=frozenset({"Incident"})),
@@ -38,23 +41,49 @@ def _queries(store: Store) -> list[CaseQuery]:
         CaseQuery(unread_only=True),
         CaseQuery(unread_only=True, statuses=frozenset({"Closed"}), text="a"),
     ]
+    for account in accounts:
+        queries += [
+            CaseQuery(account_id=account),
+            CaseQuery(account_id=account, text="AMSTERDAM"),
+            CaseQuery(account_id=account, statuses=frozenset({"New"}), unread_only=False),
+            CaseQuery(account_id=account, unread_only=True, sort=(("id", True),)),
+        ]
     for column in SORT_COLUMNS:
         for desc in (False, True):
             queries.append(CaseQuery(sort=((column, desc), ("last_modified", True))))
     return queries
 
 
-def test_warm_inbox_answers_as_sql_does(store: Store) -> None:
+def test_warm_inbox_answers_as_sql_does(store: Store, sim: Simulator) -> None:
+    accounts = sorted({str(c["accountId"]) for c in sim.data.cases.values()})
+    store.upsert_cases([_case("CS-WILD", 10**7, subject="100%_\\ done", accountId=accounts[0])])
     for row in store.query_cases(CaseQuery(), limit=40)[::3]:
         store.mark_unread(row.id)
-    queries = _queries(store)
+    for row in store.query_cases(CaseQuery(statuses=frozenset({"Closed"})), limit=3):
+        store.mark_unread(row.id)
+    assert len(accounts) >= 2
+    queries = _queries(store, accounts)
     cold = [_sql_answer(store, q) for q in queries]
+    total = store.case_count()
+    for query, (rows, _) in zip(queries, cold, strict=True):
+        assert rows, query  # every query matches something ...
+        if query.account_id is not None or query.text:
+            assert len(rows) < total, query  # ... and a filter leaves something out
+    assert [r.id for r in cold[queries.index(CaseQuery(text="%_\\"))][0]] == ["CS-WILD"]
+    by_account = [
+        len(rows)
+        for q, (rows, _) in zip(queries, cold, strict=True)
+        if q in [CaseQuery(account_id=a) for a in accounts]
+    ]
+    assert sum(by_account) == total
     store.warm_inbox()
     assert store.inbox_is_warm()  # what follows is answered from memory
     for query, (rows, summary) in zip(queries, cold, strict=True):
         assert store.inbox_page(query, limit=100_000) == rows, query
         assert store.inbox_summary(query) == summary, query
         assert store.inbox_page(query, offset=7, limit=5) == rows[7:12], query
+    nothing = CaseQuery(text="no such thing")
+    assert store.inbox_page(nothing, limit=10) == [] == store.query_cases(nothing, limit=10)
 
 
 def test_warm_inbox_sees_its_own_writes(store: Store) -> None:

@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from expereo_tui.api.client import ExpereoClient
 from expereo_tui.sim import SimConfig, Simulator, run_server
@@ -53,26 +56,98 @@ async def test_one_instance_polls_the_other_follows_and_takes_over(
         await b.stop()
 
 
+class Instance:
+    """A child process running ``instance_main.py``: one command in, one JSON line out."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        script = Path(__file__).with_name("instance_main.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), url, str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.last: dict[str, Any] = {}
+
+    def read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until the child answers (or exits)
+        assert line, f"instance exited: {self.proc.wait()} {self.proc.stderr.read()}"  # type: ignore[union-attr]
+        self.last = json.loads(line)
+        return self.last
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def finish(self) -> tuple[int, str]:
+        """Stopped: its exit code and everything it wrote to stderr."""
+        _, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
 def test_processes_share_one_budget(tmp_path: Path) -> None:
-    """Three processes, one profile, one live simulator: no 429, and only one of them polls."""
+    """Three processes, one profile, one live simulator: exactly one syncs and polls, the
+    others follow the store without a request of their own; when it stops, exactly one other
+    takes over with a single incremental poll.  No 429, every child exits cleanly.  Driven by
+    commands and answers (no timer decides anything)."""
     sim = Simulator(SimConfig(seed=5, scale="small", client_id="c", client_secret="s"))
-    script = Path(__file__).with_name("instance_main.py")
     with run_server(sim) as url:
-        procs = [
-            subprocess.Popen(
-                [sys.executable, str(script), url, str(tmp_path), "4"],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
-        results = [json.loads(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in procs]
+        # the first syncs; the others start once it has (a follower's baseline is the store
+        # it finds: one started mid-sync would take the next change for part of the sync)
+        team = [Instance(url, tmp_path)]
+        try:
+            assert team[0].read()["ready"] and team[0].last["poller"]
+            team += [Instance(url, tmp_path) for _ in range(2)]
+            assert all(i.read()["ready"] for i in team[1:])
+            [leader] = [i for i in team if i.last["poller"]]
+            followers = [i for i in team if i is not leader]
+            assert leader.last["polls"] == 1  # the first sync
+            assert all(f.last["polls"] == 0 and f.last["requests"] == 0 for f in followers)
+
+            for round_ in range(3):
+                changed = {sim.data.cases[c]["id"] for c in _changed_by(sim, round_ + 2)}
+                assert leader.ask("poll")["polls"] == round_ + 2
+                for f in followers:  # they announce what the leader fetched
+                    answer = f.ask("seen " + " ".join(sorted(changed)))
+                    assert answer["requests"] == 0 and answer["polls"] == 0
+            led = leader.ask("stop")
+            assert led["stopped"] and led["polls"] == 4
+            assert leader.finish() == (0, "")
+
+            stopped_at = led["last_success"]  # (an heir may have polled already)
+            assert stopped_at is not None
+            answers = [f.ask(f"takeover {stopped_at}") for f in followers]
+            [heir] = [f for f, a in zip(followers, answers, strict=True) if a["poller"]]
+            [other] = [f for f in followers if f is not heir]
+            # the heir shares the store: one incremental poll, one request, no first sync
+            assert heir.last["polls"] == 1 and heir.last["requests"] == 1
+            assert other.ask("stop")["requests"] == 0  # the one left never asked the API
+            assert heir.ask("stop")["requests"] == 1
+            assert other.finish() == (0, "") and heir.finish() == (0, "")
+        finally:
+            for i in team:
+                if i.proc.poll() is None:
+                    i.proc.kill()
+                    i.proc.wait()
     assert sim.limiter.rejected == 0
-    results.sort(key=lambda r: r["polls"], reverse=True)
-    # one instance polled all along; another may take over for a moment when it exits first
-    assert results[0]["polls"] >= 3 and all(r["polls"] <= 2 for r in results[1:]), results
-    api_requests = sum(r["requests"] for r in results)
-    # a request cut short by stop() is counted by its client but never reached the server
-    assert len(sim.request_log) <= api_requests <= len(sim.request_log) + 3
-    # the whole team made about what one instance makes: 5 first-sync requests, then ~1/poll
-    assert api_requests <= 5 + sum(r["polls"] for r in results) + 3
+    assert len(sim.request_log) == led["requests"] + 1  # the team made what one instance makes
+
+
+def _changed_by(sim: Simulator, n: int) -> list[str]:
+    """n live-activity events that change existing cases; returns those cases' ids."""
+    ids: list[str] = []
+    while len(ids) < n:
+        before = {c: case["lastModifiedDate"] for c, case in sim.data.cases.items()}
+        sim.step_activity(1)
+        ids += [
+            c
+            for c, case in sim.data.cases.items()
+            if c in before and case["lastModifiedDate"] != before[c] and c not in ids
+        ]
+    return ids

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 
@@ -35,14 +36,18 @@ def store(tmp_path: Path, sim: Simulator, sim_clock: FakeClock) -> Store:
 
 
 def engine_factory(
-    sim: Simulator, store: Store, clock: FakeClock, **settings: Any
+    sim: Simulator,
+    store: Store,
+    clock: FakeClock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **settings: Any,
 ) -> Callable[..., SyncEngine]:
     from expereo_tui.sync.engine import SyncSettings
 
     def factory(on_event: Callable[..., None]) -> SyncEngine:
         return SyncEngine(
             store,
-            make_client(sim, clock),
+            make_client(sim, clock, transport=transport),
             on_event=on_event,
             clock=clock,
             settings=SyncSettings(**settings),
@@ -54,11 +59,21 @@ def engine_factory(
 
 @pytest.fixture
 def make_app(sim: Simulator, store: Store, sim_clock: FakeClock) -> Callable[..., ExpereoApp]:
-    def make(*, online: bool = False, store_: Store | None = None, **options: Any) -> ExpereoApp:
+    def make(
+        *,
+        online: bool = False,
+        store_: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
+    ) -> ExpereoApp:
         st = store_ or store
         options = {"bell": False, "desktop_notifications": False, **options}
         opts = AppOptions(clock=sim_clock, **options)
-        factory = engine_factory(sim, st, sim_clock, read_only=opts.read_only) if online else None
+        factory = (
+            engine_factory(sim, st, sim_clock, transport, read_only=opts.read_only)
+            if online
+            else None
+        )
         return ExpereoApp(store=st, engine_factory=factory, options=opts)
 
     return make

@@ -27,6 +27,10 @@ def _open_case(sim: Simulator) -> str:
 async def test_thread_shows_every_message_oldest_first(
     make_app: Callable[..., ExpereoApp], sim: Simulator
 ) -> None:
+    from rich.text import Text
+
+    from expereo_tui.ui.safe_text import safe
+
     case_id = max(sim.data.messages, key=lambda c: len(sim.data.messages[c]))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -34,10 +38,20 @@ async def test_thread_shows_every_message_oldest_first(
         await until(pilot, lambda: bool(app.screen.query(MessageView)))
         views = list(app.screen.query(MessageView))
         assert len(views) == len(sim.data.messages[case_id])
-        provider = [v for v in views if v.has_class("provider")]
-        expected = sum(1 for m in sim.data.messages[case_id] if m["type"] == "Expereo")
-        assert len(provider) == expected
-        assert "◀ Expereo" in screen_text(app) or "▶ You" in screen_text(app)
+        oldest_first = sorted(sim.data.messages[case_id], key=lambda m: m["timestamp"])
+        assert oldest_first != oldest_first[::-1]  # the order is something to check
+        shown = [v.content for v in views]
+        assert all(isinstance(t, Text) for t in shown)
+        # each view, top to bottom, is the next message in time: its label and its text
+        assert [t.plain.split("\n", 1)[1] for t in shown] == [  # type: ignore[union-attr]
+            safe(m["message"]) for m in oldest_first
+        ]
+        assert [v.has_class("provider") for v in views] == [
+            m["type"] == "Expereo" for m in oldest_first
+        ]
+        assert [t.plain.startswith("◀ Expereo") for t in shown] == [  # type: ignore[union-attr]
+            m["type"] == "Expereo" for m in oldest_first
+        ]
 
 
 async def test_quick_triage_reply_in_three_keys(
@@ -48,20 +62,25 @@ async def test_quick_triage_reply_in_three_keys(
     store.mark_unread(target)
     store.set_meta("cases_first_sync_done", "1")
     app = make_app(online=True)
-    async with app.run_test(size=(120, 30)) as pilot:
-        keys = ["u", "r"]
-        await pilot.press(*keys)
+    reply = "Rebooted the CPE, still down"
+    received: list[events.Key] = []  # every key event the app was given, once each
+
+    def hook(message: object) -> None:
+        if isinstance(message, events.Key) and not any(k is message for k in received):
+            received.append(message)
+
+    async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
+        await pilot.press("u", "r")
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await until(pilot, lambda: isinstance(app.focused, TextArea))
-        await pilot.press(*"Rebooted the CPE, still down")
+        await pilot.press(*reply)
         await pilot.press("ctrl+s")
-        keys.append("ctrl+s")
-        await until(
-            pilot,
-            lambda: sim.data.messages[target][-1]["message"] == "Rebooted the CPE, still down",
-        )
+        await until(pilot, lambda: sim.data.messages[target][-1]["message"] == reply)
         await until(pilot, lambda: "sent" in screen_text(app))
-        assert len(keys) <= 4
+        typed = [k for k in received if k.character and k.character.isprintable()]
+        commands = [k.key for k in received if k not in typed]
+        assert "".join(k.character or "" for k in typed) == "ur" + reply
+        assert commands == ["ctrl+s"]  # u, r, the text, ctrl+s: three keys besides the text
         assert store.load_draft(f"reply:{target}") is None
         assert store.thread(target)[-1].message == "Rebooted the CPE, still down"
 

@@ -150,9 +150,14 @@ async def test_new_case_draft_is_restored(
 async def test_update_sends_only_what_changed(
     make_app: Callable[..., ExpereoApp], sim: Simulator
 ) -> None:
+    import json
+
+    from tests.sim_fixtures import RecordingTransport
+
     case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
     before = dict(sim.data.cases[case_id])
-    app = make_app(online=True)
+    wire = RecordingTransport(sim)
+    app = make_app(online=True, transport=wire)
     async with app.run_test(size=(100, 30)) as pilot:
         app.action_update_case(case_id)
         await until(pilot, lambda: bool(app.screen.query("#reference")))
@@ -166,11 +171,18 @@ async def test_update_sends_only_what_changed(
         after = sim.data.cases[case_id]
         assert after["customerReference"] == "CHG-1234"
         assert after["priority"] == before["priority"]
+    writes = [r for r in wire.api() if r.method != "GET"]
+    assert [(r.method, r.url.path) for r in writes] == [("PATCH", f"/v2/cases/{case_id}")]
+    assert json.loads(writes[0].body) == {"customerReference": "CHG-1234"}  # nothing else
 
 
 async def test_inventory_loads_lazily_and_jumps(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
 ) -> None:
+    import re
+
+    from expereo_tui.ui.safe_text import safe
+
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("i")
@@ -192,7 +204,14 @@ async def test_inventory_loads_lazily_and_jumps(
         tree.move_cursor(service_node)
         await pilot.pause()
         sid = service_node.data.id  # type: ignore[union-attr]
-        assert f"Service      {sid}" in screen_text(app) or sid in screen_text(app)
+        # the detail pane (not just the tree, whose labels hold the id too) shows the service
+        svc, site = store.service(sid), store.site(site_node.data.id)  # type: ignore[union-attr]
+        assert svc is not None and site is not None
+        text = screen_text(app)
+        assert re.search(rf"Service +{sid} *\n", text), text
+        assert re.search(rf"Name +{re.escape(safe(svc.service_name))}", text)
+        assert re.search(rf"Site +{re.escape(safe(site.name))}, {re.escape(site.city or '')}", text)
+        assert re.search(r"Open cases +\d+ +\(c: show cases", text)
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         assert app.screen.query_state.service_id == sid  # type: ignore[attr-defined]
