@@ -370,13 +370,15 @@ def test_sim_command_prints_url_and_credentials(capsys: pytest.CaptureFixture[st
     assert head is not None, lines[0]
     base, port = head.group(1), int(head.group(2))
     assert port > 0
-    assert lines[1:5] == [
+    assert lines[1:6] == [
         f"  token URL:     {base}/oauth2/token",
         "  client id:     cid",
         "  client secret: sec",
+        "  scopes:        customerapi/basic.read customerapi/support.read "
+        "customerapi/support.read-write customerapi/financial.read",
         f"  control API:   {base}/_sim/faults (see docs/simulator.md)",
     ]
-    assert lines[5] == "Press Ctrl+C to stop."
+    assert lines[6] == "Press Ctrl+C to stop."
 
 
 def test_sim_command_prints_the_random_credentials_it_accepts(

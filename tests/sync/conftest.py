@@ -53,4 +53,7 @@ async def wait_until(condition: Callable[[], bool], limit: float = 10.0) -> None
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("condition not reached")
-        await asyncio.sleep(0)
+        # not sleep(0): a loop that never blocks keeps the GIL from the store's worker thread,
+        # whose every SQLite step then waits a whole switch interval (a 5 ms convoy per row:
+        # a 40-row upsert took seconds, and the 10 s limit was missed on a busy machine)
+        await asyncio.sleep(0.001)
