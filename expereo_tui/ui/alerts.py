@@ -60,11 +60,11 @@ class Alerter:
 
     @staticmethod
     def describe(change: CaseChange, subject: str) -> str:
-        prio = change.new_priority or ""
+        prio = change.new_priority  # None on API V1, which has no priorities
         if change.is_new:
-            return f"New {prio} case {change.case_id}: {subject}"
+            return f"New {prio + ' ' if prio else ''}case {change.case_id}: {subject}"
         if change.new_provider_messages:
-            return f"Expereo replied on {change.case_id} ({prio} {subject})"
+            return f"Expereo replied on {change.case_id} ({prio + ' ' if prio else ''}{subject})"
         return f"{change.case_id}: {change.old_status} → {change.new_status}"
 
     def handle(self, event: SyncEvent) -> None:

@@ -132,3 +132,16 @@ def test_keymap_rebinds_actions(make_app: Callable[..., ExpereoApp]) -> None:
     import asyncio
 
     asyncio.run(run())
+
+
+def test_an_alert_without_a_priority_reads_cleanly() -> None:
+    """API V1 has no priorities: the alert says "New case", not "New  case"."""
+    from expereo_tui.sync.events import CaseChange
+    from expereo_tui.ui.alerts import Alerter
+
+    new = CaseChange(case_id="CS-9", is_new=True, new_priority=None)
+    assert Alerter.describe(new, "Service down") == "New case CS-9: Service down"
+    reply = CaseChange(case_id="CS-9", is_new=False, new_priority=None, new_provider_messages=1)
+    assert Alerter.describe(reply, "Service down") == "Expereo replied on CS-9 (Service down)"
+    p1 = CaseChange(case_id="CS-9", is_new=True, new_priority="P1")
+    assert Alerter.describe(p1, "Service down") == "New P1 case CS-9: Service down"
