@@ -4,12 +4,9 @@ provider replies, status changes, new services)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from .text import PROVIDER_NAMES, customer_message, provider_message
-
-if TYPE_CHECKING:
-    from .app import Simulator
+from .world import World
 
 _NEXT_STATUS = {
     "New": ("In Progress",),
@@ -19,14 +16,14 @@ _NEXT_STATUS = {
 }
 
 
-def _open_cases(sim: Simulator) -> list[str]:
-    recent = sorted(sim.data.cases.values(), key=lambda c: c["lastModifiedDate"], reverse=True)
+def _open_cases(world: World) -> list[str]:
+    recent = sorted(world.data.cases.values(), key=lambda c: c["lastModifiedDate"], reverse=True)
     return [c["id"] for c in recent[:400] if c["status"] not in ("Closed",)]
 
 
-def _ctx(sim: Simulator, case: dict[str, object]) -> dict[str, object]:
-    svc = sim.data.services[str(case["serviceId"])]
-    site = sim.data.sites.get(str(svc["siteId"] or ""))
+def _ctx(world: World, case: dict[str, object]) -> dict[str, object]:
+    svc = world.data.services[str(case["serviceId"])]
+    site = world.data.sites.get(str(svc["siteId"] or ""))
     return {
         "service": svc["serviceName"],
         "service_id": svc["serviceId"],
@@ -35,31 +32,31 @@ def _ctx(sim: Simulator, case: dict[str, object]) -> dict[str, object]:
     }
 
 
-def step(sim: Simulator) -> str:
+def step(world: World) -> str:
     """One event; returns a line describing it."""
-    rng = sim.rng
+    rng = world.rng
     roll = rng.random()
-    open_ids = _open_cases(sim)
+    open_ids = _open_cases(world)
     if roll < 0.2 or not open_ids:
-        rfs = [s for s in sim.data.services.values() if s["status"] == "RFS"]
-        now = datetime.fromtimestamp(sim.clock(), UTC)
-        case = sim.builder.add_case(rng.choice(rfs), now, 1, status="New")
+        rfs = [s for s in world.data.services.values() if s["status"] == "RFS"]
+        now = datetime.fromtimestamp(world.clock(), UTC)
+        case = world.builder.add_case(rng.choice(rfs), now, 1, status="New")
         case["origin"] = rng.choice(("Portal", "Email", "Phone"))
-        stamp = sim.stamp()
+        stamp = world.stamp()
         case["createdDate"] = case["lastModifiedDate"] = stamp
-        for msg in sim.data.messages[case["id"]]:
+        for msg in world.data.messages[case["id"]]:
             msg["timestamp"] = stamp
         return f"new case {case['id']} ({case['priority']} {case['subject']})"
-    case = sim.data.cases[rng.choice(open_ids)]
+    case = world.data.cases[rng.choice(open_ids)]
     if roll < 0.65:
-        text = provider_message(rng, str(case["subject"]), _ctx(sim, case), 1)
-        _append(sim, case, text, customer=False)
+        text = provider_message(rng, str(case["subject"]), _ctx(world, case), 1)
+        _append(world, case, text, customer=False)
         if case["status"] == "New":
             case["status"] = "In Progress"
         return f"provider reply on {case['id']}"
     if roll < 0.75:
-        text = customer_message(rng, str(case["subject"]), _ctx(sim, case), 1)
-        _append(sim, case, text, customer=True)
+        text = customer_message(rng, str(case["subject"]), _ctx(world, case), 1)
+        _append(world, case, text, customer=True)
         return f"customer colleague reply on {case['id']}"
     if roll < 0.95:
         old = case["status"]
@@ -69,29 +66,29 @@ def step(sim: Simulator) -> str:
             and case["type"] == "Incident"
             and not case["endOfIncident"]
         ):
-            case["endOfIncident"] = sim.stamp()
-        case["lastModifiedDate"] = sim.stamp()
+            case["endOfIncident"] = world.stamp()
+        case["lastModifiedDate"] = world.stamp()
         return f"status of {case['id']}: {old} → {case['status']}"
-    account = rng.choice(list(sim.data.accounts))
-    sites = [s for s in sim.data.sites.values() if s["accountId"] == account]
-    service = sim.builder.add_service(
+    account = rng.choice(list(world.data.accounts))
+    sites = [s for s in world.data.sites.values() if s["accountId"] == account]
+    service = world.builder.add_service(
         account, rng.choice(sites) if sites else None, status="In progress"
     )
     return f"new service {service['serviceId']}"
 
 
-def _append(sim: Simulator, case: dict[str, object], text: str, *, customer: bool) -> None:
-    stamp = sim.stamp()
-    sim.data.messages.setdefault(str(case["id"]), []).append(
+def _append(world: World, case: dict[str, object], text: str, *, customer: bool) -> None:
+    stamp = world.stamp()
+    world.data.messages.setdefault(str(case["id"]), []).append(
         {
-            "id": sim.builder.new_message_id(),
+            "id": world.builder.new_message_id(),
             "caseId": case["id"],
             "message": text,
             "type": "Customer" if customer else "Expereo",
             "timestamp": stamp,
-            "sentBy": None if customer else sim.rng.choice(PROVIDER_NAMES),
+            "sentBy": None if customer else world.rng.choice(PROVIDER_NAMES),
         }
     )
     if customer:
-        sim.data.messages[str(case["id"])][-1]["sentBy"] = "Colleague (portal)"
+        world.data.messages[str(case["id"])][-1]["sentBy"] = "Colleague (portal)"
     case["lastModifiedDate"] = stamp

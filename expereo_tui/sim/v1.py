@@ -1,9 +1,9 @@
 """The simulator's API V1 face: ``POST /graphql`` (``shared/docs/expereo-api.md`` §7).
 
-A thin adapter over the same data and write rules as the V2 routes: the schema is SDL
-(``schema_v1.graphql``) executed by graphql-core; the route goes through the simulator's own
-guard, so the token, the rate limits (a query is one read, a mutation one write), the faults and
-the request log are those of V2.  Errors are GraphQL errors (HTTP 200) with ``extensions.code``;
+A thin adapter over the same world (``world.py``) and write rules (``writes.py``) as the V2
+face: the schema is SDL (``schema_v1.graphql``) executed by graphql-core; the route goes through
+the same middleware (``middleware.py``), so the token, the rate limits (a query is one read, a
+mutation one write), the faults and the request log are those of V2.  Errors are GraphQL errors (HTTP 200) with ``extensions.code``;
 a write the V2 rules refuse keeps its code (``HC0011`` for an Incident without
 ``endOfIncident``, with the provider's generic message).
 """
@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -35,10 +35,9 @@ from expereo_tui.api.models import ALL_SCOPES
 from expereo_tui.api.models import Scope as ApiScope
 
 from .auth import Grant
+from .middleware import Middleware
+from .world import World
 from .writes import WriteRejected, add_message, create_case, update_case
-
-if TYPE_CHECKING:
-    from .app import Simulator
 
 PATH = "/graphql"
 READ_SUPPORT = {ApiScope.SUPPORT_READ.value, ApiScope.SUPPORT_READ_WRITE.value}
@@ -67,8 +66,8 @@ def schema() -> GraphQLSchema:
 
 
 class _Context:
-    def __init__(self, sim: Simulator, grant: Grant) -> None:
-        self.sim = sim
+    def __init__(self, world: World, grant: Grant) -> None:
+        self.world = world
         self.grant = grant
 
     def need(self, scopes: set[str], name: str) -> None:
@@ -88,26 +87,26 @@ def _ctx(info: GraphQLResolveInfo) -> _Context:
 
 
 # -- reads -----------------------------------------------------------------------------------
-def _site(sim: Simulator, site_id: str | None) -> dict[str, Any] | None:
+def _site(world: World, site_id: str | None) -> dict[str, Any] | None:
     if not site_id:
         return None
-    return sim.data.sites.get(site_id) or {"siteId": site_id}
+    return world.data.sites.get(site_id) or {"siteId": site_id}
 
 
-def _service(sim: Simulator, service: dict[str, Any]) -> dict[str, Any]:
-    return {**service, "site": _site(sim, service.get("siteId"))}
+def _service(world: World, service: dict[str, Any]) -> dict[str, Any]:
+    return {**service, "site": _site(world, service.get("siteId"))}
 
 
-def _case(sim: Simulator, case: dict[str, Any]) -> dict[str, Any]:
-    service = sim.data.services.get(case.get("serviceId") or "")
+def _case(world: World, case: dict[str, Any]) -> dict[str, Any]:
+    service = world.data.services.get(case.get("serviceId") or "")
     return {
         **case,
         "communications": [
             {k: m.get(k) for k in ("message", "type", "timestamp", "sentBy")}
-            for m in sim.data.messages.get(case["id"], [])
+            for m in world.data.messages.get(case["id"], [])
         ],
-        "site": _site(sim, case.get("siteId")),
-        "service": _service(sim, service)
+        "site": _site(world, case.get("siteId")),
+        "service": _service(world, service)
         if service
         else ({"serviceId": case["serviceId"]} if case.get("serviceId") else None),
     }
@@ -123,7 +122,7 @@ def _cases(
 ) -> list[dict[str, Any]]:
     ctx = _ctx(info)
     ctx.need(READ_SUPPORT, "cases")
-    sim = ctx.sim
+    world = ctx.world
     if lastModifiedMinutes is not None and lastModifiedMinutes < 0:
         raise GraphQLError(
             "lastModifiedMinutes must be 0 or more",
@@ -131,14 +130,14 @@ def _cases(
         )
     since = None
     if lastModifiedMinutes:
-        now = datetime.fromtimestamp(sim.clock(), UTC)
+        now = datetime.fromtimestamp(world.clock(), UTC)
         since = now - timedelta(minutes=lastModifiedMinutes)
-    with sim.lock:
+    with world.lock:
         if id is not None:
-            one = sim.data.cases.get(id)
+            one = world.data.cases.get(id)
             selected = [one] if one else []
         else:
-            selected = list(sim.data.cases.values())
+            selected = list(world.data.cases.values())
         out = []
         for case in selected:
             if serviceId is not None and case.get("serviceId") != serviceId:
@@ -147,7 +146,7 @@ def _cases(
                 continue
             if since is not None and _when(case.get("lastModifiedDate")) < since:
                 continue
-            out.append(_case(sim, case))
+            out.append(_case(world, case))
     return out
 
 
@@ -160,15 +159,15 @@ def _when(value: str | None) -> datetime:
 def _services(root: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     ctx = _ctx(info)
     ctx.need({ApiScope.BASIC_READ.value}, "services")
-    with ctx.sim.lock:
-        return [_service(ctx.sim, s) for s in ctx.sim.data.services.values()]
+    with ctx.world.lock:
+        return [_service(ctx.world, s) for s in ctx.world.data.services.values()]
 
 
 def _sites(root: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     ctx = _ctx(info)
     ctx.need({ApiScope.BASIC_READ.value}, "sites")
-    with ctx.sim.lock:
-        return list(ctx.sim.data.sites.values())
+    with ctx.world.lock:
+        return list(ctx.world.data.sites.values())
 
 
 # -- writes: the V2 rules, V1 errors ---------------------------------------------------------
@@ -188,9 +187,9 @@ def _create_case(root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, 
     ctx = _ctx(info)
     # Only the arguments the request gave: an Incident without endOfIncident is the quirk.
     body = {k: v for k, v in args.items() if v is not None or k == "endOfIncident"}
-    with ctx.sim.lock:
+    with ctx.world.lock:
         try:
-            case = create_case(ctx.sim, body, ctx.grant)
+            case = create_case(ctx.world, body, ctx.grant)
         except WriteRejected as rej:
             raise _rejected(rej) from None
     return {"id": case["id"]}
@@ -205,9 +204,9 @@ def _reply_to_case(
 ) -> bool:
     ctx = _ctx(info)
     body = {"message": message, **({"sentBy": sentBy} if sentBy is not None else {})}
-    with ctx.sim.lock:
+    with ctx.world.lock:
         try:
-            add_message(ctx.sim, caseId, body, ctx.grant)
+            add_message(ctx.world, caseId, body, ctx.grant)
         except WriteRejected as rej:
             raise _rejected(rej) from None
     return True
@@ -220,9 +219,9 @@ def _add_customer_reference(
     customerReference: str,  # noqa: N803
 ) -> bool:
     ctx = _ctx(info)
-    with ctx.sim.lock:
+    with ctx.world.lock:
         try:
-            update_case(ctx.sim, caseId, {"customerReference": customerReference})
+            update_case(ctx.world, caseId, {"customerReference": customerReference})
         except WriteRejected as rej:
             raise _rejected(rej) from None
     return True
@@ -272,20 +271,20 @@ class _Request:
             self.is_mutation = chosen[0].operation == OperationType.MUTATION
 
 
-async def endpoint(sim: Simulator, request: Request) -> Response:
-    """``POST /graphql``: classified first (a mutation is a write), then through the guard."""
+async def endpoint(world: World, middleware: Middleware, request: Request) -> Response:
+    """``POST /graphql``: classified first (a mutation is a write), then through the middleware."""
     parsed = _Request(await request.body())
     write = parsed.is_mutation
     scopes = (ApiScope.SUPPORT_READ_WRITE.value,) if write else ALL_SCOPES
 
     def handler(request: Request, grant: Grant) -> Response:
-        return _execute(sim, parsed, grant)
+        return _execute(world, parsed, grant)
 
-    guarded = sim._guard(handler, *scopes, write=write)
+    guarded = middleware.guard(handler, *scopes, write=write)
     return await guarded(request)
 
 
-def _execute(sim: Simulator, parsed: _Request, grant: Grant) -> Response:
+def _execute(world: World, parsed: _Request, grant: Grant) -> Response:
     if parsed.error is not None or parsed.document is None:
         status = 400 if parsed.code == "BAD_REQUEST" else 200
         return JSONResponse(
@@ -305,7 +304,7 @@ def _execute(sim: Simulator, parsed: _Request, grant: Grant) -> Response:
     result = execute(
         schema(),
         parsed.document,
-        context_value=_Context(sim, grant),
+        context_value=_Context(world, grant),
         variable_values=parsed.variables,
         operation_name=parsed.operation_name,
     )

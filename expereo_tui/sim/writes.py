@@ -1,11 +1,11 @@
-"""The simulator's write rules: create a case, update it, add a message (``expereo-api.md`` §5)."""
+"""The world's write rules: create a case, update it, add a message (``expereo-api.md`` §5).
+
+Shared by both faces; a refusal is a :class:`WriteRejected` each face renders its own way."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from starlette.responses import JSONResponse
+from typing import Any
 
 from expereo_tui.api.models import (
     DEFAULT_PRIORITY,
@@ -17,9 +17,8 @@ from expereo_tui.api.models import (
 )
 
 from .auth import Grant
-
-if TYPE_CHECKING:
-    from .app import Simulator
+from .seed import iso
+from .world import World
 
 _CREATE_FIELDS = set(CaseCreate.model_json_schema(by_alias=True)["properties"])
 _MESSAGE_FIELDS = set(MessageCreate.model_json_schema(by_alias=True)["properties"])
@@ -41,23 +40,6 @@ class WriteRejected(Exception):
         self.status = status
         self.code = code
         self.errors = errors or [(field, detail)]
-
-    def response(self) -> JSONResponse:
-        out = []
-        for field, detail in self.errors:
-            err: dict[str, Any] = {
-                "status": str(self.status),
-                "code": self.code or ("validation_error" if self.status == 422 else "bad_request"),
-                "title": "Unprocessable Entity" if self.status == 422 else "Bad Request",
-                "detail": detail,
-            }
-            if field:
-                err["source"] = {"pointer": f"/{field}"}
-            out.append(err)
-        body: dict[str, Any] = {"errors": out}
-        if self.code == "HC0011":
-            body["message"] = "An error has occurred"
-        return JSONResponse(body, status_code=self.status)
 
 
 def _check_dates(body: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -82,12 +64,10 @@ def _check_dates(body: dict[str, Any]) -> list[tuple[str | None, str]]:
 def _normalise(value: str | None) -> str | None:
     if value is None:
         return None
-    from .seed import iso
-
     return iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
-def create_case(sim: Simulator, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
+def create_case(world: World, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
     unknown = sorted(set(body) - _CREATE_FIELDS)
     if unknown:
         raise WriteRejected(
@@ -102,14 +82,14 @@ def create_case(sim: Simulator, body: dict[str, Any], grant: Grant) -> dict[str,
     ]
     named = {field for field, _ in errors}
     errors += [(f, m) for f, m in _check_dates(body) if f not in named]
-    service = sim.data.services.get(body.get("serviceId") or "") if not errors else None
+    service = world.data.services.get(body.get("serviceId") or "") if not errors else None
     if not errors and service is None:
         errors.append(("serviceId", f"service {body.get('serviceId')} does not exist"))
     if errors:
         raise WriteRejected(422, "", errors=errors)
     assert service is not None
-    now = sim.stamp()
-    case_id = sim.builder.new_case_id()
+    now = world.stamp()
+    case_id = world.builder.new_case_id()
     incident = body["type"] == CaseType.INCIDENT
     case = {
         "id": case_id,
@@ -127,24 +107,23 @@ def create_case(sim: Simulator, body: dict[str, Any], grant: Grant) -> dict[str,
         "siteId": service["siteId"],
         "accountId": service["accountId"],
     }
-    sim.data.cases[case_id] = case
-    sim.data.messages[case_id] = []
-    client = sim.issuer.clients.get(grant.client_id)
-    sim.data.messages[case_id].append(
+    world.data.cases[case_id] = case
+    world.data.messages[case_id] = []
+    world.data.messages[case_id].append(
         {
-            "id": sim.builder.new_message_id(),
+            "id": world.builder.new_message_id(),
             "caseId": case_id,
             "message": body["message"],
             "type": "Customer",
             "timestamp": now,
-            "sentBy": body.get("sentBy") or (client.name if client else grant.client_id),
+            "sentBy": body.get("sentBy") or world.client_name(grant.client_id),
         }
     )
     return case
 
 
-def update_case(sim: Simulator, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    case = sim.data.cases.get(case_id)
+def update_case(world: World, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    case = world.data.cases.get(case_id)
     if case is None:
         raise WriteRejected(404, f"case {case_id} does not exist")
     violations = check_case_update(case.get("type"), body)
@@ -164,12 +143,12 @@ def update_case(sim: Simulator, case_id: str, body: dict[str, Any]) -> dict[str,
     for key in ("customerReference", "priority", "status"):
         if key in body:
             case[key] = body[key]
-    case["lastModifiedDate"] = sim.stamp()
+    case["lastModifiedDate"] = world.stamp()
     return case
 
 
-def add_message(sim: Simulator, case_id: str, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
-    case = sim.data.cases.get(case_id)
+def add_message(world: World, case_id: str, body: dict[str, Any], grant: Grant) -> dict[str, Any]:
+    case = world.data.cases.get(case_id)
     if case is None:
         raise WriteRejected(404, f"case {case_id} does not exist")
     unknown = sorted(set(body) - _MESSAGE_FIELDS)
@@ -183,17 +162,16 @@ def add_message(sim: Simulator, case_id: str, body: dict[str, Any], grant: Grant
         errors.append((None, f"case {case_id} is closed; open a new case instead"))
     if errors:
         raise WriteRejected(422, "", errors=errors)
-    now = sim.stamp()
-    client = sim.issuer.clients.get(grant.client_id)
+    now = world.stamp()
     msg = {
-        "id": sim.builder.new_message_id(),
+        "id": world.builder.new_message_id(),
         "caseId": case_id,
         "message": text,
         "type": "Customer",
         "timestamp": now,
-        "sentBy": body.get("sentBy") or (client.name if client else grant.client_id),
+        "sentBy": body.get("sentBy") or world.client_name(grant.client_id),
     }
-    sim.data.messages.setdefault(case_id, []).append(msg)
+    world.data.messages.setdefault(case_id, []).append(msg)
     if case["status"] in ("Awaiting Customer", "Resolved"):
         case["status"] = "In Progress"
     case["lastModifiedDate"] = now
