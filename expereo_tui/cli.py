@@ -42,16 +42,48 @@ def _setup_logging() -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
+def _global_flags() -> argparse.ArgumentParser:
+    """Flags that work before and after the sub-command (``--profile x demo`` and
+    ``cases list --profile x``).  SUPPRESS: a sub-parser must not overwrite a value given
+    before the sub-command with its default."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        help="profile name from the config file (default: EXPEREO_PROFILE, else the config's "
+        "default_profile)",
+    )
+    flags.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="hide and disable every write",
+    )
+    flags.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file to use (default: EXPEREO_CONFIG, else the platform's config dir; "
+        "see `expereo-tui paths`)",
+    )
+    return flags
+
+
+#: Sub-commands whose own parsers live beside their code: everything after the name goes there.
+FORWARDED = ("demo", "sim", "serve")
+
+
 def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
+    flags = _global_flags()
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="A terminal app for the expereoOne customer API.",
-        epilog="Subcommands: demo (app on the built-in simulator), sim (simulator alone), "
-        "serve (the app in a browser), config init|check. `expereo-tui SUBCOMMAND -h`.",
+        description="A terminal app for the expereoOne customer API. Without a sub-command it "
+        "runs the app on the chosen profile.",
+        epilog="`expereo-tui help COMMAND` or `expereo-tui COMMAND -h` for a command's options. "
+        "Exit codes: docs/usage.md.",
+        parents=[flags],
     )
     parser.add_argument("--version", action="version", version=f"expereo-tui {__version__}")
-    parser.add_argument("--profile", help="profile name from the config file")
-    parser.add_argument("--read-only", action="store_true", help="hide and disable every write")
     parser.add_argument("--wall", action="store_true", help="NOC wall dashboard (read-only)")
     parser.add_argument(
         "--reset-store",
@@ -59,7 +91,114 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
         help="set the local database aside (renamed, not deleted) and start a fresh one; "
         "drafts and queued writes that can be read are copied over",
     )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("demo", add_help=False, help="the app on the built-in simulator")
+    sub.add_parser("sim", add_help=False, help="the simulator alone, on loopback")
+    sub.add_parser("serve", add_help=False, help="the app in a browser (textual-serve)")
+    help_ = sub.add_parser("help", help="show help for expereo-tui or one command")
+    help_.add_argument("topic", nargs="*", help="a command, e.g. `cases reply`")
+    sub.add_parser("paths", parents=[flags], help="print the config, data and log paths")
+    _config_subparser(sub, flags)
+    _cases_subparser(sub, flags)
+    inv = sub.add_parser("inventory", parents=[flags], help="sites and services (scripting)")
+    _script_flags(inv)
+    inv.add_argument("--json", action="store_true", help="JSON instead of tab-separated lines")
     return parser
+
+
+def _script_flags(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
+    parser.add_argument(
+        "--offline", action="store_true", help="answer from the local store without a sync"
+    )
+    if writes:
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=120.0,
+            metavar="SECONDS",
+            help="how long to keep trying to deliver before exiting 75 with the write still "
+            "queued (default 120); the same command run again finishes it, exactly once",
+        )
+
+
+def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
+    config = sub.add_parser(
+        "config",
+        parents=[flags],
+        help="create or check the configuration",
+        description="Create or check the configuration.",
+    )
+    actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = actions.add_parser(
+        "init",
+        parents=[flags],
+        help="write a commented starter config file (the profile "
+        "named by --profile, default 'default')",
+    )
+    init.add_argument("--base-url", help="the API's base URL")
+    init.add_argument("--token-url", help="the OAuth2 token URL")
+    init.add_argument("--client-id", help="the API client id")
+    init.add_argument("--secret-file", help="a file holding the client secret (chmod 600)")
+    init.add_argument("--api", choices=("v2", "v1"), help="v2 (REST, default) or v1 (GraphQL)")
+    init.add_argument(
+        "--with-invoices",
+        action="store_true",
+        help="also ask for customerapi/financial.read (not a documented scope: only if your "
+        "key was created with it, or the API refuses every token)",
+    )
+    init.add_argument("--sent-by", help="who you are to the provider (default user@host)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    check = actions.add_parser(
+        "check", parents=[flags], help="verify a profile end to end (token, scopes, one read)"
+    )
+    check.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="compare an OpenAPI spec (JSON, e.g. from the portal) with what the app relies on; "
+        "no network, no credentials",
+    )
+
+
+def _cases_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
+    cases = sub.add_parser(
+        "cases",
+        parents=[flags],
+        help="list, show, reply to and open cases (scripting)",
+        description="Scripting: each command syncs once, then answers from the local store.",
+    )
+    actions = cases.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lst = actions.add_parser("list", parents=[flags], help="cases, newest change first")
+    _script_flags(lst)
+    lst.add_argument("--status", action="append", help="only this status (repeatable)")
+    lst.add_argument("--priority", action="append", help="only this priority, e.g. P1 (repeatable)")
+    lst.add_argument("--service", metavar="SERVICE_ID", help="only cases on this service")
+    fmt = lst.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="a JSON array")
+    fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
+    show = actions.add_parser("show", parents=[flags], help="one case and its messages")
+    _script_flags(show)
+    show.add_argument("id", help="case id, e.g. CS-0001234")
+    show.add_argument("--json", action="store_true", help="JSON (the case and its messages)")
+    reply = actions.add_parser(
+        "reply", parents=[flags], help="reply to a case; the message is read from stdin"
+    )
+    _script_flags(reply, writes=True)
+    reply.add_argument("id", help="case id")
+    reply.add_argument("message", metavar="-", help="`-`: read the message from stdin")
+    new = actions.add_parser(
+        "new", parents=[flags], help="open a case; the first message is read from stdin"
+    )
+    _script_flags(new, writes=True)
+    new.add_argument("--service", required=True, metavar="SERVICE_ID", help="the service")
+    new.add_argument("--type", required=True, help="case type, e.g. Incident or Request")
+    new.add_argument("--subject", required=True, help="subject line")
+    new.add_argument("--priority", help="P1..P4 (incidents)")
+    new.add_argument("--start", metavar="TIME", help="start of the incident, ISO 8601 with offset")
+    new.add_argument("message", metavar="-", help="`-`: read the message from stdin")
+    ref = actions.add_parser("reference", parents=[flags], help="set a case's customer reference")
+    _script_flags(ref, writes=True)
+    ref.add_argument("id", help="case id")
+    ref.add_argument("reference", help="the new customer reference")
 
 
 def _demo_parser() -> argparse.ArgumentParser:
@@ -144,6 +283,7 @@ def engine_factory_for(
 
 
 def run_app(store: Any, factory: Any, options: Any) -> int:
+    check_terminal()
     if options.wall:
         try:
             from expereo_tui.ui.wall import WallApp
@@ -266,10 +406,9 @@ def warn_insecure(name: str, profile: Profile) -> None:
         logging.getLogger("expereo_tui.config").warning("%s", line)
 
 
-def cmd_run(argv: list[str]) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from expereo_tui.store.store import Store
 
-    args = _app_parser().parse_args(argv)
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
@@ -293,35 +432,7 @@ def cmd_run(argv: list[str]) -> int:
         store.close()
 
 
-def cmd_config(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="expereo-tui config", description="Create or check the configuration."
-    )
-    sub = parser.add_subparsers(dest="action", required=True)
-    init = sub.add_parser("init", help="write a commented starter config file")
-    init.add_argument("--profile", default="default")
-    init.add_argument("--base-url")
-    init.add_argument("--token-url")
-    init.add_argument("--client-id")
-    init.add_argument("--secret-file")
-    init.add_argument("--api", choices=("v2", "v1"), help="v2 (REST, default) or v1 (GraphQL)")
-    init.add_argument(
-        "--with-invoices",
-        action="store_true",
-        help="also ask for customerapi/financial.read (not a documented scope: only if your "
-        "key was created with it, or the API refuses every token)",
-    )
-    init.add_argument("--sent-by", help="who you are to the provider (default user@host)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    check = sub.add_parser("check", help="verify a profile end to end (token, scopes, one read)")
-    check.add_argument("--profile")
-    check.add_argument(
-        "--openapi",
-        metavar="FILE",
-        help="compare an OpenAPI spec (JSON, e.g. from the portal) with what the app relies on; "
-        "no network, no credentials",
-    )
-    args = parser.parse_args(argv)
+def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "init":
         return _config_init(args)
     if args.openapi:
@@ -349,7 +460,7 @@ def _config_init(args: argparse.Namespace) -> int:
         print(f"expereo-tui: API version must be v1 or v2, not {api!r}", file=sys.stderr)
         return 2
     text = starter_text(
-        args.profile,
+        args.profile or "default",
         base_url=args.base_url or _ask("API base URL", DEFAULT_BASE_URL),
         token_url=args.token_url or _ask("Token URL", DEFAULT_TOKEN_URL),
         client_id=args.client_id or _ask("Client id", "your-client-id"),
@@ -562,22 +673,113 @@ def cmd_serve(argv: list[str]) -> int:
     return int(serve_main(argv) or 0)
 
 
+class NoTerminal(Exception):
+    """A TUI command without a terminal to draw on."""
+
+
+def check_terminal() -> None:
+    """The TUI needs a terminal: without one (cron, a pipe) or with TERM=dumb, say so in one
+    line instead of writing escape codes into a file and never exiting."""
+    import os
+
+    if os.environ.get("TERM", "") == "dumb":
+        raise NoTerminal("TERM=dumb")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise NoTerminal("not a terminal")
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    print(f"config  {config_path()}")
+    print(f"data    {data_dir()}")
+    print(f"log     {log_path()}")
+    return 0
+
+
+def _command_index(argv: list[str]) -> int | None:
+    """Where the sub-command's name is: the first word that is neither a flag nor the value
+    of a global flag that takes one."""
+    skip = False
+    for i, word in enumerate(argv):
+        if skip:
+            skip = False
+        elif word in ("--profile", "--config"):
+            skip = True
+        elif word == "--":
+            return i + 1 if i + 1 < len(argv) else None
+        elif not word.startswith("-"):
+            return i
+    return None
+
+
+def _help(parser: argparse.ArgumentParser, topic: list[str]) -> int:
+    if not topic:
+        parser.print_help()
+        return 0
+    if topic[0] in FORWARDED:
+        return COMMANDS[topic[0]]([*topic[1:], "-h"])
+    try:
+        parser.parse_args([*topic, "-h"])
+    except SystemExit as exc:  # -h exits 0 after printing; an unknown topic exits 2
+        return int(exc.code or 0)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "demo": cmd_demo,
     "sim": cmd_sim,
-    "config": cmd_config,
     "serve": cmd_serve,
 }
 
 
+def _dispatch(argv: list[str]) -> int:
+    import os
+
+    parser = _app_parser()
+    at = _command_index(argv)
+    if at is not None and argv[at] in FORWARDED:
+        head = parser.parse_args(argv[:at])  # the global flags before the name
+        rest = argv[at + 1 :]
+        if argv[at] == "demo" and getattr(head, "read_only", False):
+            rest = ["--read-only", *rest]
+        if argv[at] == "demo":
+            check_terminal()
+        return COMMANDS[argv[at]](rest)
+    args = parser.parse_args(argv)
+    if getattr(args, "config", None):
+        os.environ["EXPEREO_CONFIG"] = args.config
+    args.profile = getattr(args, "profile", None) or os.environ.get("EXPEREO_PROFILE") or None
+    args.read_only = getattr(args, "read_only", False)
+    command = args.command
+    if command == "help":
+        return _help(parser, args.topic)
+    if command == "paths":
+        return cmd_paths(args)
+    if command == "config":
+        return cmd_config(args)
+    if command in ("cases", "inventory"):
+        from expereo_tui import scripting
+
+        return scripting.run(args)
+    return cmd_run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 no terminal, 4-9 and 75 from
+    scripting (expereo_tui.scripting.Exit; docs/usage.md lists them all), 130 interrupted."""
+    import os
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = COMMANDS.get(argv[0]) if argv else None
+    config_env = os.environ.get("EXPEREO_CONFIG")
     try:
         _setup_logging()
-        if command is not None:
-            return command(argv[1:])
-        return cmd_run(argv)
+        return _dispatch(argv)
+    except NoTerminal as exc:
+        print(
+            f"expereo-tui: needs a terminal ({exc}); for scripts and cron use "
+            "`expereo-tui cases …` or `expereo-tui inventory` (see `expereo-tui help`)",
+            file=sys.stderr,
+        )
+        return 3
     except ConfigError as exc:
         print(f"expereo-tui: {exc}", file=sys.stderr)
         return 2
@@ -585,12 +787,17 @@ def main(argv: list[str] | None = None) -> int:
         from expereo_tui.ui.store_notices import error_line
 
         print(f"expereo-tui: {error_line(exc)}", file=sys.stderr)
-        return 2
+        return 5
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
         print(f"expereo-tui: {exc}", file=sys.stderr)
         return 1
+    finally:  # --config is for this run only (main may be called again in one process)
+        if config_env is None:
+            os.environ.pop("EXPEREO_CONFIG", None)
+        else:
+            os.environ["EXPEREO_CONFIG"] = config_env
 
 
 if __name__ == "__main__":

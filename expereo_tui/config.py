@@ -150,6 +150,9 @@ class ConfigFile(BaseModel):
 
 
 def config_path() -> Path:
+    override = os.environ.get("EXPEREO_CONFIG")  # set by --config FILE, or by the user
+    if override:
+        return Path(override).expanduser()
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 

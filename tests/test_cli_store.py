@@ -42,7 +42,7 @@ def test_newer_database_stops_with_one_line_and_stays(
     lab: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = _future(lab)
-    assert cli.main(["--profile", "lab"]) == 2
+    assert cli.main(["--profile", "lab"]) == 5
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(lab) in err
     assert "newer expereo-tui" in err and "--reset-store" in err

@@ -1,0 +1,323 @@
+"""Scripting mode: ``expereo-tui cases …`` and ``expereo-tui inventory`` for cron jobs and pipes.
+
+Each command opens the profile's store, runs one sync through the same :class:`SyncEngine` the
+app uses (unless ``--offline``) and answers from the store.  Writes are queued in the same outbox
+and sent by the same :class:`~expereo_tui.sync.outbox.OutboxSender`: there is no second send path.
+A reply or new case queued by a script carries a draft key made of its content, so running the
+same command again after a crash picks up the pending entry instead of queueing a second one.
+
+Exit codes (docs/usage.md lists them for people): see :class:`Exit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import dataclasses
+import hashlib
+import json
+import sys
+import time
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, TextIO
+
+from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.api.v1 import V1Client
+from expereo_tui.config import data_dir, get_profile, resolve_secret
+from expereo_tui.store.cases import CaseQuery
+from expereo_tui.store.outbox_types import AlreadyQueued, OutboxStatus
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import CaseClosedError, ReadOnlyError, SyncEngine, SyncSettings
+from expereo_tui.sync.events import SyncEvent, SyncStatus
+
+
+class Exit(IntEnum):
+    OK = 0
+    FAILED = 1  # anything else (an OS error)
+    USAGE = 2  # bad arguments or configuration
+    NO_TERMINAL = 3  # a TUI command without a terminal
+    NOT_FOUND = 4  # no such case (after the sync, or in the store with --offline)
+    STORE = 5  # the local database cannot be used
+    OFFLINE = 6  # the sync could not reach the API (network, 5xx, rate limit)
+    AUTH = 7  # credentials refused or a scope missing
+    REJECTED = 8  # the API or a local rule refused the write (invalid, case closed)
+    READ_ONLY = 9  # the profile or --read-only forbids writes
+    PENDING = 75  # queued but not confirmed yet: run the same command again (EX_TEMPFAIL)
+
+
+class ScriptError(Exception):
+    def __init__(self, code: Exit, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass
+class Context:
+    name: str
+    store: Store
+    engine: SyncEngine
+
+
+def _discard(event: SyncEvent) -> None:
+    """Scripts do not react to sync events; the store and the engine's state say it all."""
+
+
+def open_context(args: argparse.Namespace) -> Context:
+    name, profile = get_profile(getattr(args, "profile", None))
+    secret = resolve_secret(name, profile)
+    from expereo_tui.cli import client_settings
+
+    settings = client_settings(profile, secret.secret)
+    store = Store.for_profile(name)
+    read_only = bool(getattr(args, "read_only", False) or profile.read_only)
+    client = V1Client(settings) if profile.api == "v1" else ExpereoClient(settings)
+    engine = SyncEngine(
+        store,
+        client,
+        on_event=_discard,
+        lock_path=data_dir() / f"{name}.lock",
+        settings=SyncSettings(
+            read_only=read_only,
+            inventory_interval=profile.inventory_interval,
+            sent_by=profile.sent_by,
+        ),
+    )
+    return Context(name, store, engine)
+
+
+async def sync(ctx: Context) -> None:
+    """One poll; a failure is a ScriptError with its exit code."""
+    await ctx.engine.poll_once()
+    state = ctx.engine.state
+    if state.status == SyncStatus.FRESH:
+        return
+    if state.status in (SyncStatus.UNAUTHORISED, SyncStatus.FORBIDDEN):
+        detail = f" (scope {state.missing_scope})" if state.missing_scope else ""
+        raise ScriptError(Exit.AUTH, f"the API refused these credentials{detail}: {state.message}")
+    reason = state.message or (state.error.code if state.error else state.status.value)
+    raise ScriptError(Exit.OFFLINE, f"sync failed ({reason}); use --offline to read the store")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean(value: str) -> str:
+    """Untrusted text on a terminal line: control characters (escapes) become spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in value)
+
+
+def _line(*fields: Any) -> str:
+    """Tab-separated fields, each cleaned (a tab or newline inside a field becomes a space)."""
+    return "\t".join(_clean(_text(f)) for f in fields) + "\n"
+
+
+def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
+    query = CaseQuery(
+        statuses=frozenset(args.status or ()),
+        priorities=frozenset(args.priority or ()),
+        service_id=args.service,
+        sort=(("last_modified", True),),
+    )
+    total = ctx.store.count_cases(query)
+    rows = ctx.store.query_cases(query, limit=max(total, 1))
+    fields = [f.name for f in dataclasses.fields(rows[0])] if rows else []
+    if args.json:
+        json.dump(
+            [{k: _text(v) or None for k, v in dataclasses.asdict(r).items()} for r in rows],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    elif args.csv:
+        writer = csv.writer(out)
+        if fields:
+            writer.writerow(fields)
+        for r in rows:
+            writer.writerow([_text(v) for v in dataclasses.astuple(r)])
+    else:
+        for r in rows:
+            out.write(_line(r.id, r.status, r.priority, r.service_name or r.service_id, r.subject))
+    return Exit.OK
+
+
+async def cases_show(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
+    case = ctx.store.case(args.id)
+    if case is None:
+        raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
+    if not args.offline:
+        await ctx.engine.poller.fetch_thread(args.id)
+    thread = ctx.store.thread(args.id)
+    if args.json:
+        doc = case.model_dump(mode="json")
+        doc["messages"] = [m.model_dump(mode="json") for m in thread]
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+        return Exit.OK
+    for key, value in case.model_dump().items():
+        if value is not None:
+            out.write(_clean(f"{key}: {_text(value)}") + "\n")
+    for m in thread:
+        who = " ".join(_text(v) for v in (m.type, m.sent_by) if v)
+        out.write("\n" + _clean(f"--- {_text(m.timestamp)} {who}") + "\n")
+        out.write("".join(_clean(line) + "\n" for line in m.message.splitlines()))
+    return Exit.OK
+
+
+def _key(*parts: str) -> str:
+    """A draft key from a script's write: the same command run again finds its pending entry."""
+    return "cli:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+
+
+async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
+    """Send the outbox (oldest first, as the app does) until this entry is sent or failed, or
+    ``wait`` seconds have passed (then it stays queued: PENDING)."""
+    engine = ctx.engine
+    if not engine._sends():  # another writable instance holds the profile's outbox: it sends
+        raise ScriptError(Exit.PENDING, f"queued as #{entry_id}; a running app sends it")
+    deadline = time.monotonic() + wait
+    while True:
+        await engine.sender.send_due()
+        entry = ctx.store.outbox_entry(entry_id)
+        if entry is None:
+            raise ScriptError(Exit.FAILED, f"outbox entry #{entry_id} vanished")
+        if entry.status == OutboxStatus.SENT:
+            return Exit.OK
+        if entry.status == OutboxStatus.FAILED:
+            raise ScriptError(Exit.REJECTED, f"refused: {entry.last_error or 'rejected'}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            reason = f" ({entry.last_error})" if entry.last_error else ""
+            raise ScriptError(
+                Exit.PENDING,
+                f"queued as #{entry_id}, not confirmed yet{reason}: run the same command again",
+            )
+        due = engine.sender.next_due()
+        pause = 0.05 if due is None else due - engine.clock()
+        await asyncio.sleep(min(max(pause, 0.05), left))
+
+
+def _stdin_text() -> str:
+    text = sys.stdin.read()
+    if not text.strip():
+        raise ScriptError(Exit.USAGE, "the message is empty (it is read from stdin)")
+    return text
+
+
+async def cases_reply(ctx: Context, args: argparse.Namespace) -> Exit:
+    if args.message != "-":
+        raise ScriptError(Exit.USAGE, "give the message on stdin: cases reply ID -")
+    text = _stdin_text()
+    if ctx.store.case(args.id) is None:
+        raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
+    try:
+        entry_id = ctx.engine.send_reply(args.id, text, draft_key=_key("reply", args.id, text))
+    except AlreadyQueued as exc:  # the same command, run again: finish that entry
+        entry_id = exc.entry_id
+    except CaseClosedError:
+        raise ScriptError(Exit.REJECTED, f"case {args.id} is closed") from None
+    return await deliver(ctx, entry_id, args.wait)
+
+
+async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
+    from pydantic import ValidationError
+
+    if args.message != "-":
+        raise ScriptError(Exit.USAGE, "give the message on stdin: cases new … -")
+    text = _stdin_text()
+    try:
+        body = CaseCreate(
+            type=args.type,
+            subject=args.subject,
+            service_id=args.service,
+            message=text,
+            priority=args.priority,
+            start_of_incident=args.start,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ScriptError(Exit.REJECTED, f"{where}: {first['msg']}") from None
+    key = _key("new", json.dumps(body.to_wire(), sort_keys=True))
+    try:
+        entry_id = ctx.engine.create_case(body, draft_key=key)
+    except AlreadyQueued as exc:
+        entry_id = exc.entry_id
+    code = await deliver(ctx, entry_id, args.wait)
+    entry = ctx.store.outbox_entry(entry_id)
+    if entry is not None and entry.result_id:
+        out.write(f"{entry.result_id}\n")
+    return code
+
+
+async def cases_reference(ctx: Context, args: argparse.Namespace) -> Exit:
+    if ctx.store.case(args.id) is None:
+        raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
+    entry_id = ctx.engine.update_case(args.id, CaseUpdate(customer_reference=args.reference))
+    return await deliver(ctx, entry_id, args.wait)
+
+
+def inventory(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
+    sites = {s.site_id: s for a in ctx.store.accounts() for s in ctx.store.sites(a.account_id)}
+    services = ctx.store.services()
+    if args.json:
+        json.dump(
+            {
+                "sites": [s.model_dump(mode="json") for s in sites.values()],
+                "services": [s.model_dump(mode="json") for s in services],
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return Exit.OK
+    for svc in services:
+        site = sites.get(svc.site_id or "")
+        site_name = (site.name if site else None) or svc.site_id or ""
+        out.write(_line(svc.service_id, svc.status, svc.service_type, svc.service_name, site_name))
+    return Exit.OK
+
+
+async def _run(args: argparse.Namespace, out: TextIO) -> Exit:
+    ctx = open_context(args)
+    try:
+        if not args.offline:
+            await sync(ctx)
+        action = getattr(args, "action", None)
+        try:
+            if args.command == "inventory":
+                return inventory(ctx, args, out)
+            if action == "list":
+                return cases_list(ctx, args, out)
+            if action == "show":
+                return await cases_show(ctx, args, out)
+            if action == "reply":
+                return await cases_reply(ctx, args)
+            if action == "new":
+                return await cases_new(ctx, args, out)
+            if action == "reference":
+                return await cases_reference(ctx, args)
+        except ReadOnlyError:
+            raise ScriptError(Exit.READ_ONLY, "read-only: nothing can be sent") from None
+        raise ScriptError(Exit.USAGE, f"unknown command {args.command} {action or ''}".strip())
+    finally:
+        await ctx.engine.stop()
+        await ctx.engine.client.aclose()
+        ctx.store.close()
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run one scripting command; errors are one line on stderr and their exit code."""
+    try:
+        return int(asyncio.run(_run(args, out or sys.stdout)))
+    except ScriptError as exc:
+        print(f"expereo-tui: {exc.message}", file=sys.stderr)
+        return int(exc.code)
