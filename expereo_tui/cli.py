@@ -91,7 +91,9 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
         help="set the local database aside (renamed, not deleted) and start a fresh one; "
         "drafts and queued writes that can be read are copied over",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="without one: run the app on the profile"
+    )
     sub.add_parser("demo", add_help=False, help="the app on the built-in simulator")
     sub.add_parser("sim", add_help=False, help="the simulator alone, on loopback")
     sub.add_parser("serve", add_help=False, help="the app in a browser (textual-serve)")
@@ -128,7 +130,9 @@ def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
         help="create or check the configuration",
         description="Create or check the configuration.",
     )
-    actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = config.add_subparsers(
+        dest="action", required=True, metavar="ACTION", help="init or check"
+    )
     init = actions.add_parser(
         "init",
         parents=[flags],
@@ -166,7 +170,9 @@ def _cases_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
         help="list, show, reply to and open cases (scripting)",
         description="Scripting: each command syncs once, then answers from the local store.",
     )
-    actions = cases.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = cases.add_subparsers(
+        dest="action", required=True, metavar="ACTION", help="what to do"
+    )
     lst = actions.add_parser("list", parents=[flags], help="cases, newest change first")
     _script_flags(lst)
     lst.add_argument("--status", action="append", help="only this status (repeatable)")
@@ -209,8 +215,8 @@ def _demo_parser() -> argparse.ArgumentParser:
     )
     add_arguments(parser)
     parser.set_defaults(activity=6.0)
-    parser.add_argument("--read-only", action="store_true")
-    parser.add_argument("--wall", action="store_true")
+    parser.add_argument("--read-only", action="store_true", help="hide and disable every write")
+    parser.add_argument("--wall", action="store_true", help="NOC wall dashboard (read-only)")
     parser.add_argument(
         "--api",
         choices=("v2", "v1"),
@@ -715,9 +721,9 @@ def _help(parser: argparse.ArgumentParser, topic: list[str]) -> int:
     if not topic:
         parser.print_help()
         return 0
-    if topic[0] in FORWARDED:
-        return COMMANDS[topic[0]]([*topic[1:], "-h"])
     try:
+        if topic[0] in FORWARDED:
+            return COMMANDS[topic[0]]([*topic[1:], "-h"])
         parser.parse_args([*topic, "-h"])
     except SystemExit as exc:  # -h exits 0 after printing; an unknown topic exits 2
         return int(exc.code or 0)

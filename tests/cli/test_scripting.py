@@ -1,0 +1,264 @@
+"""Scripting mode against a simulator on loopback: every command, its exit codes, and a reply
+that is exactly once when the first run is killed after the server committed it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from expereo_tui.cli import main
+from expereo_tui.config import config_path, data_dir
+from expereo_tui.scripting import Exit
+from expereo_tui.sim import SimConfig, Simulator, run_server
+
+
+@pytest.fixture
+def live() -> Iterator[tuple[Simulator, str]]:
+    """A tiny simulator on the real clock (the outbox matches replies by time) on loopback."""
+    sim = Simulator(SimConfig(seed=5, scale="tiny", client_id="cid", client_secret="sec"))
+    with run_server(sim) as url:
+        yield sim, url
+
+
+@pytest.fixture
+def lab(live: tuple[Simulator, str], monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    sim, url = live
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'[profiles.lab]\nbase_url = "{url}"\ntoken_url = "{url}/oauth2/token"\n'
+        'client_id = "cid"\nsent_by = "cron@noc"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "sec")
+    return sim
+
+
+def open_case(sim: Simulator) -> str:
+    return str(next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed"))
+
+
+def run(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2, as a process would
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def messages(sim: Simulator, case_id: str, text: str) -> int:
+    return sum(1 for m in sim.data.messages[case_id] if m.get("message") == text)
+
+
+def test_list_filters_and_formats(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["--profile", "lab", "cases", "list", "--json"], capsys, monkeypatch)
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["id"] for r in rows} == set(lab.data.cases)
+    status = rows[0]["status"]
+    code, out, _ = run(
+        ["cases", "list", "--profile", "lab", "--offline", "--csv", "--status", status],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("id,") and len(lines) - 1 == sum(
+        1 for c in lab.data.cases.values() if c["status"] == status
+    )
+    code, out, _ = run(["cases", "list", "--offline", "--priority", "P9"], capsys, monkeypatch)
+    assert (code, out) == (0, "")
+    code, _, err = run(["cases", "list", "--json", "--csv"], capsys, monkeypatch)
+    assert code == 2 and "not allowed with" in err
+
+
+def test_show_and_not_found(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    code, out, _ = run(["cases", "show", case_id, "--json"], capsys, monkeypatch)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["id"] == case_id and len(doc["messages"]) == len(lab.data.messages[case_id])
+    code, out, err = run(["cases", "show", "CS-NOPE"], capsys, monkeypatch)
+    assert code == Exit.NOT_FOUND == 4 and out == "" and err.count("\n") == 1
+
+
+def test_show_never_prints_escapes_from_the_api(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    lab.data.cases[case_id]["subject"] = "evil\x1b]52;c;AAAA\x07\x1b[2J"
+    code, out, _ = run(["cases", "show", case_id], capsys, monkeypatch)
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    code, out, _ = run(["cases", "list", "--offline"], capsys, monkeypatch)
+    assert code == 0 and "\x1b" not in out
+
+
+def test_inventory(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["inventory", "--json"], capsys, monkeypatch)
+    assert code == 0
+    assert {s["service_id"] for s in json.loads(out)["services"]} == set(lab.data.services)
+    code, out, _ = run(["inventory", "--offline"], capsys, monkeypatch)
+    assert code == 0 and len(out.splitlines()) == len(lab.data.services)
+
+
+def test_reply_reference_and_new(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    code, _, err = run(["cases", "reply", case_id, "-"], capsys, monkeypatch, "from cron\n")
+    assert code == 0, err
+    assert messages(lab, case_id, "from cron\n") == 1
+    code, _, _ = run(["cases", "reference", case_id, "CHG-42"], capsys, monkeypatch)
+    assert code == 0 and lab.data.cases[case_id]["customerReference"] == "CHG-42"
+    service = next(iter(lab.data.services))
+    before = len(lab.data.cases)
+    code, out, err = run(
+        [
+            "cases",
+            "new",
+            "--service",
+            service,
+            "--type",
+            "NonIncident",
+            "--subject",
+            "UtilizationReport",
+            "-",
+        ],
+        capsys,
+        monkeypatch,
+        "please send the report\n",
+    )
+    assert code == 0, err
+    assert len(lab.data.cases) == before + 1 and out.strip() in lab.data.cases
+
+
+def test_write_error_codes(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    assert run(["cases", "reply", case_id, "-"], capsys, monkeypatch, "  \n")[0] == Exit.USAGE
+    assert run(["cases", "reply", "CS-NOPE", "-"], capsys, monkeypatch, "x")[0] == 4
+    code, _, err = run(["--read-only", "cases", "reply", case_id, "-"], capsys, monkeypatch, "x")
+    assert code == Exit.READ_ONLY == 9 and err.count("\n") == 1
+    closed = next(c["id"] for c in lab.data.cases.values() if c["status"] == "Closed")
+    assert run(["cases", "reply", closed, "-"], capsys, monkeypatch, "x")[0] == Exit.REJECTED
+    code, _, err = run(
+        ["cases", "new", "--service", "SVC-1", "--type", "Bogus", "--subject", "s", "-"],
+        capsys,
+        monkeypatch,
+        "x",
+    )
+    assert code == Exit.REJECTED == 8 and "type" in err
+    assert messages(lab, case_id, "x") == 0
+
+
+def test_sync_failures_have_their_own_codes(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab.faults.outage = True
+    code, _, err = run(["cases", "list"], capsys, monkeypatch)
+    assert code == Exit.OFFLINE == 6 and "--offline" in err and err.count("\n") == 1
+    lab.faults.outage = False
+    monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "wrong")
+    code, _, err = run(["cases", "list"], capsys, monkeypatch)
+    assert code == Exit.AUTH == 7 and "wrong" not in err
+    code, _, _ = run(["--profile", "nope", "cases", "list"], capsys, monkeypatch)
+    assert code == Exit.USAGE == 2
+
+
+def test_reply_is_exactly_once_when_the_first_run_loses_the_answer(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    lab.faults.lost_write_responses = 1  # committed, then the connection resets
+    argv = ["cases", "reply", case_id, "-", "--wait", "0"]
+    code, _, err = run(argv, capsys, monkeypatch, "link down again\n")
+    assert code == Exit.PENDING == 75 and "again" in err
+    assert messages(lab, case_id, "link down again\n") == 1
+    code, _, err = run(argv[:-2], capsys, monkeypatch, "link down again\n")  # run it again
+    assert code == 0, err
+    assert messages(lab, case_id, "link down again\n") == 1
+
+
+def test_reply_is_exactly_once_when_the_first_run_is_killed(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real process, killed while the server holds its committed reply; then run again."""
+    case_id = open_case(lab)
+    text = "killed mid-send\n"
+    lab.faults.lost_write_responses = 1
+    lab.faults.hang_after_commit = 600.0  # the answer never comes while the process lives
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "expereo_tui", "cases", "reply", case_id, "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(text.encode())
+    proc.stdin.close()
+    deadline = time.monotonic() + 60
+    while messages(lab, case_id, text) == 0:  # wait for the condition: committed on the server
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    lab.faults.reset()
+    code, _, err = run(["cases", "reply", case_id, "-"], capsys, monkeypatch, text)
+    assert code == 0, err
+    assert messages(lab, case_id, text) == 1
+    db = data_dir() / "lab.sqlite3"
+    assert db.exists()
+
+
+def test_a_sent_reply_run_again_is_a_deliberate_repeat(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    for _ in range(2):
+        assert run(["cases", "reply", case_id, "-"], capsys, monkeypatch, "any update?")[0] == 0
+    assert messages(lab, case_id, "any update?") == 2
+
+
+def test_environment_picks_profile_and_config(
+    lab: Simulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moved = tmp_path / "elsewhere.toml"
+    config_path().rename(moved)
+    assert run(["cases", "list"], capsys, monkeypatch)[0] == 2  # no config where it looks
+    assert run(["--config", str(moved), "cases", "list"], capsys, monkeypatch)[0] == 0
+    assert run(["cases", "list", "--config", str(moved)], capsys, monkeypatch)[0] == 0
+    monkeypatch.setenv("EXPEREO_CONFIG", str(moved))
+    monkeypatch.setenv("EXPEREO_PROFILE", "nope")
+    code, _, err = run(["cases", "list"], capsys, monkeypatch)
+    assert code == 2 and "nope" in err
+    monkeypatch.setenv("EXPEREO_PROFILE", "lab")
+    assert run(["cases", "list"], capsys, monkeypatch)[0] == 0
+    code, out, _ = run(["paths"], capsys, monkeypatch)
+    assert code == 0 and f"config  {moved}" in out
