@@ -1,6 +1,8 @@
 """Command line: ``expereo-tui [--profile NAME] [--read-only] [--wall]`` runs the app;
-``demo``, ``sim``, ``serve`` and ``config init|check`` are subcommands.  Errors before the UI
-starts are one clear line and a non-zero exit, never a traceback."""
+``demo``, ``sim``, ``serve``, ``config init|check``, ``paths``, ``help`` and the scripting
+commands (``cases …``, ``inventory``: :mod:`expereo_tui.scripting`) are sub-commands.  Errors
+before the UI starts are one clear line and a non-zero exit (codes in docs/usage.md), never a
+traceback."""
 
 from __future__ import annotations
 
