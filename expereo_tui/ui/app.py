@@ -41,9 +41,9 @@ class ExpereoApp(App[None]):
     BINDINGS = [
         Binding("q", "request_quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("i", "open_inventory", "Inventory", id="app.inventory"),
-        Binding("ctrl+r", "refresh_now", "Refresh", id="app.refresh"),
-        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+        Binding("i", "open_inventory", "Inventory", show=False, id="app.inventory"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
+        Binding("p", "toggle_pause", "Pause", show=False, id="app.pause"),
     ]
 
     def __init__(

@@ -52,9 +52,9 @@ class CaseScreen(Screen[None]):
         # priority: it acts before the keys typed after it are routed (see on_key)
         Binding("r", "reply", "Reply", id="case.reply", priority=True),
         Binding("e", "update", "Update case", id="case.update"),
-        Binding("n", "new_case", "New case", id="case.new_case"),
-        Binding("y", "copy_id", "Copy id", id="case.copy_id"),
-        Binding("m", "mark_unread", "Mark unread", id="case.mark_unread"),
+        Binding("n", "new_case", "New case", show=False, id="case.new_case"),
+        Binding("y", "copy_id", "Copy id", show=False, id="case.copy_id"),
+        Binding("m", "mark_unread", "Mark unread", show=False, id="case.mark_unread"),
         Binding("L", "load_earlier", "Earlier", show=False, id="case.earlier"),
         Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
     ]

@@ -64,15 +64,15 @@ class InboxScreen(Screen[None]):
         # priority (see "/"): the case screen is up before the keys typed after these are routed
         Binding("u", "next_unread", "Next unread", id="inbox.next_unread", priority=True),
         Binding("r", "reply", "Reply", id="inbox.reply", priority=True),
-        Binding("n", "new_case", "New case", id="inbox.new_case"),
+        Binding("n", "new_case", "New case", show=False, id="inbox.new_case"),
         # priority: the app runs it before it routes the next key, so "/tokyo" typed in one
         # burst (a fast typist, a laggy SSH link) all lands in the search box
         Binding("slash", "search", "Search", id="inbox.search", priority=True),
-        Binding("f", "filter", "Filter", id="inbox.filter"),
-        Binding("x", "clear_filters", "Clear filters", id="inbox.clear_filters"),
-        Binding("s", "cycle_sort", "Sort", id="inbox.sort"),
+        Binding("f", "filter", "Filter", show=False, id="inbox.filter"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id="inbox.clear_filters"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
-        Binding("m", "toggle_read", "Read/unread", id="inbox.toggle_read"),
+        Binding("m", "toggle_read", "Read/unread", show=False, id="inbox.toggle_read"),
         Binding("g", "goto", "Go to case", show=False, id="inbox.goto"),
         Binding("y", "copy_id", "Copy id", show=False, id="inbox.copy_id"),
         Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
