@@ -9,6 +9,8 @@ from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, HelpScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.widgets.compose import ComposePanel
+from expereo_tui.ui.widgets.thread_view import ThreadView
 
 from .conftest import screen_text, until
 
@@ -44,3 +46,27 @@ async def test_footer_shows_the_keys_that_matter_at_80_columns(
         footer = _footer_line(app)
         for key in ("esc Back", "r Reply", "q Quit", "? Help"):
             assert key in footer, (key, footer)
+
+
+async def test_reply_box_starts_small_and_grows_to_a_third_of_the_screen(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    store.save_draft(f"reply:{case_id}", {"text": ""})
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id, reply=True))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.pause()
+        area = app.screen.query_one(ComposePanel).area
+        thread = app.screen.query_one(ThreadView)
+        assert area.region.height <= 2, area.region
+        assert thread.region.height >= 10, thread.region  # the thread gets the room
+        await pilot.press(*"one", "enter", *"two", "enter", *"three")
+        await until(pilot, lambda: area.region.height >= 3)
+        for _ in range(20):
+            await pilot.press("enter", "x")
+        await pilot.pause()
+        assert 3 <= area.region.height <= 24 // 3, area.region
+        assert area.text.count("\n") == 22  # nothing typed was lost

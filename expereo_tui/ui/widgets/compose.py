@@ -34,7 +34,9 @@ class ComposePanel(Vertical):
 
     DEFAULT_CSS = """
     ComposePanel { height: auto; max-height: 50%; border-top: solid $accent; }
-    ComposePanel TextArea { height: 5; min-height: 3; }
+    ComposePanel TextArea { height: auto; min-height: 1; max-height: 33vh;
+                            border: none; border-left: outer $accent 50%; padding: 0 1; }
+    ComposePanel TextArea:focus { border: none; border-left: outer $accent; }
     ComposePanel #compose-hint { height: 1; color: $text-muted; padding: 0 1; }
     ComposePanel #compose-status { height: auto; padding: 0 1; }
     """
