@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+import pytest
+from textual.widgets import Footer
+from textual.widgets._toast import Toast, ToastRack
 
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
-from expereo_tui.ui.screens.dialogs import HELP, HelpScreen
+from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
 from expereo_tui.ui.widgets.compose import ComposePanel
+from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.thread_view import ThreadView
 
 from .conftest import screen_text, until
@@ -70,3 +76,56 @@ async def test_reply_box_starts_small_and_grows_to_a_third_of_the_screen(
         await pilot.pause()
         assert 3 <= area.region.height <= 24 // 3, area.region
         assert area.text.count("\n") == 22  # nothing typed was lost
+
+
+def _plain(app: ExpereoApp) -> str:
+    return " ".join(re.sub(r"[█▀▄▔▁▌]", " ", screen_text(app)).split())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_quit_with_draft_dialog_reads_whole(
+    make_app: Callable[..., ExpereoApp], store: Store, size: tuple[int, int]
+) -> None:
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    store.save_draft(f"reply:{case_id}", {"text": "half a reply"})
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        text = _plain(app)
+        assert f"1 unsent draft(s) ({case_id})." in text, text
+        assert "They are saved and come back next time. Quit anyway?" in text, text
+        assert "Stay (n)" in text and "Quit (y)" in text
+
+
+async def test_toasts_never_cover_the_reply_box_or_the_status_bar(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id, reply=True))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        for n in range(6):
+            app.notify(f"CS-10000{n}: In Progress → Awaiting Customer, a longer line", timeout=60)
+        await pilot.press(*"a reply", *["enter", "x"] * 10)
+        await until(pilot, lambda: len(app.screen.query(Toast)) > 0)
+        await pilot.pause()
+        screen = app.screen
+        keep_clear = [
+            screen.query_one(ComposePanel).region,
+            screen.query_one(StatusBar).region,
+            screen.query_one(Footer).region,
+        ]
+        toasts = [t.region for t in screen.query(Toast) if t.region.height]
+        assert toasts
+        for region in keep_clear:  # what is on top at every cell of them
+            for y in range(region.y, region.bottom):
+                for x in range(region.x, region.right):
+                    widget, _ = screen.get_widget_at(x, y)
+                    assert not isinstance(widget, Toast | ToastRack), (x, y, widget)

@@ -21,7 +21,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, markup=False)
+            # a Static wraps: the whole question reads at 80 columns (a Label was cut)
+            yield Static(self.question, markup=False, id="question")
             with Horizontal():
                 yield Button(f"{self.no} (n)", id="no")
                 yield Button(f"{self.yes} (y)", variant="warning", id="yes")
