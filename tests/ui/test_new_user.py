@@ -6,14 +6,16 @@ import re
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.widgets._toast import Toast, ToastRack
 
+from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.screens.update_case import UpdateCaseScreen
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.thread_view import ThreadView
@@ -129,3 +131,29 @@ async def test_toasts_never_cover_the_reply_box_or_the_status_bar(
                 for x in range(region.x, region.right):
                     widget, _ = screen.get_widget_at(x, y)
                     assert not isinstance(widget, Toast | ToastRack), (x, y, widget)
+
+
+async def test_case_header_shows_a_saved_customer_reference_at_once(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        case_screen = app.screen
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, UpdateCaseScreen))
+        form = app.screen
+        form.query_one("#reference", Input).value = "CHG-NEW-77"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Saved:" in screen_text(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is case_screen)
+        await pilot.pause()
+        assert "CHG-NEW-77" in screen_text(app)
+        await pilot.press("ctrl+r")
+        for _ in range(20):
+            await pilot.pause()
+        assert "CHG-NEW-77" in screen_text(app)
