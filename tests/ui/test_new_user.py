@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from textual.widgets import Footer, Input
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.widgets import Footer, Input, TextArea
 from textual.widgets._toast import Toast, ToastRack
 
 from expereo_tui.sim import Simulator
@@ -15,6 +17,7 @@ from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.screens.new_case import NewCaseScreen
 from expereo_tui.ui.screens.update_case import UpdateCaseScreen
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -157,3 +160,69 @@ async def test_case_header_shows_a_saved_customer_reference_at_once(
         for _ in range(20):
             await pilot.pause()
         assert "CHG-NEW-77" in screen_text(app)
+
+
+@pytest.fixture
+def fake_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An 'editor' that records what it was given and appends a line; the headless driver is
+    allowed to suspend (a real terminal is), and each suspension is counted."""
+    seen = tmp_path / "seen.txt"
+    script = tmp_path / "fake-editor"
+    script.write_text(f'#!/bin/sh\ncp "$1" {seen}\nprintf "\\nfrom the editor\\n" >> "$1"\n')
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.setattr(HeadlessDriver, "can_suspend", property(lambda self: True))
+    monkeypatch.setattr(
+        HeadlessDriver, "suspend_application_mode", lambda self: SUSPENDED.append(True)
+    )
+    SUSPENDED.clear()
+    return seen
+
+
+SUSPENDED: list[bool] = []
+
+
+def _seen(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
+
+
+async def test_ctrl_e_edits_the_reply_in_the_editor(
+    make_app: Callable[..., ExpereoApp], store: Store, fake_editor: Path
+) -> None:
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id, reply=True))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        panel = app.screen.query_one(ComposePanel)
+        await until(pilot, lambda: app.focused is panel.area)
+        await pilot.press(*"typed first", "ctrl+e")
+        await until(pilot, lambda: "from the editor" in panel.text)
+        assert _seen(fake_editor) == "typed first"
+        assert panel.text == "typed first\nfrom the editor"
+        assert SUSPENDED == [True]  # the app was suspended around the editor
+        await until(pilot, lambda: "from the editor" in str(store.load_draft(f"reply:{case_id}")))
+
+
+async def test_ctrl_e_edits_the_new_case_message_and_leaves_inputs_alone(
+    make_app: Callable[..., ExpereoApp], fake_editor: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.action_new_case(None)
+        await until(pilot, lambda: bool(app.screen.query("#message")))
+        screen = app.screen
+        assert isinstance(screen, NewCaseScreen)
+        reference = screen.query_one("#reference", Input)
+        reference.focus()
+        await pilot.press(*"REF", "home", "ctrl+e", "Z")  # ctrl+e in an Input: end of line
+        assert reference.value == "REFZ"
+        assert _seen(fake_editor) is None and not SUSPENDED
+        message = screen.query_one("#message", TextArea)
+        message.focus()
+        await pilot.press(*"hello", "ctrl+e")
+        await until(pilot, lambda: "from the editor" in message.text)
+        assert _seen(fake_editor) == "hello"
+        assert message.text == "hello\nfrom the editor"
