@@ -5,9 +5,12 @@ its own tasks and reports back through :class:`SyncEventMessage`."""
 from __future__ import annotations
 
 import gc
+import os
 import webbrowser
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rich.text import Text
 from textual import on
@@ -30,6 +33,12 @@ if TYPE_CHECKING:
     from expereo_tui.sync.engine import SyncEngine
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
+
+
+def is_remote_session() -> bool:
+    """An SSH login with no display to open a browser on."""
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return not has_display and bool(os.environ.get("SSH_TTY") or os.environ.get("SSH_CONNECTION"))
 
 
 class ExpereoApp(App[None]):
@@ -256,8 +265,20 @@ class ExpereoApp(App[None]):
         if not pattern:
             self.notify("No portal URL configured (portal_url in the profile).")
             return
-        url = pattern.format(case_id=case_id)
-        self.open_url(url) if hasattr(self, "open_url") else webbrowser.open(url)
+        # the case id comes from the API: quoted, it cannot break the URL or the link markup
+        url = quote(pattern.format(case_id=quote(case_id, safe="")), safe=":/?#@!$&()*+,;=%~")
+        if self.is_web:  # textual-serve: the browser showing the app opens it
+            self.open_url(url)
+        elif is_remote_session():
+            # over SSH webbrowser.open waits for a console browser: copy the URL instead (OSC 52
+            # reaches the local clipboard) and show it as a link (OSC 8) to click
+            self.copy_to_clipboard(url)
+            self.notify(f'Copied the portal link: [link="{url}"]{url}[/link]', timeout=15)
+        else:  # locally: the browser starts in a thread, never on the event loop
+            self.notify("Opening the portal in your browser…", timeout=3)
+            self.run_worker(
+                partial(webbrowser.open, url), thread=True, group="portal", exit_on_error=False
+            )
 
     def action_request_quit(self) -> None:
         for screen in self.screen_stack:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
@@ -226,3 +228,60 @@ async def test_ctrl_e_edits_the_new_case_message_and_leaves_inputs_alone(
         await until(pilot, lambda: "from the editor" in message.text)
         assert _seen(fake_editor) == "hello"
         assert message.text == "hello\nfrom the editor"
+
+
+PORTAL = "https://portal.example/cases/{case_id}"
+
+
+async def test_o_over_ssh_copies_the_url_and_shows_a_link(
+    make_app: Callable[..., ExpereoApp], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSH_TTY", "/dev/pts/3")
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    app = make_app(portal_url_pattern=PORTAL)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.press("o")
+        url = PORTAL.format(case_id=case_id)
+        await until(pilot, lambda: app.clipboard == url)
+        await until(pilot, lambda: bool(app.screen.query(Toast)))
+        contents = [toast.render() for toast in app.screen.query(Toast)]
+        assert any(url in content.plain for content in contents)
+        links = [str(span.style) for content in contents for span in content.spans]
+        assert f'link="{url}"' in links  # an OSC 8 link on the terminal
+    assert opened == []  # no browser started over SSH
+
+
+async def test_o_locally_opens_the_browser_off_the_event_loop(
+    make_app: Callable[..., ExpereoApp], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
+    main_thread = threading.get_ident()
+    calls: list[tuple[str, int]] = []
+    release = threading.Event()
+
+    def slow_browser(url: str, *args: object, **kw: object) -> bool:
+        calls.append((url, threading.get_ident()))
+        release.wait(30)  # a browser that takes its time: the app must keep answering
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", slow_browser)
+    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    app = make_app(portal_url_pattern=PORTAL)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(CaseScreen(case_id))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.press("o")
+        await until(pilot, lambda: bool(calls))
+        await pilot.press("question_mark")  # still answering keys while the browser starts
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        release.set()
+    assert calls[0][0] == PORTAL.format(case_id=case_id)
+    assert calls[0][1] != main_thread
