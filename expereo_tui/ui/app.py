@@ -35,6 +35,14 @@ if TYPE_CHECKING:
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
 
 
+TMUX_HINTS = {
+    "clipboard": "Copies reach your clipboard through tmux only with "
+    "`set -g set-clipboard on` in ~/.tmux.conf.",
+    "passthrough": "Desktop notifications pass through tmux only with "
+    "`set -g allow-passthrough on` in ~/.tmux.conf.",
+}
+
+
 def is_remote_session() -> bool:
     """An SSH login with no display to open a browser on."""
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -68,6 +76,7 @@ class ExpereoApp(App[None]):
         self.engine_factory = engine_factory
         self.engine: SyncEngine | None = None
         self.alerter = Alerter(self)
+        self.tmux_hints_given: set[str] = set()
         self.last_state: Any = None
         register_themes(self)
         if self.options.theme:
@@ -259,6 +268,14 @@ class ExpereoApp(App[None]):
     def copy_case_id(self, case_id: str) -> None:
         self.copy_to_clipboard(case_id)  # OSC 52: reaches the local clipboard over SSH
         self.notify(f"Copied {case_id}", timeout=2, markup=False)
+        self.tmux_hint("clipboard")
+
+    def tmux_hint(self, kind: str) -> None:
+        """Under tmux, say once per run what its defaults silently drop."""
+        if not os.environ.get("TMUX") or kind in self.tmux_hints_given:
+            return
+        self.tmux_hints_given.add(kind)
+        self.notify(TMUX_HINTS[kind], title="tmux", severity="warning", timeout=20, markup=False)
 
     def open_in_portal(self, case_id: str) -> None:
         pattern = self.options.portal_url_pattern
@@ -274,6 +291,7 @@ class ExpereoApp(App[None]):
             # reaches the local clipboard) and show it as a link (OSC 8) to click
             self.copy_to_clipboard(url)
             self.notify(f'Copied the portal link: [link="{url}"]{url}[/link]', timeout=15)
+            self.tmux_hint("clipboard")
         else:  # locally: the browser starts in a thread, never on the event loop
             self.notify("Opening the portal in your browser…", timeout=3)
             self.run_worker(

@@ -285,3 +285,27 @@ async def test_o_locally_opens_the_browser_off_the_event_loop(
         release.set()
     assert calls[0][0] == PORTAL.format(case_id=case_id)
     assert calls[0][1] != main_thread
+
+
+@pytest.mark.parametrize("under_tmux", [True, False])
+async def test_under_tmux_say_once_how_to_enable_clipboard_and_passthrough(
+    make_app: Callable[..., ExpereoApp], monkeypatch: pytest.MonkeyPatch, under_tmux: bool
+) -> None:
+    if under_tmux:
+        monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,1234,0")
+    else:
+        monkeypatch.delenv("TMUX", raising=False)
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("y", "y")
+        app.alerter.desktop("CS-1: new reply")
+        app.alerter.desktop("CS-2: new reply")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+    clipboard = [m for m in said if "set-clipboard on" in m]
+    passthrough = [m for m in said if "allow-passthrough on" in m]
+    if under_tmux:
+        assert len(clipboard) == 1 and len(passthrough) == 1, said
+    else:
+        assert clipboard == passthrough == [], said
