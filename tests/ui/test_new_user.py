@@ -18,7 +18,7 @@ from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
-from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.screens.inbox import OPEN_STATUSES, InboxScreen
 from expereo_tui.ui.screens.new_case import NewCaseScreen
 from expereo_tui.ui.screens.update_case import UpdateCaseScreen
 from expereo_tui.ui.widgets.compose import ComposePanel
@@ -309,3 +309,42 @@ async def test_under_tmux_say_once_how_to_enable_clipboard_and_passthrough(
         assert len(clipboard) == 1 and len(passthrough) == 1, said
     else:
         assert clipboard == passthrough == [], said
+
+
+async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    counts = store.status_counts()
+    open_total = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+    assert 0 < open_total < store.case_count()  # the seed has both kinds
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert screen.total == open_total
+        text = screen_text(app)
+        assert "● unread, ★ just changed" in text  # the legend of the markers
+        assert "open cases (a: all)" in text
+        await pilot.press("a")
+        await until(pilot, lambda: screen.total == store.case_count())
+        await pilot.press("a")
+        await until(pilot, lambda: screen.total == open_total)
+
+
+async def test_one_label_per_status_everywhere(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    waiting = store.query_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})), limit=1)
+    assert waiting
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.pause()
+        inbox = screen_text(app)
+        await app.push_screen(CaseScreen(waiting[0].id))
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.pause()
+        case = screen_text(app)
+    for text in (inbox, case):
+        assert "Awaiting Customer" in text and "Awaiting you" not in text

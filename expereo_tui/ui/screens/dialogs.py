@@ -78,6 +78,7 @@ Inbox
   /             search: id, subject, reference, service, site (escape clears)
   f             filter: status, priority, type, unread
   x             clear every filter
+  a             open cases only (the default) / every case, Resolved and Closed too
   s / S         cycle the sort column / reverse it
   g             go to a case by id
   y             copy the case id (OSC 52: works over SSH)

@@ -40,10 +40,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("created", "Age", "created"),
 )
 DEFAULT_SORT = CaseQuery().sort
+# what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
+OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
 WIDTHS = {
     "unread": 1,
     "priority": 3,
-    "status": 12,
+    "status": 17,
     "last_modified": 7,
     "id": 10,
     "subject": 20,
@@ -70,6 +72,7 @@ class InboxScreen(Screen[None]):
         Binding("slash", "search", "Search", id="inbox.search", priority=True),
         Binding("f", "filter", "Filter", show=False, id="inbox.filter"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="inbox.clear_filters"),
+        Binding("a", "toggle_closed", "Open/all cases", show=False, id="inbox.toggle_closed"),
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
         Binding("m", "toggle_read", "Read/unread", show=False, id="inbox.toggle_read"),
@@ -82,7 +85,7 @@ class InboxScreen(Screen[None]):
 
     def __init__(self, query: CaseQuery | None = None) -> None:
         super().__init__()
-        self.query_state = query or CaseQuery()
+        self.query_state = query or CaseQuery(statuses=OPEN_STATUSES)
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
@@ -152,7 +155,7 @@ class InboxScreen(Screen[None]):
         return [
             marker,
             priority_text(row.priority),
-            status_text(row.status, short=True),
+            status_text(row.status),
             Text(relative(row.last_modified_date, now), style=weight),
             literal(row.id),
             Text(subject_label(safe(row.subject)), style=weight),
@@ -197,6 +200,7 @@ class InboxScreen(Screen[None]):
         line.append(
             f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
         )
+        line.append(" (● unread, ★ just changed)", style="dim")  # the legend of the first column
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
         for status in (*known, *unknown):
@@ -211,7 +215,9 @@ class InboxScreen(Screen[None]):
         q = self.query_state
         chips = Text(" filter: ", style="dim")
         parts: list[str] = []
-        if q.statuses:
+        if q.statuses == OPEN_STATUSES:
+            parts.append("open cases (a: all)")
+        elif q.statuses:
             parts.append("status=" + "|".join(sorted(q.statuses)))
         if q.priorities:
             parts.append("priority=" + "|".join(sorted(q.priorities)))
@@ -233,6 +239,11 @@ class InboxScreen(Screen[None]):
         sort = ", ".join(f"{c}{' ↓' if d else ' ↑'}" for c, d in q.sort)
         chips.append(f"  sort: {sort}", style="dim")
         return chips
+
+    def action_toggle_closed(self) -> None:
+        """Open cases only <-> every case (Resolved and Closed too)."""
+        statuses = frozenset() if self.query_state.statuses == OPEN_STATUSES else OPEN_STATUSES
+        self.set_query(replace(self.query_state, statuses=statuses))
 
     def set_query(self, query: CaseQuery) -> None:
         self.query_state = query
