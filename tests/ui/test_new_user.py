@@ -16,6 +16,7 @@ from textual.widgets._toast import Toast, ToastRack
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
 from expereo_tui.ui.screens.inbox import OPEN_STATUSES, InboxScreen
@@ -314,11 +315,12 @@ async def test_under_tmux_say_once_how_to_enable_clipboard_and_passthrough(
 async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
+    assert AppOptions().inbox_open_only  # what a new user gets
     counts = store.status_counts()
     open_total = sum(counts.get(s, 0) for s in OPEN_STATUSES)
     assert 0 < open_total < store.case_count()  # the seed has both kinds
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = make_app(inbox_open_only=True)  # the default of AppOptions
+    async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         screen = app.screen
         assert isinstance(screen, InboxScreen)

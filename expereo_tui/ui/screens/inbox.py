@@ -85,7 +85,9 @@ class InboxScreen(Screen[None]):
 
     def __init__(self, query: CaseQuery | None = None) -> None:
         super().__init__()
-        self.query_state = query or CaseQuery(statuses=OPEN_STATUSES)
+        # built inside the running app (its options say whether closed cases show at first)
+        open_only = getattr(self.app, "options", None) is None or self.xapp.options.inbox_open_only
+        self.query_state = query or CaseQuery(statuses=OPEN_STATUSES if open_only else frozenset())
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
@@ -200,7 +202,6 @@ class InboxScreen(Screen[None]):
         line.append(
             f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
         )
-        line.append(" (● unread, ★ just changed)", style="dim")  # the legend of the first column
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
         for status in (*known, *unknown):
@@ -208,6 +209,7 @@ class InboxScreen(Screen[None]):
                 line.append("  ")
                 line.append_text(status_text(status))
                 line.append(f" {counts[status]}")
+        line.append("  (● unread, ★ just changed)", style="dim")  # the first column's legend
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
         self.query_one("#chips", Static).update(self._chips(), layout=False)
 
