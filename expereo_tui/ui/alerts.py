@@ -112,6 +112,9 @@ class Alerter:
             screen=os.environ.get("TERM", "").startswith("screen") and not os.environ.get("TMUX"),
         )
         self.sent.append(seq)
+        hint = getattr(self.app, "tmux_hint", None)
+        if hint is not None:
+            hint("passthrough")
         driver = getattr(self.app, "_driver", None)
         if driver is not None and not self.app.is_headless:
             driver.write(seq)

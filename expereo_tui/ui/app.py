@@ -5,9 +5,12 @@ its own tasks and reports back through :class:`SyncEventMessage`."""
 from __future__ import annotations
 
 import gc
+import os
 import webbrowser
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rich.text import Text
 from textual import on
@@ -32,6 +35,20 @@ if TYPE_CHECKING:
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
 
 
+TMUX_HINTS = {
+    "clipboard": "Copies reach your clipboard through tmux only with "
+    "`set -g set-clipboard on` in ~/.tmux.conf.",
+    "passthrough": "Desktop notifications pass through tmux only with "
+    "`set -g allow-passthrough on` in ~/.tmux.conf.",
+}
+
+
+def is_remote_session() -> bool:
+    """An SSH login with no display to open a browser on."""
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return not has_display and bool(os.environ.get("SSH_TTY") or os.environ.get("SSH_CONNECTION"))
+
+
 class ExpereoApp(App[None]):
     """Inbox by default; inventory, case, new/update case screens on top."""
 
@@ -41,9 +58,9 @@ class ExpereoApp(App[None]):
     BINDINGS = [
         Binding("q", "request_quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("i", "open_inventory", "Inventory", id="app.inventory"),
-        Binding("ctrl+r", "refresh_now", "Refresh", id="app.refresh"),
-        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+        Binding("i", "open_inventory", "Inventory", show=False, id="app.inventory"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
+        Binding("p", "toggle_pause", "Pause", show=False, id="app.pause"),
     ]
 
     def __init__(
@@ -59,6 +76,7 @@ class ExpereoApp(App[None]):
         self.engine_factory = engine_factory
         self.engine: SyncEngine | None = None
         self.alerter = Alerter(self)
+        self.tmux_hints_given: set[str] = set()
         self.last_state: Any = None
         register_themes(self)
         if self.options.theme:
@@ -250,14 +268,35 @@ class ExpereoApp(App[None]):
     def copy_case_id(self, case_id: str) -> None:
         self.copy_to_clipboard(case_id)  # OSC 52: reaches the local clipboard over SSH
         self.notify(f"Copied {case_id}", timeout=2, markup=False)
+        self.tmux_hint("clipboard")
+
+    def tmux_hint(self, kind: str) -> None:
+        """Under tmux, say once per run what its defaults silently drop."""
+        if not os.environ.get("TMUX") or kind in self.tmux_hints_given:
+            return
+        self.tmux_hints_given.add(kind)
+        self.notify(TMUX_HINTS[kind], title="tmux", severity="warning", timeout=20, markup=False)
 
     def open_in_portal(self, case_id: str) -> None:
         pattern = self.options.portal_url_pattern
         if not pattern:
             self.notify("No portal URL configured (portal_url in the profile).")
             return
-        url = pattern.format(case_id=case_id)
-        self.open_url(url) if hasattr(self, "open_url") else webbrowser.open(url)
+        # the case id comes from the API: quoted, it cannot break the URL or the link markup
+        url = quote(pattern.format(case_id=quote(case_id, safe="")), safe=":/?#@!$&()*+,;=%~")
+        if self.is_web:  # textual-serve: the browser showing the app opens it
+            self.open_url(url)
+        elif is_remote_session():
+            # over SSH webbrowser.open waits for a console browser: copy the URL instead (OSC 52
+            # reaches the local clipboard) and show it as a link (OSC 8) to click
+            self.copy_to_clipboard(url)
+            self.notify(f'Copied the portal link: [link="{url}"]{url}[/link]', timeout=15)
+            self.tmux_hint("clipboard")
+        else:  # locally: the browser starts in a thread, never on the event loop
+            self.notify("Opening the portal in your browser…", timeout=3)
+            self.run_worker(
+                partial(webbrowser.open, url), thread=True, group="portal", exit_on_error=False
+            )
 
     def action_request_quit(self) -> None:
         for screen in self.screen_stack:

@@ -19,6 +19,7 @@ class AppOptions:
     )
     wall: bool = False
     theme: str | None = None
+    inbox_open_only: bool = True  # the inbox opens on New / In Progress / Awaiting Customer
     keymap: dict[str, str] = field(default_factory=dict)  # action id → key(s), comma-separated
     portal_url_pattern: str | None = None  # e.g. "https://portal.example/cases/{case_id}"
     bell: bool = True

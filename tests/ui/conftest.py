@@ -67,7 +67,13 @@ def make_app(sim: Simulator, store: Store, sim_clock: FakeClock) -> Callable[...
         **options: Any,
     ) -> ExpereoApp:
         st = store_ or store
-        options = {"bell": False, "desktop_notifications": False, **options}
+        # tests written before the inbox opened on open cases see every case unless they ask
+        options = {
+            "bell": False,
+            "desktop_notifications": False,
+            "inbox_open_only": False,
+            **options,
+        }
         opts = AppOptions(clock=sim_clock, **options)
         factory = (
             engine_factory(sim, st, sim_clock, transport, read_only=opts.read_only)

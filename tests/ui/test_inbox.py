@@ -221,10 +221,10 @@ async def test_mouse_sorts_by_header_and_opens_the_highlighted_row(
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        await pilot.click(CaseTable, offset=(33, 0))  # the "Case" header
+        await pilot.click(CaseTable, offset=(38, 0))  # the "Case" header
         assert screen.query_state.sort[0] == ("id", False)
         by_id = store.query_cases(CaseQuery(sort=(("id", False),)), limit=3)
-        await pilot.click(CaseTable, offset=(33, 3))  # the third row: highlighted
+        await pilot.click(CaseTable, offset=(38, 3))  # the third row: highlighted
         assert _table(app).cursor_key == by_id[2].id
         assert isinstance(app.screen, InboxScreen)
         await pilot.click(CaseTable, offset=(33, 3))  # again: opened

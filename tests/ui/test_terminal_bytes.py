@@ -141,6 +141,7 @@ def assert_clean(written: list[str], where: str) -> None:
 
 
 def options(clock: FakeClock, **kw: Any) -> AppOptions:
+    kw.setdefault("inbox_open_only", False)  # every case: the hostile one may be closed
     return AppOptions(clock=clock, bell=True, desktop_notifications=True, **kw)
 
 

@@ -52,9 +52,9 @@ class CaseScreen(Screen[None]):
         # priority: it acts before the keys typed after it are routed (see on_key)
         Binding("r", "reply", "Reply", id="case.reply", priority=True),
         Binding("e", "update", "Update case", id="case.update"),
-        Binding("n", "new_case", "New case", id="case.new_case"),
-        Binding("y", "copy_id", "Copy id", id="case.copy_id"),
-        Binding("m", "mark_unread", "Mark unread", id="case.mark_unread"),
+        Binding("n", "new_case", "New case", show=False, id="case.new_case"),
+        Binding("y", "copy_id", "Copy id", show=False, id="case.copy_id"),
+        Binding("m", "mark_unread", "Mark unread", show=False, id="case.mark_unread"),
         Binding("L", "load_earlier", "Earlier", show=False, id="case.earlier"),
         Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
     ]
@@ -229,7 +229,18 @@ class CaseScreen(Screen[None]):
             error = "waiting for a writable instance"
         self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
 
+    def on_screen_resume(self) -> None:
+        """Back from the update form (or a dialog): the header shows what the store holds now."""
+        self.refresh_case()
+
     def sync_event(self, event: SyncEvent) -> None:
+        if (
+            isinstance(event, OutboxChanged)
+            and event.case_id == self.case_id
+            and event.kind != OutboxKind.REPLY
+            and event.status == OutboxStatus.SENT
+        ):
+            self.refresh_case()  # an update saved (new reference, priority): show it at once
         if not self.has_compose and getattr(event, "case_id", None) in (self.case_id, None):
             self.query_one("#read-only", Static).update(self._read_only_notice())
         if isinstance(event, MessagesAdded) and event.case_id == self.case_id:

@@ -21,7 +21,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, markup=False)
+            # a Static wraps: the whole question reads at 80 columns (a Label was cut)
+            yield Static(self.question, markup=False, id="question")
             with Horizontal():
                 yield Button(f"{self.no} (n)", id="no")
                 yield Button(f"{self.yes} (y)", variant="warning", id="yes")
@@ -77,6 +78,7 @@ Inbox
   /             search: id, subject, reference, service, site (escape clears)
   f             filter: status, priority, type, unread
   x             clear every filter
+  a             open cases only (the default) / every case, Resolved and Closed too
   s / S         cycle the sort column / reverse it
   g             go to a case by id
   y             copy the case id (OSC 52: works over SSH)

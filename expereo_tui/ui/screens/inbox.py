@@ -40,10 +40,12 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("created", "Age", "created"),
 )
 DEFAULT_SORT = CaseQuery().sort
+# what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
+OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
 WIDTHS = {
     "unread": 1,
     "priority": 3,
-    "status": 12,
+    "status": 17,
     "last_modified": 7,
     "id": 10,
     "subject": 20,
@@ -64,15 +66,16 @@ class InboxScreen(Screen[None]):
         # priority (see "/"): the case screen is up before the keys typed after these are routed
         Binding("u", "next_unread", "Next unread", id="inbox.next_unread", priority=True),
         Binding("r", "reply", "Reply", id="inbox.reply", priority=True),
-        Binding("n", "new_case", "New case", id="inbox.new_case"),
+        Binding("n", "new_case", "New case", show=False, id="inbox.new_case"),
         # priority: the app runs it before it routes the next key, so "/tokyo" typed in one
         # burst (a fast typist, a laggy SSH link) all lands in the search box
         Binding("slash", "search", "Search", id="inbox.search", priority=True),
-        Binding("f", "filter", "Filter", id="inbox.filter"),
-        Binding("x", "clear_filters", "Clear filters", id="inbox.clear_filters"),
-        Binding("s", "cycle_sort", "Sort", id="inbox.sort"),
+        Binding("f", "filter", "Filter", show=False, id="inbox.filter"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id="inbox.clear_filters"),
+        Binding("a", "toggle_closed", "Open/all cases", show=False, id="inbox.toggle_closed"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
-        Binding("m", "toggle_read", "Read/unread", id="inbox.toggle_read"),
+        Binding("m", "toggle_read", "Read/unread", show=False, id="inbox.toggle_read"),
         Binding("g", "goto", "Go to case", show=False, id="inbox.goto"),
         Binding("y", "copy_id", "Copy id", show=False, id="inbox.copy_id"),
         Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
@@ -82,7 +85,9 @@ class InboxScreen(Screen[None]):
 
     def __init__(self, query: CaseQuery | None = None) -> None:
         super().__init__()
-        self.query_state = query or CaseQuery()
+        # built inside the running app (its options say whether closed cases show at first)
+        open_only = getattr(self.app, "options", None) is None or self.xapp.options.inbox_open_only
+        self.query_state = query or CaseQuery(statuses=OPEN_STATUSES if open_only else frozenset())
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
@@ -152,7 +157,7 @@ class InboxScreen(Screen[None]):
         return [
             marker,
             priority_text(row.priority),
-            status_text(row.status, short=True),
+            status_text(row.status),
             Text(relative(row.last_modified_date, now), style=weight),
             literal(row.id),
             Text(subject_label(safe(row.subject)), style=weight),
@@ -204,6 +209,7 @@ class InboxScreen(Screen[None]):
                 line.append("  ")
                 line.append_text(status_text(status))
                 line.append(f" {counts[status]}")
+        line.append("  (● unread, ★ just changed)", style="dim")  # the first column's legend
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
         self.query_one("#chips", Static).update(self._chips(), layout=False)
 
@@ -211,7 +217,9 @@ class InboxScreen(Screen[None]):
         q = self.query_state
         chips = Text(" filter: ", style="dim")
         parts: list[str] = []
-        if q.statuses:
+        if q.statuses == OPEN_STATUSES:
+            parts.append("open cases (a: all)")
+        elif q.statuses:
             parts.append("status=" + "|".join(sorted(q.statuses)))
         if q.priorities:
             parts.append("priority=" + "|".join(sorted(q.priorities)))
@@ -233,6 +241,11 @@ class InboxScreen(Screen[None]):
         sort = ", ".join(f"{c}{' ↓' if d else ' ↑'}" for c, d in q.sort)
         chips.append(f"  sort: {sort}", style="dim")
         return chips
+
+    def action_toggle_closed(self) -> None:
+        """Open cases only <-> every case (Resolved and Closed too)."""
+        statuses = frozenset() if self.query_state.statuses == OPEN_STATUSES else OPEN_STATUSES
+        self.set_query(replace(self.query_state, statuses=statuses))
 
     def set_query(self, query: CaseQuery) -> None:
         self.query_state = query

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError as PydanticValidationError
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -27,6 +28,7 @@ from expereo_tui.api.models import (
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui.editor import edit_in_editor
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.store_notices import error_line
@@ -54,6 +56,8 @@ class NewCaseScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Create case", id="new_case.submit"),
         Binding("escape", "close", "Close (draft kept)", id="new_case.close"),
+        # priority: the message's TextArea binds ctrl+e to "end of line" and would take it first
+        Binding("ctrl+e", "editor", "$EDITOR", id="new_case.editor", priority=True),
     ]
 
     def __init__(
@@ -400,6 +404,20 @@ class NewCaseScreen(Screen[None]):
             created = self.created
             self.app.pop_screen()
             self.xapp.action_open_case(created)
+
+    def action_editor(self) -> None:
+        """Edit the first message in $VISUAL/$EDITOR (app suspended); elsewhere ctrl+e is the
+        field's own key (end of line)."""
+        message = self.query_one("#message", TextArea)
+        if self.focused is not message or message.read_only:
+            raise SkipAction()
+        result = edit_in_editor(self.app, message.text)
+        if result.text is not None:
+            message.load_text(safe(result.text))
+            message.move_cursor(message.document.end)
+            self._changed()
+        elif result.problem:
+            self.query_one("#form-status", Static).update(Text(result.problem, style="bold"))
 
     def action_close(self) -> None:
         self.flush()

@@ -90,7 +90,7 @@ class WallScreen(Screen[None]):
                         ("p1", "P1 open"),
                         ("p2", "P2 open"),
                         ("incidents", "Incidents"),
-                        ("awaiting", "Awaiting you"),
+                        ("awaiting", "Awaiting Customer"),
                         ("new", "New"),
                         ("unread", "Unread"),
                     ):

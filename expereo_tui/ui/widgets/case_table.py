@@ -56,7 +56,7 @@ class CaseTable(ScrollView, can_focus=True):
     """Rows come from ``fetch(offset, limit)`` a page at a time, as they scroll into view."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("enter", "select_cursor", "Open"),
         Binding("up", "cursor_up", "Cursor up", show=False),
         Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),

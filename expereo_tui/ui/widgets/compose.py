@@ -3,12 +3,6 @@ outbox, with a line per outgoing message (queued / sending / sent / failed: reas
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
-from pathlib import Path
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from expereo_tui.sync.events import OutboxStatus
+from expereo_tui.ui.editor import edit_in_editor
 from expereo_tui.ui.safe_text import safe
 
 _STATUS_STYLE = {
@@ -34,13 +29,16 @@ class ComposePanel(Vertical):
 
     DEFAULT_CSS = """
     ComposePanel { height: auto; max-height: 50%; border-top: solid $accent; }
-    ComposePanel TextArea { height: 5; min-height: 3; }
+    ComposePanel TextArea { height: auto; min-height: 1; max-height: 33vh;
+                            border: none; border-left: outer $accent 50%; padding: 0 1; }
+    ComposePanel TextArea:focus { border: none; border-left: outer $accent; }
     ComposePanel #compose-hint { height: 1; color: $text-muted; padding: 0 1; }
     ComposePanel #compose-status { height: auto; padding: 0 1; }
     """
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send"),
-        Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor"),
+        # priority: the TextArea binds ctrl+e to "end of line" and would take it first
+        Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor", priority=True),
     ]
 
     class SendRequested(Message):
@@ -127,21 +125,9 @@ class ComposePanel(Vertical):
 
     def action_editor(self) -> None:
         """Edit the reply in $VISUAL/$EDITOR with the app suspended."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile(
-            "w", suffix=".txt", delete=False, encoding="utf-8"
-        ) as handle:
-            handle.write(self.text)
-            path = Path(handle.name)
-        try:
-            with self.app.suspend():
-                result = subprocess.run([*shlex.split(editor), str(path)], check=False)
-            if result.returncode == 0:
-                self.set_text(path.read_text(encoding="utf-8").rstrip("\n"))
-                self.flush_draft()
-            else:
-                self.note(f"{editor} exited with {result.returncode}; the reply is unchanged")
-        except Exception as exc:  # no terminal to suspend, editor missing, ...
-            self.note(f"cannot run {editor}: {exc}")
-        finally:
-            path.unlink(missing_ok=True)
+        result = edit_in_editor(self.app, self.text)
+        if result.text is not None:
+            self.set_text(result.text)
+            self.flush_draft()
+        elif result.problem:
+            self.note(result.problem)
