@@ -149,6 +149,8 @@ class ExpereoApp(App[None]):
         self.refresh_status()
 
     def refresh_status(self) -> None:
+        if not self.screen_stack:  # the 1 s tick can land while the app is closing
+            return
         bars = self.screen.query(StatusBar)
         if not bars:
             return

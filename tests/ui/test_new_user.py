@@ -350,3 +350,15 @@ async def test_one_label_per_status_everywhere(
         case = screen_text(app)
     for text in (inbox, case):
         assert "Awaiting Customer" in text and "Awaiting you" not in text
+
+
+async def test_the_status_tick_while_closing_is_harmless(
+    make_app: Callable[..., ExpereoApp],
+) -> None:
+    """The 1 s status refresh can fire while the app closes, when no screen is left: it must
+    not raise (it failed a CI run with ScreenStackError)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert not app.screen_stack
+    app.refresh_status()
