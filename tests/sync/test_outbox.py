@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from expereo_tui.sync.events import OutboxChanged, OutboxStatus
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import TEST_SECRET, FakeClock
 
-from .conftest import Recorder
+from .conftest import Recorder, wait_until
 
 
 def _open_case(sim: Simulator) -> str:
@@ -517,15 +515,6 @@ def _loopback_engine(url: str, store: Store, clock: FakeClock, timeout: float) -
     return SyncEngine(store, client, on_event=lambda e: None, clock=clock)
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Wait for the server thread to reach a state (a condition, not a fixed sleep)."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition not reached")
-
-
 async def test_write_committed_after_the_client_timed_out_is_found_not_sent_twice(
     sim: Simulator, store: Store, sim_clock: FakeClock, live_sim_url: str
 ) -> None:
@@ -546,7 +535,7 @@ async def test_write_committed_after_the_client_timed_out_is_found_not_sent_twic
         await engine.sender.send_due()  # first lookup: not committed yet, nothing re-sent
         assert store.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
         gate.set()  # the server commits now, long after the client gave up
-        await _until(lambda: text in _texts(sim, case_id))
+        await wait_until(lambda: text in _texts(sim, case_id))
         due = engine.sender.next_due()
         assert due is not None
         sim_clock.now = due
