@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from expereo_tui import __version__
 from expereo_tui.config import (
@@ -26,22 +26,25 @@ from expereo_tui.config import (
     get_profile,
     log_path,
     resolve_secret,
-    starter_text,
 )
-from expereo_tui.store.database import private_dir, private_file
 from expereo_tui.store.errors import StoreError
 
+if TYPE_CHECKING:  # annotations only: importing these at launch would cost start-up time
+    from expereo_tui.api.client import ClientSettings
+    from expereo_tui.api.openapi_check import Finding
+    from expereo_tui.store.store import Store
+    from expereo_tui.sync.engine import SyncEngine
+    from expereo_tui.sync.events import SyncEvent
+    from expereo_tui.ui.options import AppOptions
 
-def _setup_logging() -> None:
-    path = log_path()
-    private_dir(path.parent)  # 0700: the log names cases and sites
-    path.touch(mode=0o600, exist_ok=True)
-    private_file(path)
-    logging.basicConfig(
-        filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # never log URLs with tokens
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    EngineFactory = Callable[[Callable[[SyncEvent], None]], SyncEngine]
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _setup_logging(debug: bool = False) -> None:
+    from expereo_tui import logs
+
+    logs.setup(debug=debug)
 
 
 def _global_flags() -> argparse.ArgumentParser:
@@ -60,6 +63,13 @@ def _global_flags() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,
         help="hide and disable every write",
+    )
+    flags.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log more detail (each HTTP request, our debug lines) to the log file "
+        "(`expereo-tui paths` says where); secrets are never logged",
     )
     flags.add_argument(
         "--config",
@@ -125,7 +135,7 @@ def _script_flags(parser: argparse.ArgumentParser, *, writes: bool = False) -> N
         )
 
 
-def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
+def _config_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
     config = sub.add_parser(
         "config",
         parents=[flags],
@@ -133,7 +143,7 @@ def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
         description="Create or check the configuration.",
     )
     actions = config.add_subparsers(
-        dest="action", required=True, metavar="ACTION", help="init or check"
+        dest="action", required=True, metavar="ACTION", help="init, check or secret"
     )
     init = actions.add_parser(
         "init",
@@ -153,7 +163,15 @@ def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
         "key was created with it, or the API refuses every token)",
     )
     init.add_argument("--sent-by", help="who you are to the provider (default user@host)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the profile if the file already has one of that name (after asking); "
+        "other profiles and comments stay",
+    )
+    init.add_argument(
+        "--yes", action="store_true", help="with --force: replace without asking (no terminal)"
+    )
     check = actions.add_parser(
         "check", parents=[flags], help="verify a profile end to end (token, scopes, one read)"
     )
@@ -163,9 +181,21 @@ def _config_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
         help="compare an OpenAPI spec (JSON, e.g. from the portal) with what the app relies on; "
         "no network, no credentials",
     )
+    secret = actions.add_parser(
+        "secret", parents=[flags], help="store the profile's client secret in the system keyring"
+    )
+    secret_actions = secret.add_subparsers(
+        dest="secret_action", required=True, metavar="ACTION", help="set"
+    )
+    secret_actions.add_parser(
+        "set",
+        parents=[flags],
+        help="store the secret (typed without echo, or the first line of stdin) in the system "
+        "keyring (needs the keyring extra)",
+    )
 
 
-def _cases_subparser(sub: Any, flags: argparse.ArgumentParser) -> None:
+def _cases_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
     cases = sub.add_parser(
         "cases",
         parents=[flags],
@@ -237,7 +267,9 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def demo_backend(seed: int, scale: str, activity: float) -> Iterator[tuple[Any, str]]:
+def demo_backend(
+    seed: int, scale: str, activity: float
+) -> Iterator[tuple[ClientSettings, str]]:
     """A simulator on a free loopback port; yields (client settings, base URL)."""
     from expereo_tui.api.client import ClientSettings
     from expereo_tui.sim import SimConfig, Simulator, run_server
@@ -256,8 +288,8 @@ def demo_backend(seed: int, scale: str, activity: float) -> Iterator[tuple[Any, 
 
 
 def engine_factory_for(
-    settings: Any,
-    store: Any,
+    settings: ClientSettings,
+    store: Store,
     *,
     read_only: bool,
     lock_path: Path | None,
@@ -265,14 +297,14 @@ def engine_factory_for(
     inventory_interval: float = 900.0,
     api: str = "v2",
     sent_by: str | None = None,
-) -> Callable[[Callable[[Any], None]], Any]:
+) -> EngineFactory:
     """What the app calls on mount to build its sync engine (in the app's event loop);
     ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
     from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.v1 import V1Client
     from expereo_tui.sync.engine import SyncEngine, SyncSettings
 
-    def factory(on_event: Callable[[Any], None]) -> Any:
+    def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
         client = V1Client(settings) if api == "v1" else ExpereoClient(settings)
         return SyncEngine(
             store,
@@ -290,16 +322,13 @@ def engine_factory_for(
     return factory
 
 
-def run_app(store: Any, factory: Any, options: Any) -> int:
+def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
     check_terminal()
     if options.wall:
-        try:
-            from expereo_tui.ui.wall import WallApp
-        except ImportError:
-            WallApp = None  # noqa: N806
-        if WallApp is not None:
-            WallApp(store=store, engine_factory=factory, options=options).run()
-            return 0
+        from expereo_tui.ui.wall import WallApp
+
+        WallApp(store=store, engine_factory=factory, options=options).run()
+        return 0
     from expereo_tui.ui.app import ExpereoApp
 
     ExpereoApp(store=store, engine_factory=factory, options=options).run()
@@ -340,7 +369,7 @@ def cmd_demo(argv: list[str]) -> int:
         return run_app(store, factory, options)
 
 
-def _open_store(open_: Callable[[], Any]) -> Any:
+def _open_store(open_: Callable[[], Store]) -> Store:
     """Open the store; a file set aside on the way is told on stderr, in one line."""
     from expereo_tui.ui.store_notices import opened_line
 
@@ -350,7 +379,7 @@ def _open_store(open_: Callable[[], Any]) -> Any:
     return store
 
 
-def _store_read_only(store: Any, options: Any) -> None:
+def _store_read_only(store: Store, options: AppOptions) -> None:
     """A store that cannot be written makes the app read-only (the banner says why)."""
     from expereo_tui.ui.store_notices import problem_line
 
@@ -359,7 +388,7 @@ def _store_read_only(store: Any, options: Any) -> None:
         options.read_only_reason = problem_line(store.read_only)
 
 
-def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
+def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOptions:
     """The app's options; a profile without the write scope hides every write and says why."""
     from expereo_tui.api.models import Scope
     from expereo_tui.ui.options import AppOptions
@@ -379,6 +408,7 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         bell=profile.bell,
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
+        alert_services=frozenset(profile.alert_services),
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
@@ -389,10 +419,12 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
     return options
 
 
-def client_settings(profile: Profile, secret: str) -> Any:
+def client_settings(profile: Profile, secret: str) -> ClientSettings:
     """What the API client needs from a profile and its secret."""
+    from expereo_tui import logs
     from expereo_tui.api.client import ClientSettings
 
+    logs.redact_value(secret)  # whatever is logged from here on, never this
     return ClientSettings(
         base_url=profile.base_url,
         token_url=profile.token_url,
@@ -441,48 +473,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from expereo_tui import cli_config
+
     if args.action == "init":
-        return _config_init(args)
+        return cli_config.config_init(args)
+    if args.action == "secret":
+        return cli_config.secret_set(args)
     if args.openapi:
         return _config_check_openapi(Path(args.openapi))
     return asyncio.run(_config_check(args.profile))
-
-
-def _ask(prompt: str, default: str) -> str:
-    if not sys.stdin.isatty():
-        return default
-    answer = input(f"{prompt} [{default}]: ").strip()
-    return answer or default
-
-
-def _config_init(args: argparse.Namespace) -> int:
-    from expereo_tui.api.models import Scope
-    from expereo_tui.config import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, DOCUMENTED_SCOPES
-
-    path = config_path()
-    if path.exists() and not args.force:
-        print(f"expereo-tui: {path} exists; use --force to overwrite", file=sys.stderr)
-        return 1
-    api = args.api or _ask("API version: v2 (REST), or v1 (GraphQL, keys made before V2)", "v2")
-    if api not in ("v1", "v2"):
-        print(f"expereo-tui: API version must be v1 or v2, not {api!r}", file=sys.stderr)
-        return 2
-    text = starter_text(
-        args.profile or "default",
-        base_url=args.base_url or _ask("API base URL", DEFAULT_BASE_URL),
-        token_url=args.token_url or _ask("Token URL", DEFAULT_TOKEN_URL),
-        client_id=args.client_id or _ask("Client id", "your-client-id"),
-        scopes=list(DOCUMENTED_SCOPES)
-        + ([Scope.FINANCIAL_READ.value] if args.with_invoices else []),
-        secret_file=args.secret_file,
-        api=api,
-        sent_by=args.sent_by
-        or _ask("Your name as the provider sees it (sentBy)", default_sent_by()),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}; now provide the secret and run `expereo-tui config check`")
-    return 0
 
 
 async def _config_check(profile_name: str | None) -> int:
@@ -544,13 +543,13 @@ async def _config_check(profile_name: str | None) -> int:
     return 1 if failures else 0
 
 
-async def _reachable_apis(settings: Any) -> list[str]:
+async def _reachable_apis(settings: ClientSettings) -> list[str]:
     """Which of the two APIs answer these credentials (one cheap read each); says so."""
     from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.errors import ApiError, ForbiddenError
     from expereo_tui.api.v1 import V1Client
 
-    reached = []
+    reached: list[str] = []
     async with ExpereoClient(settings) as v2, V1Client(settings) as v1:
         probes = (
             ("v2", "API V2 (REST)", v2.iter_accounts(page_size=1)),
@@ -570,7 +569,7 @@ async def _reachable_apis(settings: Any) -> list[str]:
     return reached
 
 
-async def _config_check_v1(settings: Any) -> int:
+async def _config_check_v1(settings: ClientSettings) -> int:
     """The V1 checks: token, scopes, and one read of each kind V1 offers."""
     from expereo_tui.api.errors import ApiError, ForbiddenError
     from expereo_tui.api.models import Scope
@@ -600,7 +599,7 @@ async def _config_check_v1(settings: Any) -> int:
     return 1 if failures else 0
 
 
-def _finding_line(f: Any) -> str:
+def _finding_line(f: Finding) -> str:
     """One line for a person about one finding of the OpenAPI comparison."""
     from expereo_tui.api.openapi_check import Code
 
@@ -650,7 +649,7 @@ def _config_check_openapi(path: Path) -> int:
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
         raise ConfigError(f"{path}: not an OpenAPI document (no 'paths')")
-    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    info = doc["info"] if isinstance(doc.get("info"), dict) else {}
     print(f"OpenAPI spec {path}: {info.get('title', '?')} {info.get('version', '')}".rstrip())
     report = check_spec(doc)
     order = {"ok": 0, "differs": 1, "extra": 2}
@@ -672,12 +671,17 @@ def cmd_sim(argv: list[str]) -> int:
     return sim_main(argv)
 
 
+WEB_EXTRA = "pipx install 'expereo-tui[web]' (or pip install 'expereo-tui[web]')"
+
+
 def cmd_serve(argv: list[str]) -> int:
-    try:
-        from expereo_tui.ui.serve import main as serve_main
-    except ImportError:
-        print("expereo-tui serve: not available in this build", file=sys.stderr)
+    import importlib.util
+
+    if importlib.util.find_spec("textual_serve") is None:  # the [web] extra is not installed
+        print(f"expereo-tui serve: needs the web extra: {WEB_EXTRA}", file=sys.stderr)
         return 2
+    from expereo_tui.ui.serve import main as serve_main
+
     return int(serve_main(argv) or 0)
 
 
@@ -746,7 +750,7 @@ def _dispatch(argv: list[str]) -> int:
     at = _command_index(argv)
     if at is not None and argv[at] in FORWARDED:
         head = parser.parse_args(argv[:at])  # the global flags before the name
-        rest = argv[at + 1 :]
+        rest = [word for word in argv[at + 1 :] if word != "--debug"]  # main() handled it
         if argv[at] == "demo" and getattr(head, "read_only", False):
             rest = ["--read-only", *rest]
         if argv[at] == "demo":
@@ -779,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     config_env = os.environ.get("EXPEREO_CONFIG")
     try:
-        _setup_logging()
+        _setup_logging(debug="--debug" in argv[: argv.index("--") if "--" in argv else None])
         return _dispatch(argv)
     except NoTerminal as exc:
         print(

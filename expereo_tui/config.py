@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -79,6 +80,15 @@ class Profile(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
     # sentBy on every reply and new case: teams share one API key, the provider sees who wrote
     sent_by: str = Field(default_factory=default_sent_by, min_length=1)
+    # which services alert (ids, e.g. "SVC-000015"); empty: every service (issue #15)
+    alert_services: list[str] = Field(default_factory=list)
+
+    @field_validator("keys")
+    @classmethod
+    def _known_actions(cls, value: dict[str, str]) -> dict[str, str]:
+        from expereo_tui.keymap import check_keys
+
+        return check_keys(value)
 
     @field_validator("base_url", "token_url")
     @classmethod
@@ -161,7 +171,8 @@ def data_dir() -> Path:
 
 
 def log_path() -> Path:
-    return Path(platformdirs.user_state_dir(APP_NAME)) / "expereo-tui.log"
+    """The log file, in the platform's log dir (rotated: ``.1`` … ``.3`` beside it)."""
+    return Path(platformdirs.user_log_dir(APP_NAME)) / "expereo-tui.log"
 
 
 def _where(error: dict[str, Any]) -> str:
@@ -212,17 +223,44 @@ class SecretSource:
         return f"SecretSource(source={self.source!r})"
 
 
-def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
-    """The client secret, in order: environment, keyring, secret file (must be mode 0600)."""
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        return SecretSource(env.strip(), f"${SECRET_ENV}")
-    try:
-        import keyring  # optional
+def secret_env_name(profile_name: str) -> str:
+    """``EXPEREO_CLIENT_SECRET_<PROFILE>``: the name upper-cased, anything but A-Z and 0-9 as
+    ``_`` (profile "lab 2" → ``EXPEREO_CLIENT_SECRET_LAB_2``)."""
+    return f"{SECRET_ENV}_{re.sub(r'[^A-Z0-9]', '_', profile_name.upper())}"
 
-        value = keyring.get_password(KEYRING_SERVICE, f"{profile_name}:{profile.client_id}")
-    except Exception:  # no package, or no backend
-        value = None
+
+def keyring_user(profile_name: str, profile: Profile) -> str:
+    return f"{profile_name}:{profile.client_id}"
+
+
+KEYRING_EXTRA = "pipx install 'expereo-tui[keyring]' (or pip install 'expereo-tui[keyring]')"
+
+
+def _from_keyring(profile_name: str, profile: Profile) -> tuple[str | None, str | None]:
+    """(secret, problem): the keyring's answer, or why it could not give one.  Without the
+    optional package there is no problem to report: the keyring is simply not a source."""
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        return None, None
+    try:
+        value = keyring.get_password(KEYRING_SERVICE, keyring_user(profile_name, profile))
+    except keyring.errors.NoKeyringError:
+        return None, "the system keyring has no backend on this machine"
+    except Exception as exc:  # a locked keyring, a D-Bus error: said, not swallowed
+        return None, f"the system keyring could not be read ({type(exc).__name__}: {exc})"
+    return value or None, None
+
+
+def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
+    """The client secret, in order: ``EXPEREO_CLIENT_SECRET_<PROFILE>``,
+    ``EXPEREO_CLIENT_SECRET``, the system keyring, the secret file (must be mode 0600)."""
+    for var in (secret_env_name(profile_name), SECRET_ENV):
+        env = os.environ.get(var)
+        if env and env.strip():
+            return SecretSource(env.strip(), f"${var}")
+    value, keyring_problem = _from_keyring(profile_name, profile)
     if value:
         return SecretSource(value, "system keyring")
     if profile.secret_file:
@@ -240,62 +278,13 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
         if not secret:
             raise ConfigError(f"secret file {path} is empty")
         return SecretSource(secret, f"file {path}")
+    if keyring_problem:
+        raise ConfigError(
+            f"no client secret for profile {profile_name!r}: {keyring_problem}; set "
+            f"{secret_env_name(profile_name)} or {SECRET_ENV}, or name a secret_file (mode 600)"
+        )
     raise ConfigError(
-        f"no client secret for profile {profile_name!r}: set {SECRET_ENV}, store it "
-        f"in the system keyring, or name a secret_file (mode 600) in the profile"
-    )
-
-
-STARTER = """\
-# expereo-tui configuration.  One [profiles.<name>] table per API key / account.
-# The client secret is NOT stored here: set EXPEREO_CLIENT_SECRET, use the system keyring
-# (service "expereo-tui", user "<profile>:<client_id>"), or point secret_file at a file only
-# you can read (chmod 600).
-default_profile = "{name}"
-
-[profiles.{name}]
-base_url = "{base_url}"
-token_url = "{token_url}"
-client_id = "{client_id}"
-api = "{api}"                  # "v2" (REST, the default) or "v1" (GraphQL, older keys)
-scopes = [{scopes}]
-# Invoices: add "customerapi/financial.read" only if your key was created with it (an API key
-# asked for a scope it lacks gets no token at all).
-{secret_line}sent_by = "{sent_by}"  # who you are to the provider (sentBy on replies and new cases)
-# label = "PROD"            # banner shown in the header
-# color = "red"              # banner colour
-# read_only = false          # hide and disable every write
-# poll_interval = 30         # seconds between polls (adapts to activity and budget)
-# inventory_interval = 900   # seconds between inventory refreshes
-# theme = "textual-dark"
-# portal_url = "https://portal.expereo.one/cases/{{case_id}}"
-# bell = true
-# desktop_notifications = true
-# alert_priorities = ["P1", "P2"]
-# [profiles.{name}.keys]     # action id → key, e.g. to avoid a tmux prefix clash
-# "inbox.next_unread" = "u"
-"""
-
-
-def starter_text(
-    name: str,
-    *,
-    base_url: str,
-    token_url: str,
-    client_id: str,
-    scopes: list[str],
-    secret_file: str | None,
-    api: str = "v2",
-    sent_by: str | None = None,
-) -> str:
-    secret_line = f'secret_file = "{secret_file}"\n' if secret_file else ""
-    return STARTER.format(
-        name=name,
-        base_url=base_url,
-        token_url=token_url,
-        client_id=client_id,
-        api=api,
-        scopes=", ".join(f'"{s}"' for s in scopes),
-        secret_line=secret_line,
-        sent_by=(sent_by or default_sent_by()).replace("\\", "\\\\").replace('"', '\\"'),
+        f"no client secret for profile {profile_name!r}: set {secret_env_name(profile_name)} or "
+        f"{SECRET_ENV}, store it in the system keyring (`expereo-tui config secret set`), "
+        "or name a secret_file (mode 600) in the profile"
     )

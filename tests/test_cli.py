@@ -105,7 +105,7 @@ def test_config_init_writes_a_commented_starter(capsys: pytest.CaptureFixture[st
     name, profile = get_profile(None)
     assert name == "prod" and profile.client_id == "abc"
     assert "secret" in config_path().read_text().lower()
-    assert main(["config", "init", "--client-id", "x"]) == 1  # no silent overwrite
+    assert main(["config", "init", "--profile", "prod", "--client-id", "x"]) == 1  # no overwrite
     assert "@" in profile.sent_by  # default user@host, written into the starter
 
 
@@ -290,7 +290,8 @@ def test_config_init_asks_only_for_documented_scopes() -> None:
         "customerapi/support.read-write",
     ]
     assert "customerapi/financial.read" in config_path().read_text()  # mentioned, commented out
-    assert main(["config", "init", "--client-id", "abc", "--force", "--with-invoices"]) == 0
+    args = ["config", "init", "--client-id", "abc", "--force", "--yes", "--with-invoices"]
+    assert main(args) == 0
     assert "customerapi/financial.read" in get_profile(None)[1].scopes
 
 

@@ -247,7 +247,7 @@ class ExpereoApp(App[None]):
             self.push_screen(GotoCaseScreen(), go)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.options.keymap))
 
     def action_refresh_now(self) -> None:
         if self.engine is None:

@@ -110,9 +110,15 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
+    def __init__(self, keys: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
+
     def compose(self) -> ComposeResult:
+        from expereo_tui.keymap import rebound_help
+
         with VerticalScroll():
-            yield Static(HELP, markup=False)
+            yield Static(rebound_help(HELP, self.keys), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,158 @@
+"""The actions a profile can rebind (``[profiles.<name>.keys]``), validated without Textual.
+
+The app's bindings carry these ids (``Binding(..., id="inbox.next_unread")``); Textual's
+``App.set_keymap`` applies the profile's keys to them.  The table lives here, not in the
+screens, so the config can be checked (and the docs written) without importing the UI:
+``tests/cli/test_keymap.py`` fails when a binding id and this table part ways.
+``python -m expereo_tui.keymap`` prints the Markdown table docs/usage.md carries.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    key: str  # the default key, in Textual's names ("slash", "ctrl+s")
+    does: str  # what it does, for the docs and the help screen
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("app.quit", "q", "quit (asks first if a draft is unsent)"),
+    Action("app.help", "question_mark", "the help screen"),
+    Action("app.inventory", "i", "inventory"),
+    Action("app.refresh", "ctrl+r", "refresh now"),
+    Action("app.pause", "p", "pause / resume the background refresh"),
+    Action("inbox.open", "enter", "open the selected case"),
+    Action("inbox.next_unread", "u", "open the next unread case"),
+    Action("inbox.reply", "r", "reply to the selected case"),
+    Action("inbox.new_case", "n", "new case"),
+    Action("inbox.search", "slash", "free-text search"),
+    Action("inbox.filter", "f", "filter by status, priority, type, unread"),
+    Action("inbox.clear_filters", "x", "clear every filter"),
+    Action("inbox.toggle_closed", "a", "open cases only / every case"),
+    Action("inbox.sort", "s", "cycle the sort column"),
+    Action("inbox.reverse_sort", "S", "reverse the sort"),
+    Action("inbox.toggle_read", "m", "mark read / unread"),
+    Action("inbox.goto", "g", "go to a case by id"),
+    Action("inbox.copy_id", "y", "copy the case id"),
+    Action("inbox.portal", "o", "open the case in the portal"),
+    Action("inbox.down", "j", "move down"),
+    Action("inbox.up", "k", "move up"),
+    Action("case.back", "escape", "back to the inbox"),
+    Action("case.reply", "r", "write a reply"),
+    Action("case.update", "e", "update the case"),
+    Action("case.new_case", "n", "new case for this service"),
+    Action("case.copy_id", "y", "copy the case id"),
+    Action("case.mark_unread", "m", "mark unread"),
+    Action("case.earlier", "L", "load earlier messages"),
+    Action("case.portal", "o", "open the case in the portal"),
+    Action("compose.send", "ctrl+s", "send the reply"),
+    Action("compose.editor", "ctrl+e", "edit the reply in $EDITOR"),
+    Action("new_case.submit", "ctrl+s", "create the case"),
+    Action("new_case.close", "escape", "close the form (draft kept)"),
+    Action("new_case.editor", "ctrl+e", "edit the message in $EDITOR"),
+    Action("update_case.submit", "ctrl+s", "save the changes"),
+    Action("update_case.close", "escape", "close the form (draft kept)"),
+    Action("inventory.back", "escape", "back"),
+    Action("inventory.search", "slash", "filter the tree"),
+    Action("inventory.cases", "c", "cases of the selected service"),
+    Action("inventory.new_case", "n", "new case for the selected service"),
+    Action("wall.pause", "space", "pause the wall's cycling"),
+    Action("wall.next", "right", "next wall view"),
+)
+
+BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+
+#: Which section of the help screen shows an action's line ("" : none; listed on top instead).
+_HELP_SECTION = {"app": "Everywhere", "inbox": "Inbox", "case": "Case", "compose": "Case"}
+_KEY_NAMES = {"slash": "/", "question_mark": "?", "comma": ",", "full_stop": "."}
+_KEY = re.compile(r"^[A-Za-z0-9_+\-]+$")
+
+
+def key_label(keys: str) -> str:
+    """Textual key names as a person types them: ``slash`` → ``/``; ``a,b`` → ``a, b``."""
+    return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def nearest(action_id: str) -> str:
+    """The valid action id closest to a misspelt one."""
+    ids = [a.id for a in ACTIONS]
+    return (difflib.get_close_matches(action_id, ids, n=1, cutoff=0.0) or ids)[0]
+
+
+def check_keys(keys: dict[str, str]) -> dict[str, str]:
+    """The profile's ``keys`` table as given; a ValueError (one line) on the first bad entry."""
+    for action_id, value in keys.items():
+        if action_id not in BY_ID:
+            raise ValueError(
+                f"unknown action {action_id!r}; did you mean {nearest(action_id)!r}? "
+                "(the list: docs/usage.md, Key bindings)"
+            )
+        parts = [k.strip() for k in value.split(",")]
+        bad = [k for k in parts if not _KEY.match(k)]
+        if bad:
+            raise ValueError(
+                f'{action_id}: {bad[0]!r} is not a key name (e.g. "N", "ctrl+n", "f5"; '
+                'several: "n,ctrl+n")'
+            )
+    return keys
+
+
+def rebound_help(text: str, keys: dict[str, str]) -> str:
+    """The help text with the profile's keys in place of the defaults they replace, and the
+    rebound actions listed first (forms and the wall have no section of their own)."""
+    if not keys:
+        return text
+    lines = text.splitlines()
+    for action_id, new in keys.items():
+        action = BY_ID.get(action_id)
+        section = _HELP_SECTION.get(action_id.split(".")[0], "") if action else ""
+        if action is None or not section:
+            continue
+        _replace_in_section(lines, section, key_label(action.key), key_label(new))
+    top = ["Rebound in this profile"]
+    for action_id, new in keys.items():
+        action = BY_ID.get(action_id)
+        if action is not None:
+            was = key_label(action.key)
+            top.append(f"  {key_label(new):<13} {action.does} (instead of {was})")
+    return "\n".join([*top, "", *lines]) + ("\n" if text.endswith("\n") else "")
+
+
+def _replace_in_section(lines: list[str], section: str, old: str, new: str) -> None:
+    """In the lines under ``section`` (until the next blank line), the first key column that
+    names ``old`` as a whole token gets ``new`` instead."""
+    try:
+        start = lines.index(section) + 1
+    except ValueError:
+        return
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if not line.strip():
+            return
+        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+        column, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+        # a lone "/" is a key, not a separator
+        tokens = [column] if column == "/" else re.split(r"(\s*[/,]\s*)", column)
+        keys = tokens[::2]  # the odd places hold the separators
+        if old in keys:
+            tokens[2 * keys.index(old)] = new
+            column = "".join(tokens)
+            lines[i] = f"  {column:<13} {rest}" if rest else f"  {column}"
+            return
+
+
+def markdown_table() -> str:
+    """The table docs/usage.md carries under "Key bindings" (a test keeps them equal)."""
+    rows = ["| action id | default key | does |", "|---|---|---|"]
+    rows += [f"| `{a.id}` | `{key_label(a.key)}` | {a.does} |" for a in ACTIONS]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
