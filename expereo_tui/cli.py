@@ -112,6 +112,13 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
     help_ = sub.add_parser("help", help="show help for expereo-tui or one command")
     help_.add_argument("topic", nargs="*", help="a command, e.g. `cases reply`")
     sub.add_parser("paths", parents=[flags], help="print the config, data and log paths")
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (docs/usage.md: where to put it)",
+        description="Print a static completion script for SHELL (made by shtab from this "
+        "command line; make it again after an upgrade).",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="bash, zsh or fish")
     _config_subparser(sub, flags)
     _cases_subparser(sub, flags)
     inv = sub.add_parser("inventory", parents=[flags], help="sites and services (scripting)")
@@ -766,6 +773,10 @@ def _dispatch(argv: list[str]) -> int:
         return _help(parser, args.topic)
     if command == "paths":
         return cmd_paths(args)
+    if command == "completion":
+        from expereo_tui import completion
+
+        return completion.main(args.shell)
     if command == "config":
         return cmd_config(args)
     if command in ("cases", "inventory"):

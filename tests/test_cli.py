@@ -158,7 +158,8 @@ def test_log_file_never_holds_the_secret(
     sim: Simulator, live_sim_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In a process of its own (pytest's log capture would keep the file from being set up),
-    a check that meets 429s and 500s logs its retries to the log file, and never the secret."""
+    a check that meets 429s and 500s logs its retries to the log file, and never the secret;
+    with --debug every request is logged, and still no secret and no bearer token."""
     import subprocess
     import sys
 
@@ -169,7 +170,7 @@ def test_log_file_never_holds_the_secret(
     sim.faults.storm_429 = 2
     sim.faults.storm_retry_after = 0
     done = subprocess.run(
-        [sys.executable, "-m", "expereo_tui", "config", "check", "--profile", "lab"],
+        [sys.executable, "-m", "expereo_tui", "config", "check", "--profile", "lab", "--debug"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -179,6 +180,10 @@ def test_log_file_never_holds_the_secret(
     log = log_path().read_text()  # it must exist: an absent log proves nothing
     assert "retrying" in log  # and hold what happened
     assert "test-secret-do-not-log" not in log
+    assert "HTTP Request: POST" in log and "/oauth2/token" in log  # --debug: each request
+    tokens = list(sim.world.issuer._tokens)
+    assert tokens  # tokens were issued: their absence from the log means something
+    assert not any(t in log for t in tokens)
     assert os.environ["EXPEREO_CLIENT_SECRET"]  # untouched
 
 

@@ -64,24 +64,7 @@ def remote_check(args: argparse.Namespace) -> tuple[list[str], str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="expereo-tui serve", description="Serve the app to a web browser."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--profile", help="profile name (default: the config's default)")
-    parser.add_argument("--demo", action="store_true", help="run the demo on the simulator")
-    parser.add_argument("--wall", action="store_true", help="serve the NOC wall")
-    parser.add_argument("--read-only", action="store_true")
-    parser.add_argument(
-        "--allow-remote-writes",
-        action="store_true",
-        help="allow a non-loopback --host without --read-only",
-    )
-    parser.add_argument("--scale", default="small")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--activity", type=float, default=6.0)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     warnings, refusal = remote_check(args)
     for line in warnings:
         print(line, file=sys.stderr)
@@ -93,3 +76,27 @@ def main(argv: list[str] | None = None) -> int:
     command = build_command(args)
     Server(command, host=args.host, port=args.port, title="expereo").serve()
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``serve``'s options (also read by ``expereo-tui completion``)."""
+    parser = argparse.ArgumentParser(
+        prog="expereo-tui serve", description="Serve the app to a web browser."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--profile", help="profile name (default: the config's default)")
+    parser.add_argument("--demo", action="store_true", help="run the demo on the simulator")
+    parser.add_argument("--wall", action="store_true", help="serve the NOC wall")
+    parser.add_argument("--read-only", action="store_true", help="hide and disable every write")
+    parser.add_argument(
+        "--allow-remote-writes",
+        action="store_true",
+        help="allow a non-loopback --host without --read-only",
+    )
+    parser.add_argument("--scale", default="small", help="with --demo: simulated data size")
+    parser.add_argument("--seed", type=int, default=1, help="with --demo: random seed")
+    parser.add_argument(
+        "--activity", type=float, default=6.0, help="with --demo: live events per minute"
+    )
+    return parser

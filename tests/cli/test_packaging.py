@@ -1,0 +1,99 @@
+"""Packaging: shell completion, the optional extras (web, keyring) and the package metadata."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from expereo_tui.cli import main
+from expereo_tui.completion import script
+
+ROOT = Path(__file__).parents[2]
+
+
+def bash_complete(completion: str, words: list[str]) -> list[str]:
+    """What bash offers after ``words`` (the last one is the word being completed)."""
+    line = " ".join(words)
+    program = (
+        f"{completion}\n"
+        f"COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; COMP_LINE='{line}'; "
+        "COMP_POINT=${#COMP_LINE}; "
+        f"_shtab_expereo_tui expereo-tui '{words[-1]}' '{words[-2]}'; "
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return sorted(done.stdout.split())
+
+
+def test_bash_completes_commands_actions_and_forwarded_options() -> None:
+    bash = script("bash")
+    assert bash_complete(bash, ["expereo-tui", "ca"]) == ["cases"]
+    assert bash_complete(bash, ["expereo-tui", "cases", "re"]) == ["reference", "reply"]
+    assert bash_complete(bash, ["expereo-tui", "config", "secret", ""]) == ["set"]
+    assert bash_complete(bash, ["expereo-tui", "demo", "--s"]) == ["--scale", "--seed"]
+    assert bash_complete(bash, ["expereo-tui", "serve", "--al"]) == ["--allow-remote-writes"]
+    assert bash_complete(bash, ["expereo-tui", "completion", ""]) == ["bash", "fish", "zsh"]
+    assert "--debug" in bash_complete(bash, ["expereo-tui", "inventory", "--"])
+
+
+@pytest.mark.parametrize(
+    ("shell", "check"),
+    [("zsh", ["zsh", "-n"]), ("fish", ["fish", "--no-execute"])],
+)
+def test_zsh_and_fish_scripts_parse_and_name_every_command(
+    shell: str, check: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["completion", shell]) == 0
+    text = capsys.readouterr().out
+    for word in ("cases", "inventory", "reference", "secret", "wall", "seed", "openapi"):
+        assert word in text
+    if shutil.which(check[0]) is None:
+        pytest.skip(f"{check[0]} is not installed: content checked, syntax not")
+    path = tmp_path / f"expereo-tui.{shell}"
+    path.write_text(text)
+    done = subprocess.run([*check, str(path)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    if shell == "fish":  # fish can be asked what it would offer
+        asked = f"source {path}; complete -C 'expereo-tui cases re'; complete -C 'expereo-tui demo --sc'"
+        done = subprocess.run(["fish", "-c", asked], capture_output=True, text=True, timeout=30)
+        offered = [line.split("\t")[0] for line in done.stdout.splitlines()]
+        assert offered == ["reference", "reply", "--scale"], done.stdout + done.stderr
+
+
+def test_an_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["completion", "powershell"])
+    assert info.value.code == 2
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "textual_serve" else real(name, *a),
+    )
+    assert main(["serve", "--demo"]) == 2
+    err = capsys.readouterr().err
+    assert "pipx install 'expereo-tui[web]'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_metadata_extras_and_pins() -> None:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = " ".join(meta["dependencies"])
+    extras = meta["optional-dependencies"]
+    assert "textual-serve" not in core and any("textual-serve" in d for d in extras["web"])
+    assert any(d.startswith("keyring") for d in extras["keyring"])
+    assert "uvicorn" in core and "starlette" in core  # the simulator (the demo) stays core
+    assert "<0.29" not in core  # pins no narrower than needed
+    assert meta["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert "Typing :: Typed" in meta["classifiers"] and meta["urls"]
+    assert (ROOT / "expereo_tui" / "py.typed").exists()
