@@ -270,9 +270,12 @@ class ExpereoClient:
     ) -> httpx.Response:
         """One request; ``kind`` ("read"/"write") defaults from the method (V1 POSTs reads)."""
         kind = kind or ("read" if method == "GET" else "write")
-        await self.limiter.acquire(kind)
-        self.requests += 1
         try:
+            # the token before the rate token: a token fetch between the two would make the
+            # request reach the API later than our bucket counted it (a 429 after a burst)
+            await self._auth.token()
+            await self.limiter.acquire(kind)
+            self.requests += 1
             response = await self._http.request(method, url, auth=self._auth, **kw)
         except httpx.TransportError as exc:
             error = type(exc).__name__
