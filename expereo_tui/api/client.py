@@ -227,6 +227,7 @@ class ExpereoClient:
         )
         self.requests = 0  # API requests sent (token requests excluded)
         self.skipped: dict[str, list[SkippedItem]] = {}  # list path → items skipped last walk
+        self.totals: dict[str, int | None] = {}  # list path → the API's total, as last told
 
     def __repr__(self) -> str:
         return (
@@ -359,6 +360,7 @@ class ExpereoClient:
                 walk.visit(url)
                 body = await self._request("GET", str(url), f"the list {path}")
                 raw = read_envelope(body, path)
+                self.totals[path] = raw.metadata.total
                 items, bad = read_items(path, raw.data, model)
                 skipped.extend(bad)
                 yield Page[model].model_construct(  # type: ignore[valid-type]
