@@ -227,6 +227,7 @@ class ExpereoClient:
         )
         self.requests = 0  # API requests sent (token requests excluded)
         self.skipped: dict[str, list[SkippedItem]] = {}  # list path → items skipped last walk
+        self.totals: dict[str, int | None] = {}  # list path → the API's total, as last told
 
     def __repr__(self) -> str:
         return (
@@ -270,9 +271,12 @@ class ExpereoClient:
     ) -> httpx.Response:
         """One request; ``kind`` ("read"/"write") defaults from the method (V1 POSTs reads)."""
         kind = kind or ("read" if method == "GET" else "write")
-        await self.limiter.acquire(kind)
-        self.requests += 1
         try:
+            # the token before the rate token: a token fetch between the two would make the
+            # request reach the API later than our bucket counted it (a 429 after a burst)
+            await self._auth.token()
+            await self.limiter.acquire(kind)
+            self.requests += 1
             response = await self._http.request(method, url, auth=self._auth, **kw)
         except httpx.TransportError as exc:
             error = type(exc).__name__
@@ -356,6 +360,7 @@ class ExpereoClient:
                 walk.visit(url)
                 body = await self._request("GET", str(url), f"the list {path}")
                 raw = read_envelope(body, path)
+                self.totals[path] = raw.metadata.total
                 items, bad = read_items(path, raw.data, model)
                 skipped.extend(bad)
                 yield Page[model].model_construct(  # type: ignore[valid-type]

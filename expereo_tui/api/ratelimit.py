@@ -1,6 +1,12 @@
 """Client-side rate limiting: two token buckets (reads, writes) matching the documented budget,
-so the app never sends what the API would refuse.  A 429 blocks both buckets until its
-Retry-After and shrinks the read rate, which recovers after a quiet minute."""
+so the app never sends what the API would refuse.
+
+The server counts a request when it arrives, the client when it sends it; once a bucket runs
+dry, a request that travels faster than the first one did would find the server's bucket a
+little short.  So a bucket that runs dry keeps :data:`HEADROOM` seconds behind the server's
+(the burst itself is not delayed).  A 429 blocks both buckets until its Retry-After; a second
+429 within :data:`RECOVER_AFTER` seconds also shrinks the read rate, which recovers after a
+quiet minute.  A single 429 costs only its Retry-After."""
 
 from __future__ import annotations
 
@@ -40,17 +46,29 @@ class _Bucket:
         self.rate = rate
         self.tokens = float(capacity)
         self.stamp = now
+        self.lagging = False  # ran dry and keeps HEADROOM behind the server's bucket
 
     def refill(self, now: float) -> None:
         if now > self.stamp:
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            if self.tokens >= self.capacity:  # full again: in step with the server's
+                self.lagging = False
         self.stamp = max(self.stamp, now)
+
+    def take(self) -> None:
+        self.tokens -= 1
+        if self.tokens < 1 - EPSILON and not self.lagging:
+            self.lagging = True
+            self.tokens -= HEADROOM * self.rate
 
 
 SHRINK = 0.7
 MIN_READ_RATE = 0.5
 RECOVER_AFTER = 60.0
 EPSILON = 1e-6
+#: seconds a dry bucket keeps behind the server's: covers the first request's extra latency
+#: (connection set-up) and loopback jitter, so the request after a burst is never refused
+HEADROOM = 0.15
 MAX_RETRY_AFTER = 300.0  # a Retry-After of days (or "inf") must not stop the app for good
 
 
@@ -95,20 +113,25 @@ class RateLimiter:
                 else:
                     bucket.refill(now)
                     if bucket.tokens >= 1 - EPSILON:  # float time: 0.9999999 is a token
-                        bucket.tokens = max(0.0, bucket.tokens - 1)
+                        bucket.take()
                         return
                     wait = max((1 - bucket.tokens) / bucket.rate, 0.001)
                 self.waited += wait
                 await self.sleep(wait)
 
     def penalise(self, retry_after: float) -> None:
-        """The server said 429: wait ``retry_after`` and slow down reads."""
+        """The server said 429: wait ``retry_after``; the server's bucket is empty, so ours is
+        too.  Only a second 429 within :data:`RECOVER_AFTER` seconds slows reads down: one 429
+        (a bucket a token out of step) must not cost the rest of a long sync."""
         now = self.clock()
         until = now + min(max(retry_after, 0.0), MAX_RETRY_AFTER)
         self.blocked_until = max(self.blocked_until or 0.0, until)
-        self._read.refill(now)
-        self._read.rate = max(MIN_READ_RATE, self._read.rate * SHRINK)
-        self._read.tokens = min(self._read.tokens, 1.0)
+        read = self._read
+        read.refill(now)
+        if self._last_429 is not None and now - self._last_429 < RECOVER_AFTER:
+            read.rate = max(MIN_READ_RATE, read.rate * SHRINK)
+        read.tokens = min(read.tokens, 0.0) - (0.0 if read.lagging else HEADROOM * read.rate)
+        read.lagging = True
         self._last_429 = now
 
     @property
@@ -118,9 +141,9 @@ class RateLimiter:
         self._write.refill(now)
         blocked = self.blocked_until if self.blocked_until and self.blocked_until > now else None
         return RateBudget(
-            read_available=self._read.tokens,
+            read_available=max(0.0, self._read.tokens),
             read_capacity=self._read.capacity,
-            write_available=self._write.tokens,
+            write_available=max(0.0, self._write.tokens),
             write_capacity=self._write.capacity,
             read_rate=self._read.rate,
             blocked_until=blocked,

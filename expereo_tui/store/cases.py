@@ -171,9 +171,10 @@ class CaseStore(Table):
         self._index: InboxIndex | None = None  # see warm_inbox()
         self._index_stamp: tuple[int, int] | None = None
 
-    def upsert_cases(self, items: Sequence[Case]) -> UpsertResult:
+    def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:
         """Store cases and say what changed.  The very first upsert into an empty store marks
-        every case read: a first sync must not make thousands of old cases 'unread'."""
+        every case read: a first sync must not make thousands of old cases 'unread'
+        (``mark_read``: so does every page of a first sync stored page by page)."""
         new: list[str] = []
         changed: list[str] = []
         statuses: dict[str, tuple[str | None, str | None]] = {}
@@ -221,7 +222,7 @@ class CaseStore(Table):
             db.executemany(
                 f"UPDATE cases SET search = {SEARCH_EXPR} WHERE id = ?", [(r[0],) for r in rows]
             )
-            if empty:
+            if empty or mark_read:
                 db.executemany(
                     "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
                 )

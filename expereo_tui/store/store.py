@@ -189,8 +189,8 @@ class Store:
         return self.inventory.inventory_counts(account_id)
 
     # -- cases and the inbox -----------------------------------------------------------------
-    def upsert_cases(self, items: Sequence[Case]) -> UpsertResult:
-        return self.cases.upsert_cases(items)
+    def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:
+        return self.cases.upsert_cases(items, mark_read=mark_read)
 
     def case(self, case_id: str) -> Case | None:
         return self.cases.case(case_id)

@@ -32,6 +32,7 @@ from expereo_tui.store.store import Store, StoreFullError, StoreReadOnlyError
 from .backoff import Backoff
 from .events import (
     CasesChanged,
+    FirstSyncProgress,
     OutboxChanged,
     OutboxKind,
     OutboxStatus,
@@ -43,7 +44,7 @@ from .events import (
 )
 from .lock import PollLock
 from .outbox import OutboxSender
-from .poller import META_INVENTORY_AT, Poller
+from .poller import META_FIRST_SYNC, META_INVENTORY_AT, Poller
 from .watch import StoreWatcher
 
 log = logging.getLogger(__name__)
@@ -298,11 +299,18 @@ class SyncEngine:
             log.exception("sync event listener failed")
 
     def _set_state(self, state: SyncState) -> None:
-        changed = (state.status, state.missing_scope, state.next_attempt, state.error) != (
+        changed = (
+            state.status,
+            state.missing_scope,
+            state.next_attempt,
+            state.error,
+            state.progress,
+        ) != (
             self._state.status,
             self._state.missing_scope,
             self._state.next_attempt,
             self._state.error,
+            self._state.progress,
         )
         self._state = state
         if changed or state.status == SyncStatus.FRESH:
@@ -372,12 +380,17 @@ class SyncEngine:
         poller = self.poller
         try:
             poller.stage = "meta"
-            inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
-            if now - inv_at >= self.settings.inventory_interval:
-                await poller.refresh_inventory()
+            if self.store.get_meta(META_FIRST_SYNC) is None:  # an empty store: cases first
+                await poller.first_sync(self._first_sync_progress, now=now)
                 poller.stage = "meta"
                 self.store.set_meta(META_INVENTORY_AT, str(now))
-            await poller.poll_cases(since=self._last_success, now=now)
+            else:
+                inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
+                if now - inv_at >= self.settings.inventory_interval:
+                    await poller.refresh_inventory()
+                    poller.stage = "meta"
+                    self.store.set_meta(META_INVENTORY_AT, str(now))
+                await poller.poll_cases(since=self._last_success, now=now)
             poller.stage = "meta"
             last_success = self.clock()
             self.store.set_meta(META_LAST_SUCCESS, str(last_success))
@@ -401,6 +414,13 @@ class SyncEngine:
         self._last_success = last_success
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
         return self.interval()
+
+    def _first_sync_progress(self, progress: FirstSyncProgress) -> None:
+        """After each page of the first sync: the UI shows how far it is (and the inbox the
+        cases stored so far)."""
+        self._set_state(
+            SyncState(SyncStatus.SYNCING, self._last_success, message="first sync", progress=progress)
+        )
 
     def _disk_full(self) -> float:
         """The store cannot be written: sync pauses, and tries to write again shortly."""

@@ -38,6 +38,39 @@ class SyncError:
 
 
 @dataclass(frozen=True)
+class ListProgress:
+    """One collection during the first sync: items stored (or read) so far, the API's total
+    (None: not told), and list pages read of how many (None: not known yet)."""
+
+    name: str  # "cases", "sites", "services", "accounts", "invoices"
+    done: int = 0
+    total: int | None = None
+    pages: int = 0
+    total_pages: int | None = None
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class FirstSyncProgress:
+    """How far the first sync of an empty store is: cases first, then the inventory."""
+
+    lists: tuple[ListProgress, ...]
+
+    def of(self, name: str) -> ListProgress | None:
+        return next((p for p in self.lists if p.name == name), None)
+
+    @property
+    def pages(self) -> int:
+        return sum(p.pages for p in self.lists)
+
+    @property
+    def total_pages(self) -> int | None:
+        """Pages of the whole first sync; None while a list has not told its total."""
+        counts = [p.pages if p.finished else p.total_pages for p in self.lists]
+        return None if any(n is None for n in counts) else sum(n or 0 for n in counts)
+
+
+@dataclass(frozen=True)
 class SyncState:
     """How fresh the data is and why.  Times are clock seconds (the engine's clock)."""
 
@@ -48,6 +81,7 @@ class SyncState:
     message: str = ""  # one line for a person
     error: SyncError | None = None  # error: what failed, for the UI to word
     skipped: int = 0  # list items the API sent that could not be read (see the log)
+    progress: FirstSyncProgress | None = None  # syncing an empty store: how far it is
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
 
 from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import ForbiddenError, NotFoundError
 from expereo_tui.api.models import Case, MessageType
 from expereo_tui.store.store import Store
 
-from .events import CaseChange, CasesChanged, InventoryChanged, MessagesAdded, SyncEvent
+from .events import (
+    CaseChange,
+    CasesChanged,
+    FirstSyncProgress,
+    InventoryChanged,
+    ListProgress,
+    MessagesAdded,
+    SyncEvent,
+)
 
 PAGE = 200  # the API's maximum: the fewest requests for a full listing
 META_FIRST_SYNC = "cases_first_sync_done"
@@ -24,6 +35,61 @@ META_THREADS_PENDING = "threads_pending"  # changed cases whose thread is not fe
 log = logging.getLogger(__name__)
 
 Emit = Callable[[SyncEvent], None]
+Report = Callable[[FirstSyncProgress], None]
+
+#: the lists of a first sync, in the order they are finished, with their V2 paths (whose
+#: ``metadata.total`` the client keeps): cases first, as the inbox shows them
+FIRST_SYNC_LISTS = (
+    ("cases", "/v2/cases"),
+    ("sites", "/v2/sites"),
+    ("services", "/v2/services"),
+    ("accounts", "/v2/accounts"),
+    ("invoices", "/v2/invoices"),
+)
+
+
+class _Walk:
+    """One list of the first sync, read a page (``PAGE`` items) at a time."""
+
+    def __init__(self, name: str, items: AsyncIterator[Any], total: Callable[[], int | None]):
+        self.name = name
+        self._items = items
+        self._total = total
+        self.done = 0  # items read
+        self.pages = 0  # requests made (an empty list costs one)
+        self.finished = False
+        self.held: list[Any] = []  # read, waiting to be stored
+
+    async def page(self) -> list[Any]:
+        """The next page's items; [] and ``finished`` at the end."""
+        batch: list[Any] = []
+        while len(batch) < PAGE:
+            try:
+                batch.append(await anext(self._items))
+            except StopAsyncIteration:
+                self.finished = True
+                break
+        if batch or not self.pages:
+            self.pages += 1
+        self.done += len(batch)
+        return batch
+
+    def finish_empty(self) -> None:
+        """The list cannot be read (an optional scope is missing): nothing to fetch."""
+        self.finished = True
+
+    def progress(self) -> ListProgress:
+        total = self._total()
+        if self.finished and total is None:
+            total = self.done
+        return ListProgress(
+            name=self.name,
+            done=self.done,
+            total=total,
+            pages=self.pages,
+            total_pages=None if total is None else max(1, math.ceil(total / PAGE)),
+            finished=self.finished,
+        )
 
 
 class Poller:
@@ -52,16 +118,104 @@ class Poller:
         self.emit = emit
         self.stage = "idle"
 
+    def _told_total(self, path: str) -> int | None:
+        """The list's total as the API last told it (V2 ``metadata.total``), if it did."""
+        totals = getattr(self.client, "totals", None)
+        value = totals.get(path) if isinstance(totals, dict) else None
+        return value if isinstance(value, int) else None
+
+    async def first_sync(self, report: Report, now: float | None = None) -> None:
+        """Fill an empty store: cases first, newest change first, each page stored as it comes
+        (the inbox shows the first rows after one request); one page of each inventory list
+        meanwhile (their totals, for the progress); then the rest of the inventory.  The same
+        requests as listing each collection in full; ``report`` hears after every page."""
+        client = self.client
+        lists = {
+            "cases": client.iter_changed_cases(since=None, now=now),
+            "sites": client.iter_sites(page_size=PAGE),
+            "services": client.iter_services(page_size=PAGE),
+            "accounts": client.iter_accounts(page_size=PAGE),
+            "invoices": client.iter_invoices(page_size=PAGE),
+        }
+        walks = {
+            name: _Walk(name, lists[name], partial(self._told_total, path))
+            for name, path in FIRST_SYNC_LISTS
+        }
+
+        def tell() -> None:
+            report(FirstSyncProgress(tuple(w.progress() for w in walks.values())))
+
+        async def read(walk: _Walk) -> None:
+            self.stage = walk.name
+            try:
+                walk.held.extend(await walk.page())
+            except ForbiddenError:
+                if walk.name != "invoices":
+                    raise
+                walk.finish_empty()  # invoices need their own scope; only they are hidden
+
+        try:
+            await self._first_sync(walks, tell, read)
+        finally:  # cut short: the lists' walks end here, not whenever they are collected
+            for items in lists.values():
+                close = getattr(items, "aclose", None)
+                if close is not None:
+                    await close()
+
+    async def _first_sync(
+        self,
+        walks: dict[str, _Walk],
+        tell: Callable[[], None],
+        read: Callable[[_Walk], Awaitable[None]],
+    ) -> None:
+        store = self.store
+        tell()
+        cases = walks["cases"]
+        while not cases.finished:
+            self.stage = "cases"
+            batch = await cases.page()
+            if batch:
+                self.stage = "cases-store"
+                await asyncio.to_thread(partial(store.upsert_cases, batch, mark_read=True))
+            tell()  # the inbox can show these rows now
+            if cases.pages == 1:  # while the burst lasts: how big the inventory is
+                for name in ("sites", "services", "accounts", "invoices"):
+                    await read(walks[name])
+                tell()
+        store.set_meta(META_FIRST_SYNC, "1")
+        for name in ("sites", "services", "accounts", "invoices"):
+            walk = walks[name]
+            while not walk.finished:
+                await read(walk)
+                tell()
+        await self._store_inventory(
+            walks["accounts"].held,
+            walks["sites"].held,
+            walks["services"].held,
+            walks["invoices"].held,
+        )
+
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
         API offers no change date for them.  Emits only when something differs."""
-        store, client = self.store, self.client
+        client = self.client
         self.stage = "accounts"
         accounts = [a async for a in client.iter_accounts(page_size=PAGE)]
         self.stage = "sites"
         sites = [s async for s in client.iter_sites(page_size=PAGE)]
         self.stage = "services"
         services = [s async for s in client.iter_services(page_size=PAGE)]
+        self.stage = "invoices"
+        try:
+            invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
+        except ForbiddenError:
+            invoices = []  # invoices need their own scope; without it only they are hidden
+        return await self._store_inventory(accounts, sites, services, invoices)
+
+    async def _store_inventory(
+        self, accounts: list[Any], sites: list[Any], services: list[Any], invoices: list[Any]
+    ) -> InventoryChanged | None:
+        store = self.store
         self.stage = "inventory-store"
         changed = await asyncio.to_thread(
             lambda: (
@@ -70,11 +224,6 @@ class Poller:
                 store.upsert_services(services),
             )
         )
-        self.stage = "invoices"
-        try:
-            invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
-        except ForbiddenError:
-            invoices = []  # invoices need their own scope; without it only they are hidden
         if invoices:
             self.stage = "inventory-store"
             await asyncio.to_thread(store.upsert_invoices, invoices)

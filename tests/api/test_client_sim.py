@@ -141,6 +141,9 @@ async def test_retry_after_is_honoured_and_reads_slow_down(
     start = sim_clock.now
     assert (await api.get_case(case_id)).id == case_id
     assert sim_clock.now - start >= 9
+    assert api.budget.read_rate == 3.0  # a single 429 costs its Retry-After, nothing more
+    sim.faults.storm_429 = 1  # a second one within a minute: reads slow down
+    await api.get_case(case_id)
     assert api.budget.read_rate < 3.0
 
 

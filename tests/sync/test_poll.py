@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from expereo_tui.api.models import Scope
-from expereo_tui.sim import SimConfig, Simulator
+from expereo_tui.sim import Simulator
 from expereo_tui.sim.seed import iso
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine
@@ -18,34 +16,6 @@ from tests.sim_fixtures import FIXED_NOW, FakeClock, make_client
 from .conftest import Recorder
 
 SEED_NOW = iso(datetime.fromtimestamp(FIXED_NOW, UTC))
-
-
-async def test_first_sync_uses_the_fewest_requests(tmp_path: Path) -> None:
-    clock = FakeClock()
-    sim = Simulator(
-        SimConfig(
-            seed=2,
-            scale="medium",
-            client_id="test-client",
-            client_secret="test-secret-do-not-log",
-            clock=clock,
-        )
-    )
-    store = Store(tmp_path / "m.sqlite3", clock=clock)
-    async with make_client(sim, clock) as client:
-        engine = SyncEngine(store, client, on_event=lambda e: None, clock=clock)
-        await engine.poll_once()
-    per_path = Counter(path for _, path in sim.request_log)
-    d = sim.data
-    assert per_path["/v2/cases"] == math.ceil(len(d.cases) / 200)
-    assert per_path["/v2/services"] == math.ceil(len(d.services) / 200)
-    assert per_path["/v2/sites"] == math.ceil(len(d.sites) / 200)
-    assert per_path["/v2/accounts"] == 1
-    assert per_path["/v2/invoices"] == 1
-    assert sum(per_path.values()) == 25  # 1 + 1 + 8 + 12 + 3: nothing else
-    assert store.case_count() == len(d.cases)
-    assert store.unread_count() == 0
-    assert engine.state.status == SyncStatus.FRESH
 
 
 async def test_idle_poll_costs_one_request(sim: Simulator, engine: SyncEngine) -> None:

@@ -36,8 +36,8 @@ async def test_first_sync_sends_zero_and_takes_three_requests(
 ) -> None:
     transport = v1[1]
     await engine.poll_once()
-    assert _ops(transport) == ["Sites", "Services", "Cases"]
-    assert transport.bodies[-1]["variables"] == {"lastModifiedMinutes": 0}
+    assert _ops(transport) == ["Cases", "Sites", "Services"]  # cases first: the inbox shows them
+    assert transport.bodies[0]["variables"] == {"lastModifiedMinutes": 0}
     assert len(sim.request_log) == 3
     assert store.case_count() == len(sim.data.cases)
     assert store.unread_count() == 0

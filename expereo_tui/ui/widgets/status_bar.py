@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
+from expereo_tui.sync.events import FirstSyncProgress, SyncError, SyncState, SyncStatus
 from expereo_tui.ui.format import relative
 from expereo_tui.ui.safe_text import safe
 
@@ -56,6 +56,22 @@ def sync_error_line(error: SyncError | None) -> str:
     return f"{error.kind or 'failure'} while {stage}"
 
 
+#: the lists a person waits for during the first sync, in the order they come
+FIRST_SYNC_SHOWN = ("cases", "sites", "services")
+
+
+def first_sync_line(progress: FirstSyncProgress) -> str:
+    """"first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000" (a list
+    whose total the API did not tell shows its count alone)."""
+    parts = []
+    for name in FIRST_SYNC_SHOWN:
+        p = progress.of(name)
+        if p is None:
+            continue
+        parts.append(f"{name} {p.done:,}" + (f" / {p.total:,}" if p.total is not None else ""))
+    return "first sync: " + " · ".join(parts)
+
+
 def _retry_in(state: SyncState, now: float) -> str:
     if state.next_attempt is None:
         return ""
@@ -78,6 +94,8 @@ def describe(state: SyncState | None, now: float) -> str:
         case SyncStatus.FRESH:
             return ago
         case SyncStatus.SYNCING:
+            if state.progress is not None:
+                return first_sync_line(state.progress)
             return f"syncing… ({ago})"
         case SyncStatus.STALE:
             return f"STALE: {ago}"

@@ -1,0 +1,83 @@
+"""The first sync of an empty store: cases first (the inbox fills after one request), the
+inventory after, each page reported as progress, and the same requests as before."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from expereo_tui.sim import SimConfig, Simulator
+from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine
+from expereo_tui.sync.events import FirstSyncProgress, SyncEvent, SyncStateChanged, SyncStatus
+from tests.sim_fixtures import FakeClock, make_client
+
+
+async def test_first_sync_uses_the_fewest_requests_cases_first_page_by_page(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sim = Simulator(
+        SimConfig(
+            seed=2,
+            scale="medium",
+            client_id="test-client",
+            client_secret="test-secret-do-not-log",
+            clock=clock,
+        )
+    )
+    d = sim.data
+    pages = {
+        "/v2/cases": math.ceil(len(d.cases) / 200),
+        "/v2/sites": math.ceil(len(d.sites) / 200),
+        "/v2/services": math.ceil(len(d.services) / 200),
+    }
+    assert pages["/v2/cases"] > 2  # the test needs several pages of each
+    store = Store(tmp_path / "first.sqlite3", clock=clock)
+    seen: list[tuple[FirstSyncProgress, int, int, int]] = []  # progress, requests, cases, services
+
+    def on_event(event: SyncEvent) -> None:
+        if isinstance(event, SyncStateChanged) and event.state.progress is not None:
+            seen.append(
+                (
+                    event.state.progress,
+                    len(sim.request_log),
+                    store.case_count(),
+                    len(store.services()),
+                )
+            )
+
+    async with make_client(sim, clock) as client:
+        engine = SyncEngine(store, client, on_event=on_event, clock=clock)
+        await engine.poll_once()
+
+    # the order: one page of cases, one of each inventory list (their totals), the other case
+    # pages, then the rest of the inventory; nothing more than listing each in full
+    expected = (
+        ["/v2/cases", "/v2/sites", "/v2/services", "/v2/accounts", "/v2/invoices"]
+        + ["/v2/cases"] * (pages["/v2/cases"] - 1)
+        + ["/v2/sites"] * (pages["/v2/sites"] - 1)
+        + ["/v2/services"] * (pages["/v2/services"] - 1)
+    )
+    assert [path for _, path in sim.request_log] == expected
+
+    # the inbox has rows after the first request; every case is in before any service
+    first_rows = next(s for s in seen if s[2] > 0)
+    assert first_rows[1] == 1 and first_rows[2] == 200
+    all_cases = next(s for s in seen if s[2] == len(d.cases))
+    assert all_cases[3] == 0
+    assert store.unread_count() == 0  # stored page by page, yet a first sync leaves none unread
+
+    # progress: counts never go back, totals are known from the first page on
+    after_first = seen[2][0]  # 0: nothing yet, 1: the first page of cases, 2: the probes
+    cases = after_first.of("cases")
+    sites = after_first.of("sites")
+    assert cases is not None and sites is not None
+    assert (cases.done, cases.total) == (200, len(d.cases))
+    assert sites.total == len(d.sites)
+    assert after_first.total_pages == len(expected)
+    for (before, *_), (after, *_) in zip(seen, seen[1:], strict=False):
+        for a, b in zip(before.lists, after.lists, strict=True):
+            assert b.done >= a.done and b.pages >= a.pages
+    last = seen[-1][0]
+    assert last.pages == last.total_pages == len(expected)
+    assert all(p.done == p.total for p in last.lists)
+    assert engine.state.status == SyncStatus.FRESH and engine.state.progress is None
