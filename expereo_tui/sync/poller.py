@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable
 
 from expereo_tui.api.backend import Backend
-from expereo_tui.api.errors import ForbiddenError, NotFoundError
+from expereo_tui.api.errors import NotFoundError
 from expereo_tui.api.models import Case, MessageType
 from expereo_tui.store.store import Store
 
 from .events import CaseChange, CasesChanged, InventoryChanged, MessagesAdded, SyncEvent
+from .invoices import InvoiceSync
 
 PAGE = 200  # the API's maximum: the fewest requests for a full listing
 META_FIRST_SYNC = "cases_first_sync_done"
@@ -51,6 +52,7 @@ class Poller:
         self.client = client
         self.emit = emit
         self.stage = "idle"
+        self.invoices = InvoiceSync(store, client)
 
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
@@ -70,16 +72,10 @@ class Poller:
                 store.upsert_services(services),
             )
         )
-        self.stage = "invoices"
-        try:
-            invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
-        except ForbiddenError:
-            invoices = []  # invoices need their own scope; without it only they are hidden
-        if invoices:
-            self.stage = "inventory-store"
-            await asyncio.to_thread(store.upsert_invoices, invoices)
+        self.stage = "invoices"  # their own scope; without it only they are hidden
+        invoices_changed = await self.invoices.refresh()
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
-        if any(changed):
+        if any(changed) or invoices_changed:
             self.stage = "events"
             self.emit(event)
             return event
