@@ -35,8 +35,11 @@ class InvoiceAccess(StrEnum):
     UNSUPPORTED = "unsupported"  # the API has no invoices (V1)
 
 
-def invoice_access(store: Store) -> InvoiceAccess | None:
-    """What the last refresh found out; None before the first one."""
+def invoice_access(store: Store, features: frozenset[str] | None = None) -> InvoiceAccess | None:
+    """What the last refresh found out; None before the first one.  ``features`` (the
+    engine's, when there is one) answers for an API without invoices before any refresh."""
+    if features is not None and Feature.INVOICES not in features:
+        return InvoiceAccess.UNSUPPORTED
     raw = store.get_meta(META_INVOICES_ACCESS)
     try:
         return InvoiceAccess(raw) if raw else None
