@@ -159,3 +159,26 @@ async def test_without_access_invoices_are_hidden_with_one_line_saying_why(
         text = screen_text(app)
         assert line in text
         assert "financial.read" in text if access is InvoiceAccess.NO_SCOPE else "V2" in text
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_invoice_snapshot(
+    snap_compare: Any,
+    make_app: Callable[..., ExpereoApp],
+    store: Store,
+    sim: Simulator,
+    size: tuple[int, int],
+) -> None:
+    """An account's invoices listed in the tree, the newest one open with its lines."""
+    add_invoices(store, sim)
+    app = make_app(profile_label="PROD", profile_color="red")
+
+    async def before(pilot: Pilot[Any]) -> None:
+        tree = await open_account(app, pilot)
+        node = invoices_node(tree)
+        node.expand()
+        await until(pilot, lambda: bool(node.children))
+        tree.move_cursor(node.children[0])
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
