@@ -62,6 +62,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("inventory.search", "slash", "filter the tree"),
     Action("inventory.cases", "c", "cases of the selected service"),
     Action("inventory.new_case", "n", "new case for the selected service"),
+    Action("inventory.sort_invoices", "o", "sort the invoices (date, reference, amount)"),
     Action("wall.pause", "space", "pause the wall's cycling"),
     Action("wall.next", "right", "next wall view"),
 )

@@ -19,6 +19,7 @@ from .models import (
     CaseMessage,
     CaseUpdate,
     Invoice,
+    InvoiceLineDetail,
     MessageCreate,
     Service,
     Site,
@@ -122,3 +123,7 @@ class Backend(Protocol):
     def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]: ...
 
     def iter_invoices(self, *, page_size: int = 200) -> AsyncIterator[Invoice]: ...
+
+    def iter_invoice_lines(
+        self, invoice_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[InvoiceLineDetail]: ...

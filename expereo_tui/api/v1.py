@@ -47,6 +47,7 @@ from .models import (
     ErrorObject,
     ErrorSource,
     Invoice,
+    InvoiceLineDetail,
     MessageCreate,
     MessageType,
     RuleViolation,
@@ -467,6 +468,14 @@ class V1Client:
     async def iter_invoices(self, *, page_size: int = 200) -> AsyncIterator[Invoice]:
         """V1 has no invoice lists (``Feature.INVOICES`` is absent): nothing, not an error."""
         nothing: tuple[Invoice, ...] = ()
+        for item in nothing:
+            yield item
+
+    async def iter_invoice_lines(
+        self, invoice_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[InvoiceLineDetail]:
+        """V1 has no invoice lists, so no lines of one either: nothing, not an error."""
+        nothing: tuple[InvoiceLineDetail, ...] = ()
         for item in nothing:
             yield item
 

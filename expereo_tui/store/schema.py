@@ -105,7 +105,24 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v_invoice_lines(db: sqlite3.Connection) -> None:
+    """Invoice line details, kept per invoice (fetched on demand or a few per inventory
+    refresh); ``invoice_lines_fetched`` tells an invoice without lines from one never fetched."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS invoice_lines (
+            invoice_id TEXT NOT NULL, seq INTEGER NOT NULL, service_id TEXT, amount REAL,
+            raw TEXT NOT NULL, PRIMARY KEY (invoice_id, seq));
+        CREATE INDEX IF NOT EXISTS invoice_lines_service ON invoice_lines(service_id);
+        CREATE TABLE IF NOT EXISTS invoice_lines_fetched (
+            invoice_id TEXT PRIMARY KEY, fetched_at REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS invoices_account ON invoices(account_id, invoice_date);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v_invoice_lines]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

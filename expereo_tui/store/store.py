@@ -18,7 +18,15 @@ from typing import Any
 
 import platformdirs
 
-from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
+from expereo_tui.api.models import (
+    Account,
+    Case,
+    CaseMessage,
+    Invoice,
+    InvoiceLineDetail,
+    Service,
+    Site,
+)
 
 from .cases import (
     SORT_COLUMNS,
@@ -39,6 +47,7 @@ from .database import (
 )
 from .drafts import DraftStore
 from .inventory import InventoryStore
+from .invoices import InvoiceStore
 from .meta import MetaStore
 from .outbox import OutboxEntry, OutboxStore, Restore
 from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
@@ -85,6 +94,7 @@ class Store:
         self.path = self.database.path
         self.clock = self.database.clock
         self.inventory = InventoryStore(self.database)
+        self.invoice_store = InvoiceStore(self.database)
         self.cases = CaseStore(self.database)
         self.draft_store = DraftStore(self.database)
         self.outbox_store = OutboxStore(self.database)
@@ -187,6 +197,30 @@ class Store:
 
     def inventory_counts(self, account_id: str) -> tuple[int, int]:
         return self.inventory.inventory_counts(account_id)
+
+    # -- invoices and their lines ------------------------------------------------------------
+    def account_invoices(
+        self, account_id: str, *, sort: str = "date", descending: bool = True
+    ) -> list[Invoice]:
+        return self.invoice_store.account_invoices(account_id, sort=sort, descending=descending)
+
+    def invoice_count(self, account_id: str) -> int:
+        return self.invoice_store.invoice_count(account_id)
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        return self.invoice_store.invoice(invoice_id)
+
+    def store_invoice_lines(self, invoice_id: str, lines: Sequence[InvoiceLineDetail]) -> int:
+        return self.invoice_store.store_invoice_lines(invoice_id, lines)
+
+    def invoice_lines(self, invoice_id: str) -> list[InvoiceLineDetail] | None:
+        return self.invoice_store.invoice_lines(invoice_id)
+
+    def service_invoice_lines(self, service_id: str) -> list[tuple[Invoice, InvoiceLineDetail]]:
+        return self.invoice_store.service_invoice_lines(service_id)
+
+    def invoices_without_lines(self, limit: int = 100) -> list[str]:
+        return self.invoice_store.invoices_without_lines(limit)
 
     # -- cases and the inbox -----------------------------------------------------------------
     def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:

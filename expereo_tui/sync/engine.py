@@ -245,6 +245,18 @@ class SyncEngine:
         except Exception as exc:  # a thread the user opened must not take the engine down
             self._note_crash(exc, self.poller.stage)
 
+    async def fetch_invoice_lines(self, invoice_id: str) -> bool:
+        """Fetch one invoice's line details now (the user opened it); True once they are in
+        the store.  Failures only change the state."""
+        try:
+            return await self.poller.invoices.fetch_lines(invoice_id) is not None
+        except ApiError as exc:
+            log.info("invoice lines of %s not fetched: %s", invoice_id, exc.message)
+            self._note_failure(exc)
+        except Exception as exc:  # the user's click must not take the engine down
+            self._note_crash(exc, "invoices")
+        return False
+
     def _check_writable(self) -> None:
         if self.settings.read_only:
             raise ReadOnlyError("this profile is read-only: nothing can be sent")

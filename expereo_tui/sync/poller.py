@@ -26,6 +26,7 @@ from .events import (
     MessagesAdded,
     SyncEvent,
 )
+from .invoices import InvoiceSync
 
 PAGE = 200  # the API's maximum: the fewest requests for a full listing
 META_FIRST_SYNC = "cases_first_sync_done"
@@ -59,6 +60,7 @@ class _Walk:
         self.pages = 0  # requests made (an empty list costs one)
         self.finished = False
         self.held: list[Any] = []  # read, waiting to be stored
+        self.forbidden = False  # the key lacks the list's scope
 
     async def page(self) -> list[Any]:
         """The next page's items; [] and ``finished`` at the end."""
@@ -117,6 +119,7 @@ class Poller:
         self.client = client
         self.emit = emit
         self.stage = "idle"
+        self.invoices = InvoiceSync(store, client, partial(setattr, self, "stage"))
 
     def _told_total(self, path: str) -> int | None:
         """The list's total as the API last told it (V2 ``metadata.total``), if it did."""
@@ -153,6 +156,7 @@ class Poller:
                 if walk.name != "invoices":
                     raise
                 walk.finish_empty()  # invoices need their own scope; only they are hidden
+                walk.forbidden = True
 
         try:
             await self._first_sync(walks, tell, read)
@@ -193,6 +197,7 @@ class Poller:
             walks["sites"].held,
             walks["services"].held,
             walks["invoices"].held,
+            invoices_forbidden=walks["invoices"].forbidden,
         )
 
     async def refresh_inventory(self) -> InventoryChanged | None:
@@ -205,15 +210,16 @@ class Poller:
         sites = [s async for s in client.iter_sites(page_size=PAGE)]
         self.stage = "services"
         services = [s async for s in client.iter_services(page_size=PAGE)]
-        self.stage = "invoices"
-        try:
-            invoices = [i async for i in client.iter_invoices(page_size=PAGE)]
-        except ForbiddenError:
-            invoices = []  # invoices need their own scope; without it only they are hidden
-        return await self._store_inventory(accounts, sites, services, invoices)
+        return await self._store_inventory(accounts, sites, services, None)
 
     async def _store_inventory(
-        self, accounts: list[Any], sites: list[Any], services: list[Any], invoices: list[Any]
+        self,
+        accounts: list[Any],
+        sites: list[Any],
+        services: list[Any],
+        invoices: list[Any] | None,
+        *,
+        invoices_forbidden: bool = False,
     ) -> InventoryChanged | None:
         store = self.store
         self.stage = "inventory-store"
@@ -224,11 +230,10 @@ class Poller:
                 store.upsert_services(services),
             )
         )
-        if invoices:
-            self.stage = "inventory-store"
-            await asyncio.to_thread(store.upsert_invoices, invoices)
+        self.stage = "invoices"  # their own scope; without it only they are hidden
+        invoices_changed = await self.invoices.refresh(invoices, forbidden=invoices_forbidden)
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
-        if any(changed):
+        if any(changed) or invoices_changed:
             self.stage = "events"
             self.emit(event)
             return event

@@ -1,11 +1,14 @@
-"""The inventory: account → sites → services (and services without a site), loaded lazily from
-the store, with a detail pane; jump from a service to its cases or to a new case for it."""
+"""The inventory: account → sites → services (and services without a site) and the account's
+invoices, loaded lazily from the store, with a detail pane; jump from a service to its cases or
+to a new case for it.  An invoice's line details are fetched (through the sync engine, in a
+worker) when it is opened and not stored yet."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -19,20 +22,64 @@ from textual.widgets.tree import TreeNode
 from expereo_tui.api.models import open_statuses
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import InventoryChanged, SyncEvent
+from expereo_tui.sync.invoices import InvoiceAccess, invoice_access
 from expereo_tui.ui.format import SERVICE_STATUS_STYLE
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from expereo_tui.api.models import Service
+    from expereo_tui.api.models import Invoice, Service
     from expereo_tui.ui.app import ExpereoApp
 
 
 @dataclass(frozen=True)
 class Node:
-    kind: str  # account | site | service | nosite
+    kind: str  # account | site | service | nosite | invoices | invoice | invoices-hidden
     id: str
     account_id: str | None = None
+
+
+#: the orders of an account's invoices that ``o`` cycles through: (column, descending, words)
+INVOICE_ORDERS = (
+    ("date", True, "newest first"),
+    ("date", False, "oldest first"),
+    ("amount", True, "largest first"),
+    ("amount", False, "smallest first"),
+    ("reference", False, "by reference"),
+)
+#: why invoices are hidden: (the tree's one line, the detail pane's sentence)
+INVOICES_HIDDEN = {
+    InvoiceAccess.NO_SCOPE: (
+        "Invoices hidden: no scope",
+        "Invoices are hidden: this API key was created without the "
+        "customerapi/financial.read scope. Scopes are fixed when a key is created, so seeing "
+        "invoices takes a new key with it.",
+    ),
+    InvoiceAccess.UNSUPPORTED: (
+        "Invoices hidden: API V1",
+        "Invoices are hidden: API V1 has no invoice lists. They come with an API V2 key.",
+    ),
+}
+SERVICE_INVOICE_LINES = 6  # the newest lines a service's detail lists
+
+
+def money(amount: float | None, currency: str | None = None) -> str:
+    """``1,234.50 EUR``; a missing amount is a dash."""
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f}" + (f" {currency}" if currency else "")
+
+
+def _detail_table() -> Table:
+    """A table for the detail pane: a one-cell gap between columns, no edges, full width."""
+    return Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, expand=True, header_style="bold")
+
+
+def invoice_label(inv: Invoice) -> Text:
+    """One invoice in the tree: date and amount (the reference is in the detail pane)."""
+    label = Text(f"{inv.invoice_date or 'no date'}  {money(inv.total_amount)} ")
+    label.append_text(literal(inv.currency or "", one_line=True))
+    return label
 
 
 def service_label(svc: Service) -> Text:
@@ -48,7 +95,13 @@ class InventoryScreen(Screen[None]):
         Binding("slash", "search", "Filter", id="inventory.search"),
         Binding("c", "cases", "Cases of service", id="inventory.cases"),
         Binding("n", "new_case", "New case", id="inventory.new_case"),
+        Binding("o", "sort_invoices", "Sort invoices", show=False, id="inventory.sort_invoices"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.invoice_order = 0  # index into INVOICE_ORDERS
+        self._lines_asked: set[str] = set()  # invoices whose lines this screen fetched
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -160,12 +213,171 @@ class InventoryScreen(Screen[None]):
                     Node("nosite", data.id, data.id),
                     allow_expand=True,
                 )
+            self._add_invoices_node(node, data.id)
         elif data.kind == "site":
             for svc in store.services(site_id=data.id):
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
         elif data.kind == "nosite":
             for svc in store.services(account_id=data.id, without_site=True):
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
+        elif data.kind == "invoices":
+            self._fill_invoices(node, data.id)
+
+    # -- invoices -----------------------------------------------------------------------------
+    def invoice_access(self) -> InvoiceAccess | None:
+        engine = self.xapp.engine
+        return invoice_access(self.xapp.store, engine.features if engine is not None else None)
+
+    def _add_invoices_node(self, account: TreeNode[Node], account_id: str) -> None:
+        """The account's invoices, or one line saying why they are hidden."""
+        access = self.invoice_access()
+        if access in INVOICES_HIDDEN:
+            line, _ = INVOICES_HIDDEN[access]
+            account.add_leaf(Text(line, style="dim italic"), Node("invoices-hidden", access))
+            return
+        count = self.xapp.store.invoice_count(account_id)
+        if count:
+            account.add(
+                Text(f"Invoices ({count})", style="italic"),
+                Node("invoices", account_id, account_id),
+                allow_expand=True,
+            )
+
+    def _fill_invoices(self, node: TreeNode[Node], account_id: str) -> None:
+        column, descending, _ = INVOICE_ORDERS[self.invoice_order]
+        for inv in self.xapp.store.account_invoices(account_id, sort=column, descending=descending):
+            node.add_leaf(invoice_label(inv), Node("invoice", inv.invoice_id, account_id))
+
+    def action_sort_invoices(self) -> None:
+        """Cycle the order of the invoices (the list under the cursor is re-sorted in place)."""
+        self.invoice_order = (self.invoice_order + 1) % len(INVOICE_ORDERS)
+        tree: Tree[Node] = self.query_one(Tree)
+        cursor = tree.cursor_node
+        data = cursor.data if cursor else None
+        words = INVOICE_ORDERS[self.invoice_order][2]
+        if cursor is None or data is None or data.kind not in ("invoices", "invoice"):
+            self.notify(f"Invoices: {words}.", timeout=2)
+            return
+        parent = cursor if data.kind == "invoices" else cursor.parent
+        if parent is None or parent.data is None:
+            return
+        account_id = parent.data.id
+        column, descending, _ = INVOICE_ORDERS[self.invoice_order]
+        invoices = self.xapp.store.account_invoices(account_id, sort=column, descending=descending)
+        if len(invoices) == len(parent.children):  # relabel in place: the cursor line stays
+            for child, inv in zip(parent.children, invoices, strict=True):
+                child.data = Node("invoice", inv.invoice_id, account_id)
+                child.set_label(invoice_label(inv))
+        else:
+            parent.remove_children()
+            self._fill_invoices(parent, account_id)
+        if data.kind == "invoice":  # the cursor follows the invoice it was on
+            for child in parent.children:
+                if child.data == data:
+                    tree.move_cursor(child)
+        self.show_detail(tree.cursor_node.data if tree.cursor_node else None)
+
+    def _invoices_detail(self, account_id: str) -> RenderableType:
+        column, descending, words = INVOICE_ORDERS[self.invoice_order]
+        invoices = self.xapp.store.account_invoices(account_id, sort=column, descending=descending)
+        table = _detail_table()
+        table.add_column("Date", no_wrap=True, min_width=10)
+        table.add_column("Reference", no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column("Amount", justify="right", no_wrap=True, min_width=13)
+        for inv in invoices:
+            amount = Text(f"{money(inv.total_amount)} ")
+            amount.append_text(literal(inv.currency or "", one_line=True))
+            table.add_row(
+                str(inv.invoice_date or "—"),
+                literal(inv.invoice_reference or inv.invoice_id, one_line=True),
+                amount,
+            )
+        head = Text(f"{len(invoices)} invoices · {words} · o: sort", style="dim")
+        return Group(head, table)
+
+    def _invoice_detail(self, invoice_id: str) -> RenderableType | None:
+        store = self.xapp.store
+        inv = store.invoice(invoice_id)
+        if inv is None:
+            return None
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        for label, value in (
+            ("Invoice", inv.invoice_id),
+            ("Reference", inv.invoice_reference),
+            ("Date", str(inv.invoice_date or "—")),
+            ("Amount", money(inv.total_amount, inv.currency)),
+        ):
+            grid.add_row(label, literal(value or "—"))
+        lines = store.invoice_lines(invoice_id)
+        if lines is None:
+            if self._fetch_lines(invoice_id):
+                return Group(grid, Text("Loading the invoice's lines…", style="dim"))
+            return Group(grid, Text("Lines not loaded yet: they come with a refresh.", style="dim"))
+        table = _detail_table()
+        table.add_column("Service", no_wrap=True, min_width=10)
+        table.add_column("Name", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("Amount", justify="right", no_wrap=True, min_width=9)
+        for line in lines:
+            table.add_row(
+                literal(line.order_id_expereo or "—", one_line=True),
+                literal(line.order_name or line.site_address or "", one_line=True),
+                money(line.sum_invoice_line_invoice_currency_amount),
+            )
+        count = Text(f"{len(lines)} line{'' if len(lines) == 1 else 's'}", style="dim")
+        return Group(grid, count, table)
+
+    def _fetch_lines(self, invoice_id: str) -> bool:
+        """Ask the engine for an invoice's lines in a worker; False when there is no engine
+        (offline) or they were asked for already."""
+        engine = self.xapp.engine
+        if engine is None or invoice_id in self._lines_asked:
+            return False
+        self._lines_asked.add(invoice_id)
+
+        async def fetch() -> None:
+            await engine.fetch_invoice_lines(invoice_id)
+            node = self.query_one(Tree).cursor_node
+            data = node.data if node is not None else None
+            if data is not None and data.kind == "invoice" and data.id == invoice_id:
+                self.show_detail(data)
+
+        self.run_worker(fetch(), group="invoice-lines", exit_on_error=False)
+        return True
+
+    def _service_invoices(self, service_id: str) -> RenderableType | None:
+        """The invoice lines naming a service, newest first (or why there are none); nothing
+        before the first refresh has said whether there are invoices."""
+        access = self.invoice_access()
+        if access in INVOICES_HIDDEN:
+            return Text(INVOICES_HIDDEN[access][0], style="dim")
+        store = self.xapp.store
+        found = store.service_invoice_lines(service_id)
+        pending = len(store.invoices_without_lines())
+        notes = []
+        if len(found) > SERVICE_INVOICE_LINES:
+            notes.append(f"… and {len(found) - SERVICE_INVOICE_LINES} older")
+        if pending:
+            notes.append(f"lines of {pending} invoices not loaded yet")
+        note = Text("; ".join(notes), style="dim")
+        if not found and access is None:
+            return None
+        if not found:
+            return Group(Text("Invoice lines: none stored", style="bold"), note)
+        table = _detail_table()
+        table.add_column("Invoice lines", no_wrap=True, min_width=10)
+        table.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column("", justify="right", no_wrap=True, min_width=13)
+        for inv, line in found[:SERVICE_INVOICE_LINES]:
+            amount = Text(f"{money(line.sum_invoice_line_invoice_currency_amount)} ")
+            amount.append_text(literal(inv.currency or line.invoice_currency or "", one_line=True))
+            table.add_row(
+                str(inv.invoice_date or "—"),
+                literal(inv.invoice_reference or inv.invoice_id, one_line=True),
+                amount,
+            )
+        return Group(table, note) if notes else table
 
     @on(Tree.NodeHighlighted)
     def _highlight(self, event: Tree.NodeHighlighted[Node]) -> None:
@@ -227,10 +439,31 @@ class InventoryScreen(Screen[None]):
                 ("Sites", str(sites)),
                 ("Services", str(services)),
             ]
+            access = self.invoice_access()
+            if access in INVOICES_HIDDEN:
+                rows.append(("Invoices", INVOICES_HIDDEN[access][1]))
+            elif count := store.invoice_count(data.id):
+                rows.append(("Invoices", str(count)))
+        elif data.kind == "invoices":
+            detail.update(self._invoices_detail(data.id))
+            return
+        elif data.kind == "invoice":
+            shown = self._invoice_detail(data.id)
+            if shown is not None:
+                detail.update(shown)
+            return
+        elif data.kind == "invoices-hidden":
+            hidden = INVOICES_HIDDEN.get(InvoiceAccess(data.id))
+            detail.update(literal(hidden[1] if hidden else ""))
+            return
         else:
             rows = [("Services without a site", "mobile and virtual services of the account")]
         for label, value in rows:
             grid.add_row(label, literal(value or "—"))
+        invoices = self._service_invoices(data.id) if data.kind == "service" else None
+        if invoices is not None:
+            detail.update(Group(grid, Text(""), invoices))
+            return
         detail.update(grid)
 
     def sync_event(self, event: SyncEvent) -> None:
