@@ -16,45 +16,26 @@ from textual.widgets import Footer, Input, Static
 
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
 from expereo_tui.sync.events import CasesChanged, SyncEvent
-from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
-from expereo_tui.ui.safe_text import literal, safe
-from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
+from expereo_tui.ui.format import status_text, type_label
+from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.inbox_columns import (
+    BY_KEY,
+    BY_SORT,
+    INBOX_COLUMNS,
+    RowContext,
+    cells,
+    first_sort,
+)
+from expereo_tui.ui.widgets.case_table import CaseTable, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
 
-# (column key, header, sort column in the store)
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("unread", "●", "unread"),
-    ("priority", "Pri", "priority"),
-    ("status", "Status", "status"),
-    ("last_modified", "Changed", "last_modified"),
-    ("id", "Case", "id"),
-    ("subject", "Subject", "subject"),
-    ("service", "Service", "service"),
-    ("site", "Site", "site"),
-    ("customer_reference", "Cust. ref", "customer_reference"),
-    ("type", "Type", "type"),
-    ("created", "Age", "created"),
-)
 DEFAULT_SORT = CaseQuery().sort
 # what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
 OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
-WIDTHS = {
-    "unread": 1,
-    "priority": 3,
-    "status": 17,
-    "last_modified": 7,
-    "id": 10,
-    "subject": 20,
-    "service": 30,
-    "site": 24,
-    "customer_reference": 12,
-    "type": 15,
-    "created": 4,
-}
 
 
 class InboxScreen(Screen[None]):
@@ -106,7 +87,7 @@ class InboxScreen(Screen[None]):
                 id="search",
             )
         yield Static(id="chips")
-        yield CaseTable([Column(k, label, WIDTHS[k]) for k, label, _ in COLUMNS], id="cases")
+        yield CaseTable([c.table_column() for c in INBOX_COLUMNS], id="cases")
         yield StatusBar()
         yield Footer()
 
@@ -148,25 +129,7 @@ class InboxScreen(Screen[None]):
         return self.query_one(CaseTable).cursor_key
 
     def _cells(self, row: CaseRow, now: float) -> list[Text]:
-        unread = row.unread or row.id in self.recent
-        marker = Text(
-            "★" if row.id in self.recent else ("●" if row.unread else " "),
-            style="bold #e66100" if unread else "",
-        )
-        weight = "bold" if unread else ""
-        return [
-            marker,
-            priority_text(row.priority),
-            status_text(row.status),
-            Text(relative(row.last_modified_date, now), style=weight),
-            literal(row.id),
-            Text(subject_label(safe(row.subject)), style=weight),
-            literal(row.service_name or row.service_id, one_line=True),
-            literal(row.site_name or "", one_line=True),
-            literal(row.customer_reference or "", one_line=True),
-            Text(type_label(row.type), style="dim"),
-            Text(relative(row.created_date, now), style="dim"),
-        ]
+        return cells(row, RowContext(now=now, recent=self.recent))
 
     def _fetch(self, query: CaseQuery) -> Fetch:
         """A page of rows for the table: read from the store when it scrolls into view."""
@@ -264,12 +227,13 @@ class InboxScreen(Screen[None]):
 
     @on(CaseTable.HeaderSelected)
     def _sort_by_header(self, event: CaseTable.HeaderSelected) -> None:
-        column = next(c[2] for c in COLUMNS if c[0] == event.column_key)
+        column = BY_KEY[event.column_key]
         first = self.query_state.sort[0] if self.query_state.sort else None
-        desc = (
-            not first[1] if first and first[0] == column else column in ("unread", "last_modified")
-        )
-        self.set_query(replace(self.query_state, sort=((column, desc), ("last_modified", True))))
+        if first and first[0] == column.sort:  # the same header again: the other way
+            sort = ((column.sort, not first[1]), *self.query_state.sort[1:])
+        else:
+            sort = first_sort(column)
+        self.set_query(replace(self.query_state, sort=sort))
 
     def _search(self, text: str) -> None:
         """The search box's text, as each key is typed (see SearchBox)."""
@@ -356,17 +320,13 @@ class InboxScreen(Screen[None]):
         self.set_query(CaseQuery(sort=self.query_state.sort))
 
     def action_cycle_sort(self) -> None:
-        order = [c[2] for c in COLUMNS]
+        order = [c.sort for c in INBOX_COLUMNS]
         first = self.query_state.sort[0][0] if self.query_state.sort else "unread"
         if self.query_state.sort == DEFAULT_SORT:
             nxt = "priority"
         else:
             nxt = order[(order.index(first) + 1) % len(order)] if first in order else "unread"
-        sort = (
-            DEFAULT_SORT
-            if nxt == "unread"
-            else ((nxt, nxt in ("last_modified", "created")), ("last_modified", True))
-        )
+        sort = DEFAULT_SORT if nxt == "unread" else first_sort(BY_SORT[nxt])
         self.set_query(replace(self.query_state, sort=sort))
         self.notify(f"Sorted by {nxt}", timeout=1.5)
 
