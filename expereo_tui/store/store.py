@@ -20,6 +20,7 @@ import platformdirs
 
 from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
 
+from .activity import ActivityStore, CaseActivity
 from .cases import (
     SORT_COLUMNS,
     CaseQuery,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "SORT_COLUMNS",
     "CaseQuery",
+    "CaseActivity",
     "CaseRow",
     "InboxSummary",
     "AlreadyQueued",
@@ -89,6 +91,7 @@ class Store:
         self.draft_store = DraftStore(self.database)
         self.outbox_store = OutboxStore(self.database)
         self.meta = MetaStore(self.database)
+        self.activity = ActivityStore(self.database)  # triage: thread summary, status history
 
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:

@@ -9,14 +9,17 @@ three parallel tables, and the header click and ``s`` disagreed about which way 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rich.text import Text
 
-from expereo_tui.store.store import CaseRow
+from expereo_tui.store.store import CaseActivity, CaseRow
+from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Targets, most_urgent
+from expereo_tui.triage.turn import Turn, whose_turn
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.triage_text import DEFAULT_STYLES, sla_text, turn_text
 from expereo_tui.ui.widgets.case_table import Column
 
 
@@ -26,13 +29,25 @@ class RowContext:
 
     now: float
     recent: frozenset[str] | set[str] = frozenset()  # changed since launch, not opened yet
-    extra: dict[str, object] = field(default_factory=dict)  # per-case facts other columns use
+    # triage: each case's thread summary and status history (a page's worth), the targets
+    activity: Mapping[str, CaseActivity] = field(default_factory=dict)
+    targets: Mapping[str, Targets] = field(default_factory=lambda: EXAMPLE_TARGETS)
+    styles: Mapping[str, str] = field(default_factory=lambda: DEFAULT_STYLES)
 
     def unread(self, row: CaseRow) -> bool:
         return row.unread or row.id in self.recent
 
     def weight(self, row: CaseRow) -> str:
         return "bold" if self.unread(row) else ""
+
+    def clock(self, row: CaseRow) -> Clock | None:
+        return most_urgent(row, self.activity.get(row.id, _NONE), self.targets, self.now)
+
+    def turn(self, row: CaseRow) -> Turn | None:
+        return whose_turn(row, self.activity.get(row.id, _NONE))
+
+
+_NONE = CaseActivity()
 
 
 Render = Callable[[CaseRow, RowContext], Text]
@@ -73,6 +88,12 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
         lambda r, c: Text(relative(r.last_modified_date, c.now), style=c.weight(r)),
     ),
     InboxColumn("id", "Case", 10, "id", False, lambda r, c: literal(r.id)),
+    InboxColumn(  # time to breach: the least time left first
+        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
+    ),
+    InboxColumn(  # whose turn, the longest wait first
+        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
+    ),
     InboxColumn(
         "subject",
         "Subject",
@@ -114,6 +135,37 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
 )
 BY_KEY = {c.key: c for c in INBOX_COLUMNS}
 BY_SORT = {c.sort: c for c in INBOX_COLUMNS}
+
+
+# sorts the store cannot do (they depend on the time and on triage rules): the screen orders
+# the filtered rows itself by these keys (None sorts last, whatever the direction)
+def _sla_key(row: CaseRow, ctx: RowContext) -> float | None:
+    clock = ctx.clock(row)
+    return None if clock is None else clock.left
+
+
+def _turn_key(row: CaseRow, ctx: RowContext) -> float | None:
+    turn = ctx.turn(row)
+    return None if turn is None else turn.since
+
+
+TRIAGE_SORTS: dict[str, Callable[[CaseRow, RowContext], float | None]] = {
+    "sla": _sla_key,
+    "turn": _turn_key,
+}
+
+
+def triage_order(
+    rows: list[CaseRow], ctx: RowContext, sort: tuple[tuple[str, bool], ...]
+) -> list[CaseRow]:
+    """``rows`` (already in the store's order for the rest of the sort) ordered by the first
+    sort key, a triage one; ties keep the store's order."""
+    column, descending = sort[0]
+    key = TRIAGE_SORTS[column]
+    keyed = [(key(row, ctx), i, row) for i, row in enumerate(rows)]
+    known = [k for k in keyed if k[0] is not None]
+    known.sort(key=lambda k: (-k[0] if descending else k[0], k[1]))  # type: ignore[operator]
+    return [k[2] for k in known] + [k[2] for k in keyed if k[0] is None]
 
 
 def first_sort(column: InboxColumn) -> tuple[tuple[str, bool], ...]:
