@@ -379,6 +379,7 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         bell=profile.bell,
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
+        sla_targets={p: t.targets() for p, t in profile.sla.items()} or None,
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"

@@ -78,8 +78,8 @@ def sla_text(clock: Clock | None, styles: Mapping[str, str] = DEFAULT_STYLES) ->
     if level is Level.BREACHED:
         return Text(f"✖ −{span(clock.left)} breached", style=styles["sla-breached"])
     if level is Level.AT_RISK:
-        word = "at risk, paused" if clock.paused else "at risk"
-        return Text(f"▲ {span(clock.left)} {word}", style=styles["sla-at-risk"])
+        glyph = "⏸" if clock.paused else "▲"  # paused: the clock is not moving
+        return Text(f"{glyph} {span(clock.left)} at risk", style=styles["sla-at-risk"])
     if clock.paused:
         return Text(f"⏸ {span(clock.left)} paused", style=styles["sla-paused"])
     return Text(f"{share_glyph(clock.share_used)} {span(clock.left)}", style=styles["sla-ok"])
