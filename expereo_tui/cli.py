@@ -417,11 +417,13 @@ def warn_insecure(name: str, profile: Profile) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from expereo_tui.store.store import Store
+    from expereo_tui.triage.lint import secret_matcher
 
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     options = _options_for(name, profile, args)
+    options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
     settings = client_settings(profile, secret.secret)
     store = _open_store(lambda: Store.for_profile(name, reset=args.reset_store))
     _store_read_only(store, options)

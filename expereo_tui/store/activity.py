@@ -106,3 +106,10 @@ class ActivityStore(Table):
                 (case_id, clock, level, at),
             )
             return cursor.rowcount == 1
+
+    def site_cities(self) -> dict[str, str]:
+        """Every site's city (for incident clusters by city)."""
+        return {
+            str(r["id"]): str(r["city"])
+            for r in self._rows("SELECT id, city FROM sites WHERE city IS NOT NULL AND city != ''")
+        }

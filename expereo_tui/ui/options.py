@@ -34,3 +34,5 @@ class AppOptions:
     clock: Callable[[], float] = time.time
     # triage: SLA targets per priority (triage.sla.Targets); None: the marked example targets
     sla_targets: dict[str, Any] | None = None
+    # pre-send lint: whether a word is this profile's client secret (holds a digest, not it)
+    client_secret_matcher: Callable[[str], bool] | None = None

@@ -61,6 +61,7 @@ class CaseScreen(Screen[None]):
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
         super().__init__()
+        self._send_confirmed: str | None = None  # the text a send-check dialog said to send
         self.case_id = case_id
         self.focus_reply = reply
         # a reply was asked for and its box has no focus yet: keys typed meanwhile are its text
@@ -293,6 +294,8 @@ class CaseScreen(Screen[None]):
         if engine is None:
             panel.note("Offline viewing: no connection to send through. The draft is kept.")
             return
+        if self._check_before_send(event.text):  # triage: a dialog asks first
+            return
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
             entry = engine.send_reply(self.case_id, event.text, draft_key=self.draft_key)
@@ -315,6 +318,37 @@ class CaseScreen(Screen[None]):
         self.my_entries.add(entry)
         panel.area.load_text("")
         panel.outbox_status(entry, OutboxStatus.QUEUED)
+
+    def _check_before_send(self, text: str) -> bool:
+        """The checks before a reply goes out (see send_check.py): True when a dialog now
+        asks, and the reply goes only if the answer is to send."""
+        from expereo_tui.ui.screens.send_check import (
+            SendCheckScreen,
+            lint_findings,
+            lint_report,
+        )
+
+        if self._send_confirmed == text:  # the dialog said send: this very text
+            self._send_confirmed = None
+            return False
+        findings = lint_findings(text, self.xapp.options.client_secret_matcher)
+        if not findings:
+            return False
+
+        def answer(send: bool | None) -> None:
+            if send:
+                self._send_confirmed = text
+                self._send(ComposePanel.SendRequested(text))
+            elif self.has_compose:
+                self.query_one(ComposePanel).area.focus()
+
+        self.app.push_screen(
+            SendCheckScreen(
+                lint_report(findings), send="Send anyway", back="Keep editing", enter_sends=False
+            ),
+            answer,
+        )
+        return True
 
     def _already_sending(self, panel: ComposePanel, entry_id: int) -> None:
         self.flush()  # the draft is what the box holds now, never the text being sent
