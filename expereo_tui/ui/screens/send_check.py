@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from expereo_tui.triage.conflict import Conflict
 from expereo_tui.triage.lint import Finding, lint
 from expereo_tui.ui.safe_text import literal
 
@@ -44,6 +45,30 @@ def lint_report(findings: Sequence[Finding]) -> Text:
     if len(findings) > 8:
         text.append(f"\n…and {len(findings) - 8} more lines\n")
     text.append("\nSend it anyway?")
+    return text
+
+
+def conflict_report(found: Conflict) -> Text:
+    """What the conflict dialog says: the status change and the provider's new messages (as
+    literal text), then the question."""
+    text = Text("Since you started this reply:\n", style="bold")
+    if found.status_change is not None:
+        then, now = found.status_change
+        text.append("\nthe status changed: ")
+        text.append_text(literal(then or "?", one_line=True))
+        text.append(" → ")
+        text.append_text(literal(now or "?", one_line=True))
+        text.append("\n")
+    for message in found.new_messages[-3:]:
+        who = literal(message.sent_by or "Expereo", one_line=True)
+        text.append("\n◀ ", style="bold")
+        text.append_text(who)
+        text.append(":\n")
+        text.append_text(literal(message.message[:600]))
+        text.append("\n")
+    if len(found.new_messages) > 3:
+        text.append(f"\n(and {len(found.new_messages) - 3} earlier new messages)\n")
+    text.append("\nSend your reply as it is?  enter sends, escape goes back to editing.")
     return text
 
 
