@@ -416,6 +416,7 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOp
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
         alert_services=frozenset(profile.alert_services),
+        sla_targets={p: t.targets() for p, t in profile.sla.items()} or None,
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
@@ -455,11 +456,13 @@ def warn_insecure(name: str, profile: Profile) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from expereo_tui.store.store import Store
+    from expereo_tui.triage.lint import secret_matcher
 
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
     secret = resolve_secret(name, profile)
     options = _options_for(name, profile, args)
+    options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
     settings = client_settings(profile, secret.secret)
     store = _open_store(lambda: Store.for_profile(name, reset=args.reset_store))
     _store_read_only(store, options)

@@ -51,6 +51,10 @@ HINTS = (
     "desktop_notifications = true",
     'alert_priorities = ["P1", "P2"]     # alert only on these priorities',
     'alert_services = ["SVC-000015"]     # alert only on these services',
+    "[profiles.<name>.sla.P1]   # SLA targets per priority (P1..P5); without any, the app",
+    'first_response = "15m"     # uses EXAMPLE targets (not your contract) and says so',
+    'update_interval = "1h"',
+    'resolution = "4h"',
     "[profiles.<name>.keys]     # action id -> key (docs/usage.md, Key bindings)",
     '"inbox.next_unread" = "N"',
 )

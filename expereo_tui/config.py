@@ -54,6 +54,37 @@ class ConfigError(Exception):
     """A problem with the configuration, said in one line a person can act on."""
 
 
+class SlaTarget(BaseModel):
+    """One priority's SLA targets in ``[profiles.NAME.sla.P1]``: durations like "15m", "4h",
+    "1d", "1h30m".  A clock with no target is not shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_response: str | None = None
+    update_interval: str | None = None
+    resolution: str | None = None
+
+    @field_validator("first_response", "update_interval", "resolution")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        from expereo_tui.triage.sla import parse_duration
+
+        if value is not None:
+            parse_duration(value)  # raises ValueError with a one-line reason
+        return value
+
+    def targets(self) -> Any:
+        """As :class:`expereo_tui.triage.sla.Targets` (seconds)."""
+        from expereo_tui.triage.sla import Targets, parse_duration
+
+        return Targets(
+            *(
+                parse_duration(v) if v else None
+                for v in (self.first_response, self.update_interval, self.resolution)
+            )
+        )
+
+
 class Profile(BaseModel):
     """One ``[profiles.<name>]`` table."""
 
@@ -82,6 +113,8 @@ class Profile(BaseModel):
     sent_by: str = Field(default_factory=default_sent_by, min_length=1)
     # which services alert (ids, e.g. "SVC-000015"); empty: every service (issue #15)
     alert_services: list[str] = Field(default_factory=list)
+    # SLA targets per priority (P1..P5); none set: the app runs on marked example targets
+    sla: dict[Literal["P1", "P2", "P3", "P4", "P5"], SlaTarget] = Field(default_factory=dict)
 
     @field_validator("keys")
     @classmethod

@@ -43,6 +43,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("inbox.portal", "o", "open the case in the portal"),
     Action("inbox.down", "j", "move down"),
     Action("inbox.up", "k", "move up"),
+    Action("inbox.turn_view", "w", "cycle the whose-turn views (waiting on us / on the provider)"),
     Action("case.back", "escape", "back to the inbox"),
     Action("case.reply", "r", "write a reply"),
     Action("case.update", "e", "update the case"),

@@ -16,6 +16,7 @@ from typing import Any
 
 from expereo_tui.api.models import Case, CaseMessage
 
+from .activity import record_transitions
 from .database import Database, Table
 from .inbox_index import COLUMNS_SQL, ID, UNREAD, InboxIndex
 from .inventory import _like
@@ -226,6 +227,8 @@ class CaseStore(Table):
                 db.executemany(
                     "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
                 )
+            seen = set(new) | set(statuses)  # first sight of a case, or a status change
+            record_transitions(db, [(r[0], r[3], r[10]) for r in rows if r[0] in seen])
         return UpsertResult(tuple(new), tuple(changed), statuses, priorities)
 
     def case(self, case_id: str) -> Case | None:

@@ -122,7 +122,33 @@ def _v_invoice_lines(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v_invoice_lines]
+def _v_triage(db: sqlite3.Connection) -> None:
+    """Status transitions the poll observed (the API keeps no history of them), seeded with each
+    case's current status; and the SLA alerts already given, so each fires once."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS status_history (
+            case_id TEXT NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS status_history_case ON status_history(case_id, at);
+        CREATE TABLE IF NOT EXISTS sla_alerts (
+            case_id TEXT NOT NULL, clock TEXT NOT NULL, level TEXT NOT NULL, at REAL NOT NULL,
+            PRIMARY KEY (case_id, clock, level));
+        INSERT INTO status_history (case_id, status, at)
+            SELECT id, status, last_modified FROM cases
+            WHERE status IS NOT NULL AND last_modified IS NOT NULL
+            AND id NOT IN (SELECT case_id FROM status_history);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v_invoice_lines,
+    _v_triage,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

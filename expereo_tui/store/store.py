@@ -28,6 +28,7 @@ from expereo_tui.api.models import (
     Site,
 )
 
+from .activity import ActivityStore, CaseActivity
 from .cases import (
     SORT_COLUMNS,
     CaseQuery,
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "SORT_COLUMNS",
     "CaseQuery",
+    "CaseActivity",
     "CaseRow",
     "InboxSummary",
     "AlreadyQueued",
@@ -99,6 +101,7 @@ class Store:
         self.draft_store = DraftStore(self.database)
         self.outbox_store = OutboxStore(self.database)
         self.meta = MetaStore(self.database)
+        self.activity = ActivityStore(self.database)  # triage: thread summary, status history
 
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:

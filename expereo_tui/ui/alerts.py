@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from expereo_tui.store.store import CaseQuery
+from expereo_tui.store.store import CaseQuery, StoreError
 from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
+from expereo_tui.triage.board import board
+from expereo_tui.triage.sla import EXAMPLE_TARGETS, Level
 from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
 
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from textual.app import App
 
 SUMMARY_OVER = 3  # more changes than this in one poll: one summary toast
+SLA_CHECK_SECONDS = 30.0  # how often the SLA clocks are looked at between polls
+SLA_BASELINE = "triage.sla_baseline"  # meta key: when the first SLA check took note
 
 
 def osc_notification(
@@ -67,7 +71,60 @@ class Alerter:
             return f"Expereo replied on {change.case_id} ({prio + ' ' if prio else ''}{subject})"
         return f"{change.case_id}: {change.old_status} → {change.new_status}"
 
+    def check_sla(self) -> list[str]:
+        try:
+            return self._check_sla()
+        except StoreError:  # a read-only or full store: the columns still show the clocks
+            return []
+
+    def _check_sla(self) -> list[str]:
+        """Alert each SLA clock once when it becomes at risk and once when it breaches (the
+        store remembers which were given, across restarts and sessions).  The first check on
+        a store only takes note of what is already late (the inbox and the wall show it), so a
+        first sync of old cases is not a storm of alerts.  Returns the lines alerted."""
+        from expereo_tui.ui.triage_text import CLOCK_NAMES, span
+
+        store = self.app.store  # type: ignore[attr-defined]
+        opts = self.options
+        open_q = CaseQuery(statuses=frozenset({"New", "In Progress", "Awaiting Customer"}))
+        rows = store.query_cases(open_q, limit=store.count_cases(open_q))
+        if opts.alert_priorities:
+            rows = [r for r in rows if r.priority in opts.alert_priorities]
+        now = self.app.now()  # type: ignore[attr-defined]
+        targets = getattr(opts, "sla_targets", None) or EXAMPLE_TARGETS
+        seen = board(rows, store.activity.activity([r.id for r in rows]), targets, now)
+        baseline = store.get_meta(SLA_BASELINE) is None
+        lines: list[str] = []
+        for row, clock in seen.alarming:
+            if not store.activity.claim_alert(row.id, clock.key, clock.level.value, now):
+                continue
+            if baseline:
+                continue
+            what = CLOCK_NAMES.get(clock.name, clock.name)
+            prio = f"{row.priority} " if row.priority else ""
+            if clock.level is Level.BREACHED:
+                lines.append(f"{prio}{row.id}: {what} SLA breached ({span(clock.left)} over)")
+            else:
+                lines.append(f"{prio}{row.id}: {what} SLA at risk ({span(clock.left)} left)")
+        if baseline:
+            store.set_meta(SLA_BASELINE, str(now))
+        if not lines:
+            return lines
+        text = (
+            "\n".join(lines)
+            if len(lines) <= SUMMARY_OVER
+            else f"{len(lines)} SLA clocks at risk or breached:\n" + "\n".join(lines[:SUMMARY_OVER])
+        )
+        self.app.notify(text, title="SLA", severity="warning", markup=False, timeout=10)
+        if opts.bell:
+            self.app.bell()
+        if opts.desktop_notifications:
+            self.desktop(lines[0])
+        return lines
+
     def handle(self, event: SyncEvent) -> None:
+        if isinstance(event, CasesChanged):
+            self.check_sla()
         if not isinstance(event, CasesChanged):
             return
         wanted = [c for c in event.changes if self._wanted(c)]

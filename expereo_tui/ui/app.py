@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent, SyncStateChanged
-from expereo_tui.ui.alerts import Alerter
+from expereo_tui.ui.alerts import SLA_CHECK_SECONDS, Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
@@ -99,6 +99,8 @@ class ExpereoApp(App[None]):
             await self.engine.start()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
+        self.call_after_refresh(self.alerter.check_sla)  # triage: SLA at risk / breached
+        self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
         # Once the first frame is out, move what start-up made (modules, styles, the first
         # screen: ~100,000 objects) out of the garbage collector's way, or every full
         # collection walks them all: a 50 ms pause that lands on whatever key was just typed.

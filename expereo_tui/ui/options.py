@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -31,3 +32,7 @@ class AppOptions:
     wall_tick_seconds: float = 1.0  # the wall's clock; tests drive it by hand
     burn_in_shift_seconds: float = 180.0  # the wall moves by one cell this often
     clock: Callable[[], float] = time.time
+    # triage: SLA targets per priority (triage.sla.Targets); None: the marked example targets
+    sla_targets: dict[str, Any] | None = None
+    # pre-send lint: whether a word is this profile's client secret (holds a digest, not it)
+    client_secret_matcher: Callable[[str], bool] | None = None

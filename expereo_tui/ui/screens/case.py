@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -25,6 +26,7 @@ from expereo_tui.sync.events import (
     SyncEvent,
 )
 from expereo_tui.sync.outbox import CODE_CHECKING, CODE_READ_ONLY
+from expereo_tui.triage.conflict import conflict, is_fresh
 from expereo_tui.ui.format import (
     ago,
     local_time,
@@ -61,6 +63,8 @@ class CaseScreen(Screen[None]):
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
         super().__init__()
+        self._send_confirmed: str | None = None  # the text a send-check dialog said to send
+        self._lint_passed: str | None = None  # the text the lint dialog said to send anyway
         self.case_id = case_id
         self.focus_reply = reply
         # a reply was asked for and its box has no focus yet: keys typed meanwhile are its text
@@ -273,9 +277,21 @@ class CaseScreen(Screen[None]):
     def _save_draft(self, event: ComposePanel.DraftChanged) -> None:
         store = self.xapp.store
         if event.text.strip():
-            store.save_draft(self.draft_key, {"text": event.text})
+            store.save_draft(self.draft_key, {"text": event.text, **self._draft_baseline()})
         else:
             store.delete_draft(self.draft_key)
+
+    def _draft_baseline(self) -> dict[str, object]:
+        """What the case looked like when this draft was started (kept in the draft), for the
+        send-time conflict check."""
+        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        if "seen_messages" in draft:
+            return {k: draft[k] for k in ("seen_messages", "seen_status")}
+        case = self.xapp.store.case(self.case_id)
+        return {
+            "seen_messages": self.xapp.store.message_count(self.case_id),
+            "seen_status": case.status if case else None,
+        }
 
     @on(ComposePanel.SendRequested)
     def _send(self, event: ComposePanel.SendRequested) -> None:
@@ -292,6 +308,8 @@ class CaseScreen(Screen[None]):
             return
         if engine is None:
             panel.note("Offline viewing: no connection to send through. The draft is kept.")
+            return
+        if self._check_before_send(event.text):  # triage: a dialog asks first
             return
         self._save_draft(ComposePanel.DraftChanged(event.text))
         try:
@@ -315,6 +333,86 @@ class CaseScreen(Screen[None]):
         self.my_entries.add(entry)
         panel.area.load_text("")
         panel.outbox_status(entry, OutboxStatus.QUEUED)
+
+    def _check_before_send(self, text: str) -> bool:
+        """The checks before a reply goes out (see send_check.py): True when a dialog now
+        asks, and the reply goes only if the answer is to send."""
+        from expereo_tui.ui.screens.send_check import (
+            SendCheckScreen,
+            lint_findings,
+            lint_report,
+        )
+
+        if self._send_confirmed == text:  # every check passed or was answered: send
+            self._send_confirmed = self._lint_passed = None
+            return False
+
+        def answer(send: bool | None, *, linted: bool = False) -> None:
+            if send and linted:
+                self._lint_passed = text
+                self._send(ComposePanel.SendRequested(text))  # on to the conflict check
+            elif send:
+                self._send_confirmed = text
+                self._send(ComposePanel.SendRequested(text))
+            elif self.has_compose:
+                self._lint_passed = None
+                self.query_one(ComposePanel).area.focus()
+
+        if self._lint_passed != text:
+            findings = lint_findings(text, self.xapp.options.client_secret_matcher)
+            if findings:
+                self.app.push_screen(
+                    SendCheckScreen(
+                        lint_report(findings),
+                        send="Send anyway",
+                        back="Keep editing",
+                        enter_sends=False,
+                    ),
+                    lambda send: answer(send, linted=True),
+                )
+                return True
+        engine = self.xapp.engine
+        last = engine.state.last_success if engine is not None else None
+        if is_fresh(last, self.xapp.now()):  # the store's copy will do: no read
+            return self._ask_about_conflict(text, answer)
+        self.query_one(ComposePanel).note("checking for new messages before sending…")
+        self.run_worker(
+            self._read_then_check(text, answer), group="send-check", exclusive=True
+        )
+        return True
+
+    async def _read_then_check(self, text: str, answer: Callable[..., None]) -> None:
+        """The one read at send time (the case's thread), then the conflict check; offline,
+        the check runs on the store's copy."""
+        engine = self.xapp.engine
+        if engine is not None:
+            await engine.fetch_thread(self.case_id)
+        if not self._ask_about_conflict(text, answer):
+            answer(True)
+
+    def _ask_about_conflict(self, text: str, answer: Callable[..., None]) -> bool:
+        """Show what the provider wrote (or the status change) since the draft was started;
+        True when the dialog now asks."""
+        from expereo_tui.ui.screens.send_check import SendCheckScreen, conflict_report
+
+        store = self.xapp.store
+        baseline = self._draft_baseline()
+        case = store.case(self.case_id)
+        found = conflict(
+            store.thread(self.case_id),
+            int(str(baseline.get("seen_messages") or 0)),
+            None if baseline.get("seen_status") is None else str(baseline["seen_status"]),
+            case.status if case else None,
+        )
+        if found is None:
+            return False
+        self.app.push_screen(
+            SendCheckScreen(
+                conflict_report(found), send="Send", back="Back to editing", enter_sends=True
+            ),
+            answer,
+        )
+        return True
 
     def _already_sending(self, panel: ComposePanel, entry_id: int) -> None:
         self.flush()  # the draft is what the box holds now, never the text being sent

@@ -16,44 +16,35 @@ from textual.widgets import Footer, Input, Static
 
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
 from expereo_tui.sync.events import CasesChanged, SyncEvent
-from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
-from expereo_tui.ui.safe_text import literal, safe
-from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
+from expereo_tui.triage.sla import EXAMPLE_TARGETS
+from expereo_tui.ui.format import status_text, type_label
+from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.inbox_columns import (
+    BY_KEY,
+    BY_SORT,
+    INBOX_COLUMNS,
+    TRIAGE_SORTS,
+    RowContext,
+    cells,
+    first_sort,
+    triage_order,
+)
+from expereo_tui.ui.triage_text import resolve_styles
+from expereo_tui.ui.widgets.case_table import CaseTable, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
 
-# (column key, header, sort column in the store)
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("unread", "●", "unread"),
-    ("priority", "Pri", "priority"),
-    ("status", "Status", "status"),
-    ("last_modified", "Changed", "last_modified"),
-    ("id", "Case", "id"),
-    ("subject", "Subject", "subject"),
-    ("service", "Service", "service"),
-    ("site", "Site", "site"),
-    ("customer_reference", "Cust. ref", "customer_reference"),
-    ("type", "Type", "type"),
-    ("created", "Age", "created"),
-)
 DEFAULT_SORT = CaseQuery().sort
 # what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
 OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
-WIDTHS = {
-    "unread": 1,
-    "priority": 3,
-    "status": 17,
-    "last_modified": 7,
-    "id": 10,
-    "subject": 20,
-    "service": 30,
-    "site": 24,
-    "customer_reference": 12,
-    "type": 15,
-    "created": 4,
+# the whose-turn views ("w" cycles them): who owes the next message, the longest wait first
+TURN_VIEWS: dict[str | None, str] = {
+    None: "",
+    "provider": "waiting on provider longest",
+    "you": "waiting on us",
 }
 
 
@@ -75,6 +66,7 @@ class InboxScreen(Screen[None]):
         Binding("a", "toggle_closed", "Open/all cases", show=False, id="inbox.toggle_closed"),
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
+        Binding("w", "cycle_turn_view", "Whose turn", show=False, id="inbox.turn_view"),
         Binding("m", "toggle_read", "Read/unread", show=False, id="inbox.toggle_read"),
         Binding("g", "goto", "Go to case", show=False, id="inbox.goto"),
         Binding("y", "copy_id", "Copy id", show=False, id="inbox.copy_id"),
@@ -91,6 +83,7 @@ class InboxScreen(Screen[None]):
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
+        self.turn_view: str | None = None  # see TURN_VIEWS
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -106,7 +99,7 @@ class InboxScreen(Screen[None]):
                 id="search",
             )
         yield Static(id="chips")
-        yield CaseTable([Column(k, label, WIDTHS[k]) for k, label, _ in COLUMNS], id="cases")
+        yield CaseTable([c.table_column() for c in INBOX_COLUMNS], id="cases")
         yield StatusBar()
         yield Footer()
 
@@ -147,34 +140,52 @@ class InboxScreen(Screen[None]):
     def current_case_id(self) -> str | None:
         return self.query_one(CaseTable).cursor_key
 
-    def _cells(self, row: CaseRow, now: float) -> list[Text]:
-        unread = row.unread or row.id in self.recent
-        marker = Text(
-            "★" if row.id in self.recent else ("●" if row.unread else " "),
-            style="bold #e66100" if unread else "",
-        )
-        weight = "bold" if unread else ""
-        return [
-            marker,
-            priority_text(row.priority),
-            status_text(row.status),
-            Text(relative(row.last_modified_date, now), style=weight),
-            literal(row.id),
-            Text(subject_label(safe(row.subject)), style=weight),
-            literal(row.service_name or row.service_id, one_line=True),
-            literal(row.site_name or "", one_line=True),
-            literal(row.customer_reference or "", one_line=True),
-            Text(type_label(row.type), style="dim"),
-            Text(relative(row.created_date, now), style="dim"),
-        ]
+    def _cells(self, row: CaseRow, ctx: RowContext) -> list[Text]:
+        return cells(row, ctx)
 
-    def _fetch(self, query: CaseQuery) -> Fetch:
-        """A page of rows for the table: read from the store when it scrolls into view."""
+    def _row_context(self, now: float, rows: list[CaseRow]) -> RowContext:
+        """What the rows' cells need: the time, and the triage facts of these rows."""
+        return RowContext(
+            now=now,
+            recent=self.recent,
+            activity=self.xapp.store.activity.activity([r.id for r in rows]),
+            targets=getattr(self.xapp.options, "sla_targets", None) or EXAMPLE_TARGETS,
+            styles=resolve_styles(self.app.theme_variables),
+        )
+
+    @property
+    def store_query(self) -> CaseQuery:
+        """The query as the store can run it: without the triage sorts (the screen does them)."""
+        sort = tuple(s for s in self.query_state.sort if s[0] not in TRIAGE_SORTS)
+        return replace(self.query_state, sort=sort or DEFAULT_SORT)
+
+    def _triaged(self) -> list[CaseRow] | None:
+        """Every row of the query in a triage sort or whose-turn view, ordered and filtered
+        here (the store knows neither); None when the store's paging serves as it is."""
+        q = self.query_state
+        if self.turn_view is None and not (q.sort and q.sort[0][0] in TRIAGE_SORTS):
+            return None
+        store, now = self.xapp.store, self.xapp.now()
+        store_query = self.store_query
+        rows = store.inbox_page(store_query, offset=0, limit=store.count_cases(store_query))
+        ctx = self._row_context(now, rows)
+        if self.turn_view is not None:
+            rows = [r for r in rows if (t := ctx.turn(r)) is not None and t.who == self.turn_view]
+        sort = q.sort if q.sort and q.sort[0][0] in TRIAGE_SORTS else (("turn", False),)
+        return triage_order(rows, ctx, sort)
+
+    def _fetch(self, query: CaseQuery, triaged: list[CaseRow] | None = None) -> Fetch:
+        """A page of rows for the table: read from the store when it scrolls into view (or cut
+        from the rows a triage sort or view has ordered)."""
         store, now = self.xapp.store, self.xapp.now()
 
         def fetch(offset: int, limit: int) -> list[TableRow]:
-            rows = store.inbox_page(query, offset=offset, limit=limit)
-            return [TableRow(row.id, partial(self._cells, row, now)) for row in rows]
+            if triaged is None:
+                rows = store.inbox_page(query, offset=offset, limit=limit)
+            else:
+                rows = triaged[offset : offset + limit]
+            ctx = self._row_context(now, rows)
+            return [TableRow(row.id, partial(self._cells, row, ctx)) for row in rows]
 
         return fetch
 
@@ -184,10 +195,13 @@ class InboxScreen(Screen[None]):
         the query changed: then the title's counts and the in-memory inbox are still good."""
         table = self.query_one(CaseTable)
         keep, row_index = table.cursor_key, table.cursor_row
-        summary = self.xapp.store.inbox_summary(self.query_state)
-        self.total = summary.total
-        table.sort_column = self.query_state.sort[0] if self.query_state.sort else None
-        table.reset(summary.total, self._fetch(self.query_state))
+        summary = self.xapp.store.inbox_summary(self.store_query)
+        triaged = self._triaged()
+        self.total = summary.total if triaged is None else len(triaged)
+        first = self.query_state.sort[0] if self.query_state.sort else None
+        column = BY_SORT.get(first[0]) if first else None
+        table.sort_column = (column.key, first[1]) if column and first else None
+        table.reset(self.total, self._fetch(self.store_query, triaged))
         found = table.find(keep, near=row_index) if keep is not None else None
         table.move_cursor(found if found is not None else row_index)
         self._paint_header(summary)
@@ -233,6 +247,8 @@ class InboxScreen(Screen[None]):
             parts.append(f'text="{safe(q.text, one_line=True)}"')
         if q.unread_only:
             parts.append("unread only")
+        if self.turn_view is not None:
+            parts.append(TURN_VIEWS[self.turn_view] + " (w)")
         if not parts:
             chips.append("none", style="dim")
         for part in parts:
@@ -264,12 +280,13 @@ class InboxScreen(Screen[None]):
 
     @on(CaseTable.HeaderSelected)
     def _sort_by_header(self, event: CaseTable.HeaderSelected) -> None:
-        column = next(c[2] for c in COLUMNS if c[0] == event.column_key)
+        column = BY_KEY[event.column_key]
         first = self.query_state.sort[0] if self.query_state.sort else None
-        desc = (
-            not first[1] if first and first[0] == column else column in ("unread", "last_modified")
-        )
-        self.set_query(replace(self.query_state, sort=((column, desc), ("last_modified", True))))
+        if first and first[0] == column.sort:  # the same header again: the other way
+            sort = ((column.sort, not first[1]), *self.query_state.sort[1:])
+        else:
+            sort = first_sort(column)
+        self.set_query(replace(self.query_state, sort=sort))
 
     def _search(self, text: str) -> None:
         """The search box's text, as each key is typed (see SearchBox)."""
@@ -309,7 +326,7 @@ class InboxScreen(Screen[None]):
 
     def action_next_unread(self) -> None:
         store = self.xapp.store
-        rows = store.query_cases(replace(self.query_state, unread_only=True), limit=1)
+        rows = store.query_cases(replace(self.store_query, unread_only=True), limit=1)
         if not rows:
             self.notify(
                 "No unread cases"
@@ -356,19 +373,22 @@ class InboxScreen(Screen[None]):
         self.set_query(CaseQuery(sort=self.query_state.sort))
 
     def action_cycle_sort(self) -> None:
-        order = [c[2] for c in COLUMNS]
+        order = [c.sort for c in INBOX_COLUMNS]
         first = self.query_state.sort[0][0] if self.query_state.sort else "unread"
         if self.query_state.sort == DEFAULT_SORT:
             nxt = "priority"
         else:
             nxt = order[(order.index(first) + 1) % len(order)] if first in order else "unread"
-        sort = (
-            DEFAULT_SORT
-            if nxt == "unread"
-            else ((nxt, nxt in ("last_modified", "created")), ("last_modified", True))
-        )
+        sort = DEFAULT_SORT if nxt == "unread" else first_sort(BY_SORT[nxt])
         self.set_query(replace(self.query_state, sort=sort))
         self.notify(f"Sorted by {nxt}", timeout=1.5)
+
+    def action_cycle_turn_view(self) -> None:
+        """Every case -> waiting on provider (longest first) -> waiting on us -> every case."""
+        views = list(TURN_VIEWS)
+        self.turn_view = views[(views.index(self.turn_view) + 1) % len(views)]
+        self.reload(data_changed=False)
+        self.notify(TURN_VIEWS[self.turn_view] or "Every case", timeout=1.5)
 
     def action_reverse_sort(self) -> None:
         sort = tuple((c, not d) for c, d in self.query_state.sort)

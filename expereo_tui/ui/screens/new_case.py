@@ -336,6 +336,8 @@ class NewCaseScreen(Screen[None]):
         except PydanticValidationError as exc:
             status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
             return
+        if self._lint_first(str(body.get("message") or "")):  # triage: a dialog asks first
+            return
         self.flush()
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -353,6 +355,34 @@ class NewCaseScreen(Screen[None]):
         status.update(
             Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
         )
+
+    def _lint_first(self, message: str) -> bool:
+        """Pre-send lint (send_check.py): True when a dialog now asks about what looks like a
+        credential; ctrl+s runs again only if the answer is to send."""
+        from expereo_tui.ui.screens.send_check import (
+            SendCheckScreen,
+            lint_findings,
+            lint_report,
+        )
+
+        if getattr(self, "_lint_confirmed", None) == message:
+            return False
+        findings = lint_findings(message, self.xapp.options.client_secret_matcher)
+        if not findings:
+            return False
+
+        def answer(send: bool | None) -> None:
+            if send:
+                self._lint_confirmed = message
+                self.action_submit()
+
+        self.app.push_screen(
+            SendCheckScreen(
+                lint_report(findings), send="Send anyway", back="Keep editing", enter_sends=False
+            ),
+            answer,
+        )
+        return True
 
     def _lock(self, disabled: bool) -> None:
         for widget in self.query("#form Input, #form Select, #form TextArea"):

@@ -25,6 +25,7 @@ from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import SyncEvent, SyncStatus
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.triage_data import read_triage
 from expereo_tui.ui.widgets.status_bar import describe
 
 if TYPE_CHECKING:
@@ -93,10 +94,18 @@ class WallScreen(Screen[None]):
                         ("awaiting", "Awaiting Customer"),
                         ("new", "New"),
                         ("unread", "Unread"),
+                        ("waiting-us", "Waiting on us"),
+                        ("clusters", "Open clusters"),
                     ):
                         with Vertical(classes="tile", id=f"tile-{key}"):
                             yield Label(label, classes="tile-label")
                             yield Digits("0", id=f"digits-{key}")
+                    with Vertical(classes="tile", id="tile-sla"):  # triage: SLA clocks
+                        yield Label("SLA ✖ breached / ▲ at risk", classes="tile-label")
+                        with Horizontal(classes="tile-pair"):
+                            yield Digits("0", id="digits-breached")
+                            yield Label(" / ", classes="tile-slash")
+                            yield Digits("0", id="digits-at-risk")
                 yield WallTable(id="incidents", cursor_type="none", show_cursor=False)
                 yield WallTable(id="activity", cursor_type="none", show_cursor=False)
                 yield WallTable(id="services", cursor_type="none", show_cursor=False)
@@ -197,9 +206,15 @@ class WallScreen(Screen[None]):
             "new": store.count_cases(CaseQuery(statuses=frozenset({"New"}))),
             "unread": store.unread_count(),
         }
+        triage = read_triage(store, opts, now)
+        counts["waiting-us"] = triage.board.waiting_on_us
+        counts["clusters"] = len(triage.clusters)
         for key, value in counts.items():
             self.query_one(f"#digits-{key}", Digits).update(str(value))
             self.query_one(f"#tile-{key}").set_class(value > 0 and key in ("p1", "p2"), "hot")
+        self.query_one("#digits-breached", Digits).update(str(triage.board.breached))
+        self.query_one("#digits-at-risk", Digits).update(str(triage.board.at_risk))
+        self.query_one("#tile-sla").set_class(triage.board.breached > 0, "hot")
         incidents = store.query_cases(
             CaseQuery(
                 statuses=open_q.statuses,

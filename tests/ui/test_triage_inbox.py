@@ -1,0 +1,144 @@
+"""The inbox's triage columns on a fixed clock: the SLA clock's glyphs as time passes, its pause
+while Awaiting Customer, whose turn it is, and the views and sort built on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from expereo_tui.api.models import Case, CaseMessage
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.triage.sla import Targets
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.options import AppOptions
+from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.widgets.case_table import CaseTable
+from tests.sim_fixtures import FakeClock
+
+from .conftest import screen_text
+
+BASE = datetime(2026, 11, 18, 9, tzinfo=UTC)
+T0 = BASE.timestamp()
+MIN = 60.0
+TARGETS = {"P1": Targets(first_response=30 * MIN, update_interval=3600, resolution=4 * 3600)}
+
+
+def case(case_id: str, minutes: float, **over: object) -> Case:
+    at = BASE + timedelta(minutes=minutes)
+    data: dict[str, object] = {
+        "id": case_id,
+        "subject": "ServiceDown",
+        "type": "Incident",
+        "status": "New",
+        "priority": "P1",
+        "createdDate": BASE,
+        "lastModifiedDate": at,
+        "serviceId": "SVC-1",
+    }
+    data.update(over)
+    return Case.model_validate(data)
+
+
+def message(minutes: float, kind: str) -> CaseMessage:
+    return CaseMessage.model_validate(
+        {"message": kind, "type": kind, "timestamp": BASE + timedelta(minutes=minutes)}
+    )
+
+
+def make(tmp_path: Path, clock: FakeClock) -> tuple[Store, ExpereoApp]:
+    store = Store(tmp_path / "t.sqlite3", clock=clock)
+    options = AppOptions(
+        clock=clock,
+        bell=False,
+        desktop_notifications=False,
+        inbox_open_only=False,
+        sla_targets=TARGETS,
+    )
+    return store, ExpereoApp(store=store, engine_factory=None, options=options)
+
+
+def row_text(app: ExpereoApp, case_id: str) -> str:
+    return next(line for line in screen_text(app).splitlines() if case_id in line)
+
+
+async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: Path) -> None:
+    clock = FakeClock(T0 + 10 * MIN)
+    store, app = make(tmp_path, clock)
+    store.upsert_cases([case("CS-1", 0)])
+    async with app.run_test(size=(160, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert "◔ 20m" in row_text(app, "CS-1")  # a third used: the quarter glyph
+        clock.now = T0 + 25 * MIN
+        screen.reload()
+        await pilot.pause()
+        assert "▲ 5m at risk" in row_text(app, "CS-1")
+        # the provider asks us something: the clock stops while the case waits on us
+        store.upsert_cases([case("CS-1", 25, status="Awaiting Customer")])
+        clock.now = T0 + 3 * 60 * MIN
+        screen.reload()
+        await pilot.pause()
+        assert "⏸ 5m at risk" in row_text(app, "CS-1")
+        assert "you · 2h35m" in row_text(app, "CS-1")
+        # we answer and it goes back to In Progress: the clock runs on from where it stopped
+        store.upsert_cases([case("CS-1", 180, status="In Progress")])
+        store.upsert_messages("CS-1", [message(180, "Customer")])
+        clock.now = T0 + 3 * 60 * MIN + 17 * MIN
+        screen.reload()
+        await pilot.pause()
+        assert "✖ −12m breached" in row_text(app, "CS-1")
+        assert "provider · 17m" in row_text(app, "CS-1")
+
+
+async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
+    clock = FakeClock(T0 + 60 * MIN)
+    store, app = make(tmp_path, clock)
+    store.upsert_cases(
+        [
+            case("CS-OURS", 5, status="Awaiting Customer"),
+            case("CS-LONG", 0),
+            case("CS-SHORT", 0),
+            case("CS-DONE", 0, status="Resolved"),
+        ]
+    )
+    store.upsert_messages("CS-LONG", [message(10, "Customer")])
+    store.upsert_messages("CS-SHORT", [message(2, "Expereo"), message(40, "Customer")])
+    async with app.run_test(size=(160, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        table = screen.query_one(CaseTable)
+
+        def shown() -> list[str]:
+            return [row.key for i in range(table.row_count) if (row := table.row(i))]
+
+        await pilot.press("w")
+        assert shown() == ["CS-LONG", "CS-SHORT"]  # waiting on the provider, longest first
+        assert "waiting on provider longest" in screen_text(app)
+        await pilot.press("w")
+        assert shown() == ["CS-OURS"]
+        await pilot.press("w")
+        assert len(shown()) == 4
+        # time to breach: CS-LONG (first response 30m overdue), CS-SHORT (update due in 2m),
+        # CS-OURS (first response paused with 25m left); the resolved case has no clock
+        screen.set_query(CaseQuery(sort=(("sla", False),)))
+        await pilot.pause()
+        assert shown() == ["CS-LONG", "CS-SHORT", "CS-OURS", "CS-DONE"]
+        assert "SLA↑" in screen_text(app)
+
+
+async def test_sla_alerts_fire_once_at_risk_and_once_at_breach(tmp_path: Path) -> None:
+    clock = FakeClock(T0 + 5 * MIN)
+    store, app = make(tmp_path, clock)
+    store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert app.alerter.check_sla() == []  # CS-OLD was late before we looked: no storm
+        clock.now = T0 + 25 * MIN
+        assert app.alerter.check_sla() == ["P1 CS-1: first response SLA at risk (5m left)"]
+        assert app.alerter.check_sla() == []  # once
+        clock.now = T0 + 31 * MIN
+        assert app.alerter.check_sla() == ["P1 CS-1: first response SLA breached (1m over)"]
+        clock.now = T0 + 60 * MIN
+        assert app.alerter.check_sla() == []
+        await pilot.pause()
+        assert any("SLA breached" in str(n.message) for n in app._notifications)
