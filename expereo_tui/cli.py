@@ -104,6 +104,9 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
     sub.add_parser("paths", parents=[flags], help="print the config, data and log paths")
     _config_subparser(sub, flags)
     _cases_subparser(sub, flags)
+    from expereo_tui import handover
+
+    handover.add_parser(sub, flags)
     inv = sub.add_parser("inventory", parents=[flags], help="sites and services (scripting)")
     _script_flags(inv)
     inv.add_argument("--json", action="store_true", help="JSON instead of tab-separated lines")
@@ -764,6 +767,10 @@ def _dispatch(argv: list[str]) -> int:
         return cmd_paths(args)
     if command == "config":
         return cmd_config(args)
+    if command == "handover":
+        from expereo_tui import handover
+
+        return handover.run(args)
     if command in ("cases", "inventory"):
         from expereo_tui import scripting
 

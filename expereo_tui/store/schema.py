@@ -105,7 +105,23 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v_shift(db: sqlite3.Connection) -> None:
+    """Pins, snoozes and saved views (store/shift.py): local to the profile, never sent."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS pins (
+            case_id TEXT PRIMARY KEY, note TEXT NOT NULL, updated REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS snoozes (
+            case_id TEXT PRIMARY KEY, until REAL, until_provider INTEGER NOT NULL DEFAULT 0,
+            provider_messages INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS saved_views (
+            name TEXT PRIMARY KEY, query TEXT NOT NULL, created REAL NOT NULL);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v_shift]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

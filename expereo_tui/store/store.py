@@ -42,6 +42,7 @@ from .inventory import InventoryStore
 from .meta import MetaStore
 from .outbox import OutboxEntry, OutboxStore, Restore
 from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
+from .shift import ShiftStore
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class Store:
         self.draft_store = DraftStore(self.database)
         self.outbox_store = OutboxStore(self.database)
         self.meta = MetaStore(self.database)
+        self.shift = ShiftStore(self.database)  # pins, snoozes, saved views (never sent)
 
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:
