@@ -3,7 +3,7 @@
 ``H`` in the app and ``expereo-tui handover [--since 8h] [--md|--json] [--out FILE]`` both build
 a :class:`HandoverReport` here and render it as Markdown or JSON: open P1/P2 cases, cases changed
 in the window, cases waiting on us, SLA and clusters (from :mod:`expereo_tui.triage` once it is
-there: see :func:`triage_sections`), the writes we sent, and the pinned notes.  Text from the API
+there: see :func:`triage_sections`), the writes we sent, the pinned notes and the snoozes.  Text from the API
 is cleaned of control characters (a report may be printed to a terminal) and kept on one line.
 """
 
@@ -150,16 +150,17 @@ def build(store: Store, *, since: float, now: float, profile: str = "") -> Hando
             wake = f"{wake} or " if wake else ""
             wake += "when the provider writes"
         snoozed.append({**(_case_item(row) if row else {"id": snooze.case_id}), "wakes": wake})
+    # what the next shift must act on first: our own notes, the urgent, what waits on us
     sections = [
+        Section("pins", "Pinned notes", pins),
         Section("open_p1_p2", "Open P1 and P2", [_case_item(r) for r in urgent]),
-        Section("changed", "Changed in the window", [_case_item(r) for r in changed]),
         Section("waiting_on_us", "Waiting on us", [_case_item(r) for r in waiting]),
     ]
     for make in EXTRA_SECTIONS:
         sections.extend(make(store, since, now))
     sections += [
+        Section("changed", "Changed in the window", [_case_item(r) for r in changed]),
         Section("sent", "Sent by us", sent),
-        Section("pins", "Pinned notes", pins),
         Section("snoozed", "Snoozed", snoozed),
     ]
     return HandoverReport(profile=profile, generated=now, since=since, sections=sections)

@@ -286,6 +286,12 @@ class Store:
             self.draft_store.forget(draft_key)
         return entry
 
+    def enqueue_many(
+        self, kind: str, items: Iterable[tuple[str | None, dict[str, Any]]]
+    ) -> list[OutboxEntry]:
+        """Several pending writes in ONE transaction (a bulk action)."""
+        return self.outbox_store.enqueue_many(kind, items)
+
     def outbox(self, *, statuses: Iterable[str] = ("queued", "sending")) -> list[OutboxEntry]:
         return self.outbox_store.outbox(statuses=statuses)
 

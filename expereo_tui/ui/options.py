@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -31,3 +32,7 @@ class AppOptions:
     wall_tick_seconds: float = 1.0  # the wall's clock; tests drive it by hand
     burn_in_shift_seconds: float = 180.0  # the wall moves by one cell this often
     clock: Callable[[], float] = time.time
+    # saved views from the profile's config ([[profiles.x.views]]): (name, query dict), shown
+    # as tabs above the inbox before those saved from the app (store/shift.py)
+    views: tuple[tuple[str, dict[str, Any]], ...] = ()
+    wall_views: tuple[str, ...] = ()  # views the wall rotates through (by name)

@@ -36,6 +36,7 @@ from expereo_tui.ui.format import (
 )
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
+from expereo_tui.ui.screens.shift_dialogs import snooze_label
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -57,6 +58,8 @@ class CaseScreen(Screen[None]):
         Binding("m", "mark_unread", "Mark unread", show=False, id="case.mark_unread"),
         Binding("L", "load_earlier", "Earlier", show=False, id="case.earlier"),
         Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
+        Binding("P", "pin", "Pin note", show=False, id="case.pin"),
+        Binding("z", "snooze", "Snooze", show=False, id="case.snooze"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -202,7 +205,21 @@ class CaseScreen(Screen[None]):
         )
         from rich.console import Group
 
-        header.update(Group(title, grid))
+        header.update(Group(title, grid, *self._shift_lines()))
+
+    def _shift_lines(self) -> list[Text]:
+        """The local pin and snooze of this case (never sent to the API)."""
+        shift = self.xapp.store.shift
+        lines = []
+        note = shift.pin_note(self.case_id)
+        if note:
+            line = Text("📌 Pinned for handover: ", style="bold")
+            line.append_text(literal(note, one_line=True))
+            lines.append(line)
+        snooze = next((z for z in shift.snoozes() if z.case_id == self.case_id), None)
+        if snooze is not None:
+            lines.append(Text(f"⏰ Snoozed {snooze_label(snooze)} (z to change)", style="dim"))
+        return lines
 
     def refresh_thread(self) -> None:
         """Read only the tail that is shown: a 10,000-message thread costs what 100 do."""
@@ -390,6 +407,31 @@ class CaseScreen(Screen[None]):
         self.xapp.store.mark_unread(self.case_id)
         self.flush()
         self.app.pop_screen()
+
+    def action_pin(self) -> None:
+        """A short local note for the handover report; an empty note unpins."""
+        from expereo_tui.ui.screens.shift_dialogs import PromptScreen
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                self.xapp.store.shift.pin(self.case_id, note)
+            except StoreError as exc:
+                self.notify(f"Not pinned: {error_line(exc)}", severity="error", markup=False)
+                return
+            self.refresh_case()
+
+        current = self.xapp.store.shift.pin_note(self.case_id) or ""
+        self.app.push_screen(
+            PromptScreen("Pin for handover (empty: unpin)", value=current, placeholder="a note"),
+            done,
+        )
+
+    def action_snooze(self) -> None:
+        from expereo_tui.ui.screens.shift_dialogs import snooze_cases
+
+        snooze_cases(self, [self.case_id], then=self.refresh_case)
 
     def action_load_earlier(self) -> None:
         self.query_one(ThreadView).load_earlier()

@@ -18,9 +18,11 @@ from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
 from expereo_tui.sync.events import CasesChanged, SyncEvent
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.inbox_shift import SHIFT_BINDINGS, ShiftInbox
 from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
+from expereo_tui.ui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
@@ -57,7 +59,7 @@ WIDTHS = {
 }
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(ShiftInbox, Screen[None]):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
     CSS_PATH = "inbox.tcss"
@@ -81,6 +83,7 @@ class InboxScreen(Screen[None]):
         Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
         Binding("j", "cursor_down", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor_up", "Up", show=False, id="inbox.up"),
+        *SHIFT_BINDINGS,  # views, snooze, pin, selection, bulk (inbox_shift.py)
     ]
 
     def __init__(self, query: CaseQuery | None = None) -> None:
@@ -91,6 +94,7 @@ class InboxScreen(Screen[None]):
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
+        self.init_shift()
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -98,6 +102,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
+        yield ViewTabs(id="view-tabs")
         yield Static(id="counts")
         with Horizontal(id="searchbar"):
             yield SearchBox(
@@ -114,6 +119,7 @@ class InboxScreen(Screen[None]):
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
+        self.mount_shift()
         self.reload(data_changed=False)
         self.query_one(CaseTable).focus()
         self.call_after_refresh(self._after_first_frame)
@@ -149,7 +155,7 @@ class InboxScreen(Screen[None]):
 
     def _cells(self, row: CaseRow, now: float) -> list[Text]:
         unread = row.unread or row.id in self.recent
-        marker = Text(
+        marker = self.shift_marker(row) or Text(
             "★" if row.id in self.recent else ("●" if row.unread else " "),
             style="bold #e66100" if unread else "",
         )
@@ -160,7 +166,7 @@ class InboxScreen(Screen[None]):
             status_text(row.status),
             Text(relative(row.last_modified_date, now), style=weight),
             literal(row.id),
-            Text(subject_label(safe(row.subject)), style=weight),
+            self.shift_subject(row, Text(subject_label(safe(row.subject)), style=weight)),
             literal(row.service_name or row.service_id, one_line=True),
             literal(row.site_name or "", one_line=True),
             literal(row.customer_reference or "", one_line=True),
@@ -184,13 +190,16 @@ class InboxScreen(Screen[None]):
         the query changed: then the title's counts and the in-memory inbox are still good."""
         table = self.query_one(CaseTable)
         keep, row_index = table.cursor_key, table.cursor_row
-        summary = self.xapp.store.inbox_summary(self.query_state)
+        self.before_reload()
+        shown = self.shown_query()  # snoozed cases left out (or alone: the Snoozed view)
+        summary = self.xapp.store.inbox_summary(shown)
         self.total = summary.total
         table.sort_column = self.query_state.sort[0] if self.query_state.sort else None
-        table.reset(summary.total, self._fetch(self.query_state))
+        table.reset(summary.total, self._fetch(shown))
         found = table.find(keep, near=row_index) if keep is not None else None
         table.move_cursor(found if found is not None else row_index)
         self._paint_header(summary)
+        self.paint_tabs(summary.total, recount=data_changed)
         if data_changed:
             self.xapp.alerter.update_title()
             self.call_after_refresh(self._warm_inbox)
@@ -254,6 +263,7 @@ class InboxScreen(Screen[None]):
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, CasesChanged):
             self.recent.update(c.case_id for c in event.changes)
+        self.shift_sync_event(event)
         self.reload()
 
     # -- events -----------------------------------------------------------------------------------
@@ -282,6 +292,8 @@ class InboxScreen(Screen[None]):
 
     def key_escape(self) -> None:
         search = self.query_one("#search", Input)
+        if not search.has_focus and self.clear_selection():
+            return
         if search.has_focus:
             search.value = ""
             self.query_one("#searchbar").display = False
@@ -309,7 +321,7 @@ class InboxScreen(Screen[None]):
 
     def action_next_unread(self) -> None:
         store = self.xapp.store
-        rows = store.query_cases(replace(self.query_state, unread_only=True), limit=1)
+        rows = store.query_cases(replace(self.shown_query(), unread_only=True), limit=1)
         if not rows:
             self.notify(
                 "No unread cases"
@@ -320,6 +332,8 @@ class InboxScreen(Screen[None]):
         self.open_case(rows[0].id)
 
     def action_toggle_read(self) -> None:
+        if self.bulk_toggle_read():
+            return
         case_id = self.current_case_id()
         if not case_id:
             return

@@ -1,0 +1,196 @@
+"""A shift in the app: pins and the handover report, snooze and wake, view tabs, selection and
+bulk actions (the bulk write's exactly-once under faults: tests/sync/test_bulk.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from expereo_tui.api.models import CaseMessage
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.screens.case import CaseScreen
+from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.screens.shift_dialogs import HandoverScreen, PromptScreen
+from expereo_tui.ui.widgets.case_table import CaseTable
+from expereo_tui.ui.widgets.view_tabs import ViewTabs
+from tests.sim_fixtures import FakeClock
+
+from .conftest import screen_text, until
+
+
+def _inbox(app: ExpereoApp) -> InboxScreen:
+    for screen in app.screen_stack:
+        if isinstance(screen, InboxScreen):
+            return screen
+    raise AssertionError("no inbox")
+
+
+def _notified(app: ExpereoApp, text: str) -> bool:
+    return any(text in n.message for n in app._notifications)
+
+
+async def _type(pilot: object, text: str) -> None:
+    await pilot.press(*[c if c != " " else "space" for c in text])  # type: ignore[attr-defined]
+
+
+async def test_pin_shows_in_the_case_header_and_the_handover(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        case_id = _inbox(app).current_case_id()
+        assert case_id is not None
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "[b]call site[/b] 09:00")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        assert "Pinned for handover: [b]call site[/b] 09:00" in screen_text(app)
+        assert store.shift.pin_note(case_id) == "[b]call site[/b] 09:00"
+        await pilot.press("H")
+        await until(pilot, lambda: isinstance(app.screen, HandoverScreen))
+        text = screen_text(app)
+        assert "Handover" in text and "Pinned notes (1)" in text and "call site" in text
+        await pilot.press("c")
+        assert app.clipboard.startswith("# Handover")
+
+
+async def test_snoozed_case_leaves_the_inbox_and_wakes_with_an_alert(
+    make_app: Callable[..., ExpereoApp], store: Store, sim_clock: FakeClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+        total = inbox.total
+        case_id = inbox.current_case_id()
+        assert case_id is not None
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "yesterday")  # not understood: says so, nothing snoozed
+        await pilot.press("enter")
+        assert isinstance(app.screen, PromptScreen) and "cannot read" in screen_text(app)
+        await pilot.press(*["backspace"] * 9)
+        await _type(pilot, "in 30m")
+        await pilot.press("enter")
+        await until(pilot, lambda: inbox.total == total - 1)
+        table = inbox.query_one(CaseTable)
+        assert case_id not in {row.key for i in range(inbox.total) if (row := table.row(i))}
+        assert "Snoozed 1" in screen_text(app)
+        await pilot.press("left_square_bracket")  # the last tab: Snoozed
+        await until(pilot, lambda: inbox.view.kind == "snoozed")
+        assert inbox.total == 1 and inbox.current_case_id() == case_id
+        assert "⏰ until" in screen_text(app)
+        await pilot.press("right_square_bracket")
+        sim_clock.advance(29 * 60)
+        inbox.wake_snoozes()
+        assert inbox.total == total - 1
+        sim_clock.advance(60)
+        inbox.wake_snoozes()
+        assert inbox.total == total
+        await until(pilot, lambda: _notified(app, f"{case_id} is back (snooze over)"))
+        assert store.shift.snoozes() == []
+
+
+async def test_until_the_provider_writes_wakes_on_the_next_sync_event(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    from expereo_tui.sync.events import MessagesAdded
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+        case_id = inbox.current_case_id()
+        assert case_id is not None
+        store.shift.snooze(case_id, until=None, until_provider=True)
+        inbox.reload()
+        await pilot.pause()
+        assert inbox.current_case_id() != case_id
+        store.upsert_messages(case_id, [CaseMessage(id="w1", message="on site", type="Expereo")])
+        inbox.sync_event(MessagesAdded(case_id, ("w1",)))
+        await pilot.pause()
+        assert store.shift.snoozed_ids() == frozenset()
+        await until(pilot, lambda: _notified(app, "Expereo wrote"))
+
+
+async def test_view_tabs_from_config_and_saved_in_the_app_persist(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    urgent = {"priorities": ["P1", "P2"]}
+    app = make_app(views=(("Urgent", urgent),))
+    expected = store.count_cases(CaseQuery(priorities=frozenset({"P1", "P2"})))
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+        tabs = inbox.query_one(ViewTabs)
+        assert [name for name, _ in tabs.tabs] == ["Inbox", "Urgent", "Snoozed"]
+        assert tabs.tabs[1][1] == expected and f"Urgent {expected}" in screen_text(app)
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: inbox.total == expected)
+        await pilot.press("right_square_bracket", "right_square_bracket")  # around to Inbox
+        await pilot.press("slash", *"ServiceDown", "enter")
+        await until(pilot, lambda: inbox.query_state.text == "ServiceDown")
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "Down")
+        await pilot.press("enter")
+        await until(pilot, lambda: inbox.view.name == "Down")
+    assert [v.name for v in store.shift.views()] == ["Down"]
+    again = make_app(views=(("Urgent", urgent),))
+    async with again.run_test(size=(120, 36)):
+        names = [name for name, _ in _inbox(again).query_one(ViewTabs).tabs]
+        assert names == ["Inbox", "Urgent", "Down", "Snoozed"]
+
+
+async def test_select_with_space_shift_arrows_and_all_then_mark_read(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+        await pilot.press("space", "shift+down", "shift+down")
+        assert len(inbox.selected) == 3
+        assert screen_text(app).count("✓") == 3
+        await pilot.press("escape")
+        assert inbox.selected == set()
+        await pilot.press("A")
+        assert len(inbox.selected) == inbox.total
+        await pilot.press("A")
+        assert inbox.selected == set()
+        await pilot.press("space", "shift+down")
+        chosen = set(inbox.selected)
+        for case_id in chosen:
+            store.mark_unread(case_id)
+        await pilot.press("m")
+        assert not any(store.is_unread(c) for c in chosen) and inbox.selected == set()
+        await pilot.press("space", "shift+down")
+        chosen = set(inbox.selected)
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "tomorrow")
+        await pilot.press("enter")
+        await until(pilot, lambda: store.shift.snoozed_ids() == chosen)
+
+
+async def test_bulk_reference_goes_through_the_outbox_once_per_case(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("space", "shift+down", "shift+down")
+        chosen = set(inbox.selected)
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "CHG-42")
+        await pilot.press("enter")
+        store = app.store
+        await until(
+            pilot,
+            lambda: all(sim.data.cases[c].get("customerReference") == "CHG-42" for c in chosen),
+            rounds=2000,
+        )
+        updates = [e for e in store.outbox(statuses=("sent",)) if e.kind == "update"]
+        assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
