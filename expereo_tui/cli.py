@@ -382,6 +382,10 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> Any:
         bell=profile.bell,
         desktop_notifications=profile.desktop_notifications,
         alert_priorities=frozenset(profile.alert_priorities),
+        views=tuple((v.name, v.query_dict()) for v in profile.views),
+        wall_views=tuple(profile.wall_views),
+        templates=dict(profile.templates),
+        sent_by=profile.sent_by,
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"

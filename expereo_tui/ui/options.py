@@ -36,3 +36,5 @@ class AppOptions:
     # as tabs above the inbox before those saved from the app (store/shift.py)
     views: tuple[tuple[str, dict[str, Any]], ...] = ()
     wall_views: tuple[str, ...] = ()  # views the wall rotates through (by name)
+    templates: dict[str, str] = field(default_factory=dict)  # reply templates (templates.py)
+    sent_by: str = ""  # the {sent_by} of templates (the engine signs replies itself)

@@ -60,6 +60,8 @@ class CaseScreen(Screen[None]):
         Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
         Binding("P", "pin", "Pin note", show=False, id="case.pin"),
         Binding("z", "snooze", "Snooze", show=False, id="case.snooze"),
+        Binding("t", "template", "Template", show=False, id="case.template"),
+        Binding("ctrl+t", "template", "Template", show=False, id="case.template_in_box"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -433,6 +435,30 @@ class CaseScreen(Screen[None]):
 
         snooze_cases(self, [self.case_id], then=self.refresh_case)
 
+    def action_template(self) -> None:
+        """Pick a reply template (config); its text, filled from the store, goes into the reply
+        box at the cursor, where it can still be edited."""
+        from expereo_tui.templates import render, values_for
+        from expereo_tui.ui.screens.template_picker import TemplatePicker
+
+        if not self.has_compose:
+            return
+        templates = self.xapp.options.templates
+        if not templates:
+            self.notify("No reply templates: add [profiles.<name>.templates] to the config.")
+            return
+        values = values_for(self.xapp.store, self.case_id, self.xapp.options.sent_by)
+        rendered = {name: render(text, values) for name, text in templates.items()}
+
+        def insert(name: str | None) -> None:
+            area = self.query_one(ComposePanel).area
+            if name is not None:
+                area.insert(rendered[name])
+            self.reply_pending = False
+            area.focus()
+
+        self.app.push_screen(TemplatePicker(rendered), insert)
+
     def action_load_earlier(self) -> None:
         self.query_one(ThreadView).load_earlier()
         self.refresh_thread()
@@ -440,9 +466,9 @@ class CaseScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # letters type into the reply box; only bindings with modifiers act while it has focus
         focused = self.focused
-        if isinstance(focused, TextArea) and action not in ("back",):
+        if isinstance(focused, TextArea) and action not in ("back", "template"):
             return False
-        if self.reply_pending and self.has_compose and action != "back":
+        if self.reply_pending and self.has_compose and action not in ("back", "template"):
             # "r" was pressed and the box is not focused yet: the keys after it (another "r"
             # among them, as in "r burst") are the reply's text, taken by on_key
             return False
