@@ -3,7 +3,10 @@ bulk actions (the bulk write's exactly-once under faults: tests/sync/test_bulk.p
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from expereo_tui.api.models import CaseMessage
 from expereo_tui.sim import Simulator
@@ -126,8 +129,9 @@ async def test_view_tabs_from_config_and_saved_in_the_app_persist(
         tabs = inbox.query_one(ViewTabs)
         assert [name for name, _ in tabs.tabs] == ["Inbox", "Urgent", "Snoozed"]
         assert tabs.tabs[1][1] == expected and f"Urgent {expected}" in screen_text(app)
-        await pilot.press("right_square_bracket")
-        await until(pilot, lambda: inbox.total == expected)
+        start = tabs._spans[1][0]
+        await pilot.click(ViewTabs, offset=(start + 2, 0))  # + the widget's left padding
+        await until(pilot, lambda: inbox.total == expected and inbox.view.name == "Urgent")
         await pilot.press("right_square_bracket", "right_square_bracket")  # around to Inbox
         await pilot.press("slash", *"ServiceDown", "enter")
         await until(pilot, lambda: inbox.query_state.text == "ServiceDown")
@@ -194,3 +198,33 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         )
         updates = [e for e in store.outbox(statuses=("sent",)) if e.kind == "update"]
         assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
+
+
+async def test_export_writes_the_current_view_to_csv_and_json(
+    make_app: Callable[..., ExpereoApp], store: Store, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from expereo_tui.export import FIELDS
+
+    app = make_app(views=(("Urgent", {"priorities": ["P1"]}),))
+    expected = store.count_cases(CaseQuery(priorities=frozenset({"P1"})))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("right_square_bracket", "E")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        assert app.screen.query_one(Input).value.endswith("expereo-urgent.csv")
+        app.screen.query_one(Input).value = str(tmp_path / "cases.txt")
+        await pilot.press("enter")
+        assert "End the file name with .csv or .json" in screen_text(app)
+        for name in ("urgent.csv", "urgent.json"):
+            app.screen.query_one(Input).value = str(tmp_path / name)
+            await pilot.press("enter")
+            await until(pilot, lambda: _notified(app, f"Exported {expected} cases"))
+            if name.endswith(".csv"):
+                await pilot.press("E")
+                await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+    with (tmp_path / "urgent.csv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == FIELDS and len(rows) == expected + 1
+    doc = json.loads((tmp_path / "urgent.json").read_text(encoding="utf-8"))
+    assert {r["priority"] for r in doc} == {"P1"} and len(doc) == expected

@@ -9,11 +9,13 @@ outbox in one transaction and sent by the sync engine within the write budget, e
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from expereo_tui.api.models import CaseUpdate
 from expereo_tui.store.errors import StoreError
@@ -40,6 +42,7 @@ SHIFT_BINDINGS = [
     Binding("shift+up", "select_move(-1)", "Select up", show=False, id="inbox.select_up"),
     Binding("A", "select_all", "Select all", show=False, id="inbox.select_all"),
     Binding("R", "bulk_reference", "Set reference", show=False, id="inbox.bulk_reference"),
+    Binding("E", "export", "Export", show=False, id="inbox.export"),
 ]
 WAKE_CHECK_SECONDS = 15.0  # how often timed snoozes are checked (the clock is the app's)
 INBOX, SNOOZED = "inbox", "snoozed"
@@ -155,8 +158,8 @@ class ShiftInbox:
     def action_view(self, step: int) -> None:
         self.switch_view((self.view_index + step) % len(self.views))
 
-    @on(ViewTabs.Selected)
-    def _tab_clicked(self, event: ViewTabs.Selected) -> None:
+    def on_view_tabs_selected(self, event: ViewTabs.Selected) -> None:
+        """A tab was clicked (a handler by name: @on does not reach a mixin's methods)."""
         self.switch_view(event.index)
 
     def switch_view(self, index: int) -> None:
@@ -388,3 +391,54 @@ class ShiftInbox:
         if isinstance(event, OutboxChanged) and event.entry_id in self.bulk_entries:
             self.bulk_progress()
         self.wake_snoozes()
+
+    # -- export ----------------------------------------------------------------------------------
+    def action_export(self) -> None:
+        """Write the cases of the current view (its filter and sort) to a .csv or .json file."""
+        from expereo_tui.export import format_of
+
+        def check(text: str) -> str | None:
+            if format_of(text) is None:
+                return "End the file name with .csv or .json."
+            parent = Path(text.strip()).expanduser().parent
+            return None if parent.is_dir() else f"No folder {parent}."
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            store, query = self.xapp.store, self.shown_query()
+            total = store.inbox_summary(query).total
+            rows = store.inbox_page(query, limit=max(total, 1))  # read here: a consistent view
+            self.run_worker(  # type: ignore[attr-defined]
+                partial(_write_export, Path(text.strip()).expanduser(), rows),
+                thread=True,
+                group="export",
+                exit_on_error=False,
+            )
+
+        name = self.view.name.lower().replace(" ", "-")
+        default = str(Path.cwd() / f"expereo-{name}.csv")
+        self.app.push_screen(
+            PromptScreen("Export this view to (.csv or .json)", value=default, check=check), done
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export":
+            return
+        if event.state == WorkerState.SUCCESS:
+            path, count = event.worker.result
+            self.notify(f"Exported {count} cases to {path}", timeout=4, markup=False)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            reason = getattr(error, "strerror", None) or str(error)
+            self.notify(f"Not exported: {reason}", severity="error", markup=False)
+
+
+def _write_export(path: Path, rows: list[CaseRow]) -> tuple[Path, int]:
+    """(In a worker thread) write the rows in the format the file name asks for."""
+    from expereo_tui.export import format_of, write_cases
+
+    fmt = format_of(str(path)) or "csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        write_cases(rows, out, fmt)
+    return path, len(rows)
