@@ -136,7 +136,12 @@ class ShiftInbox:
                 query = self.view_queries.get(i, view.query)
                 self.view_counts[i] = store.inbox_summary(self.shown_query(query, view.kind)).total
         tabs = [(v.name, self.view_counts.get(i)) for i, v in enumerate(self.views)]
-        self.query_one(ViewTabs).show(tabs, self.view_index)
+        widget = self.query_one(ViewTabs)
+        widget.show(tabs, self.view_index)
+        # only Inbox and an empty Snoozed: no row of tabs (a line less on a small terminal)
+        wanted = len(self.views) > 2 or bool(self.snoozed) or self.view_index != 0
+        if widget.display != wanted:
+            widget.display = wanted
 
     def shift_marker(self, row: CaseRow) -> Text | None:
         """The first cell of a selected row."""

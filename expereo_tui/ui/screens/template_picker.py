@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+PREVIEW = 62  # cells of name and preview a line (the picker is 80 wide at most)
+
 
 class TemplatePicker(ModalScreen[str | None]):
     """Templates by name, each with the start of its rendered text; returns the chosen name."""
@@ -47,7 +49,10 @@ class TemplatePicker(ModalScreen[str | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         for name in names:
-            preview = " ".join(self.rendered[name].split())[:60]
+            preview = " ".join(self.rendered[name].split())
+            room = max(0, PREVIEW - len(name))  # one line each (the list wraps long options)
+            if len(preview) > room:
+                preview = preview[: max(0, room - 1)] + "…"
             label = Text(name, style="bold")  # literal: names and values are never markup
             label.append(f"  {preview}", style="dim")
             options.add_option(Option(label, id=name))
