@@ -53,6 +53,13 @@ async def test_pin_shows_in_the_case_header_and_the_handover(
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         assert "Pinned for handover: [b]call site[/b] 09:00" in screen_text(app)
         assert store.shift.pin_note(case_id) == "[b]call site[/b] 09:00"
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await _type(pilot, "2h or reply")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Snoozed until" in screen_text(app))
+        assert "or until Expereo writes" in screen_text(app)
+        assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []  # local only
         await pilot.press("H")
         await until(pilot, lambda: isinstance(app.screen, HandoverScreen))
         text = screen_text(app)
