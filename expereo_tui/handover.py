@@ -171,10 +171,13 @@ _ORDER = ("id", "priority", "status", "subject", "service", "site", "changed")
 
 def _md_item(item: dict[str, Any]) -> str:
     head = clean(item.get("id") or "?")
+    from expereo_tui.ui.format import subject_label
+
+    shown = {**item, "subject": subject_label(item["subject"])} if item.get("subject") else item
     parts = [
-        (f"changed {clean(item[k])}" if k == "changed" else clean(item[k]))
+        (f"changed {clean(shown[k])}" if k == "changed" else clean(shown[k]))
         for k in _ORDER[1:]
-        if item.get(k)
+        if shown.get(k)
     ]
     line = f"- **{head}**"
     if "kind" in item:  # a write we sent

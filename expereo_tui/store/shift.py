@@ -161,16 +161,19 @@ class ShiftStore(Table):
     def wake_due(self, now: float) -> list[Wake]:
         """End the snoozes that are due (their time came, or the provider wrote since) and
         return them; found and deleted in one transaction, so each wakes exactly once."""
+        if not self._rows(self._DUE, (now, now)):  # the usual case: a read, no write
+            return []  # (a write would stale the in-memory inbox and wake other instances)
         with self._tx() as db:
-            rows = db.execute(
-                "SELECT case_id, CASE WHEN until IS NOT NULL AND until <= ? THEN 'time' "
-                "ELSE 'provider' END AS reason FROM snoozes WHERE (until IS NOT NULL AND until <= ?)"
-                f" OR (until_provider AND {_PROVIDER_MESSAGES.format(case='snoozes.case_id')}"
-                " > provider_messages) ORDER BY case_id",
-                (now, now),
-            ).fetchall()
+            rows = db.execute(self._DUE, (now, now)).fetchall()
             db.executemany("DELETE FROM snoozes WHERE case_id = ?", [(r[0],) for r in rows])
         return [Wake(r[0], r[1]) for r in rows]
+
+    _DUE = (
+        "SELECT case_id, CASE WHEN until IS NOT NULL AND until <= ? THEN 'time' "
+        "ELSE 'provider' END AS reason FROM snoozes WHERE (until IS NOT NULL AND until <= ?)"
+        f" OR (until_provider AND {_PROVIDER_MESSAGES.format(case='snoozes.case_id')}"
+        " > provider_messages) ORDER BY case_id"
+    )
 
     # -- saved views --------------------------------------------------------------------------
     def save_view(self, name: str, query: CaseQuery) -> None:

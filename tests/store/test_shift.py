@@ -133,3 +133,15 @@ def test_waiting_on_us_is_awaiting_customer_or_the_provider_spoke_last(
         assert case.status == "Awaiting Customer" or (thread and thread[-1].type == "Expereo")
     awaiting = shift_store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
     assert len(waiting) >= awaiting > 0
+
+
+def test_checking_for_due_snoozes_writes_nothing_when_none_is_due(
+    shift_store: Store, clock: FakeClock
+) -> None:
+    """A check every 15 s must not stale the in-memory inbox (nor wake other instances)."""
+    a, _ = _two_cases(shift_store)
+    shift_store.shift.snooze(a, until=clock() + 60, until_provider=True)
+    shift_store.warm_inbox()
+    before = shift_store.database.stamp()
+    assert shift_store.shift.wake_due(clock()) == []
+    assert shift_store.database.stamp() == before and shift_store.inbox_is_warm()
