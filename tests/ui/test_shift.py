@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,7 +185,14 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await _type(pilot, "CHG-42")
-        await pilot.press("enter")
+        sim.write_gate = gate = threading.Event()  # the server holds the writes: progress shows
+        try:
+            await pilot.press("enter")
+            tabs = inbox.query_one(ViewTabs)
+            await until(pilot, lambda: tabs.progress == "reference 0/3 sent")
+            assert tabs.display and "⇡ reference 0/3 sent" in screen_text(app)
+        finally:
+            gate.set()
         store = app.store
         await until(
             pilot,
@@ -193,6 +201,8 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         )
         updates = [e for e in store.outbox(statuses=("sent",)) if e.kind == "update"]
         assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
+        await until(pilot, lambda: _notified(app, "Bulk update done: reference 3/3 sent"))
+        assert tabs.progress is None and not tabs.display
 
 
 async def test_export_writes_the_current_view_to_csv_and_json(

@@ -63,6 +63,7 @@ class ShiftInbox:
 
     # provided by InboxScreen
     query_state: CaseQuery
+    total: int
     if TYPE_CHECKING:
         xapp: ExpereoApp
 
@@ -139,7 +140,12 @@ class ShiftInbox:
         widget = self.query_one(ViewTabs)
         widget.show(tabs, self.view_index)
         # only Inbox and an empty Snoozed: no row of tabs (a line less on a small terminal)
-        wanted = len(self.views) > 2 or bool(self.snoozed) or self.view_index != 0
+        wanted = (
+            len(self.views) > 2
+            or bool(self.snoozed)
+            or self.view_index != 0
+            or widget.progress is not None  # a bulk write's progress shows here
+        )
         if widget.display != wanted:
             widget.display = wanted
 
@@ -390,6 +396,7 @@ class ShiftInbox:
             self.bulk_entries.clear()
             self.notify(f"Bulk update done: {text}", timeout=5, markup=False)
         self.query_one(ViewTabs).set_progress(text if sent + failed < total else None)
+        self.paint_tabs(self.total, recount=False)
         return text
 
     def shift_sync_event(self, event: SyncEvent) -> None:
