@@ -83,9 +83,9 @@ async def test_t_picks_a_template_fuzzily_and_inserts_editable_text(
         area = app.screen.query_one(ComposePanel).area
         assert area.text == f"Thanks, we are looking at {case_id}."
         assert area.has_focus
-        await pilot.press("space", "o", "k")  # still editable, in the box
+        await pilot.press("space", "o", "k", "space", "t", "x")  # editable; t is text here
         await pilot.press("ctrl+t")  # from inside the box too
         await until(pilot, lambda: isinstance(app.screen, TemplatePicker))
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
-        assert area.text == f"Thanks, we are looking at {case_id}. ok"
+        assert area.text == f"Thanks, we are looking at {case_id}. ok tx"

@@ -61,7 +61,7 @@ class CaseScreen(Screen[None]):
         Binding("P", "pin", "Pin note", show=False, id="case.pin"),
         Binding("z", "snooze", "Snooze", show=False, id="case.snooze"),
         Binding("t", "template", "Template", show=False, id="case.template"),
-        Binding("ctrl+t", "template", "Template", show=False, id="case.template_in_box"),
+        Binding("ctrl+t", "template_in_box", "Template", show=False, id="case.template_in_box"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -459,6 +459,10 @@ class CaseScreen(Screen[None]):
 
         self.app.push_screen(TemplatePicker(rendered), insert)
 
+    def action_template_in_box(self) -> None:
+        """ctrl+t while typing: a letter there is text, so ``t`` itself cannot open the picker."""
+        self.action_template()
+
     def action_load_earlier(self) -> None:
         self.query_one(ThreadView).load_earlier()
         self.refresh_thread()
@@ -466,9 +470,9 @@ class CaseScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # letters type into the reply box; only bindings with modifiers act while it has focus
         focused = self.focused
-        if isinstance(focused, TextArea) and action not in ("back", "template"):
+        if isinstance(focused, TextArea) and action not in ("back", "template_in_box"):
             return False
-        if self.reply_pending and self.has_compose and action not in ("back", "template"):
+        if self.reply_pending and self.has_compose and action not in ("back", "template_in_box"):
             # "r" was pressed and the box is not focused yet: the keys after it (another "r"
             # among them, as in "r burst") are the reply's text, taken by on_key
             return False
