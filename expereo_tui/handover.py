@@ -12,17 +12,20 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the store is imported when a report is built, not when cli.py parses
     from expereo_tui.store.cases import CaseRow
     from expereo_tui.store.store import Store
 
+log = logging.getLogger(__name__)
 OPEN_STATUSES = ("New", "In Progress", "Awaiting Customer")
 DEFAULT_SINCE = "8h"
 
@@ -86,29 +89,59 @@ def _rows(store: Store, ids: list[str]) -> list[CaseRow]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-# A section maker: (store, since, now) -> sections.  triage_sections is the hook for SLA and
+# A section maker: (store, since, now, options) -> sections.  triage_sections is the hook for SLA and
 # clusters; more can be appended (a test or a plug-in) without touching build().
-SectionMaker = Callable[["Store", float, float], list[Section]]
+SectionMaker = Callable[["Store", float, float, Any], list[Section]]
 
 
-def triage_sections(store: Store, since: float, now: float) -> list[Section]:
-    """SLA at risk or breached, and open clusters: made by ``expereo_tui.triage`` (the SLA and
-    clusters work) when that package offers ``handover_sections(store, since, now)``; until it
-    does, the report says they are not available rather than leaving them out silently."""
+def _duration(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    text = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    return text
+
+
+def triage_sections(store: Store, since: float, now: float, options: Any) -> list[Section]:
+    """SLA at risk or breached, and open clusters, from the SLA and clusters work
+    (``expereo_tui.ui.triage_data.read_triage``: its board's alarming clocks and its clusters).
+    Where that is not installed, or reads differently than expected, the report says they are
+    not available rather than leaving the sections out silently (the reason goes to the log)."""
     try:
-        from expereo_tui.triage import handover_sections  # type: ignore[attr-defined]
-    except ImportError:
+        from expereo_tui.ui.triage_data import read_triage  # type: ignore[import-not-found]
+
+        triage = read_triage(store, options, now)  # options: its sla_targets, if any
+        sla = []
+        for row, clock in triage.board.alarming:
+            level = str(getattr(clock.level, "value", clock.level)).replace("_", " ")
+            left = clock.left
+            state = f"{_duration(left)} left" if left > 0 else f"{_duration(left)} over"
+            name = clock.name.replace("_", " ")
+            sla.append(_case_item(row, note=f"SLA {name}: {level}, {state}"))
+        clusters = [
+            {
+                "id": f"{c.kind} {c.label}",
+                "subject": f"{len(c.case_ids)} open incidents since {_iso(c.since)}",
+                "note": ", ".join(c.case_ids),
+            }
+            for c in triage.clusters
+        ]
+    except (ImportError, AttributeError, TypeError) as exc:
+        log.info("handover: SLA and clusters not available (%s)", type(exc).__name__)
         return [
             Section("sla", "SLA at risk or breached", empty="not available in this version"),
             Section("clusters", "Open clusters", empty="not available in this version"),
         ]
-    return list(handover_sections(store, since, now))
+    return [
+        Section("sla", "SLA at risk or breached", sla),
+        Section("clusters", "Open clusters", clusters),
+    ]
 
 
 EXTRA_SECTIONS: list[SectionMaker] = [triage_sections]
 
 
-def build(store: Store, *, since: float, now: float, profile: str = "") -> HandoverReport:
+def build(
+    store: Store, *, since: float, now: float, profile: str = "", options: Any = None
+) -> HandoverReport:
     """The report over ``since``..``now`` (epoch seconds) from what the store holds."""
     from expereo_tui.store.cases import CaseQuery, ts
 
@@ -157,7 +190,7 @@ def build(store: Store, *, since: float, now: float, profile: str = "") -> Hando
         Section("waiting_on_us", "Waiting on us", [_case_item(r) for r in waiting]),
     ]
     for make in EXTRA_SECTIONS:
-        sections.extend(make(store, since, now))
+        sections.extend(make(store, since, now, options))
     sections += [
         Section("changed", "Changed in the window", [_case_item(r) for r in changed]),
         Section("sent", "Sent by us", sent),
@@ -277,10 +310,12 @@ def run(
         return 2
     from expereo_tui.store.store import Store
 
-    name, _ = get_profile(getattr(args, "profile", None))
+    name, profile = get_profile(getattr(args, "profile", None))
+    sla = getattr(profile, "sla", None) or {}  # SLA targets per priority, where configured
+    options = SimpleNamespace(sla_targets={p: t.targets() for p, t in sla.items()} or None)
     store = (open_store or Store.for_profile)(name)
     try:
-        report = build(store, since=since, now=now, profile=name)
+        report = build(store, since=since, now=now, profile=name, options=options)
     finally:
         store.close()
     text = to_json(report) if args.json else to_markdown(report)

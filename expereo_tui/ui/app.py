@@ -260,6 +260,7 @@ class ExpereoApp(App[None]):
             since=handover.parse_since(handover.DEFAULT_SINCE, now),
             now=now,
             profile=self.options.profile_name,
+            options=self.options,
         )
         name = f"handover-{self.options.profile_name}.md"
         self.push_screen(HandoverScreen(handover.to_markdown(report), Path.cwd() / name))

@@ -109,3 +109,37 @@ def test_handover_to_the_clipboard_is_one_osc52_sequence(report_store: Store) ->
     assert handover.run(args, out, clock=lambda: FIXED_NOW, open_store=lambda _: report_store) == 0
     text = out.getvalue()
     assert text.startswith("\x1b]52;c;") and text.count("\x07") == 1
+
+
+def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
+    report_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook reads ``read_triage`` (the SLA and clusters work) in the shape it has there:
+    a board of alarming (row, clock) pairs and a list of clusters."""
+    import sys
+    import types
+
+    row = report_store.query_cases(CaseQuery(), limit=1)[0]
+    seen: list[object] = []
+
+    def read_triage(store: Store, options: object, now: float) -> object:
+        seen.append(options)
+        clock = types.SimpleNamespace(
+            name="first_response", level=types.SimpleNamespace(value="breached"), left=-300.0
+        )
+        cluster = types.SimpleNamespace(
+            kind="site", label="Tokyo DC", case_ids=("CS-1", "CS-2"), since=FIXED_NOW - 600
+        )
+        board = types.SimpleNamespace(alarming=((row, clock),))
+        return types.SimpleNamespace(board=board, clusters=[cluster])
+
+    fake = types.ModuleType("expereo_tui.ui.triage_data")
+    fake.read_triage = read_triage  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "expereo_tui.ui.triage_data", fake)
+    options = types.SimpleNamespace(sla_targets={"P1": "targets"})
+    report = build(report_store, since=FIXED_NOW - 3600, now=FIXED_NOW, options=options)
+    assert seen == [options]
+    md = to_markdown(report)
+    assert f"**{row.id}**" in md and "SLA first response: breached, 5m over" in md
+    assert "**site Tokyo DC** 2 open incidents since" in md and "CS-1, CS-2" in md
+    assert "not available" not in md
