@@ -102,6 +102,7 @@ async def test_snoozed_case_leaves_the_inbox_and_wakes_with_an_alert(
         sim_clock.advance(60)
         inbox.wake_snoozes()
         assert inbox.total == total
+        assert inbox.query_one(ViewTabs).tabs == [("Inbox", total), ("Snoozed", 0)]
         await until(pilot, lambda: _notified(app, f"{case_id} is back (snooze over)"))
         assert store.shift.snoozes() == []
         # "until Expereo writes": a sync event after their message wakes it

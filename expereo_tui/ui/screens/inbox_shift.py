@@ -85,6 +85,7 @@ class ShiftInbox:
         self.bulk_entries: set[int] = set()  # the bulk writes of this session (progress)
         self.snoozed: frozenset[str] = frozenset()
         self.snooze_wakes: dict[str, str] = {}  # case id -> how its wake time reads
+        self.counted_with: frozenset[str] = frozenset()  # the snoozes the tab counts left out
 
     def mount_shift(self) -> None:
         self.views = self._build_views()
@@ -130,6 +131,8 @@ class ShiftInbox:
         are counted again when the data changed)."""
         if not self.views:
             return
+        if self.snoozed != self.counted_with:  # a snooze came or went: every count moves
+            recount, self.counted_with = True, self.snoozed
         self.view_counts[self.view_index] = total
         store = self.xapp.store
         for i, view in enumerate(self.views):
