@@ -139,9 +139,15 @@ async def test_view_tabs_from_config_and_saved_in_the_app_persist(
         await until(pilot, lambda: inbox.view.name == "Down")
     assert [v.name for v in store.shift.views()] == ["Down"]
     again = make_app(views=(("Urgent", urgent),))
-    async with again.run_test(size=(120, 36)):
-        names = [name for name, _ in _inbox(again).query_one(ViewTabs).tabs]
+    async with again.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(again)
+        names = [name for name, _ in inbox.query_one(ViewTabs).tabs]
         assert names == ["Inbox", "Urgent", "Down", "Snoozed"]
+        await pilot.press("right_square_bracket", "D")  # Urgent is the config's: not here
+        await until(pilot, lambda: _notified(again, "Only views saved in the app"))
+        await pilot.press("right_square_bracket", "D", "y")
+        await until(pilot, lambda: [v.name for v in inbox.views] == ["Inbox", "Urgent", "Snoozed"])
+    assert store.shift.views() == []
 
 
 async def test_select_with_space_shift_arrows_and_all_then_mark_read(

@@ -34,6 +34,7 @@ SHIFT_BINDINGS = [
     Binding("left_square_bracket", "view(-1)", "Prev view", show=False, id="inbox.view_prev"),
     Binding("right_square_bracket", "view(1)", "Next view", show=False, id="inbox.view_next"),
     Binding("V", "save_view", "Save view", show=False, id="inbox.save_view"),
+    Binding("D", "delete_view", "Delete view", show=False, id="inbox.delete_view"),
     Binding("z", "snooze", "Snooze", show=False, id="inbox.snooze"),
     Binding("Z", "unsnooze", "Unsnooze", show=False, id="inbox.unsnooze"),
     Binding("P", "pin", "Pin note", show=False, id="inbox.pin"),
@@ -221,6 +222,39 @@ class ShiftInbox:
             self.notify(f"Saved view {name}", timeout=2, markup=False)
 
         self.app.push_screen(PromptScreen("Save this filter as a view named", check=check), done)
+
+    def action_delete_view(self) -> None:
+        """Delete the current view, if it was saved in the app (asks first)."""
+        from expereo_tui.ui.screens.dialogs import ConfirmScreen
+
+        view = self.view
+        if view.kind != "saved":
+            self.notify(
+                "Only views saved in the app can be deleted here; those from the config live in "
+                "the config file.",
+                timeout=4,
+            )
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.xapp.store.shift.delete_view(view.name)
+            except StoreError as exc:
+                self.notify(f"Not deleted: {error_line(exc)}", severity="error", markup=False)
+                return
+            del self.views[self.view_index]
+            self.view_queries = {}
+            self.view_counts = {}
+            self.view_index = 0
+            self.query_state = self.views[0].query
+            self.reload(data_changed=False)
+            self.notify(f"Deleted view {view.name}", timeout=2, markup=False)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete the view {view.name}?", yes="Delete", no="Keep"), answer
+        )
 
     # -- snooze and pins ------------------------------------------------------------------------
     def _targets(self) -> list[str]:
