@@ -145,3 +145,17 @@ def test_checking_for_due_snoozes_writes_nothing_when_none_is_due(
     before = shift_store.database.stamp()
     assert shift_store.shift.wake_due(clock()) == []
     assert shift_store.database.stamp() == before and shift_store.inbox_is_warm()
+
+
+def test_pins_snoozes_and_views_survive_a_store_reset(shift_store: Store, tmp_path: Path) -> None:
+    """--reset-store sets the file aside and starts afresh: the shift's notes come along."""
+    a, b = _two_cases(shift_store)
+    shift_store.shift.pin(a, "hand over")
+    shift_store.shift.snooze(b, until=20_000.0)
+    shift_store.shift.save_view("mine", CaseQuery(unread_only=True))
+    shift_store.close()
+    fresh = Store(tmp_path / "shift.sqlite3", reset=True)
+    assert fresh.case_count() == 0  # a fresh database
+    assert fresh.shift.pin_note(a) == "hand over"
+    assert [(z.case_id, z.until) for z in fresh.shift.snoozes()] == [(b, 20_000.0)]
+    assert [v.name for v in fresh.shift.views()] == ["mine"]
