@@ -121,6 +121,9 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
     completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="bash, zsh or fish")
     _config_subparser(sub, flags)
     _cases_subparser(sub, flags)
+    from expereo_tui import handover
+
+    handover.add_parser(sub, flags)
     inv = sub.add_parser("inventory", parents=[flags], help="sites and services (scripting)")
     _script_flags(inv)
     inv.add_argument("--json", action="store_true", help="JSON instead of tab-separated lines")
@@ -417,6 +420,10 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOp
         alert_priorities=frozenset(profile.alert_priorities),
         alert_services=frozenset(profile.alert_services),
         sla_targets={p: t.targets() for p, t in profile.sla.items()} or None,
+        views=tuple((v.name, v.query_dict()) for v in profile.views),
+        wall_views=tuple(profile.wall_views),
+        templates=dict(profile.templates),
+        sent_by=profile.sent_by,
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
@@ -782,6 +789,10 @@ def _dispatch(argv: list[str]) -> int:
         return completion.main(args.shell)
     if command == "config":
         return cmd_config(args)
+    if command == "handover":
+        from expereo_tui import handover
+
+        return handover.run(args)
     if command in ("cases", "inventory"):
         from expereo_tui import scripting
 

@@ -85,6 +85,37 @@ class SlaTarget(BaseModel):
         )
 
 
+class ViewConfig(BaseModel):
+    """One view in the config: ``sort`` lists columns, ``-`` first for descending."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    statuses: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=list)
+    types: list[str] = Field(default_factory=list)
+    text: str = ""
+    unread_only: bool = False
+    sort: list[str] = Field(default_factory=list)
+
+    @field_validator("sort")
+    @classmethod
+    def _sortable(cls, value: list[str]) -> list[str]:
+        from expereo_tui.store.cases import SORT_COLUMNS
+
+        for item in value:
+            if item.removeprefix("-") not in SORT_COLUMNS:
+                raise ValueError(f"cannot sort on {item!r}; one of {', '.join(SORT_COLUMNS)}")
+        return value
+
+    def query_dict(self) -> dict[str, Any]:
+        """The view's query in the form store/shift.py reads (query_from_dict)."""
+        data = self.model_dump(exclude={"name", "sort"}, exclude_defaults=True)
+        if self.sort:
+            data["sort"] = [[c.removeprefix("-"), c.startswith("-")] for c in self.sort]
+        return data
+
+
 class Profile(BaseModel):
     """One ``[profiles.<name>]`` table."""
 
@@ -122,6 +153,24 @@ class Profile(BaseModel):
         from expereo_tui.keymap import check_keys
 
         return check_keys(value)
+    # -- a shift (docs/usage.md "A shift with expereo-tui") --
+    views: list[ViewConfig] = Field(default_factory=list)
+    """Saved views shown as tabs above the inbox: ``[[profiles.x.views]]``, a name and a filter."""
+    wall_views: list[str] = Field(default_factory=list)
+    """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
+    templates: dict[str, str] = Field(default_factory=dict)
+    """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
+
+    @field_validator("templates")
+    @classmethod
+    def _known_template_variables(cls, value: dict[str, str]) -> dict[str, str]:
+        from expereo_tui.templates import check_template
+
+        for name, text in value.items():
+            problem = check_template(text)
+            if problem:
+                raise ValueError(f"template {name!r}: {problem}")
+        return value
 
     @field_validator("base_url", "token_url")
     @classmethod

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import dataclasses
 import hashlib
 import json
@@ -129,20 +128,10 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
     )
     total = ctx.store.count_cases(query)
     rows = ctx.store.query_cases(query, limit=max(total, 1))
-    fields = [f.name for f in dataclasses.fields(rows[0])] if rows else []
-    if args.json:
-        json.dump(
-            [{k: _text(v) or None for k, v in dataclasses.asdict(r).items()} for r in rows],
-            out,
-            indent=2,
-        )
-        out.write("\n")
-    elif args.csv:
-        writer = csv.writer(out)
-        if fields:
-            writer.writerow(fields)
-        for r in rows:
-            writer.writerow([_text(v) for v in dataclasses.astuple(r)])
+    if args.json or args.csv:  # the same writer as the inbox's export (E)
+        from expereo_tui.export import write_cases
+
+        write_cases(rows, out, "json" if args.json else "csv")
     else:
         for r in rows:
             out.write(_line(r.id, r.status, r.priority, r.service_name or r.service_id, r.subject))

@@ -65,6 +65,8 @@ class CaseQuery:
     account_id: str | None = None
     text: str = ""  # case-insensitive substring over id, subject, customer ref, service, site
     unread_only: bool = False
+    hidden_ids: frozenset[str] = frozenset()  # cases left out (snoozed ones: store/shift.py)
+    only_ids: frozenset[str] | None = None  # when set, these cases alone (the snoozed view)
     # (column, descending).  Default: unread first, then priority (P1 first), then newest change.
     sort: tuple[tuple[str, bool], ...] = (
         ("unread", True),
@@ -267,6 +269,12 @@ class CaseStore(Table):
             params.append(_like(query.text.strip().lower()))
         if query.unread_only:
             where.append(_UNREAD_SQL)
+        if query.hidden_ids:
+            where.append(f"c.id NOT IN ({','.join('?' * len(query.hidden_ids))})")
+            params.extend(sorted(query.hidden_ids))
+        if query.only_ids is not None:
+            where.append(f"c.id IN ({','.join('?' * len(query.only_ids))})")
+            params.extend(sorted(query.only_ids))
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
     _FROM = "FROM cases c"

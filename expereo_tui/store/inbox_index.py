@@ -111,4 +111,8 @@ def _tests(query: CaseQuery) -> list[tuple[int, Callable[[Any], bool]]]:
             tests.append((field, partial(operator.eq, value)))
     if query.unread_only:
         tests.append((UNREAD, bool))
+    if query.hidden_ids:
+        tests.append((ID, lambda case_id: case_id not in query.hidden_ids))
+    if query.only_ids is not None:
+        tests.append((ID, query.only_ids.__contains__))
     return tests

@@ -95,6 +95,26 @@ class OutboxStore(Table):
             ).fetchone()
         return self._entry(row)
 
+    def enqueue_many(
+        self, kind: str, items: Iterable[tuple[str | None, dict[str, Any]]]
+    ) -> list[OutboxEntry]:
+        """Several pending writes (case id, payload) in ONE transaction: a bulk action is queued
+        whole or not at all, so a crash half-way cannot leave some of it to be queued twice."""
+        with self._tx() as db:
+            ids = [
+                db.execute(
+                    "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, "
+                    "status, created_at) VALUES (?, ?, ?, NULL, ?, 'queued', ?)",
+                    (kind, case_id, json.dumps(payload), uuid.uuid4().hex, self.clock()),
+                ).lastrowid
+                for case_id, payload in items
+            ]
+            rows = [
+                db.execute(f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (i,)).fetchone()
+                for i in ids
+            ]
+        return [self._entry(r) for r in rows]
+
     def outbox(self, *, statuses: Iterable[str] = ("queued", "sending")) -> list[OutboxEntry]:
         """Entries in send order (oldest first)."""
         wanted = list(statuses)

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # queued writes worth keeping: everything not yet known to be sent
 _OUTBOX_KEEP = "status != 'sent'"
+SHIFT_TABLES = ("pins", "snoozes", "saved_views")
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Rescued:
 
     drafts: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    # the shift's local state (store/shift.py): pins, snoozes, saved views
+    shift: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _readable_rows(db: sqlite3.Connection, table: str, where: str = "1") -> list[dict[str, Any]]:
@@ -61,6 +64,7 @@ def rescue(path: Path | None, db: sqlite3.Connection | None = None) -> Rescued:
         return Rescued(
             drafts=_readable_rows(db, "drafts"),
             outbox=_readable_rows(db, "outbox", _OUTBOX_KEEP),
+            shift={t: _readable_rows(db, t) for t in SHIFT_TABLES},
         )
     finally:
         if own:
@@ -78,7 +82,11 @@ def copy_rescued(db: sqlite3.Connection, rescued: Rescued) -> None:
     if with_tx:
         db.execute("BEGIN IMMEDIATE")
     try:
-        for table, rows in (("drafts", rescued.drafts), ("outbox", rescued.outbox)):
+        for table, rows in (
+            ("drafts", rescued.drafts),
+            ("outbox", rescued.outbox),
+            *rescued.shift.items(),
+        ):
             known = set(_columns(db, table))
             for row in rows:
                 values = {k: v for k, v in row.items() if k in known}

@@ -122,6 +122,22 @@ def _v_invoice_lines(db: sqlite3.Connection) -> None:
     )
 
 
+def _v_shift(db: sqlite3.Connection) -> None:
+    """Pins, snoozes and saved views (store/shift.py): local to the profile, never sent."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS pins (
+            case_id TEXT PRIMARY KEY, note TEXT NOT NULL, updated REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS snoozes (
+            case_id TEXT PRIMARY KEY, until REAL, until_provider INTEGER NOT NULL DEFAULT 0,
+            provider_messages INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS saved_views (
+            name TEXT PRIMARY KEY, query TEXT NOT NULL, created REAL NOT NULL);
+        """,
+    )
+
+
 def _v_triage(db: sqlite3.Connection) -> None:
     """Status transitions the poll observed (the API keeps no history of them), seeded with each
     case's current status; and the SLA alerts already given, so each fires once."""
@@ -148,6 +164,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v3,
     _v_invoice_lines,
     _v_triage,
+    _v_shift,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -52,6 +52,7 @@ from .invoices import InvoiceStore
 from .meta import MetaStore
 from .outbox import OutboxEntry, OutboxStore, Restore
 from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
+from .shift import ShiftStore
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Store:
         self.outbox_store = OutboxStore(self.database)
         self.meta = MetaStore(self.database)
         self.activity = ActivityStore(self.database)  # triage: thread summary, status history
+        self.shift = ShiftStore(self.database)  # pins, snoozes, saved views (never sent)
 
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:
@@ -320,6 +322,12 @@ class Store:
         if draft_key:
             self.draft_store.forget(draft_key)
         return entry
+
+    def enqueue_many(
+        self, kind: str, items: Iterable[tuple[str | None, dict[str, Any]]]
+    ) -> list[OutboxEntry]:
+        """Several pending writes in ONE transaction (a bulk action)."""
+        return self.outbox_store.enqueue_many(kind, items)
 
     def outbox(self, *, statuses: Iterable[str] = ("queued", "sending")) -> list[OutboxEntry]:
         return self.outbox_store.outbox(statuses=statuses)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -300,6 +300,15 @@ class SyncEngine:
         self._check_writable()
         entry = self.store.enqueue("update", body.to_wire(), case_id=case_id, draft_key=draft_key)
         return self._queued(entry.id, "update", case_id)
+
+    def update_cases(self, updates: Sequence[tuple[str, CaseUpdate]]) -> list[int]:
+        """Queue one update a case, all in one transaction (a bulk action from the inbox); the
+        outbox sends them within the write budget, each exactly once."""
+        self._check_writable()
+        entries = self.store.enqueue_many(
+            "update", [(case_id, body.to_wire()) for case_id, body in updates]
+        )
+        return [self._queued(e.id, "update", e.case_id) for e in entries]
 
     # -- the loops ---------------------------------------------------------------------------
     def _emit(self, event: SyncEvent) -> None:

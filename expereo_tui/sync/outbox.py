@@ -9,7 +9,8 @@ The rules (``docs/sync.md`` states them for people):
   have been committed, possibly later than the client gave up.  Before sending it again the
   sender looks for it on the server several times over a window of twice the client's timeout,
   backing off (¼, ½, 1 and 2 timeouts after the failure).  Only when none of these finds it is
-  it sent again.  PATCH is idempotent and is simply sent again.
+  it sent again.  PATCH is idempotent: it is sent again unless the case already holds every
+  value it sets (one read), so each case of a bulk update is written once.
 - A reply matches only a message that could be one of *this entry's* attempts: same text, same
   sender, written by the customer side, at or after the entry's first attempt (less a small
   clock-skew allowance) and not already claimed by another sent entry.  A deliberate repeat
@@ -147,6 +148,13 @@ class OutboxSender:
             looked = await self._look_before_resend(entry, now)
             if looked is not None:
                 return looked
+        if entry.kind == OutboxKind.UPDATE and entry.id in self._unknown:
+            # idempotent, but a bulk update must still reach each case once: if the case already
+            # holds every value, the earlier attempt was committed
+            if await self._update_applied(entry):
+                self._unknown.discard(entry.id)
+                self._done(entry, entry.case_id)
+                return True
         store = self.store
         store.outbox_attempt(entry.id, at=now)
         self._announce(entry, OutboxStatus.SENDING)
@@ -165,6 +173,7 @@ class OutboxSender:
                 check = self._checks[entry.id] = _Check(since=self.clock())
                 self._later(entry, exc.message, check.since + self._offset(0), CODE_CHECKING)
             else:
+                self._unknown.add(entry.id)
                 self._later(entry, exc.message, self.clock() + self.backoff.next())
             return False
         except (RateLimitedError, UnauthorizedError, ApiError) as exc:
@@ -266,6 +275,23 @@ class OutboxSender:
             self.store.mark_read(case_id)
 
     # -- finding an earlier attempt on the server ---------------------------------------------
+    async def _update_applied(self, entry: OutboxEntry) -> bool:
+        """The case on the server already has every value of this update (False when it
+        cannot be read now: then the PATCH is sent, which is harmless)."""
+        assert entry.case_id is not None
+        try:
+            case = await self.client.get_case(entry.case_id)
+        except ApiError:
+            return False
+        update = CaseUpdate.model_validate(entry.payload)
+        if not all(getattr(case, f) == getattr(update, f) for f in update.model_fields_set):
+            return False
+        was_read = not self.store.is_unread(case.id)
+        self.store.upsert_cases([case])
+        if was_read:
+            self.store.mark_read(case.id)
+        return True
+
     async def _find(self, entry: OutboxEntry) -> str | None:
         if entry.kind == OutboxKind.REPLY:
             return await self._find_reply(entry)

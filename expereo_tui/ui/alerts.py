@@ -160,6 +160,26 @@ class Alerter:
             self.desktop(text.splitlines()[0])
         self.update_title()
 
+    def snoozes_woke(self, wakes: list[tuple[str, str]]) -> None:
+        """Snoozed cases are back: ``wakes`` are (case id, ``time`` | ``provider``)."""
+        if not wakes:
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        lines = []
+        for case_id, reason in wakes[:SUMMARY_OVER]:
+            case = store.case(case_id)
+            subject = subject_label(safe(case.subject)) if case else ""
+            why = "Expereo wrote" if reason == "provider" else "snooze over"
+            lines.append(f"{case_id} is back ({why}): {subject}")
+        if len(wakes) > SUMMARY_OVER:
+            lines.append(f"and {len(wakes) - SUMMARY_OVER} more snoozed cases are back")
+        text = "\n".join(lines)
+        self.app.notify(text, title="expereo", markup=False, timeout=10)
+        if self.options.bell:
+            self.app.bell()
+        if self.options.desktop_notifications:
+            self.desktop(lines[0])
+
     def desktop(self, body: str) -> None:
         seq = osc_notification(
             "expereo",

@@ -61,6 +61,7 @@ class ExpereoApp(App[None]):
         Binding("i", "open_inventory", "Inventory", show=False, id="app.inventory"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
         Binding("p", "toggle_pause", "Pause", show=False, id="app.pause"),
+        Binding("H", "handover", "Handover", show=False, id="app.handover"),
     ]
 
     def __init__(
@@ -247,6 +248,24 @@ class ExpereoApp(App[None]):
             go(case_id)
         else:
             self.push_screen(GotoCaseScreen(), go)
+
+    def action_handover(self) -> None:
+        """The shift's handover report (expereo_tui/handover.py) in a modal: copy or save it."""
+        from pathlib import Path
+
+        from expereo_tui import handover
+        from expereo_tui.ui.screens.shift_dialogs import HandoverScreen
+
+        now = self.now()
+        report = handover.build(
+            self.store,
+            since=handover.parse_since(handover.DEFAULT_SINCE, now),
+            now=now,
+            profile=self.options.profile_name,
+            options=self.options,
+        )
+        name = f"handover-{self.options.profile_name}.md"
+        self.push_screen(HandoverScreen(handover.to_markdown(report), Path.cwd() / name))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.options.keymap))

@@ -36,3 +36,9 @@ class AppOptions:
     sla_targets: dict[str, Any] | None = None
     # pre-send lint: whether a word is this profile's client secret (holds a digest, not it)
     client_secret_matcher: Callable[[str], bool] | None = None
+    # saved views from the profile's config ([[profiles.x.views]]): (name, query dict), shown
+    # as tabs above the inbox before those saved from the app (store/shift.py)
+    views: tuple[tuple[str, dict[str, Any]], ...] = ()
+    wall_views: tuple[str, ...] = ()  # views the wall rotates through (by name)
+    templates: dict[str, str] = field(default_factory=dict)  # reply templates (templates.py)
+    sent_by: str = ""  # the {sent_by} of templates (the engine signs replies itself)

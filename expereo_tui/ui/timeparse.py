@@ -37,3 +37,49 @@ def parse_when(text: str, now: datetime) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.astimezone()  # a bare date-time is local time
     return parsed
+
+
+# -- when a snoozed case wakes (always in the future) -----------------------------------------
+_IN = re.compile(r"^(?:in\s+|\+\s*)?(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?)$")
+_TOMORROW = re.compile(r"^tomorrow(?:\s+(\d{1,2}):(\d{2}))?$")
+UNTIL_HELP = "use in 30m, 2h, 09:00, tomorrow, tomorrow 14:00 or 2026-11-24T09:30Z"
+MORNING = 9  # "tomorrow" alone: 09:00 local
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """The future moment ``text`` means for a snooze (``now`` must be aware): ``in 30m``,
+    ``2h``, ``09:00`` (the next one), ``tomorrow`` (09:00), ``tomorrow 14:00`` or ISO 8601."""
+    value = " ".join(text.strip().lower().split())
+    if not value:
+        raise ValueError(f"empty time: {UNTIL_HELP}")
+    match = _IN.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)[0]
+        if amount <= 0:
+            raise ValueError(f"{text.strip()!r} is not in the future")
+        return now + timedelta(**{_UNITS[unit]: amount})
+    local = now.astimezone()
+    match = _TOMORROW.match(value)
+    clock = _CLOCK.match(value)
+    if match:
+        hour, minute = (
+            (int(match.group(1)), int(match.group(2))) if match.group(1) else (MORNING, 0)
+        )
+        day = local + timedelta(days=1)
+    elif clock and clock.group(1) is None:
+        hour, minute = int(clock.group(2)), int(clock.group(3))
+        day = local
+    else:
+        try:
+            moment = parse_when(text, now)
+        except ValueError:
+            raise ValueError(f"cannot read {text.strip()!r}: {UNTIL_HELP}") from None
+        if moment <= now:
+            raise ValueError(f"{text.strip()!r} is not in the future")
+        return moment
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text.strip()!r} is not a time of day")
+    moment = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment <= now:  # 09:00 when it is 10:00: tomorrow's
+        moment += timedelta(days=1)
+    return moment

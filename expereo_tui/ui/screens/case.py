@@ -38,6 +38,7 @@ from expereo_tui.ui.format import (
 )
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
+from expereo_tui.ui.screens.shift_dialogs import snooze_label
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -59,6 +60,10 @@ class CaseScreen(Screen[None]):
         Binding("m", "mark_unread", "Mark unread", show=False, id="case.mark_unread"),
         Binding("L", "load_earlier", "Earlier", show=False, id="case.earlier"),
         Binding("o", "open_portal", "Portal", show=False, id="case.portal"),
+        Binding("P", "pin", "Pin note", show=False, id="case.pin"),
+        Binding("z", "snooze", "Snooze", show=False, id="case.snooze"),
+        Binding("t", "template", "Template", show=False, id="case.template"),
+        Binding("ctrl+t", "template_in_box", "Template", show=False, id="case.template_in_box"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -206,7 +211,21 @@ class CaseScreen(Screen[None]):
         )
         from rich.console import Group
 
-        header.update(Group(title, grid))
+        header.update(Group(title, grid, *self._shift_lines()))
+
+    def _shift_lines(self) -> list[Text]:
+        """The local pin and snooze of this case (never sent to the API)."""
+        shift = self.xapp.store.shift
+        lines = []
+        note = shift.pin_note(self.case_id)
+        if note:
+            line = Text("📌 Pinned for handover: ", style="bold")
+            line.append_text(literal(note, one_line=True))
+            lines.append(line)
+        snooze = next((z for z in shift.snoozes() if z.case_id == self.case_id), None)
+        if snooze is not None:
+            lines.append(Text(f"⏰ Snoozed {snooze_label(snooze)} (z to change)", style="dim"))
+        return lines
 
     def refresh_thread(self) -> None:
         """Read only the tail that is shown: a 10,000-message thread costs what 100 do."""
@@ -489,6 +508,59 @@ class CaseScreen(Screen[None]):
         self.flush()
         self.app.pop_screen()
 
+    def action_pin(self) -> None:
+        """A short local note for the handover report; an empty note unpins."""
+        from expereo_tui.ui.screens.shift_dialogs import PromptScreen
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                self.xapp.store.shift.pin(self.case_id, note)
+            except StoreError as exc:
+                self.notify(f"Not pinned: {error_line(exc)}", severity="error", markup=False)
+                return
+            self.refresh_case()
+
+        current = self.xapp.store.shift.pin_note(self.case_id) or ""
+        self.app.push_screen(
+            PromptScreen("Pin for handover (empty: unpin)", value=current, placeholder="a note"),
+            done,
+        )
+
+    def action_snooze(self) -> None:
+        from expereo_tui.ui.screens.shift_dialogs import snooze_cases
+
+        snooze_cases(self, [self.case_id], then=self.refresh_case)
+
+    def action_template(self) -> None:
+        """Pick a reply template (config); its text, filled from the store, goes into the reply
+        box at the cursor, where it can still be edited."""
+        from expereo_tui.templates import render, values_for
+        from expereo_tui.ui.screens.template_picker import TemplatePicker
+
+        if not self.has_compose:
+            return
+        templates = self.xapp.options.templates
+        if not templates:
+            self.notify("No reply templates: add [profiles.<name>.templates] to the config.")
+            return
+        values = values_for(self.xapp.store, self.case_id, self.xapp.options.sent_by)
+        rendered = {name: render(text, values) for name, text in templates.items()}
+
+        def insert(name: str | None) -> None:
+            area = self.query_one(ComposePanel).area
+            if name is not None:
+                area.insert(rendered[name])
+            self.reply_pending = False
+            area.focus()
+
+        self.app.push_screen(TemplatePicker(rendered), insert)
+
+    def action_template_in_box(self) -> None:
+        """ctrl+t while typing: a letter there is text, so ``t`` itself cannot open the picker."""
+        self.action_template()
+
     def action_load_earlier(self) -> None:
         self.query_one(ThreadView).load_earlier()
         self.refresh_thread()
@@ -496,9 +568,9 @@ class CaseScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # letters type into the reply box; only bindings with modifiers act while it has focus
         focused = self.focused
-        if isinstance(focused, TextArea) and action not in ("back",):
+        if isinstance(focused, TextArea) and action not in ("back", "template_in_box"):
             return False
-        if self.reply_pending and self.has_compose and action != "back":
+        if self.reply_pending and self.has_compose and action not in ("back", "template_in_box"):
             # "r" was pressed and the box is not focused yet: the keys after it (another "r"
             # among them, as in "r burst") are the reply's text, taken by on_key
             return False

@@ -100,6 +100,15 @@ Inventory
   c             cases of this service
   n             new case for this service
 
+A shift (docs/usage.md "A shift with expereo-tui")
+  [ / ]         previous / next view tab          V / D  save the filter as a view / delete it
+  z / Z         snooze until a time or a reply / wake now
+  P             pin a handover note on the case   H   handover report
+  space         select; shift+↑/↓ extend; A all   escape  clear the selection
+  m / z / R     on a selection: read/unread, snooze, set a customer reference
+  E             export the view to .csv or .json
+  t, ctrl+t     insert a reply template (case)
+
 Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).
 Drafts are saved as you type: they survive quitting, crashes and restarts.
 Keys can be rebound per profile in the config file ([profiles.<name>.keys]).

@@ -29,15 +29,20 @@ from expereo_tui.ui.screens.inbox_columns import (
     first_sort,
     triage_order,
 )
+from expereo_tui.ui.screens.inbox_shift import SHIFT_BINDINGS, ShiftInbox
 from expereo_tui.ui.triage_text import resolve_styles
 from expereo_tui.ui.widgets.case_table import CaseTable, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
+from expereo_tui.ui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
     from expereo_tui.ui.app import ExpereoApp
 
 DEFAULT_SORT = CaseQuery().sort
+# the cells a shift decorates: a selected row's mark, a snoozed row's wake time
+_UNREAD_AT = [c.key for c in INBOX_COLUMNS].index("unread")
+_SUBJECT_AT = [c.key for c in INBOX_COLUMNS].index("subject")
 # what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
 OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
 # the whose-turn views ("w" cycles them): who owes the next message, the longest wait first
@@ -48,7 +53,7 @@ TURN_VIEWS: dict[str | None, str] = {
 }
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(ShiftInbox, Screen[None]):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
     CSS_PATH = "inbox.tcss"
@@ -73,6 +78,7 @@ class InboxScreen(Screen[None]):
         Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
         Binding("j", "cursor_down", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor_up", "Up", show=False, id="inbox.up"),
+        *SHIFT_BINDINGS,  # views, snooze, pin, selection, bulk (inbox_shift.py)
     ]
 
     def __init__(self, query: CaseQuery | None = None) -> None:
@@ -84,6 +90,7 @@ class InboxScreen(Screen[None]):
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
         self.turn_view: str | None = None  # see TURN_VIEWS
+        self.init_shift()
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -91,6 +98,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
+        yield ViewTabs(id="view-tabs")
         yield Static(id="counts")
         with Horizontal(id="searchbar"):
             yield SearchBox(
@@ -107,6 +115,7 @@ class InboxScreen(Screen[None]):
         self.query_one("#search", Input).value = self.query_state.text
         self.query_one("#searchbar").display = bool(self.query_state.text)
         self.xapp.paint_banner(self.query_one("#banner", Static))
+        self.mount_shift()
         self.reload(data_changed=False)
         self.query_one(CaseTable).focus()
         self.call_after_refresh(self._after_first_frame)
@@ -141,7 +150,12 @@ class InboxScreen(Screen[None]):
         return self.query_one(CaseTable).cursor_key
 
     def _cells(self, row: CaseRow, ctx: RowContext) -> list[Text]:
-        return cells(row, ctx)
+        out = cells(row, ctx)
+        marker = self.shift_marker(row)  # a selected row's first cell
+        if marker is not None:
+            out[_UNREAD_AT] = marker
+        out[_SUBJECT_AT] = self.shift_subject(row, out[_SUBJECT_AT])
+        return out
 
     def _row_context(self, now: float, rows: list[CaseRow]) -> RowContext:
         """What the rows' cells need: the time, and the triage facts of these rows."""
@@ -157,7 +171,8 @@ class InboxScreen(Screen[None]):
     def store_query(self) -> CaseQuery:
         """The query as the store can run it: without the triage sorts (the screen does them)."""
         sort = tuple(s for s in self.query_state.sort if s[0] not in TRIAGE_SORTS)
-        return replace(self.query_state, sort=sort or DEFAULT_SORT)
+        # snoozed cases left out (or alone: the Snoozed view)
+        return self.shown_query(replace(self.query_state, sort=sort or DEFAULT_SORT))
 
     def _triaged(self) -> list[CaseRow] | None:
         """Every row of the query in a triage sort or whose-turn view, ordered and filtered
@@ -195,6 +210,7 @@ class InboxScreen(Screen[None]):
         the query changed: then the title's counts and the in-memory inbox are still good."""
         table = self.query_one(CaseTable)
         keep, row_index = table.cursor_key, table.cursor_row
+        self.before_reload()  # snoozes woken or set: store_query leaves them out
         summary = self.xapp.store.inbox_summary(self.store_query)
         triaged = self._triaged()
         self.total = summary.total if triaged is None else len(triaged)
@@ -205,6 +221,7 @@ class InboxScreen(Screen[None]):
         found = table.find(keep, near=row_index) if keep is not None else None
         table.move_cursor(found if found is not None else row_index)
         self._paint_header(summary)
+        self.paint_tabs(summary.total, recount=data_changed)
         if data_changed:
             self.xapp.alerter.update_title()
             self.call_after_refresh(self._warm_inbox)
@@ -270,6 +287,7 @@ class InboxScreen(Screen[None]):
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, CasesChanged):
             self.recent.update(c.case_id for c in event.changes)
+        self.shift_sync_event(event)
         self.reload()
 
     # -- events -----------------------------------------------------------------------------------
@@ -299,6 +317,8 @@ class InboxScreen(Screen[None]):
 
     def key_escape(self) -> None:
         search = self.query_one("#search", Input)
+        if not search.has_focus and self.clear_selection():
+            return
         if search.has_focus:
             search.value = ""
             self.query_one("#searchbar").display = False
@@ -337,6 +357,8 @@ class InboxScreen(Screen[None]):
         self.open_case(rows[0].id)
 
     def action_toggle_read(self) -> None:
+        if self.bulk_toggle_read():
+            return
         case_id = self.current_case_id()
         if not case_id:
             return

@@ -26,6 +26,8 @@ from expereo_tui.sync.events import SyncEvent, SyncStatus
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.triage_data import read_triage
+from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
+from expereo_tui.ui.wall_views import chosen_views, view_rows
 from expereo_tui.ui.widgets.status_bar import describe
 
 if TYPE_CHECKING:
@@ -80,6 +82,8 @@ class WallScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        self.saved_views = chosen_views(self.xapp.options, self.xapp.store)
+        self.cycle = VIEWS + tuple(f"view-{i}" for i in range(len(self.saved_views)))
         with Vertical(id="wall"):
             with Horizontal(id="topbar"):
                 yield Static(id="wall-title")
@@ -109,6 +113,8 @@ class WallScreen(Screen[None]):
                 yield WallTable(id="incidents", cursor_type="none", show_cursor=False)
                 yield WallTable(id="activity", cursor_type="none", show_cursor=False)
                 yield WallTable(id="services", cursor_type="none", show_cursor=False)
+                for i, _ in enumerate(self.saved_views):  # wall_views (ui/wall_views.py)
+                    yield WallTable(id=f"view-{i}", cursor_type="none", show_cursor=False)
             yield Static(id="wall-footer")
 
     def on_mount(self) -> None:
@@ -116,6 +122,7 @@ class WallScreen(Screen[None]):
             ("incidents", ("Age", "Pri", "Case", "Subject", "Service", "Site", "Status")),
             ("activity", ("Changed", "Pri", "Case", "Status", "Subject", "Service")),
             ("services", ("Country", "Site", "Service", "Incidents", "Worst")),
+            *((f"view-{i}", VIEW_COLUMNS) for i in range(len(self.saved_views))),
         ):
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(*columns)
@@ -185,10 +192,11 @@ class WallScreen(Screen[None]):
                 f" {opts.profile_label} ", style=f"bold white on {opts.profile_color or 'blue'}"
             )
             title.append(" ")
-        view = VIEWS[self.view_index]
-        title.append(f"expereo NOC · {TITLES[view]}", style="bold")
+        view = self.cycle[self.view_index]
+        named = dict((f"view-{i}", v[0]) for i, v in enumerate(self.saved_views))
+        title.append(f"expereo NOC · {TITLES.get(view) or named[view]}", style="bold")
         title.append(
-            f"   ({self.view_index + 1}/{len(VIEWS)}{', paused' if not self.cycling else ''})",
+            f"   ({self.view_index + 1}/{len(self.cycle)}{', paused' if not self.cycling else ''})",
             style="dim",
         )
         self.query_one("#wall-title", Static).update(title)
@@ -280,6 +288,8 @@ class WallScreen(Screen[None]):
             )
         rows.sort(key=lambda row: (str(row[0]), str(row[1])))
         self._fill("services", rows[:ROWS])
+        for i, (_, query) in enumerate(self.saved_views):
+            self._fill(f"view-{i}", view_rows(store, query, now, ROWS))
         self.query_one("#wall-footer", Static).update(
             Text("space pauses cycling · → next view · read-only wall", style="dim")
         )
@@ -302,6 +312,6 @@ class WallScreen(Screen[None]):
 
     def action_next_view(self) -> None:
         self.since_cycle = 0
-        self.view_index = (self.view_index + 1) % len(VIEWS)
-        self.query_one(ContentSwitcher).current = VIEWS[self.view_index]
+        self.view_index = (self.view_index + 1) % len(self.cycle)
+        self.query_one(ContentSwitcher).current = self.cycle[self.view_index]
         self.refresh_all()

@@ -163,6 +163,11 @@ class CaseTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, self._total + 1)  # + the header line
         self.refresh()
 
+    def redraw_rows(self) -> None:
+        """Draw the rows again from their cells (a selection mark changed), keeping the pages."""
+        self._lines.clear()
+        self.refresh()
+
     def row(self, index: int) -> TableRow | None:
         """The row at ``index`` (fetching its page if need be), or None past the end."""
         if not 0 <= index < self._total:

@@ -1,0 +1,51 @@
+"""Cases as CSV or JSON: the inbox's export (``E``) and ``expereo-tui cases list --csv/--json``
+write the same columns the same way."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal, TextIO
+
+from expereo_tui.store.cases import CaseRow
+
+Format = Literal["csv", "json"]
+FIELDS = tuple(f.name for f in dataclasses.fields(CaseRow))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def write_cases(rows: Sequence[CaseRow], out: TextIO, fmt: Format) -> None:
+    """JSON: an array of objects (empty values null); CSV: a header row, then one row a case."""
+    if fmt == "json":
+        json.dump(
+            [{k: _text(v) or None for k, v in dataclasses.asdict(r).items()} for r in rows],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return
+    writer = csv.writer(out)
+    if rows:
+        writer.writerow(FIELDS)
+    for r in rows:
+        writer.writerow([_text(v) for v in dataclasses.astuple(r)])
+
+
+def format_of(path: str) -> Format | None:
+    """The format a file name asks for: ``.csv`` or ``.json`` (None: neither)."""
+    lower = path.strip().lower()
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith(".json"):
+        return "json"
+    return None

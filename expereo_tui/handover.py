@@ -1,0 +1,331 @@
+"""The handover report: what the next shift needs to know, from the local store.
+
+``H`` in the app and ``expereo-tui handover [--since 8h] [--md|--json] [--out FILE]`` both build
+a :class:`HandoverReport` here and render it as Markdown or JSON: open P1/P2 cases, cases changed
+in the window, cases waiting on us, SLA and clusters (from :mod:`expereo_tui.triage` once it is
+there: see :func:`triage_sections`), the writes we sent, the pinned notes and the snoozes.  Text from the API
+is cleaned of control characters (a report may be printed to a terminal) and kept on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # the store is imported when a report is built, not when cli.py parses
+    from expereo_tui.store.cases import CaseRow
+    from expereo_tui.store.store import Store
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = ("New", "In Progress", "Awaiting Customer")
+DEFAULT_SINCE = "8h"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: a title and its items (each a flat dict of text)."""
+
+    key: str
+    title: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    empty: str = "none"
+
+
+@dataclass(frozen=True)
+class HandoverReport:
+    profile: str
+    generated: float
+    since: float
+    sections: list[Section]
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def clean(value: Any) -> str:
+    """One line of untrusted text: control characters (escapes, newlines) become spaces."""
+    text = "" if value is None else str(value)
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _iso(moment: datetime | float | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, (int, float)):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _case_item(row: CaseRow, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "priority": row.priority,
+        "status": row.status,
+        "subject": row.subject,
+        "service": row.service_name or row.service_id,
+        "site": row.site_name,
+        "changed": _iso(row.last_modified_date),
+        **extra,
+    }
+
+
+def _rows(store: Store, ids: list[str]) -> list[CaseRow]:
+    """Inbox rows of these cases, in the order given."""
+    from expereo_tui.store.cases import CaseQuery
+
+    if not ids:
+        return []
+    found = store.query_cases(CaseQuery(only_ids=frozenset(ids)), limit=len(ids))
+    by_id = {r.id: r for r in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# A section maker: (store, since, now, options) -> sections.  triage_sections is the hook for SLA and
+# clusters; more can be appended (a test or a plug-in) without touching build().
+SectionMaker = Callable[["Store", float, float, Any], list[Section]]
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    text = f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    return text
+
+
+def triage_sections(store: Store, since: float, now: float, options: Any) -> list[Section]:
+    """SLA at risk or breached, and open clusters, from the SLA and clusters work
+    (``expereo_tui.ui.triage_data.read_triage``: its board's alarming clocks and its clusters).
+    Where that is not installed, or reads differently than expected, the report says they are
+    not available rather than leaving the sections out silently (the reason goes to the log)."""
+    try:
+        from expereo_tui.ui.triage_data import read_triage  # type: ignore[import-not-found]
+
+        triage = read_triage(store, options, now)  # options: its sla_targets, if any
+        sla = []
+        for row, clock in triage.board.alarming:
+            level = str(getattr(clock.level, "value", clock.level)).replace("_", " ")
+            left = clock.left
+            state = f"{_duration(left)} left" if left > 0 else f"{_duration(left)} over"
+            name = clock.name.replace("_", " ")
+            sla.append(_case_item(row, note=f"SLA {name}: {level}, {state}"))
+        clusters = [
+            {
+                "id": f"{c.kind} {c.label}",
+                "subject": f"{len(c.case_ids)} open incidents since {_iso(c.since)}",
+                "note": ", ".join(c.case_ids),
+            }
+            for c in triage.clusters
+        ]
+    except (ImportError, AttributeError, TypeError) as exc:
+        log.info("handover: SLA and clusters not available (%s)", type(exc).__name__)
+        return [
+            Section("sla", "SLA at risk or breached", empty="not available in this version"),
+            Section("clusters", "Open clusters", empty="not available in this version"),
+        ]
+    return [
+        Section("sla", "SLA at risk or breached", sla),
+        Section("clusters", "Open clusters", clusters),
+    ]
+
+
+EXTRA_SECTIONS: list[SectionMaker] = [triage_sections]
+
+
+def build(
+    store: Store, *, since: float, now: float, profile: str = "", options: Any = None
+) -> HandoverReport:
+    """The report over ``since``..``now`` (epoch seconds) from what the store holds."""
+    from expereo_tui.store.cases import CaseQuery, ts
+
+    urgent = store.query_cases(
+        CaseQuery(
+            statuses=frozenset(OPEN_STATUSES),
+            priorities=frozenset({"P1", "P2"}),
+            sort=(("priority", False), ("last_modified", True)),
+        ),
+        limit=10_000,
+    )
+    changed = _rows(store, store.shift.changed_since(ts(datetime.fromtimestamp(since, UTC)) or ""))
+    waiting = _rows(store, store.shift.waiting_on_us())
+    sent = []
+    for entry in store.outbox(statuses=("sent",)):
+        at = entry.first_attempt_at or entry.created_at
+        if at < since:
+            continue
+        case = entry.case_id or entry.result_id
+        body = entry.payload
+        what = body.get("message") if entry.kind == "reply" else None
+        if entry.kind == "update":
+            what = ", ".join(f"{k}={v}" for k, v in sorted(body.items()))
+        elif entry.kind == "create":
+            what = f"new case: {body.get('subject')} on {body.get('serviceId')}"
+        sent.append({"id": case, "kind": str(entry.kind), "sent": _iso(at), "text": what})
+    pins = []
+    pinned_rows = {r.id: r for r in _rows(store, [p.case_id for p in store.shift.pins()])}
+    for pin in store.shift.pins():
+        row = pinned_rows.get(pin.case_id)
+        item = _case_item(row) if row else {"id": pin.case_id}
+        pins.append({**item, "note": pin.note, "pinned": _iso(pin.updated)})
+    snoozed = []
+    snoozed_rows = {r.id: r for r in _rows(store, [s.case_id for s in store.shift.snoozes()])}
+    for snooze in store.shift.snoozes():
+        row = snoozed_rows.get(snooze.case_id)
+        wake = _iso(snooze.until) if snooze.until is not None else None
+        if snooze.until_provider:
+            wake = f"{wake} or " if wake else ""
+            wake += "when the provider writes"
+        snoozed.append({**(_case_item(row) if row else {"id": snooze.case_id}), "wakes": wake})
+    # what the next shift must act on first: our own notes, the urgent, what waits on us
+    sections = [
+        Section("pins", "Pinned notes", pins),
+        Section("open_p1_p2", "Open P1 and P2", [_case_item(r) for r in urgent]),
+        Section("waiting_on_us", "Waiting on us", [_case_item(r) for r in waiting]),
+    ]
+    for make in EXTRA_SECTIONS:
+        sections.extend(make(store, since, now, options))
+    sections += [
+        Section("changed", "Changed in the window", [_case_item(r) for r in changed]),
+        Section("sent", "Sent by us", sent),
+        Section("snoozed", "Snoozed", snoozed),
+    ]
+    return HandoverReport(profile=profile, generated=now, since=since, sections=sections)
+
+
+_ORDER = ("id", "priority", "status", "subject", "service", "site", "changed")
+
+
+def _md_item(item: dict[str, Any]) -> str:
+    head = clean(item.get("id") or "?")
+    from expereo_tui.ui.format import subject_label
+
+    shown = {**item, "subject": subject_label(item["subject"])} if item.get("subject") else item
+    parts = [
+        (f"changed {clean(shown[k])}" if k == "changed" else clean(shown[k]))
+        for k in _ORDER[1:]
+        if shown.get(k)
+    ]
+    line = f"- **{head}**"
+    if "kind" in item:  # a write we sent
+        line += f" {clean(item['kind'])} at {clean(item.get('sent'))}"
+        if item.get("text"):
+            line += f": {clean(item['text'])[:200]}"
+        return line
+    if parts:
+        line += " " + " · ".join(parts)
+    if item.get("wakes"):
+        line += f" — wakes {clean(item['wakes'])}"
+    if item.get("note"):
+        line += f"\n  - 📌 {clean(item['note'])}"
+    return line
+
+
+def to_markdown(report: HandoverReport) -> str:
+    who = f" ({clean(report.profile)})" if report.profile else ""
+    lines = [
+        f"# Handover{who}",
+        "",
+        f"{_iso(report.since)} → {_iso(report.generated)}",
+    ]
+    for section in report.sections:
+        lines += ["", f"## {section.title} ({len(section.items)})", ""]
+        if not section.items:
+            lines.append(f"_{section.empty}_")
+        lines += [_md_item(item) for item in section.items]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: HandoverReport) -> str:
+    doc = {
+        "profile": report.profile,
+        "generated": _iso(report.generated),
+        "since": _iso(report.since),
+        **{s.key: s.items for s in report.sections},
+    }
+    return json.dumps(doc, indent=2, default=str) + "\n"
+
+
+def osc52(text: str) -> str:
+    """The escape that puts ``text`` on the clipboard of the terminal (works over SSH)."""
+    return "\x1b]52;c;" + base64.b64encode(text.encode()).decode() + "\x07"
+
+
+def parse_since(text: str, now: float) -> float:
+    """``8h``, ``30m``, ``2d`` (back from now) or any time ui/timeparse reads; ValueError."""
+    from expereo_tui.ui.timeparse import parse_when
+
+    value = text.strip()
+    if value[:1].isdigit() and value[-1:].lower() in "smhdw" and value[:-1].strip().isdigit():
+        value = "-" + value
+    moment = parse_when(value, datetime.fromtimestamp(now, UTC))
+    return moment.timestamp()
+
+
+def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
+    """``expereo-tui handover``: the cli.py hunk is one call of this."""
+    parser = sub.add_parser(
+        "handover", parents=[flags], help="the shift's handover report (Markdown or JSON)"
+    )
+    parser.add_argument(
+        "--since",
+        default=DEFAULT_SINCE,
+        metavar="WHEN",
+        help="start of the shift: 8h, 30m, 2d back, or a time (default 8h)",
+    )
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--md", action="store_true", help="Markdown (the default)")
+    fmt.add_argument("--json", action="store_true", help="JSON")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    out.add_argument(
+        "--clipboard", action="store_true", help="put it on the clipboard (OSC 52, over SSH too)"
+    )
+
+
+def run(
+    args: argparse.Namespace,
+    out: TextIO | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    open_store: Callable[[str], Store] | None = None,
+) -> int:
+    """Build and write the report from the profile's local store (what the app last synced)."""
+    import time
+
+    from expereo_tui.config import get_profile
+
+    out = out or sys.stdout
+    now = (clock or time.time)()
+    try:
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        print(f"expereo-tui: --since: {exc}", file=sys.stderr)
+        return 2
+    from expereo_tui.store.store import Store
+
+    name, profile = get_profile(getattr(args, "profile", None))
+    sla = getattr(profile, "sla", None) or {}  # SLA targets per priority, where configured
+    options = SimpleNamespace(sla_targets={p: t.targets() for p, t in sla.items()} or None)
+    store = (open_store or Store.for_profile)(name)
+    try:
+        report = build(store, since=since, now=now, profile=name, options=options)
+    finally:
+        store.close()
+    text = to_json(report) if args.json else to_markdown(report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"handover written to {args.out}", file=sys.stderr)
+    elif args.clipboard:
+        out.write(osc52(text))
+        out.flush()
+        print("handover copied to the clipboard (OSC 52)", file=sys.stderr)
+    else:
+        out.write(text)
+    return 0

@@ -1,0 +1,145 @@
+"""The handover report: its sections from the store, Markdown and JSON, and the command line."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from expereo_tui.cli import main
+from expereo_tui.config import config_path
+from expereo_tui.handover import build, parse_since, to_json, to_markdown
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import CaseQuery, Store
+from tests.sim_fixtures import FIXED_NOW, FakeClock
+from tests.store.test_store import fill
+
+HOSTILE = "\x1b]52;c;ZXZpbA==\x07 pwned\nsecond line"
+
+
+@pytest.fixture
+def report_store(tmp_path: Path, sim: Simulator) -> Store:
+    store = Store(tmp_path / "data" / "expereo-tui" / "lab.sqlite3", clock=FakeClock())
+    fill(store, sim)
+    return store
+
+
+def test_report_has_every_section_from_the_store(report_store: Store) -> None:
+    store = report_store
+    urgent = store.query_cases(
+        CaseQuery(
+            statuses=frozenset({"New", "In Progress", "Awaiting Customer"}),
+            priorities=frozenset({"P1", "P2"}),
+        ),
+        limit=1000,
+    )
+    pinned = urgent[0].id
+    store.shift.pin(pinned, f"check the CPE {HOSTILE}")
+    reply = store.enqueue("reply", {"message": "engineer dispatched"}, case_id=pinned)
+    store.outbox_attempt(reply.id, at=FIXED_NOW - 60)
+    store.outbox_sent(reply.id, result_id="M-1")
+    old = store.enqueue("reply", {"message": "from last week"}, case_id=pinned)
+    store.outbox_attempt(old.id, at=FIXED_NOW - 7 * 86400)
+    store.outbox_sent(old.id, result_id="M-0")
+
+    report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
+
+    assert {i["id"] for i in report.section("open_p1_p2").items} == {r.id for r in urgent}
+    assert [i["id"] for i in report.section("waiting_on_us").items] == store.shift.waiting_on_us()
+    changed = report.section("changed").items
+    assert changed and all(i["changed"] >= "2026-11-18 03:06" for i in changed)
+    assert [i["text"] for i in report.section("sent").items] == ["engineer dispatched"]
+    assert report.section("pins").items[0]["id"] == pinned
+    md = to_markdown(report)
+    assert "## Open P1 and P2" in md and "## Pinned notes (1)" in md
+    assert "\x1b" not in md and "\x07" not in md  # API/pin text cannot reach the terminal raw
+    assert "engineer dispatched" in md and "from last week" not in md
+    assert "## SLA at risk or breached" in md  # the triage hook says what it lacks
+    doc = json.loads(to_json(report))
+    assert doc["pins"][0]["note"].startswith("check the CPE")
+
+
+def test_since_reads_durations_and_times() -> None:
+    assert parse_since("8h", FIXED_NOW) == FIXED_NOW - 8 * 3600
+    assert parse_since("30m", FIXED_NOW) == FIXED_NOW - 1800
+    with pytest.raises(ValueError):
+        parse_since("last tuesday-ish", FIXED_NOW)
+
+
+def _profile() -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '[profiles.lab]\nbase_url = "http://127.0.0.1:9"\n'
+        'token_url = "http://127.0.0.1:9/oauth2/token"\nclient_id = "cid"\n',
+        encoding="utf-8",
+    )
+
+
+def test_handover_command_writes_markdown_json_and_files(
+    report_store: Store,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _profile()
+    case_id = report_store.query_cases(CaseQuery(), limit=1)[0].id
+    report_store.shift.pin(case_id, "hand this over")
+    report_store.close()
+    assert main(["--profile", "lab", "handover", "--since", "2d"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Handover (lab)") and "hand this over" in out
+    assert main(["handover", "--profile", "lab", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pins"][0]["id"] == case_id
+    target = tmp_path / "handover.md"
+    assert main(["handover", "--profile", "lab", "--out", str(target)]) == 0
+    assert "hand this over" in target.read_text(encoding="utf-8")
+    assert main(["handover", "--profile", "lab", "--since", "whenever"]) == 2
+    assert "--since" in capsys.readouterr().err
+
+
+def test_handover_to_the_clipboard_is_one_osc52_sequence(report_store: Store) -> None:
+    from expereo_tui import handover
+
+    _profile()
+    out = io.StringIO()
+    args = argparse.Namespace(profile="lab", since="8h", json=False, out=None, clipboard=True)
+    assert handover.run(args, out, clock=lambda: FIXED_NOW, open_store=lambda _: report_store) == 0
+    text = out.getvalue()
+    assert text.startswith("\x1b]52;c;") and text.count("\x07") == 1
+
+
+def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
+    report_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook reads ``read_triage`` (the SLA and clusters work) in the shape it has there:
+    a board of alarming (row, clock) pairs and a list of clusters."""
+    import sys
+    import types
+
+    row = report_store.query_cases(CaseQuery(), limit=1)[0]
+    seen: list[object] = []
+
+    def read_triage(store: Store, options: object, now: float) -> object:
+        seen.append(options)
+        clock = types.SimpleNamespace(
+            name="first_response", level=types.SimpleNamespace(value="breached"), left=-300.0
+        )
+        cluster = types.SimpleNamespace(
+            kind="site", label="Tokyo DC", case_ids=("CS-1", "CS-2"), since=FIXED_NOW - 600
+        )
+        board = types.SimpleNamespace(alarming=((row, clock),))
+        return types.SimpleNamespace(board=board, clusters=[cluster])
+
+    fake = types.ModuleType("expereo_tui.ui.triage_data")
+    fake.read_triage = read_triage  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "expereo_tui.ui.triage_data", fake)
+    options = types.SimpleNamespace(sla_targets={"P1": "targets"})
+    report = build(report_store, since=FIXED_NOW - 3600, now=FIXED_NOW, options=options)
+    assert seen == [options]
+    md = to_markdown(report)
+    assert f"**{row.id}**" in md and "SLA first response: breached, 5m over" in md
+    assert "**site Tokyo DC** 2 open incidents since" in md and "CS-1, CS-2" in md
+    assert "not available" not in md
