@@ -250,7 +250,7 @@ def test_keyring_errors_are_one_line_not_swallowed(
         name, profile = get_profile("lab")
         with pytest.raises(ConfigError) as info:  # reading: said too, not a bare "no secret"
             resolve_secret(name, profile)
-        assert "keyring" in str(info.value) and len(str(info.value).splitlines()) == 1
+        assert words in str(info.value) and len(str(info.value).splitlines()) == 1
     finally:
         keyring.set_keyring(before)
 
