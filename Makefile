@@ -23,7 +23,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync
+	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync \
+		expereo_tui/cli.py expereo_tui/cli_config.py expereo_tui/completion.py \
+		expereo_tui/keymap.py expereo_tui/logs.py expereo_tui/scripting.py
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

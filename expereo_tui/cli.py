@@ -1,5 +1,6 @@
 """Command line: ``expereo-tui [--profile NAME] [--read-only] [--wall]`` runs the app;
-``demo``, ``sim``, ``serve``, ``config init|check``, ``paths``, ``help`` and the scripting
+``demo``, ``sim``, ``serve``, ``config init|check|secret set`` (:mod:`expereo_tui.cli_config`),
+``paths``, ``completion`` (:mod:`expereo_tui.completion`), ``help`` and the scripting
 commands (``cases …``, ``inventory``: :mod:`expereo_tui.scripting`) are sub-commands.  Errors
 before the UI starts are one clear line and a non-zero exit (codes in docs/usage.md), never a
 traceback."""
@@ -149,8 +150,8 @@ def _config_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
     config = sub.add_parser(
         "config",
         parents=[flags],
-        help="create or check the configuration",
-        description="Create or check the configuration.",
+        help="create or check the configuration, store the secret",
+        description="Create or check the configuration; store the client secret.",
     )
     actions = config.add_subparsers(
         dest="action", required=True, metavar="ACTION", help="init, check or secret"

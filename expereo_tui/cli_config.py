@@ -231,7 +231,6 @@ def _read_secret(name: str) -> str:
 
 def secret_set(args: argparse.Namespace) -> int:
     """Store the profile's client secret in the system keyring; never printed."""
-    name, profile = get_profile(args.profile)
     try:
         import keyring
         import keyring.errors
@@ -241,6 +240,7 @@ def secret_set(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    name, profile = get_profile(args.profile)
     secret = _read_secret(name)
     if not secret:
         print(

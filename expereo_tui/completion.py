@@ -20,6 +20,30 @@ SHELLS = ("bash", "zsh", "fish")
 #: Options that take a file name: the shell completes paths there.
 _FILE_OPTIONS = {"--config", "--openapi", "--secret-file"}
 
+#: The profile names in the config file, read by the shell itself (no Python on TAB): the
+#: ``[profiles.NAME]`` headers of $EXPEREO_CONFIG, else the XDG or macOS config file.  Names
+#: that need quoting in TOML are left out.  Plain ``sh`` so that bash, zsh and fish share it.
+PROFILE_NAMES = (
+    'sh -c \'for f in "$EXPEREO_CONFIG" '
+    '"${XDG_CONFIG_HOME:-$HOME/.config}/expereo-tui/config.toml" '
+    '"$HOME/Library/Application Support/expereo-tui/config.toml"; '
+    'do if [ -f "$f" ]; then '
+    'sed -n "s/^\\[profiles\\.\\([A-Za-z0-9_-]*\\)\\][[:space:]]*$/\\1/p" "$f"; break; fi; '
+    "done 2>/dev/null'"
+)
+PROFILES = {
+    "bash": "_expereo_tui_profiles",
+    "zsh": "_expereo_tui_profiles",
+    "fish": "(_expereo_tui_profiles)",
+    "preamble": {
+        "bash": f'_expereo_tui_profiles() {{\n  compgen -W "$({PROFILE_NAMES})" -- "$1"\n}}\n',
+        "zsh": "_expereo_tui_profiles() {\n"
+        f'  local -a names; names=(${{(f)"$({PROFILE_NAMES})"}})\n'
+        "  compadd -a names\n}\n",
+        "fish": f"function _expereo_tui_profiles\n  {PROFILE_NAMES}\nend\n",
+    },
+}
+
 
 def completion_parser() -> argparse.ArgumentParser:
     """The app's parser with the real options of ``demo``, ``sim`` and ``serve`` (their
@@ -39,6 +63,8 @@ def completion_parser() -> argparse.ArgumentParser:
         for action in p._actions:
             if set(action.option_strings) & _FILE_OPTIONS:
                 action.complete = shtab.FILE  # type: ignore[attr-defined]
+            elif "--profile" in action.option_strings:
+                action.complete = PROFILES  # type: ignore[attr-defined]
     return parser
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -257,7 +258,7 @@ def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME)) / "expereo-tui.log"
 
 
-def _where(error: dict[str, Any]) -> str:
+def _where(error: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in error["loc"])
 
 

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from expereo_tui.api.client import ExpereoClient
 from expereo_tui.api.models import CaseCreate, CaseUpdate
 from expereo_tui.api.v1 import V1Client
-from expereo_tui.config import data_dir, get_profile, resolve_secret
+from expereo_tui.config import ConfigError, data_dir, get_profile, resolve_secret
 from expereo_tui.store.cases import CaseQuery
 from expereo_tui.store.outbox_types import AlreadyQueued, OutboxStatus
 from expereo_tui.store.store import Store
@@ -67,10 +67,16 @@ def _discard(event: SyncEvent) -> None:
 
 def open_context(args: argparse.Namespace) -> Context:
     name, profile = get_profile(getattr(args, "profile", None))
-    secret = resolve_secret(name, profile)
+    reads_only = args.command == "inventory" or getattr(args, "action", None) in ("list", "show")
+    try:
+        secret = resolve_secret(name, profile).secret
+    except ConfigError:
+        if not (args.offline and reads_only):
+            raise
+        secret = ""  # --offline reads only the store: no request is made, no secret needed
     from expereo_tui.cli import client_settings
 
-    settings = client_settings(profile, secret.secret)
+    settings = client_settings(profile, secret)
     store = Store.for_profile(name)
     read_only = bool(getattr(args, "read_only", False) or profile.read_only)
     client = V1Client(settings) if profile.api == "v1" else ExpereoClient(settings)

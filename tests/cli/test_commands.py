@@ -26,11 +26,10 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 
 
 def test_every_option_has_a_help_text() -> None:
-    from expereo_tui.sim.cli import add_arguments
+    from expereo_tui.sim.cli import build_parser as sim_parser
+    from expereo_tui.ui.serve import build_parser as serve_parser
 
-    sim = argparse.ArgumentParser()
-    add_arguments(sim)
-    parsers = [*_parsers(_app_parser()), _demo_parser(), sim]
+    parsers = [*_parsers(_app_parser()), _demo_parser(), sim_parser(), serve_parser()]
     assert len(parsers) > 10
     missing = [
         f"{p.prog} {a.option_strings or a.dest}"
@@ -84,7 +83,17 @@ def test_global_flags_before_or_after_a_command(
 def test_help_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["help"]) == 0
     out = capsys.readouterr().out
-    for name in ("demo", "sim", "serve", "config", "cases", "inventory", "paths", "help"):
+    for name in (
+        "demo",
+        "sim",
+        "serve",
+        "config",
+        "cases",
+        "inventory",
+        "paths",
+        "help",
+        "completion",
+    ):
         assert f"    {name} " in out
     assert main(["help", "cases", "reply"]) == 0
     assert "stdin" in capsys.readouterr().out

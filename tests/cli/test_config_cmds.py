@@ -13,6 +13,8 @@ import keyring
 import keyring.backend
 import keyring.errors
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expereo_tui.cli import main
 from expereo_tui.config import (
@@ -250,7 +252,7 @@ def test_keyring_errors_are_one_line_not_swallowed(
         name, profile = get_profile("lab")
         with pytest.raises(ConfigError) as info:  # reading: said too, not a bare "no secret"
             resolve_secret(name, profile)
-        assert "keyring" in str(info.value) and len(str(info.value).splitlines()) == 1
+        assert words in str(info.value) and len(str(info.value).splitlines()) == 1
     finally:
         keyring.set_keyring(before)
 
@@ -284,3 +286,33 @@ def test_secret_set_for_an_unknown_profile_is_a_config_error(
     assert init("--profile", "lab", "--client-id", "cid") == 0
     code, said = secret_set(monkeypatch, capsys, "--profile", "nope")
     assert code == 2 and "nope" in said and fake_keyring.saved == {}
+
+
+@settings(max_examples=60)
+@given(name=st.text(min_size=1, max_size=30), value=st.text(max_size=40))
+def test_any_name_and_value_round_trip_through_the_written_file(name: str, value: str) -> None:
+    """Whatever a person types (quotes, backslashes, brackets, dots, newlines, emoji), the file
+    written loads back to the same profile name and values."""
+    import tomllib
+
+    import tomlkit
+
+    from expereo_tui.cli_config import profile_table, read_document
+
+    doc = read_document(Path("/nonexistent/config.toml"))
+    doc["default_profile"] = name
+    doc["profiles"] = tomlkit.table(is_super_table=True)
+    doc["profiles"][name] = profile_table(  # type: ignore[index]
+        base_url="https://api.example",
+        token_url="https://auth.example/t",
+        client_id=value,
+        api="v2",
+        scopes=[],
+        secret_file=value or None,
+        sent_by=value or "x",
+    )
+    loaded = tomllib.loads(tomlkit.dumps(doc))
+    assert loaded["default_profile"] == name
+    profile = loaded["profiles"][name]
+    assert profile["client_id"] == value and profile["sent_by"] == (value or "x")
+    assert profile.get("secret_file") == (value or None)

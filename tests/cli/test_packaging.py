@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import tomllib
@@ -40,6 +41,52 @@ def test_bash_completes_commands_actions_and_forwarded_options() -> None:
     assert bash_complete(bash, ["expereo-tui", "serve", "--al"]) == ["--allow-remote-writes"]
     assert bash_complete(bash, ["expereo-tui", "completion", ""]) == ["bash", "fish", "zsh"]
     assert "--debug" in bash_complete(bash, ["expereo-tui", "inventory", "--"])
+
+
+CONFIG = """\
+default_profile = "prod"
+[profiles.prod]
+client_id = "x"
+[profiles.lab-2]
+client_id = "y"
+[profiles.lab-2.keys]
+"inbox.next_unread" = "N"
+"""
+
+
+def test_profile_names_complete_from_the_config_file(tmp_path: Path) -> None:
+    """--profile completes from the [profiles.NAME] headers, read by the shell (no Python)."""
+    from expereo_tui.config import config_path
+
+    path = config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(CONFIG)
+    bash = script("bash")
+    assert bash_complete(bash, ["expereo-tui", "--profile", ""]) == ["lab-2", "prod"]
+    assert bash_complete(bash, ["expereo-tui", "cases", "list", "--profile", "l"]) == ["lab-2"]
+    other = tmp_path / "other.toml"
+    other.write_text("[profiles.elsewhere]\n")
+    os.environ["EXPEREO_CONFIG"] = str(other)  # the shell reads the file the app would read
+    try:
+        assert bash_complete(bash, ["expereo-tui", "demo", "--profile", ""]) == []  # demo has none
+        assert bash_complete(bash, ["expereo-tui", "inventory", "--profile", ""]) == ["elsewhere"]
+    finally:
+        del os.environ["EXPEREO_CONFIG"]
+    if shutil.which("fish"):
+        fish = tmp_path / "c.fish"
+        fish.write_text(script("fish"))
+        asked = f"source {fish}; complete -C 'expereo-tui inventory --profile '"
+        done = subprocess.run(["fish", "-c", asked], capture_output=True, text=True, timeout=30)
+        assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["prod", "lab-2"]
+    if shutil.which("zsh"):
+        zsh = tmp_path / "c.zsh"
+        zsh.write_text(script("zsh"))
+        asked = (
+            f"compdef() {{ :; }}; source {zsh} 2>/dev/null; "
+            "compadd() { print -l -- ${(P)2}; }; _expereo_tui_profiles"
+        )
+        done = subprocess.run(["zsh", "-c", asked], capture_output=True, text=True, timeout=30)
+        assert done.stdout.split() == ["prod", "lab-2"], done.stderr
 
 
 @pytest.mark.parametrize(

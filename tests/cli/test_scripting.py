@@ -262,3 +262,20 @@ def test_environment_picks_profile_and_config(
     assert run(["cases", "list"], capsys, monkeypatch)[0] == 0
     code, out, _ = run(["paths"], capsys, monkeypatch)
     assert code == 0 and f"config  {moved}" in out
+
+
+def test_offline_reads_need_no_secret_but_writes_do(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, synced, _ = run(["cases", "list"], capsys, monkeypatch)
+    assert code == 0 and synced
+    monkeypatch.delenv("EXPEREO_CLIENT_SECRET")  # e.g. a cron job without the keyring
+    code, offline, _ = run(["cases", "list", "--offline"], capsys, monkeypatch)
+    assert code == 0 and offline == synced
+    assert run(["inventory", "--offline"], capsys, monkeypatch)[0] == 0
+    assert run(["cases", "list"], capsys, monkeypatch)[0] == Exit.USAGE  # a sync needs it
+    case_id = open_case(lab)
+    argv = ["cases", "reply", case_id, "-", "--offline"]
+    code, _, err = run(argv, capsys, monkeypatch, "hello")
+    assert code == Exit.USAGE and "no client secret" in err
+    assert messages(lab, case_id, "hello") == 0
