@@ -110,7 +110,16 @@ class InboxScreen(Screen[None]):
                 id="search",
             )
         yield Static(id="chips")
-        yield CaseTable([c.table_column() for c in INBOX_COLUMNS], id="cases")
+        examples = not getattr(self.xapp.options, "sla_targets", None)  # no [sla] in the profile
+        yield CaseTable(
+            [
+                c.table_column()._replace(label="SLA (example)")
+                if c.key == "sla" and examples
+                else c.table_column()
+                for c in INBOX_COLUMNS
+            ],
+            id="cases",
+        )
         yield StatusBar()
         yield Footer()
 
