@@ -223,7 +223,8 @@ class InboxScreen(Screen[None]):
         keep, row_index = table.cursor_key, table.cursor_row
         summary = self.xapp.store.inbox_summary(self.store_query)
         if data_changed or not self.clusters_read:
-            self._read_clusters()
+            self.clusters_read = True
+            self.call_after_refresh(self._read_clusters)  # not on the way of the frame
         triaged = self._triaged()
         self.total = summary.total if triaged is None else len(triaged)
         first = self.query_state.sort[0] if self.query_state.sort else None
@@ -242,10 +243,15 @@ class InboxScreen(Screen[None]):
         inbox's cluster filter follows its cluster as it grows, and ends when it dissolves."""
         store = self.xapp.store
         self.clusters = clusters(open_rows(store), store.activity.site_cities())
-        self.clusters_read = True
         if self.cluster is not None:
-            same = [c for c in self.clusters if (c.kind, c.key) == (self.cluster.kind, self.cluster.key)]
+            here = (self.cluster.kind, self.cluster.key)
+            same = [c for c in self.clusters if (c.kind, c.key) == here]
+            moved = (same[0] if same else None) != self.cluster
             self.cluster = same[0] if same else None
+            if moved:  # the filter follows its cluster (or ends with it)
+                self.reload(data_changed=False)
+                return
+        self._paint_clusters()
 
     def _paint_clusters(self) -> None:
         line = Text()
