@@ -44,6 +44,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("inbox.portal", "o", "open the case in the portal"),
     Action("inbox.down", "j", "move down"),
     Action("inbox.up", "k", "move up"),
+    Action("inbox.cluster", "c", "filter to an incident cluster (again: the next one)"),
+    Action("inbox.link_cluster", "L", "put one customer reference on every case of the cluster"),
     Action("inbox.turn_view", "w", "cycle the whose-turn views (waiting on us / on the provider)"),
     Action("inbox.view_prev", "left_square_bracket", "previous view tab"),
     Action("inbox.view_next", "right_square_bracket", "next view tab"),

@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from expereo_tui.store.store import CaseQuery, StoreError
+from expereo_tui.store.store import CaseActivity, CaseQuery, StoreError
 from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
-from expereo_tui.triage.board import board
-from expereo_tui.triage.sla import EXAMPLE_TARGETS, Level
+from expereo_tui.triage.sla import EXAMPLE_TARGETS, Level, clocks
 from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
 
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 
 SUMMARY_OVER = 3  # more changes than this in one poll: one summary toast
 SLA_CHECK_SECONDS = 30.0  # how often the SLA clocks are looked at between polls
-SLA_BASELINE = "triage.sla_baseline"  # meta key: when the first SLA check took note
 
 
 def osc_notification(
@@ -44,6 +42,7 @@ class Alerter:
     def __init__(self, app: App[None]) -> None:
         self.app = app
         self.sent: list[str] = []  # notification sequences written (for tests)
+        self.sla_levels: dict[tuple[str, str], Level] = {}  # each clock's level at the last check
 
     @property
     def options(self):  # type: ignore[no-untyped-def]
@@ -78,36 +77,41 @@ class Alerter:
             return []
 
     def _check_sla(self) -> list[str]:
-        """Alert each SLA clock once when it becomes at risk and once when it breaches (the
-        store remembers which were given, across restarts and sessions).  The first check on
-        a store only takes note of what is already late (the inbox and the wall show it), so a
-        first sync of old cases is not a storm of alerts.  Returns the lines alerted."""
+        """Alert each SLA clock once when it becomes at risk and once when it breaches: a
+        change this app saw happen (a clock first seen already late, at start-up or on a
+        case's first sync, is only noted: the inbox and the wall show it, and a first sync of
+        old cases must not be a storm of alerts).  The store remembers the alerts given, so
+        several sessions on one store alert once between them.  Returns the lines alerted."""
         from expereo_tui.ui.triage_text import CLOCK_NAMES, span
 
         store = self.app.store  # type: ignore[attr-defined]
         opts = self.options
         open_q = CaseQuery(statuses=frozenset({"New", "In Progress", "Awaiting Customer"}))
-        rows = store.query_cases(open_q, limit=store.count_cases(open_q))
+        rows = store.query_cases(open_q, limit=max(1, store.count_cases(open_q)))
         if opts.alert_priorities:
             rows = [r for r in rows if r.priority in opts.alert_priorities]
         now = self.app.now()  # type: ignore[attr-defined]
         targets = getattr(opts, "sla_targets", None) or EXAMPLE_TARGETS
-        seen = board(rows, store.activity.activity([r.id for r in rows]), targets, now)
-        baseline = store.get_meta(SLA_BASELINE) is None
+        activity = store.activity.activity([r.id for r in rows])
+        rank = {Level.OK: 0, Level.AT_RISK: 1, Level.BREACHED: 2}
+        levels: dict[tuple[str, str], Level] = {}
         lines: list[str] = []
-        for row, clock in seen.alarming:
-            if not store.activity.claim_alert(row.id, clock.key, clock.level.value, now):
-                continue
-            if baseline:
-                continue
-            what = CLOCK_NAMES.get(clock.name, clock.name)
-            prio = f"{row.priority} " if row.priority else ""
-            if clock.level is Level.BREACHED:
-                lines.append(f"{prio}{row.id}: {what} SLA breached ({span(clock.left)} over)")
-            else:
-                lines.append(f"{prio}{row.id}: {what} SLA at risk ({span(clock.left)} left)")
-        if baseline:
-            store.set_meta(SLA_BASELINE, str(now))
+        for row in rows:
+            for clock in clocks(row, activity.get(row.id, CaseActivity()), targets, now):
+                key = (row.id, clock.key)
+                levels[key] = level = clock.level
+                before = self.sla_levels.get(key)
+                if before is None or rank[level] <= rank[before]:
+                    continue  # first seen, or no worse than last time
+                if not store.activity.claim_alert(row.id, clock.key, level.value, now):
+                    continue  # another session on this store alerted it
+                what = CLOCK_NAMES.get(clock.name, clock.name)
+                prio = f"{row.priority} " if row.priority else ""
+                if level is Level.BREACHED:
+                    lines.append(f"{prio}{row.id}: {what} SLA breached ({span(clock.left)} over)")
+                else:
+                    lines.append(f"{prio}{row.id}: {what} SLA at risk ({span(clock.left)} left)")
+        self.sla_levels = levels
         if not lines:
             return lines
         text = (

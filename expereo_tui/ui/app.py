@@ -100,7 +100,7 @@ class ExpereoApp(App[None]):
             await self.engine.start()
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
-        self.call_after_refresh(self.alerter.check_sla)  # triage: SLA at risk / breached
+        self.set_timer(3.0, self.alerter.check_sla)  # triage: SLA at risk / breached
         self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
         # Once the first frame is out, move what start-up made (modules, styles, the first
         # screen: ~100,000 objects) out of the garbage collector's way, or every full

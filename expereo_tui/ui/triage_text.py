@@ -51,18 +51,16 @@ DEFAULT_STYLES = resolve_styles({})
 
 
 def span(seconds: float) -> str:
-    """A compact duration: ``45s``, ``42m``, ``3h05m``, ``2d4h``."""
+    """A compact duration, one unit: ``45s``, ``42m``, ``3h``, ``47h``, ``5d`` (hours up to two
+    days: a NOC counts an SLA in hours)."""
     seconds = abs(seconds)
     if seconds < 60:
         return f"{int(seconds)}s"
     minutes = int(seconds // 60)
     if minutes < 60:
         return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if hours else f"{days}d"
+    hours = minutes // 60
+    return f"{hours}h" if hours < 48 else f"{hours // 24}d"
 
 
 def share_glyph(share: float) -> str:

@@ -83,6 +83,9 @@ Inbox
   g             go to a case by id
   y             copy the case id (OSC 52: works over SSH)
   o             open the case in the web portal (if configured)
+  w             whose turn: waiting on provider longest / waiting on us / every case
+  c             incident cluster: filter to it (again: the next one, then every case)
+  L             link the cluster: one customer reference on each of its cases
 
 Case
   r / tab       write a reply

@@ -14,11 +14,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
-from expereo_tui.sync.events import CasesChanged, SyncEvent
+from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
+from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent
+from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS
 from expereo_tui.ui.format import status_text, type_label
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.cluster_link import cluster_line
 from expereo_tui.ui.screens.inbox_columns import (
     BY_KEY,
     BY_SORT,
@@ -30,6 +32,7 @@ from expereo_tui.ui.screens.inbox_columns import (
     triage_order,
 )
 from expereo_tui.ui.screens.inbox_shift import SHIFT_BINDINGS, ShiftInbox
+from expereo_tui.ui.triage_data import open_rows
 from expereo_tui.ui.triage_text import resolve_styles
 from expereo_tui.ui.widgets.case_table import CaseTable, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
@@ -72,6 +75,8 @@ class InboxScreen(ShiftInbox, Screen[None]):
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
         Binding("w", "cycle_turn_view", "Whose turn", show=False, id="inbox.turn_view"),
+        Binding("c", "cycle_cluster", "Incident cluster", show=False, id="inbox.cluster"),
+        Binding("L", "link_cluster", "Link cluster", show=False, id="inbox.link_cluster"),
         Binding("m", "toggle_read", "Read/unread", show=False, id="inbox.toggle_read"),
         Binding("g", "goto", "Go to case", show=False, id="inbox.goto"),
         Binding("y", "copy_id", "Copy id", show=False, id="inbox.copy_id"),
@@ -91,6 +96,11 @@ class InboxScreen(ShiftInbox, Screen[None]):
         self.recent: set[str] = set()  # changed since launch and not opened yet
         self.turn_view: str | None = None  # see TURN_VIEWS
         self.init_shift()
+        self.clusters: list[Cluster] = []  # open incident clusters (read when the data changes)
+        self.clusters_read = False
+        self.cluster: Cluster | None = None  # the cluster the inbox is filtered to ("c")
+        self.linking: dict[int, str] = {}  # outbox entry -> case: a cluster link in flight
+        self.linked: set[int] = set()  # of those, the ones done
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -100,6 +110,7 @@ class InboxScreen(ShiftInbox, Screen[None]):
         yield Static(id="banner")
         yield ViewTabs(id="view-tabs")
         yield Static(id="counts")
+        yield Static(id="clusters")
         with Horizontal(id="searchbar"):
             yield SearchBox(
                 self._search,
@@ -107,7 +118,16 @@ class InboxScreen(ShiftInbox, Screen[None]):
                 id="search",
             )
         yield Static(id="chips")
-        yield CaseTable([c.table_column() for c in INBOX_COLUMNS], id="cases")
+        examples = not getattr(self.xapp.options, "sla_targets", None)  # no [sla] in the profile
+        yield CaseTable(
+            [
+                c.table_column()._replace(label="SLA (example)")
+                if c.key == "sla" and examples
+                else c.table_column()
+                for c in INBOX_COLUMNS
+            ],
+            id="cases",
+        )
         yield StatusBar()
         yield Footer()
 
@@ -178,7 +198,8 @@ class InboxScreen(ShiftInbox, Screen[None]):
         """Every row of the query in a triage sort or whose-turn view, ordered and filtered
         here (the store knows neither); None when the store's paging serves as it is."""
         q = self.query_state
-        if self.turn_view is None and not (q.sort and q.sort[0][0] in TRIAGE_SORTS):
+        triage_sort = bool(q.sort and q.sort[0][0] in TRIAGE_SORTS)
+        if self.turn_view is None and self.cluster is None and not triage_sort:
             return None
         store, now = self.xapp.store, self.xapp.now()
         store_query = self.store_query
@@ -186,6 +207,11 @@ class InboxScreen(ShiftInbox, Screen[None]):
         ctx = self._row_context(now, rows)
         if self.turn_view is not None:
             rows = [r for r in rows if (t := ctx.turn(r)) is not None and t.who == self.turn_view]
+        if self.cluster is not None:
+            members = set(self.cluster.case_ids)
+            rows = [r for r in rows if r.id in members]
+            if not triage_sort and self.turn_view is None:
+                return rows  # the store's order
         sort = q.sort if q.sort and q.sort[0][0] in TRIAGE_SORTS else (("turn", False),)
         return triage_order(rows, ctx, sort)
 
@@ -212,6 +238,9 @@ class InboxScreen(ShiftInbox, Screen[None]):
         keep, row_index = table.cursor_key, table.cursor_row
         self.before_reload()  # snoozes woken or set: store_query leaves them out
         summary = self.xapp.store.inbox_summary(self.store_query)
+        if data_changed or not self.clusters_read:
+            self.clusters_read = True
+            self.call_after_refresh(self._read_clusters)  # not on the way of the frame
         triaged = self._triaged()
         self.total = summary.total if triaged is None else len(triaged)
         first = self.query_state.sort[0] if self.query_state.sort else None
@@ -225,6 +254,37 @@ class InboxScreen(ShiftInbox, Screen[None]):
         if data_changed:
             self.xapp.alerter.update_title()
             self.call_after_refresh(self._warm_inbox)
+
+    def _read_clusters(self) -> None:
+        """The open incident clusters, from the store (only when the data changed); the
+        inbox's cluster filter follows its cluster as it grows, and ends when it dissolves."""
+        store = self.xapp.store
+        self.clusters = clusters(open_rows(store), store.activity.site_cities())
+        if self.cluster is not None:
+            here = (self.cluster.kind, self.cluster.key)
+            same = [c for c in self.clusters if (c.kind, c.key) == here]
+            moved = (same[0] if same else None) != self.cluster
+            self.cluster = same[0] if same else None
+            if moved:  # the filter follows its cluster (or ends with it)
+                self.reload(data_changed=False)
+                return
+        self._paint_clusters()
+
+    def _paint_clusters(self) -> None:
+        line = Text()
+        shown = self.cluster or (self.clusters[0] if self.clusters else None)
+        if shown is not None:
+            line.append("⚠ ")
+            line.append_text(cluster_line(shown))
+            others = len(self.clusters) - 1
+            if others > 0:
+                line.append(f"  (+{others} more)")
+            line.append("  c: " + ("next" if self.cluster else "show") + ", L: link", style="dim")
+        if self.linking:
+            line.append(f"  linking {len(self.linked)}/{len(self.linking)}")
+        widget = self.query_one("#clusters", Static)
+        widget.display = bool(shown or self.linking)
+        widget.update(line, layout=False)
 
     def _paint_header(self, summary: InboxSummary) -> None:
         counts = summary.by_status
@@ -242,6 +302,7 @@ class InboxScreen(ShiftInbox, Screen[None]):
                 line.append(f" {counts[status]}")
         line.append("  (● unread, ★ just changed)", style="dim")  # the first column's legend
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
+        self._paint_clusters()
         self.query_one("#chips", Static).update(self._chips(), layout=False)
 
     def _chips(self) -> Text:
@@ -266,6 +327,8 @@ class InboxScreen(ShiftInbox, Screen[None]):
             parts.append("unread only")
         if self.turn_view is not None:
             parts.append(TURN_VIEWS[self.turn_view] + " (w)")
+        if self.cluster is not None:
+            parts.append(f"cluster: {safe(self.cluster.label, one_line=True)} (c)")
         if not parts:
             chips.append("none", style="dim")
         for part in parts:
@@ -288,6 +351,16 @@ class InboxScreen(ShiftInbox, Screen[None]):
         if isinstance(event, CasesChanged):
             self.recent.update(c.case_id for c in event.changes)
         self.shift_sync_event(event)
+        if isinstance(event, OutboxChanged) and event.entry_id in self.linking:
+            if event.status in (OutboxStatus.SENT, OutboxStatus.FAILED):
+                self.linked.add(event.entry_id)
+            if event.status == OutboxStatus.FAILED:
+                self.notify(
+                    f"Linking {event.case_id} failed: {event.error}", severity="error", markup=False
+                )
+            if len(self.linked) == len(self.linking):
+                self.notify(f"Linked {len(self.linking)} cases.", timeout=4)
+                self.linking, self.linked = {}, set()
         self.reload()
 
     # -- events -----------------------------------------------------------------------------------
@@ -411,6 +484,68 @@ class InboxScreen(ShiftInbox, Screen[None]):
         self.turn_view = views[(views.index(self.turn_view) + 1) % len(views)]
         self.reload(data_changed=False)
         self.notify(TURN_VIEWS[self.turn_view] or "Every case", timeout=1.5)
+
+    def action_cycle_cluster(self) -> None:
+        """Every case -> the first open incident cluster -> the next -> every case."""
+        if not self.clusters:
+            self.cluster = None
+            self.notify("No open incident clusters.", timeout=2)
+        elif self.cluster is None:
+            self.cluster = self.clusters[0]
+        else:
+            keys = [(c.kind, c.key) for c in self.clusters]
+            here = (self.cluster.kind, self.cluster.key)
+            i = keys.index(here) + 1 if here in keys else len(keys)
+            self.cluster = self.clusters[i] if i < len(self.clusters) else None
+        self.reload(data_changed=False)
+
+    def action_link_cluster(self) -> None:
+        """One customer reference on every case of the cluster shown, through the outbox."""
+        from expereo_tui.ui.screens.cluster_link import ReferenceScreen
+
+        cluster = self.cluster or (self.clusters[0] if self.clusters else None)
+        if cluster is None:
+            self.notify("No open incident cluster to link.", timeout=2)
+            return
+        if self.xapp._refuse_write():
+            return
+
+        def done(reference: str | None) -> None:
+            if reference:
+                self.link_cluster(cluster, reference)
+
+        self.app.push_screen(ReferenceScreen(cluster), done)
+
+    def link_cluster(self, cluster: Cluster, reference: str) -> None:
+        """Queue one update a case (skipping those that already carry ``reference``); the
+        outbox sends them within the write budget, and the cluster line shows the progress."""
+        from expereo_tui.api.models import CaseUpdate
+        from expereo_tui.store.store import AlreadyQueued
+        from expereo_tui.ui.screens.cluster_link import link_key
+
+        engine, store = self.xapp.engine, self.xapp.store
+        if engine is None:
+            self.notify("Offline viewing: nothing can be sent.", severity="warning")
+            return
+        queued = 0
+        for case_id in cluster.case_ids:
+            case = store.case(case_id)
+            if case is not None and case.customer_reference == reference:
+                continue  # already linked: exactly once
+            try:
+                entry = engine.update_case(
+                    case_id, CaseUpdate(customer_reference=reference), draft_key=link_key(case_id)
+                )
+            except AlreadyQueued as exc:  # a link of this case is still on its way
+                entry = exc.entry_id
+            except Exception as exc:  # read-only, a full disk: say so, queue no more
+                self.notify(f"Linking stopped at {case_id}: {exc}", severity="error", markup=False)
+                break
+            self.linking[entry] = case_id
+            queued += 1
+        if not queued:
+            self.notify("Every case in the cluster already carries that reference.", timeout=3)
+        self._paint_clusters()
 
     def action_reverse_sort(self) -> None:
         sort = tuple((c, not d) for c, d in self.query_state.sort)

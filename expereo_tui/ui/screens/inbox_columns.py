@@ -88,12 +88,6 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
         lambda r, c: Text(relative(r.last_modified_date, c.now), style=c.weight(r)),
     ),
     InboxColumn("id", "Case", 10, "id", False, lambda r, c: literal(r.id)),
-    InboxColumn(  # time to breach: the least time left first
-        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
-    ),
-    InboxColumn(  # whose turn, the longest wait first
-        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
-    ),
     InboxColumn(
         "subject",
         "Subject",
@@ -101,6 +95,12 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
         "subject",
         False,
         lambda r, c: Text(subject_label(safe(r.subject)), style=c.weight(r)),
+    ),
+    InboxColumn(  # time to breach: the least time left first
+        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
+    ),
+    InboxColumn(  # whose turn, the longest wait first
+        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
     ),
     InboxColumn(
         "service",

@@ -105,7 +105,7 @@ class WallScreen(Screen[None]):
                             yield Label(label, classes="tile-label")
                             yield Digits("0", id=f"digits-{key}")
                     with Vertical(classes="tile", id="tile-sla"):  # triage: SLA clocks
-                        yield Label("SLA ✖ breached / ▲ at risk", classes="tile-label")
+                        yield Label("SLA breached/at risk", classes="tile-label")
                         with Horizontal(classes="tile-pair"):
                             yield Digits("0", id="digits-breached")
                             yield Label(" / ", classes="tile-slash")
