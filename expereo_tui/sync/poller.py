@@ -52,7 +52,7 @@ class Poller:
         self.client = client
         self.emit = emit
         self.stage = "idle"
-        self.invoices = InvoiceSync(store, client)
+        self.invoices = InvoiceSync(store, client, lambda stage: setattr(self, "stage", stage))
 
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
@@ -72,7 +72,6 @@ class Poller:
                 store.upsert_services(services),
             )
         )
-        self.stage = "invoices"  # their own scope; without it only they are hidden
         invoices_changed = await self.invoices.refresh()
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])
         if any(changed) or invoices_changed:
