@@ -232,7 +232,9 @@ def _demo_parser() -> argparse.ArgumentParser:
         help="start with a new demo store (the old one is set aside); by default the demo "
         "keeps its store, so drafts and read state survive a restart",
     )
-    parser.add_argument("--keep-store", action="store_true", help=argparse.SUPPRESS)  # default
+    parser.add_argument(
+        "--keep-store", action="store_true", help="the default: kept for older scripts"
+    )
     return parser
 
 
