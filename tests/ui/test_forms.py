@@ -88,7 +88,7 @@ async def test_incident_without_start_is_refused_inline(
         screen.query_one("#message", TextArea).load_text("Site is down")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Not sent" in screen_text(app))
-        assert "an Incident needs startOfIncident" in screen_text(app)
+        assert "an Incident needs start of incident" in screen_text(app)
         screen.query_one("#start", Input).value = "soon"
         await until(pilot, lambda: "cannot read 'soon'" in screen_text(app))
         assert store.outbox() == []
