@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -267,25 +266,29 @@ def _demo_parser() -> argparse.ArgumentParser:
         help="which face of the simulator the app talks to: v2 (REST) or v1 (GraphQL)",
     )
     parser.add_argument(
-        "--keep-store",
+        "--fresh",
+        "--reset-store",
         action="store_true",
-        help="keep the demo database in the data dir instead of a temp dir",
+        dest="fresh",
+        help="start with a new demo store (the old one is set aside); by default the demo "
+        "keeps its store, so drafts and read state survive a restart",
     )
     parser.add_argument(
-        "--reset-store", action="store_true", help="with --keep-store: set the old one aside"
+        "--keep-store", action="store_true", help="the default: kept for older scripts"
     )
     return parser
 
 
 @contextlib.contextmanager
 def demo_backend(
-    seed: int, scale: str, activity: float
+    seed: int, scale: str, activity: float, epoch: float | None = None
 ) -> Iterator[tuple[ClientSettings, str]]:
-    """A simulator on a free loopback port; yields (client settings, base URL)."""
+    """A simulator on a free loopback port (its world seeded as of ``epoch``, default now);
+    yields (client settings, base URL)."""
     from expereo_tui.api.client import ClientSettings
     from expereo_tui.sim import SimConfig, Simulator, run_server
 
-    sim = Simulator(SimConfig(seed=seed, scale=scale, activity_rate=activity))
+    sim = Simulator(SimConfig(seed=seed, scale=scale, activity_rate=activity, epoch=epoch))
     with run_server(sim) as url:
         yield (
             ClientSettings(
@@ -347,19 +350,24 @@ def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
 
 
 def cmd_demo(argv: list[str]) -> int:
+    from expereo_tui.demo import open_demo_store, unread_after_first_sync
     from expereo_tui.store.store import Store
     from expereo_tui.ui.options import AppOptions
 
     args = _demo_parser().parse_args(argv)
     with contextlib.ExitStack() as stack:
-        if args.keep_store:
-            db = data_dir() / "demo.sqlite3"
-            db.parent.mkdir(parents=True, exist_ok=True)
-        else:
-            db = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "demo.sqlite3"
-        settings, _url = stack.enter_context(demo_backend(args.seed, args.scale, args.activity))
-        store = _open_store(lambda: Store(db, reset=args.reset_store))
+        db = data_dir() / "demo.sqlite3"  # kept: drafts and read state survive a restart
+        store, epoch = open_demo_store(
+            db,
+            seed=args.seed,
+            scale=args.scale,
+            fresh=args.fresh,
+            open_store=lambda path: _open_store(lambda: Store(path)),
+        )
         stack.callback(store.close)
+        settings, _url = stack.enter_context(
+            demo_backend(args.seed, args.scale, args.activity, epoch)
+        )
         options = AppOptions(
             profile_name="demo",
             profile_label="DEMO · simulator" + (" · API V1" if args.api == "v1" else ""),
@@ -368,7 +376,7 @@ def cmd_demo(argv: list[str]) -> int:
             wall=args.wall,
         )
         _store_read_only(store, options)
-        factory = engine_factory_for(
+        engine_for = engine_factory_for(
             settings,
             store,
             read_only=options.read_only,
@@ -377,6 +385,10 @@ def cmd_demo(argv: list[str]) -> int:
             api=args.api,
             sent_by=default_sent_by(),
         )
+
+        def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
+            return engine_for(unread_after_first_sync(store, on_event))
+
         return run_app(store, factory, options)
 
 

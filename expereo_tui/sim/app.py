@@ -61,6 +61,9 @@ class SimConfig:
     activity_rate: float = 0.0  # live events per minute while served (0: none)
     clock: Callable[[], float] = time.time
     limits: SimLimits = field(default_factory=SimLimits)
+    #: seed the world as of this moment (epoch seconds) instead of now: the demo keeps its
+    #: store across runs, so each run must seed the same cases with the same dates
+    epoch: float | None = None
 
 
 class SimTransport(httpx.ASGITransport):
@@ -80,7 +83,7 @@ class Simulator:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.clock = self.config.clock
-        self.world = World(self.config.seed, self.config.scale, self.clock)
+        self.world = World(self.config.seed, self.config.scale, self.clock, self.config.epoch)
         # the world's parts, under the names tests and tools have always used
         self.rng = self.world.rng
         self.builder = self.world.builder

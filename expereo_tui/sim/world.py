@@ -33,11 +33,14 @@ class Idempotent:
 class World:
     """The data, the clients and the clock; every change happens under ``lock``."""
 
-    def __init__(self, seed: int, scale: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, seed: int, scale: str, clock: Callable[[], float], epoch: float | None = None
+    ) -> None:
         self.clock = clock
         self.rng = random.Random(seed)
         now = datetime.fromtimestamp(clock(), UTC)
-        self.builder = SeedBuilder(self.rng, now)
+        seeded_at = now if epoch is None else datetime.fromtimestamp(epoch, UTC)
+        self.builder = SeedBuilder(self.rng, seeded_at)
         self.data: SimData = self.builder.build(scale)
         self.lock = threading.RLock()
         self.issuer = TokenIssuer(clock)

@@ -18,7 +18,7 @@ from expereo_tui.api.models import Case, CaseMessage
 
 from .activity import record_transitions
 from .database import Database, Table
-from .inbox_index import COLUMNS_SQL, ID, UNREAD, InboxIndex
+from .inbox_index import COLUMNS_SQL, ID, UNREAD, WORKFLOW, InboxIndex
 from .inventory import _like
 from .schema import SEARCH_EXPR
 
@@ -49,6 +49,12 @@ _SORT_SQL = {
     "last_modified": "c.last_modified",
     "created": "c.created",
 }
+# a status's place in the workflow (inbox_index.WORKFLOW); any other status after them
+_STATUS_RANK_SQL = (
+    "CASE c.status "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(WORKFLOW))
+    + f" ELSE {len(WORKFLOW)} END"
+)
 _UNREAD_SQL = "c.unread"  # kept from read_state by triggers (schema v3)
 _NOT_NULL = {"unread", "id"}  # sort columns that need no "nulls last" term
 
@@ -295,8 +301,13 @@ class CaseStore(Table):
                 raise ValueError(f"cannot sort on {column!r}; one of {', '.join(SORT_COLUMNS)}")
             expr = _SORT_SQL[column]
             names_needed |= column in ("service", "site")
+            direction = "DESC" if desc else "ASC"
+            if column == "status":  # the workflow's order, unknown statuses last either way
+                rank = _STATUS_RANK_SQL
+                order.append(f"{rank} = {len(WORKFLOW)}, {rank} {direction}, {expr} {direction}")
+                continue
             nulls_last = "" if column in _NOT_NULL else f"{expr} IS NULL, "
-            order.append(f"{nulls_last}{expr} {'DESC' if desc else 'ASC'}")
+            order.append(f"{nulls_last}{expr} {direction}")
         order.append("c.id")
         order_sql = ", ".join(order)
         inner_from = self._FROM_NAMES if names_needed else self._FROM

@@ -31,6 +31,11 @@ FIELDS = (
     "account_id", "customer_reference", "last_modified", "created", "search", "unread",
 )  # fmt: skip
 CaseKey = tuple[Any, ...]
+
+#: statuses sort by where a case is in its workflow, not by the alphabet; any other status
+#: (unknown, or none) sorts after these, whichever the direction
+WORKFLOW = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
+WORKFLOW_RANK = {status: rank for rank, status in enumerate(WORKFLOW)}
 (ID, STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
  CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED, SEARCH, UNREAD) = range(len(FIELDS))  # fmt: skip
 _FIELD = {name: i for i, name in enumerate(FIELDS)}
@@ -40,6 +45,10 @@ COLUMNS_SQL = (
     "c.id, c.status, c.priority, c.type, c.subject, c.service_id, s.name, c.site_id, st.name, "
     "c.account_id, c.customer_reference, c.last_modified, c.created, coalesce(c.search, '')"
 )
+
+
+def _status_key(status: str | None) -> tuple[int, str]:
+    return WORKFLOW_RANK.get(status or "", len(WORKFLOW)), status or ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,10 @@ class InboxIndex:
             order = sorted(self._keys, key=lambda k: k[ID])
             for column, desc in reversed(sort):
                 i = _FIELD[column]
+                if column == "status":  # the workflow's order; unknown statuses last
+                    order.sort(key=lambda k: _status_key(k[STATUS]), reverse=desc)
+                    order.sort(key=lambda k: k[STATUS] not in WORKFLOW_RANK)
+                    continue
                 order.sort(key=lambda k: "" if k[i] is None else k[i], reverse=desc)
                 order.sort(key=lambda k: k[i] is None)  # nulls last, whatever the direction
             self._orders[sort] = order

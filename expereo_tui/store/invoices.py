@@ -98,11 +98,15 @@ class InvoiceStore(Table):
             for r in rows
         ]
 
-    def invoices_without_lines(self, limit: int = 100) -> list[str]:
-        """Ids of invoices whose lines were never fetched, newest first."""
+    def invoices_without_lines(
+        self, limit: int = 100, *, account_id: str | None = None
+    ) -> list[str]:
+        """Ids of invoices (of one account, or all) whose lines were never fetched, newest
+        first."""
         rows = self._rows(
             "SELECT id FROM invoices WHERE id NOT IN (SELECT invoice_id FROM invoice_lines_fetched) "
-            "ORDER BY invoice_date IS NULL, invoice_date DESC, id LIMIT ?",
-            (limit,),
+            "AND (?1 IS NULL OR account_id = ?1) "
+            "ORDER BY invoice_date IS NULL, invoice_date DESC, id LIMIT ?2",
+            (account_id, limit),
         )
         return [str(r["id"]) for r in rows]

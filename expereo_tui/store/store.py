@@ -224,8 +224,10 @@ class Store:
     def service_invoice_lines(self, service_id: str) -> list[tuple[Invoice, InvoiceLineDetail]]:
         return self.invoice_store.service_invoice_lines(service_id)
 
-    def invoices_without_lines(self, limit: int = 100) -> list[str]:
-        return self.invoice_store.invoices_without_lines(limit)
+    def invoices_without_lines(
+        self, limit: int = 100, *, account_id: str | None = None
+    ) -> list[str]:
+        return self.invoice_store.invoices_without_lines(limit, account_id=account_id)
 
     # -- cases and the inbox -----------------------------------------------------------------
     def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:

@@ -257,6 +257,18 @@ class SyncEngine:
             self._note_crash(exc, "invoices")
         return False
 
+    async def fetch_missing_invoice_lines(self, account_id: str) -> int:
+        """Fetch the lines of a few of an account's invoices not fetched yet, within the read
+        budget (the user looks at a service's invoice lines); returns how many were fetched."""
+        try:
+            return await self.poller.invoices.fetch_missing_lines(account_id)
+        except ApiError as exc:
+            log.info("invoice lines of %s not fetched: %s", account_id, exc.message)
+            self._note_failure(exc)
+        except Exception as exc:  # the user's look must not take the engine down
+            self._note_crash(exc, "invoices")
+        return 0
+
     def _check_writable(self) -> None:
         if self.settings.read_only:
             raise ReadOnlyError("this profile is read-only: nothing can be sent")

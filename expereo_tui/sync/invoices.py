@@ -1,4 +1,5 @@
-"""Invoices: listed with the inventory, their line details fetched a few at a time.
+"""Invoices: listed with the inventory refresh; their line details (one request per invoice)
+fetched on demand, when the user opens an invoice or a service, a few at a time within budget.
 
 Invoices need a scope of their own (``customerapi/financial.read``) and API V1 has none, so
 whether the app may show them is recorded in the store (meta ``invoices_access``) for the UI to
@@ -19,11 +20,10 @@ from expereo_tui.store.store import Store
 
 PAGE = 200
 META_INVOICES_ACCESS = "invoices_access"
-#: line details fetched per inventory refresh, newest invoices first (the rest follow in later
-#: refreshes, or when the user opens an invoice)
-LINES_PER_REFRESH = 6
-#: prefetching lines stops while less than this share of the read budget is left, so that
-#: the case poll and the user's own actions always find budget
+#: invoices whose lines one look at a service fetches, newest first (one request each)
+LINES_PER_ASK = 6
+#: fetching several invoices' lines stops while less than this share of the read budget is
+#: left, so that the case poll and the user's own actions always find budget
 LINES_BUDGET_FLOOR = 0.5
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ class InvoiceSync:
     """Lists invoices and fetches their lines for one store and one API."""
 
     def __init__(
-        self, store: Store, client: Backend, stage: Callable[[str], None] | None = None
+        self, store: Store, client: Backend, on_stage: Callable[[str], None] | None = None
     ) -> None:
         self.store = store
         self.client = client
-        self._stage = stage or (lambda _name: None)  # tells the poller where a failure happens
+        self._on_stage = on_stage or (lambda stage: None)  # the poller's stage, for errors
 
     def _note_access(self, access: InvoiceAccess) -> None:
         if self.store.get_meta(META_INVOICES_ACCESS) != access.value:
@@ -65,8 +65,9 @@ class InvoiceSync:
 
     async def refresh(self, listed: list[Invoice] | None = None, *, forbidden: bool = False) -> int:
         """List the invoices (unless ``listed`` already holds them, or ``forbidden`` says the
-        listing was refused), store them, and fetch the lines of a few new ones within the
-        budget.  Returns how many invoices differ from what was stored."""
+        listing was refused) and store them (not their lines: those cost a request each and
+        are fetched when wanted).  Returns how many invoices differ from what was stored."""
+        self._on_stage("invoices")
         if Feature.INVOICES not in self.client.features:
             self._note_access(InvoiceAccess.UNSUPPORTED)
             return 0
@@ -80,18 +81,14 @@ class InvoiceSync:
             self._note_access(InvoiceAccess.NO_SCOPE)
             return 0
         self._note_access(InvoiceAccess.OK)
-        self._stage("inventory-store")
-        changed = await asyncio.to_thread(self.store.upsert_invoices, invoices)
-        self._stage("invoices")
-        await self.prefetch_lines()
-        return changed
+        self._on_stage("inventory-store")
+        return await asyncio.to_thread(self.store.upsert_invoices, invoices)
 
-    async def prefetch_lines(self, limit: int | None = None) -> int:
-        """Fetch the lines of up to ``limit`` (default ``LINES_PER_REFRESH``) invoices never
-        fetched, while the read budget stays above its floor.  Returns how many were fetched."""
+    async def fetch_missing_lines(self, account_id: str | None = None) -> int:
+        """Fetch the lines of up to ``LINES_PER_ASK`` of the account's invoices never fetched,
+        newest first, while the read budget stays above its floor.  Returns how many were."""
         done = 0
-        limit = LINES_PER_REFRESH if limit is None else limit
-        for invoice_id in self.store.invoices_without_lines(limit) if limit > 0 else []:
+        for invoice_id in self.store.invoices_without_lines(LINES_PER_ASK, account_id=account_id):
             budget = self.client.budget
             if budget.read_available < budget.read_capacity * LINES_BUDGET_FLOOR:
                 log.info("invoice lines wait: %.0f reads left in the budget", budget.read_available)

@@ -119,7 +119,7 @@ class Poller:
         self.client = client
         self.emit = emit
         self.stage = "idle"
-        self.invoices = InvoiceSync(store, client, partial(setattr, self, "stage"))
+        self.invoices = InvoiceSync(store, client, lambda stage: setattr(self, "stage", stage))
 
     def _told_total(self, path: str) -> int | None:
         """The list's total as the API last told it (V2 ``metadata.total``), if it did."""

@@ -20,7 +20,7 @@ from tests.sim_fixtures import FakeClock
 from .conftest import Recorder
 
 
-async def test_inventory_refresh_stores_invoices_and_lines_of_the_newest(
+async def test_inventory_refresh_stores_invoices_but_not_their_lines(
     sim: Simulator, store: Store, engine: SyncEngine, events: Recorder
 ) -> None:
     await engine.poll_once()
@@ -28,31 +28,43 @@ async def test_inventory_refresh_stores_invoices_and_lines_of_the_newest(
     account = next(iter(sim.data.accounts))
     stored = {i.invoice_id for i in store.account_invoices(account)}
     assert stored == {i for i, v in sim.data.invoices.items() if v["accountId"] == account}
-    newest = sorted(sim.data.invoices, key=lambda i: sim.data.invoices[i]["invoiceDate"])[-1]
+    # lines cost a request per invoice: none in the poll, they come when wanted
+    assert len(store.invoices_without_lines()) == len(sim.data.invoices)
+    assert not [p for _, p in sim.request_log if p.endswith("/invoice-line-details")]
+    assert events.of(InventoryChanged)
+
+
+async def test_a_look_at_a_service_fetches_the_newest_missing_lines_of_its_account(
+    sim: Simulator, store: Store, engine: SyncEngine
+) -> None:
+    await engine.poll_once()
+    account = next(iter(sim.data.accounts))
+    assert await engine.fetch_missing_invoice_lines(account) == invoice_sync.LINES_PER_ASK
+    newest = store.account_invoices(account)[0].invoice_id
     lines = store.invoice_lines(newest)
     assert lines is not None
     assert [x.order_id_expereo for x in lines] == [
         x["orderIDExpereo"] for x in sim.data.invoice_lines[newest]
     ]
-    fetched = len(sim.data.invoices) - len(store.invoices_without_lines())
-    assert fetched == invoice_sync.LINES_PER_REFRESH  # a few per refresh, not all at once
-    assert events.of(InventoryChanged)
+    others = [i for i, v in sim.data.invoices.items() if v["accountId"] != account]
+    assert all(store.invoice_lines(i) is None for i in others)  # only that account's
 
 
-async def test_lines_wait_while_the_read_budget_is_low(
+async def test_missing_lines_wait_while_the_read_budget_is_low(
     store: Store, engine: SyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(invoice_sync, "LINES_BUDGET_FLOOR", 1.01)  # never enough budget
     await engine.poll_once()
-    assert store.account_invoices(store.accounts()[0].account_id)
-    assert all(store.invoice_lines(i) is None for i in store.invoices_without_lines())
-    assert len(store.invoices_without_lines()) > 0
+    monkeypatch.setattr(invoice_sync, "LINES_BUDGET_FLOOR", 1.01)  # never enough budget
+    account = store.accounts()[0].account_id
+    assert await engine.fetch_missing_invoice_lines(account) == 0
+    assert len(store.invoices_without_lines(account_id=account)) == len(
+        store.account_invoices(account)
+    )
 
 
 async def test_opening_an_invoice_fetches_its_lines(
-    sim: Simulator, store: Store, engine: SyncEngine, monkeypatch: pytest.MonkeyPatch
+    sim: Simulator, store: Store, engine: SyncEngine
 ) -> None:
-    monkeypatch.setattr(invoice_sync, "LINES_PER_REFRESH", 0)
     await engine.poll_once()
     invoice_id = next(iter(sim.data.invoices))
     assert store.invoice_lines(invoice_id) is None

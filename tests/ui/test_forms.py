@@ -88,7 +88,7 @@ async def test_incident_without_start_is_refused_inline(
         screen.query_one("#message", TextArea).load_text("Site is down")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Not sent" in screen_text(app))
-        assert "an Incident needs startOfIncident" in screen_text(app)
+        assert "an Incident needs start of incident" in screen_text(app)
         screen.query_one("#start", Input).value = "soon"
         await until(pilot, lambda: "cannot read 'soon'" in screen_text(app))
         assert store.outbox() == []
@@ -340,3 +340,64 @@ async def test_update_form_submits_once(
     patches = [r for r in sim.request_records if r.method == "PATCH"]
     assert len(patches) == 1 and sim.data.cases[case_id]["customerReference"] == "CHG-99"
     assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+
+
+async def test_incident_at_p1_switched_to_general_request_says_priority_is_now_p3(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, _rfs(sim))
+        screen.query_one("#priority", Select).value = "P1"
+        await pilot.pause()
+        assert not app._notifications  # nothing to say yet
+        screen.query_one("#type", Select).value = "NonIncident"
+        await until(pilot, lambda: bool(app._notifications))
+        [note] = [n.message for n in app._notifications]
+        assert "Priority changed from P1 to P3" in note and "General Request" in note
+        screen.query_one("#type", Select).value = "Incident"  # P3 is fine for both: no note
+        await pilot.pause()
+        assert len(app._notifications) == 1
+
+
+async def test_form_errors_use_peoples_words_not_field_names(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    from textual.widgets import Static
+
+    from expereo_tui.sync.events import OutboxStatus
+    from expereo_tui.ui.widgets.compose import ComposePanel
+
+    case_id = next(iter(sim.data.cases))
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _new_case(app, pilot, _rfs(sim))
+        screen.query_one("#type", Select).value = "Incident"
+        screen.query_one("#start", Input).value = "2026-11-18T10:00:00Z"
+        screen.query_one("#end", Input).value = "2026-11-18T09:00:00Z"  # before the start
+        await pilot.pause()  # (a change clears the server's errors: they come after it)
+        screen.server_errors = {"customerReference": ["customerReference is too long"]}
+        screen.validate()
+        await pilot.pause()
+        errors = " ".join(str(w.content) for w in screen.query(".error"))
+        assert "end of incident must not be before start of incident" in errors
+        assert "customer reference is too long" in errors
+        assert "Incident" not in errors.replace("an Incident", "")  # no wire names left
+        app.pop_screen()
+        app.action_update_case(case_id)
+        await until(pilot, lambda: isinstance(app.screen, UpdateCaseScreen))
+        await until(pilot, lambda: bool(app.screen.query("#reference")))
+        app.screen._show_errors({"priority": ["priority P1 is not a value of sentBy"]})  # type: ignore[attr-defined]
+        await pilot.pause()
+        errors = " ".join(str(w.content) for w in app.screen.query(".error, Static"))
+        assert "priority P1 is not a value of sent by" in errors
+        app.pop_screen()
+        app.action_open_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query(ComposePanel)))
+        panel = app.screen.query_one(ComposePanel)
+        panel.outbox_status(
+            7, OutboxStatus.FAILED, "invalid caseId", {"message": ["message is required"]}
+        )
+        await pilot.pause()
+        text = " ".join(str(w.content) for w in panel.query(Static))
+        assert "invalid case" in text and "caseId" not in text

@@ -130,6 +130,15 @@ async def test_opening_an_invoice_fetches_its_lines_through_the_engine(
         await until(pilot, lambda: store.invoice_lines(inv_id) is not None)
         n = len(sim.data.invoice_lines[inv_id])
         await until(pilot, lambda: f"{n} lines" in screen_text(app))
+        # a service of an older invoice: looking at it fetches its account's missing lines
+        older = store.account_invoices(node.data.id)[-1].invoice_id
+        service_id = sim.data.invoice_lines[older][0]["orderIDExpereo"]
+        screen = app.screen
+        assert isinstance(screen, InventoryScreen)
+        screen.show_detail(Node("service", service_id))
+        await until(pilot, lambda: store.invoice_lines(older) is not None)
+        ref = sim.data.invoices[older]["invoiceReference"]
+        await until(pilot, lambda: ref in screen_text(app))
 
 
 @pytest.mark.parametrize(

@@ -289,18 +289,20 @@ class InboxScreen(ShiftInbox, Screen[None]):
     def _paint_header(self, summary: InboxSummary) -> None:
         counts = summary.by_status
         line = Text()
-        line.append(f" {summary.total} cases", style="bold")
+        line.append(f" {summary.total} case{'' if summary.total == 1 else 's'}", style="bold")
+        # the first column's legend, early in the line so that 80 columns never cut it
         line.append(
-            f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
+            f" · ● {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
         )
+        line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
+        shown = self.query_state.statuses  # a status filter counts only what it shows
         for status in (*known, *unknown):
-            if counts.get(status):
+            if counts.get(status) and (not shown or status in shown):
                 line.append("  ")
                 line.append_text(status_text(status))
                 line.append(f" {counts[status]}")
-        line.append("  (● unread, ★ just changed)", style="dim")  # the first column's legend
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
         self._paint_clusters()
         self.query_one("#chips", Static).update(self._chips(), layout=False)

@@ -102,6 +102,7 @@ class InventoryScreen(Screen[None]):
         super().__init__()
         self.invoice_order = 0  # index into INVOICE_ORDERS
         self._lines_asked: set[str] = set()  # invoices whose lines this screen fetched
+        self.shown: Node | None = None  # what the detail pane shows
 
     @property
     def xapp(self) -> ExpereoApp:
@@ -338,15 +339,30 @@ class InventoryScreen(Screen[None]):
 
         async def fetch() -> None:
             await engine.fetch_invoice_lines(invoice_id)
-            node = self.query_one(Tree).cursor_node
-            data = node.data if node is not None else None
-            if data is not None and data.kind == "invoice" and data.id == invoice_id:
-                self.show_detail(data)
+            if self.shown is not None and self.shown.kind == "invoice":
+                if self.shown.id == invoice_id:
+                    self.show_detail(self.shown)
 
         self.run_worker(fetch(), group="invoice-lines", exit_on_error=False)
         return True
 
-    def _service_invoices(self, service_id: str) -> RenderableType | None:
+    def _fetch_missing_lines(self, account_id: str, service_id: str) -> bool:
+        """Ask the engine, in a worker, for the lines of the account's invoices not fetched
+        yet (a few, within budget); False when offline or asked already."""
+        engine = self.xapp.engine
+        if engine is None or f"account:{account_id}" in self._lines_asked:
+            return False
+        self._lines_asked.add(f"account:{account_id}")
+
+        async def fetch() -> None:
+            await engine.fetch_missing_invoice_lines(account_id)
+            if self.shown == Node("service", service_id):
+                self.show_detail(self.shown)
+
+        self.run_worker(fetch(), group="invoice-lines", exit_on_error=False)
+        return True
+
+    def _service_invoices(self, service_id: str, account_id: str | None) -> RenderableType | None:
         """The invoice lines naming a service, newest first (or why there are none); nothing
         before the first refresh has said whether there are invoices."""
         access = self.invoice_access()
@@ -354,11 +370,13 @@ class InventoryScreen(Screen[None]):
             return Text(INVOICES_HIDDEN[access][0], style="dim")
         store = self.xapp.store
         found = store.service_invoice_lines(service_id)
-        pending = len(store.invoices_without_lines())
+        pending = len(store.invoices_without_lines(account_id=account_id)) if account_id else 0
         notes = []
         if len(found) > SERVICE_INVOICE_LINES:
             notes.append(f"… and {len(found) - SERVICE_INVOICE_LINES} older")
-        if pending:
+        if pending and account_id and self._fetch_missing_lines(account_id, service_id):
+            notes.append(f"loading the lines of {pending} invoices…")
+        elif pending:
             notes.append(f"lines of {pending} invoices not loaded yet")
         note = Text("; ".join(notes), style="dim")
         if not found and access is None:
@@ -384,6 +402,7 @@ class InventoryScreen(Screen[None]):
         self.show_detail(event.node.data)
 
     def show_detail(self, data: Node | None) -> None:
+        self.shown = data
         store = self.xapp.store
         detail = self.query_one("#detail", Static)
         grid = Table.grid(padding=(0, 2))
@@ -460,7 +479,10 @@ class InventoryScreen(Screen[None]):
             rows = [("Services without a site", "mobile and virtual services of the account")]
         for label, value in rows:
             grid.add_row(label, literal(value or "—"))
-        invoices = self._service_invoices(data.id) if data.kind == "service" else None
+        invoices = None
+        if data.kind == "service":
+            svc = store.service(data.id)
+            invoices = self._service_invoices(data.id, svc.account_id if svc else None)
         if invoices is not None:
             detail.update(Group(grid, Text(""), invoices))
             return

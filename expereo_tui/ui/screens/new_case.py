@@ -29,6 +29,7 @@ from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.editor import edit_in_editor
+from expereo_tui.ui.field_words import in_words
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.store_notices import error_line
@@ -258,7 +259,7 @@ class NewCaseScreen(Screen[None]):
             messages = [errors[field]] if field in errors else []
             messages += self.server_errors.get(field, [])
             error = self.query_one(f"#err-{field}", Static)
-            error.update(Text("\n".join(safe(m) for m in messages), style="#ff5f5f"))
+            error.update(Text("\n".join(safe(in_words(m)) for m in messages), style="#ff5f5f"))
             error.display = bool(messages)
         picker = self.query_one(ServicePicker)
         service = self.xapp.store.service(picker.service_id) if picker.service_id else None
@@ -282,6 +283,14 @@ class NewCaseScreen(Screen[None]):
         subject.set_options(self._subjects(ctype))
         priority.value = self._pick(old_p, ALLOWED_PRIORITIES[ctype], DEFAULT_PRIORITY)
         subject.value = self._pick(old_s, ALLOWED_SUBJECTS[ctype], ALLOWED_SUBJECTS[ctype][0])
+        if self._ready and isinstance(old_p, str) and old_p != priority.value:
+            allowed = ALLOWED_PRIORITIES[ctype]
+            self.notify(
+                f"Priority changed from {old_p} to {priority.value}: a "
+                f"{CaseType(ctype).label} takes {allowed[0]} to {allowed[-1]}.",
+                title="Priority changed",
+                timeout=6,
+            )
         self._changed()
 
     @on(Select.Changed, "#priority, #subject")
@@ -334,7 +343,8 @@ class NewCaseScreen(Screen[None]):
                 {k: v for k, v in body.items() if v is not None or k == "endOfIncident"}
             )
         except PydanticValidationError as exc:
-            status.update(Text(f"Not sent: {exc.errors()[0]['msg']}", style="bold #ff5f5f"))
+            msg = in_words(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
+            status.update(Text(f"Not sent: {safe(msg)}", style="bold #ff5f5f"))
             return
         if self._lint_first(str(body.get("message") or "")):  # triage: a dialog asks first
             return
@@ -418,7 +428,7 @@ class NewCaseScreen(Screen[None]):
             self.validate()
             status.update(
                 Text(
-                    f"Rejected: {safe(event.error)}. Fix and press ctrl+s again; "
+                    f"Rejected: {safe(in_words(event.error or ''))}. Fix and press ctrl+s again; "
                     "nothing typed is lost.",
                     style="bold #ff5f5f",
                 )

@@ -17,6 +17,7 @@ from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, c
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui.field_words import in_words
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -150,7 +151,8 @@ class UpdateCaseScreen(Screen[None]):
     def _show_errors(self, errors: dict[str, list[str]]) -> None:
         for field in ("customerReference", "priority", "status", ""):
             error = self.query_one(f"#err-{field}", Static)
-            error.update(Text("\n".join(safe(m) for m in errors.get(field, [])), style="#ff5f5f"))
+            messages = [safe(in_words(m)) for m in errors.get(field, [])]
+            error.update(Text("\n".join(messages), style="#ff5f5f"))
             error.display = bool(errors.get(field))
 
     @on(Input.Changed)
@@ -224,7 +226,9 @@ class UpdateCaseScreen(Screen[None]):
         elif event.status == OutboxStatus.FAILED:
             self._lock(False)
             self._show_errors(event.field_errors)
-            status.update(Text(f"Rejected: {safe(event.error)}", style="bold #ff5f5f"))
+            status.update(
+                Text(f"Rejected: {safe(in_words(event.error or ''))}", style="bold #ff5f5f")
+            )
         else:
             status.update(
                 Text(

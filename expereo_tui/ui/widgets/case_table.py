@@ -63,8 +63,8 @@ class CaseTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first_row", "First row", show=False),
         Binding("end", "last_row", "Last row", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("left", "column_left", "Column left", show=False),
+        Binding("right", "column_right", "Column right", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "case-table--header",
@@ -244,6 +244,26 @@ class CaseTable(ScrollView, can_focus=True):
 
     def action_last_row(self) -> None:
         self.cursor_row = self._total - 1
+
+    def _column_edges(self) -> list[int]:
+        """Where each column starts, in cells from the table's left edge."""
+        edges, x = [], 0
+        for column in self.columns:
+            edges.append(x)
+            x += column.width + 2 * CELL_PADDING
+        return edges
+
+    def action_column_right(self) -> None:
+        """Scroll so that the next column starts at the left edge (→ moves a column)."""
+        x = round(self.scroll_x)
+        edge = next((e for e in self._column_edges() if e > x), None)
+        if edge is not None and x < self.max_scroll_x:
+            self.scroll_to(x=min(edge, self.max_scroll_x), animate=False)
+
+    def action_column_left(self) -> None:
+        """Scroll so that the previous column starts at the left edge (← moves a column)."""
+        x = round(self.scroll_x)
+        self.scroll_to(x=max((e for e in self._column_edges() if e < x), default=0), animate=False)
 
     def action_select_cursor(self) -> None:
         if self._total:

@@ -14,6 +14,7 @@ from textual.widgets import Static, TextArea
 
 from expereo_tui.sync.events import OutboxStatus
 from expereo_tui.ui.editor import edit_in_editor
+from expereo_tui.ui.field_words import field_label, in_words
 from expereo_tui.ui.safe_text import safe
 
 _STATUS_STYLE = {
@@ -107,10 +108,12 @@ class ComposePanel(Vertical):
         line = Text(f"reply #{entry_id}: ", style="dim")
         line.append(str(status), style=_STATUS_STYLE.get(status, ""))
         if error:
-            line.append(f": {safe(error, one_line=True)}")
+            line.append(f": {safe(in_words(error), one_line=True)}")
         for field, msgs in (field_errors or {}).items():
+            words = in_words("; ".join(msgs))
             line.append(
-                f"  [{field or 'reply'}] {safe('; '.join(msgs), one_line=True)}", style="#b30000"
+                f"  [{field_label(field) or 'reply'}] {safe(words, one_line=True)}",
+                style="#b30000",
             )
         self.lines[entry_id] = line
         self._paint()

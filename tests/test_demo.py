@@ -1,0 +1,81 @@
+"""The demo keeps its store: drafts and read state survive a restart (each run seeds the same
+world), ``--fresh`` starts clean, and a new demo store starts with a few unread cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from expereo_tui.cli import _demo_parser
+from expereo_tui.demo import FIRST_UNREAD, open_demo_store, unread_after_first_sync
+from expereo_tui.sim import SimConfig, Simulator
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.sync.engine import SyncEngine
+from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
+
+
+async def run_demo_once(
+    path: Path, clock: FakeClock, *, fresh: bool = False, seed: int = 3
+) -> Store:
+    """What ``expereo-tui demo`` does up to the first poll: open the kept store, seed the
+    simulator as of the store's epoch, sync once."""
+    store, epoch = open_demo_store(path, seed=seed, scale="tiny", fresh=fresh, clock=clock)
+    sim = Simulator(
+        SimConfig(
+            seed=seed,
+            scale="tiny",
+            client_id="test-client",
+            client_secret=TEST_SECRET,
+            clock=clock,
+            epoch=epoch,
+        )
+    )
+    async with make_client(sim, clock) as client:
+        engine = SyncEngine(
+            store, client, on_event=unread_after_first_sync(store, lambda e: None), clock=clock
+        )
+        await engine.poll_once()
+    return store
+
+
+def unread(store: Store) -> set[str]:
+    return {r.id for r in store.query_cases(CaseQuery(unread_only=True), limit=1000)}
+
+
+async def test_a_restart_keeps_drafts_and_read_state(tmp_path: Path) -> None:
+    clock = FakeClock()
+    path = tmp_path / "demo.sqlite3"
+    store = await run_demo_once(path, clock)
+    first = unread(store)
+    assert len(first) == FIRST_UNREAD  # u has something to open
+    opened, *still_unread = sorted(first)
+    store.mark_read(opened)
+    store.save_draft(f"reply:{still_unread[0]}", {"text": "half a reply"})
+    store.close()
+
+    clock.advance(86_400)  # the next day: the simulator seeds the same world again
+    store = await run_demo_once(path, clock)
+    assert store.load_draft(f"reply:{still_unread[0]}") == {"text": "half a reply"}
+    assert unread(store) == set(still_unread)  # nothing else turned unread, nothing lost
+    store.close()
+
+
+async def test_fresh_starts_a_clean_store(tmp_path: Path) -> None:
+    clock = FakeClock()
+    path = tmp_path / "demo.sqlite3"
+    store = await run_demo_once(path, clock)
+    case_id = sorted(unread(store))[0]
+    store.save_draft(f"reply:{case_id}", {"text": "gone with --fresh"})
+    store.close()
+    store = await run_demo_once(path, clock, fresh=True)
+    assert store.drafts() == {}
+    assert len(unread(store)) == FIRST_UNREAD
+    store.close()
+    store = await run_demo_once(path, clock, seed=4)  # another world: not mixed with the old
+    assert store.drafts() == {} and len(unread(store)) == FIRST_UNREAD
+    store.close()
+
+
+def test_demo_flags() -> None:
+    assert _demo_parser().parse_args([]).fresh is False
+    assert _demo_parser().parse_args(["--fresh"]).fresh is True
+    assert _demo_parser().parse_args(["--keep-store"]).fresh is False  # serve still passes it
