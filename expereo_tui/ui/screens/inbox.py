@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary
 from expereo_tui.sync.events import CasesChanged, SyncEvent
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.widgets.case_table import CaseTable, Column, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
 
 # (column key, header, sort column in the store)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -57,7 +54,7 @@ WIDTHS = {
 }
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(AppScreen[None]):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
     CSS_PATH = "inbox.tcss"
@@ -91,10 +88,6 @@ class InboxScreen(Screen[None]):
         self.total = 0
         self.shown_before = False
         self.recent: set[str] = set()  # changed since launch and not opened yet
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -151,7 +144,7 @@ class InboxScreen(Screen[None]):
         unread = row.unread or row.id in self.recent
         marker = Text(
             "★" if row.id in self.recent else ("●" if row.unread else " "),
-            style="bold #e66100" if unread else "",
+            style=themes.style("attention") if unread else "",
         )
         weight = "bold" if unread else ""
         return [
@@ -200,7 +193,8 @@ class InboxScreen(Screen[None]):
         line = Text()
         line.append(f" {summary.total} cases", style="bold")
         line.append(
-            f" · {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
+            f" · {summary.unread} unread",
+            style=themes.style("attention") if summary.unread else "dim",
         )
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
