@@ -120,12 +120,6 @@ class ExpereoApp(App[None]):
         return theme if isinstance(theme, str) and theme in self.available_themes else None
 
     def _theme_changed(self, theme: Theme) -> None:
-        # widgets that cache drawn lines (the inbox table) forget them: a theme may change only
-        # a domain colour, which no CSS rule of theirs mentions
-        for screen in self.screen_stack:
-            for widget in screen.query("*"):
-                widget.notify_style_update()
-                widget.refresh()
         self._save_theme(theme.name)
 
     def _save_theme(self, name: str) -> None:

@@ -89,7 +89,7 @@ def test_every_domain_colour_reads_at_4_5_to_1_on_every_theme(
                 ratio = _contrast((fg.red, fg.green, fg.blue), bg)
                 if ratio < 4.5:
                     failures.append(f"{name}: {role} on {where} is {ratio:.2f}:1")
-    assert failures == []
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("name", sorted(ANSI_THEMES))
