@@ -60,6 +60,10 @@ ANSI16 = Theme(
     panel="ansi_black",
     boost="ansi_black",
     dark=True,
+    ansi=True,  # the terminal's own 16 colours, not Textual's idea of them in truecolour
+    variables={  # what Textual's CSS asks of an ANSI theme (as its ansi-dark sets them)
+        **BUILTIN_THEMES["ansi-dark"].variables,
+    },
 )
 THEMES = (HIGH_CONTRAST, ANSI16)
 DEFAULT_THEME = "textual-dark"
