@@ -415,7 +415,13 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOp
     """The app's options; a profile without the write scope hides every write and says why."""
     from expereo_tui.api.models import Scope
     from expereo_tui.ui.options import AppOptions
+    from expereo_tui.ui.themes import theme_names
 
+    if profile.theme and profile.theme not in theme_names():
+        raise ConfigError(
+            f"profiles.{name}.theme = {profile.theme!r} is not a theme; "
+            f"known: {', '.join(theme_names())}"
+        )
     options = AppOptions(
         profile_name=name,
         profile_label=profile.label,

@@ -5,6 +5,7 @@ its own tasks and reports back through :class:`SyncEventMessage`."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import webbrowser
 from collections.abc import Callable
@@ -16,17 +17,20 @@ from rich.text import Text
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
+from textual.theme import Theme
 from textual.widgets import Static
 
+from expereo_tui.store.errors import StoreError
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent, SyncStateChanged
+from expereo_tui.ui import themes
 from expereo_tui.ui.alerts import SLA_CHECK_SECONDS, Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
-from expereo_tui.ui.store_notices import opened_line, problem_line
-from expereo_tui.ui.themes import register_themes
+from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -79,17 +83,64 @@ class ExpereoApp(App[None]):
         self.alerter = Alerter(self)
         self.tmux_hints_given: set[str] = set()
         self.last_state: Any = None
-        register_themes(self)
-        if self.options.theme:
-            self.theme = self.options.theme
+        self.sync_signal: Signal[SyncEvent] = Signal(self, "sync-event")
+        """Every event of the sync engine, to each mounted screen (see screens/base.py)."""
+        self.flush_signal: Signal[None] = Signal(self, "flush-drafts")
+        """Published before the app quits: screens save what was typed and not yet saved."""
+        themes.register_themes(self)
+        theme = self.saved_theme() or self.options.theme
+        if theme:
+            self.theme = theme
 
     def now(self) -> float:
         return self.options.clock()
+
+    # -- theme -----------------------------------------------------------------------------------
+    THEME_META_KEY = "ui.theme"
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables plus the domain colours (``$priority-p1``...), resolved from the
+        current theme; they also become what ``themes.style()`` returns."""
+        variables = super().get_css_variables()
+        variables.update(themes.css_variables(variables))
+        self.theme_variables = variables
+        return variables
+
+    def saved_theme(self) -> str | None:
+        """The theme last chosen in the palette, unless the profile's ``theme`` changed since
+        (then the config speaks again).  A theme that no longer exists is forgotten."""
+        if self.options.wall:
+            return None
+        try:
+            saved = json.loads(self.store.get_meta(self.THEME_META_KEY) or "{}")
+        except (StoreError, ValueError):
+            return None
+        if not isinstance(saved, dict) or saved.get("config") != self.options.theme:
+            return None
+        theme = saved.get("theme")
+        return theme if isinstance(theme, str) and theme in self.available_themes else None
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self._save_theme(theme.name)
+
+    def _save_theme(self, name: str) -> None:
+        if self.options.wall:
+            return
+        value = json.dumps({"theme": name, "config": self.options.theme})
+        try:
+            self.store.set_meta(self.THEME_META_KEY, value)
+        except StoreError as exc:
+            self.notify(
+                f"The theme is not remembered ({error_line(exc)}).",
+                severity="warning",
+                markup=False,
+            )
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def on_mount(self) -> None:
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
+        self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
         await self.push_default_screen()
         if self.store.notice is not None:  # a database set aside at open: say where it went
             self.notify(
@@ -115,10 +166,6 @@ class ExpereoApp(App[None]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
-        for screen in self.screen_stack:
-            flush = getattr(screen, "flush", None)
-            if flush:
-                flush()
         if self.engine is not None:
             await self.engine.stop()
             await self.engine.client.aclose()
@@ -134,10 +181,7 @@ class ExpereoApp(App[None]):
             self.last_state = event.state
         self.alerter.handle(event)
         self.alerter.update_title()
-        for screen in self.screen_stack:
-            handler = getattr(screen, "sync_event", None)
-            if handler is not None:
-                handler(event)
+        self.sync_signal.publish(event)
         if (
             isinstance(event, OutboxChanged)
             and event.status == OutboxStatus.FAILED
@@ -322,10 +366,7 @@ class ExpereoApp(App[None]):
             )
 
     def action_request_quit(self) -> None:
-        for screen in self.screen_stack:
-            flush = getattr(screen, "flush", None)
-            if flush:
-                flush()
+        self.flush_signal.publish(None)
         drafts = self.store.drafts()
         if not drafts:
             self.exit()

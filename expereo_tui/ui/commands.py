@@ -3,7 +3,9 @@ through the screens' bindings, which Textual lists itself)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -12,38 +14,46 @@ from expereo_tui.store.store import CaseQuery
 from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
 
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
 
 class CaseCommands(Provider):
     """ "Go to case CS-…" for cases in the local store, plus the main screens."""
 
-    def _actions(self) -> list[tuple[str, str, object]]:
-        app = self.app
+    @property
+    def xapp(self) -> ExpereoApp:
+        """The running app, typed."""
+        return cast("ExpereoApp", self.app)
+
+    def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app = self.xapp
         return [
-            ("Open inventory", "account → site → service tree", app.action_open_inventory),  # type: ignore[attr-defined]
-            ("New case", "open a new support case", app.action_new_case),  # type: ignore[attr-defined]
-            ("Go to case…", "type a case id", app.action_goto_case),  # type: ignore[attr-defined]
-            ("Refresh now", "poll the API now", app.action_refresh_now),  # type: ignore[attr-defined]
+            ("Open inventory", "account → site → service tree", app.action_open_inventory),
+            ("New case", "open a new support case", app.action_new_case),
+            ("Go to case…", "type a case id", app.action_goto_case),
+            ("Refresh now", "poll the API now", app.action_refresh_now),
             (
                 "Pause / resume refresh",
                 "stop or restart the background poll",
                 app.action_toggle_pause,
-            ),  # type: ignore[attr-defined]
-            ("Help", "every key", app.action_help),  # type: ignore[attr-defined]
+            ),
+            ("Help", "every key", app.action_help),
         ]
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._actions():
-            yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._actions():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
         if len(query.strip()) < 2:
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.xapp.store
         for row in store.query_cases(
             CaseQuery(text=query.strip(), sort=(("last_modified", True),)), limit=20
         ):
@@ -51,6 +61,6 @@ class CaseCommands(Provider):
             yield Hit(
                 max(matcher.match(label), 0.5),
                 Text(label),
-                partial(self.app.action_open_case, row.id),  # type: ignore[attr-defined]
+                partial(self.xapp.action_open_case, row.id),
                 help=safe(row.service_name or row.service_id or "", one_line=True),
             )

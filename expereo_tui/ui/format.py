@@ -5,33 +5,36 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from rich.style import Style
 from rich.text import Text
 
 from expereo_tui.api.models import CaseType
+from expereo_tui.ui import themes
 from expereo_tui.ui.safe_text import safe
 
 # Colour-blind-safe priority colours (blue/orange families, not red/green only); the label is
-# always shown too, so colour is never the only signal.
-PRIORITY_STYLE = {
-    "P1": "bold white on #b30000",
-    "P2": "bold #e66100",
-    "P3": "#e0c000",
-    "P4": "#5d9bd5",
-    "P5": "dim",
+# always shown too, so colour is never the only signal.  The colours come from the theme
+# (ui/themes.py): these map a domain value to its role there.
+PRIORITY_ROLE = {p: f"priority-{p.lower()}" for p in ("P1", "P2", "P3", "P4", "P5")}
+STATUS_ROLE = {
+    "New": "status-new",
+    "In Progress": "status-in-progress",
+    "Awaiting Customer": "status-awaiting-customer",
+    "Resolved": "status-resolved",
+    "Closed": "status-closed",
 }
-STATUS_STYLE = {
-    "New": "bold",
-    "In Progress": "#5d9bd5",
-    "Awaiting Customer": "bold #e66100",
-    "Resolved": "#3fa34d",
-    "Closed": "dim",
+SERVICE_STATUS_ROLE = {
+    "RFS": "service-rfs",
+    "In progress": "service-in-progress",
+    "Ordered": "service-ordered",
+    "Cancelled": "service-cancelled",
 }
-SERVICE_STATUS_STYLE = {
-    "RFS": "#3fa34d",
-    "In progress": "#e0c000",
-    "Ordered": "#5d9bd5",
-    "Cancelled": "dim strike",
-}
+
+
+def role_style(roles: dict[str, str], value: str | None, default: str | Style = "") -> Style | str:
+    """The theme's style for ``value`` (a priority, a status...), or ``default``."""
+    role = roles.get(value or "")
+    return themes.style(role) if role else default
 
 
 def type_label(value: str | None) -> str:
@@ -52,7 +55,7 @@ def subject_label(value: str | None) -> str:
 
 
 def priority_text(value: str | None) -> Text:
-    return Text(safe(value, one_line=True) or "--", style=PRIORITY_STYLE.get(value or "", ""))
+    return Text(safe(value, one_line=True) or "--", style=role_style(PRIORITY_ROLE, value))
 
 
 SHORT_STATUS = {"Awaiting Customer": "Awaiting you"}
@@ -63,7 +66,7 @@ def status_text(value: str | None, *, short: bool = False) -> Text:
     waits for the customer)."""
     label = SHORT_STATUS.get(value or "", value) if short else value
     # a status the API invented after us is shown as it came, but as text, never as escapes
-    return Text(safe(label, one_line=True) or "?", style=STATUS_STYLE.get(value or "", ""))
+    return Text(safe(label, one_line=True) or "?", style=role_style(STATUS_ROLE, value))
 
 
 def relative(moment: datetime | float | None, now: float) -> str:

@@ -40,6 +40,22 @@ def test_inbox_16_colours(
     assert snap_compare(make_app(theme="expereo-16"), terminal_size=(100, 30))
 
 
+def test_inbox_16_colours_80x24(
+    snap_compare: Any, make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    """Every colour from the 16 ANSI ones (the terminal's palette), at the 80×24 floor."""
+    _unread(store)
+    assert snap_compare(make_app(theme="expereo-16"), terminal_size=(80, 24))
+
+
+def test_inbox_textual_light_80x24(
+    snap_compare: Any, make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    """Textual's light theme: priorities and statuses stay readable (4.5:1) on a light ground."""
+    _unread(store)
+    assert snap_compare(make_app(theme="textual-light"), terminal_size=(80, 24))
+
+
 def test_case_with_hostile_text(
     snap_compare: Any, make_app: Callable[..., ExpereoApp], sim: Simulator
 ) -> None:

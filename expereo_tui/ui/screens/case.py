@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
@@ -37,6 +35,7 @@ from expereo_tui.ui.format import (
     type_label,
 )
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.screens.shift_dialogs import snooze_label
 from expereo_tui.ui.store_notices import error_line
@@ -44,11 +43,8 @@ from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.thread_view import ThreadView
 
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
 
-
-class CaseScreen(Screen[None]):
+class CaseScreen(AppScreen[None]):
     CSS_PATH = "case.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="case.back"),
@@ -76,10 +72,6 @@ class CaseScreen(Screen[None]):
         self.reply_pending = reply
         self.draft_key = f"reply:{case_id}"
         self.my_entries: set[int] = set()
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")

@@ -13,10 +13,12 @@ from textual.widgets import Button, Checkbox, Label, SelectionList
 from expereo_tui.api.models import CaseStatus, CaseType, Priority
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.ui.format import type_label
+from expereo_tui.ui.widgets.toggles import GlyphCheckbox, GlyphSelectionList
 
 
 class FilterScreen(ModalScreen[CaseQuery | None]):
-    """Pick any combination; enter/ctrl+s applies, escape cancels."""
+    """Pick any combination; enter/ctrl+s applies, escape cancels.  A box reads ``X`` when
+    chosen and blank when not (never by colour alone)."""
 
     CSS_PATH = "filter.tcss"
     BINDINGS = [
@@ -33,17 +35,17 @@ class FilterScreen(ModalScreen[CaseQuery | None]):
         with Vertical():
             yield Label("Filter cases (space toggles, tab moves, ctrl+s applies)")
             with Horizontal():
-                yield SelectionList[str](
+                yield GlyphSelectionList[str](
                     *[(s.value, s.value, s.value in q.statuses) for s in CaseStatus], id="statuses"
                 )
-                yield SelectionList[str](
+                yield GlyphSelectionList[str](
                     *[(p.value, p.value, p.value in q.priorities) for p in Priority],
                     id="priorities",
                 )
-                yield SelectionList[str](
+                yield GlyphSelectionList[str](
                     *[(type_label(t), t.value, t.value in q.types) for t in CaseType], id="types"
                 )
-            yield Checkbox("Unread only", q.unread_only, id="unread")
+            yield GlyphCheckbox("Unread only", q.unread_only, id="unread")
             with Horizontal(id="buttons"):
                 yield Button("Clear", id="clear")
                 yield Button("Apply", variant="primary", id="apply")

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import status_text, type_label
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.cluster_link import cluster_line
 from expereo_tui.ui.screens.inbox_columns import (
     BY_KEY,
@@ -39,9 +39,6 @@ from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.view_tabs import ViewTabs
 
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
-
 DEFAULT_SORT = CaseQuery().sort
 # the cells a shift decorates: a selected row's mark, a snoozed row's wake time
 _UNREAD_AT = [c.key for c in INBOX_COLUMNS].index("unread")
@@ -56,7 +53,7 @@ TURN_VIEWS: dict[str | None, str] = {
 }
 
 
-class InboxScreen(ShiftInbox, Screen[None]):
+class InboxScreen(ShiftInbox, AppScreen[None]):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
     CSS_PATH = "inbox.tcss"
@@ -101,10 +98,6 @@ class InboxScreen(ShiftInbox, Screen[None]):
         self.cluster: Cluster | None = None  # the cluster the inbox is filtered to ("c")
         self.linking: dict[int, str] = {}  # outbox entry -> case: a cluster link in flight
         self.linked: set[int] = set()  # of those, the ones done
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -292,7 +285,8 @@ class InboxScreen(ShiftInbox, Screen[None]):
         line.append(f" {summary.total} case{'' if summary.total == 1 else 's'}", style="bold")
         # the first column's legend, early in the line so that 80 columns never cut it
         line.append(
-            f" · ● {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
+            f" · ● {summary.unread} unread",
+            style=themes.style("attention") if summary.unread else "dim",
         )
         line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")

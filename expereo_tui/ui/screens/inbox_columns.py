@@ -17,6 +17,7 @@ from rich.text import Text
 from expereo_tui.store.store import CaseActivity, CaseRow
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Targets, most_urgent
 from expereo_tui.triage.turn import Turn, whose_turn
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.triage_text import DEFAULT_STYLES, sla_text, turn_text
@@ -71,7 +72,7 @@ class InboxColumn:
 def _unread(row: CaseRow, ctx: RowContext) -> Text:
     return Text(
         "★" if row.id in ctx.recent else ("●" if row.unread else " "),
-        style="bold #e66100" if ctx.unread(row) else "",
+        style=themes.style("attention") if ctx.unread(row) else "",
     )
 
 

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -23,13 +22,13 @@ from expereo_tui.api.models import open_statuses
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import InventoryChanged, SyncEvent
 from expereo_tui.sync.invoices import InvoiceAccess, invoice_access
-from expereo_tui.ui.format import SERVICE_STATUS_STYLE
+from expereo_tui.ui.format import SERVICE_STATUS_ROLE, role_style
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from expereo_tui.api.models import Invoice, Service
-    from expereo_tui.ui.app import ExpereoApp
 
 
 @dataclass(frozen=True)
@@ -84,11 +83,11 @@ def invoice_label(inv: Invoice) -> Text:
 
 def service_label(svc: Service) -> Text:
     label = literal(f"{svc.service_id}  {svc.service_name or ''}", one_line=True)
-    label.append(f"  {svc.status or '?'}", style=SERVICE_STATUS_STYLE.get(svc.status or "", "dim"))
+    label.append(f"  {svc.status or '?'}", style=role_style(SERVICE_STATUS_ROLE, svc.status, "dim"))
     return label
 
 
-class InventoryScreen(Screen[None]):
+class InventoryScreen(AppScreen[None]):
     CSS_PATH = "inventory.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="inventory.back"),
@@ -103,10 +102,6 @@ class InventoryScreen(Screen[None]):
         self.invoice_order = 0  # index into INVOICE_ORDERS
         self._lines_asked: set[str] = set()  # invoices whose lines this screen fetched
         self.shown: Node | None = None  # what the detail pane shows
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")

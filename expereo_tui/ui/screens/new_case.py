@@ -4,7 +4,7 @@ Validated as you type, autosaved as a draft, sent through the outbox."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 from rich.text import Text
@@ -13,7 +13,6 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
@@ -28,17 +27,16 @@ from expereo_tui.api.models import (
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui import themes
 from expereo_tui.ui.editor import edit_in_editor
 from expereo_tui.ui.field_words import in_words
 from expereo_tui.ui.format import local_time, subject_label
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.timeparse import parse_when
 from expereo_tui.ui.widgets.service_picker import ServicePicker, service_label
 from expereo_tui.ui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
 
 FIELDS = (
     "serviceId",
@@ -52,7 +50,7 @@ FIELDS = (
 )
 
 
-class NewCaseScreen(Screen[None]):
+class NewCaseScreen(AppScreen[None]):
     CSS_PATH = "form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "submit", "Create case", id="new_case.submit"),
@@ -76,10 +74,6 @@ class NewCaseScreen(Screen[None]):
         self.server_errors: dict[str, list[str]] = {}
         self._save_timer: Timer | None = None
         self._ready = False
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def _lacks_priority(self) -> bool:
         """The profile's API (V1) sets no priority on create."""
@@ -259,7 +253,12 @@ class NewCaseScreen(Screen[None]):
             messages = [errors[field]] if field in errors else []
             messages += self.server_errors.get(field, [])
             error = self.query_one(f"#err-{field}", Static)
-            error.update(Text("\n".join(safe(in_words(m)) for m in messages), style="#ff5f5f"))
+            error.update(
+                Text(
+                    "\n".join(safe(in_words(m)) for m in messages),
+                    style=themes.style("send-invalid"),
+                )
+            )
             error.display = bool(messages)
         picker = self.query_one(ServicePicker)
         service = self.xapp.store.service(picker.service_id) if picker.service_id else None
@@ -332,7 +331,9 @@ class NewCaseScreen(Screen[None]):
         body, errors = self.body()
         if errors:
             self.validate()
-            status.update(Text("Not sent: fix the fields marked above.", style="bold #ff5f5f"))
+            status.update(
+                Text("Not sent: fix the fields marked above.", style=themes.style("send-failed"))
+            )
             return
         engine = self.xapp.engine
         if engine is None:
@@ -344,7 +345,7 @@ class NewCaseScreen(Screen[None]):
             )
         except PydanticValidationError as exc:
             msg = in_words(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
-            status.update(Text(f"Not sent: {safe(msg)}", style="bold #ff5f5f"))
+            status.update(Text(f"Not sent: {safe(msg)}", style=themes.style("send-failed")))
             return
         if self._lint_first(str(body.get("message") or "")):  # triage: a dialog asks first
             return
@@ -363,7 +364,10 @@ class NewCaseScreen(Screen[None]):
             return
         self._lock(True)  # what is on screen is what is being sent
         status.update(
-            Text(f"queued (#{self.entry_id}): sending to expereoOne…", style="bold #5d9bd5")
+            Text(
+                f"queued (#{self.entry_id}): sending to expereoOne…",
+                style=themes.style("send-queued"),
+            )
         )
 
     def _lint_first(self, message: str) -> bool:
@@ -410,7 +414,8 @@ class NewCaseScreen(Screen[None]):
         if not self.created:  # accepted without an id (an empty answer, not found yet)
             return Text("Created; it appears in the inbox with the next refresh · escape closes")
         return Text(
-            f"Created {safe(self.created)}: enter opens it · escape closes", style="bold #3fa34d"
+            f"Created {safe(self.created)}: enter opens it · escape closes",
+            style=themes.style("send-sent"),
         )
 
     def sync_event(self, event: SyncEvent) -> None:
@@ -430,14 +435,16 @@ class NewCaseScreen(Screen[None]):
                 Text(
                     f"Rejected: {safe(in_words(event.error or ''))}. Fix and press ctrl+s again; "
                     "nothing typed is lost.",
-                    style="bold #ff5f5f",
+                    style=themes.style("send-failed"),
                 )
             )
             self.flush()
         elif event.status == OutboxStatus.QUEUED and event.error:
-            status.update(Text(f"queued, will retry: {safe(event.error)}", style="bold #e0c000"))
+            status.update(
+                Text(f"queued, will retry: {safe(event.error)}", style=themes.style("send-sending"))
+            )
         else:
-            status.update(Text(str(event.status), style="bold #5d9bd5"))
+            status.update(Text(str(event.status), style=themes.style("send-queued")))
 
     def key_enter(self) -> None:
         if self.created:

@@ -3,30 +3,29 @@ range, closing a resolved case).  Only changed fields are sent."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.ui import themes
 from expereo_tui.ui.field_words import in_words
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.widgets.toggles import GlyphCheckbox
 
 
-class UpdateCaseScreen(Screen[None]):
+class UpdateCaseScreen(AppScreen[None]):
     CSS_PATH = "form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "submit", "Save changes", id="update_case.submit"),
@@ -53,10 +52,6 @@ class UpdateCaseScreen(Screen[None]):
             return False
         entry = self.xapp.store.outbox_entry(self.entry_id)
         return entry is not None and entry.status in PENDING
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def _reference_only(self) -> bool:
         """The profile's API (V1) can set the reference, not the priority or the status."""
@@ -101,7 +96,7 @@ class UpdateCaseScreen(Screen[None]):
             )
             yield Static(classes="error", id="err-priority")
             resolved = bool(case and case.status == CaseStatus.RESOLVED)
-            yield Checkbox(
+            yield GlyphCheckbox(
                 "Close this case",
                 bool(draft.get("status") == "Closed") and resolved,
                 id="close",
@@ -152,7 +147,7 @@ class UpdateCaseScreen(Screen[None]):
         for field in ("customerReference", "priority", "status", ""):
             error = self.query_one(f"#err-{field}", Static)
             messages = [safe(in_words(m)) for m in errors.get(field, [])]
-            error.update(Text("\n".join(messages), style="#ff5f5f"))
+            error.update(Text("\n".join(messages), style=themes.style("send-invalid")))
             error.display = bool(errors.get(field))
 
     @on(Input.Changed)
@@ -181,7 +176,7 @@ class UpdateCaseScreen(Screen[None]):
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
         if self.saved:  # submitted once: a second ctrl+s sends nothing
-            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
+            status.update(Text("Saved: escape closes.", style=themes.style("send-sent")))
             return
         if self._pending():
             status.update(
@@ -195,7 +190,9 @@ class UpdateCaseScreen(Screen[None]):
         problems = check_case_update(self.case.type if self.case else None, body)
         if problems:
             self._show_errors({p.field: [p.message] for p in problems})
-            status.update(Text("Not sent: fix the fields marked above.", style="bold #ff5f5f"))
+            status.update(
+                Text("Not sent: fix the fields marked above.", style=themes.style("send-failed"))
+            )
             return
         engine = self.xapp.engine
         if engine is None:
@@ -212,7 +209,7 @@ class UpdateCaseScreen(Screen[None]):
             status.update(Text(f"already sending (#{exc.entry_id})", style="bold"))
             return
         self._lock(True)  # what is on screen is what is being sent
-        status.update(Text(f"queued (#{self.entry_id})…", style="bold #5d9bd5"))
+        status.update(Text(f"queued (#{self.entry_id})…", style=themes.style("send-queued")))
 
     def sync_event(self, event: SyncEvent) -> None:
         if not isinstance(event, OutboxChanged) or event.entry_id != self.entry_id:
@@ -222,18 +219,21 @@ class UpdateCaseScreen(Screen[None]):
             self.case = self.xapp.store.case(self.case_id)
             self.saved = True
             self._lock(True)  # done: read-only until the form is opened again
-            status.update(Text("Saved: escape closes.", style="bold #3fa34d"))
+            status.update(Text("Saved: escape closes.", style=themes.style("send-sent")))
         elif event.status == OutboxStatus.FAILED:
             self._lock(False)
             self._show_errors(event.field_errors)
             status.update(
-                Text(f"Rejected: {safe(in_words(event.error or ''))}", style="bold #ff5f5f")
+                Text(
+                    f"Rejected: {safe(in_words(event.error or ''))}",
+                    style=themes.style("send-failed"),
+                )
             )
         else:
             status.update(
                 Text(
                     f"{event.status}{': ' + safe(event.error) if event.error else ''}",
-                    style="bold #5d9bd5",
+                    style=themes.style("send-queued"),
                 )
             )
 

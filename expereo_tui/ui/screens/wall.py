@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Digits, Label, Static
 
 from expereo_tui.api.models import CaseType, open_statuses
@@ -25,13 +24,11 @@ from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import SyncEvent, SyncStatus
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
 from expereo_tui.ui.safe_text import literal, safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.triage_data import read_triage
 from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall_views import chosen_views, view_rows
 from expereo_tui.ui.widgets.status_bar import describe
-
-if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
 
 VIEWS = ("overview", "incidents", "activity", "services")
 TITLES = {
@@ -59,7 +56,7 @@ class WallTable(DataTable[Any]):
     can_focus = False
 
 
-class WallScreen(Screen[None]):
+class WallScreen(AppScreen[None]):
     CSS_PATH = "wall.tcss"
     AUTO_FOCUS = None
     BINDINGS = [
@@ -76,10 +73,6 @@ class WallScreen(Screen[None]):
         self.since_cycle = 0.0
         self.since_shift = 0.0
         self.dirty = False
-
-    @property
-    def xapp(self) -> ExpereoApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         self.saved_views = chosen_views(self.xapp.options, self.xapp.store)

@@ -3,6 +3,7 @@ outbox, with a line per outgoing message (queued / sending / sent / failed: reas
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,15 +14,16 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from expereo_tui.sync.events import OutboxStatus
+from expereo_tui.ui import themes
 from expereo_tui.ui.editor import edit_in_editor
 from expereo_tui.ui.field_words import field_label, in_words
 from expereo_tui.ui.safe_text import safe
 
-_STATUS_STYLE = {
-    OutboxStatus.QUEUED: "bold #5d9bd5",
-    OutboxStatus.SENDING: "bold #e0c000",
-    OutboxStatus.SENT: "#3fa34d",
-    OutboxStatus.FAILED: "bold #b30000",
+_STATUS_ROLE = {  # colours from the theme (ui/themes.py)
+    OutboxStatus.QUEUED: "send-queued",
+    OutboxStatus.SENDING: "send-sending",
+    OutboxStatus.SENT: "send-sent",
+    OutboxStatus.FAILED: "send-failed",
 }
 
 
@@ -92,8 +94,8 @@ class ComposePanel(Vertical):
     def action_send(self) -> None:
         self.post_message(self.SendRequested(self.text))
 
-    def note(self, message: str, style: str = "bold #e66100") -> None:
-        self.lines[-1] = Text(message, style=style)
+    def note(self, message: str, style: str | Style | None = None) -> None:
+        self.lines[-1] = Text(message, style=style or themes.style("attention"))
         self._paint()
 
     def outbox_status(
@@ -106,14 +108,16 @@ class ComposePanel(Vertical):
         if status == OutboxStatus.QUEUED and not error:
             self.lines.pop(-1, None)  # a new send: the last note is done with
         line = Text(f"reply #{entry_id}: ", style="dim")
-        line.append(str(status), style=_STATUS_STYLE.get(status, ""))
+        line.append(
+            str(status), style=themes.style(_STATUS_ROLE[status]) if status in _STATUS_ROLE else ""
+        )
         if error:
             line.append(f": {safe(in_words(error), one_line=True)}")
         for field, msgs in (field_errors or {}).items():
             words = in_words("; ".join(msgs))
             line.append(
                 f"  [{field_label(field) or 'reply'}] {safe(words, one_line=True)}",
-                style="#b30000",
+                style=themes.style("send-invalid"),
             )
         self.lines[entry_id] = line
         self._paint()

@@ -6,19 +6,20 @@ from rich.text import Text
 from textual.widgets import Static
 
 from expereo_tui.sync.events import FirstSyncProgress, SyncError, SyncState, SyncStatus
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import relative
 from expereo_tui.ui.safe_text import safe
 
-_STYLE = {
-    SyncStatus.FRESH: "#3fa34d",
-    SyncStatus.SYNCING: "#5d9bd5",
-    SyncStatus.STALE: "bold black on #e0c000",
-    SyncStatus.OFFLINE: "bold white on #b30000",
-    SyncStatus.RATE_LIMITED: "bold black on #e66100",
-    SyncStatus.UNAUTHORISED: "bold white on #b30000",
-    SyncStatus.FORBIDDEN: "bold white on #b30000",
-    SyncStatus.PAUSED: "bold black on #e0c000",
-    SyncStatus.ERROR: "bold white on #b30000",
+_ROLE = {  # colours from the theme (ui/themes.py)
+    SyncStatus.FRESH: "sync-fresh",
+    SyncStatus.SYNCING: "sync-syncing",
+    SyncStatus.STALE: "sync-warning",
+    SyncStatus.OFFLINE: "sync-error",
+    SyncStatus.RATE_LIMITED: "sync-warning",
+    SyncStatus.UNAUTHORISED: "sync-error",
+    SyncStatus.FORBIDDEN: "sync-error",
+    SyncStatus.PAUSED: "sync-warning",
+    SyncStatus.ERROR: "sync-error",
 }
 
 #: what the poll was doing, in words (codes from ``Poller.STAGES``)
@@ -149,21 +150,24 @@ class StatusBar(Static):
         line.append("  ")
         status = state.status if state else SyncStatus.OFFLINE
         if store_problem:  # the store's condition (disk full, read-only) outranks the sync's
-            line.append(store_problem, style="bold white on #b30000")
+            line.append(store_problem, style=themes.style("sync-error"))
         else:
-            line.append(describe(state, now), style=_STYLE.get(status, ""))
+            line.append(
+                describe(state, now), style=themes.style(_ROLE[status]) if status in _ROLE else ""
+            )
         if state and not poller:
             line.append("  (another window refreshes)", style="dim")
         if state and state.skipped:
             noun = "item" if state.skipped == 1 else "items"
-            line.append(f"  {state.skipped} {noun} skipped", style="bold #e66100")
+            line.append(f"  {state.skipped} {noun} skipped", style=themes.style("attention"))
         if read_budget is not None:
             left, cap = read_budget
             line.append(
-                f"  budget {int(left)}/{cap}", style="dim" if left > cap * 0.2 else "bold #e66100"
+                f"  budget {int(left)}/{cap}",
+                style="dim" if left > cap * 0.2 else themes.style("attention"),
             )
         if queued:
-            line.append(f"  ⇡ {queued} queued", style="bold #5d9bd5")
+            line.append(f"  ⇡ {queued} queued", style=themes.style("send-queued"))
         if failed:
-            line.append(f"  ✗ {failed} failed", style="bold #b30000")
+            line.append(f"  ✗ {failed} failed", style=themes.style("send-failed"))
         self.update(line)

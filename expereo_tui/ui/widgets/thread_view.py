@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from expereo_tui.api.models import CaseMessage, MessageType
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import ago, local_time
 from expereo_tui.ui.safe_text import safe
 
@@ -25,7 +26,7 @@ def message_text(msg: CaseMessage, now: float) -> Text:
     else:
         text.append(
             "◀ Expereo" if provider else "▶ You / your team",
-            style="bold #5d9bd5" if provider else "bold #e66100",
+            style=themes.style("message-provider" if provider else "message-customer"),
         )
     text.append("  ")
     text.append(safe(msg.sent_by, one_line=True) or "unknown sender", style="bold")
@@ -40,9 +41,9 @@ def message_text(msg: CaseMessage, now: float) -> Text:
 class MessageView(Static):
     DEFAULT_CSS = """
     MessageView { padding: 0 1; margin: 0 0 1 0; width: 1fr; height: auto; }
-    MessageView.provider { border-left: thick #5d9bd5; margin-right: 6; background: $boost; }
-    MessageView.customer { border-left: thick #e66100; margin-left: 6; }
-    MessageView.pending { border-left: dashed #e66100; margin-left: 6; color: $text-muted; }
+    MessageView.provider { border-left: thick $message-provider; margin-right: 6; background: $boost; }
+    MessageView.customer { border-left: thick $message-customer; margin-left: 6; }
+    MessageView.pending { border-left: dashed $message-customer; margin-left: 6; color: $text-muted; }
     """
 
 

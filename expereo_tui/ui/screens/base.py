@@ -1,0 +1,45 @@
+"""The base of the app's full screens: ``self.xapp`` typed once, and sync events and draft
+flushes delivered through the app's Signals (a screen subscribes while it is mounted; an
+unmounted screen is never called)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+from textual import events
+from textual.screen import Screen
+
+from expereo_tui.sync.events import SyncEvent
+
+if TYPE_CHECKING:
+    from expereo_tui.ui.app import ExpereoApp
+
+ResultType = TypeVar("ResultType")
+
+
+class AppScreen(Screen[ResultType], Generic[ResultType]):
+    """A screen of :class:`ExpereoApp`.
+
+    Override :meth:`sync_event` to react to what the sync engine reports (it arrives even while
+    another screen is on top), and :meth:`flush` to save unsaved input before the app quits.
+    """
+
+    @property
+    def xapp(self) -> ExpereoApp:
+        """The running app, typed."""
+        return cast("ExpereoApp", self.app)
+
+    def _on_mount(self, event: events.Mount) -> None:
+        # beside the subclass's own on_mount (Textual calls the handler of each class in the MRO);
+        # the subscriptions end with the screen: Textual drops them once it is unmounted
+        self.xapp.sync_signal.subscribe(self, self.sync_event)
+        self.xapp.flush_signal.subscribe(self, self._flush_signalled, immediate=True)
+
+    def _flush_signalled(self, _: None) -> None:
+        self.flush()
+
+    def sync_event(self, event: SyncEvent) -> None:
+        """Called, in this screen's message loop, for every event of the sync engine."""
+
+    def flush(self) -> None:
+        """Save what the person typed and has not saved yet (the app is about to quit)."""
