@@ -96,15 +96,23 @@ class ExpereoApp(App[None]):
             self.notify(
                 opened_line(self.store.notice), severity="warning", timeout=30, markup=False
             )
-        if self.engine_factory is not None:
-            self.engine = self.engine_factory(self.deliver_sync_event)
-            await self.engine.start()
+        if getattr(self.engine_factory, "after_first_frame", False):
+            # its imports (httpx, the API client) are not needed for the store's first frame
+            self.call_after_refresh(self._start_engine)
+        else:
+            await self._start_engine()
         self.refresh_status()
         # Once the first frame is out, move what start-up made (modules, styles, the first
         # screen: ~100,000 objects) out of the garbage collector's way, or every full
         # collection walks them all: a 50 ms pause that lands on whatever key was just typed.
         # Thawed at exit, so what start-up left behind is freed with the app.
         self.call_after_refresh(gc.freeze)
+
+    async def _start_engine(self) -> None:
+        if self.engine_factory is not None and self.engine is None and self.is_running:
+            self.engine = self.engine_factory(self.deliver_sync_event)
+            await self.engine.start()
+            self.refresh_status()
 
     async def push_default_screen(self) -> None:
         from expereo_tui.ui.screens.inbox import InboxScreen
