@@ -240,13 +240,22 @@ class WallScreen(Screen[None]):
             text.append(f"\n {describe(state, now)} ")
             self._show("alarm", text)
         self.set_class(bool(bad), "alarm")
-        alarm.display = bool(bad)
+        if alarm.display != bool(bad):
+            alarm.display = bool(bad)
 
     # -- data -------------------------------------------------------------------------------------
     def refresh_all(self) -> None:
         store = self.xapp.store
         now = self.xapp.now()
         open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
+        self.paint_title()
+        self.since_refresh = 0
+        if self.waiting:  # no counts, no tables: nothing is known yet
+            self._show("wall-footer", FOOTER)
+            return
+        self._refresh_data(store, now, open_q)
+
+    def paint_title(self) -> None:
         opts = self.xapp.options
         title = Text()
         if opts.profile_label:
@@ -261,12 +270,8 @@ class WallScreen(Screen[None]):
             style="dim",
         )
         self._show("wall-title", title)
-        self.since_refresh = 0
-        if self.waiting:  # no counts, no tables: nothing is known yet
-            self.query_one("#wall-footer", Static).update(
-                Text("space pauses cycling · → next view · read-only wall", style="dim")
-            )
-            return
+
+    def _refresh_data(self, store: Store, now: float, open_q: CaseQuery) -> None:
         for tile in TILES:
             value = tile.count(store, open_q.statuses)
             self.query_one(f"#digits-{tile.key}", BigNumber).update(str(value))
@@ -372,10 +377,12 @@ class WallScreen(Screen[None]):
     def action_toggle_cycle(self) -> None:
         self.cycling = not self.cycling
         self.since_cycle = 0
-        self.refresh_all()
+        self.paint_title()
 
     def action_next_view(self) -> None:
+        """Show the next view: every view is kept filled, so only the title changes (the store
+        is read again on news or every REFRESH_EVERY ticks, not on each turn)."""
         self.since_cycle = 0
         self.view_index = (self.view_index + 1) % len(VIEWS)
         self.query_one(ContentSwitcher).current = VIEWS[self.view_index]
-        self.refresh_all()
+        self.paint_title()
