@@ -1,6 +1,6 @@
 """Soak the NOC wall: many simulated hours of live activity on an accelerated clock.
 
-    python -m benchmarks.wall_soak [HOURS]
+    python -m benchmarks.wall_soak [HOURS] [MINUTES_PER_POLL]
 
 Each step advances the clock a minute, lets the simulator produce activity, runs one real poll
 through the sync engine and one tick of the wall.  Prints RSS, widget and timer counts at the
@@ -44,7 +44,7 @@ def counts(app: WallApp) -> tuple[int, int]:
     return len(nodes), timers
 
 
-async def soak(hours: float) -> int:
+async def soak(hours: float, step_minutes: int = 1) -> int:
     clock = FakeClock()
     sim = Simulator(
         SimConfig(
@@ -85,16 +85,18 @@ async def soak(hours: float) -> int:
                 await pilot.pause()
             start_rss, (start_nodes, start_timers) = rss_mb(), counts(app)
             started = time.perf_counter()
-            steps = int(hours * 60)
+            steps = int(hours * 60 / step_minutes)
+            per_hour = max(1, 60 // step_minutes)
             hourly: list[float] = []  # RSS at the end of each simulated hour
             for step in range(steps):
-                clock.advance(60)
-                sim.step_activity(1)
+                clock.advance(60 * step_minutes)
+                sim.step_activity(step_minutes)
                 await engine.poll_once()
-                screen.tick()
+                for _ in range(step_minutes):
+                    screen.tick()
                 if step % 10 == 0:
                     await pilot.pause()
-                if step % 60 == 59:
+                if step % per_hour == per_hour - 1:
                     hourly.append(rss_mb())
             await pilot.pause()
             took = time.perf_counter() - started
@@ -133,7 +135,8 @@ async def soak(hours: float) -> int:
 
 def main() -> int:
     hours = float(sys.argv[1]) if len(sys.argv) > 1 else 72.0
-    return asyncio.run(soak(hours))
+    step_minutes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    return asyncio.run(soak(hours, step_minutes))
 
 
 if __name__ == "__main__":

@@ -195,13 +195,14 @@ class Poller:
                     for name in INVENTORY_LISTS:
                         await read(walks[name])
                     tell()
+                    # then the inventory beside the other case pages, two lists at a time:
+                    # each list is a chain of round trips (links.next), so one chain alone
+                    # would leave the rate budget unused; cases are stored as they come
+                    inventory = [
+                        asyncio.create_task(drain(("services",))),
+                        asyncio.create_task(drain(("sites", "accounts", "invoices"))),
+                    ]
             store.set_meta(META_FIRST_SYNC, "1")
-            # then the inventory, two lists at a time: one request waits on the network while
-            # the other is sent, so the sync is paced by the rate budget, not by round trips
-            inventory = [
-                asyncio.create_task(drain(("services",))),
-                asyncio.create_task(drain(("sites", "accounts", "invoices"))),
-            ]
             await asyncio.gather(*inventory)
         finally:
             for task in inventory:

@@ -49,16 +49,16 @@ async def test_first_sync_uses_the_fewest_requests_cases_first_page_by_page(tmp_
         engine = SyncEngine(store, client, on_event=on_event, clock=clock)
         await engine.poll_once()
 
-    # the order: one page of cases, one of each inventory list (their totals), the other case
-    # pages, then the rest of the inventory (two lists at a time); nothing more than listing
-    # each collection in full
+    # the order: one page of cases, one of each inventory list (their totals), then the other
+    # case pages with the rest of the inventory beside them; nothing more than listing each
+    # collection in full
     paths = [path for _, path in sim.request_log]
     head = ["/v2/cases", "/v2/sites", "/v2/services", "/v2/accounts", "/v2/invoices"]
-    head += ["/v2/cases"] * (pages["/v2/cases"] - 1)
     assert paths[: len(head)] == head
-    rest = ["/v2/sites"] * (pages["/v2/sites"] - 1) + ["/v2/services"] * (pages["/v2/services"] - 1)
-    assert sorted(paths[len(head) :]) == sorted(rest)
-    expected = head + rest
+    expected = head + ["/v2/cases"] * (pages["/v2/cases"] - 1)
+    expected += ["/v2/sites"] * (pages["/v2/sites"] - 1)
+    expected += ["/v2/services"] * (pages["/v2/services"] - 1)
+    assert sorted(paths) == sorted(expected)
 
     # the inbox has rows after the first request; every case is in before any service
     first_rows = next(s for s in seen if s[2] > 0)
