@@ -27,7 +27,13 @@ from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from expereo_tui.api.models import CaseType, open_statuses
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.sync.events import FirstSyncProgress, SyncEvent, SyncState, SyncStatus
+from expereo_tui.sync.events import (
+    FirstSyncProgress,
+    SyncEvent,
+    SyncState,
+    SyncStateChanged,
+    SyncStatus,
+)
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.widgets.big_number import BigNumber
@@ -368,10 +374,13 @@ class WallScreen(Screen[None]):
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
 
     def sync_event(self, event: SyncEvent) -> None:
-        # several events arrive per poll; redraw at most once a second, on the next tick
+        """News redraws the data on the next tick (several events arrive per poll); a state
+        change (every poll says "fresh") only the freshness: an idle poll reads nothing."""
+        if isinstance(event, SyncStateChanged):
+            if self.waiting:  # the first sync's progress shows at once
+                self.paint_freshness()
+            return
         self.dirty = True
-        if self.waiting:  # the first sync's progress shows at once
-            self.paint_freshness()
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
