@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import store_bench, sync_bench, ui_bench, wall_soak
+from benchmarks import (
+    first_sync_bench,
+    idle_bench,
+    launch_bench,
+    store_bench,
+    sync_bench,
+    ui_bench,
+    wall_soak,
+)
 
 if __name__ == "__main__":
     print("== store ==")
@@ -13,7 +21,16 @@ if __name__ == "__main__":
     failed |= sync_bench.main()
     print("\n== inbox and thread (large dataset) ==")
     failed |= ui_bench.main()
-    print("\n== wall soak (24 simulated hours) ==")
-    sys.argv = [sys.argv[0], "24"]
+    print("\n== launch to case rows in a pty, beside a bare Textual app (issue 13) ==")
+    sys.argv = [sys.argv[0], "5"]
+    failed |= launch_bench.main()
+    print("\n== idle CPU over 60 s: inbox and wall beside an idle bare app (issue 13) ==")
+    sys.argv = [sys.argv[0], "60", "1"]
+    failed |= idle_bench.main()
+    print("\n== first sync of a large account over loopback (issue 13) ==")
+    sys.argv = [sys.argv[0], "1"]
+    failed |= first_sync_bench.main()
+    print("\n== wall soak (72 simulated hours, a poll every 5 simulated minutes) ==")
+    sys.argv = [sys.argv[0], "72", "5"]
     failed |= wall_soak.main()
     raise SystemExit(failed)

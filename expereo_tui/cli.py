@@ -312,13 +312,15 @@ def engine_factory_for(
     api: str = "v2",
     sent_by: str | None = None,
 ) -> EngineFactory:
-    """What the app calls on mount to build its sync engine (in the app's event loop);
-    ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
-    from expereo_tui.api.client import ExpereoClient
-    from expereo_tui.api.v1 import V1Client
-    from expereo_tui.sync.engine import SyncEngine, SyncSettings
+    """What the app calls once its first frame is out to build its sync engine (in the app's
+    event loop); ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
 
     def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
+        # imported here, after the first frame: httpx and the client are not needed to show it
+        from expereo_tui.api.client import ExpereoClient
+        from expereo_tui.api.v1 import V1Client
+        from expereo_tui.sync.engine import SyncEngine, SyncSettings
+
         client = V1Client(settings) if api == "v1" else ExpereoClient(settings)
         return SyncEngine(
             store,
@@ -333,6 +335,7 @@ def engine_factory_for(
             ),
         )
 
+    factory.after_first_frame = True  # type: ignore[attr-defined]  # see ExpereoApp.on_mount
     return factory
 
 

@@ -231,9 +231,10 @@ class CaseStore(Table):
             db.executemany(
                 f"UPDATE cases SET search = {SEARCH_EXPR} WHERE id = ?", [(r[0],) for r in rows]
             )
-            if empty or mark_read:
+            if empty or mark_read:  # a read state already kept stays as it is
                 db.executemany(
-                    "INSERT OR REPLACE INTO read_state VALUES (?, ?)", [(r[0], r[10]) for r in rows]
+                    f"INSERT OR {'REPLACE' if empty else 'IGNORE'} INTO read_state VALUES (?, ?)",
+                    [(r[0], r[10]) for r in rows],
                 )
             seen = set(new) | set(statuses)  # first sight of a case, or a status change
             record_transitions(db, [(r[0], r[3], r[10]) for r in rows if r[0] in seen])

@@ -355,8 +355,10 @@ class Database:
             return self.generation, self.data_version()
 
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken before reading so read-modify-write is atomic."""
+    def tx(self, *, data: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading so read-modify-write is atomic.
+        ``data=False``: bookkeeping no cached read depends on (sync watermarks in ``meta``):
+        the generation stays, so an idle poll does not make the inbox rebuild its index."""
         if self.read_only is not None:
             raise StoreReadOnlyError(self.path, self.read_only.reason or "")
         with self.lock:
@@ -381,7 +383,8 @@ class Database:
                     self.read_only = StoreNotice("read_only", self.path, reason="sqlite")
                     raise StoreReadOnlyError(self.path, "sqlite") from exc
                 raise
-            self.generation += 1
+            if data:
+                self.generation += 1
             was_full = self.full and not self._in_memory
             if was_full:
                 self.full = False

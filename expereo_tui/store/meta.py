@@ -13,5 +13,5 @@ class MetaStore(Table):
         return str(rows[0]["value"]) if rows and rows[0]["value"] is not None else None
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._tx() as db:
+        with self.db.tx(data=False) as db:  # no cached read depends on meta
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

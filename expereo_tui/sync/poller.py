@@ -49,6 +49,9 @@ FIRST_SYNC_LISTS = (
 )
 
 
+INVENTORY_LISTS = ("sites", "services", "accounts", "invoices")
+
+
 class _Walk:
     """One list of the first sync, read a page (``PAGE`` items) at a time."""
 
@@ -175,23 +178,40 @@ class Poller:
         store = self.store
         tell()
         cases = walks["cases"]
-        while not cases.finished:
-            self.stage = "cases"
-            batch = await cases.page()
-            if batch:
-                self.stage = "cases-store"
-                await asyncio.to_thread(partial(store.upsert_cases, batch, mark_read=True))
-            tell()  # the inbox can show these rows now
-            if cases.pages == 1:  # while the burst lasts: how big the inventory is
-                for name in ("sites", "services", "accounts", "invoices"):
-                    await read(walks[name])
-                tell()
-        store.set_meta(META_FIRST_SYNC, "1")
-        for name in ("sites", "services", "accounts", "invoices"):
-            walk = walks[name]
-            while not walk.finished:
-                await read(walk)
-                tell()
+        inventory: list[asyncio.Task[None]] = []
+
+        async def drain(names: tuple[str, ...]) -> None:
+            for name in names:
+                walk = walks[name]
+                while not walk.finished:
+                    await read(walk)
+                    tell()
+
+        try:
+            while not cases.finished:
+                self.stage = "cases"
+                batch = await cases.page()
+                if batch:
+                    self.stage = "cases-store"
+                    await asyncio.to_thread(partial(store.upsert_cases, batch, mark_read=True))
+                tell()  # the inbox can show these rows now
+                if cases.pages == 1:  # while the burst lasts: how big the inventory is
+                    for name in INVENTORY_LISTS:
+                        await read(walks[name])
+                    tell()
+                    # then the inventory beside the other case pages, two lists at a time:
+                    # each list is a chain of round trips (links.next), so one chain alone
+                    # would leave the rate budget unused; cases are stored as they come
+                    inventory = [
+                        asyncio.create_task(drain(("services",))),
+                        asyncio.create_task(drain(("sites", "accounts", "invoices"))),
+                    ]
+            store.set_meta(META_FIRST_SYNC, "1")
+            await asyncio.gather(*inventory)
+        finally:
+            for task in inventory:
+                task.cancel()
+            await asyncio.gather(*inventory, return_exceptions=True)
         await self._store_inventory(
             walks["accounts"].held,
             walks["sites"].held,

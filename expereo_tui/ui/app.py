@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import Static
 
 from expereo_tui.store.errors import StoreError
@@ -31,12 +32,13 @@ from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
-from expereo_tui.ui.widgets.status_bar import StatusBar
+from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
 if TYPE_CHECKING:
     from expereo_tui.sync.engine import SyncEngine
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
+STATUS_RECHECK = 15.0  # seconds: the longest the status bar goes unchecked (turning STALE)
 
 
 TMUX_HINTS = {
@@ -146,11 +148,12 @@ class ExpereoApp(App[None]):
             self.notify(
                 opened_line(self.store.notice), severity="warning", timeout=30, markup=False
             )
-        if self.engine_factory is not None:
-            self.engine = self.engine_factory(self.deliver_sync_event)
-            await self.engine.start()
+        if getattr(self.engine_factory, "after_first_frame", False):
+            # its imports (httpx, the API client) are not needed for the store's first frame
+            self.call_after_refresh(self._start_engine)
+        else:
+            await self._start_engine()
         self.refresh_status()
-        self.set_interval(1.0, self.refresh_status)
         self.set_timer(3.0, self.alerter.check_sla)  # triage: SLA at risk / breached
         self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
         # Once the first frame is out, move what start-up made (modules, styles, the first
@@ -158,6 +161,12 @@ class ExpereoApp(App[None]):
         # collection walks them all: a 50 ms pause that lands on whatever key was just typed.
         # Thawed at exit, so what start-up left behind is freed with the app.
         self.call_after_refresh(gc.freeze)
+
+    async def _start_engine(self) -> None:
+        if self.engine_factory is not None and self.engine is None and self.is_running:
+            self.engine = self.engine_factory(self.deliver_sync_event)
+            await self.engine.start()
+            self.refresh_status()
 
     async def push_default_screen(self) -> None:
         from expereo_tui.ui.screens.inbox import InboxScreen
@@ -196,7 +205,26 @@ class ExpereoApp(App[None]):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        if not self.screen_stack:  # the 1 s tick can land while the app is closing
+        """Count the outbox and paint the status bar: on sync events and when a screen with a
+        status bar mounts, never on a fixed tick."""
+        outbox = self.store.outbox(statuses=("queued", "sending", "failed"))
+        self._outbox_counts = (
+            sum(1 for e in outbox if e.status != "failed"),
+            sum(1 for e in outbox if e.status == "failed"),
+        )
+        self.paint_status()
+
+    _outbox_counts = (0, 0)
+    _status_timer: Timer | None = None
+
+    def paint_status(self) -> None:
+        """Paint the status bar from what is known (no query), and come back when its text
+        is next due to change (the data age's next step, a retry countdown), or after
+        STATUS_RECHECK seconds (the data may turn STALE); an unchanged line is not repainted."""
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+        if not self.screen_stack or not self.is_running:  # the app is closing
             return
         bars = self.screen.query(StatusBar)
         if not bars:
@@ -204,17 +232,21 @@ class ExpereoApp(App[None]):
         engine = self.engine
         state = engine.state if engine is not None else None
         budget = engine.budget if engine is not None else None
-        outbox = self.store.outbox(statuses=("queued", "sending", "failed"))
+        now = self.now()
+        queued, failed = self._outbox_counts
         bars.first().show(
             profile=self.options.profile_name,
             state=state,
-            now=self.now(),
+            now=now,
             read_budget=(budget.read_available, budget.read_capacity) if budget else None,
-            queued=sum(1 for e in outbox if e.status != "failed"),
-            failed=sum(1 for e in outbox if e.status == "failed"),
+            queued=queued,
+            failed=failed,
             poller=engine.is_poller if engine is not None else True,
             store_problem=problem_line(problem) if (problem := self.store.problem) else None,
         )
+        if state is not None:
+            due = min(next_change(state, now) or STATUS_RECHECK, STATUS_RECHECK)
+            self._status_timer = self.set_timer(max(due, 0.05), self.paint_status)
 
     def paint_banner(self, banner: Static) -> None:
         """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from expereo_tui.sim import Simulator
 from expereo_tui.sim.faults import UNKNOWN_STATUS
 from expereo_tui.store.store import Store
 from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.widgets.status_bar import describe, sync_error_line
+from expereo_tui.ui.widgets.status_bar import StatusBar, describe, sync_error_line
 from tests.sim_fixtures import FakeClock
 from tests.ui.conftest import screen_text, until
 
@@ -90,3 +92,75 @@ def test_an_unknown_status_is_shown_without_its_escapes() -> None:
 
     assert type_label("Maint\x1b[31menance\n") == "Maintenance"
     assert priority_text("P0\x1b]8;;http://x\x07").plain == "P0"
+
+
+def test_first_sync_progress_is_one_line() -> None:
+    from expereo_tui.sync.events import FirstSyncProgress, ListProgress
+
+    progress = FirstSyncProgress(
+        (
+            ListProgress("cases", 2_400, 10_000, 12, 50),
+            ListProgress("sites", 0, 5_000, 0, 25),
+            ListProgress("services", 0, 20_000, 0, 100),
+            ListProgress("accounts", 0, None, 0, None),
+        )
+    )
+    state = SyncState(SyncStatus.SYNCING, None, progress=progress)
+    assert describe(state, 0.0) == (
+        "first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000"
+    )
+    untold = FirstSyncProgress((ListProgress("cases", 200, None, 1, None),))
+    assert describe(SyncState(SyncStatus.SYNCING, progress=untold), 0.0) == "first sync: cases 200"
+
+
+def _our_fast_timers(app: ExpereoApp) -> list[object]:
+    """The app's own repeating timers of a second or less (Textual's are not ours to judge)."""
+    nodes = [app, *app.screen.walk_children(with_self=True)]
+    return [
+        t
+        for node in nodes
+        for t in list(node._timers)
+        if t._repeat is None
+        and t._interval <= 1.0
+        and t._task is not None
+        and not t._task.done()
+        and getattr(t._callback, "__module__", "").startswith("expereo_tui")
+    ]
+
+
+async def test_status_is_not_polled_by_a_timer_and_repaints_only_when_its_text_changes(
+    make_app: Callable[..., ExpereoApp], sim_clock: FakeClock
+) -> None:
+    """No repeating timer queries the outbox; the data age is painted again only when the
+    text it shows changes (the next minute), not every second."""
+    app = make_app(online=True)
+    async with app.run_test(size=(120, 24)) as pilot:
+        engine = app.engine
+        assert engine is not None
+        await until(pilot, lambda: engine.polls >= 1 and "updated just now" in _status_line(app))
+        assert _our_fast_timers(app) == []
+        calls = 0
+        outbox = app.store.outbox
+
+        def counting(**kw: object) -> object:
+            nonlocal calls
+            calls += 1
+            return outbox(**kw)  # type: ignore[arg-type]
+
+        app.store.outbox = counting  # type: ignore[method-assign]
+        bar = app.screen.query_one(StatusBar)
+        sim_clock.advance(10)  # the read budget is full again, the data "<1m" old
+        app.paint_status()
+        await until(pilot, lambda: "updated <1m ago" in _status_line(app))
+        painted = bar.painted
+        for _ in range(20):  # what the due timer would do, each second of the next 20
+            sim_clock.advance(1)
+            app.paint_status()
+        assert calls == 0  # the outbox is counted on sync events, not on a clock
+        assert bar.painted == painted  # the same text: not painted again
+        assert app._status_timer is not None  # next due when the text changes: at 60 s
+        assert app._status_timer._interval == pytest.approx(min(60 - 30, 15.0), abs=0.01)
+        sim_clock.advance(30)
+        app.paint_status()
+        await until(pilot, lambda: "updated 1m ago" in _status_line(app))
+        assert bar.painted == painted + 1

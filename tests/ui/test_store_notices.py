@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from expereo_tui.sim import Simulator
-from expereo_tui.store.store import Store
+from expereo_tui.store.store import Store, StoreFullError
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -95,7 +95,18 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
     )
     text = "still down after the reboot " * 400
     async with app.run_test(size=(120, 30)) as pilot:
+        assert app.engine is not None
+        await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1)
         disk.fill()
+        # the file may still have free pages (the first sync rewrote rows): use them up
+        size, n = 1 << 22, 0
+        while size >= 256:
+            try:
+                store.set_meta(f"filler-{n}", "x" * size)
+                n += 1
+            except StoreFullError:
+                size //= 2
+        assert store.problem is not None
         app.action_open_case(case_id, reply=True)
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await until(pilot, lambda: isinstance(app.focused, TextArea))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import ContentSwitcher, Digits
+from textual.widgets import ContentSwitcher
 
 from expereo_tui.api.models import OPEN_STATUSES
 from expereo_tui.sim import Simulator
@@ -13,6 +13,7 @@ from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.wall import WallScreen
 from expereo_tui.ui.wall import WallApp
+from expereo_tui.ui.widgets.big_number import BigNumber
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
@@ -30,7 +31,7 @@ def make_wall(
 
 async def _wall(app: WallApp, pilot: Any) -> WallScreen:
     await until(
-        pilot, lambda: isinstance(app.screen, WallScreen) and bool(app.screen.query(Digits))
+        pilot, lambda: isinstance(app.screen, WallScreen) and bool(app.screen.query(BigNumber))
     )
     assert isinstance(app.screen, WallScreen)
     return app.screen
@@ -45,7 +46,7 @@ async def test_headline_counts_match_the_store(
         p1 = store.count_cases(
             CaseQuery(statuses=frozenset(OPEN_STATUSES), priorities=frozenset({"P1"}))
         )
-        assert screen.query_one("#digits-p1", Digits).value == str(p1)
+        assert screen.query_one("#digits-p1", BigNumber).value == str(p1)
         assert app.options.read_only
         assert app.focused is None  # no focus cursor on a wall
 
@@ -197,3 +198,101 @@ def test_wall_offline_snapshot(
         await until(pilot, lambda: "OFFLINE" in screen_text(app))
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=before)
+
+
+def test_waiting_line_counts_pages() -> None:
+    from expereo_tui.sync.events import FirstSyncProgress, ListProgress
+    from expereo_tui.ui.screens.wall import waiting_line
+
+    progress = FirstSyncProgress(
+        (ListProgress("cases", 2_400, 10_000, 12, 50), ListProgress("sites", 200, 5_000, 1, 25))
+    )
+    assert waiting_line(progress) == "waiting for first sync · 13 of 75 pages"
+    untold = FirstSyncProgress((ListProgress("cases", 200, None, 1, None),))
+    assert waiting_line(untold) == "waiting for first sync · 1 pages"
+    assert waiting_line(None) == "waiting for first sync"
+
+
+async def test_wall_shows_no_counts_before_the_first_sync(
+    sim: Simulator, tmp_path: Any, sim_clock: FakeClock
+) -> None:
+    """An empty store and an API that is down: no zero tiles (they would read as all clear),
+    "waiting for first sync"; once the first sync is in, the counts."""
+    from expereo_tui.sync.events import FirstSyncProgress, ListProgress, SyncState, SyncStatus
+
+    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
+    sim.faults.outage = True
+    app = make_wall(sim, empty, sim_clock, online=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _wall(app, pilot)
+        engine = app.engine
+        assert engine is not None
+        await until(pilot, lambda: engine.state.status == SyncStatus.OFFLINE)
+        screen.tick()
+        await until(pilot, lambda: "waiting for first sync" in screen_text(app))
+        assert screen.has_class("waiting")
+        assert not screen.query_one("#views").display or not screen.query_one("#views").region
+        assert "P1 open" not in screen_text(app)
+        assert "OFFLINE" in screen_text(app)  # and why it waits
+        progress = FirstSyncProgress(
+            (
+                ListProgress("cases", 400, 1_000, 2, 5),
+                ListProgress("sites", 200, 600, 1, 3),
+                ListProgress("services", 0, 2_400, 0, 12),
+            )
+        )
+        engine._set_state(SyncState(SyncStatus.SYNCING, progress=progress))
+        await until(pilot, lambda: "waiting for first sync · 3 of 20 pages" in screen_text(app))
+        assert "cases 400 / 1,000" in screen_text(app)
+        sim.faults.outage = False
+        engine.refresh_now()
+        await until(pilot, lambda: engine.polls >= 1)
+        screen.tick()
+        await until(pilot, lambda: "P1 open" in screen_text(app))
+        assert not screen.has_class("waiting")
+
+
+async def test_open_incidents_newest_first_with_the_rest_counted(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    from textual.widgets import DataTable
+
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(120, 16)) as pilot:
+        screen = await _wall(app, pilot)
+        await pilot.press("right")
+        await pilot.pause()
+        table = screen.query_one("#incidents", DataTable)
+        open_incidents = store.count_cases(
+            CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
+        )
+        height = screen.query_one("#views").size.height
+        assert open_incidents > height  # more than fit: the test needs a cut
+        await until(pilot, lambda: table.row_count == height - 1)
+        last = str(table.get_row_at(table.row_count - 1)[0])
+        assert last == f"+{open_incidents - (height - 2)} more"
+        ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count - 1)]
+        starts = []
+        for case_id in ids:
+            case = store.case(case_id)
+            assert case is not None
+            starts.append(case.start_of_incident or case.created_date)
+        assert starts == sorted(starts, reverse=True)  # newest first
+
+
+async def test_tile_digits_grow_with_the_tile(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """At 160x48 a count is 10+ rows tall (readable across a room); at 80x24 it still fits."""
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _wall(app, pilot)
+        await pilot.pause()
+        big = screen.query_one("#digits-incidents", BigNumber)
+        assert big.scale >= 2
+        assert len(big.render().plain.strip("\n").splitlines()) >= 10
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert big.scale == 1
+        lines = [ln for ln in big.render().plain.splitlines() if ln.strip()]
+        assert len(lines) == 5 and all(len(ln) <= big.size.width for ln in lines)

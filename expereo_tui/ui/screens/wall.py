@@ -1,15 +1,20 @@
 """The NOC wall: a read-only dashboard that runs for days without a key press.
 
-Large counts (``Digits``), open incidents with their age, newest activity, services with open
-incidents by country, and freshness that cannot be missed: when the data is older than three poll
-intervals, or the API is unreachable or refuses us, the whole screen says so and since when.
-It reuses its widgets (no growth over days), shifts by a cell every few minutes against burn-in,
-and can dim itself at night.
+Large counts (block digits that grow with their tile), open incidents newest first, newest
+activity, services with open incidents by country, and freshness that cannot be missed: when the
+data is older than three poll intervals, or the API is unreachable or refuses us, the whole
+screen says so and since when.  Until the first sync is complete it shows no counts at all, only
+how far the sync is ("waiting for first sync · N of M pages"): a zero there would read as "all
+clear".  It reuses its widgets (no growth over days), shifts by a cell every few minutes against
+burn-in, and can dim itself at night.  Idle, it repaints only what changed: the clock shows
+minutes, tables are refilled when their rows differ.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,18 +22,25 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import ContentSwitcher, DataTable, Digits, Label, Static
+from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from expereo_tui.api.models import CaseType, open_statuses
-from expereo_tui.store.store import CaseQuery
-from expereo_tui.sync.events import SyncEvent, SyncStatus
+from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.sync.events import (
+    FirstSyncProgress,
+    SyncEvent,
+    SyncState,
+    SyncStateChanged,
+    SyncStatus,
+)
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.triage_data import read_triage
 from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall_views import chosen_views, view_rows
-from expereo_tui.ui.widgets.status_bar import describe
+from expereo_tui.ui.widgets.big_number import BigNumber
+from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line
 
 VIEWS = ("overview", "incidents", "activity", "services")
 TITLES = {
@@ -47,7 +59,69 @@ BAD = {
     SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
-HEARTBEAT = "◐◓◑◒"
+FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
+REFRESH_EVERY = 60  # ticks: relative ages in the tables move in minutes
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline count of the overview: its id, its label, how to count it from the store
+    (given the statuses that count as open), and whether a non-zero count is an alarm."""
+
+    key: str
+    label: str
+    count: Callable[[Store, frozenset[str]], int] | None = None
+    hot: bool = False
+    # or, for the triage tiles: (what the tile shows, whether it is an alarm) from read_triage
+    triage: Callable[[Any], tuple[str, bool]] | None = None
+
+
+def _open(priority: str) -> Callable[[Store, frozenset[str]], int]:
+    return lambda store, open_: store.count_cases(
+        CaseQuery(statuses=open_, priorities=frozenset({priority}))
+    )
+
+
+#: the overview's tiles, in reading order (add a Tile here for a new count)
+TILES: list[Tile] = [
+    Tile("p1", "P1 open", _open("P1"), hot=True),
+    Tile("p2", "P2 open", _open("P2"), hot=True),
+    Tile(
+        "incidents",
+        "Incidents",
+        lambda store, open_: store.count_cases(
+            CaseQuery(statuses=open_, types=frozenset({CaseType.INCIDENT}))
+        ),
+    ),
+    Tile(
+        "awaiting",
+        "Awaiting Customer",
+        lambda store, _: store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"}))),
+    ),
+    Tile("new", "New", lambda store, _: store.count_cases(CaseQuery(statuses=frozenset({"New"})))),
+    Tile("unread", "Unread", lambda store, _: store.unread_count()),
+    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.board.waiting_on_us), False)),
+    Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
+    Tile(  # SLA clocks: breached / at risk; any breach is an alarm
+        "sla",
+        "SLA breached / at risk",
+        triage=lambda t: (f"{t.board.breached}/{t.board.at_risk}", t.board.breached > 0),
+    ),
+]
+
+
+def waiting_line(progress: FirstSyncProgress | None) -> str:
+    """"waiting for first sync · 12 of 180 pages" (the pages so far alone while a list has
+    not told its size)."""
+    if progress is None:
+        return "waiting for first sync"
+    total = progress.total_pages
+    pages = f"{progress.pages:,} of {total:,} pages" if total else f"{progress.pages:,} pages"
+    return f"waiting for first sync · {pages}"
+
+
+def more_line(hidden: int) -> str:
+    return f"+{hidden:,} more"
 
 
 class WallTable(DataTable[Any]):
@@ -72,7 +146,11 @@ class WallScreen(AppScreen[None]):
         self.shift = 0
         self.since_cycle = 0.0
         self.since_shift = 0.0
+        self.since_refresh = 0
         self.dirty = False
+        self.waiting = False
+        self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
+        self._texts: dict[str, Text] = {}  # what each Static shows
 
     def compose(self) -> ComposeResult:
         self.saved_views = chosen_views(self.xapp.options, self.xapp.store)
@@ -82,27 +160,13 @@ class WallScreen(AppScreen[None]):
                 yield Static(id="wall-title")
                 yield Static(id="wall-clock")
             yield Static(id="alarm")
+            yield Static(id="waiting")
             with ContentSwitcher(initial="overview", id="views"):
                 with Grid(id="overview"):
-                    for key, label in (
-                        ("p1", "P1 open"),
-                        ("p2", "P2 open"),
-                        ("incidents", "Incidents"),
-                        ("awaiting", "Awaiting Customer"),
-                        ("new", "New"),
-                        ("unread", "Unread"),
-                        ("waiting-us", "Waiting on us"),
-                        ("clusters", "Open clusters"),
-                    ):
-                        with Vertical(classes="tile", id=f"tile-{key}"):
-                            yield Label(label, classes="tile-label")
-                            yield Digits("0", id=f"digits-{key}")
-                    with Vertical(classes="tile", id="tile-sla"):  # triage: SLA clocks
-                        yield Label("SLA breached/at risk", classes="tile-label")
-                        with Horizontal(classes="tile-pair"):
-                            yield Digits("0", id="digits-breached")
-                            yield Label(" / ", classes="tile-slash")
-                            yield Digits("0", id="digits-at-risk")
+                    for tile in TILES:
+                        with Vertical(classes="tile", id=f"tile-{tile.key}"):
+                            yield Label(tile.label, classes="tile-label")
+                            yield BigNumber("", id=f"digits-{tile.key}")
                 yield WallTable(id="incidents", cursor_type="none", show_cursor=False)
                 yield WallTable(id="activity", cursor_type="none", show_cursor=False)
                 yield WallTable(id="services", cursor_type="none", show_cursor=False)
@@ -119,12 +183,14 @@ class WallScreen(AppScreen[None]):
         ):
             table = self.query_one(f"#{table_id}", DataTable)
             table.add_columns(*columns)
+        self.paint_freshness()
         self.refresh_all()
         self.set_interval(self.xapp.options.wall_tick_seconds, self.tick)
 
     # -- the clock of the wall ------------------------------------------------------------------
     def tick(self) -> None:
-        """Once a second: heartbeat, data age, cycling, burn-in shift, night dim."""
+        """Once a second: clock and data age (painted when their text changes), cycling,
+        burn-in shift, night dim; the tables every REFRESH_EVERY ticks or after news."""
         self.beat += 1
         self.since_cycle += 1
         self.since_shift += 1
@@ -140,21 +206,40 @@ class WallScreen(AppScreen[None]):
             hour = datetime.fromtimestamp(self.xapp.now()).hour
             night = start <= hour < end if start < end else hour >= start or hour < end
             self.set_class(night, "night")
+        self.since_refresh += 1
         self.paint_freshness()
-        if self.dirty or self.beat % 15 == 0:  # relative ages move even without news
+        if self.dirty or self.since_refresh >= REFRESH_EVERY:  # ages move even without news
             self.dirty = False
             self.refresh_all()
+
+    def _show(self, widget_id: str, text: Text) -> None:
+        """Update a Static only when what it shows changes (an idle wall repaints nothing)."""
+        if self._texts.get(widget_id) != text:
+            self._texts[widget_id] = text
+            self.query_one(f"#{widget_id}", Static).update(text)
+
+    def _is_waiting(self, state: SyncState | None) -> bool:
+        """No complete sync yet: counts would be zeros that read as "all clear"."""
+        return self.xapp.engine is not None and (state is None or not state.last_success)
 
     def paint_freshness(self) -> None:
         app = self.xapp
         now = app.now()
         state = app.engine.state if app.engine is not None else None
-        clock = Text()
-        clock.append(HEARTBEAT[self.beat % len(HEARTBEAT)] + " ", style="bold")
-        clock.append(datetime.fromtimestamp(now).strftime("%H:%M:%S"), style="bold")
+        clock = Text(datetime.fromtimestamp(now).strftime("%H:%M"), style="bold")
         if state and state.last_success:
-            clock.append(f"  data {relative(state.last_success, now) or '0s'} old")
-        self.query_one("#wall-clock", Static).update(clock)
+            clock.append(f"  data {data_age(state.last_success, now)} old")
+        self._show("wall-clock", clock)
+        waiting = self._is_waiting(state)
+        if waiting:
+            line = Text(waiting_line(state.progress if state else None), style="bold")
+            if state is not None and state.progress is not None:
+                line.append(f"\n{first_sync_line(state.progress)}")
+            self._show("waiting", line)
+        if waiting != self.waiting:
+            self.waiting = waiting
+            self.set_class(waiting, "waiting")
+            self.refresh_all()
         alarm = self.query_one("#alarm", Static)
         bad = BAD.get(state.status) if state else None
         if bad:
@@ -169,15 +254,24 @@ class WallScreen(AppScreen[None]):
                 style="bold",
             )
             text.append(f"\n {describe(state, now)} ")
-            alarm.update(text)
+            self._show("alarm", text)
         self.set_class(bool(bad), "alarm")
-        alarm.display = bool(bad)
+        if alarm.display != bool(bad):
+            alarm.display = bool(bad)
 
     # -- data -------------------------------------------------------------------------------------
     def refresh_all(self) -> None:
         store = self.xapp.store
         now = self.xapp.now()
         open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
+        self.paint_title()
+        self.since_refresh = 0
+        if self.waiting:  # no counts, no tables: nothing is known yet
+            self._show("wall-footer", FOOTER)
+            return
+        self._refresh_data(store, now, open_q)
+
+    def paint_title(self) -> None:
         opts = self.xapp.options
         title = Text()
         if opts.profile_label:
@@ -192,30 +286,19 @@ class WallScreen(AppScreen[None]):
             f"   ({self.view_index + 1}/{len(self.cycle)}{', paused' if not self.cycling else ''})",
             style="dim",
         )
-        self.query_one("#wall-title", Static).update(title)
-        counts = {
-            "p1": store.count_cases(
-                CaseQuery(statuses=open_q.statuses, priorities=frozenset({"P1"}))
-            ),
-            "p2": store.count_cases(
-                CaseQuery(statuses=open_q.statuses, priorities=frozenset({"P2"}))
-            ),
-            "incidents": store.count_cases(
-                CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
-            ),
-            "awaiting": store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"}))),
-            "new": store.count_cases(CaseQuery(statuses=frozenset({"New"}))),
-            "unread": store.unread_count(),
-        }
-        triage = read_triage(store, opts, now)
-        counts["waiting-us"] = triage.board.waiting_on_us
-        counts["clusters"] = len(triage.clusters)
-        for key, value in counts.items():
-            self.query_one(f"#digits-{key}", Digits).update(str(value))
-            self.query_one(f"#tile-{key}").set_class(value > 0 and key in ("p1", "p2"), "hot")
-        self.query_one("#digits-breached", Digits).update(str(triage.board.breached))
-        self.query_one("#digits-at-risk", Digits).update(str(triage.board.at_risk))
-        self.query_one("#tile-sla").set_class(triage.board.breached > 0, "hot")
+        self._show("wall-title", title)
+
+    def _refresh_data(self, store: Store, now: float, open_q: CaseQuery) -> None:
+        triage = read_triage(store, self.xapp.options, now)  # waiting on us, clusters, SLA
+        for tile in TILES:
+            if tile.triage is not None:
+                text, alarm = tile.triage(triage)
+            else:
+                assert tile.count is not None
+                value = tile.count(store, open_q.statuses)
+                text, alarm = str(value), tile.hot and value > 0
+            self.query_one(f"#digits-{tile.key}", BigNumber).update(text)
+            self.query_one(f"#tile-{tile.key}").set_class(alarm, "hot")
         incidents = store.query_cases(
             CaseQuery(
                 statuses=open_q.statuses,
@@ -224,28 +307,34 @@ class WallScreen(AppScreen[None]):
             ),
             limit=500,
         )
-        incidents.sort(
+        incidents.sort(  # newest first: today's incidents are the ones to see
             key=lambda r: (
                 (r.start_of_incident or r.created_date).timestamp()
                 if (r.start_of_incident or r.created_date)
                 else now
-            )
+            ),
+            reverse=True,
         )
-        self._fill(
-            "incidents",
+        total_incidents = store.count_cases(
+            CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
+        )
+        fit = self._fitting_rows()
+        shown = incidents[:fit] if total_incidents <= fit else incidents[: max(0, fit - 1)]
+        rows = [
             [
-                [
-                    Text(relative(r.start_of_incident or r.created_date, now), style="bold"),
-                    priority_text(r.priority),
-                    literal(r.id),
-                    Text(subject_label(safe(r.subject))),
-                    literal(r.service_name or r.service_id, one_line=True),
-                    literal(r.site_name or "", one_line=True),
-                    status_text(r.status),
-                ]
-                for r in incidents[:ROWS]
-            ],
-        )
+                Text(relative(r.start_of_incident or r.created_date, now), style="bold"),
+                priority_text(r.priority),
+                literal(r.id),
+                Text(subject_label(safe(r.subject))),
+                literal(r.service_name or r.service_id, one_line=True),
+                literal(r.site_name or "", one_line=True),
+                status_text(r.status),
+            ]
+            for r in shown
+        ]
+        if total_incidents > len(shown):
+            rows.append([Text(more_line(total_incidents - len(shown)), style="bold")] + [""] * 6)
+        self._fill("incidents", rows)
         recent = store.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
         self._fill(
             "activity",
@@ -283,28 +372,45 @@ class WallScreen(AppScreen[None]):
         self._fill("services", rows[:ROWS])
         for i, (_, query) in enumerate(self.saved_views):
             self._fill(f"view-{i}", view_rows(store, query, now, ROWS))
-        self.query_one("#wall-footer", Static).update(
-            Text("space pauses cycling · → next view · read-only wall", style="dim")
-        )
+        self._show("wall-footer", FOOTER)
+
+    def _fitting_rows(self) -> int:
+        """Table rows that fit the views' height (less the header row), at most ROWS."""
+        height = self.query_one("#views").size.height
+        return min(ROWS, height - 1) if height > 1 else ROWS
 
     def _fill(self, table_id: str, rows: list[list[Any]]) -> None:
+        plain = [tuple(str(cell) for cell in row) for row in rows]
+        if self._rows.get(table_id) == plain:
+            return  # the same rows: no clear, no repaint
+        self._rows[table_id] = plain
         table = self.query_one(f"#{table_id}", DataTable)
         table.clear()
         for row in rows:
             table.add_row(*row)
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
+
     def sync_event(self, event: SyncEvent) -> None:
-        # several events arrive per poll; redraw at most once a second, on the next tick
+        """News redraws the data on the next tick (several events arrive per poll); a state
+        change (every poll says "fresh") only the freshness: an idle poll reads nothing."""
+        if isinstance(event, SyncStateChanged):
+            if self.waiting:  # the first sync's progress shows at once
+                self.paint_freshness()
+            return
         self.dirty = True
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
         self.cycling = not self.cycling
         self.since_cycle = 0
-        self.refresh_all()
+        self.paint_title()
 
     def action_next_view(self) -> None:
+        """Show the next view: every view is kept filled, so only the title changes (the store
+        is read again on news or every REFRESH_EVERY ticks, not on each turn)."""
         self.since_cycle = 0
         self.view_index = (self.view_index + 1) % len(self.cycle)
         self.query_one(ContentSwitcher).current = self.cycle[self.view_index]
-        self.refresh_all()
+        self.paint_title()

@@ -79,11 +79,39 @@ def _retry_in(state: SyncState, now: float) -> str:
     return f" · retrying in {max(0, round(state.next_attempt - now))}s"
 
 
+def data_age(last_success: float, now: float) -> str:
+    """How old the data is, in steps a person needs (``now``, ``<1m``, ``4m``, ``3h``): the
+    text changes once a minute at most, so the bar is not repainted every second."""
+    seconds = now - last_success
+    if seconds < 5:
+        return "now"
+    return "<1m" if seconds < 60 else relative(last_success, now)
+
+
+def next_change(state: SyncState | None, now: float) -> float | None:
+    """Seconds until :func:`describe` may say something else without a sync event: a retry
+    countdown ticks each second, a data age at its next step; None when nothing moves."""
+    if state is None:
+        return None
+    if state.next_attempt is not None and state.next_attempt > now:
+        return 1.0
+    if not state.last_success:
+        return None
+    seconds = max(0.0, now - state.last_success)
+    for step in (5.0, 60.0):
+        if seconds < step:
+            return step - seconds
+    for size in (31_536_000, 604_800, 86_400, 3_600, 60):
+        if seconds >= size:
+            return size - seconds % size
+    return 60.0
+
+
 def describe(state: SyncState | None, now: float) -> str:
     """The sync state in a few words a person reads at a glance."""
     if state is None:
         return "offline viewing (no connection configured)"
-    when = relative(state.last_success, now) if state.last_success else ""
+    when = data_age(state.last_success, now) if state.last_success else ""
     ago = f"updated {when} ago" if when and when != "now" else "updated just now"
     if not state.last_success:
         ago = "never updated"
@@ -122,7 +150,11 @@ def describe(state: SyncState | None, now: float) -> str:
 
 
 class StatusBar(Static):
-    """Shows what the app knows about its freshness; the app calls :meth:`show`."""
+    """Shows what the app knows about its freshness; the app calls :meth:`show` when a sync
+    event arrives and when the data age's text is due to change (never on a fixed tick).
+    A line equal to the one shown is not painted again."""
+
+    painted = 0  # how many times a new line was painted (tests: no repaint without change)
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -170,4 +202,8 @@ class StatusBar(Static):
             line.append(f"  ⇡ {queued} queued", style=themes.style("send-queued"))
         if failed:
             line.append(f"  ✗ {failed} failed", style=themes.style("send-failed"))
+        if line == getattr(self, "_line", None):
+            return
+        self._line = line
+        self.painted += 1
         self.update(line)
