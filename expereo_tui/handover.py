@@ -143,11 +143,12 @@ def build(
     store: Store, *, since: float, now: float, profile: str = "", options: Any = None
 ) -> HandoverReport:
     """The report over ``since``..``now`` (epoch seconds) from what the store holds."""
+    from expereo_tui.api.models import open_statuses
     from expereo_tui.store.cases import CaseQuery, ts
 
     urgent = store.query_cases(
         CaseQuery(
-            statuses=frozenset(OPEN_STATUSES),
+            statuses=open_statuses(store.status_counts()),  # a status added since counts too
             priorities=frozenset({"P1", "P2"}),
             sort=(("priority", False), ("last_modified", True)),
         ),

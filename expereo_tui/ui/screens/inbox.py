@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
+from expereo_tui.api.models import open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent
 from expereo_tui.triage.clusters import Cluster, clusters
@@ -183,9 +184,13 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
     @property
     def store_query(self) -> CaseQuery:
         """The query as the store can run it: without the triage sorts (the screen does them)."""
-        sort = tuple(s for s in self.query_state.sort if s[0] not in TRIAGE_SORTS)
+        q = self.query_state
+        sort = tuple(s for s in q.sort if s[0] not in TRIAGE_SORTS)
+        q = replace(q, sort=sort or DEFAULT_SORT)
+        if q.statuses == OPEN_STATUSES:  # open cases: a status the API added since counts too
+            q = replace(q, statuses=open_statuses(self.xapp.store.status_counts()))
         # snoozed cases left out (or alone: the Snoozed view)
-        return self.shown_query(replace(self.query_state, sort=sort or DEFAULT_SORT))
+        return self.shown_query(q)
 
     def _triaged(self) -> list[CaseRow] | None:
         """Every row of the query in a triage sort or whose-turn view, ordered and filtered
@@ -291,7 +296,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
-        shown = self.query_state.statuses  # a status filter counts only what it shows
+        shown = self.store_query.statuses  # a status filter counts only what it shows
         for status in (*known, *unknown):
             if counts.get(status) and (not shown or status in shown):
                 line.append("  ")
