@@ -3,13 +3,15 @@ first direction, whether the sort comes from a header click or from ``s``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
 from expereo_tui.store.store import CaseQuery
-from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.inbox import DEFAULT_SORT, InboxScreen
 from expereo_tui.ui.screens.inbox_columns import INBOX_COLUMNS
 from expereo_tui.ui.widgets.case_table import CaseTable
+from tests.sim_fixtures import FakeClock
+
+from .test_triage_inbox import T0, case, make
 
 
 def test_columns_are_declared_once_with_unique_keys_and_sorts() -> None:
@@ -19,12 +21,11 @@ def test_columns_are_declared_once_with_unique_keys_and_sorts() -> None:
     assert all(c.width >= 1 for c in INBOX_COLUMNS)
 
 
-async def test_each_column_sorts_first_in_its_declared_direction(
-    make_app: Callable[..., ExpereoApp],
-) -> None:
+async def test_each_column_sorts_first_in_its_declared_direction(tmp_path: Path) -> None:
     """A click on a header sorts by it in the model's direction, a second click reverses it,
     and ``s`` reaches every column in the same direction the click chose."""
-    app = make_app()
+    store, app = make(tmp_path, FakeClock(T0))
+    store.upsert_cases([case("CS-1", 0), case("CS-2", 5, status="Awaiting Customer")])
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)

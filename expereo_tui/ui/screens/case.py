@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from rich.table import Table
@@ -288,21 +289,30 @@ class CaseScreen(AppScreen[None]):
     def _save_draft(self, event: ComposePanel.DraftChanged) -> None:
         store = self.xapp.store
         if event.text.strip():
-            store.save_draft(self.draft_key, {"text": event.text, **self._draft_baseline()})
+            self._draft_baseline()  # a new draft: note what the case looks like now
+            store.save_draft(self.draft_key, {"text": event.text})
         else:
             store.delete_draft(self.draft_key)
 
     def _draft_baseline(self) -> dict[str, object]:
-        """What the case looked like when this draft was started (kept in the draft), for the
-        send-time conflict check."""
-        draft = self.xapp.store.load_draft(self.draft_key) or {}
-        if "seen_messages" in draft:
-            return {k: draft[k] for k in ("seen_messages", "seen_status")}
-        case = self.xapp.store.case(self.case_id)
-        return {
-            "seen_messages": self.xapp.store.message_count(self.case_id),
+        """What the case looked like when this draft was started, for the send-time conflict
+        check (kept beside the draft in the store's meta; a new draft gets a new one)."""
+        store = self.xapp.store
+        key = f"triage.draft_baseline:{self.draft_key}"
+        saved = store.get_meta(key)
+        if saved and store.load_draft(self.draft_key) is not None:
+            baseline: dict[str, object] = json.loads(saved)
+            return baseline
+        case = store.case(self.case_id)
+        baseline = {
+            "seen_messages": store.message_count(self.case_id),
             "seen_status": case.status if case else None,
         }
+        try:
+            store.set_meta(key, json.dumps(baseline))
+        except StoreError:  # a read-only or full store: the check compares with now
+            pass
+        return baseline
 
     @on(ComposePanel.SendRequested)
     def _send(self, event: ComposePanel.SendRequested) -> None:
