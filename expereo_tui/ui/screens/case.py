@@ -257,8 +257,14 @@ class CaseScreen(AppScreen[None]):
             and event.status == OutboxStatus.SENT
         ):
             self.refresh_case()  # an update saved (new reference, priority): show it at once
-        if not self.has_compose and getattr(event, "case_id", None) in (self.case_id, None):
-            self.query_one("#read-only", Static).update(self._read_only_notice())
+        # (not before compose is done: an event can land between the push and the mount)
+        notice = self.query("#read-only")
+        if (
+            notice
+            and not self.has_compose
+            and getattr(event, "case_id", None) in (self.case_id, None)
+        ):
+            notice.first(Static).update(self._read_only_notice())
         if isinstance(event, MessagesAdded) and event.case_id == self.case_id:
             self.refresh_thread()
             self.xapp.store.mark_read(self.case_id)  # the user is looking at it

@@ -104,7 +104,7 @@ Inventory
   n             new case for this service
 
 A shift (docs/usage.md "A shift with expereo-tui")
-  [ / ]         previous / next view tab          V / D  save the filter as a view / delete it
+  [ / ]         previous / next view tab          V / D  save / delete a view
   z / Z         snooze until a time or a reply / wake now
   P             pin a handover note on the case   H   handover report
   space         select; shift+↑/↓ extend; A all   escape  clear the selection
