@@ -295,9 +295,11 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         )
         line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
-        unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
+        # new statuses show as they came, with the open ones (they count as open), before the
+        # done ones that a narrow line cuts first
+        unknown = sorted(s for s in counts if s not in known)
         shown = self.store_query.statuses  # a status filter counts only what it shows
-        for status in (*known, *unknown):
+        for status in (*known[:3], *unknown, *known[3:]):
             if counts.get(status) and (not shown or status in shown):
                 line.append("  ")
                 line.append_text(status_text(status))
