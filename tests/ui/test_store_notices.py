@@ -3,12 +3,13 @@ where a corrupt database went.  Sentences from the codes and paths the store ret
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from expereo_tui.sim import Simulator
-from expereo_tui.store.store import Store
+from expereo_tui.store.store import Store, StoreError
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -95,7 +96,13 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
     )
     text = "still down after the reboot " * 400
     async with app.run_test(size=(120, 30)) as pilot:
+        # the first poll's writes done before the disk fills (no race with them), and the
+        # pages they freed taken too: the disk is really full, whatever ran before
+        await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1, rounds=2000)
         disk.fill()
+        with contextlib.suppress(StoreError):
+            for n in range(10_000):
+                store.set_meta(f"test-filler-{n}", "x" * 2000)
         app.action_open_case(case_id, reply=True)
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await until(pilot, lambda: isinstance(app.focused, TextArea))
