@@ -203,7 +203,8 @@ class InboxScreen(Screen[None]):
         line.append(
             f" · ● {summary.unread} unread", style="bold #e66100" if summary.unread else "dim"
         )
-        line.append(" · ★ changed", style="dim")
+        if self.recent:  # ★ marks what changed since the app started: its legend when shown
+            line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         unknown = sorted(s for s in counts if s not in known)  # new statuses show as they came
         shown = self.query_state.statuses  # a status filter counts only what it shows
