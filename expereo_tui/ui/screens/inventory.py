@@ -315,7 +315,13 @@ class InventoryScreen(Screen[None]):
         if lines is None:
             if self._fetch_lines(invoice_id):
                 return Group(grid, Text("Loading the invoice's lines…", style="dim"))
-            return Group(grid, Text("Lines not loaded yet: they come with a refresh.", style="dim"))
+            why = (
+                "Lines not loaded: no connection to the API."
+                if self.xapp.engine is None
+                else "Lines could not be loaded (the status bar says why); reopen the "
+                "inventory to try again."
+            )
+            return Group(grid, Text(why, style="dim"))
         table = _detail_table()
         table.add_column("Service", no_wrap=True, min_width=10)
         table.add_column("Name", overflow="ellipsis", no_wrap=True, ratio=1)
