@@ -390,9 +390,10 @@ class InventoryScreen(Screen[None]):
         if not found:
             return Group(Text("Invoice lines: none stored", style="bold"), note)
         table = _detail_table()
-        table.add_column("Invoice lines", no_wrap=True, min_width=10)
-        table.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
-        table.add_column("", justify="right", no_wrap=True, min_width=13)
+        table.show_header = False
+        table.add_column(no_wrap=True, min_width=10)
+        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column(justify="right", no_wrap=True, min_width=13)
         for inv, line in found[:SERVICE_INVOICE_LINES]:
             amount = Text(f"{money(line.sum_invoice_line_invoice_currency_amount)} ")
             amount.append_text(literal(inv.currency or line.invoice_currency or "", one_line=True))
@@ -401,7 +402,8 @@ class InventoryScreen(Screen[None]):
                 literal(inv.invoice_reference or inv.invoice_id, one_line=True),
                 amount,
             )
-        return Group(table, note) if notes else table
+        title = Text("Invoice lines", style="bold")
+        return Group(title, table, note) if notes else Group(title, table)
 
     @on(Tree.NodeHighlighted)
     def _highlight(self, event: Tree.NodeHighlighted[Node]) -> None:
