@@ -24,7 +24,11 @@ async def test_header_keeps_its_legend_and_counts_open_cases_only(
         assert isinstance(screen, InboxScreen)
         await until(pilot, lambda: "cases" in str(screen.query_one("#counts").content))
         counts = str(screen.query_one("#counts").content)
+        assert "● " in counts and "★" not in counts  # no ★ row yet: no legend for it
         assert "In Progress" in counts
+        screen.recent.add(store.query_cases(screen.query_state, limit=1)[0].id)
+        screen.reload()
+        await pilot.pause()
         assert "Resolved" not in counts and "Closed" not in counts  # not shown, not counted
         header = next(line for line in screen_text(app).splitlines() if "unread" in line)
         assert "●" in header and "★ changed" in header  # on screen, whole, at 80 columns

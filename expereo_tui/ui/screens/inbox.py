@@ -293,7 +293,8 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             f" · ● {summary.unread} unread",
             style=themes.style("attention") if summary.unread else "dim",
         )
-        line.append(" · ★ changed", style="dim")
+        if self.recent:  # ★ marks what changed since the app started: its legend when shown
+            line.append(" · ★ changed", style="dim")
         known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
         # new statuses show as they came, with the open ones (they count as open), before the
         # done ones that a narrow line cuts first

@@ -310,7 +310,13 @@ class InventoryScreen(AppScreen[None]):
         if lines is None:
             if self._fetch_lines(invoice_id):
                 return Group(grid, Text("Loading the invoice's lines…", style="dim"))
-            return Group(grid, Text("Lines not loaded yet: they come with a refresh.", style="dim"))
+            why = (
+                "Lines not loaded: no connection to the API."
+                if self.xapp.engine is None
+                else "Lines could not be loaded (the status bar says why); reopen the "
+                "inventory to try again."
+            )
+            return Group(grid, Text(why, style="dim"))
         table = _detail_table()
         table.add_column("Service", no_wrap=True, min_width=10)
         table.add_column("Name", overflow="ellipsis", no_wrap=True, ratio=1)
@@ -379,9 +385,10 @@ class InventoryScreen(AppScreen[None]):
         if not found:
             return Group(Text("Invoice lines: none stored", style="bold"), note)
         table = _detail_table()
-        table.add_column("Invoice lines", no_wrap=True, min_width=10)
-        table.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
-        table.add_column("", justify="right", no_wrap=True, min_width=13)
+        table.show_header = False
+        table.add_column(no_wrap=True, min_width=10)
+        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column(justify="right", no_wrap=True, min_width=13)
         for inv, line in found[:SERVICE_INVOICE_LINES]:
             amount = Text(f"{money(line.sum_invoice_line_invoice_currency_amount)} ")
             amount.append_text(literal(inv.currency or line.invoice_currency or "", one_line=True))
@@ -390,7 +397,8 @@ class InventoryScreen(AppScreen[None]):
                 literal(inv.invoice_reference or inv.invoice_id, one_line=True),
                 amount,
             )
-        return Group(table, note) if notes else table
+        title = Text("Invoice lines", style="bold")
+        return Group(title, table, note) if notes else Group(title, table)
 
     @on(Tree.NodeHighlighted)
     def _highlight(self, event: Tree.NodeHighlighted[Node]) -> None:
