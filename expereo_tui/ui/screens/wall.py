@@ -104,7 +104,7 @@ TILES: list[Tile] = [
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
         "sla",
-        "SLA breached / at risk",
+        "SLA breached/at risk",
         triage=lambda t: (f"{t.board.breached}/{t.board.at_risk}", t.board.breached > 0),
     ),
 ]
