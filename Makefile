@@ -27,8 +27,8 @@ typecheck: $(STAMP)
 		expereo_tui/cli.py expereo_tui/cli_config.py expereo_tui/completion.py \
 		expereo_tui/keymap.py expereo_tui/logs.py expereo_tui/scripting.py
 
-pytest: $(STAMP)
-	$(BIN)/python -m pytest
+pytest: $(STAMP)  # one worker per core: the suite fits its 5-minute budget on 2 cores
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
