@@ -101,35 +101,29 @@ def _duration(seconds: float) -> str:
 
 
 def triage_sections(store: Store, since: float, now: float, options: Any) -> list[Section]:
-    """SLA at risk or breached, and open clusters, from the SLA and clusters work
-    (``expereo_tui.ui.triage_data.read_triage``: its board's alarming clocks and its clusters).
-    Where that is not installed, or reads differently than expected, the report says they are
-    not available rather than leaving the sections out silently (the reason goes to the log)."""
-    try:
-        from expereo_tui.ui.triage_data import read_triage  # type: ignore[import-not-found]
+    """SLA at risk or breached (one entry per case, its alarming clocks together), and open
+    clusters, from the triage read the inbox and the wall use (``read_triage``)."""
+    from expereo_tui.ui.triage_data import read_triage
 
-        triage = read_triage(store, options, now)  # options: its sla_targets, if any
-        sla = []
-        for row, clock in triage.board.alarming:
-            level = str(getattr(clock.level, "value", clock.level)).replace("_", " ")
-            left = clock.left
-            state = f"{_duration(left)} left" if left > 0 else f"{_duration(left)} over"
-            name = clock.name.replace("_", " ")
-            sla.append(_case_item(row, note=f"SLA {name}: {level}, {state}"))
-        clusters = [
-            {
-                "id": f"{c.kind} {c.label}",
-                "subject": f"{len(c.case_ids)} open incidents since {_iso(c.since)}",
-                "note": ", ".join(c.case_ids),
-            }
-            for c in triage.clusters
-        ]
-    except (ImportError, AttributeError, TypeError) as exc:
-        log.info("handover: SLA and clusters not available (%s)", type(exc).__name__)
-        return [
-            Section("sla", "SLA at risk or breached", empty="not available in this version"),
-            Section("clusters", "Open clusters", empty="not available in this version"),
-        ]
+    triage = read_triage(store, options, now)  # options: its sla_targets, if any
+    notes: dict[str, list[str]] = {}
+    rows: dict[str, CaseRow] = {}
+    for row, clock in triage.board.alarming:
+        level = str(getattr(clock.level, "value", clock.level)).replace("_", " ")
+        left = clock.left
+        state = f"{_duration(left)} left" if left > 0 else f"{_duration(left)} over"
+        name = clock.name.replace("_", " ")
+        rows.setdefault(row.id, row)
+        notes.setdefault(row.id, []).append(f"SLA {name}: {level}, {state}")
+    sla = [_case_item(rows[case_id], note="; ".join(n)) for case_id, n in notes.items()]
+    clusters = [
+        {
+            "id": f"{c.kind} {c.label}",
+            "subject": f"{len(c.case_ids)} open incidents since {_iso(c.since)}",
+            "note": ", ".join(c.case_ids),
+        }
+        for c in triage.clusters
+    ]
     return [
         Section("sla", "SLA at risk or breached", sla),
         Section("clusters", "Open clusters", clusters),
@@ -224,7 +218,8 @@ def _md_item(item: dict[str, Any]) -> str:
     if item.get("wakes"):
         line += f" — wakes {clean(item['wakes'])}"
     if item.get("note"):
-        line += f"\n  - 📌 {clean(item['note'])}"
+        mark = "📌 " if item.get("pinned") else ""  # a pinned note, not a computed one
+        line += f"\n  - {mark}{clean(item['note'])}"
     return line
 
 

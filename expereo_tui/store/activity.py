@@ -28,6 +28,9 @@ class CaseActivity:
     last_provider_at: float | None = None  # the provider's latest message
     last_customer_at: float | None = None  # our latest message
     transitions: tuple[tuple[float, str], ...] = ()  # (when, status) seen by the poll, oldest first
+    # whether the store holds the case's thread at all: the first sync lists cases without their
+    # threads (a request each), so for most old cases who wrote last is not known, not "nobody"
+    thread_known: bool = True
 
 
 def _seconds(value: str | None) -> float | None:
@@ -94,6 +97,7 @@ class ActivityStore(Table):
                     last_provider_at=_seconds(m["last_provider"]) if m else None,
                     last_customer_at=_seconds(m["last_customer"]) if m else None,
                     transitions=tuple(history.get(case_id, ())),
+                    thread_known=m is not None,
                 )
         return out
 

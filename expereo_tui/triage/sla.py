@@ -147,7 +147,9 @@ def clocks(
         if start is not None and target is not None:
             out.append(Clock(name, start, target, counted(start, now, pauses), paused))
 
-    if activity.first_provider_at is None:
+    if not activity.thread_known:
+        pass  # no thread in the store: whether the provider answered is not known, so no clock
+    elif activity.first_provider_at is None:
         add("first_response", created, goal.first_response)
     else:
         add("update_interval", activity.last_provider_at, goal.update_interval)

@@ -49,5 +49,7 @@ def whose_turn(row: CaseRow, activity: CaseActivity) -> Turn | None:
         if ours is not None and ours >= asked:
             return Turn(PROVIDER, ours)
         return Turn(US, asked)
+    if not activity.thread_known:
+        return None  # no thread in the store: who wrote last is not known
     latest = [x for x in (ours, theirs) if x is not None]
     return Turn(PROVIDER, max(latest) if latest else created)

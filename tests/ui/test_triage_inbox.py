@@ -65,6 +65,7 @@ async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: 
     clock = FakeClock(T0 + 10 * MIN)
     store, app = make(tmp_path, clock)
     store.upsert_cases([case("CS-1", 0)])
+    store.upsert_messages("CS-1", [message(0, "Customer")])  # the case's opening message
     async with app.run_test(size=(160, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
@@ -101,6 +102,7 @@ async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
             case("CS-DONE", 0, status="Resolved"),
         ]
     )
+    store.upsert_messages("CS-OURS", [message(0, "Customer")])
     store.upsert_messages("CS-LONG", [message(10, "Customer")])
     store.upsert_messages("CS-SHORT", [message(2, "Expereo"), message(40, "Customer")])
     async with app.run_test(size=(160, 20)) as pilot:
@@ -130,6 +132,8 @@ async def test_sla_alerts_fire_once_at_risk_and_once_at_breach(tmp_path: Path) -
     clock = FakeClock(T0 + 5 * MIN)
     store, app = make(tmp_path, clock)
     store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
+    for case_id in ("CS-1", "CS-OLD"):
+        store.upsert_messages(case_id, [message(0, "Customer")])
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         # the first check: CS-OLD was late before we looked, so it is noted, not alerted
@@ -145,3 +149,21 @@ async def test_sla_alerts_fire_once_at_risk_and_once_at_breach(tmp_path: Path) -
         assert app.alerter.check_sla() == []
         await pilot.pause()
         assert any("SLA breached" in str(n.message) for n in app._notifications)
+
+
+async def test_a_case_whose_thread_the_store_lacks_has_no_reply_clock_and_no_turn(
+    tmp_path: Path,
+) -> None:
+    """The first sync lists cases without their threads: for those, whether the provider has
+    answered is not known, so no first-response clock (it would read "breached" on every old
+    case) and no turn; the resolution clock, from the case alone, still runs."""
+    clock = FakeClock(T0 + 3 * 60 * MIN)
+    store, app = make(tmp_path, clock)
+    store.upsert_cases([case("CS-BARE", 0), case("CS-KNOWN", 0)])
+    store.upsert_messages("CS-KNOWN", [message(0, "Customer")])
+    async with app.run_test(size=(160, 20)) as pilot:
+        await pilot.pause()
+        bare, known = row_text(app, "CS-BARE"), row_text(app, "CS-KNOWN")
+        assert "breached" in known and "provider · 3h" in known  # first response 2h30m over
+        assert "breached" not in bare and "provider" not in bare
+        assert "◕ 1h" in bare  # resolution: 3h of 4h used (three quarters)
