@@ -420,4 +420,5 @@ class ExpereoApp(App[None]):
             if yes:
                 self.exit()
 
+        self.clear_notifications()  # a toast must not lie over the question
         self.push_screen(ConfirmScreen(question), answer)

@@ -97,10 +97,12 @@ async def test_quit_with_draft_dialog_reads_whole(
     case_id = store.query_cases(CaseQuery(), limit=1)[0].id
     store.save_draft(f"reply:{case_id}", {"text": "half a reply"})
     app = make_app()
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         await app.push_screen(CaseScreen(case_id))
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        for n in range(4):  # toasts in the corner would lie over the question at 80x24
+            app.notify(f"CS-10000{n}: In Progress → Awaiting Customer, a longer line", timeout=60)
         await pilot.press("q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.pause()
