@@ -69,7 +69,9 @@ EPSILON = 1e-6
 #: seconds a dry bucket keeps behind the server's: covers the first request's extra latency
 #: (connection set-up) and loopback jitter, so the request after a burst is never refused
 HEADROOM = 0.15
-MAX_RETRY_AFTER = 300.0  # a Retry-After of days (or "inf") must not stop the app for good
+# a Retry-After further away than this is read as this: one of days (or "inf") must not stop
+# the app for good (docs/api-assumptions.md: "anything beyond an hour is read as an hour")
+MAX_RETRY_AFTER = 3600.0
 
 
 class RateLimiter:
@@ -148,9 +150,6 @@ class RateLimiter:
             read_rate=self._read.rate,
             blocked_until=blocked,
         )
-
-
-MAX_RETRY_AFTER = 3600.0  # a Retry-After further away than this is read as this
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
