@@ -343,9 +343,11 @@ class ExpereoClient:
         *,
         params: dict[str, str] | None = None,
         page_size: int = MAX_PAGE,
+        keep_skipped: bool = True,
     ) -> AsyncIterator[Page[M]]:
         """Pages of a list.  Items that cannot be read are left out of ``data`` and recorded in
-        :attr:`skipped`; ``links.next`` (absolute or relative) is followed only to the base
+        :attr:`skipped` (until the list is walked again; ``keep_skipped=False`` for a list read
+        once, whose skipped items are only logged); ``links.next`` (absolute or relative) is followed only to the base
         URL's origin and only to a page not yet read in this walk, else
         :class:`PaginationError` ends the walk."""
         if not 1 <= page_size <= MAX_PAGE:
@@ -368,13 +370,21 @@ class ExpereoClient:
                 )
                 url = walk.next_url(url, raw.links.next)
         finally:
-            if not skipped and self.skipped.get(path) is skipped:
+            if (not skipped or not keep_skipped) and self.skipped.get(path) is skipped:
                 del self.skipped[path]  # only lists with skipped items are kept
 
     async def _items(
-        self, path: str, model: type[M], params: dict[str, str] | None, page_size: int
+        self,
+        path: str,
+        model: type[M],
+        params: dict[str, str] | None,
+        page_size: int,
+        keep_skipped: bool = True,
     ) -> AsyncIterator[M]:
-        async for page in self.iter_pages(path, model, params=params, page_size=page_size):
+        pages = self.iter_pages(
+            path, model, params=params, page_size=page_size, keep_skipped=keep_skipped
+        )
+        async for page in pages:
             for item in page.data:
                 yield item
 
@@ -432,8 +442,14 @@ class ExpereoClient:
     def iter_invoice_lines(
         self, invoice_id: str, *, page_size: int = MAX_PAGE
     ) -> AsyncIterator[InvoiceLineDetail]:
+        # read once per invoice, not walked again each poll: its skipped lines are logged, not
+        # counted for ever in "N items skipped"
         return self._items(
-            f"/v2/invoices/{invoice_id}/invoice-line-details", InvoiceLineDetail, None, page_size
+            f"/v2/invoices/{invoice_id}/invoice-line-details",
+            InvoiceLineDetail,
+            None,
+            page_size,
+            keep_skipped=False,
         )
 
     def iter_api_clients(self, *, page_size: int = MAX_PAGE) -> AsyncIterator[ApiClientInfo]:

@@ -110,10 +110,4 @@ class InvoiceSync:
             return None
         except NotFoundError:
             lines = []  # the invoice is gone: it has no lines to show
-        # An invoice's lines are read once, not walked again each poll as the lists are: the
-        # lines skipped there were logged, but are not counted for ever in "N items skipped".
-        skipped = getattr(self.client, "skipped", None)
-        if isinstance(skipped, dict):
-            for path in [p for p in skipped if p.endswith("/invoice-line-details")]:
-                del skipped[path]
         return await asyncio.to_thread(self.store.store_invoice_lines, invoice_id, lines)

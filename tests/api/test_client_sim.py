@@ -253,3 +253,17 @@ async def test_secret_and_token_never_logged_or_shown(
         )
     assert SECRET not in shown
     assert token not in shown
+
+
+async def test_skipped_items_are_kept_per_list_but_not_for_lists_read_once(
+    sim: Simulator, api: ExpereoClient
+) -> None:
+    """A list walked every poll keeps its skipped items until the next walk ("N items skipped"
+    on the status bar); an invoice's lines are read once, so theirs are only logged."""
+    sim.faults.bad_items = True
+    invoices = [x async for x in api.iter_invoices()]
+    assert api.skipped.get("/v2/invoices")
+    invoice_id = next(i.invoice_id for i in invoices if sim.data.invoice_lines.get(i.invoice_id))
+    lines = [x async for x in api.iter_invoice_lines(invoice_id)]
+    assert lines  # the readable lines arrive
+    assert not any(path.endswith("/invoice-line-details") for path in api.skipped)
