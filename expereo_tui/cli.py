@@ -30,8 +30,8 @@ from expereo_tui.config import (
 from expereo_tui.store.errors import StoreError
 
 if TYPE_CHECKING:  # annotations only: importing these at launch would cost start-up time
-    from expereo_tui.api.client import ClientSettings
     from expereo_tui.api.openapi_check import Finding
+    from expereo_tui.api.settings import ClientSettings
     from expereo_tui.store.store import Store
     from expereo_tui.sync.engine import SyncEngine
     from expereo_tui.sync.events import SyncEvent
@@ -285,7 +285,7 @@ def demo_backend(
 ) -> Iterator[tuple[ClientSettings, str]]:
     """A simulator on a free loopback port (its world seeded as of ``epoch``, default now);
     yields (client settings, base URL)."""
-    from expereo_tui.api.client import ClientSettings
+    from expereo_tui.api.settings import ClientSettings
     from expereo_tui.sim import SimConfig, Simulator, run_server
 
     sim = Simulator(SimConfig(seed=seed, scale=scale, activity_rate=activity, epoch=epoch))
@@ -416,7 +416,7 @@ def _store_read_only(store: Store, options: AppOptions) -> None:
 
 def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOptions:
     """The app's options; a profile without the write scope hides every write and says why."""
-    from expereo_tui.api.models import Scope
+    from expereo_tui.api.vocab import Scope
     from expereo_tui.ui.options import AppOptions
     from expereo_tui.ui.themes import theme_names
 
@@ -459,7 +459,7 @@ def _options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOp
 def client_settings(profile: Profile, secret: str) -> ClientSettings:
     """What the API client needs from a profile and its secret."""
     from expereo_tui import logs
-    from expereo_tui.api.client import ClientSettings
+    from expereo_tui.api.settings import ClientSettings
 
     logs.redact_value(secret)  # whatever is logged from here on, never this
     return ClientSettings(
@@ -526,7 +526,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 async def _config_check(profile_name: str | None) -> int:
     from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.errors import ApiError, ForbiddenError, ScopeRefusedError
-    from expereo_tui.api.models import Scope
+    from expereo_tui.api.vocab import Scope
 
     name, profile = get_profile(profile_name)
     print(
@@ -611,8 +611,8 @@ async def _reachable_apis(settings: ClientSettings) -> list[str]:
 async def _config_check_v1(settings: ClientSettings) -> int:
     """The V1 checks: token, scopes, and one read of each kind V1 offers."""
     from expereo_tui.api.errors import ApiError, ForbiddenError
-    from expereo_tui.api.models import Scope
     from expereo_tui.api.v1 import V1Client
+    from expereo_tui.api.vocab import Scope
 
     failures = 0
     async with V1Client(settings) as api:

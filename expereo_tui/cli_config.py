@@ -153,7 +153,7 @@ def config_init(args: argparse.Namespace) -> int:
     """Write a profile: a new file, or one more profile in an existing file.  An existing
     profile is replaced only with ``--force`` and a confirmation (``--yes`` without a
     terminal); everything else in the file stays as it was."""
-    from expereo_tui.api.models import Scope
+    from expereo_tui.api.vocab import Scope
 
     path = config_path()
     name = args.profile or "default"

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from expereo_tui.api.models import ALL_SCOPES, Scope
+from expereo_tui.api.vocab import ALL_SCOPES, Scope
 
 APP_NAME = "expereo-tui"
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from expereo_tui.api.models import OPEN_STATUSES
+from expereo_tui.api.vocab import OPEN_STATUSES
 from expereo_tui.store.store import CaseQuery, Store, StoreError
 from expereo_tui.sync.events import SyncEvent, SyncStateChanged, SyncStatus
 

@@ -137,7 +137,7 @@ def build(
     store: Store, *, since: float, now: float, profile: str = "", options: Any = None
 ) -> HandoverReport:
     """The report over ``since``..``now`` (epoch seconds) from what the store holds."""
-    from expereo_tui.api.models import open_statuses
+    from expereo_tui.api.vocab import open_statuses
     from expereo_tui.store.cases import CaseQuery, ts
 
     urgent = store.query_cases(

@@ -20,7 +20,6 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -60,6 +59,7 @@ from .models import (
 )
 from .pagination import PageWalk, SkippedItem, read_envelope, read_items
 from .ratelimit import RateBudget, RateLimiter, RateLimits, parse_retry_after
+from .settings import ClientSettings
 
 __all__ = [
     "ClientSettings",
@@ -75,18 +75,6 @@ M = TypeVar("M", bound=BaseModel)
 MAX_PAGE = 200
 #: noted on any exception raised while the token was being fetched (``BaseException.__notes__``)
 TOKEN_NOTE = "expereo: raised while fetching an access token"
-
-
-@dataclass
-class ClientSettings:
-    base_url: str  # e.g. http://127.0.0.1:8080 (routes are /v2/...)
-    token_url: str  # e.g. http://127.0.0.1:8080/oauth2/token
-    client_id: str
-    client_secret: str = field(repr=False)
-    scopes: list[str] = field(default_factory=list)
-    limits: RateLimits = field(default_factory=RateLimits)
-    timeout: float = 20.0
-    max_get_retries: int = 4
 
 
 def _violations(items: list[RuleViolation]) -> ValidationError:

@@ -89,6 +89,9 @@ class ExpereoApp(App[None]):
         """Every event of the sync engine, to each mounted screen (see screens/base.py)."""
         self.flush_signal: Signal[None] = Signal(self, "flush-drafts")
         """Published before the app quits: screens save what was typed and not yet saved."""
+        self.first_frame_out = False
+        """Whether the first frame is on the terminal (Textual's ``Ready``)."""
+        self._after_first_frame: list[Callable[[], object]] = []
         themes.register_themes(self)
         theme = self.saved_theme() or self.options.theme
         if theme:
@@ -150,7 +153,7 @@ class ExpereoApp(App[None]):
             )
         if getattr(self.engine_factory, "after_first_frame", False):
             # its imports (httpx, the API client) are not needed for the store's first frame
-            self.call_after_refresh(self._start_engine)
+            self.after_first_frame(self._start_engine)
         else:
             await self._start_engine()
         self.refresh_status()
@@ -160,7 +163,24 @@ class ExpereoApp(App[None]):
         # screen: ~100,000 objects) out of the garbage collector's way, or every full
         # collection walks them all: a 50 ms pause that lands on whatever key was just typed.
         # Thawed at exit, so what start-up left behind is freed with the app.
-        self.call_after_refresh(gc.freeze)
+        self.after_first_frame(gc.freeze)
+
+    def after_first_frame(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the first frame is on the terminal (soon, if it already is).
+
+        ``call_after_refresh`` is not enough: it runs before the frame is written, so whatever
+        it does is waited for by the person looking at an empty terminal."""
+        if self.first_frame_out:
+            self.call_later(callback)
+        else:
+            self._after_first_frame.append(callback)
+
+    def on_ready(self) -> None:
+        """Textual's ``Ready``: the first frame has been displayed."""
+        self.first_frame_out = True
+        waiting, self._after_first_frame = self._after_first_frame, []
+        for callback in waiting:
+            self.call_later(callback)
 
     async def _start_engine(self) -> None:
         if self.engine_factory is not None and self.engine is None and self.is_running:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from rich.style import Style
 from rich.text import Text
 
-from expereo_tui.api.models import CaseType
+from expereo_tui.api.vocab import CaseType
 from expereo_tui.ui import themes
 from expereo_tui.ui.safe_text import safe
 

@@ -43,7 +43,8 @@ async def test_cluster_forms_grows_filters_and_dissolves(tmp_path: Path) -> None
     async with app.run_test(size=(120, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        assert "2 open incidents at Tokyo Office 14 since 09:12" in _line(app)
+        # clusters are read in a thread once the first frame is out: wait for the line
+        await until(pilot, lambda: "2 open incidents at Tokyo Office 14 since 09:12" in _line(app))
         await pilot.press("c")
         assert sorted(_shown(app)) == ["CS-1", "CS-2"]
         # a third incident at the site, 20 minutes on: the cluster (and the filter) grows
@@ -51,9 +52,8 @@ async def test_cluster_forms_grows_filters_and_dissolves(tmp_path: Path) -> None
             [case("CS-3", 0, siteId="S1", createdDate="2026-11-18T09:50:00Z", serviceId="SVC-3")]
         )
         screen.reload()
-        await pilot.pause()
+        await until(pilot, lambda: "3 open incidents" in _line(app))
         assert sorted(_shown(app)) == ["CS-1", "CS-2", "CS-3"]
-        assert "3 open incidents" in _line(app)
         # two resolve: one open incident is no cluster; the filter ends with it
         store.upsert_cases(
             [
@@ -62,9 +62,9 @@ async def test_cluster_forms_grows_filters_and_dissolves(tmp_path: Path) -> None
             ]
         )  # fmt: skip
         screen.reload()
-        await pilot.pause()
-        assert _line(app) == "" and screen.cluster is None
-        assert len(_shown(app)) == 4
+        await until(pilot, lambda: screen.cluster is None)
+        await until(pilot, lambda: len(_shown(app)) == 4)
+        assert _line(app) == ""
 
 
 async def test_linking_a_cluster_sets_one_reference_on_each_case_once(
@@ -83,6 +83,7 @@ async def test_linking_a_cluster_sets_one_reference_on_each_case_once(
         screen = app.screen
         assert isinstance(screen, InboxScreen)
         await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: any(set(ids) <= set(c.case_ids) for c in screen.clusters))
         cluster = next(c for c in screen.clusters if set(ids) <= set(c.case_ids))
         screen.cluster = cluster
         before = len(sim.request_log)

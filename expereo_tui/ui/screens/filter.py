@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList
 
-from expereo_tui.api.models import CaseStatus, CaseType, Priority
+from expereo_tui.api.vocab import CaseStatus, CaseType, Priority
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.ui.format import type_label
 from expereo_tui.ui.widgets.toggles import GlyphCheckbox, GlyphSelectionList

@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
-from expereo_tui.api.models import open_statuses
+from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent
 from expereo_tui.triage.clusters import Cluster, clusters
@@ -132,7 +133,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         self.mount_shift()
         self.reload(data_changed=False)
         self.query_one(CaseTable).focus()
-        self.call_after_refresh(self._after_first_frame)
+        self.xapp.after_first_frame(self._after_first_frame)
         self.set_interval(30, self.reload)  # relative times age
 
     def on_screen_resume(self) -> None:
@@ -238,7 +239,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         summary = self.xapp.store.inbox_summary(self.store_query)
         if data_changed or not self.clusters_read:
             self.clusters_read = True
-            self.call_after_refresh(self._read_clusters)  # not on the way of the frame
+            self.xapp.after_first_frame(self._read_clusters)  # not on the way of the frame
         triaged = self._triaged()
         self.total = summary.total if triaged is None else len(triaged)
         first = self.query_state.sort[0] if self.query_state.sort else None
@@ -254,10 +255,23 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             self.call_after_refresh(self._warm_inbox)
 
     def _read_clusters(self) -> None:
-        """The open incident clusters, from the store (only when the data changed); the
-        inbox's cluster filter follows its cluster as it grows, and ends when it dissolves."""
+        """Read the open incident clusters from the store (only when the data changed), in a
+        thread: on a large account that is every open case, ~200 ms the keys must not wait for."""
+        self.run_worker(
+            self._clusters_worker, thread=True, exclusive=True, group="clusters",
+            exit_on_error=False,
+        )  # fmt: skip
+
+    def _clusters_worker(self) -> None:
         store = self.xapp.store
-        self.clusters = clusters(open_rows(store), store.activity.site_cities())
+        found = clusters(open_rows(store), store.activity.site_cities())
+        if not get_current_worker().is_cancelled:  # a newer read replaced this one
+            self.app.call_from_thread(self._clusters_read, found)
+
+    def _clusters_read(self, found: list[Cluster]) -> None:
+        """The clusters are read: the inbox's cluster filter follows its cluster as it grows,
+        and ends when it dissolves."""
+        self.clusters = found
         if self.cluster is not None:
             here = (self.cluster.kind, self.cluster.key)
             same = [c for c in self.clusters if (c.kind, c.key) == here]

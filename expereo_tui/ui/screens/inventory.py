@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from expereo_tui.api.models import open_statuses
+from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseQuery
 from expereo_tui.sync.events import InventoryChanged, SyncEvent
 from expereo_tui.sync.invoices import InvoiceAccess, invoice_access

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
-from expereo_tui.api.models import CaseType, open_statuses
+from expereo_tui.api.vocab import CaseType, open_statuses
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import (
     FirstSyncProgress,

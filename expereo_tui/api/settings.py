@@ -1,0 +1,22 @@
+"""What a client needs to reach the API: a plain dataclass, importable without httpx.
+
+The CLI builds it before the app's first frame; the client (and httpx) are imported after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ratelimit import RateLimits
+
+
+@dataclass
+class ClientSettings:
+    base_url: str  # e.g. http://127.0.0.1:8080 (routes are /v2/...)
+    token_url: str  # e.g. http://127.0.0.1:8080/oauth2/token
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: list[str] = field(default_factory=list)
+    limits: RateLimits = field(default_factory=RateLimits)
+    timeout: float = 20.0
+    max_get_retries: int = 4
