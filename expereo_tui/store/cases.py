@@ -12,15 +12,16 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
-
-from expereo_tui.api.models import Case, CaseMessage
+from typing import TYPE_CHECKING, Any
 
 from .activity import record_transitions
 from .database import Database, Table
 from .inbox_index import COLUMNS_SQL, ID, UNREAD, WORKFLOW, InboxIndex
 from .inventory import _like
 from .schema import SEARCH_EXPR
+
+if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+    from expereo_tui.api.models import Case, CaseMessage
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).
 SORT_COLUMNS = (
@@ -241,6 +242,7 @@ class CaseStore(Table):
         return UpsertResult(tuple(new), tuple(changed), statuses, priorities)
 
     def case(self, case_id: str) -> Case | None:
+        from expereo_tui.api.models import Case
         rows = self._rows("SELECT raw FROM cases WHERE id = ?", (case_id,))
         return Case.model_validate_json(rows[0]["raw"]) if rows else None
 
@@ -442,6 +444,7 @@ class CaseStore(Table):
         self, case_id: str, *, offset: int = 0, limit: int | None = None
     ) -> list[CaseMessage]:
         """Oldest → newest."""
+        from expereo_tui.api.models import CaseMessage
         rows = self._rows(
             "SELECT raw FROM messages WHERE case_id = ? ORDER BY ts, seq, rowid LIMIT ? OFFSET ?",
             (case_id, -1 if limit is None else limit, offset),

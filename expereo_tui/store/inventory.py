@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-from expereo_tui.api.models import Account, Invoice, Service, Site
+from typing import TYPE_CHECKING, Any
 
 from .database import Table
 from .schema import SEARCH_EXPR
+
+if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+    from expereo_tui.api.models import Account, Invoice, Service, Site
 
 
 def _like(text: str) -> str:
@@ -88,18 +89,21 @@ class InventoryStore(Table):
         return self._upsert("INSERT OR REPLACE INTO invoices VALUES (?,?,?,?)", rows, "invoices")
 
     def accounts(self) -> list[Account]:
+        from expereo_tui.api.models import Account
         return [
             Account.model_validate_json(r["raw"])
             for r in self._rows("SELECT raw FROM accounts ORDER BY name, id")
         ]
 
     def invoices(self) -> list[Invoice]:
+        from expereo_tui.api.models import Invoice
         return [
             Invoice.model_validate_json(r["raw"])
             for r in self._rows("SELECT raw FROM invoices ORDER BY invoice_date DESC, id")
         ]
 
     def sites(self, account_id: str) -> list[Site]:
+        from expereo_tui.api.models import Site
         return [
             Site.model_validate_json(r["raw"])
             for r in self._rows(
@@ -114,6 +118,7 @@ class InventoryStore(Table):
         site_id: str | None = None,
         without_site: bool = False,
     ) -> list[Service]:
+        from expereo_tui.api.models import Service
         where, params = [], []
         if account_id is not None:
             where.append("account_id = ?")
@@ -130,15 +135,18 @@ class InventoryStore(Table):
         ]
 
     def site(self, site_id: str) -> Site | None:
+        from expereo_tui.api.models import Site
         rows = self._rows("SELECT raw FROM sites WHERE id = ?", (site_id,))
         return Site.model_validate_json(rows[0]["raw"]) if rows else None
 
     def service(self, service_id: str) -> Service | None:
+        from expereo_tui.api.models import Service
         rows = self._rows("SELECT raw FROM services WHERE id = ?", (service_id,))
         return Service.model_validate_json(rows[0]["raw"]) if rows else None
 
     def search_services(self, text: str, limit: int = 50) -> list[Service]:
         """Services whose id, name, type or site (name/city/country) contains text."""
+        from expereo_tui.api.models import Service
         like = _like(text.strip())
         rows = self._rows(
             "SELECT v.raw FROM services v LEFT JOIN sites st ON st.id = v.site_id "
@@ -152,6 +160,7 @@ class InventoryStore(Table):
 
     def search_inventory(self, text: str, limit: int = 500) -> tuple[list[Site], list[Service]]:
         """Sites (name/city/country) and services (id/name) matching text, for the tree filter."""
+        from expereo_tui.api.models import Service, Site
         like = _like(text.strip())
         sites = self._rows(
             "SELECT raw FROM sites WHERE name LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\' "

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-
-from expereo_tui.api.models import Invoice, InvoiceLineDetail
+from typing import TYPE_CHECKING
 
 from .database import Table
+
+if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+    from expereo_tui.api.models import Invoice, InvoiceLineDetail
 
 #: what an account's invoices can be sorted by (the UI names them)
 INVOICE_SORTS = ("date", "reference", "amount")
@@ -29,6 +31,7 @@ class InvoiceStore(Table):
         self, account_id: str, *, sort: str = "date", descending: bool = True
     ) -> list[Invoice]:
         """An account's invoices; values missing from an invoice sort last either way."""
+        from expereo_tui.api.models import Invoice
         if sort not in _SORT_SQL:
             raise ValueError(f"cannot sort invoices on {sort!r}; one of {', '.join(INVOICE_SORTS)}")
         expr = _SORT_SQL[sort]
@@ -45,6 +48,7 @@ class InvoiceStore(Table):
         return int(rows[0]["n"])
 
     def invoice(self, invoice_id: str) -> Invoice | None:
+        from expereo_tui.api.models import Invoice
         rows = self._rows("SELECT raw FROM invoices WHERE id = ?", (invoice_id,))
         return Invoice.model_validate_json(rows[0]["raw"]) if rows else None
 
@@ -72,6 +76,7 @@ class InvoiceStore(Table):
 
     def invoice_lines(self, invoice_id: str) -> list[InvoiceLineDetail] | None:
         """An invoice's lines in the API's order; None while they were never fetched."""
+        from expereo_tui.api.models import InvoiceLineDetail
         fetched = self._rows(
             "SELECT 1 FROM invoice_lines_fetched WHERE invoice_id = ?", (invoice_id,)
         )
@@ -84,6 +89,7 @@ class InvoiceStore(Table):
 
     def service_invoice_lines(self, service_id: str) -> list[tuple[Invoice, InvoiceLineDetail]]:
         """The stored invoice lines that name a service, newest invoice first."""
+        from expereo_tui.api.models import Invoice, InvoiceLineDetail
         rows = self._rows(
             "SELECT i.raw AS invoice, l.raw AS line FROM invoice_lines l "
             "JOIN invoices i ON i.id = l.invoice_id WHERE l.service_id = ? "

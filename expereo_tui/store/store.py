@@ -14,19 +14,9 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-
-from expereo_tui.api.models import (
-    Account,
-    Case,
-    CaseMessage,
-    Invoice,
-    InvoiceLineDetail,
-    Service,
-    Site,
-)
 
 from .activity import ActivityStore, CaseActivity
 from .cases import (
@@ -75,6 +65,17 @@ __all__ = [
     "message_key",
     "ts",
 ]
+
+if TYPE_CHECKING:  # the models (pydantic) load when a row is first turned into one
+    from expereo_tui.api.models import (
+        Account,
+        Case,
+        CaseMessage,
+        Invoice,
+        InvoiceLineDetail,
+        Service,
+        Site,
+    )
 
 
 class Store:

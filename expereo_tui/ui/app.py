@@ -13,10 +13,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.timer import Timer
@@ -30,6 +32,7 @@ from expereo_tui.ui.alerts import SLA_CHECK_SECONDS, Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from expereo_tui.sync.engine import SyncEngine
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
+FIRST_FRAME_FALLBACK = 2.0  # seconds after Ready: start what waits on the first frame anyway
 STATUS_RECHECK = 15.0  # seconds: the longest the status bar goes unchecked (turning STALE)
 
 
@@ -92,6 +96,7 @@ class ExpereoApp(App[None]):
         self.first_frame_out = False
         """Whether the first frame is on the terminal (Textual's ``Ready``)."""
         self._after_first_frame: list[Callable[[], object]] = []
+        self._first_frame_dropped = False
         themes.register_themes(self)
         theme = self.saved_theme() or self.options.theme
         if theme:
@@ -168,19 +173,48 @@ class ExpereoApp(App[None]):
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the first frame is on the terminal (soon, if it already is).
 
-        ``call_after_refresh`` is not enough: it runs before the frame is written, so whatever
-        it does is waited for by the person looking at an empty terminal."""
+        Neither ``call_after_refresh`` nor Textual's ``Ready`` is enough: the first runs before
+        the frame is written, the second comes with the blank default screen's frame, before
+        the inbox's; what either starts (the engine's imports, clusters) delays the rows."""
         if self.first_frame_out:
             self.call_later(callback)
         else:
             self._after_first_frame.append(callback)
 
-    def on_ready(self) -> None:
-        """Textual's ``Ready``: the first frame has been displayed."""
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        """Textual writes a frame to the terminal; the first one that shows the content of one
+        of the app's own screens (not the blank default screen) is the first frame.
+
+        A frame rendered while Textual batches the start-up updates is dropped, and the next
+        one carries only what changed since: the inbox's rows, drawn in that dropped frame,
+        would wait for whatever repaints the table next (~400 ms of start-up work later).  So
+        the screen is repainted whole as soon as frames are written again."""
+        super()._display(screen, renderable)
+        if self.first_frame_out or renderable is None:
+            return
+        if not isinstance(screen, AppScreen) or screen is not self.screen:
+            return
+        if self._batch_count:
+            self._first_frame_dropped = True
+        elif self._first_frame_dropped:
+            self._first_frame_dropped = False
+            screen.refresh()
+        elif screen.content_painted:
+            self.first_frame_painted()
+
+    def first_frame_painted(self) -> None:
+        """The first frame of one of the app's screens is on the terminal."""
+        if self.first_frame_out:
+            return
         self.first_frame_out = True
         waiting, self._after_first_frame = self._after_first_frame, []
         for callback in waiting:
             self.call_later(callback)
+
+    def on_ready(self) -> None:
+        # A safety net only: should a Textual release stop calling the screen's paint hook,
+        # the engine must still start.
+        self.set_timer(FIRST_FRAME_FALLBACK, self.first_frame_painted)
 
     async def _start_engine(self) -> None:
         if self.engine_factory is not None and self.engine is None and self.is_running:

@@ -35,6 +35,13 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
         self.xapp.sync_signal.subscribe(self, self.sync_event)
         self.xapp.flush_signal.subscribe(self, self._flush_signalled, immediate=True)
 
+    @property
+    def content_painted(self) -> bool:
+        """Whether the screen's content is in the frames written so far: the app's first frame
+        is the first one for which this holds (a screen whose content comes in a later frame,
+        like the inbox's table, says so)."""
+        return True
+
     def _flush_signalled(self, _: None) -> None:
         self.flush()
 

@@ -136,6 +136,10 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         self.xapp.after_first_frame(self._after_first_frame)
         self.set_interval(30, self.reload)  # relative times age
 
+    @property
+    def content_painted(self) -> bool:
+        return self.query_one(CaseTable).painted
+
     def on_screen_resume(self) -> None:
         """Back from a case (now read), a form or a dialog: show what changed meanwhile.  (The
         first resume comes with the first frame, which on_mount has just filled.)"""

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from expereo_tui.api.models import CaseUpdate
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import query_from_dict
 from expereo_tui.store.store import CaseQuery, CaseRow
@@ -394,6 +393,8 @@ class ShiftInbox:
         def done(reference: str | None) -> None:
             if reference is None:
                 return
+            from expereo_tui.api.models import CaseUpdate  # pydantic: not at launch
+
             body = CaseUpdate(customer_reference=reference.strip())
             try:
                 entries = engine.update_cases([(c, body) for c in targets])

@@ -302,7 +302,11 @@ class CaseTable(ScrollView, can_focus=True):
             self.cursor_row = index
 
     # -- rendering --------------------------------------------------------------------------------
+    painted = False
+    """Whether a frame has drawn the table's lines (the app's first frame waits for it)."""
+
     def render_lines(self, crop: Region) -> list[Strip]:
+        self.painted = True
         # what every line needs, worked out once a frame rather than once a line
         self._base = self.rich_style
         self._view_width = self.scrollable_content_region.width
