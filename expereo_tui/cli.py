@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from expereo_tui import __version__
 from expereo_tui.config import (
@@ -395,6 +395,40 @@ def cmd_demo(argv: list[str]) -> int:
         return run_app(store, factory, options)
 
 
+def _store_class() -> type[Store]:
+    from expereo_tui.store.store import Store
+
+    return Store
+
+
+def _open_store_beside(open_: Callable[[], Store]) -> Callable[[], Store]:
+    """Start opening the store in a thread and return what waits for it (raising what opening
+    raised).  Opening checks the file (SQLite's quick_check: 100-500 ms on a large store), and
+    SQLite lets go of the interpreter while it reads: done beside the imports the first frame
+    needs (Textual, the screens), that time is no longer waited for at launch."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["store"] = open_()
+        except BaseException as exc:  # handed to the caller, in its thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="store-open", daemon=True)
+    thread.start()
+
+    def opened() -> Store:
+        thread.join()
+        if "error" in box:
+            raise box.pop("error")
+        store: Store = box["store"]
+        return _open_store(lambda: store)
+
+    return opened
+
+
 def _open_store(open_: Callable[[], Store]) -> Store:
     """Open the store; a file set aside on the way is told on stderr, in one line."""
     from expereo_tui.ui.store_notices import opened_line
@@ -484,16 +518,23 @@ def warn_insecure(name: str, profile: Profile) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from expereo_tui.store.store import Store
-    from expereo_tui.triage.lint import secret_matcher
-
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
-    secret = resolve_secret(name, profile)
-    options = _options_for(name, profile, args)
-    options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
-    settings = client_settings(profile, secret.secret)
-    store = _open_store(lambda: Store.for_profile(name, reset=args.reset_store))
+    opened = _open_store_beside(
+        lambda: _store_class().for_profile(name, reset=args.reset_store)
+    )
+    try:
+        from expereo_tui.triage.lint import secret_matcher
+
+        secret = resolve_secret(name, profile)
+        options = _options_for(name, profile, args)
+        options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
+        settings = client_settings(profile, secret.secret)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            opened().close()
+        raise
+    store = opened()
     _store_read_only(store, options)
     factory = engine_factory_for(
         settings,

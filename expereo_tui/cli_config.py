@@ -11,7 +11,6 @@ import tomllib
 from pathlib import Path
 
 import tomlkit
-from pydantic import ValidationError
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
@@ -24,6 +23,7 @@ from expereo_tui.config import (
     KEYRING_SERVICE,
     SECRET_ENV,
     ConfigError,
+    InvalidConfig,
     Profile,
     config_path,
     default_sent_by,
@@ -122,14 +122,13 @@ def _check_written(text: str, path: Path, name: str) -> None:
     """What is about to be written loads, and the new profile is valid: else nothing is."""
     try:
         raw = tomllib.loads(text)
-        Profile.model_validate(raw["profiles"][name])
+        Profile.load(raw["profiles"][name])
     except tomllib.TOMLDecodeError as exc:  # would be a tomlkit bug; never write it
         raise ConfigError(f"{path}: the result would not load ({exc}); nothing written") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"profile {name!r}: {where}: {msg}; nothing written") from None
+    except InvalidConfig as exc:
+        raise ConfigError(
+            f"profile {name!r}: {exc.where()}: {exc.message}; nothing written"
+        ) from None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -15,13 +15,12 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from expereo_tui.api.vocab import ALL_SCOPES, Scope
 
@@ -55,24 +54,140 @@ class ConfigError(Exception):
     """A problem with the configuration, said in one line a person can act on."""
 
 
-class SlaTarget(BaseModel):
+class InvalidConfig(ValueError):
+    """A value in the file that does not fit: where (the keys leading to it) and why."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+    def where(self) -> str:
+        return ".".join(str(p) for p in self.loc)
+
+
+# -- checking a TOML table against the fields a class declares ------------------------------------
+# The configuration is read before the first frame; pydantic (and the plugin scan it runs on its
+# first model) cost ~150 ms there, so the few shapes a config file has are checked by hand.
+
+Check = Any  # (value, loc) -> the value to keep; raises InvalidConfig
+T = TypeVar("T")
+
+
+def _kind(value: Any) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)  # fmt: skip
+
+
+def _string(value: Any, loc: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str):
+        raise InvalidConfig(loc, f"must be a string, not {_kind(value)}")
+    return value
+
+
+def _optional_string(value: Any, loc: tuple[str | int, ...]) -> str | None:
+    return None if value is None else _string(value, loc)
+
+
+def _non_empty(value: Any, loc: tuple[str | int, ...]) -> str:
+    if not _string(value, loc):
+        raise InvalidConfig(loc, "must not be empty")
+    return str(value)
+
+
+def _boolean(value: Any, loc: tuple[str | int, ...]) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidConfig(loc, f"must be true or false, not {_kind(value)}")
+    return value
+
+
+def _at_least(minimum: float) -> Check:
+    def check(value: Any, loc: tuple[str | int, ...]) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidConfig(loc, f"must be a number of seconds, not {_kind(value)}")
+        if value < minimum:
+            raise InvalidConfig(loc, f"must be at least {minimum:g} (seconds)")
+        return float(value)
+
+    return check
+
+
+def _strings(value: Any, loc: tuple[str | int, ...]) -> list[str]:
+    if not isinstance(value, list):
+        raise InvalidConfig(loc, f"must be a list of strings, not {_kind(value)}")
+    return [_string(item, (*loc, i)) for i, item in enumerate(value)]
+
+
+def _string_table(value: Any, loc: tuple[str | int, ...]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidConfig(loc, f"must be a table of strings, not {_kind(value)}")
+    return {key: _string(item, (*loc, key)) for key, item in value.items()}
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any, loc: tuple[str | int, ...]) -> str:
+        if value not in choices:
+            raise InvalidConfig(loc, f"must be one of {', '.join(map(repr, choices))}, not {value!r}")
+        return str(value)
+
+    return check
+
+
+def _optional_path(value: Any, loc: tuple[str | int, ...]) -> Path | None:
+    return None if value is None else Path(_string(value, loc))
+
+
+def _fields(cls: type[T], raw: Any, loc: tuple[str | int, ...], checks: Mapping[str, Check],
+            required: tuple[str, ...] = ()) -> T:  # fmt: skip
+    """An instance of the dataclass ``cls`` from the TOML table ``raw``: every key known (a
+    misspelt key is an error, never ignored), every value checked."""
+    if not isinstance(raw, dict):
+        raise InvalidConfig(loc, f"must be a table, not {_kind(raw)}")
+    for key in raw:
+        if key not in checks:
+            raise InvalidConfig((*loc, key), f"unknown key (known: {', '.join(checks)})")
+    for key in required:
+        if key not in raw:
+            raise InvalidConfig((*loc, key), "missing: this key is required")
+    try:
+        return cls(**{key: checks[key](value, (*loc, key)) for key, value in raw.items()})
+    except ValueError as exc:  # a rule across fields (__post_init__)
+        if isinstance(exc, InvalidConfig):
+            raise
+        raise InvalidConfig(loc, str(exc)) from None
+
+
+def _rule(loc: tuple[str | int, ...], rule: Any, value: Any) -> Any:
+    """``rule(value)``, its ValueError said at ``loc``."""
+    try:
+        return rule(value)
+    except InvalidConfig:
+        raise
+    except ValueError as exc:
+        raise InvalidConfig(loc, str(exc)) from None
+
+
+@dataclass(kw_only=True)
+class SlaTarget:
     """One priority's SLA targets in ``[profiles.NAME.sla.P1]``: durations like "15m", "4h",
     "1d", "1h30m".  A clock with no target is not shown."""
-
-    model_config = ConfigDict(extra="forbid")
 
     first_response: str | None = None
     update_interval: str | None = None
     resolution: str | None = None
 
-    @field_validator("first_response", "update_interval", "resolution")
     @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        from expereo_tui.triage.sla import parse_duration
+    def load(cls, raw: Any, loc: tuple[str | int, ...]) -> SlaTarget:
+        def duration(value: Any, where: tuple[str | int, ...]) -> str | None:
+            from expereo_tui.triage.sla import parse_duration
 
-        if value is not None:
-            parse_duration(value)  # raises ValueError with a one-line reason
-        return value
+            text = _optional_string(value, where)
+            if text is not None:
+                _rule(where, parse_duration, text)  # raises ValueError with a one-line reason
+            return text
+
+        return _fields(cls, raw, loc, dict.fromkeys(
+            ("first_response", "update_interval", "resolution"), duration))  # fmt: skip
 
     def targets(self) -> Any:
         """As :class:`expereo_tui.triage.sla.Targets` (seconds)."""
@@ -86,52 +201,77 @@ class SlaTarget(BaseModel):
         )
 
 
-class ViewConfig(BaseModel):
+@dataclass(kw_only=True)
+class ViewConfig:
     """One view in the config: ``sort`` lists columns, ``-`` first for descending."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    statuses: list[str] = Field(default_factory=list)
-    priorities: list[str] = Field(default_factory=list)
-    types: list[str] = Field(default_factory=list)
+    name: str
+    statuses: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
     text: str = ""
     unread_only: bool = False
-    sort: list[str] = Field(default_factory=list)
+    sort: list[str] = field(default_factory=list)
 
-    @field_validator("sort")
     @classmethod
-    def _sortable(cls, value: list[str]) -> list[str]:
-        from expereo_tui.store.cases import SORT_COLUMNS
+    def load(cls, raw: Any, loc: tuple[str | int, ...]) -> ViewConfig:
+        def sortable(value: Any, where: tuple[str | int, ...]) -> list[str]:
+            from expereo_tui.store.cases import SORT_COLUMNS
 
-        for item in value:
-            if item.removeprefix("-") not in SORT_COLUMNS:
-                raise ValueError(f"cannot sort on {item!r}; one of {', '.join(SORT_COLUMNS)}")
-        return value
+            items = _strings(value, where)
+            for item in items:
+                if item.removeprefix("-") not in SORT_COLUMNS:
+                    raise InvalidConfig(
+                        where, f"cannot sort on {item!r}; one of {', '.join(SORT_COLUMNS)}"
+                    )
+            return items
+
+        checks = {
+            "name": _non_empty,
+            "statuses": _strings,
+            "priorities": _strings,
+            "types": _strings,
+            "text": _string,
+            "unread_only": _boolean,
+            "sort": sortable,
+        }
+        return _fields(cls, raw, loc, checks, required=("name",))
 
     def query_dict(self) -> dict[str, Any]:
         """The view's query in the form store/shift.py reads (query_from_dict)."""
-        data = self.model_dump(exclude={"name", "sort"}, exclude_defaults=True)
+        data: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("statuses", self.statuses),
+                ("priorities", self.priorities),
+                ("types", self.types),
+                ("text", self.text),
+                ("unread_only", self.unread_only),
+            )
+            if value  # the defaults (empty, False) say nothing
+        }
         if self.sort:
             data["sort"] = [[c.removeprefix("-"), c.startswith("-")] for c in self.sort]
         return data
 
 
-class Profile(BaseModel):
+SLA_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+
+@dataclass(kw_only=True)
+class Profile:
     """One ``[profiles.<name>]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    client_id: str
     base_url: str = DEFAULT_BASE_URL
     token_url: str = DEFAULT_TOKEN_URL
     allow_insecure_http: bool = False  # plain http:// to a non-loopback host (secret in clear)
-    client_id: str
     api: Literal["v1", "v2"] = "v2"  # v1: the GraphQL API older keys speak
-    scopes: list[str] = Field(default_factory=lambda: list(DOCUMENTED_SCOPES))
+    scopes: list[str] = field(default_factory=lambda: list(DOCUMENTED_SCOPES))
     secret_file: Path | None = None
     default_account: str | None = None
-    poll_interval: float = Field(default=30.0, ge=5.0)
-    inventory_interval: float = Field(default=900.0, ge=60.0)
+    poll_interval: float = 30.0  # at least 5
+    inventory_interval: float = 900.0  # at least 60
     read_only: bool = False
     theme: str | None = None
     label: str | None = None  # banner text, e.g. "PROD"
@@ -139,58 +279,26 @@ class Profile(BaseModel):
     portal_url: str | None = None  # e.g. "https://portal.example/cases/{case_id}"
     bell: bool = True
     desktop_notifications: bool = True
-    alert_priorities: list[str] = Field(default_factory=list)
-    keys: dict[str, str] = Field(default_factory=dict)  # action id → key(s)
+    alert_priorities: list[str] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)  # action id → key(s)
     # sentBy on every reply and new case: teams share one API key, the provider sees who wrote
-    sent_by: str = Field(default_factory=default_sent_by, min_length=1)
+    sent_by: str = field(default_factory=default_sent_by)
     # which services alert (ids, e.g. "SVC-000015"); empty: every service (issue #15)
-    alert_services: list[str] = Field(default_factory=list)
+    alert_services: list[str] = field(default_factory=list)
     # SLA targets per priority (P1..P5); none set: the app runs on marked example targets
-    sla: dict[Literal["P1", "P2", "P3", "P4", "P5"], SlaTarget] = Field(default_factory=dict)
-
-    @field_validator("keys")
-    @classmethod
-    def _known_actions(cls, value: dict[str, str]) -> dict[str, str]:
-        from expereo_tui.keymap import check_keys
-
-        return check_keys(value)
+    sla: dict[str, SlaTarget] = field(default_factory=dict)
     # -- a shift (docs/usage.md "A shift with expereo-tui") --
-    views: list[ViewConfig] = Field(default_factory=list)
+    views: list[ViewConfig] = field(default_factory=list)
     """Saved views shown as tabs above the inbox: ``[[profiles.x.views]]``, a name and a filter."""
-    wall_views: list[str] = Field(default_factory=list)
+    wall_views: list[str] = field(default_factory=list)
     """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
-    templates: dict[str, str] = Field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
     """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
 
-    @field_validator("templates")
-    @classmethod
-    def _known_template_variables(cls, value: dict[str, str]) -> dict[str, str]:
-        from expereo_tui.templates import check_template
-
-        for name, text in value.items():
-            problem = check_template(text)
-            if problem:
-                raise ValueError(f"template {name!r}: {problem}")
-        return value
-
-    @field_validator("base_url", "token_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        try:
-            host = urlsplit(value).hostname
-        except ValueError:
-            host = None
-        if not host:
-            raise ValueError(f"{value!r} has no host name")
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _no_plain_http_off_host(self) -> Profile:
+    def __post_init__(self) -> None:
         """The client secret and the bearer token must not cross a network in clear."""
         if self.allow_insecure_http:
-            return self
+            return
         for key in ("base_url", "token_url"):
             url = getattr(self, key)
             if not is_loopback_url(url) and urlsplit(url).scheme == "http":
@@ -199,7 +307,77 @@ class Profile(BaseModel):
                     "secret and token would cross the network in clear; use https://, or set "
                     "allow_insecure_http = true in this profile"
                 )
-        return self
+
+    @classmethod
+    def load(cls, raw: Any, loc: tuple[str | int, ...] = ()) -> Profile:
+        """A profile from its TOML table; raises InvalidConfig naming the key."""
+
+        def keys(value: Any, where: tuple[str | int, ...]) -> dict[str, str]:
+            from expereo_tui.keymap import check_keys
+
+            return dict(_rule(where, check_keys, _string_table(value, where)))
+
+        def templates(value: Any, where: tuple[str | int, ...]) -> dict[str, str]:
+            from expereo_tui.templates import check_template
+
+            table = _string_table(value, where)
+            for name, text in table.items():
+                problem = check_template(text)
+                if problem:
+                    raise InvalidConfig(where, f"template {name!r}: {problem}")
+            return table
+
+        def scopes(value: Any, where: tuple[str | int, ...]) -> list[str]:
+            items = _strings(value, where)
+            unknown = [s for s in items if s not in ALL_SCOPES]
+            if unknown:
+                raise InvalidConfig(
+                    where,
+                    f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+                )
+            return items
+
+        def sla(value: Any, where: tuple[str | int, ...]) -> dict[str, SlaTarget]:
+            if not isinstance(value, dict):
+                raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
+            for priority in value:
+                if priority not in SLA_PRIORITIES:
+                    raise InvalidConfig((*where, priority), f"must be one of {', '.join(SLA_PRIORITIES)}")
+            return {p: SlaTarget.load(t, (*where, p)) for p, t in value.items()}
+
+        def views(value: Any, where: tuple[str | int, ...]) -> list[ViewConfig]:
+            if not isinstance(value, list):
+                raise InvalidConfig(where, f"must be a list of tables, not {_kind(value)}")
+            return [ViewConfig.load(v, (*where, i)) for i, v in enumerate(value)]
+
+        checks: dict[str, Check] = {
+            "base_url": _http_url,
+            "token_url": _http_url,
+            "allow_insecure_http": _boolean,
+            "client_id": _string,
+            "api": _one_of("v1", "v2"),
+            "scopes": scopes,
+            "secret_file": _optional_path,
+            "default_account": _optional_string,
+            "poll_interval": _at_least(5.0),
+            "inventory_interval": _at_least(60.0),
+            "read_only": _boolean,
+            "theme": _optional_string,
+            "label": _optional_string,
+            "color": _optional_string,
+            "portal_url": _optional_string,
+            "bell": _boolean,
+            "desktop_notifications": _boolean,
+            "alert_priorities": _strings,
+            "keys": keys,
+            "sent_by": _non_empty,
+            "alert_services": _strings,
+            "sla": sla,
+            "views": views,
+            "wall_views": _strings,
+            "templates": templates,
+        }
+        return _fields(cls, raw, loc, checks, required=("client_id",))
 
     def insecure_urls(self) -> list[str]:
         """The keys whose URL is plain http to a non-loopback host (allowed by the profile)."""
@@ -210,15 +388,18 @@ class Profile(BaseModel):
             and not is_loopback_url(getattr(self, key))
         ]
 
-    @field_validator("scopes")
-    @classmethod
-    def _known_scopes(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in ALL_SCOPES]
-        if unknown:
-            raise ValueError(
-                f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}"
-            )
-        return value
+
+def _http_url(value: Any, loc: tuple[str | int, ...]) -> str:
+    text = _string(value, loc)
+    if not text.startswith(("http://", "https://")):
+        raise InvalidConfig(loc, "must start with http:// or https://")
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise InvalidConfig(loc, f"{text!r} has no host name")
+    return text.rstrip("/")
 
 
 def is_loopback_url(url: str) -> bool:
@@ -235,11 +416,21 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-class ConfigFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class ConfigFile:
     default_profile: str | None = None
-    profiles: dict[str, Profile] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, raw: Any) -> ConfigFile:
+        def profiles(value: Any, where: tuple[str | int, ...]) -> dict[str, Profile]:
+            if not isinstance(value, dict):
+                raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
+            return {name: Profile.load(table, (*where, name)) for name, table in value.items()}
+
+        return _fields(
+            cls, raw, (), {"default_profile": _optional_string, "profiles": profiles}
+        )
 
 
 def config_path() -> Path:
@@ -258,10 +449,6 @@ def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME)) / "expereo-tui.log"
 
 
-def _where(error: Mapping[str, Any]) -> str:
-    return ".".join(str(p) for p in error["loc"])
-
-
 def load_config(path: Path | None = None) -> ConfigFile:
     """Read and validate the file; a missing file is an empty configuration."""
     path = path or config_path()
@@ -274,12 +461,9 @@ def load_config(path: Path | None = None) -> ConfigFile:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        return ConfigFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {_where(first)}: {msg}{more}") from None
+        return ConfigFile.load(raw)
+    except InvalidConfig as exc:
+        raise ConfigError(f"{path}: {exc.where()}: {exc.message}") from None
 
 
 def get_profile(name: str | None, path: Path | None = None) -> tuple[str, Profile]:
