@@ -335,7 +335,6 @@ def engine_factory_for(
             ),
         )
 
-    factory.after_first_frame = True  # type: ignore[attr-defined]  # see ExpereoApp.on_mount
     return factory
 
 

@@ -96,7 +96,6 @@ class ExpereoApp(App[None]):
         self.first_frame_out = False
         """Whether the first frame is on the terminal (Textual's ``Ready``)."""
         self._after_first_frame: list[Callable[[], object]] = []
-        self._first_frame_dropped = False
         themes.register_themes(self)
         theme = self.saved_theme() or self.options.theme
         if theme:
@@ -151,16 +150,13 @@ class ExpereoApp(App[None]):
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
         self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
-        await self.push_default_screen()
         if self.store.notice is not None:  # a database set aside at open: say where it went
             self.notify(
                 opened_line(self.store.notice), severity="warning", timeout=30, markup=False
             )
-        if getattr(self.engine_factory, "after_first_frame", False):
-            # its imports (httpx, the API client) are not needed for the store's first frame
-            self.after_first_frame(self._start_engine)
-        else:
-            await self._start_engine()
+        # the engine's imports (httpx, the API client) are not needed for the first frame, and
+        # its first events must find the first screen mounted
+        self.after_first_frame(self._start_engine)
         self.refresh_status()
         self.set_timer(3.0, self.alerter.check_sla)  # triage: SLA at risk / breached
         self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
@@ -183,23 +179,17 @@ class ExpereoApp(App[None]):
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
         """Textual writes a frame to the terminal; the first one that shows the content of one
-        of the app's own screens (not the blank default screen) is the first frame.
-
-        A frame rendered while Textual batches the start-up updates is dropped, and the next
-        one carries only what changed since: the inbox's rows, drawn in that dropped frame,
-        would wait for whatever repaints the table next (~400 ms of start-up work later).  So
-        the screen is repainted whole as soon as frames are written again."""
+        of the app's own screens is the first frame (a frame rendered while Textual batches
+        updates is not written)."""
         super()._display(screen, renderable)
-        if self.first_frame_out or renderable is None:
-            return
-        if not isinstance(screen, AppScreen) or screen is not self.screen:
-            return
-        if self._batch_count:
-            self._first_frame_dropped = True
-        elif self._first_frame_dropped:
-            self._first_frame_dropped = False
-            screen.refresh()
-        elif screen.content_painted:
+        if (
+            not self.first_frame_out
+            and renderable is not None
+            and not self._batch_count
+            and isinstance(screen, AppScreen)
+            and screen is self.screen
+            and screen.content_painted
+        ):
             self.first_frame_painted()
 
     def first_frame_painted(self) -> None:
@@ -222,10 +212,19 @@ class ExpereoApp(App[None]):
             await self.engine.start()
             self.refresh_status()
 
-    async def push_default_screen(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        """The inbox is the app's first screen, the bottom of the stack (not pushed over a blank
+        default screen: a screen pushed while Textual mounts the app is laid out in a frame
+        that is never written, and its rows would wait for the next full repaint)."""
         from expereo_tui.ui.screens.inbox import InboxScreen
 
-        await self.push_screen(InboxScreen())
+        return self.with_css(InboxScreen())
+
+    def with_css(self, screen: Screen[Any]) -> Screen[Any]:
+        """The screen with its CSS files loaded: Textual loads them when a screen is pushed,
+        not for the default screen (Textual is pinned <9 for this private call)."""
+        self._load_screen_css(screen)
+        return screen
 
     async def on_unmount(self) -> None:
         gc.unfreeze()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.screen import Screen
+
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.wall import WallScreen
 
@@ -18,5 +22,5 @@ class WallApp(ExpereoApp):
         if not self.options.theme:
             self.theme = "expereo-high-contrast"
 
-    async def push_default_screen(self) -> None:
-        await self.push_screen(WallScreen())
+    def get_default_screen(self) -> Screen[Any]:
+        return self.with_css(WallScreen())

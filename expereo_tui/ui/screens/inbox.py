@@ -197,7 +197,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         # snoozed cases left out (or alone: the Snoozed view)
         return self.shown_query(q)
 
-    def _triaged(self) -> list[CaseRow] | None:
+    def _triaged(self, query: CaseQuery | None = None) -> list[CaseRow] | None:
         """Every row of the query in a triage sort or whose-turn view, ordered and filtered
         here (the store knows neither); None when the store's paging serves as it is."""
         q = self.query_state
@@ -205,7 +205,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         if self.turn_view is None and self.cluster is None and not triage_sort:
             return None
         store, now = self.xapp.store, self.xapp.now()
-        store_query = self.store_query
+        store_query = query or self.store_query
         rows = store.inbox_page(store_query, offset=0, limit=store.count_cases(store_query))
         ctx = self._row_context(now, rows)
         if self.turn_view is not None:
@@ -240,19 +240,20 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         table = self.query_one(CaseTable)
         keep, row_index = table.cursor_key, table.cursor_row
         self.before_reload()  # snoozes woken or set: store_query leaves them out
-        summary = self.xapp.store.inbox_summary(self.store_query)
+        query = self.store_query  # once: it counts the statuses (open ones the API added since)
+        summary = self.xapp.store.inbox_summary(query)
         if data_changed or not self.clusters_read:
             self.clusters_read = True
             self.xapp.after_first_frame(self._read_clusters)  # not on the way of the frame
-        triaged = self._triaged()
+        triaged = self._triaged(query)
         self.total = summary.total if triaged is None else len(triaged)
         first = self.query_state.sort[0] if self.query_state.sort else None
         column = BY_SORT.get(first[0]) if first else None
         table.sort_column = (column.key, first[1]) if column and first else None
-        table.reset(self.total, self._fetch(self.store_query, triaged))
+        table.reset(self.total, self._fetch(query, triaged))
         found = table.find(keep, near=row_index) if keep is not None else None
         table.move_cursor(found if found is not None else row_index)
-        self._paint_header(summary)
+        self._paint_header(summary, query)
         self.paint_tabs(summary.total, recount=data_changed)
         if data_changed:
             self.xapp.alerter.update_title()
@@ -302,7 +303,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         widget.display = bool(shown or self.linking)
         widget.update(line, layout=False)
 
-    def _paint_header(self, summary: InboxSummary) -> None:
+    def _paint_header(self, summary: InboxSummary, query: CaseQuery) -> None:
         counts = summary.by_status
         line = Text()
         line.append(f" {summary.total} case{'' if summary.total == 1 else 's'}", style="bold")
@@ -317,7 +318,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         # new statuses show as they came, with the open ones (they count as open), before the
         # done ones that a narrow line cuts first
         unknown = sorted(s for s in counts if s not in known)
-        shown = self.store_query.statuses  # a status filter counts only what it shows
+        shown = query.statuses  # a status filter counts only what it shows
         for status in (*known[:3], *unknown, *known[3:]):
             if counts.get(status) and (not shown or status in shown):
                 line.append("  ")
