@@ -85,7 +85,10 @@ def _global_flags() -> argparse.ArgumentParser:
 FORWARDED = ("demo", "sim", "serve")
 
 
-def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
+def _app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; without ``commands``, only the app's own flags (a plain launch: the
+    sub-commands' parsers, and the modules they import, are not built on the way to the first
+    frame)."""
     flags = _global_flags()
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -103,6 +106,9 @@ def _app_parser(prog: str = "expereo-tui") -> argparse.ArgumentParser:
         help="set the local database aside (renamed, not deleted) and start a fresh one; "
         "drafts and queued writes that can be read are copied over",
     )
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", help="without one: run the app on the profile"
     )
@@ -523,7 +529,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lambda: _store_class().for_profile(name, reset=args.reset_store)
     )
     try:
-        from expereo_tui.triage.lint import secret_matcher
+        from expereo_tui.triage.secret import secret_matcher
 
         secret = resolve_secret(name, profile)
         options = _options_for(name, profile, args)
@@ -825,8 +831,9 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 def _dispatch(argv: list[str]) -> int:
     import os
 
-    parser = _app_parser()
     at = _command_index(argv)
+    asks_help = any(word in ("-h", "--help") for word in argv)
+    parser = _app_parser(commands=at is not None or asks_help)
     if at is not None and argv[at] in FORWARDED:
         head = parser.parse_args(argv[:at])  # the global flags before the name
         rest = [word for word in argv[at + 1 :] if word != "--debug"]  # main() handled it
@@ -835,7 +842,13 @@ def _dispatch(argv: list[str]) -> int:
         if argv[at] == "demo":
             check_terminal()
         return COMMANDS[argv[at]](rest)
-    args = parser.parse_args(argv)
+    if at is None and not asks_help:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the whole parser: its usage names the commands too
+            parser = _app_parser()
+            args = parser.parse_args(argv)
+    else:
+        args = parser.parse_args(argv)
     if getattr(args, "config", None):
         os.environ["EXPEREO_CONFIG"] = args.config
     args.profile = getattr(args, "profile", None) or os.environ.get("EXPEREO_PROFILE") or None

@@ -9,11 +9,11 @@ decides.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from expereo_tui.triage.secret import secret_matcher as secret_matcher  # re-exported
 
 MASK = "•"
 
@@ -55,18 +55,6 @@ class Finding:
     code: str  # "password" | "snmp-community" | "private-key" | "bearer-token" | "client-secret"
     line_number: int  # 1-based
     masked: str  # the line, its secret part masked
-
-
-def secret_matcher(secret: str | None) -> Callable[[str], bool] | None:
-    """A test of whether a word is ``secret``, holding only its digest."""
-    if not secret:
-        return None
-    digest = hashlib.sha256(secret.encode()).digest()
-
-    def matches(word: str) -> bool:
-        return hmac.compare_digest(hashlib.sha256(word.encode()).digest(), digest)
-
-    return matches
 
 
 _WORDS = re.compile(r"[^\s\"'=:,;<>()\[\]{}]+")
