@@ -400,6 +400,17 @@ def cmd_demo(argv: list[str]) -> int:
         return run_app(store, factory, options)
 
 
+def _import_first_screen(wall: bool) -> None:
+    """Import the app and its first screen (~100 ms of Python) while the store opens in its
+    thread, before the first thing that needs the store."""
+    import importlib
+
+    importlib.import_module("expereo_tui.ui.wall" if wall else "expereo_tui.ui.app")
+    importlib.import_module(
+        "expereo_tui.ui.screens.wall" if wall else "expereo_tui.ui.screens.inbox"
+    )
+
+
 def _store_class() -> type[Store]:
     from expereo_tui.store.store import Store
 
@@ -539,6 +550,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             opened().close()
         raise
+    _import_first_screen(options.wall)  # while the store is still opening
     store = opened()
     _store_read_only(store, options)
     factory = engine_factory_for(

@@ -4,6 +4,7 @@ its own tasks and reports back through :class:`SyncEventMessage`."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -51,6 +52,13 @@ TMUX_HINTS = {
     "passthrough": "Desktop notifications pass through tmux only with "
     "`set -g allow-passthrough on` in ~/.tmux.conf.",
 }
+
+
+def _import_engine_modules() -> None:
+    import importlib
+
+    for name in ("expereo_tui.api.client", "expereo_tui.api.v1", "expereo_tui.sync.engine"):
+        importlib.import_module(name)
 
 
 def is_remote_session() -> bool:
@@ -156,7 +164,7 @@ class ExpereoApp(App[None]):
             )
         # the engine's imports (httpx, the API client) are not needed for the first frame, and
         # its first events must find the first screen mounted
-        self.after_first_frame(self._start_engine)
+        self.after_first_frame(self._start_engine_worker)
         self.refresh_status()
         self.set_timer(3.0, self.alerter.check_sla)  # triage: SLA at risk / breached
         self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
@@ -206,8 +214,18 @@ class ExpereoApp(App[None]):
         # the engine must still start.
         self.set_timer(FIRST_FRAME_FALLBACK, self.first_frame_painted)
 
+    def _start_engine_worker(self) -> None:
+        """Start the engine in a worker (a task of its own): the app's messages, the keys among
+        them, are not held while its modules import."""
+        self.run_worker(self._start_engine, group="engine", exclusive=True)
+
     async def _start_engine(self) -> None:
-        if self.engine_factory is not None and self.engine is None and self.is_running:
+        if self.engine_factory is None or self.engine is not None or not self.is_running:
+            return
+        # the engine's modules (httpx, ssl, the client, pydantic models: ~300 ms) are imported
+        # in a thread: keys pressed just after the first frame do not wait for them
+        await asyncio.to_thread(_import_engine_modules)
+        if self.engine is None and self.is_running:
             self.engine = self.engine_factory(self.deliver_sync_event)
             await self.engine.start()
             self.refresh_status()

@@ -99,3 +99,10 @@ def screen_text(app: ExpereoApp) -> str:
     svg = app.export_screenshot()
     text = re.sub(r"<[^>]+>", "", svg)
     return html.unescape(text).replace("\xa0", " ")
+
+
+async def engine_of(pilot: Pilot[Any], app: ExpereoApp) -> SyncEngine:
+    """The app's sync engine once it has started (after the first frame, in a worker)."""
+    await until(pilot, lambda: app.engine is not None)
+    assert app.engine is not None
+    return app.engine

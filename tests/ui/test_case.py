@@ -17,7 +17,7 @@ from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.widgets.thread_view import EARLIER, FIRST, MessageView
 from tests.reliability_plugin import Reliability
 
-from .conftest import screen_text, until
+from .conftest import engine_of, screen_text, until
 
 
 def _open_case(sim: Simulator) -> str:
@@ -279,7 +279,7 @@ async def test_read_only_refuses_every_write(
         app.action_update_case(case_id)
         await pilot.pause()
         assert isinstance(app.screen, CaseScreen)
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         import pytest
 

@@ -15,7 +15,7 @@ from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.inbox import InboxScreen
 from expereo_tui.ui.widgets.case_table import CaseTable
 
-from .conftest import screen_text, until
+from .conftest import engine_of, screen_text, until
 
 
 def _table(app: ExpereoApp) -> CaseTable:
@@ -169,7 +169,7 @@ async def test_cases_changed_by_a_poll_are_marked(
     store.set_meta("cases_first_sync_done", "1")
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         await until(pilot, lambda: engine.polls >= 1)
         sim.step_activity(3)

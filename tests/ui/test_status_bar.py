@@ -15,7 +15,7 @@ from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.widgets.status_bar import StatusBar, describe, sync_error_line
 from tests.sim_fixtures import FakeClock
-from tests.ui.conftest import screen_text, until
+from tests.ui.conftest import engine_of, screen_text, until
 
 
 def _status_line(app: ExpereoApp) -> str:
@@ -29,7 +29,7 @@ async def test_skipped_items_are_counted_on_the_status_bar(
     sim.faults.bad_items = True
     app = make_app(online=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         # an event in mid-poll (new invoices) may show the count while still syncing: wait for
         # the poll to end, which it must, bad items and all
@@ -140,7 +140,7 @@ async def test_status_is_not_polled_by_a_timer_and_repaints_only_when_its_text_c
     text it shows changes (the next minute), not every second."""
     app = make_app(online=True)
     async with app.run_test(size=(120, 24)) as pilot:
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         await until(pilot, lambda: engine.polls >= 1 and "updated just now" in _status_line(app))
         assert _our_fast_timers(app) == []

@@ -95,7 +95,6 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
     )
     text = "still down after the reboot " * 400
     async with app.run_test(size=(120, 30)) as pilot:
-        assert app.engine is not None
         await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1)
         disk.fill()
         # the file may still have free pages (the first sync rewrote rows): use them up

@@ -17,7 +17,7 @@ from expereo_tui.ui.widgets.big_number import BigNumber
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
-from .conftest import engine_factory, screen_text, until
+from .conftest import engine_factory, engine_of, screen_text, until
 
 
 def make_wall(
@@ -85,7 +85,7 @@ async def test_stale_offline_and_recovery_fill_the_screen(
     app = make_wall(sim, store, sim_clock, online=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _wall(app, pilot)
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         await until(pilot, lambda: engine.polls >= 1)
         screen.tick()
@@ -229,7 +229,7 @@ async def test_wall_shows_no_counts_before_the_first_sync(
         def shown(widget_id: str) -> str:  # cheaper than a screenshot per round
             return str(screen.query_one(f"#{widget_id}", Static).content)
 
-        engine = app.engine
+        engine = await engine_of(pilot, app)
         assert engine is not None
         await until(pilot, lambda: engine.state.status == SyncStatus.OFFLINE)
         screen.tick()
