@@ -169,3 +169,37 @@ async def test_status_is_not_polled_by_a_timer_and_repaints_only_when_its_text_c
         app.paint_status()
         await until(pilot, lambda: "updated 1m ago" in _status_line(app))
         assert bar.painted == painted + 1
+
+
+async def test_first_sync_progress_fits_80_columns_with_the_budget(
+    make_app: Callable[..., ExpereoApp], sim_clock: FakeClock
+) -> None:
+    """At 80 columns the first sync's counts read as percentages, and the budget stays in view;
+    wide, the counts themselves."""
+    from expereo_tui.sync.events import FirstSyncProgress, ListProgress, SyncState, SyncStatus
+    from expereo_tui.ui.widgets.status_bar import first_sync_line
+
+    progress = FirstSyncProgress(
+        (
+            ListProgress("cases", 2_400, 10_000, 12, 50),
+            ListProgress("sites", 0, 5_000, 0, 25),
+            ListProgress("services", 0, 20_000, 0, 100),
+        )
+    )
+    assert first_sync_line(progress) == (
+        "first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000"
+    )
+    assert first_sync_line(progress, compact=True) == (
+        "first sync: cases 24% · sites 0% · services 0%"
+    )
+    state = SyncState(SyncStatus.SYNCING, None, message="first sync", progress=progress)
+    for width, shown in ((80, "cases 24%"), (140, "cases 2,400 / 10,000")):
+        app = make_app()
+        async with app.run_test(size=(width, 24)) as pilot:
+            bar = app.screen.query_one(StatusBar)
+            await until(pilot, lambda b=bar: b.size.width > 0)  # type: ignore[misc]
+            bar.show(profile="lab", state=state, now=sim_clock.now, read_budget=(50, 50),
+                     queued=0, failed=0)  # fmt: skip
+            line = str(bar.content)
+            assert shown in line and "budget 50/50" in line, line
+            assert len(line) <= bar.size.width, line

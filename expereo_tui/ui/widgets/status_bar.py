@@ -61,15 +61,21 @@ def sync_error_line(error: SyncError | None) -> str:
 FIRST_SYNC_SHOWN = ("cases", "sites", "services")
 
 
-def first_sync_line(progress: FirstSyncProgress) -> str:
+def first_sync_line(progress: FirstSyncProgress, *, compact: bool = False) -> str:
     """"first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000" (a list
-    whose total the API did not tell shows its count alone)."""
+    whose total the API did not tell shows its count alone); ``compact``, for a narrow
+    terminal: "first sync: cases 24% · sites 0% · services 0%"."""
     parts = []
     for name in FIRST_SYNC_SHOWN:
         p = progress.of(name)
         if p is None:
             continue
-        parts.append(f"{name} {p.done:,}" + (f" / {p.total:,}" if p.total is not None else ""))
+        if p.total is None:
+            parts.append(f"{name} {p.done:,}")
+        elif compact:
+            parts.append(f"{name} {min(100, int(100 * p.done / p.total)) if p.total else 100}%")
+        else:
+            parts.append(f"{name} {p.done:,} / {p.total:,}")
     return "first sync: " + " · ".join(parts)
 
 
@@ -107,8 +113,9 @@ def next_change(state: SyncState | None, now: float) -> float | None:
     return 60.0
 
 
-def describe(state: SyncState | None, now: float) -> str:
-    """The sync state in a few words a person reads at a glance."""
+def describe(state: SyncState | None, now: float, *, compact: bool = False) -> str:
+    """The sync state in a few words a person reads at a glance (``compact``: fewer, for a
+    narrow terminal)."""
     if state is None:
         return "offline viewing (no connection configured)"
     when = data_age(state.last_success, now) if state.last_success else ""
@@ -124,7 +131,7 @@ def describe(state: SyncState | None, now: float) -> str:
             return ago
         case SyncStatus.SYNCING:
             if state.progress is not None:
-                return first_sync_line(state.progress)
+                return first_sync_line(state.progress, compact=compact)
             return f"syncing… ({ago})"
         case SyncStatus.STALE:
             return f"STALE: {ago}"
@@ -184,8 +191,11 @@ class StatusBar(Static):
         if store_problem:  # the store's condition (disk full, read-only) outranks the sync's
             line.append(store_problem, style=themes.style("sync-error"))
         else:
+            # 80 columns: the first sync's counts as percentages, the budget still in view
+            narrow = state is not None and state.progress is not None and self.size.width < 100
             line.append(
-                describe(state, now), style=themes.style(_ROLE[status]) if status in _ROLE else ""
+                describe(state, now, compact=narrow),
+                style=themes.style(_ROLE[status]) if status in _ROLE else "",
             )
         if state and not poller:
             line.append("  (another window refreshes)", style="dim")
