@@ -82,6 +82,35 @@ def _sqlite_memory_used() -> Callable[[], float] | None:
 sqlite_mb = _sqlite_memory_used()
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _malloc_info() -> Callable[[], tuple[float, float]] | None:
+    """glibc's heap in MB: (in use, freed but kept by malloc).  The second is RSS that no live
+    object holds: a peak's high-water mark, not a leak."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+
+    def read() -> tuple[float, float]:
+        info = fn()
+        return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
+
+    return read
+
+
+malloc_mb = _malloc_info()
+
+
 def counts(app: WallApp) -> tuple[int, int]:
     nodes = [app, *app.screen.walk_children(with_self=True)]
     timers = sum(len(getattr(n, "_timers", ())) for n in nodes)
@@ -217,16 +246,18 @@ class Probe:
         self.diagnose = diagnose
         self.rss: list[float] = []
         self.sqlite: list[float] = []
+        self.malloc: list[tuple[float, float]] = []
         self.snapshots: list[tracemalloc.Snapshot] = []
         self.types: list[Counter[str]] = []
 
     def start(self) -> None:
         if self.diagnose:
-            tracemalloc.start(8)
+            tracemalloc.start(5)
 
     def hour(self) -> None:
         self.rss.append(rss_mb())
         self.sqlite.append(sqlite_mb() if sqlite_mb else float("nan"))
+        self.malloc.append(malloc_mb() if malloc_mb else (float("nan"), float("nan")))
         if self.diagnose and len(self.rss) == 1:
             self._mark()
 
@@ -359,10 +390,16 @@ async def soak(
                 f"{len(hourly)} {probe.sqlite[-1]:.1f} MB"
             )
             marks = sorted({0, *range(5, len(hourly), 6), len(hourly) - 1})
-            print(
-                "RSS / SQLite heap by hour: "
-                + ", ".join(f"{i + 1}: {hourly[i]:.1f}/{probe.sqlite[i]:.1f}" for i in marks)
-            )
+            print("by hour: RSS / SQLite heap / malloc in use / malloc free-but-kept, MB")
+            for row in range(0, len(marks), 4):
+                print(
+                    "  "
+                    + "  ".join(
+                        f"h{i + 1}: {hourly[i]:.1f}/{probe.sqlite[i]:.1f}/"
+                        f"{probe.malloc[i][0]:.1f}/{probe.malloc[i][1]:.1f}"
+                        for i in marks[row : row + 4]
+                    )
+                )
         if sim.sizes():
             print(sim.sizes())
         print(f"widgets {start_nodes:8d}    → {end_nodes:8d}")
