@@ -1,32 +1,60 @@
 """Soak the NOC wall: many simulated hours of live activity on an accelerated clock.
 
-    python -m benchmarks.wall_soak [HOURS] [MINUTES_PER_POLL]
+    python -m benchmarks.wall_soak [HOURS] [MINUTES_PER_POLL] [--sim-in-process]
+                                   [--diagnose] [--cache-kib N]
 
-Each step advances the clock a minute, lets the simulator produce activity, runs one real poll
-through the sync engine and one tick of the wall.  Prints RSS, widget and timer counts at the
-start and the end (they must stay flat), the RSS at the end of the first simulated hour (after
-warm-up) against the end of the last one (target ratio ≤ 1.05; default 72 hours), and the time
-per simulated hour as a ratio to a baseline measured in the same run (one store query).
+Each step advances the clock by MINUTES_PER_POLL minutes, lets the simulator produce that many
+events, runs one real poll through the sync engine and one wall tick per minute.  Prints RSS,
+widget and timer counts at the start and the end (they must stay flat), the RSS at the end of
+the first simulated hour (after warm-up) against the end of the last one (target ratio ≤ 1.05;
+default 72 hours), and the time per simulated hour as a ratio to a baseline measured in the
+same run (one store query).
+
+The simulator runs in a **subprocess** over loopback HTTP by default, on a clock shared with
+this process, so the RSS measured here is the app's alone: the simulator's world grows with
+every simulated hour (new cases, messages, its request log) and, run in-process, that growth
+was counted as the app's.  ``--sim-in-process`` runs it in this process as before (faster, but
+the RSS then includes the simulator's data; the sizes of its tables are printed beside it).
+
+``--diagnose`` also prints, for hour 1 against the last hour, SQLite's own heap
+(``sqlite3_memory_used``, mostly the page cache), the top Python allocations that grew by
+traceback (tracemalloc, started after warm-up; slows the run about 2×) and the object types
+whose counts grew.  ``--cache-kib N`` sets ``PRAGMA cache_size`` on the store's connection to
+``-N`` after it opens, to compare against the value the store picks.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import ctypes
+import gc
+import multiprocessing
+import random
 import resource
-import sys
 import tempfile
 import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from expereo_tui.sim import SimConfig, Simulator
+import httpx
+
+from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.wall import WallScreen
 from expereo_tui.ui.wall import WallApp
-from tests.sim_fixtures import FakeClock, make_client
+from tests.sim_fixtures import FIXED_NOW
 
 SOAK_TARGET = 1.05  # RSS of the last simulated hour against the first, after warm-up
+CLIENT_ID, SECRET = "test-client", "test-secret-do-not-log"
+SIM_SEED, SIM_SCALE = 3, "medium"
 
 
 def rss_mb() -> float:
@@ -38,31 +66,261 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
+def _sqlite_memory_used() -> Callable[[], float] | None:
+    """SQLite's own heap in MB (page caches of every connection, statements, schema), read from
+    the library the ``sqlite3`` module links; None where it cannot be reached."""
+    try:
+        import _sqlite3
+
+        fn = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
+    except (OSError, AttributeError, ImportError):
+        return None
+    fn.restype = ctypes.c_int64
+    return lambda: fn() / 1e6
+
+
+sqlite_mb = _sqlite_memory_used()
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _malloc_info() -> Callable[[], tuple[float, float]] | None:
+    """glibc's heap in MB: (in use, freed but kept by malloc).  The second is RSS that no live
+    object holds: a peak's high-water mark, not a leak."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+
+    def read() -> tuple[float, float]:
+        info = fn()
+        return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
+
+    return read
+
+
+malloc_mb = _malloc_info()
+
+
 def counts(app: WallApp) -> tuple[int, int]:
     nodes = [app, *app.screen.walk_children(with_self=True)]
     timers = sum(len(getattr(n, "_timers", ())) for n in nodes)
     return len(nodes), timers
 
 
-async def soak(hours: float, step_minutes: int = 1) -> int:
-    clock = FakeClock()
+class SharedClock:
+    """Simulated time shared with the simulator's process (a double in shared memory)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self) -> float:
+        return float(self.value.value)
+
+    def advance(self, seconds: float) -> None:
+        self.value.value += seconds
+
+
+def _serve_sim(now: Any, port: Any, ready: Any, stop: Any) -> None:
+    """In the subprocess: the simulator on loopback, on the shared clock, until ``stop``."""
     sim = Simulator(
         SimConfig(
-            seed=3,
-            scale="medium",
-            client_id="test-client",
-            client_secret="test-secret-do-not-log",
-            clock=clock,
+            seed=SIM_SEED,
+            scale=SIM_SCALE,
+            client_id=CLIENT_ID,
+            client_secret=SECRET,
+            clock=SharedClock(now),
         )
     )
-    with tempfile.TemporaryDirectory() as folder:
+    with run_server(sim) as url:
+        port.value = int(url.rsplit(":", 1)[1])
+        ready.set()
+        stop.wait()
+
+
+class Sim:
+    """Where the simulator runs: its URL or transport, and how to make it produce activity."""
+
+    def __init__(self, clock: SharedClock, in_process: bool) -> None:
+        self.clock = clock
+        self.local: Simulator | None = None
+        self.url = "http://sim"
+        self._stop: Any = None
+        self._proc: Any = None
+        self._ctl: httpx.AsyncClient | None = None
+        if in_process:
+            self.local = Simulator(
+                SimConfig(
+                    seed=SIM_SEED,
+                    scale=SIM_SCALE,
+                    client_id=CLIENT_ID,
+                    client_secret=SECRET,
+                    clock=clock,
+                )
+            )
+
+    @contextmanager
+    def running(self, ctx: Any) -> Iterator[Sim]:
+        if self.local is not None:
+            yield self
+            return
+        port, ready, self._stop = ctx.Value("i", 0), ctx.Event(), ctx.Event()
+        self._proc = ctx.Process(
+            target=_serve_sim, args=(self.clock.value, port, ready, self._stop), daemon=True
+        )
+        self._proc.start()
+        try:
+            if not ready.wait(120):
+                raise RuntimeError("the simulator subprocess did not start")
+            self.url = f"http://127.0.0.1:{port.value}"
+            # no keep-alive: uvicorn closes an idle connection after 5 s, and a step that takes
+            # longer than that would race it (httpx.ReadError)
+            self._ctl = httpx.AsyncClient(
+                base_url=self.url, timeout=60, limits=httpx.Limits(max_keepalive_connections=0)
+            )
+            yield self
+        finally:
+            self._stop.set()
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.kill()
+
+    def client(self) -> ExpereoClient:
+        async def fake_sleep(seconds: float) -> None:
+            self.clock.advance(seconds)
+
+        settings = ClientSettings(
+            base_url=self.url,
+            token_url=f"{self.url}/oauth2/token",
+            client_id=CLIENT_ID,
+            client_secret=SECRET,
+            scopes=[],
+        )
+        transport = self.local.transport() if self.local is not None else None
+        return ExpereoClient(
+            settings,
+            transport=transport,
+            clock=self.clock,
+            sleep=fake_sleep,
+            rng=random.Random(0),
+        )
+
+    async def step(self, events: int) -> None:
+        if self.local is not None:
+            self.local.step_activity(events)
+            return
+        assert self._ctl is not None
+        response = await self._ctl.post("/_sim/activity", json={"steps": events})
+        response.raise_for_status()
+
+    async def close(self) -> None:
+        if self._ctl is not None:
+            await self._ctl.aclose()
+
+    def sizes(self) -> str:
+        """How much the in-process simulator holds (its growth is not the app's)."""
+        if self.local is None:
+            return ""
+        data = self.local.data
+        messages = sum(len(m) for m in data.messages.values())
+        return (
+            f"sim: {len(data.cases)} cases, {messages} messages, "
+            f"{len(data.services)} services, {len(self.local.request_log)} logged requests"
+        )
+
+
+class Probe:
+    """What is measured at the end of each simulated hour."""
+
+    def __init__(self, store: Store, diagnose: bool) -> None:
+        self.store = store
+        self.diagnose = diagnose
+        self.rss: list[float] = []
+        self.sqlite: list[float] = []
+        self.malloc: list[tuple[float, float]] = []
+        self.snapshots: list[tracemalloc.Snapshot] = []
+        self.types: list[Counter[str]] = []
+
+    def start(self) -> None:
+        if self.diagnose:
+            tracemalloc.start(5)
+
+    def hour(self) -> None:
+        self.rss.append(rss_mb())
+        self.sqlite.append(sqlite_mb() if sqlite_mb else float("nan"))
+        self.malloc.append(malloc_mb() if malloc_mb else (float("nan"), float("nan")))
+        if self.diagnose and len(self.rss) == 1:
+            self._mark()
+
+    def finish(self) -> None:
+        if self.diagnose:
+            self._mark()
+            tracemalloc.stop()
+
+    def _mark(self) -> None:
+        self.snapshots.append(tracemalloc.take_snapshot())
+        self.types.append(Counter(type(o).__name__ for o in gc.get_objects()))
+
+    def report(self, hours: int) -> None:
+        if not self.diagnose or len(self.snapshots) < 2:
+            return
+        first, last = self.snapshots
+        keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "traceback")
+        traced = sum(d.size_diff for d in diff)
+        print(f"\nPython heap traced since warm-up, hour 1 → hour {hours}: {traced / 1e6:+.2f} MB")
+        for stat in diff[:12]:
+            if stat.size_diff < 20_000:
+                break
+            frames = [f for f in stat.traceback if "expereo_tui" in f.filename] or list(
+                stat.traceback
+            )
+            where = " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames[-3:]))
+            print(f"  {stat.size_diff / 1e6:+7.2f} MB {stat.count_diff:+8d} blocks  {where}")
+        grown = self.types[1] - self.types[0]
+        print("object types that grew: " + ", ".join(f"{n} +{c}" for n, c in grown.most_common(10)))
+        row = self.store.database.rows(
+            "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM messages), "
+            "(SELECT count(*) FROM status_history), (SELECT count(*) FROM sla_alerts)"
+        )[0]
+        pages = self.store.database.rows("PRAGMA page_count")[0][0]
+        size = self.store.database.rows("PRAGMA page_size")[0][0]
+        cache = self.store.database.rows("PRAGMA cache_size")[0][0]
+        print(
+            f"store: {row[0]} cases, {row[1]} messages, {row[2]} status_history, "
+            f"{row[3]} sla_alerts; file {pages * size / 1e6:.1f} MB; cache_size {cache}"
+        )
+
+
+async def soak(
+    hours: float,
+    step_minutes: int = 1,
+    *,
+    in_process: bool = False,
+    diagnose: bool = False,
+    cache_kib: int | None = None,
+) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    clock = SharedClock(ctx.Value("d", FIXED_NOW, lock=False))
+    with Sim(clock, in_process).running(ctx) as sim, tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "soak.sqlite3", clock=clock)
+        if cache_kib is not None:
+            store.database.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
         engines: list[SyncEngine] = []
 
         def factory(on_event):  # type: ignore[no-untyped-def]
             engine = SyncEngine(
                 store,
-                make_client(sim, clock),
+                sim.client(),
                 on_event=on_event,
                 clock=clock,
                 settings=SyncSettings(read_only=True, poll_interval=1e9),
@@ -75,6 +333,7 @@ async def soak(hours: float, step_minutes: int = 1) -> int:
             engine_factory=factory,
             options=AppOptions(clock=clock, bell=False, desktop_notifications=False),
         )
+        probe = Probe(store, diagnose)
         async with app.run_test(size=(160, 50)) as pilot:
             while not (engines and engines[0].polls >= 1):
                 await pilot.pause()
@@ -84,45 +343,68 @@ async def soak(hours: float, step_minutes: int = 1) -> int:
             for _ in range(5):
                 await pilot.pause()
             start_rss, (start_nodes, start_timers) = rss_mb(), counts(app)
+            probe.start()
             started = time.perf_counter()
             steps = int(hours * 60 / step_minutes)
             per_hour = max(1, 60 // step_minutes)
-            hourly: list[float] = []  # RSS at the end of each simulated hour
             for step in range(steps):
                 clock.advance(60 * step_minutes)
-                sim.step_activity(step_minutes)
+                await sim.step(step_minutes)
                 await engine.poll_once()
                 for _ in range(step_minutes):
                     screen.tick()
                 if step % 10 == 0:
                     await pilot.pause()
                 if step % per_hour == per_hour - 1:
-                    hourly.append(rss_mb())
+                    probe.hour()
             await pilot.pause()
             took = time.perf_counter() - started
+            probe.finish()
             end_rss, (end_nodes, end_timers) = rss_mb(), counts(app)
             t0 = time.perf_counter()
             for _ in range(20):
                 store.query_cases(CaseQuery(), limit=200)
             baseline = (time.perf_counter() - t0) / 20
+        await sim.close()
+        where = "in this process" if in_process else "in a subprocess (RSS is the app's alone)"
+        print(f"simulator {where}")
         print(
             f"simulated {hours:g} h ({steps} polls, {store.case_count()} cases at the end) "
             f"in {took:.1f} s"
         )
-        per_hour = took / hours
+        per_hour_s = took / hours
         print(
-            f"per simulated hour: {per_hour * 1000:.0f} ms = {per_hour / baseline:.0f}× "
+            f"per simulated hour: {per_hour_s * 1000:.0f} ms = {per_hour_s / baseline:.0f}× "
             f"baseline (one inbox query, {baseline * 1000:.2f} ms)"
         )
         print(f"RSS     {start_rss:8.1f} MB → {end_rss:8.1f} MB  ({end_rss / start_rss:.2f}×)")
+        hourly = probe.rss
         growth = hourly[-1] / hourly[0] if len(hourly) >= 2 else 1.0
         if len(hourly) >= 2:
             print(
                 f"RSS end of hour 1 (after warm-up) {hourly[0]:.1f} MB, end of hour "
                 f"{len(hourly)} {hourly[-1]:.1f} MB: {growth:.3f}× (target ≤ {SOAK_TARGET})"
             )
+            print(
+                f"SQLite heap end of hour 1 {probe.sqlite[0]:.1f} MB, end of hour "
+                f"{len(hourly)} {probe.sqlite[-1]:.1f} MB"
+            )
+            marks = sorted({0, *range(5, len(hourly), 6), len(hourly) - 1})
+            print("by hour: RSS / SQLite heap / malloc in use / malloc free-but-kept, MB")
+            for row in range(0, len(marks), 4):
+                print(
+                    "  "
+                    + "  ".join(
+                        f"h{i + 1}: {hourly[i]:.1f}/{probe.sqlite[i]:.1f}/"
+                        f"{probe.malloc[i][0]:.1f}/{probe.malloc[i][1]:.1f}"
+                        for i in marks[row : row + 4]
+                    )
+                )
+        if sim.sizes():
+            print(sim.sizes())
         print(f"widgets {start_nodes:8d}    → {end_nodes:8d}")
         print(f"timers  {start_timers:8d}    → {end_timers:8d}")
+        probe.report(len(hourly))
         flat = (
             end_nodes == start_nodes
             and end_timers == start_timers
@@ -130,13 +412,27 @@ async def soak(hours: float, step_minutes: int = 1) -> int:
             and growth <= SOAK_TARGET
         )
         print("FLAT" if flat else "GROWING")
+        store.close()
         return 0 if flat else 1
 
 
-def main() -> int:
-    hours = float(sys.argv[1]) if len(sys.argv) > 1 else 72.0
-    step_minutes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    return asyncio.run(soak(hours, step_minutes))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.wall_soak")
+    parser.add_argument("hours", nargs="?", type=float, default=72.0)
+    parser.add_argument("step_minutes", nargs="?", type=int, default=1)
+    parser.add_argument("--sim-in-process", action="store_true")
+    parser.add_argument("--diagnose", action="store_true")
+    parser.add_argument("--cache-kib", type=int)
+    args = parser.parse_args(argv)
+    return asyncio.run(
+        soak(
+            args.hours,
+            args.step_minutes,
+            in_process=args.sim_in_process,
+            diagnose=args.diagnose,
+            cache_kib=args.cache_kib,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,13 @@ recorded here (``status_history``) with the case's ``lastModifiedDate`` as its t
 bumps that date on a status change, so it is the best bound there is, but a message posted in
 the same poll window moves it later, and a transition that came and went between two polls is
 never seen at all.
+
+A store on a NOC wall runs for months, so the history is bounded: a case Resolved or Closed for
+:data:`HISTORY_KEEP_DAYS` keeps only its last recorded status (no clock runs on such a case, see
+``triage.sla``), and its SLA alert claims go (a clock first seen again after a reopen is only
+noted, never alerted, so a dropped claim cannot alert twice).  Open cases keep every transition:
+their clocks need each Awaiting Customer span since creation.  :func:`record_transitions` prunes
+this way at most once a day of the API's time.
 """
 
 from __future__ import annotations
@@ -13,11 +20,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .database import Table
 
 CUSTOMER_TYPE = "Customer"  # CaseMessage.type of what the customer wrote; anything else: provider
+#: statuses on which no SLA clock runs (triage.sla.CLOSED_STATUSES; the store cannot import it)
+FINAL_STATUSES = ("Resolved", "Closed")
+#: how long a Resolved/Closed case keeps its full status history: far past the longest example
+#: target (5 days), so a case reopened soon after still has its Awaiting Customer spans
+HISTORY_KEEP_DAYS = 30
+PRUNE_EVERY = timedelta(days=1)  # of the API's time (the newest change recorded)
+_PRUNED_KEY = "status_history_pruned"  # meta: the newest change seen when last pruned
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"  # store.cases.ts(): sortable UTC text
 
 
 @dataclass(frozen=True)
@@ -43,10 +58,13 @@ def record_transitions(
     db: sqlite3.Connection, rows: Iterable[tuple[str, str | None, str | None]]
 ) -> None:
     """Record (case id, status, at) the poll observed, inside the caller's transaction; a status
-    equal to the case's last recorded one is not a transition and is skipped."""
+    equal to the case's last recorded one is not a transition and is skipped.  Then, at most
+    once a day of the changes' own times, old history is pruned (:func:`prune_history`)."""
+    newest: str | None = None
     for case_id, status, at in rows:
         if status is None or at is None:
             continue
+        newest = at if newest is None or at > newest else newest
         last = db.execute(
             "SELECT status FROM status_history WHERE case_id = ? ORDER BY at DESC, rowid DESC "
             "LIMIT 1",
@@ -57,6 +75,36 @@ def record_transitions(
                 "INSERT INTO status_history (case_id, status, at) VALUES (?, ?, ?)",
                 (case_id, status, at),
             )
+    if newest is None:
+        return
+    last = db.execute("SELECT value FROM meta WHERE key = ?", (_PRUNED_KEY,)).fetchone()
+    if last is not None and last[0] is not None and _parse(newest) - _parse(last[0]) < PRUNE_EVERY:
+        return
+    prune_history(db, _parse(newest) - timedelta(days=HISTORY_KEEP_DAYS))
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_PRUNED_KEY, newest))
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+def prune_history(db: sqlite3.Connection, before: datetime) -> tuple[int, int]:
+    """Inside the caller's transaction: of each case Resolved/Closed and last changed before
+    ``before`` (naive UTC), drop the status history but its latest row, and its SLA alert
+    claims.  Returns (history rows, claims) deleted."""
+    cutoff = before.strftime(_TS_FORMAT)
+    marks = ",".join("?" * len(FINAL_STATUSES))
+    done = f"SELECT id FROM cases WHERE status IN ({marks}) AND last_modified < ?"
+    history = db.execute(
+        f"DELETE FROM status_history WHERE case_id IN ({done}) AND rowid != ("
+        "SELECT h.rowid FROM status_history h WHERE h.case_id = status_history.case_id "
+        "ORDER BY h.at DESC, h.rowid DESC LIMIT 1)",
+        (*FINAL_STATUSES, cutoff),
+    ).rowcount
+    claims = db.execute(
+        f"DELETE FROM sla_alerts WHERE case_id IN ({done})", (*FINAL_STATUSES, cutoff)
+    ).rowcount
+    return history, claims
 
 
 class ActivityStore(Table):
