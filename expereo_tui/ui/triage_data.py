@@ -12,6 +12,7 @@ from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks
+from expereo_tui.triage.turn import US, whose_turn
 from expereo_tui.ui.retime import sla_next
 
 OPEN = frozenset({"New", "In Progress", "Awaiting Customer"})
@@ -166,3 +167,28 @@ def read_sla(
         rows = [r for r in rows if r.priority in priorities]
     activity = store.activity.activity([r.id for r in rows])
     return SlaWatch(rows, activity, targets_of(options), now, before)
+
+
+@dataclass(frozen=True)
+class WallTriage:
+    """What the wall's triage tiles show, read when the data changes: the SLA watch (its
+    counts move with time alone: SlaWatch.advance), the cases waiting on us, the clusters."""
+
+    sla: SlaWatch
+    waiting_on_us: int
+    clusters: list[Cluster]
+
+
+def read_wall_triage(store: Any, options: Any, now: float) -> WallTriage:
+    """Every open case and its activity, once (run it in a thread on a large account)."""
+    rows = open_rows(store)
+    activity = store.activity.activity([r.id for r in rows])
+    ours = 0
+    for row in rows:
+        turn = whose_turn(row, activity.get(row.id, _NO_ACTIVITY))
+        ours += turn is not None and turn.who == US
+    return WallTriage(
+        sla=SlaWatch(rows, activity, targets_of(options), now),
+        waiting_on_us=ours,
+        clusters=clusters(rows, store.activity.site_cities()),
+    )

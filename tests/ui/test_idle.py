@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from expereo_tui.store.store import Store
+from expereo_tui.sim import Simulator
+from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.triage.sla import Clock
 from expereo_tui.ui import alerts
 from expereo_tui.ui.app import ExpereoApp
@@ -198,3 +199,42 @@ def test_waited_next_is_never_late() -> None:
         for k in range(10):
             assert span(now + (nxt - now) * k / 10 - since) == span(now - since)
         now = nxt
+
+
+async def test_wall_counts_its_tiles_only_after_news(
+    sim: Simulator, store: Store, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import DataTable
+
+    from expereo_tui.sync.events import CaseChange, CasesChanged
+    from expereo_tui.ui.screens import wall
+    from expereo_tui.ui.triage_data import read_triage
+    from expereo_tui.ui.widgets.big_number import BigNumber
+
+    from .test_wall import _wall, make_wall
+
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _wall(app, pilot)
+        await until(pilot, lambda: len(app.workers) == 0)
+        reads: list[float] = []
+        real_read = wall.read_wall_triage
+        monkeypatch.setattr(
+            wall, "read_wall_triage", lambda *a: (reads.append(1), real_read(*a))[1]
+        )
+        calls = spy_reads(store, monkeypatch)
+        activity = screen.query_one("#activity", DataTable)
+        first_age = str(activity.get_row_at(0)[0])
+        for _ in range(3 * 60):  # three hours of a wall nobody touches, a tick a minute
+            sim_clock.advance(60)
+            screen.tick()
+        assert reads == [] and calls == Counter()  # no read of the store: nothing changed
+        assert str(activity.get_row_at(0)[0]) != first_age  # the ages moved on all the same
+        board = read_triage(store, app.options, sim_clock.now).board
+        sla = screen.query_one("#digits-sla", BigNumber).value
+        assert sla == f"{board.breached}/{board.at_risk}"  # the SLA tile too, with the clocks
+        case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+        screen.sync_event(CasesChanged((CaseChange(case_id, is_new=False),)))  # news
+        screen.tick()
+        await until(pilot, lambda: reads == [1])
+        await until(pilot, lambda: len(app.workers) == 0)
