@@ -19,9 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.geometry import Size
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from expereo_tui.api.vocab import CaseType, open_statuses
@@ -60,6 +62,7 @@ BAD = {
     SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
+SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
 
 
@@ -141,6 +144,14 @@ class WallTable(DataTable[Any]):
     """A table nobody navigates: no focus, no cursor."""
 
     can_focus = False
+    _drawn_size: Size | None = None
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Shown again in its view's turn, at the size it was drawn at: its drawn lines hold
+        (DataTable would draw every cell again, each turn of the wall's cycle)."""
+        if event.size == self._drawn_size:
+            event.prevent_default()  # not DataTable's: its caches stay good
+        self._drawn_size = event.size
 
 
 class WallScreen(AppScreen[None]):
@@ -231,9 +242,15 @@ class WallScreen(AppScreen[None]):
 
     def _show(self, widget_id: str, text: Text) -> None:
         """Update a Static only when what it shows changes (an idle wall repaints nothing)."""
-        if self._texts.get(widget_id) != text:
+        before = self._texts.get(widget_id)
+        if before != text:
             self._texts[widget_id] = text
-            self.query_one(f"#{widget_id}", Static).update(text)
+            # the title and footer are one line the screen's width; the clock is as wide as it
+            # reads: only their own lines are repainted, not the screen's layout
+            layout = widget_id not in SAME_SIZE and not (
+                widget_id == "wall-clock" and before is not None and before.cell_len == text.cell_len
+            )
+            self.query_one(f"#{widget_id}", Static).update(text, layout=layout)
 
     def _is_waiting(self, state: SyncState | None) -> bool:
         """No complete sync yet: counts would be zeros that read as "all clear"."""
