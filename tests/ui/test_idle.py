@@ -238,3 +238,33 @@ async def test_wall_counts_its_tiles_only_after_news(
         screen.tick()
         await until(pilot, lambda: reads == [1])
         await until(pilot, lambda: len(app.workers) == 0)
+
+
+async def test_a_wall_view_shown_again_is_not_drawn_again(
+    sim: Simulator, store: Store, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cycle shows each table in turn: its drawn lines are kept (DataTable drew every
+    cell again on each turn, 40 rows through Rich, three times a minute)."""
+    from textual.widgets import DataTable
+
+    from .test_wall import _wall, make_wall
+
+    drawn: list[str] = []
+    real_cell = DataTable._render_cell
+    monkeypatch.setattr(
+        DataTable,
+        "_render_cell",
+        lambda self, *a, **kw: (drawn.append(str(self.id)), real_cell(self, *a, **kw))[1],
+    )
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await _wall(app, pilot)
+        for _ in range(len(screen.cycle)):  # each view once: drawn
+            screen.action_next_view()
+            await pilot.pause()
+        assert "incidents" in drawn
+        drawn.clear()
+        for _ in range(len(screen.cycle)):  # and again: nothing to draw
+            screen.action_next_view()
+            await pilot.pause()
+        assert drawn == []

@@ -147,10 +147,11 @@ class WallTable(DataTable[Any]):
     _drawn_size: Size | None = None
 
     def _on_resize(self, event: events.Resize) -> None:
-        """Shown again in its view's turn, at the size it was drawn at: its drawn lines hold
-        (DataTable would draw every cell again, each turn of the wall's cycle)."""
-        if event.size == self._drawn_size:
-            event.prevent_default()  # not DataTable's: its caches stay good
+        """Shown (again) in its view's turn: DataTable would draw every cell again each time.
+        Its lines are drawn at the size they are shown at (the first Resize comes after the
+        first frame has drawn them); only a new size (the terminal's) needs them drawn again."""
+        if self._drawn_size is None or event.size == self._drawn_size:
+            event.prevent_default()  # not DataTable's: its drawn lines stay good
         self._drawn_size = event.size
 
 
