@@ -268,3 +268,30 @@ async def test_a_wall_view_shown_again_is_not_drawn_again(
             screen.action_next_view()
             await pilot.pause()
         assert drawn == []
+
+
+async def test_the_wall_wakes_only_when_something_is_due(
+    sim: Simulator, tmp_path: Path, sim_clock: FakeClock
+) -> None:
+    """No one-second tick: the wall sleeps until its next view, its clock's minute, or at
+    most RECHECK seconds (the data may turn STALE).  (No cases: no age to wait for.)"""
+    from expereo_tui.ui.screens.wall import RECHECK
+
+    from .test_wall import _wall, make_wall
+
+    sim_clock.now = sim_clock.now - sim_clock.now % 60 + 50  # the clock's minute in 10 s
+    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
+    app = make_wall(sim, empty, sim_clock, wall_cycle_seconds=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _wall(app, pilot)
+        assert screen.wake_in == pytest.approx(10)  # the minute on the clock
+        sim_clock.advance(10)
+        screen.tick(screen.wake_in)
+        assert screen.wake_in == pytest.approx(RECHECK)  # then a look at the sync state
+        sim_clock.advance(RECHECK)
+        screen.tick(screen.wake_in)
+        assert screen.wake_in == pytest.approx(5)  # the next view, 30 s after the first
+        view = screen.view_index
+        sim_clock.advance(5)
+        screen.tick(screen.wake_in)
+        assert screen.view_index == view + 1

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.geometry import Size
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from expereo_tui.api.vocab import CaseType, open_statuses
@@ -43,7 +45,7 @@ from expereo_tui.ui.triage_data import WallTriage, read_wall_triage
 from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall_views import chosen_views, view_rows
 from expereo_tui.ui.widgets.big_number import BigNumber
-from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line
+from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line, next_change
 
 VIEWS = ("overview", "incidents", "activity", "services")
 TITLES = {
@@ -62,6 +64,9 @@ BAD = {
     SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
+RECHECK = 15.0  # seconds: the longest the wall sleeps without looking at the sync state
+NEWS_DELAY = 0.5  # seconds: the events of a poll come together; one read for them all
+DUE = 1e-6  # ticks: a wait of n ticks is over after n ticks (floating sums)
 SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
 
@@ -167,7 +172,7 @@ class WallScreen(AppScreen[None]):
         super().__init__()
         self.view_index = 0
         self.cycling = True
-        self.beat = 0
+        self.beat = 0.0
         self.shift = 0
         self.since_cycle = 0.0
         self.since_shift = 0.0
@@ -175,6 +180,8 @@ class WallScreen(AppScreen[None]):
         self.reads = 0  # reads started (the latest one is shown)
         self.data: WallData | None = None
         self.due_at: float | None = None  # when an age, or an SLA count, next changes
+        self._timer: Timer | None = None  # the next wake (_arm)
+        self.wake_in = 0.0  # ticks until then
         self.waiting = False
         self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
@@ -212,20 +219,21 @@ class WallScreen(AppScreen[None]):
             table.add_columns(*columns)
         self.paint_freshness()
         self.refresh_all()
-        self.set_interval(self.xapp.options.wall_tick_seconds, self.tick)
+        self._arm()
 
     # -- the clock of the wall ------------------------------------------------------------------
-    def tick(self) -> None:
-        """Once a second: clock and data age (painted when their text changes), cycling,
-        burn-in shift, night dim; the store is read again only after news, and the tables'
-        ages and the SLA tile are drawn again when their text changes (``due_at``)."""
-        self.beat += 1
-        self.since_cycle += 1
-        self.since_shift += 1
+    def tick(self, ticks: float = 1) -> None:
+        """``ticks`` seconds (``wall_tick_seconds`` each) have passed: the clock and data age
+        (painted when their text changes), cycling, burn-in shift, night dim; the store is read
+        again only after news, and the tables' ages and the SLA tile are drawn again when their
+        text changes (``due_at``).  The wall wakes only when one of these is due (``_arm``)."""
+        self.beat += ticks
+        self.since_cycle += ticks
+        self.since_shift += ticks
         opts = self.xapp.options
-        if self.cycling and self.since_cycle >= opts.wall_cycle_seconds:
+        if self.cycling and self.since_cycle >= opts.wall_cycle_seconds - DUE:
             self.action_next_view()
-        if self.since_shift >= opts.burn_in_shift_seconds:
+        if self.since_shift >= opts.burn_in_shift_seconds - DUE:
             self.since_shift = 0
             self.shift = (self.shift + 1) % len(SHIFTS)
             self.query_one("#wall").styles.offset = SHIFTS[self.shift]
@@ -240,6 +248,33 @@ class WallScreen(AppScreen[None]):
             self.read_data()
         elif self.due_at is not None and self.xapp.now() >= self.due_at:
             self.retime()  # an age or an SLA count moved on: from what was read
+        self._arm()
+
+    def _arm(self) -> None:
+        """One timer, for the next thing due: the next view, the burn-in shift, the clock's
+        minute, the data age's next step (or a look at whether the data turned STALE), the
+        night's hour, an age in the tables or an SLA count (``due_at``)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        opts, now = self.xapp.options, self.xapp.now()
+        engine = self.xapp.engine
+        waits = [opts.burn_in_shift_seconds - self.since_shift, 60 - now % 60, RECHECK]
+        if self.cycling:
+            waits.append(opts.wall_cycle_seconds - self.since_cycle)
+        change = next_change(engine.state, now) if engine is not None else None
+        if change is not None:
+            waits.append(change)
+        if self.due_at is not None:
+            waits.append(self.due_at - now)
+        if opts.night_dim:
+            waits.append(1800 - now % 1800)  # the local hour turns (half-hour time zones too)
+        self.wake_in = wait = max(0.05, min(waits))  # in ticks: a second each, but in tests
+        self._timer = self.set_timer(wait * opts.wall_tick_seconds, partial(self._wake, wait))
+
+    def _wake(self, ticks: float) -> None:
+        self._timer = None
+        self.tick(ticks)
 
     def _show(self, widget_id: str, text: Text) -> None:
         """Update a Static only when what it shows changes (an idle wall repaints nothing)."""
@@ -415,6 +450,7 @@ class WallScreen(AppScreen[None]):
         self._fill("services", data.services)
         self.retime()
         self._show("wall-footer", FOOTER)
+        self._arm()  # due_at has moved
 
     def _tile(self, key: str, text: str, alarm: bool) -> None:
         self.query_one(f"#digits-{key}", BigNumber).update(text)
@@ -490,13 +526,21 @@ class WallScreen(AppScreen[None]):
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
 
     def sync_event(self, event: SyncEvent) -> None:
-        """News redraws the data on the next tick (several events arrive per poll); a state
-        change (every poll says "fresh") only the freshness: an idle poll reads nothing."""
+        """News reads the data again, once for the events of a poll (they come together); a
+        state change (every poll says "fresh") only the freshness, at once: an idle poll reads
+        nothing."""
         if isinstance(event, SyncStateChanged):
-            if self.waiting:  # the first sync's progress shows at once
-                self.paint_freshness()
+            self.paint_freshness()  # an outage, the first sync's progress: shown at once
+            self._arm()  # the data age starts again
             return
-        self.dirty = True
+        if not self.dirty:
+            self.dirty = True
+            self.set_timer(NEWS_DELAY, self._news)
+
+    def _news(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.read_data()
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
