@@ -69,10 +69,11 @@ async def test_an_idle_poll_reads_nothing_and_reloads_nothing(
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.engine is not None and app.first_frame_out)
         engine = app.engine
         assert engine is not None
         await until(pilot, lambda: engine.polls >= 1 and app.alerter.watch is not None)
+        await pilot.pause()  # what waited for the first frame (the title's counts...) has run
         await until(pilot, lambda: len(app.workers) == 0)  # the start-up reads are done
         reloads: list[bool] = []
         real_reload = screen.reload

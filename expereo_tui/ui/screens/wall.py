@@ -422,12 +422,12 @@ class WallScreen(AppScreen[None]):
             self.refresh_all()
             return
         store, now = self.xapp.store, self.xapp.now()
-        open_q = CaseQuery(statuses=open_statuses(store.status_counts()))
         fit = self._fitting_rows()
         self.reads += 1
         generation = self.reads
 
         def read() -> None:
+            open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
             data = self._read(store, now, open_q, fit)
             self.app.call_from_thread(self._read_done, generation, data)
 
