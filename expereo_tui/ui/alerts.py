@@ -5,19 +5,20 @@ over SSH), and the unread count in the title.  Many changes in one poll become o
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from expereo_tui.store.store import CaseActivity, CaseQuery, StoreError
-from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
-from expereo_tui.triage.sla import EXAMPLE_TARGETS, Level, clocks
+from expereo_tui.store.store import CaseQuery, StoreError
+from expereo_tui.sync.events import CaseChange, CasesChanged, MessagesAdded, SyncEvent
+from expereo_tui.triage.sla import Level
 from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.triage_data import ClockChange, SlaWatch, read_sla
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.timer import Timer
 
 SUMMARY_OVER = 3  # more changes than this in one poll: one summary toast
-SLA_CHECK_SECONDS = 30.0  # how often the SLA clocks are looked at between polls
 
 
 def osc_notification(
@@ -42,7 +43,10 @@ class Alerter:
     def __init__(self, app: App[None]) -> None:
         self.app = app
         self.sent: list[str] = []  # notification sequences written (for tests)
-        self.sla_levels: dict[tuple[str, str], Level] = {}  # each clock's level at the last check
+        self.watch: SlaWatch | None = None  # the SLA clocks, as last read
+        self.sla_due_at: float | None = None  # when the next clock changes level
+        self._sla_timer: Timer | None = None
+        self._sla_reads = 0
 
     @property
     def options(self):  # type: ignore[no-untyped-def]
@@ -70,13 +74,81 @@ class Alerter:
             return f"Expereo replied on {change.case_id} ({prio + ' ' if prio else ''}{subject})"
         return f"{change.case_id}: {change.old_status} → {change.new_status}"
 
+    @property
+    def sla_levels(self) -> dict[tuple[str, str], Level]:
+        """Each SLA clock's level when last looked at."""
+        return self.watch.levels if self.watch is not None else {}
+
     def check_sla(self) -> list[str]:
+        """Look at every SLA clock now, here (the app does it in a thread: sla_data_changed);
+        returns the lines alerted."""
         try:
-            return self._check_sla()
+            watch = read_sla(self.app.store, self.options, self.app.now(), **self._sla_args())  # type: ignore[attr-defined]
+            return self._adopt(watch)
         except StoreError:  # a read-only or full store: the columns still show the clocks
             return []
 
-    def _check_sla(self) -> list[str]:
+    def _sla_args(self) -> dict[str, Any]:
+        return {"priorities": self.options.alert_priorities, "before": dict(self.sla_levels)}
+
+    def sla_data_changed(self) -> None:
+        """The cases or their threads changed (or the app started): read every open case's SLA
+        clocks again, in a thread (every open case and its thread on a large account), then
+        alert what got worse and wait for the next clock to change level.  Only then: no timer
+        looks at the clocks in between."""
+        store, options, now = self.app.store, self.options, self.app.now()  # type: ignore[attr-defined]
+        args = self._sla_args()
+        self._sla_reads += 1
+        generation = self._sla_reads
+
+        def read() -> None:
+            try:
+                watch = read_sla(store, options, now, **args)
+            except StoreError:
+                return
+            self.app.call_from_thread(self._sla_read, generation, watch)
+
+        self.app.run_worker(
+            read, thread=True, group="sla-alerts", exclusive=True, exit_on_error=False
+        )
+
+    def _sla_read(self, generation: int, watch: SlaWatch) -> None:
+        if generation == self._sla_reads and self.app.is_running:  # else a newer read comes
+            self._adopt(watch)
+
+    def _adopt(self, watch: SlaWatch) -> list[str]:
+        """A fresh look at every clock: alert those worse than when last looked at (and any
+        that moved on since the look), then wait for the next to change level."""
+        self.watch = watch
+        changes = watch.changes + watch.advance(self.app.now())  # type: ignore[attr-defined]
+        lines = self._alert_sla(changes)
+        self._arm_sla()
+        return lines
+
+    def sla_due(self) -> list[str]:
+        """A clock's level is due to change: look at the cases due (no store read), alert."""
+        self._sla_timer = None
+        if self.watch is None:
+            return []
+        try:
+            lines = self._alert_sla(self.watch.advance(self.app.now()))  # type: ignore[attr-defined]
+        except StoreError:  # the alert could not be noted: it comes when the store can be written
+            lines = []
+        self._arm_sla()
+        return lines
+
+    def _arm_sla(self) -> None:
+        """One timer, for the instant the next clock changes level."""
+        if self._sla_timer is not None:
+            self._sla_timer.stop()
+            self._sla_timer = None
+        due = self.watch.next_due if self.watch is not None else None
+        self.sla_due_at = due
+        if due is not None and self.app.is_running:
+            delay = max(0.01, due - self.app.now())  # type: ignore[attr-defined]
+            self._sla_timer = self.app.set_timer(delay, self.sla_due, name="sla-due")
+
+    def _alert_sla(self, changes: list[ClockChange]) -> list[str]:
         """Alert each SLA clock once when it becomes at risk and once when it breaches: a
         change this app saw happen (a clock first seen already late, at start-up or on a
         case's first sync, is only noted: the inbox and the wall show it, and a first sync of
@@ -86,32 +158,18 @@ class Alerter:
 
         store = self.app.store  # type: ignore[attr-defined]
         opts = self.options
-        open_q = CaseQuery(statuses=frozenset({"New", "In Progress", "Awaiting Customer"}))
-        rows = store.query_cases(open_q, limit=max(1, store.count_cases(open_q)))
-        if opts.alert_priorities:
-            rows = [r for r in rows if r.priority in opts.alert_priorities]
         now = self.app.now()  # type: ignore[attr-defined]
-        targets = getattr(opts, "sla_targets", None) or EXAMPLE_TARGETS
-        activity = store.activity.activity([r.id for r in rows])
-        rank = {Level.OK: 0, Level.AT_RISK: 1, Level.BREACHED: 2}
-        levels: dict[tuple[str, str], Level] = {}
         lines: list[str] = []
-        for row in rows:
-            for clock in clocks(row, activity.get(row.id, CaseActivity()), targets, now):
-                key = (row.id, clock.key)
-                levels[key] = level = clock.level
-                before = self.sla_levels.get(key)
-                if before is None or rank[level] <= rank[before]:
-                    continue  # first seen, or no worse than last time
-                if not store.activity.claim_alert(row.id, clock.key, level.value, now):
-                    continue  # another session on this store alerted it
-                what = CLOCK_NAMES.get(clock.name, clock.name)
-                prio = f"{row.priority} " if row.priority else ""
-                if level is Level.BREACHED:
-                    lines.append(f"{prio}{row.id}: {what} SLA breached ({span(clock.left)} over)")
-                else:
-                    lines.append(f"{prio}{row.id}: {what} SLA at risk ({span(clock.left)} left)")
-        self.sla_levels = levels
+        for change in changes:
+            row, clock, level = change.row, change.clock, change.level
+            if not store.activity.claim_alert(row.id, clock.key, level.value, now):
+                continue  # another session on this store alerted it
+            what = CLOCK_NAMES.get(clock.name, clock.name)
+            prio = f"{row.priority} " if row.priority else ""
+            if level is Level.BREACHED:
+                lines.append(f"{prio}{row.id}: {what} SLA breached ({span(clock.left)} over)")
+            else:
+                lines.append(f"{prio}{row.id}: {what} SLA at risk ({span(clock.left)} left)")
         if not lines:
             return lines
         text = (
@@ -127,8 +185,8 @@ class Alerter:
         return lines
 
     def handle(self, event: SyncEvent) -> None:
-        if isinstance(event, CasesChanged):
-            self.check_sla()
+        if isinstance(event, CasesChanged | MessagesAdded):  # what the SLA clocks run on
+            self.sla_data_changed()
         if not isinstance(event, CasesChanged):
             return
         wanted = [c for c in event.changes if self._wanted(c)]

@@ -27,9 +27,16 @@ from textual.widgets import Static
 
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent, SyncStateChanged
+from expereo_tui.sync.events import (
+    CasesChanged,
+    MessagesAdded,
+    OutboxChanged,
+    OutboxStatus,
+    SyncEvent,
+    SyncStateChanged,
+)
 from expereo_tui.ui import themes
-from expereo_tui.ui.alerts import SLA_CHECK_SECONDS, Alerter
+from expereo_tui.ui.alerts import Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.options import AppOptions
@@ -166,8 +173,8 @@ class ExpereoApp(App[None]):
         # its first events must find the first screen mounted
         self.after_first_frame(self._start_engine_worker)
         self.refresh_status()
-        self.set_timer(3.0, self.alerter.check_sla)  # triage: SLA at risk / breached
-        self.set_interval(SLA_CHECK_SECONDS, self.alerter.check_sla)
+        # triage: SLA at risk / breached, read in a thread, then again only on news
+        self.after_first_frame(self.alerter.sla_data_changed)
         # Once the first frame is out, move what start-up made (modules, styles, the first
         # screen: ~100,000 objects) out of the garbage collector's way, or every full
         # collection walks them all: a 50 ms pause that lands on whatever key was just typed.
@@ -260,7 +267,8 @@ class ExpereoApp(App[None]):
         if isinstance(event, SyncStateChanged):
             self.last_state = event.state
         self.alerter.handle(event)
-        self.alerter.update_title()
+        if isinstance(event, CasesChanged | MessagesAdded):  # an idle poll counts nothing
+            self.alerter.update_title()
         self.sync_signal.publish(event)
         if (
             isinstance(event, OutboxChanged)
@@ -273,7 +281,10 @@ class ExpereoApp(App[None]):
                 markup=False,
                 timeout=10,
             )
-        self.refresh_status()
+        if isinstance(event, OutboxChanged):  # the outbox is counted when it moved
+            self.refresh_status()
+        else:
+            self.paint_status()
 
     def refresh_status(self) -> None:
         """Count the outbox and paint the status bar: on sync events and when a screen with a

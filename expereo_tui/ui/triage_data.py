@@ -3,6 +3,7 @@ alerts and the inbox's cluster line (each a few queries, no request to the API).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +11,12 @@ from typing import Any
 from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
 from expereo_tui.triage.clusters import Cluster, clusters
-from expereo_tui.triage.sla import EXAMPLE_TARGETS, Targets
+from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks
+from expereo_tui.triage.turn import US, whose_turn
+from expereo_tui.ui.retime import sla_next
 
 OPEN = frozenset({"New", "In Progress", "Awaiting Customer"})
+_NO_ACTIVITY = CaseActivity()
 
 
 @dataclass(frozen=True)
@@ -40,5 +44,151 @@ def read_triage(store: Any, options: Any, now: float) -> Triage:
         rows=rows,
         activity=activity,
         board=board(rows, activity, targets_of(options), now),
+        clusters=clusters(rows, store.activity.site_cities()),
+    )
+
+
+ClockKey = tuple[str, str]  # (case id, Clock.key)
+_RANK = {Level.OK: 0, Level.AT_RISK: 1, Level.BREACHED: 2}
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """One clock seen at a worse level than before (what an SLA alert is about)."""
+
+    row: CaseRow
+    clock: Clock
+    level: Level
+
+
+class SlaWatch:
+    """Every SLA clock of the open cases, read once when the data changes, and the instant the
+    next of them moves to a worse level: nothing is recomputed until then, and then only the
+    cases whose clocks are due (their rows and activity are kept: no store query).
+
+    Between two data changes a case's clocks change only with time: a running clock goes from
+    ok to at risk to breached; a paused one (Awaiting Customer) stays where it is."""
+
+    def __init__(
+        self,
+        rows: list[CaseRow],
+        activity: Mapping[str, CaseActivity],
+        targets: Mapping[str, Targets],
+        now: float,
+        before: Mapping[ClockKey, Level] | None = None,
+    ) -> None:
+        """``before``: each clock's level at the last look; a clock worse now is in
+        ``changes`` (one not in it is first seen: only noted)."""
+        self.targets = targets
+        self.levels: dict[ClockKey, Level] = {}  # each clock's level, as last looked at
+        self.worst: dict[str, Level] = {}  # each case's worst clock (the board counts cases)
+        self._cases: dict[str, tuple[CaseRow, CaseActivity]] = {}  # whose clocks will move
+        self._due: list[tuple[float, str]] = []  # (instant, case id): a heap
+        self.changes: list[ClockChange] = []  # worse than ``before``
+        for row in rows:
+            found, due = self._look(row, activity.get(row.id, _NO_ACTIVITY), now, before or {})
+            self.changes += _worse(row, found)
+            if due is not None:
+                self._due.append((due, row.id))
+        heapq.heapify(self._due)
+
+    def _look(
+        self, row: CaseRow, act: CaseActivity, now: float, before: Mapping[ClockKey, Level]
+    ) -> tuple[list[tuple[Clock, Level | None]], float | None]:
+        """The case's clocks at ``now``, each with its level before (None: first seen), noted;
+        and when the next of them changes level."""
+        found = []
+        worst = Level.OK
+        due: float | None = None
+        for clock in clocks(row, act, self.targets, now):
+            key = (row.id, clock.key)
+            found.append((clock, before.get(key)))
+            self.levels[key] = clock.level
+            if _RANK[clock.level] > _RANK[worst]:
+                worst = clock.level
+            at = sla_next(clock, now)
+            if at is not None and (due is None or at < due):
+                due = at
+        if found:
+            self.worst[row.id] = worst
+        if due is not None:
+            self._cases[row.id] = (row, act)
+        else:
+            self._cases.pop(row.id, None)
+        return found, due
+
+    @property
+    def next_due(self) -> float | None:
+        """The next instant a clock changes level (None: none will without new data)."""
+        return self._due[0][0] if self._due else None
+
+    def advance(self, now: float) -> list[ClockChange]:
+        """Look again at the cases whose clocks were due by ``now``: the clocks now worse."""
+        changes: list[ClockChange] = []
+        while self._due and self._due[0][0] <= now:
+            case_id = heapq.heappop(self._due)[1]
+            if case_id not in self._cases:
+                continue
+            row, act = self._cases[case_id]
+            found, due = self._look(row, act, now, self.levels)
+            changes += _worse(row, found)
+            if due is not None:
+                heapq.heappush(self._due, (due, case_id))
+        return changes
+
+    @property
+    def breached(self) -> int:
+        return sum(1 for level in self.worst.values() if level is Level.BREACHED)
+
+    @property
+    def at_risk(self) -> int:
+        return sum(1 for level in self.worst.values() if level is Level.AT_RISK)
+
+
+def _worse(row: CaseRow, found: list[tuple[Clock, Level | None]]) -> list[ClockChange]:
+    return [
+        ClockChange(row, clock, clock.level)
+        for clock, before in found
+        if before is not None and _RANK[clock.level] > _RANK[before]
+    ]
+
+
+def read_sla(
+    store: Any,
+    options: Any,
+    now: float,
+    priorities: Any = None,
+    before: Mapping[ClockKey, Level] | None = None,
+) -> SlaWatch:
+    """The SLA watch over every open case (of ``priorities``, if given): every open case and
+    its activity from the store, so run it in a thread on a large account."""
+    rows = open_rows(store)
+    if priorities:
+        rows = [r for r in rows if r.priority in priorities]
+    activity = store.activity.activity([r.id for r in rows])
+    return SlaWatch(rows, activity, targets_of(options), now, before)
+
+
+@dataclass(frozen=True)
+class WallTriage:
+    """What the wall's triage tiles show, read when the data changes: the SLA watch (its
+    counts move with time alone: SlaWatch.advance), the cases waiting on us, the clusters."""
+
+    sla: SlaWatch
+    waiting_on_us: int
+    clusters: list[Cluster]
+
+
+def read_wall_triage(store: Any, options: Any, now: float) -> WallTriage:
+    """Every open case and its activity, once (run it in a thread on a large account)."""
+    rows = open_rows(store)
+    activity = store.activity.activity([r.id for r in rows])
+    ours = 0
+    for row in rows:
+        turn = whose_turn(row, activity.get(row.id, _NO_ACTIVITY))
+        ours += turn is not None and turn.who == US
+    return WallTriage(
+        sla=SlaWatch(rows, activity, targets_of(options), now),
+        waiting_on_us=ours,
         clusters=clusters(rows, store.activity.site_cities()),
     )

@@ -15,11 +15,12 @@ from textual.worker import get_current_worker
 
 from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
-from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent
+from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent, SyncStateChanged
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS
 from expereo_tui.ui import themes
 from expereo_tui.ui.format import status_text, type_label
+from expereo_tui.ui.retime import row_next
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.cluster_link import cluster_line
@@ -133,8 +134,8 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         self.mount_shift()
         self.reload(data_changed=False)
         self.query_one(CaseTable).focus()
+        self.query_one(CaseTable).clock = self.xapp.now  # its rows' times age (row_next)
         self.xapp.after_first_frame(self._after_first_frame)
-        self.set_interval(30, self.reload)  # relative times age
 
     @property
     def content_painted(self) -> bool:
@@ -168,8 +169,8 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
     def current_case_id(self) -> str | None:
         return self.query_one(CaseTable).cursor_key
 
-    def _cells(self, row: CaseRow, ctx: RowContext) -> list[Text]:
-        out = cells(row, ctx)
+    def _cells(self, row: CaseRow, ctx: RowContext, now: float) -> list[Text]:
+        out = cells(row, ctx if now == ctx.now else replace(ctx, now=now))
         marker = self.shift_marker(row)  # a selected row's first cell
         if marker is not None:
             out[_UNREAD_AT] = marker
@@ -229,7 +230,10 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             else:
                 rows = triaged[offset : offset + limit]
             ctx = self._row_context(now, rows)
-            return [TableRow(row.id, partial(self._cells, row, ctx)) for row in rows]
+            return [
+                TableRow(row.id, partial(self._cells, row, ctx), partial(row_next, row, ctx))
+                for row in rows
+            ]
 
         return fetch
 
@@ -371,6 +375,9 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         self.reload(data_changed=False)
 
     def sync_event(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncStateChanged):  # a poll (idle or not) says how fresh it is:
+            self.shift_sync_event(event)  # nothing stored, nothing to read again
+            return
         if isinstance(event, CasesChanged):
             self.recent.update(c.case_id for c in event.changes)
         self.shift_sync_event(event)

@@ -16,16 +16,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
+from textual.geometry import Size
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Label, Static
 
 from expereo_tui.api.vocab import CaseType, open_statuses
-from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.store.store import CaseQuery, CaseRow, Store
 from expereo_tui.sync.events import (
     FirstSyncProgress,
     SyncEvent,
@@ -34,13 +38,14 @@ from expereo_tui.sync.events import (
     SyncStatus,
 )
 from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
+from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.triage_data import read_triage
+from expereo_tui.ui.triage_data import WallTriage, read_wall_triage
 from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall_views import chosen_views, view_rows
 from expereo_tui.ui.widgets.big_number import BigNumber
-from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line
+from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line, next_change
 
 VIEWS = ("overview", "incidents", "activity", "services")
 TITLES = {
@@ -59,8 +64,11 @@ BAD = {
     SyncStatus.ERROR: "SYNC ERROR",
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
+RECHECK = 15.0  # seconds: the longest the wall sleeps without looking at the sync state
+NEWS_DELAY = 0.5  # seconds: the events of a poll come together; one read for them all
+DUE = 1e-6  # ticks: a wait of n ticks is over after n ticks (floating sums)
+SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
-REFRESH_EVERY = 60  # ticks: relative ages in the tables move in minutes
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,8 @@ class Tile:
     label: str
     count: Callable[[Store, frozenset[str]], int] | None = None
     hot: bool = False
-    # or, for the triage tiles: (what the tile shows, whether it is an alarm) from read_triage
-    triage: Callable[[Any], tuple[str, bool]] | None = None
+    # or, for the triage tiles: (what the tile shows, whether it is an alarm) from WallTriage
+    triage: Callable[[WallTriage], tuple[str, bool]] | None = None
 
 
 def _open(priority: str) -> Callable[[Store, frozenset[str]], int]:
@@ -100,14 +108,27 @@ TILES: list[Tile] = [
     ),
     Tile("new", "New", lambda store, _: store.count_cases(CaseQuery(statuses=frozenset({"New"})))),
     Tile("unread", "Unread", lambda store, _: store.unread_count()),
-    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.board.waiting_on_us), False)),
+    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.waiting_on_us), False)),
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
         "sla",
         "SLA breached/at risk",
-        triage=lambda t: (f"{t.board.breached}/{t.board.at_risk}", t.board.breached > 0),
+        triage=lambda t: (f"{t.sla.breached}/{t.sla.at_risk}", t.sla.breached > 0),
     ),
 ]
+
+
+@dataclass
+class WallData:
+    """What the wall read from the store at its last news (the rows kept, so that their ages
+    can be drawn again as time passes without reading them again)."""
+
+    triage: WallTriage
+    counts: dict[str, int]  # the counted tiles
+    incidents: list[CaseRow]  # shown, newest first
+    more_incidents: int  # open incidents that did not fit
+    recent: list[CaseRow]  # the newest activity
+    services: list[list[Any]]  # services with open incidents, as table rows
 
 
 def waiting_line(progress: FirstSyncProgress | None) -> str:
@@ -128,6 +149,15 @@ class WallTable(DataTable[Any]):
     """A table nobody navigates: no focus, no cursor."""
 
     can_focus = False
+    _drawn_size: Size | None = None
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Shown (again) in its view's turn: DataTable would draw every cell again each time.
+        Its lines are drawn at the size they are shown at (the first Resize comes after the
+        first frame has drawn them); only a new size (the terminal's) needs them drawn again."""
+        if self._drawn_size is None or event.size == self._drawn_size:
+            event.prevent_default()  # not DataTable's: its drawn lines stay good
+        self._drawn_size = event.size
 
 
 class WallScreen(AppScreen[None]):
@@ -142,12 +172,16 @@ class WallScreen(AppScreen[None]):
         super().__init__()
         self.view_index = 0
         self.cycling = True
-        self.beat = 0
+        self.beat = 0.0
         self.shift = 0
         self.since_cycle = 0.0
         self.since_shift = 0.0
-        self.since_refresh = 0
         self.dirty = False
+        self.reads = 0  # reads started (the latest one is shown)
+        self.data: WallData | None = None
+        self.due_at: float | None = None  # when an age, or an SLA count, next changes
+        self._timer: Timer | None = None  # the next wake (_arm)
+        self.wake_in = 0.0  # ticks until then
         self.waiting = False
         self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
@@ -185,19 +219,21 @@ class WallScreen(AppScreen[None]):
             table.add_columns(*columns)
         self.paint_freshness()
         self.refresh_all()
-        self.set_interval(self.xapp.options.wall_tick_seconds, self.tick)
+        self._arm()
 
     # -- the clock of the wall ------------------------------------------------------------------
-    def tick(self) -> None:
-        """Once a second: clock and data age (painted when their text changes), cycling,
-        burn-in shift, night dim; the tables every REFRESH_EVERY ticks or after news."""
-        self.beat += 1
-        self.since_cycle += 1
-        self.since_shift += 1
+    def tick(self, ticks: float = 1) -> None:
+        """``ticks`` seconds (``wall_tick_seconds`` each) have passed: the clock and data age
+        (painted when their text changes), cycling, burn-in shift, night dim; the store is read
+        again only after news, and the tables' ages and the SLA tile are drawn again when their
+        text changes (``due_at``).  The wall wakes only when one of these is due (``_arm``)."""
+        self.beat += ticks
+        self.since_cycle += ticks
+        self.since_shift += ticks
         opts = self.xapp.options
-        if self.cycling and self.since_cycle >= opts.wall_cycle_seconds:
+        if self.cycling and self.since_cycle >= opts.wall_cycle_seconds - DUE:
             self.action_next_view()
-        if self.since_shift >= opts.burn_in_shift_seconds:
+        if self.since_shift >= opts.burn_in_shift_seconds - DUE:
             self.since_shift = 0
             self.shift = (self.shift + 1) % len(SHIFTS)
             self.query_one("#wall").styles.offset = SHIFTS[self.shift]
@@ -206,17 +242,51 @@ class WallScreen(AppScreen[None]):
             hour = datetime.fromtimestamp(self.xapp.now()).hour
             night = start <= hour < end if start < end else hour >= start or hour < end
             self.set_class(night, "night")
-        self.since_refresh += 1
         self.paint_freshness()
-        if self.dirty or self.since_refresh >= REFRESH_EVERY:  # ages move even without news
+        if self.dirty:  # news: read again (in a thread)
             self.dirty = False
-            self.refresh_all()
+            self.read_data()
+        elif self.due_at is not None and self.xapp.now() >= self.due_at:
+            self.retime()  # an age or an SLA count moved on: from what was read
+        self._arm()
+
+    def _arm(self) -> None:
+        """One timer, for the next thing due: the next view, the burn-in shift, the clock's
+        minute, the data age's next step (or a look at whether the data turned STALE), the
+        night's hour, an age in the tables or an SLA count (``due_at``)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        opts, now = self.xapp.options, self.xapp.now()
+        engine = self.xapp.engine
+        waits = [opts.burn_in_shift_seconds - self.since_shift, 60 - now % 60, RECHECK]
+        if self.cycling:
+            waits.append(opts.wall_cycle_seconds - self.since_cycle)
+        change = next_change(engine.state, now) if engine is not None else None
+        if change is not None:
+            waits.append(change)
+        if self.due_at is not None:
+            waits.append(self.due_at - now)
+        if opts.night_dim:
+            waits.append(1800 - now % 1800)  # the local hour turns (half-hour time zones too)
+        self.wake_in = wait = max(0.05, min(waits))  # in ticks: a second each, but in tests
+        self._timer = self.set_timer(wait * opts.wall_tick_seconds, partial(self._wake, wait))
+
+    def _wake(self, ticks: float) -> None:
+        self._timer = None
+        self.tick(ticks)
 
     def _show(self, widget_id: str, text: Text) -> None:
         """Update a Static only when what it shows changes (an idle wall repaints nothing)."""
-        if self._texts.get(widget_id) != text:
+        before = self._texts.get(widget_id)
+        if before != text:
             self._texts[widget_id] = text
-            self.query_one(f"#{widget_id}", Static).update(text)
+            # the title and footer are one line the screen's width; the clock is as wide as it
+            # reads: only their own lines are repainted, not the screen's layout
+            layout = widget_id not in SAME_SIZE and not (
+                widget_id == "wall-clock" and before is not None and before.cell_len == text.cell_len
+            )
+            self.query_one(f"#{widget_id}", Static).update(text, layout=layout)
 
     def _is_waiting(self, state: SyncState | None) -> bool:
         """No complete sync yet: counts would be zeros that read as "all clear"."""
@@ -265,7 +335,6 @@ class WallScreen(AppScreen[None]):
         now = self.xapp.now()
         open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
         self.paint_title()
-        self.since_refresh = 0
         if self.waiting:  # no counts, no tables: nothing is known yet
             self._show("wall-footer", FOOTER)
             return
@@ -289,16 +358,14 @@ class WallScreen(AppScreen[None]):
         self._show("wall-title", title)
 
     def _refresh_data(self, store: Store, now: float, open_q: CaseQuery) -> None:
-        triage = read_triage(store, self.xapp.options, now)  # waiting on us, clusters, SLA
-        for tile in TILES:
-            if tile.triage is not None:
-                text, alarm = tile.triage(triage)
-            else:
-                assert tile.count is not None
-                value = tile.count(store, open_q.statuses)
-                text, alarm = str(value), tile.hot and value > 0
-            self.query_one(f"#digits-{tile.key}", BigNumber).update(text)
-            self.query_one(f"#tile-{tile.key}").set_class(alarm, "hot")
+        self._apply(self._read(store, now, open_q, self._fitting_rows()))
+
+    def _read(self, store: Store, now: float, open_q: CaseQuery, fit: int) -> WallData:
+        """Everything the wall shows from the store (no widget: it runs in a thread after
+        news, where a large account's every open case costs what it costs off the keys)."""
+        opts = self.xapp.options
+        triage = read_wall_triage(store, opts, now)  # waiting on us, clusters, SLA
+        counts = {tile.key: tile.count(store, open_q.statuses) for tile in TILES if tile.count}
         incidents = store.query_cases(
             CaseQuery(
                 statuses=open_q.statuses,
@@ -318,38 +385,8 @@ class WallScreen(AppScreen[None]):
         total_incidents = store.count_cases(
             CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
         )
-        fit = self._fitting_rows()
         shown = incidents[:fit] if total_incidents <= fit else incidents[: max(0, fit - 1)]
-        rows = [
-            [
-                Text(relative(r.start_of_incident or r.created_date, now), style="bold"),
-                priority_text(r.priority),
-                literal(r.id),
-                Text(subject_label(safe(r.subject))),
-                literal(r.service_name or r.service_id, one_line=True),
-                literal(r.site_name or "", one_line=True),
-                status_text(r.status),
-            ]
-            for r in shown
-        ]
-        if total_incidents > len(shown):
-            rows.append([Text(more_line(total_incidents - len(shown)), style="bold")] + [""] * 6)
-        self._fill("incidents", rows)
         recent = store.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
-        self._fill(
-            "activity",
-            [
-                [
-                    Text(relative(r.last_modified_date, now)),
-                    priority_text(r.priority),
-                    literal(r.id),
-                    status_text(r.status),
-                    Text(subject_label(safe(r.subject))),
-                    literal(r.service_name or r.service_id, one_line=True),
-                ]
-                for r in recent
-            ],
-        )
         by_service: Counter[str] = Counter(r.service_id or "?" for r in incidents)
         worst: dict[str, str] = {}
         for r in incidents:
@@ -369,10 +406,106 @@ class WallScreen(AppScreen[None]):
                 ]
             )
         rows.sort(key=lambda row: (str(row[0]), str(row[1])))
-        self._fill("services", rows[:ROWS])
-        for i, (_, query) in enumerate(self.saved_views):
-            self._fill(f"view-{i}", view_rows(store, query, now, ROWS))
+        return WallData(
+            triage=triage,
+            counts=counts,
+            incidents=shown,
+            more_incidents=total_incidents - len(shown),
+            recent=recent,
+            services=rows[:ROWS],
+        )
+
+    def read_data(self) -> None:
+        """News: read the store again in a thread, then show it (what did not change is not
+        repainted).  The tiles are counted here, and only here (and at mount or resize)."""
+        if self.waiting:
+            self.refresh_all()
+            return
+        store, now = self.xapp.store, self.xapp.now()
+        fit = self._fitting_rows()
+        self.reads += 1
+        generation = self.reads
+
+        def read() -> None:
+            open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
+            data = self._read(store, now, open_q, fit)
+            self.app.call_from_thread(self._read_done, generation, data)
+
+        self.run_worker(read, thread=True, group="wall-data", exclusive=True, exit_on_error=False)
+
+    def _read_done(self, generation: int, data: WallData) -> None:
+        if generation == self.reads and not self.waiting:  # else a newer read is coming
+            self._apply(data)
+
+    def _apply(self, data: WallData) -> None:
+        self.data = data
+        self.paint_title()
+        for tile in TILES:
+            if tile.triage is not None:
+                text, alarm = tile.triage(data.triage)
+            else:
+                value = data.counts[tile.key]
+                text, alarm = str(value), tile.hot and value > 0
+            self._tile(tile.key, text, alarm)
+        self._fill("services", data.services)
+        self.retime()
         self._show("wall-footer", FOOTER)
+        self._arm()  # due_at has moved
+
+    def _tile(self, key: str, text: str, alarm: bool) -> None:
+        self.query_one(f"#digits-{key}", BigNumber).update(text)
+        self.query_one(f"#tile-{key}").set_class(alarm, "hot")
+
+    def retime(self) -> None:
+        """What moves with time alone, from what was read (no store query, but the saved
+        views'): the SLA tile as clocks change level, the ages in the tables."""
+        data = self.data
+        if data is None:
+            return
+        now = self.xapp.now()
+        sla = data.triage.sla
+        if sla.next_due is not None and sla.next_due <= now:
+            sla.advance(now)
+            for tile in TILES:
+                if tile.key == "sla" and tile.triage is not None:
+                    self._tile(tile.key, *tile.triage(data.triage))
+        rows: list[list[Any]] = [
+            [
+                Text(relative(r.start_of_incident or r.created_date, now), style="bold"),
+                priority_text(r.priority),
+                literal(r.id),
+                Text(subject_label(safe(r.subject))),
+                literal(r.service_name or r.service_id, one_line=True),
+                literal(r.site_name or "", one_line=True),
+                status_text(r.status),
+            ]
+            for r in data.incidents
+        ]
+        if data.more_incidents > 0:
+            rows.append([Text(more_line(data.more_incidents), style="bold")] + [""] * 6)
+        self._fill("incidents", rows)
+        self._fill(
+            "activity",
+            [
+                [
+                    Text(relative(r.last_modified_date, now)),
+                    priority_text(r.priority),
+                    literal(r.id),
+                    status_text(r.status),
+                    Text(subject_label(safe(r.subject))),
+                    literal(r.service_name or r.service_id, one_line=True),
+                ]
+                for r in data.recent
+            ],
+        )
+        for i, (_, query) in enumerate(self.saved_views):  # read: a page, each minute at most
+            self._fill(f"view-{i}", view_rows(self.xapp.store, query, now, ROWS))
+        times = [sla.next_due]
+        times += [relative_next(r.start_of_incident or r.created_date, now) for r in data.incidents]
+        times += [relative_next(r.last_modified_date, now) for r in data.recent]
+        if self.saved_views:  # their ages: minutes (a second "45s" is read a minute late)
+            times.append((now // 60 + 1) * 60)
+        self.due_at = min((t for t in times if t is not None), default=None)
 
     def _fitting_rows(self) -> int:
         """Table rows that fit the views' height (less the header row), at most ROWS."""
@@ -393,13 +526,21 @@ class WallScreen(AppScreen[None]):
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
 
     def sync_event(self, event: SyncEvent) -> None:
-        """News redraws the data on the next tick (several events arrive per poll); a state
-        change (every poll says "fresh") only the freshness: an idle poll reads nothing."""
+        """News reads the data again, once for the events of a poll (they come together); a
+        state change (every poll says "fresh") only the freshness, at once: an idle poll reads
+        nothing."""
         if isinstance(event, SyncStateChanged):
-            if self.waiting:  # the first sync's progress shows at once
-                self.paint_freshness()
+            self.paint_freshness()  # an outage, the first sync's progress: shown at once
+            self._arm()  # the data age starts again
             return
-        self.dirty = True
+        if not self.dirty:
+            self.dirty = True
+            self.set_timer(NEWS_DELAY, self._news)
+
+    def _news(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.read_data()
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
@@ -409,7 +550,7 @@ class WallScreen(AppScreen[None]):
 
     def action_next_view(self) -> None:
         """Show the next view: every view is kept filled, so only the title changes (the store
-        is read again on news or every REFRESH_EVERY ticks, not on each turn)."""
+        is read again on news only, not on each turn)."""
         self.since_cycle = 0
         self.view_index = (self.view_index + 1) % len(self.cycle)
         self.query_one(ContentSwitcher).current = self.cycle[self.view_index]

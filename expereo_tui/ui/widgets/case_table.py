@@ -5,6 +5,10 @@ A DataTable keeps every row as widgets-worth of cells and renders each cell thro
 layout; for an inbox of 10,000 cases that made the first frame and every filter keystroke cost
 what the table did, not what the screen shows.  Here the cost of a frame is the visible rows,
 whatever the total, and a filter keystroke is one count and one page from the store.
+
+Rows that show a time ("11m", "▲ 4m at risk") tell when their text next changes: the table
+draws such a row again then, if it is on screen (one timer, for the soonest), and never on a
+fixed tick.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 CELL_PADDING = 1  # a space each side of a cell, as DataTable draws them
 PAGE = 64  # rows fetched at a time (a tall screenful); pages are cached until the table is reset
 MAX_PAGES = 20
 MAX_LINES = 400  # drawn lines kept (several screenfuls)
+INF = float("inf")
 
 
 class Column(NamedTuple):
@@ -38,11 +44,13 @@ class Column(NamedTuple):
 
 
 class TableRow(NamedTuple):
-    """One row: its key, and how to make its cells (safe, literal text) when it is first drawn:
-    a page is fetched whole, but only the rows on screen are ever turned into text."""
+    """One row: its key, and how to make its cells (safe, literal text) as of a time, when it
+    is first drawn: a page is fetched whole, but only the rows on screen are ever turned into
+    text.  ``changes(t)``: when the cells drawn at ``t`` next read differently (None: never)."""
 
     key: str
-    cells: Callable[[], Sequence[Text]]
+    cells: Callable[[float], Sequence[Text]]
+    changes: Callable[[float], float | None] | None = None
 
 
 Fetch = Callable[[int, int], Sequence[TableRow]]  # (offset, limit) -> rows
@@ -50,6 +58,10 @@ Fetch = Callable[[int, int], Sequence[TableRow]]  # (offset, limit) -> rows
 
 def _no_rows(offset: int, limit: int) -> Sequence[TableRow]:
     return ()
+
+
+def _no_clock() -> float:
+    return 0.0
 
 
 class CaseTable(ScrollView, can_focus=True):
@@ -142,7 +154,12 @@ class CaseTable(ScrollView, can_focus=True):
         # plain dicts, not LRUCaches: an LRUCache links its entries in a ring, so what it lets go
         # of is cyclic garbage (thousands of strips a keystroke) left to the slow full GC
         self._pages: dict[int, Sequence[TableRow]] = {}
-        self._lines: dict[tuple[int, bool, bool], Strip] = {}
+        self._lines: dict[tuple[int, bool, bool], tuple[Strip, float]] = {}  # with its expiry
+        self.clock: Callable[[], float] = _no_clock  # the time rows are drawn at
+        self._now = 0.0  # the frame's
+        self._expiry: dict[int, float] = {}  # a drawn row -> when its text next changes
+        self._expiry_timer: Timer | None = None
+        self.expires_at: float | None = None  # when the soonest row on screen changes
         self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
         self.virtual_size = Size(self._width, 1)
         self._base = Style()  # set by render_lines for the frame being drawn
@@ -160,6 +177,7 @@ class CaseTable(ScrollView, can_focus=True):
         self._fetch = fetch
         self._pages.clear()
         self._lines.clear()
+        self._expiry.clear()
         self.virtual_size = Size(self._width, self._total + 1)  # + the header line
         self.refresh()
 
@@ -167,6 +185,36 @@ class CaseTable(ScrollView, can_focus=True):
         """Draw the rows again from their cells (a selection mark changed), keeping the pages."""
         self._lines.clear()
         self.refresh()
+
+    # -- times on screen ------------------------------------------------------------------------
+    def _visible(self) -> range:
+        top = round(self.scroll_y)
+        return range(top, min(self._total, top + max(0, self.size.height - 1)))
+
+    def _arm_expiry(self) -> None:
+        """One timer, for when the soonest text of a row on screen changes."""
+        expiry = self._expiry
+        soonest = min((t for i in self._visible() if (t := expiry.get(i, INF)) < INF), default=None)
+        if soonest == self.expires_at and (soonest is None or self._expiry_timer is not None):
+            return
+        if self._expiry_timer is not None:
+            self._expiry_timer.stop()
+            self._expiry_timer = None
+        self.expires_at = soonest
+        if soonest is not None and self.is_attached:
+            delay = max(0.05, soonest - self.clock())
+            self._expiry_timer = self.set_timer(delay, self.redraw_expired, name="row-times")
+
+    def redraw_expired(self) -> None:
+        """Draw again the rows on screen whose text has changed by now (only those)."""
+        self._expiry_timer = None
+        self.expires_at = None
+        now = self.clock()
+        due = [i for i in self._visible() if self._expiry.get(i, INF) <= now]
+        for index in due:
+            self._refresh_row(index)  # drawn again (and its next change noted) in the frame
+        if not due:
+            self._arm_expiry()  # early: nothing reads differently yet
 
     def row(self, index: int) -> TableRow | None:
         """The row at ``index`` (fetching its page if need be), or None past the end."""
@@ -220,6 +268,7 @@ class CaseTable(ScrollView, can_focus=True):
     def _refresh_row(self, index: int) -> None:
         for key in [k for k in self._lines if k[0] == index]:
             del self._lines[key]
+        self._expiry.pop(index, None)
         y = index - round(self.scroll_y) + 1
         if 0 < y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
@@ -311,7 +360,10 @@ class CaseTable(ScrollView, can_focus=True):
         self._base = self.rich_style
         self._view_width = self.scrollable_content_region.width
         self._styles = {c: self.get_component_rich_style(c) for c in self.COMPONENT_CLASSES}
-        return super().render_lines(crop)
+        self._now = self.clock()
+        lines = super().render_lines(crop)
+        self._arm_expiry()
+        return lines
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -339,8 +391,9 @@ class CaseTable(ScrollView, can_focus=True):
         cursor = index == self.cursor_row
         key = (index, cursor, self.has_focus)
         cached = self._lines.get(key)
-        if cached is not None:
-            return cached
+        now = self._now
+        if cached is not None and cached[1] > now:  # else a time in it reads differently now
+            return cached[0]
         row = self.row(index)
         style = base
         if index % 2:
@@ -352,14 +405,19 @@ class CaseTable(ScrollView, can_focus=True):
             over = Style(color=cursor_style.color, bold=cursor_style.bold)
         console = self.app.console
         segments: list[Segment] = []
-        for column, cell in zip(self.columns, row.cells() if row else (), strict=False):
+        for column, cell in zip(self.columns, row.cells(now) if row else (), strict=False):
             segments.extend(self._cell(cell, column.width, style, console))
+        until = INF
+        if row is not None and row.changes is not None:
+            until = row.changes(now) or INF
+        self._expiry[index] = until
         if over is not None:
             segments = list(Segment.apply_style(segments, post_style=over))
         strip = Strip(segments).extend_cell_length(self._width, style)
         if len(self._lines) >= MAX_LINES:
             self._lines.clear()
-        self._lines[key] = strip
+            self._expiry = {i: t for i, t in self._expiry.items() if i in self._visible()}
+        self._lines[key] = (strip, until)
         return strip
 
     @staticmethod

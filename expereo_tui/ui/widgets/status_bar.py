@@ -216,4 +216,4 @@ class StatusBar(Static):
             return
         self._line = line
         self.painted += 1
-        self.update(line)
+        self.update(line, layout=False)  # one line, the screen's width: the layout holds
