@@ -1,7 +1,9 @@
 """The incremental poll's stop condition, on a dataset of several 200-row pages (medium scale:
 1,500 cases, 8 pages): it lists newest change first and stops at the first case the store has
-unchanged, so an idle poll is one request and a poll after k changes reads ceil((k + 1) / 200)
-pages: the k changed cases and the one unchanged case that proves the rest are unchanged."""
+unchanged.  It first reads a probe page of 20: an idle poll, or one after fewer than 20 changes,
+is that one small request; after k >= 20 changes the listing starts again in full pages and
+reads ceil((k + 1) / 200) of them: the k changed cases and the one unchanged case that proves
+the rest are unchanged."""
 
 from __future__ import annotations
 
@@ -48,14 +50,19 @@ def _change(sim: Simulator, k: int) -> list[str]:
 
 def _case_listings(transport: RecordingTransport, since: int) -> list[int]:
     """The page offsets of the case listings sent after request number ``since``."""
+    return [offset for offset, _ in _case_pages(transport, since)]
+
+
+def _case_pages(transport: RecordingTransport, since: int) -> list[tuple[int, int]]:
+    """(offset, limit) of the case listings sent after request number ``since``."""
     return [
-        int(r.url.params.get("page[offset]", "0"))
+        (int(r.url.params.get("page[offset]", "0")), int(r.url.params.get("page[limit]", "0")))
         for r in transport.sent[since:]
         if r.method == "GET" and r.url.path == "/v2/cases"
     ]
 
 
-@pytest.mark.parametrize("k", [1, 199, 200, 450])
+@pytest.mark.parametrize("k", [1, 19, 20, 199, 200, 450])
 async def test_poll_after_k_changes_stops_right_after_them(tmp_path: Path, k: int) -> None:
     clock = FakeClock()
     sim = _medium(clock)
@@ -74,14 +81,16 @@ async def test_poll_after_k_changes_stops_right_after_them(tmp_path: Path, k: in
         assert [
             (r.method, r.url.path) for r in transport.sent[since:] if r.url.path != "/oauth2/token"
         ] == [("GET", "/v2/cases")]
+        assert _case_pages(transport, since) == [(0, 20)]  # the probe only
 
         clock.advance(60)
         changed = _change(sim, k)
         events.clear()
         since = len(transport.sent)
         await engine.poll_once()
-        pages = math.ceil((k + 1) / 200)
-        assert _case_listings(transport, since) == [200 * i for i in range(pages)]
+        probe = [(0, 20)]
+        full = [(200 * i, 200) for i in range(math.ceil((k + 1) / 200))] if k >= 20 else []
+        assert _case_pages(transport, since) == probe + full
         for case_id in changed:
             wire = sim.data.cases[case_id]
             assert store.case_last_modified(case_id) == datetime.fromisoformat(
