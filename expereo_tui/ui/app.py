@@ -8,6 +8,7 @@ import asyncio
 import gc
 import json
 import os
+import time
 import webbrowser
 from collections.abc import Callable
 from functools import partial
@@ -33,7 +34,9 @@ from expereo_tui.sync.events import (
     OutboxChanged,
     OutboxStatus,
     SyncEvent,
+    SyncState,
     SyncStateChanged,
+    SyncStatus,
 )
 from expereo_tui.ui import themes
 from expereo_tui.ui.alerts import Alerter
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
 FIRST_FRAME_FALLBACK = 2.0  # seconds after Ready: start what waits on the first frame anyway
+QUIET_POLL = 1.0  # seconds a routine poll runs before the status bar says "syncing…"
 STATUS_RECHECK = 15.0  # seconds: the longest the status bar goes unchecked (turning STALE)
 
 
@@ -265,6 +269,12 @@ class ExpereoApp(App[None]):
     def _on_sync_event(self, message: SyncEventMessage) -> None:
         event = message.event
         if isinstance(event, SyncStateChanged):
+            routine = event.state.status == SyncStatus.SYNCING and event.state.progress is None
+            was_fresh = getattr(self.last_state, "status", None) == SyncStatus.FRESH
+            if not routine:
+                self._poll_started = None
+            elif was_fresh and self._poll_started is None:
+                self._poll_started = time.monotonic()
             self.last_state = event.state
         self.alerter.handle(event)
         if isinstance(event, CasesChanged | MessagesAdded):  # an idle poll counts nothing
@@ -298,6 +308,9 @@ class ExpereoApp(App[None]):
 
     _outbox_counts = (0, 0)
     _status_timer: Timer | None = None
+    _poll_started: float | None = None  # a routine poll from fresh data: when it began
+    quiet_poll = QUIET_POLL
+    _shown_state: SyncState | None = None
 
     def paint_status(self) -> None:
         """Paint the status bar from what is known (no query), and come back when its text
@@ -315,6 +328,9 @@ class ExpereoApp(App[None]):
         state = engine.state if engine is not None else None
         budget = engine.budget if engine is not None else None
         now = self.now()
+        quiet_for = self._quiet_poll(state)
+        if quiet_for is not None:  # a routine poll is not worth a flash of "syncing…"
+            state = self._shown_state
         queued, failed = self._outbox_counts
         bars.first().show(
             profile=self.options.profile_name,
@@ -326,9 +342,24 @@ class ExpereoApp(App[None]):
             poller=engine.is_poller if engine is not None else True,
             store_problem=problem_line(problem) if (problem := self.store.problem) else None,
         )
+        self._shown_state = state
         if state is not None:
-            due = min(next_change(state, now) or STATUS_RECHECK, STATUS_RECHECK)
+            due = min(next_change(state, now) or STATUS_RECHECK, STATUS_RECHECK, quiet_for or 1e9)
             self._status_timer = self.set_timer(max(due, 0.05), self.paint_status)
+
+    def _quiet_poll(self, state: SyncState | None) -> float | None:
+        """Seconds more to keep showing the fresh state while a routine poll runs (it is said
+        only once it lasts QUIET_POLL seconds: most take a few hundred milliseconds, and each
+        flash of "syncing…" repainted the screen twice a poll); None to show the state."""
+        if (
+            state is None
+            or state.status != SyncStatus.SYNCING
+            or self._poll_started is None
+            or self._shown_state is None
+        ):
+            return None
+        left = self.quiet_poll - (time.monotonic() - self._poll_started)
+        return left if left > 0 else None
 
     def paint_banner(self, banner: Static) -> None:
         """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""

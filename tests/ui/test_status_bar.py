@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,31 @@ async def test_first_sync_progress_fits_80_columns_with_the_budget(
             line = str(bar.content)
             assert shown in line and "budget 50/50" in line, line
             assert len(line) <= bar.size.width, line
+
+
+@pytest.mark.parametrize("quiet", [30.0, 0.0])
+async def test_a_quick_routine_poll_does_not_flash_syncing(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, quiet: float
+) -> None:
+    """A poll from fresh data is said ("syncing…") only once it has run QUIET_POLL seconds:
+    each flash repainted the screen twice a poll on an idle app.  (quiet = 0: said at once.)"""
+    app = make_app(online=True)
+    app.quiet_poll = quiet
+    async with app.run_test(size=(120, 24)) as pilot:
+        engine = await engine_of(pilot, app)
+        await until(pilot, lambda: engine.polls >= 1 and "updated" in _status_line(app))
+        bar = app.screen.query_one(StatusBar)
+        shown: list[str] = []
+        update = bar.update
+
+        def spy(content: Any = "", **kw: Any) -> None:
+            shown.append(str(content))
+            update(content, **kw)
+
+        bar.update = spy  # type: ignore[method-assign]
+        sim.faults.latency = 0.3  # a poll long enough for the UI to see it running
+        polls = engine.polls
+        engine.refresh_now()
+        await until(pilot, lambda: engine.polls > polls and "updated" in str(bar.content))
+        flashed = any("syncing" in line for line in shown)
+        assert flashed is (quiet == 0.0), shown
