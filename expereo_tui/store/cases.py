@@ -278,12 +278,14 @@ class CaseStore(Table):
             params.append(_like(query.text.strip().lower()))
         if query.unread_only:
             where.append(_UNREAD_SQL)
+        # id lists go in as one JSON array: an IN (?,?,...) per length would be a statement
+        # of its own, kept in the connection's cache (SQLite's heap grew with each length)
         if query.hidden_ids:
-            where.append(f"c.id NOT IN ({','.join('?' * len(query.hidden_ids))})")
-            params.extend(sorted(query.hidden_ids))
+            where.append("c.id NOT IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted(query.hidden_ids)))
         if query.only_ids is not None:
-            where.append(f"c.id IN ({','.join('?' * len(query.only_ids))})")
-            params.extend(sorted(query.only_ids))
+            where.append("c.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted(query.only_ids)))
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
     _FROM = "FROM cases c"
@@ -407,8 +409,8 @@ class CaseStore(Table):
         rows = self._rows(
             f"SELECT {_ROW_SQL} FROM cases c LEFT JOIN services s ON s.id = c.service_id "
             f"LEFT JOIN sites st ON st.id = c.site_id "
-            f"WHERE c.id IN ({','.join('?' * len(ids))})",
-            ids,
+            "WHERE c.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
         )
         by_id = {r["id"]: _case_row(r, unread=unread[r["id"]]) for r in rows}
         return [by_id[i] for i in ids if i in by_id]

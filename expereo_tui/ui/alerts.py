@@ -5,6 +5,7 @@ over SSH), and the unread count in the title.  Many changes in one poll become o
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from expereo_tui.store.store import CaseQuery, StoreError
@@ -42,7 +43,8 @@ class Alerter:
 
     def __init__(self, app: App[None]) -> None:
         self.app = app
-        self.sent: list[str] = []  # notification sequences written (for tests)
+        # the last notification sequences written (for tests; bounded: a wall runs for days)
+        self.sent: deque[str] = deque(maxlen=50)
         self.watch: SlaWatch | None = None  # the SLA clocks, as last read
         self.sla_due_at: float | None = None  # when the next clock changes level
         self._sla_timer: Timer | None = None
