@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from expereo_tui import __version__
 from expereo_tui.config import (
@@ -411,38 +411,17 @@ def _import_first_screen(wall: bool) -> None:
     )
 
 
-def _store_class() -> type[Store]:
-    from expereo_tui.store.store import Store
-
-    return Store
-
-
 def _open_store_beside(open_: Callable[[], Store]) -> Callable[[], Store]:
     """Start opening the store in a thread and return what waits for it (raising what opening
     raised).  Opening checks the file (SQLite's quick_check: 100-500 ms on a large store), and
     SQLite lets go of the interpreter while it reads: done beside the imports the first frame
     needs (Textual, the screens), that time is no longer waited for at launch."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor  # loaded already, by asyncio
 
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["store"] = open_()
-        except BaseException as exc:  # handed to the caller, in its thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="store-open", daemon=True)
-    thread.start()
-
-    def opened() -> Store:
-        thread.join()
-        if "error" in box:
-            raise box.pop("error")
-        store: Store = box["store"]
-        return _open_store(lambda: store)
-
-    return opened
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-open")
+    opening = pool.submit(open_)
+    pool.shutdown(wait=False)
+    return lambda: _open_store(opening.result)
 
 
 def _open_store(open_: Callable[[], Store]) -> Store:
@@ -536,9 +515,13 @@ def warn_insecure(name: str, profile: Profile) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
-    opened = _open_store_beside(
-        lambda: _store_class().for_profile(name, reset=args.reset_store)
-    )
+
+    def open_store() -> Store:
+        from expereo_tui.store.store import Store
+
+        return Store.for_profile(name, reset=args.reset_store)
+
+    opened = _open_store_beside(open_store)
     try:
         from expereo_tui.triage.secret import secret_matcher
 

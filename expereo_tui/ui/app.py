@@ -113,7 +113,7 @@ class ExpereoApp(App[None]):
         self.flush_signal: Signal[None] = Signal(self, "flush-drafts")
         """Published before the app quits: screens save what was typed and not yet saved."""
         self.first_frame_out = False
-        """Whether the first frame is on the terminal (Textual's ``Ready``)."""
+        """Whether a frame with the first screen's content is on the terminal (see _display)."""
         self._after_first_frame: list[Callable[[], object]] = []
         themes.register_themes(self)
         theme = self.saved_theme() or self.options.theme
@@ -188,9 +188,8 @@ class ExpereoApp(App[None]):
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the first frame is on the terminal (soon, if it already is).
 
-        Neither ``call_after_refresh`` nor Textual's ``Ready`` is enough: the first runs before
-        the frame is written, the second comes with the blank default screen's frame, before
-        the inbox's; what either starts (the engine's imports, clusters) delays the rows."""
+        ``call_after_refresh`` is not enough: it runs before the frame is written, so what it
+        starts (the engine's imports, clusters) would delay the rows."""
         if self.first_frame_out:
             self.call_later(callback)
         else:
@@ -221,8 +220,8 @@ class ExpereoApp(App[None]):
             self.call_later(callback)
 
     def on_ready(self) -> None:
-        # A safety net only: should a Textual release stop calling the screen's paint hook,
-        # the engine must still start.
+        # A safety net only: should a Textual release stop calling _display as overridden
+        # here, the engine must still start.
         self.set_timer(FIRST_FRAME_FALLBACK, self.first_frame_painted)
 
     def _start_engine_worker(self) -> None:
