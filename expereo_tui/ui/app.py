@@ -49,6 +49,8 @@ from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from expereo_tui.sync.engine import SyncEngine
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
@@ -239,6 +241,17 @@ class ExpereoApp(App[None]):
             self.engine = self.engine_factory(self.deliver_sync_event)
             await self.engine.start()
             self.refresh_status()
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal, but on Linux and macOS one whose input thread
+        sleeps until a key comes (``ui/driver.py``): an idle app does not wake 10 times a
+        second.  A driver named in ``TEXTUAL_DRIVER`` (the browser's) is left as it is."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__.startswith("textual."):
+            from expereo_tui.ui.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver
 
     def get_default_screen(self) -> Screen[Any]:
         """The inbox is the app's first screen, the bottom of the stack (not pushed over a blank
