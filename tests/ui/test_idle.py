@@ -296,3 +296,33 @@ async def test_the_wall_wakes_only_when_something_is_due(
         sim_clock.advance(5)
         screen.tick(screen.wake_in)
         assert screen.view_index == view + 1
+
+
+async def test_news_between_wakes_does_not_hold_back_the_next_view(
+    sim: Simulator, tmp_path: Path, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every poll sets the wall's timer again (its state changed): the seconds already waited
+    still count, so the views turn every wall_cycle_seconds, not later (it was 30 s for 20)."""
+    from expereo_tui.ui.screens import wall as wall_module
+
+    from .test_wall import _wall, make_wall
+
+    sim_clock.now = sim_clock.now - sim_clock.now % 60 + 1  # the clock's minute is 59 s away
+    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
+    app = make_wall(sim, empty, sim_clock, wall_cycle_seconds=20)
+    real = [1000.0]
+    monkeypatch.setattr(wall_module, "monotonic", lambda: real[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _wall(app, pilot)
+        screen._arm()  # from this instant on the fake monotonic clock
+        view = screen.view_index
+        for _ in range(3):  # a poll's state every 6 s: each sets the timer again
+            real[0] += 6 * 3600.0  # wall_tick_seconds: 3600 s a tick in these tests
+            sim_clock.advance(6)
+            screen._arm()
+        assert screen.since_cycle == pytest.approx(18)
+        assert screen.wake_in == pytest.approx(2)  # the view turns 20 s after the last
+        real[0] += 2 * 3600.0
+        sim_clock.advance(2)
+        screen._wake(screen.wake_in)
+        assert screen.view_index == view + 1

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from time import monotonic
 from typing import Any
 
 from rich.text import Text
@@ -182,6 +183,7 @@ class WallScreen(AppScreen[None]):
         self.due_at: float | None = None  # when an age, or an SLA count, next changes
         self._timer: Timer | None = None  # the next wake (_arm)
         self.wake_in = 0.0  # ticks until then
+        self._armed_at = 0.0  # monotonic seconds when it was set
         self.waiting = False
         self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
@@ -227,9 +229,10 @@ class WallScreen(AppScreen[None]):
         (painted when their text changes), cycling, burn-in shift, night dim; the store is read
         again only after news, and the tables' ages and the SLA tile are drawn again when their
         text changes (``due_at``).  The wall wakes only when one of these is due (``_arm``)."""
-        self.beat += ticks
-        self.since_cycle += ticks
-        self.since_shift += ticks
+        if self._timer is not None:  # ticked by hand (tests): these ticks are the time passed
+            self._timer.stop()
+            self._timer = None
+        self._credit(ticks)
         opts = self.xapp.options
         if self.cycling and self.since_cycle >= opts.wall_cycle_seconds - DUE:
             self.action_next_view()
@@ -250,14 +253,22 @@ class WallScreen(AppScreen[None]):
             self.retime()  # an age or an SLA count moved on: from what was read
         self._arm()
 
+    def _credit(self, ticks: float) -> None:
+        self.beat += ticks
+        self.since_cycle += ticks
+        self.since_shift += ticks
+
     def _arm(self) -> None:
         """One timer, for the next thing due: the next view, the burn-in shift, the clock's
         minute, the data age's next step (or a look at whether the data turned STALE), the
         night's hour, an age in the tables or an SLA count (``due_at``)."""
-        if self._timer is not None:
-            self._timer.stop()
+        opts = self.xapp.options
+        if self._timer is not None:  # set again before it fired (news, a poll's state):
+            self._timer.stop()  # the ticks waited so far still count
             self._timer = None
-        opts, now = self.xapp.options, self.xapp.now()
+            waited = (monotonic() - self._armed_at) / opts.wall_tick_seconds
+            self._credit(min(max(waited, 0.0), self.wake_in))
+        now = self.xapp.now()
         engine = self.xapp.engine
         waits = [opts.burn_in_shift_seconds - self.since_shift, 60 - now % 60, RECHECK]
         if self.cycling:
@@ -270,6 +281,7 @@ class WallScreen(AppScreen[None]):
         if opts.night_dim:
             waits.append(1800 - now % 1800)  # the local hour turns (half-hour time zones too)
         self.wake_in = wait = max(0.05, min(waits))  # in ticks: a second each, but in tests
+        self._armed_at = monotonic()
         self._timer = self.set_timer(wait * opts.wall_tick_seconds, partial(self._wake, wait))
 
     def _wake(self, ticks: float) -> None:
