@@ -224,7 +224,7 @@ async def test_wall_counts_its_tiles_only_after_news(
             wall, "read_wall_triage", lambda *a: (reads.append(1), real_read(*a))[1]
         )
         calls = spy_reads(store, monkeypatch)
-        activity = screen.query_one("#activity", DataTable)
+        activity = screen.query_one("#activity-table", DataTable)
         first_age = str(activity.get_row_at(0)[0])
         for _ in range(3 * 12):  # three hours of a wall nobody touches, woken every 5 minutes
             sim_clock.advance(300)
@@ -244,18 +244,20 @@ async def test_wall_counts_its_tiles_only_after_news(
 async def test_a_wall_view_shown_again_is_not_drawn_again(
     sim: Simulator, store: Store, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The cycle shows each table in turn: its drawn lines are kept (DataTable drew every
-    cell again on each turn, 40 rows through Rich, three times a minute)."""
+    """The cycle shows each table in turn: its drawn lines are kept, DataTable's and
+    Textual's styled ones (DataTable drew every cell again on each turn, 40 rows through
+    Rich, three times a minute; then, shown itself, the table's styled lines were dropped
+    by the switch and each line was asked for again)."""
     from textual.widgets import DataTable
 
     from .test_wall import _wall, make_wall
 
     drawn: list[str] = []
-    real_cell = DataTable._render_cell
+    real_line = DataTable.render_line
     monkeypatch.setattr(
         DataTable,
-        "_render_cell",
-        lambda self, *a, **kw: (drawn.append(str(self.id)), real_cell(self, *a, **kw))[1],
+        "render_line",
+        lambda self, y: (drawn.append(str(self.id)), real_line(self, y))[1],
     )
     app = make_wall(sim, store, sim_clock)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -263,7 +265,7 @@ async def test_a_wall_view_shown_again_is_not_drawn_again(
         for _ in range(len(screen.cycle)):  # each view once: drawn
             screen.action_next_view()
             await pilot.pause()
-        assert "incidents" in drawn
+        assert "incidents-table" in drawn
         drawn.clear()
         for _ in range(len(screen.cycle)):  # and again: nothing to draw
             screen.action_next_view()

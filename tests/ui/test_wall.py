@@ -265,7 +265,7 @@ async def test_open_incidents_newest_first_with_the_rest_counted(
         screen = await _wall(app, pilot)
         await pilot.press("right")
         await pilot.pause()
-        table = screen.query_one("#incidents", DataTable)
+        table = screen.query_one("#incidents-table", DataTable)
         open_incidents = store.count_cases(
             CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
         )

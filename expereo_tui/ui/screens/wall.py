@@ -142,6 +142,11 @@ def waiting_line(progress: FirstSyncProgress | None) -> str:
     return f"waiting for first sync · {pages}"
 
 
+def table(view_id: str) -> str:
+    """The id of the table that shows a view ("incidents" -> "incidents-table")."""
+    return f"{view_id}-table"
+
+
 def more_line(hidden: int) -> str:
     return f"+{hidden:,} more"
 
@@ -203,11 +208,13 @@ class WallScreen(AppScreen[None]):
                         with Vertical(classes="tile", id=f"tile-{tile.key}"):
                             yield Label(tile.label, classes="tile-label")
                             yield BigNumber("", id=f"digits-{tile.key}")
-                yield WallTable(id="incidents", cursor_type="none", show_cursor=False)
-                yield WallTable(id="activity", cursor_type="none", show_cursor=False)
-                yield WallTable(id="services", cursor_type="none", show_cursor=False)
-                for i, _ in enumerate(self.saved_views):  # wall_views (ui/wall_views.py)
-                    yield WallTable(id=f"view-{i}", cursor_type="none", show_cursor=False)
+                # each table in a view of its own: the switcher shows and hides the view, and
+                # the table's drawn lines are kept (shown itself, it would draw them again)
+                tables = ["incidents", "activity", "services"]
+                tables += [f"view-{i}" for i, _ in enumerate(self.saved_views)]  # wall_views
+                for view_id in tables:
+                    with Vertical(id=view_id, classes="table-view"):
+                        yield WallTable(id=table(view_id), cursor_type="none", show_cursor=False)
             yield Static(id="wall-footer")
 
     def on_mount(self) -> None:
@@ -217,8 +224,7 @@ class WallScreen(AppScreen[None]):
             ("services", ("Country", "Site", "Service", "Incidents", "Worst")),
             *((f"view-{i}", VIEW_COLUMNS) for i in range(len(self.saved_views))),
         ):
-            table = self.query_one(f"#{table_id}", DataTable)
-            table.add_columns(*columns)
+            self.query_one(f"#{table(table_id)}", DataTable).add_columns(*columns)
         self.paint_freshness()
         self.refresh_all()
         self._arm()
@@ -529,10 +535,10 @@ class WallScreen(AppScreen[None]):
         if self._rows.get(table_id) == plain:
             return  # the same rows: no clear, no repaint
         self._rows[table_id] = plain
-        table = self.query_one(f"#{table_id}", DataTable)
-        table.clear()
+        data_table = self.query_one(f"#{table(table_id)}", DataTable)
+        data_table.clear()
         for row in rows:
-            table.add_row(*row)
+            data_table.add_row(*row)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
