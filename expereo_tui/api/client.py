@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import cache
 from typing import Any, TypeVar
 
 import httpx
@@ -72,6 +73,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+
+
+@cache
+def page_of(model: type[M]) -> type[Page[M]]:
+    """``Page[model]``, made once: pydantic keeps a parametrized model only while something
+    refers to it, so ``Page[Case]`` written in the loop built the class again on each poll
+    (~3 ms of an idle poll's CPU)."""
+    return Page[model]  # type: ignore[valid-type]
 MAX_PAGE = 200
 PROBE_PAGE = 20  # the first page of a poll's listing (see iter_changed_cases)
 #: noted on any exception raised while the token was being fetched (``BaseException.__notes__``)
@@ -202,6 +211,7 @@ class ExpereoClient:
             base_url=settings.base_url,
             transport=transport,
             timeout=settings.timeout,
+            limits=httpx.Limits(keepalive_expiry=settings.keepalive),
             follow_redirects=False,  # a redirect must not carry the token anywhere
             headers={"Accept": "application/json", "User-Agent": "expereo-tui"},
         )
@@ -354,7 +364,7 @@ class ExpereoClient:
                 self.totals[path] = raw.metadata.total
                 items, bad = read_items(path, raw.data, model)
                 skipped.extend(bad)
-                yield Page[model].model_construct(  # type: ignore[valid-type]
+                yield page_of(model).model_construct(
                     data=items, metadata=raw.metadata, links=raw.links or PageLinks()
                 )
                 url = walk.next_url(url, raw.links.next)

@@ -20,3 +20,7 @@ class ClientSettings:
     limits: RateLimits = field(default_factory=RateLimits)
     timeout: float = 20.0
     max_get_retries: int = 4
+    # seconds an idle connection is kept for the next request: longer than the 30 s poll, so
+    # an idle app does not connect (and, against the real API, shake hands for TLS) again on
+    # every poll; shorter than the 60 s after which load balancers commonly drop idle ones
+    keepalive: float = 45.0
