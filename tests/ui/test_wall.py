@@ -286,7 +286,8 @@ async def test_open_incidents_newest_first_with_the_rest_counted(
 async def test_tile_digits_grow_with_the_tile(
     sim: Simulator, store: Store, sim_clock: FakeClock
 ) -> None:
-    """At 160x48 a count is 10+ rows tall (readable across a room); at 80x24 it still fits."""
+    """At 160x48 a count is 10+ rows tall (readable across a room); at 80x24 a tile has no
+    room for 5-row digits and shows the number in plain bold instead of cut glyphs."""
     app = make_wall(sim, store, sim_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _wall(app, pilot)
@@ -296,6 +297,11 @@ async def test_tile_digits_grow_with_the_tile(
         assert len(big.render().plain.strip("\n").splitlines()) >= 10
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert big.scale == 1
+        lines = [ln for ln in big.render().plain.splitlines() if ln.strip()]
+        assert big.size.height < 5  # 4 rows inside the border
+        assert lines == [big.value.center(big.size.width)]  # whole, not the top of glyphs
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert big.size.height >= 5
         lines = [ln for ln in big.render().plain.splitlines() if ln.strip()]
         assert len(lines) == 5 and all(len(ln) <= big.size.width for ln in lines)

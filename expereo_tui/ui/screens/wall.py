@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.geometry import Size
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Label, Static
+from textual.widgets import ContentSwitcher, DataTable, Static
 
 from expereo_tui.api.vocab import CaseType, open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, Store
@@ -205,9 +205,9 @@ class WallScreen(AppScreen[None]):
             with ContentSwitcher(initial="overview", id="views"):
                 with Grid(id="overview"):
                     for tile in TILES:
-                        with Vertical(classes="tile", id=f"tile-{tile.key}"):
-                            yield Label(tile.label, classes="tile-label")
-                            yield BigNumber("", id=f"digits-{tile.key}")
+                        digits = BigNumber("", id=f"digits-{tile.key}", classes="tile")
+                        digits.border_title = tile.label
+                        yield digits
                 # each table in a view of its own: the switcher shows and hides the view, and
                 # the table's drawn lines are kept (shown itself, it would draw them again)
                 tables = ["incidents", "activity", "services"]
@@ -316,7 +316,8 @@ class WallScreen(AppScreen[None]):
         state = app.engine.state if app.engine is not None else None
         clock = Text(datetime.fromtimestamp(now).strftime("%H:%M"), style="bold")
         if state and state.last_success:
-            clock.append(f"  data {data_age(state.last_success, now)} old")
+            age = data_age(state.last_success, now)
+            clock.append(f"  data {age}" if age == "now" else f"  data {age} old")
         self._show("wall-clock", clock)
         waiting = self._is_waiting(state)
         if waiting:
@@ -472,7 +473,7 @@ class WallScreen(AppScreen[None]):
 
     def _tile(self, key: str, text: str, alarm: bool) -> None:
         self.query_one(f"#digits-{key}", BigNumber).update(text)
-        self.query_one(f"#tile-{key}").set_class(alarm, "hot")
+        self.query_one(f"#digits-{key}").set_class(alarm, "hot")
 
     def retime(self) -> None:
         """What moves with time alone, from what was read (no store query, but the saved

@@ -59,8 +59,10 @@ class BigNumber(Widget):
     BigNumber { width: 1fr; height: 1fr; content-align: center middle; }
     """
 
-    def __init__(self, value: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self, value: str = "", *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.value = value
 
     def update(self, value: str) -> None:
@@ -74,6 +76,8 @@ class BigNumber(Widget):
         return scale_for(self.value, self.size.width, self.size.height)
 
     def render(self) -> Text:
+        if self.size.height < ROWS:  # block digits would be cut: the number as it is, bold
+            return Text(self.value.center(self.size.width), style="bold")
         lines = draw(self.value, self.scale)
         width = self.size.width
         top = max(0, (self.size.height - len(lines)) // 2)
