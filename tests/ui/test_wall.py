@@ -305,3 +305,11 @@ async def test_tile_digits_grow_with_the_tile(
         assert big.size.height >= 5
         lines = [ln for ln in big.render().plain.splitlines() if ln.strip()]
         assert len(lines) == 5 and all(len(ln) <= big.size.width for ln in lines)
+
+
+def test_the_data_age_after_a_poll_keeps_the_clock_as_wide() -> None:
+    """A poll makes the data "now", then "<1m": same width, so no new layout each time."""
+    from expereo_tui.ui.screens.wall import data_words
+
+    assert len(data_words("now")) == len(data_words("<1m"))
+    assert data_words("4m") == "  data 4m old"

@@ -142,6 +142,13 @@ def waiting_line(progress: FirstSyncProgress | None) -> str:
     return f"waiting for first sync · {pages}"
 
 
+def data_words(age: str) -> str:
+    """The clock's data age: "  data current", "  data <1m old", "  data 4m old".  The first two
+    are as wide, so each poll (which makes the data "now", then "<1m") repaints the clock's
+    line only, not the screen's layout (~5 ms each)."""
+    return "  data current" if age == "now" else f"  data {age} old"
+
+
 def table(view_id: str) -> str:
     """The id of the table that shows a view ("incidents" -> "incidents-table")."""
     return f"{view_id}-table"
@@ -316,8 +323,7 @@ class WallScreen(AppScreen[None]):
         state = app.engine.state if app.engine is not None else None
         clock = Text(datetime.fromtimestamp(now).strftime("%H:%M"), style="bold")
         if state and state.last_success:
-            age = data_age(state.last_success, now)
-            clock.append(f"  data {age}" if age == "now" else f"  data {age} old")
+            clock.append(data_words(data_age(state.last_success, now)))
         self._show("wall-clock", clock)
         waiting = self._is_waiting(state)
         if waiting:
