@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from expereo_tui.ui.widgets.case_table import CaseTable
 from tests.sim_fixtures import FakeClock
 
 from .conftest import until
-from .test_triage_inbox import BASE, MIN, T0, case, make, message
+from .test_triage_inbox import MIN, T0, case, make, make_sla_pair
 
 # what the screens read from the store when they count or list cases (the poller's own reads
 # and writes are not these)
@@ -99,10 +98,7 @@ async def test_sla_alert_fires_at_the_computed_instant_without_a_full_look(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock(T0 + 5 * MIN)
-    store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
-    for case_id in ("CS-1", "CS-OLD"):
-        store.upsert_messages(case_id, [message(0, "Customer")])
+    store, app = make_sla_pair(tmp_path, clock)
     async with app.run_test(size=(120, 30)) as pilot:
         alerter = app.alerter
         await until(pilot, lambda: alerter.watch is not None)  # read in a thread after mount

@@ -57,6 +57,16 @@ def make(tmp_path: Path, clock: FakeClock) -> tuple[Store, ExpereoApp]:
     return store, ExpereoApp(store=store, engine_factory=None, options=options)
 
 
+def make_sla_pair(tmp_path: Path, clock: FakeClock) -> tuple[Store, ExpereoApp]:
+    """The app on a store with two cases the customer wrote to at T0: CS-1, new, and CS-OLD,
+    created a day before (its clocks late before anyone looked)."""
+    store, app = make(tmp_path, clock)
+    store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
+    for case_id in ("CS-1", "CS-OLD"):
+        store.upsert_messages(case_id, [message(0, "Customer")])
+    return store, app
+
+
 def row_text(app: ExpereoApp, case_id: str) -> str:
     return next(line for line in screen_text(app).splitlines() if case_id in line)
 
@@ -130,10 +140,7 @@ async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
 
 async def test_sla_alerts_fire_once_at_risk_and_once_at_breach(tmp_path: Path) -> None:
     clock = FakeClock(T0 + 5 * MIN)
-    store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
-    for case_id in ("CS-1", "CS-OLD"):
-        store.upsert_messages(case_id, [message(0, "Customer")])
+    store, app = make_sla_pair(tmp_path, clock)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         # the first check: CS-OLD was late before we looked, so it is noted, not alerted
