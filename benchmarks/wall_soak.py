@@ -8,7 +8,10 @@ events, runs one real poll through the sync engine and one wall tick per minute.
 widget and timer counts at the start and the end (they must stay flat), the RSS at the end of
 the first simulated hour (after warm-up) against the end of the last one (target ratio ≤ 1.05;
 default 72 hours), and the time per simulated hour as a ratio to a baseline measured in the
-same run (one store query).
+same run (one store query).  A line per simulated hour is printed as it goes (RSS, SQLite's heap,
+pymalloc's arenas, the store's cases and open cases), so a run cut short still tells how far it
+got; at the end, each hour's layers (smaps, glibc's mallinfo2, pymalloc arenas) say where RSS
+went.
 
 The simulator runs in a **subprocess** over loopback HTTP by default, on a clock shared with
 this process, so the RSS measured here is the app's alone: the simulator's world grows with
@@ -92,6 +95,64 @@ class _MallInfo2(ctypes.Structure):
     ]  # fmt: skip
 
 
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+    return fn
+
+
+mallinfo2 = _mallinfo2()
+
+
+def smaps_mb() -> tuple[float, float, float]:
+    """Resident MB of the process's mappings: (main heap ``[heap]``, other anonymous mappings:
+    thread arenas, pymalloc arenas, mmapped blocks, thread stacks; file-backed)."""
+    heap = anon = files = 0
+    name = ""
+    try:
+        with open("/proc/self/smaps") as handle:
+            for line in handle:
+                if line[0] in "0123456789abcdef" and "-" in line.split(" ", 1)[0]:
+                    parts = line.split()
+                    name = parts[5] if len(parts) > 5 else ""
+                elif line.startswith("Rss:"):
+                    kib = int(line.split()[1])
+                    if name == "[heap]":
+                        heap += kib
+                    elif not name or name.startswith("[anon"):
+                        anon += kib
+                    elif not name.startswith("["):
+                        files += kib
+    except OSError:
+        return (float("nan"),) * 3
+    return heap / 1e3, anon / 1e3, files / 1e3
+
+
+def pymalloc_arenas() -> int:
+    """pymalloc's arenas in use now (1 MiB each), parsed from ``sys._debugmallocstats()``
+    (which writes to the C stderr)."""
+    import os
+    import re
+    import sys
+
+    with tempfile.TemporaryFile() as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    found = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
+    return int(found.group(1).replace(",", "")) if found else -1
+
+
 def _malloc_info() -> Callable[[], tuple[float, float]] | None:
     """glibc's heap in MB: (in use, freed but kept by malloc).  The second is RSS that no live
     object holds: a peak's high-water mark, not a leak."""
@@ -112,6 +173,9 @@ malloc_mb = _malloc_info()
 
 
 def counts(app: WallApp) -> tuple[int, int]:
+    """Widgets and live timers (a stopped timer stays in its node's weak set until the cyclic
+    garbage collector frees it: collect first, or the count says when gc last ran)."""
+    gc.collect()
     nodes = [app, *app.screen.walk_children(with_self=True)]
     timers = sum(len(getattr(n, "_timers", ())) for n in nodes)
     return len(nodes), timers
@@ -247,6 +311,7 @@ class Probe:
         self.rss: list[float] = []
         self.sqlite: list[float] = []
         self.malloc: list[tuple[float, float]] = []
+        self.layers: list[dict[str, float]] = []
         self.snapshots: list[tracemalloc.Snapshot] = []
         self.types: list[Counter[str]] = []
 
@@ -258,8 +323,38 @@ class Probe:
         self.rss.append(rss_mb())
         self.sqlite.append(sqlite_mb() if sqlite_mb else float("nan"))
         self.malloc.append(malloc_mb() if malloc_mb else (float("nan"), float("nan")))
+        self.layers.append(self._layers())
+        layer = self.layers[-1]
+        open_cases = self.store.database.rows(
+            "SELECT count(*) FROM cases WHERE status NOT IN ('Resolved', 'Closed')"
+        )[0][0]
+        print(  # as it goes: a long run cut short still says how far it got
+            f"  hour {len(self.rss)}: RSS {self.rss[-1]:.1f} MB, SQLite {self.sqlite[-1]:.1f}, "
+            f"pymalloc arenas {layer['pyarenas']:.0f}, traced {layer['traced']:.1f}, "
+            f"{self.store.case_count()} cases ({open_cases} open)",
+            flush=True,
+        )
         if self.diagnose and len(self.rss) == 1:
             self._mark()
+
+    def _layers(self) -> dict[str, float]:
+        import threading
+
+        heap, anon, files = smaps_mb()
+        row = {"heap": heap, "anon": anon, "file": files}
+        if mallinfo2 is not None:
+            info = mallinfo2()
+            row |= {
+                "arena": info.arena / 1e6,
+                "uord": info.uordblks / 1e6,
+                "ford": info.fordblks / 1e6,
+                "keep": info.keepcost / 1e6,
+                "hblkhd": info.hblkhd / 1e6,
+            }
+        row["pyarenas"] = pymalloc_arenas()
+        row["traced"] = tracemalloc.get_traced_memory()[0] / 1e6 if tracemalloc.is_tracing() else 0
+        row["threads"] = threading.active_count()
+        return row
 
     def finish(self) -> None:
         if self.diagnose:
@@ -269,6 +364,23 @@ class Probe:
     def _mark(self) -> None:
         self.snapshots.append(tracemalloc.take_snapshot())
         self.types.append(Counter(type(o).__name__ for o in gc.get_objects()))
+
+    def report_layers(self) -> None:
+        if not self.layers:
+            return
+        print(
+            "by hour, MB: smaps [heap] / other anon / files; mallinfo2 arena / in use / free /"
+            " top (keepcost) / mmapped; pymalloc arenas; traced; threads"
+        )
+        marks = sorted({0, *range(5, len(self.layers), 6), len(self.layers) - 1})
+        for i in marks:
+            r = self.layers[i]
+            print(
+                f"  h{i + 1:<3} {r['heap']:6.1f} {r['anon']:6.1f} {r['file']:5.1f}  "
+                f"{r.get('arena', 0):6.1f} {r.get('uord', 0):6.1f} {r.get('ford', 0):6.1f} "
+                f"{r.get('keep', 0):5.1f} {r.get('hblkhd', 0):5.1f}  {r['pyarenas']:5.0f}  "
+                f"{r['traced']:6.1f}  {r['threads']:.0f}"
+            )
 
     def report(self, hours: int) -> None:
         if not self.diagnose or len(self.snapshots) < 2:
@@ -404,6 +516,7 @@ async def soak(
             print(sim.sizes())
         print(f"widgets {start_nodes:8d}    → {end_nodes:8d}")
         print(f"timers  {start_timers:8d}    → {end_timers:8d}")
+        probe.report_layers()
         probe.report(len(hourly))
         flat = (
             end_nodes == start_nodes
