@@ -33,9 +33,13 @@ import asyncio
 import ctypes
 import gc
 import multiprocessing
+import os
 import random
+import re
 import resource
+import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -47,6 +51,7 @@ from typing import Any
 import httpx
 
 from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.vocab import open_statuses
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
@@ -96,6 +101,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    """glibc's ``mallinfo2``; None off glibc."""
     try:
         fn = ctypes.CDLL(None).mallinfo2
     except (OSError, AttributeError):
@@ -134,10 +140,6 @@ def smaps_mb() -> tuple[float, float, float]:
 def pymalloc_arenas() -> int:
     """pymalloc's arenas in use now (1 MiB each), parsed from ``sys._debugmallocstats()``
     (which writes to the C stderr)."""
-    import os
-    import re
-    import sys
-
     with tempfile.TemporaryFile() as out:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -153,23 +155,18 @@ def pymalloc_arenas() -> int:
     return int(found.group(1).replace(",", "")) if found else -1
 
 
-def _malloc_info() -> Callable[[], tuple[float, float]] | None:
+def malloc_mb() -> tuple[float, float]:
     """glibc's heap in MB: (in use, freed but kept by malloc).  The second is RSS that no live
     object holds: a peak's high-water mark, not a leak."""
-    try:
-        fn = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    fn.restype = _MallInfo2
-
-    def read() -> tuple[float, float]:
-        info = fn()
-        return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
-
-    return read
+    if mallinfo2 is None:
+        return float("nan"), float("nan")
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / 1e6, info.fordblks / 1e6
 
 
-malloc_mb = _malloc_info()
+def hour_marks(hours: int) -> list[int]:
+    """The hours (0-based) the summaries print: the first, every sixth, the last."""
+    return sorted({0, *range(5, hours, 6), hours - 1})
 
 
 def counts(app: WallApp) -> tuple[int, int]:
@@ -322,12 +319,12 @@ class Probe:
     def hour(self) -> None:
         self.rss.append(rss_mb())
         self.sqlite.append(sqlite_mb() if sqlite_mb else float("nan"))
-        self.malloc.append(malloc_mb() if malloc_mb else (float("nan"), float("nan")))
+        self.malloc.append(malloc_mb())
         self.layers.append(self._layers())
         layer = self.layers[-1]
-        open_cases = self.store.database.rows(
-            "SELECT count(*) FROM cases WHERE status NOT IN ('Resolved', 'Closed')"
-        )[0][0]
+        open_cases = self.store.count_cases(  # open as the wall counts it
+            CaseQuery(statuses=open_statuses(self.store.status_counts()))
+        )
         print(  # as it goes: a long run cut short still says how far it got
             f"  hour {len(self.rss)}: RSS {self.rss[-1]:.1f} MB, SQLite {self.sqlite[-1]:.1f}, "
             f"pymalloc arenas {layer['pyarenas']:.0f}, traced {layer['traced']:.1f}, "
@@ -338,8 +335,6 @@ class Probe:
             self._mark()
 
     def _layers(self) -> dict[str, float]:
-        import threading
-
         heap, anon, files = smaps_mb()
         row = {"heap": heap, "anon": anon, "file": files}
         if mallinfo2 is not None:
@@ -372,8 +367,7 @@ class Probe:
             "by hour, MB: smaps [heap] / other anon / files; mallinfo2 arena / in use / free /"
             " top (keepcost) / mmapped; pymalloc arenas; traced; threads"
         )
-        marks = sorted({0, *range(5, len(self.layers), 6), len(self.layers) - 1})
-        for i in marks:
+        for i in hour_marks(len(self.layers)):
             r = self.layers[i]
             print(
                 f"  h{i + 1:<3} {r['heap']:6.1f} {r['anon']:6.1f} {r['file']:5.1f}  "
@@ -501,7 +495,7 @@ async def soak(
                 f"SQLite heap end of hour 1 {probe.sqlite[0]:.1f} MB, end of hour "
                 f"{len(hourly)} {probe.sqlite[-1]:.1f} MB"
             )
-            marks = sorted({0, *range(5, len(hourly), 6), len(hourly) - 1})
+            marks = hour_marks(len(hourly))
             print("by hour: RSS / SQLite heap / malloc in use / malloc free-but-kept, MB")
             for row in range(0, len(marks), 4):
                 print(
