@@ -92,9 +92,9 @@ def test_until_the_provider_writes_wakes_on_their_message_not_ours(
     assert [(w.case_id, w.reason) for w in shift_store.shift.wake_due(clock())] == [(a, "provider")]
 
 
-def test_a_snooze_needs_a_time_or_the_provider() -> None:
+def test_a_snooze_needs_a_time_or_the_provider(shift_store: Store) -> None:
     with pytest.raises(ValueError):
-        Store(":memory:").shift.snooze("CS-1", until=None)
+        shift_store.shift.snooze("CS-1", until=None)
 
 
 def test_saved_views_round_trip_and_persist(shift_store: Store, tmp_path: Path) -> None:
