@@ -113,6 +113,11 @@ class Store:
         return cls(path, reset=reset)
 
     # -- the database and its condition ------------------------------------------------------
+    def stamp(self) -> tuple[int, int]:
+        """Changes with every write: this process's and another's (a cached read is current
+        while the stamp it was read at still is)."""
+        return self.database.stamp()
+
     @property
     def notice(self) -> StoreNotice | None:
         """What happened at open that the user must be told (a file set aside), if anything."""

@@ -9,7 +9,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from expereo_tui.store.store import CaseQuery, StoreError
-from expereo_tui.sync.events import CaseChange, CasesChanged, MessagesAdded, SyncEvent
+from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
 from expereo_tui.triage.sla import Level
 from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
@@ -187,8 +187,8 @@ class Alerter:
         return lines
 
     def handle(self, event: SyncEvent) -> None:
-        if isinstance(event, CasesChanged | MessagesAdded):  # what the SLA clocks run on
-            self.sla_data_changed()
+        """Alert what a poll reported (the SLA clocks are read again on news: the app's
+        NewsGate calls ``sla_data_changed`` once the poll's changes are all stored)."""
         if not isinstance(event, CasesChanged):
             return
         wanted = [c for c in event.changes if self._wanted(c)]

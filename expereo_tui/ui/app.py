@@ -42,6 +42,7 @@ from expereo_tui.ui import themes
 from expereo_tui.ui.alerts import Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
+from expereo_tui.ui.news import NewsGate
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
@@ -112,6 +113,9 @@ class ExpereoApp(App[None]):
         self.last_state: Any = None
         self.sync_signal: Signal[SyncEvent] = Signal(self, "sync-event")
         """Every event of the sync engine, to each mounted screen (see screens/base.py)."""
+        self.news_signal: Signal[None] = Signal(self, "news")
+        """Published once a poll's data events are all in the store (see news.py)."""
+        self.news = NewsGate(self, self._publish_news)
         self.flush_signal: Signal[None] = Signal(self, "flush-drafts")
         """Published before the app quits: screens save what was typed and not yet saved."""
         self.first_frame_out = False
@@ -273,6 +277,12 @@ class ExpereoApp(App[None]):
             await self.engine.stop()
             await self.engine.client.aclose()
 
+    def _publish_news(self) -> None:
+        """A poll's changes are all stored: the SLA clocks and the screens that read every
+        open case read again, together (one read of the store between them)."""
+        self.alerter.sla_data_changed()
+        self.news_signal.publish(None)
+
     def deliver_sync_event(self, event: SyncEvent) -> None:
         """The engine's callback: hand the event to the UI as a message."""
         self.post_message(SyncEventMessage(event))
@@ -292,6 +302,7 @@ class ExpereoApp(App[None]):
         if isinstance(event, CasesChanged | MessagesAdded):  # an idle poll counts nothing
             self.alerter.update_title()
         self.sync_signal.publish(event)
+        self.news.event(event)  # after the screens had the event: news comes after its parts
         if (
             isinstance(event, OutboxChanged)
             and event.status == OutboxStatus.FAILED

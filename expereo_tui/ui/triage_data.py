@@ -4,9 +4,11 @@ alerts and the inbox's cluster line (each a few queries, no request to the API).
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
@@ -37,9 +39,48 @@ def open_rows(store: Any) -> list[CaseRow]:
     return rows
 
 
+OpenRead = tuple[list[CaseRow], Mapping[str, CaseActivity]]
+
+
+class OpenCases:
+    """Every open case and its activity as of the store's last write, read once and shared by
+    whoever asks until the store is written again.  On a wall that runs for days the SLA alerts
+    and the wall's tiles both want them after every poll with news, each in its own thread and
+    often at once: two reads meant two copies of every open case built and dropped together,
+    and each new peak stayed behind in the allocator's arenas (half the soak's early growth).
+    A second reader waits for the first and takes the same lists (read them, never change them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: object = None
+        self._read: OpenRead | None = None
+
+    def read(self, store: Any) -> OpenRead:
+        with self._lock:
+            stamp = store.stamp()  # before the read: a write during it makes the next one read
+            if self._read is None or stamp != self._stamp:
+                self._read = None  # the old lists go before the new ones are built
+                rows = open_rows(store)
+                self._read = (rows, store.activity.activity([r.id for r in rows]))
+                self._stamp = stamp
+            return self._read
+
+
+_SHARED: WeakKeyDictionary[Any, OpenCases] = WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def read_open(store: Any) -> OpenRead:
+    """Every open case and its activity, shared by the readers of one store (:class:`OpenCases`)."""
+    with _SHARED_LOCK:
+        shared = _SHARED.get(store)
+        if shared is None:
+            shared = _SHARED[store] = OpenCases()
+    return shared.read(store)
+
+
 def read_triage(store: Any, options: Any, now: float) -> Triage:
-    rows = open_rows(store)
-    activity = store.activity.activity([r.id for r in rows])
+    rows, activity = read_open(store)
     return Triage(
         rows=rows,
         activity=activity,
@@ -162,10 +203,9 @@ def read_sla(
 ) -> SlaWatch:
     """The SLA watch over every open case (of ``priorities``, if given): every open case and
     its activity from the store, so run it in a thread on a large account."""
-    rows = open_rows(store)
+    rows, activity = read_open(store)
     if priorities:
         rows = [r for r in rows if r.priority in priorities]
-    activity = store.activity.activity([r.id for r in rows])
     return SlaWatch(rows, activity, targets_of(options), now, before)
 
 
@@ -181,8 +221,7 @@ class WallTriage:
 
 def read_wall_triage(store: Any, options: Any, now: float) -> WallTriage:
     """Every open case and its activity, once (run it in a thread on a large account)."""
-    rows = open_rows(store)
-    activity = store.activity.activity([r.id for r in rows])
+    rows, activity = read_open(store)
     ours = 0
     for row in rows:
         turn = whose_turn(row, activity.get(row.id, _NO_ACTIVITY))

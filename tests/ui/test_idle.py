@@ -203,7 +203,14 @@ async def test_wall_counts_its_tiles_only_after_news(
 ) -> None:
     from textual.widgets import DataTable
 
-    from expereo_tui.sync.events import CaseChange, CasesChanged
+    from expereo_tui.sync.events import (
+        CaseChange,
+        CasesChanged,
+        MessagesAdded,
+        SyncState,
+        SyncStateChanged,
+        SyncStatus,
+    )
     from expereo_tui.ui.screens import wall
     from expereo_tui.ui.triage_data import read_triage
     from expereo_tui.ui.widgets.big_number import BigNumber
@@ -231,8 +238,13 @@ async def test_wall_counts_its_tiles_only_after_news(
         sla = screen.query_one("#digits-sla", BigNumber).value
         assert sla == f"{board.breached}/{board.at_risk}"  # the SLA tile too, with the clocks
         case_id = store.query_cases(CaseQuery(), limit=1)[0].id
-        screen.sync_event(CasesChanged((CaseChange(case_id, is_new=False),)))  # news
-        screen.tick()
+        polled = sim_clock.now
+        app.deliver_sync_event(SyncStateChanged(SyncState(SyncStatus.SYNCING, polled)))
+        app.deliver_sync_event(CasesChanged((CaseChange(case_id, is_new=False),)))  # news
+        app.deliver_sync_event(MessagesAdded(case_id, ("m-1",)))
+        await pilot.pause()
+        assert reads == []  # not on each event: once the poll is over
+        app.deliver_sync_event(SyncStateChanged(SyncState(SyncStatus.FRESH, polled)))
         await until(pilot, lambda: reads == [1])
         await until(pilot, lambda: len(app.workers) == 0)
 

@@ -33,6 +33,7 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
         # beside the subclass's own on_mount (Textual calls the handler of each class in the MRO);
         # the subscriptions end with the screen: Textual drops them once it is unmounted
         self.xapp.sync_signal.subscribe(self, self.sync_event)
+        self.xapp.news_signal.subscribe(self, self._news_signalled)
         self.xapp.flush_signal.subscribe(self, self._flush_signalled, immediate=True)
 
     @property
@@ -45,8 +46,15 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
     def _flush_signalled(self, _: None) -> None:
         self.flush()
 
+    def _news_signalled(self, _: None) -> None:
+        self.news()
+
     def sync_event(self, event: SyncEvent) -> None:
         """Called, in this screen's message loop, for every event of the sync engine."""
+
+    def news(self) -> None:
+        """Called once the changes of a poll are all stored (after their events): read what
+        is read from every open case again here, not on each event."""
 
     def flush(self) -> None:
         """Save what the person typed and has not saved yet (the app is about to quit)."""

@@ -66,7 +66,6 @@ BAD = {
 }
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
 RECHECK = 15.0  # seconds: the longest the wall sleeps without looking at the sync state
-NEWS_DELAY = 0.5  # seconds: the events of a poll come together; one read for them all
 DUE = 1e-6  # ticks: a wait of n ticks is over after n ticks (floating sums)
 SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
@@ -189,7 +188,6 @@ class WallScreen(AppScreen[None]):
         self.shift = 0
         self.since_cycle = 0.0
         self.since_shift = 0.0
-        self.dirty = False
         self.reads = 0  # reads started (the latest one is shown)
         self.data: WallData | None = None
         self.due_at: float | None = None  # when an age, or an SLA count, next changes
@@ -259,10 +257,7 @@ class WallScreen(AppScreen[None]):
             night = start <= hour < end if start < end else hour >= start or hour < end
             self.set_class(night, "night")
         self.paint_freshness()
-        if self.dirty:  # news: read again (in a thread)
-            self.dirty = False
-            self.read_data()
-        elif self.due_at is not None and self.xapp.now() >= self.due_at:
+        if self.due_at is not None and self.xapp.now() >= self.due_at:
             self.retime()  # an age or an SLA count moved on: from what was read
         self._arm()
 
@@ -551,21 +546,16 @@ class WallScreen(AppScreen[None]):
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
 
     def sync_event(self, event: SyncEvent) -> None:
-        """News reads the data again, once for the events of a poll (they come together); a
-        state change (every poll says "fresh") only the freshness, at once: an idle poll reads
-        nothing."""
+        """A state change (every poll says "fresh") paints the freshness, at once: an idle
+        poll reads nothing."""
         if isinstance(event, SyncStateChanged):
             self.paint_freshness()  # an outage, the first sync's progress: shown at once
             self._arm()  # the data age starts again
-            return
-        if not self.dirty:
-            self.dirty = True
-            self.set_timer(NEWS_DELAY, self._news)
 
-    def _news(self) -> None:
-        if self.dirty:
-            self.dirty = False
-            self.read_data()
+    def news(self) -> None:
+        """A poll's changes are stored: read the data again (once for the whole poll, at the
+        moment the SLA alerts read too: one read of every open case between them)."""
+        self.read_data()
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
