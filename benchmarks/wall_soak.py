@@ -407,6 +407,16 @@ class Probe:
         )
 
 
+async def settle(app: WallApp, pilot: Any) -> None:
+    """Until the app has handled the poll's events and its reads of them are done, as a real
+    wall does in the 15 s or more between two polls (its reads take milliseconds).  The steps
+    used to run back to back, the app catching up every tenth: its reads of one poll's news
+    then ran while the next poll wrote, at a state of the store no other reader saw."""
+    await pilot.pause()
+    while app.news.pending or any(w.is_running for w in app.workers if w.group != "engine"):
+        await pilot.pause()
+
+
 async def soak(
     hours: float,
     step_minutes: int = 1,
@@ -459,8 +469,7 @@ async def soak(
                 await engine.poll_once()
                 for _ in range(step_minutes):
                     screen.tick()
-                if step % 10 == 0:
-                    await pilot.pause()
+                await settle(app, pilot)
                 if step % per_hour == per_hour - 1:
                     probe.hour()
             await pilot.pause()
