@@ -325,6 +325,24 @@ async def test_activity_changes_cases(sim: Simulator, api: httpx.AsyncClient) ->
     assert any(after[i] != before.get(i) for i in after)
 
 
+def test_activity_keeps_the_open_cases_level() -> None:
+    """A simulated day of a medium world: cases open and close at about the same pace (they
+    piled up, +41% a day, when new cases were 20% of events and status changes only reached
+    the 400 most recently changed cases)."""
+    clock = FakeClock()
+    sim = Simulator(SimConfig(seed=3, scale="medium", clock=clock))
+    open_ = {"New", "In Progress", "Awaiting Customer"}
+
+    def open_now() -> int:
+        return sum(c["status"] in open_ for c in sim.data.cases.values())
+
+    start = open_now()
+    for _ in range(24 * 60):
+        clock.advance(60)
+        sim.step_activity()
+    assert 0.85 * start <= open_now() <= 1.15 * start
+
+
 def test_same_seed_same_data() -> None:
     clock = FakeClock()
     a = Simulator(SimConfig(seed=3, scale="small", clock=clock))
