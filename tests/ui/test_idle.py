@@ -334,5 +334,47 @@ async def test_news_between_wakes_does_not_hold_back_the_next_view(
         assert screen.wake_in == pytest.approx(2)  # the view turns 20 s after the last
         real[0] += 2 * 3600.0
         sim_clock.advance(2)
-        screen._wake(screen.wake_in)
+        screen._wake(screen.wake_in, screen.arms)
         assert screen.view_index == view + 1
+
+
+async def test_a_stale_wake_neither_counts_twice_nor_leaves_a_timer_behind(
+    sim: Simulator, tmp_path: Path, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall's timer fires while a poll's state sets it again: the first timer's call is
+    already queued.  That call must do nothing: acting on it dropped the new timer's handle (a
+    timer never stopped, waking the wall for ever: 57 of them after a 72-hour soak) and
+    credited the ticks twice (the views turned early)."""
+    from expereo_tui.ui.screens import wall as wall_module
+
+    from .test_wall import _wall, make_wall
+
+    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
+    app = make_wall(sim, empty, sim_clock, wall_cycle_seconds=20)
+    real = [1000.0]
+    monkeypatch.setattr(wall_module, "monotonic", lambda: real[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _wall(app, pilot)
+        fired: list[Any] = []
+        real_set_timer = screen.set_timer
+        monkeypatch.setattr(
+            screen,
+            "set_timer",
+            lambda delay, callback, **kw: (
+                fired.append(callback),
+                real_set_timer(delay, callback, **kw),
+            )[1],
+        )
+        screen._arm()
+        first = fired[-1]  # this timer fires: its call is queued...
+        screen._arm()  # ...and a poll's state sets the timer again before it runs
+        cycled = screen.since_cycle
+        first()
+        await pilot.pause()
+        pending = [  # the screen's own refresh timer aside
+            t
+            for t in screen._timers
+            if t._task is not None and not t._task.done() and t.name != "screen_update"
+        ]
+        assert len(pending) == 1 and pending[0] is screen._timer
+        assert screen.since_cycle == cycled

@@ -194,6 +194,7 @@ class WallScreen(AppScreen[None]):
         self._timer: Timer | None = None  # the next wake (_arm)
         self.wake_in = 0.0  # ticks until then
         self._armed_at = 0.0  # monotonic seconds when it was set
+        self.arms = 0  # timers set so far: a wake from any but the last is stale (_wake)
         self.waiting = False
         self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
@@ -290,9 +291,18 @@ class WallScreen(AppScreen[None]):
             waits.append(1800 - now % 1800)  # the local hour turns (half-hour time zones too)
         self.wake_in = wait = max(0.05, min(waits))  # in ticks: a second each, but in tests
         self._armed_at = monotonic()
-        self._timer = self.set_timer(wait * opts.wall_tick_seconds, partial(self._wake, wait))
+        self.arms += 1
+        self._timer = self.set_timer(
+            wait * opts.wall_tick_seconds, partial(self._wake, wait, self.arms)
+        )
 
-    def _wake(self, ticks: float) -> None:
+    def _wake(self, ticks: float, armed: int) -> None:
+        """The timer set by the ``armed``-th ``_arm`` fired.  Its call may already be queued
+        when a poll's state sets the timer again: that wake is stale, and acting on it dropped
+        the new timer's handle (never stopped after) and counted the ticks twice; a wall up for
+        days gathered dozens of such timers, each waking it."""
+        if armed != self.arms:
+            return
         self._timer = None
         self.tick(ticks)
 
