@@ -378,3 +378,27 @@ async def test_a_stale_wake_neither_counts_twice_nor_leaves_a_timer_behind(
         ]
         assert len(pending) == 1 and pending[0] is screen._timer
         assert screen.since_cycle == cycled
+
+
+async def test_a_stale_row_time_wake_leaves_one_timer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows' time timer fires as it is set again (the call queued): one timer stays, not
+    two (the stale call dropped the new timer's handle; it ran on, and another each time)."""
+    clock = FakeClock(T0 + 10 * MIN + 30)
+    store, app = make(tmp_path, clock)
+    store.upsert_cases([case("CS-1", 0), case("CS-2", 3)])
+    async with app.run_test(size=(160, 20)) as pilot:
+        table = app.screen.query_one(CaseTable)
+        await pilot.pause()
+        assert table.expires_at is not None
+        table.expires_at = None  # something moved: the timer is set again...
+        table._arm_expiry()
+        table.redraw_expired()  # ...while the first one's call was queued
+        await pilot.pause()
+        pending = [
+            t
+            for t in table._timers
+            if t._task is not None and not t._task.done() and t.name == "row-times"
+        ]
+        assert pending == [table._expiry_timer]

@@ -206,8 +206,10 @@ class CaseTable(ScrollView, can_focus=True):
             self._expiry_timer = self.set_timer(delay, self.redraw_expired, name="row-times")
 
     def redraw_expired(self) -> None:
-        """Draw again the rows on screen whose text has changed by now (only those)."""
-        self._expiry_timer = None
+        """Draw again the rows on screen whose text has changed by now (only those).  The
+        timer's handle is kept: this call may be a stale one (queued as the timer was set
+        again), and dropping the handle then left the new timer running, never stopped, and
+        another each time (_arm_expiry stops it, whichever fired)."""
         self.expires_at = None
         now = self.clock()
         due = [i for i in self._visible() if self._expiry.get(i, INF) <= now]
