@@ -23,7 +23,7 @@ the RSS then includes the simulator's data; the sizes of its tables are printed 
 (``sqlite3_memory_used``, mostly the page cache), the top Python allocations that grew by
 traceback (tracemalloc, started after warm-up; slows the run about 2×) and the object types
 whose counts grew.  ``--cache-kib N`` sets ``PRAGMA cache_size`` on the store's connection to
-``-N`` after it opens, to compare against the value the store picks.
+``-N`` after the wall set its own (``WALL_CACHE_KIB``), to compare.
 """
 
 from __future__ import annotations
@@ -429,8 +429,6 @@ async def soak(
     clock = SharedClock(ctx.Value("d", FIXED_NOW, lock=False))
     with Sim(clock, in_process).running(ctx) as sim, tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "soak.sqlite3", clock=clock)
-        if cache_kib is not None:
-            store.database.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
         engines: list[SyncEngine] = []
 
         def factory(on_event):  # type: ignore[no-untyped-def]
@@ -449,6 +447,8 @@ async def soak(
             engine_factory=factory,
             options=AppOptions(clock=clock, bell=False, desktop_notifications=False),
         )
+        if cache_kib is not None:  # after the app set the wall's own (WALL_CACHE_KIB)
+            store.set_cache_kib(cache_kib)
         probe = Probe(store, diagnose)
         async with app.run_test(size=(160, 50)) as pilot:
             while not (engines and engines[0].polls >= 1):

@@ -113,6 +113,10 @@ class Store:
         return cls(path, reset=reset)
 
     # -- the database and its condition ------------------------------------------------------
+    def set_cache_kib(self, kib: int) -> None:
+        """Bound SQLite's page cache (the wall's is smaller: database.WALL_CACHE_KIB)."""
+        self.database.set_cache_kib(kib)
+
     def stamp(self) -> tuple[int, int]:
         """Changes with every write: this process's and another's (a cached read is current
         while the stamp it was read at still is)."""

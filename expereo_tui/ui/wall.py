@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.screen import Screen
 
+from expereo_tui.store.database import WALL_CACHE_KIB
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.wall import WallScreen
 
@@ -19,6 +20,7 @@ class WallApp(ExpereoApp):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.options.read_only = True
         self.options.wall = True
+        self.store.set_cache_kib(WALL_CACHE_KIB)  # a read per poll: a small cache does as well
         if not self.options.theme:
             self.theme = "expereo-high-contrast"
 
