@@ -4,7 +4,8 @@
                                    [--diagnose] [--cache-kib N]
 
 Each step advances the clock by MINUTES_PER_POLL minutes, lets the simulator produce that many
-events, runs one real poll through the sync engine and one wall tick per minute.  Prints RSS,
+events, runs one real poll through the sync engine, and moves the wall's own clock on by as
+many minutes (its views turn and its burn-in shifts as they would in that time).  Prints RSS,
 widget and timer counts at the start and the end (they must stay flat), the RSS at the end of
 the first simulated hour (after warm-up) against the end of the last one (target ratio ≤ 1.05;
 default 72 hours), and the time per simulated hour as a ratio to a baseline measured in the
@@ -445,8 +446,21 @@ async def soak(
         app = WallApp(
             store=store,
             engine_factory=factory,
-            options=AppOptions(clock=clock, bell=False, desktop_notifications=False),
+            options=AppOptions(
+                clock=clock,
+                bell=False,
+                desktop_notifications=False,
+                wall_tick_seconds=1e9,  # the wall's clock moves only as the soak ticks it
+            ),
         )
+        # The wall's clock runs with the simulated one: a tick is a second, and the soak ticks a
+        # view's time at once (20 s), so every view is shown at every burn-in offset as on a
+        # real wall.  It had one tick per simulated minute: the wall's own minute took a
+        # simulated hour, and what a wall shows in its first 15 minutes (each view at each of
+        # the four offsets, each drawn and kept by Textual) came in over the first simulated day,
+        # counted as growth.
+        tick = app.options.wall_cycle_seconds
+        ticks_per_minute = max(1, round(60 / tick))
         if cache_kib is not None:  # after the app set the wall's own (WALL_CACHE_KIB)
             store.set_cache_kib(cache_kib)
         probe = Probe(store, diagnose)
@@ -467,8 +481,8 @@ async def soak(
                 clock.advance(60 * step_minutes)
                 await sim.step(step_minutes)
                 await engine.poll_once()
-                for _ in range(step_minutes):
-                    screen.tick()
+                for _ in range(step_minutes * ticks_per_minute):  # the wall's time, as much
+                    screen.tick(tick)
                 await settle(app, pilot)
                 if step % per_hour == per_hour - 1:
                     probe.hour()
