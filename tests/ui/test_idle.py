@@ -125,10 +125,28 @@ async def test_sla_alert_fires_at_the_computed_instant_without_a_full_look(
         assert alerter.sla_due_at == pytest.approx(T0 + 192 * MIN, abs=0.01)
 
 
-async def test_inbox_draws_a_row_again_only_when_its_time_text_changes(tmp_path: Path) -> None:
+def two_row_inbox(tmp_path: Path) -> tuple[FakeClock, ExpereoApp]:
+    """The inbox 10m30s after CS-1 changed and 7m30s after CS-2 did."""
     clock = FakeClock(T0 + 10 * MIN + 30)
     store, app = make(tmp_path, clock)
     store.upsert_cases([case("CS-1", 0), case("CS-2", 3)])
+    return clock, app
+
+
+def pending_timers(node: Any, name: str | None = None) -> list[Any]:
+    """The node's timers still to fire (named ``name``; by default all but a screen's own
+    refresh timer)."""
+    return [
+        t
+        for t in node._timers
+        if t._task is not None
+        and not t._task.done()
+        and (t.name == name if name else t.name != "screen_update")
+    ]
+
+
+async def test_inbox_draws_a_row_again_only_when_its_time_text_changes(tmp_path: Path) -> None:
+    clock, app = two_row_inbox(tmp_path)
     async with app.run_test(size=(160, 20)) as pilot:
         table = app.screen.query_one(CaseTable)
         await pilot.pause()
@@ -308,20 +326,30 @@ async def test_the_wall_wakes_only_when_something_is_due(
         assert screen.view_index == view + 1
 
 
+def empty_wall(
+    sim: Simulator, tmp_path: Path, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, list[float]]:
+    """A wall on an empty store, its views turning every 20 s, and the monotonic clock its
+    timer is set by, in a list the test moves on."""
+    from expereo_tui.ui.screens import wall as wall_module
+
+    from .test_wall import make_wall
+
+    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
+    real = [1000.0]
+    monkeypatch.setattr(wall_module, "monotonic", lambda: real[0])
+    return make_wall(sim, empty, sim_clock, wall_cycle_seconds=20), real
+
+
 async def test_news_between_wakes_does_not_hold_back_the_next_view(
     sim: Simulator, tmp_path: Path, sim_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every poll sets the wall's timer again (its state changed): the seconds already waited
     still count, so the views turn every wall_cycle_seconds, not later (it was 30 s for 20)."""
-    from expereo_tui.ui.screens import wall as wall_module
-
-    from .test_wall import _wall, make_wall
+    from .test_wall import _wall
 
     sim_clock.now = sim_clock.now - sim_clock.now % 60 + 1  # the clock's minute is 59 s away
-    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
-    app = make_wall(sim, empty, sim_clock, wall_cycle_seconds=20)
-    real = [1000.0]
-    monkeypatch.setattr(wall_module, "monotonic", lambda: real[0])
+    app, real = empty_wall(sim, tmp_path, sim_clock, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _wall(app, pilot)
         screen._arm()  # from this instant on the fake monotonic clock
@@ -345,14 +373,9 @@ async def test_a_stale_wake_neither_counts_twice_nor_leaves_a_timer_behind(
     already queued.  That call must do nothing: acting on it dropped the new timer's handle (a
     timer never stopped, waking the wall for ever: 57 of them after a 72-hour soak) and
     credited the ticks twice (the views turned early)."""
-    from expereo_tui.ui.screens import wall as wall_module
+    from .test_wall import _wall
 
-    from .test_wall import _wall, make_wall
-
-    empty = Store(tmp_path / "empty.sqlite3", clock=sim_clock)
-    app = make_wall(sim, empty, sim_clock, wall_cycle_seconds=20)
-    real = [1000.0]
-    monkeypatch.setattr(wall_module, "monotonic", lambda: real[0])
+    app, _ = empty_wall(sim, tmp_path, sim_clock, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _wall(app, pilot)
         fired: list[Any] = []
@@ -371,12 +394,7 @@ async def test_a_stale_wake_neither_counts_twice_nor_leaves_a_timer_behind(
         cycled = screen.since_cycle
         first()
         await pilot.pause()
-        pending = [  # the screen's own refresh timer aside
-            t
-            for t in screen._timers
-            if t._task is not None and not t._task.done() and t.name != "screen_update"
-        ]
-        assert len(pending) == 1 and pending[0] is screen._timer
+        assert pending_timers(screen) == [screen._timer]
         assert screen.since_cycle == cycled
 
 
@@ -385,9 +403,7 @@ async def test_a_stale_row_time_wake_leaves_one_timer(
 ) -> None:
     """The rows' time timer fires as it is set again (the call queued): one timer stays, not
     two (the stale call dropped the new timer's handle; it ran on, and another each time)."""
-    clock = FakeClock(T0 + 10 * MIN + 30)
-    store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0), case("CS-2", 3)])
+    _, app = two_row_inbox(tmp_path)
     async with app.run_test(size=(160, 20)) as pilot:
         table = app.screen.query_one(CaseTable)
         await pilot.pause()
@@ -396,9 +412,4 @@ async def test_a_stale_row_time_wake_leaves_one_timer(
         table._arm_expiry()
         table.redraw_expired()  # ...while the first one's call was queued
         await pilot.pause()
-        pending = [
-            t
-            for t in table._timers
-            if t._task is not None and not t._task.done() and t.name == "row-times"
-        ]
-        assert pending == [table._expiry_timer]
+        assert pending_timers(table, "row-times") == [table._expiry_timer]
