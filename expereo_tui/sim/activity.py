@@ -3,7 +3,10 @@ provider replies, status changes, new services)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
+
+from expereo_tui.api.vocab import OPEN_STATUSES
 
 from .text import PROVIDER_NAMES, customer_message, provider_message
 from .world import World
@@ -16,8 +19,6 @@ _NEXT_STATUS = {
 }
 
 
-OPEN = ("New", "In Progress", "Awaiting Customer")
-
 # The share of each kind of event, balanced so the open cases stay about as many as the world
 # began with: a case takes about three status changes to be resolved (a provider's reply also
 # takes it from New to In Progress), so new cases are a third of the status changes.  The
@@ -27,7 +28,7 @@ OPEN = ("New", "In Progress", "Awaiting Customer")
 NEW_CASE, PROVIDER_REPLY, CUSTOMER_REPLY, STATUS_CHANGE = 0.10, 0.40, 0.10, 0.35  # rest: services
 
 
-def _cases(world: World, statuses: tuple[str, ...] | None = None) -> list[str]:
+def _cases(world: World, statuses: Collection[str] | None = None) -> list[str]:
     """The ids of the cases in one of ``statuses`` (None: every case not closed)."""
     if statuses is None:
         return [c["id"] for c in world.data.cases.values() if c["status"] != "Closed"]
@@ -62,7 +63,7 @@ def step(world: World) -> str:
         return f"new case {case['id']} ({case['priority']} {case['subject']})"
     roll -= NEW_CASE
     if roll < PROVIDER_REPLY + CUSTOMER_REPLY:
-        case = world.data.cases[rng.choice(_cases(world, OPEN) or live)]
+        case = world.data.cases[rng.choice(_cases(world, OPEN_STATUSES) or live)]
         if roll < PROVIDER_REPLY:
             text = provider_message(rng, str(case["subject"]), _ctx(world, case), 1)
             _append(world, case, text, customer=False)

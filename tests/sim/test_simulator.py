@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from expereo_tui.api.models import Case, Page, Scope
+from expereo_tui.api.vocab import OPEN_STATUSES
 from expereo_tui.sim import SimConfig, Simulator
 from expereo_tui.sim.cli import main as sim_main
 from expereo_tui.sim.seed import SCALES
@@ -331,10 +332,8 @@ def test_activity_keeps_the_open_cases_level() -> None:
     the 400 most recently changed cases)."""
     clock = FakeClock()
     sim = Simulator(SimConfig(seed=3, scale="medium", clock=clock))
-    open_ = {"New", "In Progress", "Awaiting Customer"}
-
     def open_now() -> int:
-        return sum(c["status"] in open_ for c in sim.data.cases.values())
+        return sum(c["status"] in OPEN_STATUSES for c in sim.data.cases.values())
 
     start = open_now()
     for _ in range(24 * 60):
