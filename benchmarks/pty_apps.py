@@ -122,7 +122,11 @@ class Workspace:
     bare_script: Path
 
     def app(self, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "expereo_tui", "--profile", "bench", *extra]
+        """The app as a user starts it: the ``expereo-tui`` script pip installed beside this
+        Python (``python -m`` adds runpy's imports, which that script does not pay)."""
+        script = Path(sys.executable).with_name("expereo-tui")
+        start = [str(script)] if script.is_file() else ["-m", "expereo_tui"]
+        return [sys.executable, *start, "--profile", "bench", *extra]
 
     def bare(self) -> list[str]:
         return [sys.executable, str(self.bare_script)]

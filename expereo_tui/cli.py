@@ -308,7 +308,7 @@ def demo_backend(
 
 
 def engine_factory_for(
-    settings: ClientSettings,
+    settings: ClientSettings | Callable[[], ClientSettings],
     store: Store,
     *,
     read_only: bool,
@@ -319,7 +319,9 @@ def engine_factory_for(
     sent_by: str | None = None,
 ) -> EngineFactory:
     """What the app calls once its first frame is out to build its sync engine (in the app's
-    event loop); ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL)."""
+    event loop); ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL).  ``settings`` may
+    be what builds them, called then: the settings module (rate limits, dates of Retry-After)
+    is not needed to show the first frame either."""
 
     def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
         # imported here, after the first frame: httpx and the client are not needed to show it
@@ -327,7 +329,8 @@ def engine_factory_for(
         from expereo_tui.api.v1 import V1Client
         from expereo_tui.sync.engine import SyncEngine, SyncSettings
 
-        client = V1Client(settings) if api == "v1" else ExpereoClient(settings)
+        built = settings() if callable(settings) else settings
+        client = V1Client(built) if api == "v1" else ExpereoClient(built)
         return SyncEngine(
             store,
             client,
@@ -523,12 +526,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     opened = _open_store_beside(open_store)
     try:
+        from expereo_tui import logs
         from expereo_tui.triage.secret import secret_matcher
 
         secret = resolve_secret(name, profile)
+        logs.redact_value(secret.secret)  # whatever is logged from here on, never this
         options = _options_for(name, profile, args)
         options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
-        settings = client_settings(profile, secret.secret)
     except BaseException:
         with contextlib.suppress(Exception):
             opened().close()
@@ -537,7 +541,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = opened()
     _store_read_only(store, options)
     factory = engine_factory_for(
-        settings,
+        lambda: client_settings(profile, secret.secret),  # with the engine, after the frame
         store,
         read_only=options.read_only,
         lock_path=data_dir() / f"{name}.lock",

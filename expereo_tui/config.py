@@ -418,6 +418,8 @@ def is_loopback_url(url: str) -> bool:
 
 @dataclass(kw_only=True)
 class ConfigFile:
+    """The config file: its profiles and which one is the default."""
+
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
 
@@ -483,6 +485,8 @@ def get_profile(name: str | None, path: Path | None = None) -> tuple[str, Profil
 
 @dataclass(frozen=True)
 class SecretSource:
+    """A profile's client secret and where it came from."""
+
     secret: str
     source: str  # where it came from, for `config check` (never the value)
 

@@ -15,7 +15,6 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
-from email.utils import parsedate_to_datetime
 
 
 @dataclass(frozen=True)
@@ -162,6 +161,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     try:
         seconds = float(text)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: not worth its import at launch
+
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

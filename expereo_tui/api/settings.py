@@ -12,6 +12,8 @@ from .ratelimit import RateLimits
 
 @dataclass
 class ClientSettings:
+    """Where the API is, the credentials, and how the client paces and retries."""
+
     base_url: str  # e.g. http://127.0.0.1:8080 (routes are /v2/...)
     token_url: str  # e.g. http://127.0.0.1:8080/oauth2/token
     client_id: str

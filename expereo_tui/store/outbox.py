@@ -23,6 +23,8 @@ Restore = Callable[["OutboxEntry", dict[str, Any] | None], dict[str, Any] | None
 
 @dataclass(frozen=True)
 class OutboxEntry:
+    """One queued write: what it sends, to which case, and how far it got."""
+
     id: int
     kind: OutboxKind
     case_id: str | None

@@ -56,6 +56,8 @@ DISK_FULL_RETRY = 10.0  # seconds between tries to write again while the disk is
 
 @dataclass(frozen=True)
 class SyncSettings:
+    """How often the engine polls, and whether it may write."""
+
     poll_interval: float = 30.0  # seconds, idle default
     active_poll_interval: float = 10.0  # while a case is open and recently active
     max_poll_interval: float = 300.0

@@ -142,6 +142,8 @@ class OutboxChanged:
 
 @dataclass(frozen=True)
 class SyncStateChanged:
+    """The sync's state changed (status, last success, error)."""
+
     state: SyncState
 
 

@@ -9,7 +9,6 @@ import gc
 import json
 import os
 import time
-import webbrowser
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,6 @@ from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.news import NewsGate
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.screens.dialogs import ConfirmScreen, GotoCaseScreen, HelpScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
@@ -459,6 +457,8 @@ class ExpereoApp(App[None]):
         if case_id:
             go(case_id)
         else:
+            from expereo_tui.ui.screens.dialogs import GotoCaseScreen  # not for the first frame
+
             self.push_screen(GotoCaseScreen(), go)
 
     def action_handover(self) -> None:
@@ -480,6 +480,8 @@ class ExpereoApp(App[None]):
         self.push_screen(HandoverScreen(handover.to_markdown(report), Path.cwd() / name))
 
     def action_help(self) -> None:
+        from expereo_tui.ui.screens.dialogs import HelpScreen
+
         self.push_screen(HelpScreen(self.options.keymap))
 
     def action_refresh_now(self) -> None:
@@ -528,6 +530,8 @@ class ExpereoApp(App[None]):
             self.notify(f'Copied the portal link: [link="{url}"]{url}[/link]', timeout=15)
             self.tmux_hint("clipboard")
         else:  # locally: the browser starts in a thread, never on the event loop
+            import webbrowser  # here: its import is not for the first frame
+
             self.notify("Opening the portal in your browser…", timeout=3)
             self.run_worker(
                 partial(webbrowser.open, url), thread=True, group="portal", exit_on_error=False
@@ -555,6 +559,8 @@ class ExpereoApp(App[None]):
         def answer(yes: bool | None) -> None:
             if yes:
                 self.exit()
+
+        from expereo_tui.ui.screens.dialogs import ConfirmScreen
 
         self.clear_notifications()  # a toast must not lie over the question
         self.push_screen(ConfirmScreen(question), answer)

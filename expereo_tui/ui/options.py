@@ -10,6 +10,9 @@ from typing import Any
 
 @dataclass
 class AppOptions:
+    """What the app is told at launch (dataclasses would build this docstring with
+    ``inspect.signature``: ~2 ms of start-up for this class alone)."""
+
     profile_name: str = "demo"
     profile_label: str | None = None  # banner text, e.g. "PROD"
     profile_color: str | None = None  # banner colour, e.g. "red"

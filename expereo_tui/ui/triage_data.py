@@ -23,6 +23,8 @@ _NO_ACTIVITY = CaseActivity()
 
 @dataclass(frozen=True)
 class Triage:
+    """The open cases as triage reads them: rows, activity, board and clusters."""
+
     rows: list[CaseRow]
     activity: Mapping[str, CaseActivity]
     board: Board

@@ -69,3 +69,25 @@ async def test_a_v1_profile_gets_an_engine_on_the_v1_backend(tmp_path) -> None: 
     await engine.client.aclose()
     assert _demo_parser().parse_args(["--api", "v1"]).api == "v1"
     assert _demo_parser().parse_args([]).api == "v2"
+
+
+async def test_the_engine_factory_builds_lazy_settings_only_with_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``cmd_run`` hands the factory what builds the client settings: they (and the rate-limit
+    module) are built with the engine, after the first frame, not at launch."""
+    built: list[ClientSettings] = []
+
+    def settings() -> ClientSettings:
+        built.append(
+            ClientSettings(
+                base_url="http://sim", token_url="http://sim/t", client_id="c", client_secret="s"
+            )
+        )
+        return built[-1]
+
+    store = Store(tmp_path / "s.sqlite3")
+    factory = engine_factory_for(settings, store, read_only=True, lock_path=None)
+    assert built == []
+    engine = factory(lambda e: None)
+    assert built and engine.client.settings is built[0]
+    await engine.client.aclose()
+    store.close()
