@@ -128,8 +128,10 @@ class Alerter:
         return lines
 
     def sla_due(self) -> list[str]:
-        """A clock's level is due to change: look at the cases due (no store read), alert."""
-        self._sla_timer = None
+        """A clock's level is due to change: look at the cases due (no store read), alert.
+        The timer's handle is kept: this call may be a stale one (queued as a new read armed
+        the timer again), and dropping the handle then left that timer pending, never stopped
+        (_arm_sla stops it, whichever fired): a 72-hour soak ended with nine."""
         if self.watch is None:
             return []
         try:

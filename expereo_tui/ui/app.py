@@ -73,6 +73,16 @@ def _import_engine_modules() -> None:
         importlib.import_module(name)
 
 
+def freeze_start_up() -> None:
+    """Once the first frame is out, move what start-up made (modules, styles, the first screen:
+    ~100,000 objects) out of the garbage collector's way, or every full collection walks them
+    all: a 50 ms pause that lands on whatever key was just typed.  Thawed at exit, so what
+    start-up left behind is freed with the app.  Then the collector runs again: a launch holds
+    it until now (``cli.hold_gc_until_first_frame``)."""
+    gc.freeze()
+    gc.enable()
+
+
 def is_remote_session() -> bool:
     """An SSH login with no display to open a browser on."""
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -183,11 +193,7 @@ class ExpereoApp(App[None]):
         self.refresh_status()
         # triage: SLA at risk / breached, read in a thread, then again only on news
         self.after_first_frame(self.alerter.sla_data_changed)
-        # Once the first frame is out, move what start-up made (modules, styles, the first
-        # screen: ~100,000 objects) out of the garbage collector's way, or every full
-        # collection walks them all: a 50 ms pause that lands on whatever key was just typed.
-        # Thawed at exit, so what start-up left behind is freed with the app.
-        self.after_first_frame(gc.freeze)
+        self.after_first_frame(freeze_start_up)
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the first frame is on the terminal (soon, if it already is).

@@ -55,3 +55,26 @@ async def test_what_waits_on_the_first_frame_runs_once_after_it(
         await until(pilot, lambda: len(calls) == 2)
         await pilot.pause()
         assert calls == [("early", True), ("late", True)]
+
+
+async def test_the_collector_held_by_the_launch_runs_again_after_the_first_frame(
+    make_app: Callable[..., ExpereoApp],
+) -> None:
+    """``cmd_run`` holds the cyclic garbage collector through start-up (~30 ms of collections
+    of objects that live as long as the app); after the first frame, what start-up made is
+    frozen and the collector runs again, or the app would never free a cycle."""
+    import gc
+
+    from expereo_tui.cli import hold_gc_until_first_frame
+
+    app = make_app()
+    hold_gc_until_first_frame()
+    try:
+        assert not gc.isenabled()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.first_frame_out)
+            await until(pilot, gc.isenabled)
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

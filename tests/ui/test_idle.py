@@ -125,6 +125,21 @@ async def test_sla_alert_fires_at_the_computed_instant_without_a_full_look(
         assert alerter.sla_due_at == pytest.approx(T0 + 192 * MIN, abs=0.01)
 
 
+async def test_a_stale_sla_wake_leaves_one_timer(tmp_path: Path) -> None:
+    """The SLA timer fires as a new read arms it again (the call queued): one timer stays,
+    not two (the stale call dropped the new timer's handle, which stayed pending)."""
+    clock = FakeClock(T0 + 5 * MIN)
+    _, app = make_sla_pair(tmp_path, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        alerter = app.alerter
+        await until(pilot, lambda: alerter.watch is not None and alerter._sla_timer is not None)
+        assert alerter.watch is not None
+        alerter._adopt(alerter.watch)  # a new read arms the timer again...
+        alerter.sla_due()  # ...while the first one's call was queued
+        await pilot.pause()
+        assert pending_timers(app, "sla-due") == [alerter._sla_timer]
+
+
 def two_row_inbox(tmp_path: Path) -> tuple[FakeClock, ExpereoApp]:
     """The inbox 10m30s after CS-1 changed and 7m30s after CS-2 did."""
     clock = FakeClock(T0 + 10 * MIN + 30)
