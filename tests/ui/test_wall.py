@@ -326,3 +326,25 @@ def test_the_wall_keeps_a_small_page_cache(
     make_wall(sim, store, sim_clock)
     assert int(store.database.rows("PRAGMA cache_size")[0][0]) == -WALL_CACHE_KIB
     assert WALL_CACHE_KIB < CACHE_KIB
+
+
+async def test_at_80_columns_the_title_keeps_the_view_and_its_place(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """Over SSH at 80×24 the longest view's title ("Services with open incidents") and where
+    it is in the cycle fit beside the clock: the brand goes first; wide, it stays."""
+    app = make_wall(sim, store, sim_clock, profile_label="DEMO · simulator")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _wall(app, pilot)
+        for _ in range(3):
+            await pilot.press("right")
+        title = screen.query_one("#wall-title", Static)
+        await until(pilot, lambda: "(4/4)" in str(title.render()))
+        shown = str(title.render())
+        assert shown.endswith("Services with open incidents  (4/4)"), shown
+        assert len(shown) <= title.content_region.width
+        assert "Services with open incidents" in screen_text(app)
+        await pilot.press("space")  # paused: that is never what is cut
+        await until(pilot, lambda: "(4/4, paused) Services" in str(title.render()))
+        await pilot.resize_terminal(160, 40)
+        await until(pilot, lambda: "expereo NOC · Services" in str(title.render()))

@@ -20,6 +20,7 @@ from functools import partial
 from time import monotonic
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -67,6 +68,7 @@ BAD = {
 SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1))
 RECHECK = 15.0  # seconds: the longest the wall sleeps without looking at the sync state
 DUE = 1e-6  # ticks: a wait of n ticks is over after n ticks (floating sums)
+CLOCK_CELLS = len("12:04  data 59m old")  # the wall's clock, as wide as it reads most often
 SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
 
@@ -380,11 +382,24 @@ class WallScreen(AppScreen[None]):
             title.append(" ")
         view = self.cycle[self.view_index]
         named = dict((f"view-{i}", v[0]) for i, v in enumerate(self.saved_views))
-        title.append(f"expereo NOC · {TITLES.get(view) or named[view]}", style="bold")
-        title.append(
-            f"   ({self.view_index + 1}/{len(self.cycle)}{', paused' if not self.cycling else ''})",
-            style="dim",
-        )
+        name = TITLES.get(view) or named[view]
+        where = f"({self.view_index + 1}/{len(self.cycle)}{', paused' if not self.cycling else ''})"
+        # narrow (80 columns): the view's name and where it is in the cycle before the brand.
+        # The title has the row less the clock, whose text may not be painted yet: as wide as
+        # "12:04  data 59m old" at least.
+        clock = self._texts.get("wall-clock")
+        clock_room = max(CLOCK_CELLS, clock.cell_len if clock is not None else 0) + 2
+        room = self.size.width - clock_room - 2  # less than 0 before the first layout
+        long = f"expereo NOC · {name}"
+        if room <= 0 or title.cell_len + cell_len(f"{long}   {where}") <= room:
+            title.append(long, style="bold")
+            title.append(f"   {where}", style="dim")
+        elif title.cell_len + cell_len(f"{name}  {where}") <= room:
+            title.append(name, style="bold")
+            title.append(f"  {where}", style="dim")
+        else:  # "paused" must show: the view's name is what is cut
+            title.append(f"{where} ", style="dim")
+            title.append(name, style="bold")
         self._show("wall-title", title)
 
     def _refresh_data(self, store: Store, now: float, open_q: CaseQuery) -> None:
