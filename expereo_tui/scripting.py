@@ -74,7 +74,7 @@ def open_context(args: argparse.Namespace) -> Context:
         if not (args.offline and reads_only):
             raise
         secret = ""  # --offline reads only the store: no request is made, no secret needed
-    from expereo_tui.cli import client_settings
+    from expereo_tui.launch import client_settings
 
     settings = client_settings(profile, secret)
     store = Store.for_profile(name)

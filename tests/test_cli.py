@@ -225,10 +225,10 @@ def test_allow_insecure_http_loads_and_warns_at_start(
     # and the app's banner says it for as long as it runs
     import argparse
 
-    from expereo_tui.cli import _options_for
+    from expereo_tui.launch import options_for
 
     name, profile = get_profile("lab")
-    options = _options_for(name, profile, argparse.Namespace(read_only=False, wall=False))
+    options = options_for(name, profile, argparse.Namespace(read_only=False, wall=False))
     assert "PLAIN HTTP" in (options.profile_label or "") and options.profile_color == "red"
 
 

@@ -3,7 +3,7 @@ client relies on: paths, methods, query parameters, the fields of what it reads 
 JSON types, enumeration values and required fields.
 
 A pure comparison of two documents: no network, no credentials.  Findings are codes and fields;
-``cli.py`` writes the sentences.  A finding ``breaks`` when a feature cannot work (a path or a
+``config_check.py`` writes the sentences.  A finding ``breaks`` when a feature cannot work (a path or a
 parameter is gone, a field the client needs is renamed, the API requires a field the client
 never sends, a value the client sends is no longer accepted); other differences are reported
 but harmless (the client tolerates added fields and unknown values)."""

@@ -78,7 +78,7 @@ def freeze_start_up() -> None:
     ~100,000 objects) out of the garbage collector's way, or every full collection walks them
     all: a 50 ms pause that lands on whatever key was just typed.  Thawed at exit, so what
     start-up left behind is freed with the app.  Then the collector runs again: a launch holds
-    it until now (``cli.hold_gc_until_first_frame``)."""
+    it until now (``launch.hold_gc_until_first_frame``)."""
     gc.freeze()
     gc.enable()
 

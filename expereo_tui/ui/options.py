@@ -1,4 +1,4 @@
-"""What the command line tells the app (built from the profile by ``cli.py``)."""
+"""What the command line tells the app (built from the profile by ``launch.py``)."""
 
 from __future__ import annotations
 

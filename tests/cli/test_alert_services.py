@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from expereo_tui.cli import _options_for
 from expereo_tui.config import ConfigError, config_path, get_profile
+from expereo_tui.launch import options_for
 from expereo_tui.sync.events import CaseChange
 from expereo_tui.ui.alerts import Alerter
 
@@ -22,7 +22,7 @@ def alerter_for(profile_toml: str) -> Alerter:
     name, profile = get_profile("lab")
     args = argparse.Namespace(read_only=False, wall=False)
     store = SimpleNamespace(case=lambda case_id: SimpleNamespace(service_id=CASES.get(case_id)))
-    return Alerter(SimpleNamespace(options=_options_for(name, profile, args), store=store))  # type: ignore[arg-type]
+    return Alerter(SimpleNamespace(options=options_for(name, profile, args), store=store))  # type: ignore[arg-type]
 
 
 def alerts(alerter: Alerter) -> list[str]:

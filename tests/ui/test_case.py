@@ -296,11 +296,11 @@ async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
     """A profile with only support.read: the options the CLI builds hide every write."""
     import argparse
 
-    from expereo_tui.cli import _options_for
     from expereo_tui.config import Profile
+    from expereo_tui.launch import options_for
 
     profile = Profile(client_id="c", scopes=["customerapi/basic.read", "customerapi/support.read"])
-    built = _options_for("lab", profile, argparse.Namespace(read_only=False, wall=False))
+    built = options_for("lab", profile, argparse.Namespace(read_only=False, wall=False))
     assert built.read_only
     app = make_app(read_only=True, read_only_reason=built.read_only_reason)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -60,12 +60,12 @@ async def test_what_waits_on_the_first_frame_runs_once_after_it(
 async def test_the_collector_held_by_the_launch_runs_again_after_the_first_frame(
     make_app: Callable[..., ExpereoApp],
 ) -> None:
-    """``cmd_run`` holds the cyclic garbage collector through start-up (~30 ms of collections
+    """``launch.run`` holds the cyclic garbage collector through start-up (~30 ms of collections
     of objects that live as long as the app); after the first frame, what start-up made is
     frozen and the collector runs again, or the app would never free a cycle."""
     import gc
 
-    from expereo_tui.cli import hold_gc_until_first_frame
+    from expereo_tui.launch import hold_gc_until_first_frame
 
     app = make_app()
     hold_gc_until_first_frame()

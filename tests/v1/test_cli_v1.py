@@ -7,8 +7,9 @@ import pytest
 
 from expereo_tui.api.client import ClientSettings
 from expereo_tui.api.v1 import V1Client
-from expereo_tui.cli import _demo_parser, engine_factory_for, main
+from expereo_tui.cli import _demo_parser, main
 from expereo_tui.config import ConfigError, config_path, get_profile
+from expereo_tui.launch import engine_factory_for
 from expereo_tui.store.store import Store
 from tests.test_cli import profile_toml, write_config
 
@@ -72,7 +73,7 @@ async def test_a_v1_profile_gets_an_engine_on_the_v1_backend(tmp_path) -> None: 
 
 
 async def test_the_engine_factory_builds_lazy_settings_only_with_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """``cmd_run`` hands the factory what builds the client settings: they (and the rate-limit
+    """``launch.run`` hands the factory what builds the client settings: they (and the rate-limit
     module) are built with the engine, after the first frame, not at launch."""
     built: list[ClientSettings] = []
 
