@@ -10,14 +10,17 @@ from expereo_tui.config import ConfigError, get_profile, resolve_secret
 from expereo_tui.launch import client_settings, warn_insecure
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from expereo_tui.api.openapi_check import Finding
     from expereo_tui.api.settings import ClientSettings
+    from expereo_tui.api.vocab import Scope
 
 
 async def check_profile(profile_name: str | None) -> int:
     """``config check``: the token, the scopes granted, and one read of each kind."""
     from expereo_tui.api.client import ExpereoClient
-    from expereo_tui.api.errors import ApiError, ForbiddenError, ScopeRefusedError
+    from expereo_tui.api.errors import ApiError, ScopeRefusedError
     from expereo_tui.api.vocab import Scope
 
     name, profile = get_profile(profile_name)
@@ -54,24 +57,34 @@ async def check_profile(profile_name: str | None) -> int:
         except ApiError as exc:
             print(f"  FAIL  {exc.message}")
             return 1
-        for label, scope, probe in (
+        failures += await _probe_reads(
             ("read cases", Scope.SUPPORT_READ, api.iter_cases(page_size=1)),
             ("read sites", Scope.BASIC_READ, api.iter_sites(page_size=1)),
             ("read invoices", Scope.FINANCIAL_READ, api.iter_invoices(page_size=1)),
-        ):
-            try:
-                async for _ in probe:
-                    break
-                print(f"  ok    {label}")
-            except ForbiddenError as exc:
-                print(f"  no    {label}: missing scope {exc.scope or scope.value}")
-            except ApiError as exc:
-                failures += 1
-                print(f"  FAIL  {label}: {exc.message}")
+        )
         if Scope.SUPPORT_READ_WRITE.value not in api.granted_scopes:
             print("  note  no write scope: the app runs read-only")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 1 if failures else 0
+
+
+async def _probe_reads(*probes: tuple[str, Scope, AsyncIterator[object]]) -> int:
+    """One item of each list: says ok, the scope missing, or the failure; returns how many
+    failed (a missing scope is not a failure: the app works without that part)."""
+    from expereo_tui.api.errors import ApiError, ForbiddenError
+
+    failures = 0
+    for label, scope, probe in probes:
+        try:
+            async for _ in probe:
+                break
+            print(f"  ok    {label}")
+        except ForbiddenError as exc:
+            print(f"  no    {label}: missing scope {exc.scope or scope.value}")
+        except ApiError as exc:
+            failures += 1
+            print(f"  FAIL  {label}: {exc.message}")
+    return failures
 
 
 async def _reachable_apis(settings: ClientSettings) -> list[str]:
@@ -102,26 +115,16 @@ async def _reachable_apis(settings: ClientSettings) -> list[str]:
 
 async def _check_v1(settings: ClientSettings) -> int:
     """The V1 checks: token, scopes, and one read of each kind V1 offers."""
-    from expereo_tui.api.errors import ApiError, ForbiddenError
     from expereo_tui.api.v1 import V1Client
     from expereo_tui.api.vocab import Scope
 
     failures = 0
     async with V1Client(settings) as api:
-        for label, scope, probe in (
+        failures += await _probe_reads(
             ("read sites", Scope.BASIC_READ, api.iter_sites()),
             ("read services", Scope.BASIC_READ, api.iter_services()),
             ("read cases", Scope.SUPPORT_READ, api.iter_cases(filters={"Id": "config-check"})),
-        ):
-            try:
-                async for _ in probe:
-                    break
-                print(f"  ok    {label}")
-            except ForbiddenError as exc:
-                print(f"  no    {label}: missing scope {exc.scope or scope.value}")
-            except ApiError as exc:
-                failures += 1
-                print(f"  FAIL  {label}: {exc.message}")
+        )
         print(f"  ok    scopes granted: {' '.join(api.granted_scopes) or '(none reported)'}")
         print("  note  API V1 has no priority, status changes, API clients or invoice lists")
         if Scope.SUPPORT_READ_WRITE.value not in api.granted_scopes:
