@@ -30,7 +30,7 @@ if __name__ == "__main__":
     print("\n== first sync of a large account over loopback (issue 13) ==")
     sys.argv = [sys.argv[0], "1"]
     failed |= first_sync_bench.main()
-    print("\n== wall soak (72 simulated hours, a poll every 5 simulated minutes) ==")
+    print("\n== wall soak (24 h warm-up, then 72 measured simulated hours, a poll per 5 min) ==")
     sys.argv = [sys.argv[0], "72", "5"]
     failed |= wall_soak.main()
     raise SystemExit(failed)

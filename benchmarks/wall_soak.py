@@ -17,10 +17,11 @@ wall's first day).  In its first day and a half a wall's RSS rises ~7% and then 
 bounded caches of the libraries fill with new text (Rich's ``cached_cell_len``, 4,096 entries,
 is full by hour 12; Textual's strips and colours), and pymalloc's arenas follow them (issue 13's
 runs).  The ratio from the end of the run's very first hour is printed too, so that warm-up
-stays in sight; ``--warm-up 0`` measures from the launch, as the soak did before.  A line per simulated hour is printed as it goes (RSS, SQLite's heap,
-pymalloc's arenas, the store's cases and open cases), so a run cut short still tells how far it
-got; at the end, each hour's layers (smaps, glibc's mallinfo2, pymalloc arenas) say where RSS
-went.
+stays in sight; ``--warm-up 0`` measures from the launch, as the soak did before.
+
+A line per simulated hour is printed as it goes (RSS, SQLite's heap, pymalloc's arenas, the
+store's cases and open cases), so a run cut short still tells how far it got; at the end, each
+hour's layers (smaps, glibc's mallinfo2, pymalloc arenas) say where RSS went.
 
 The simulator runs in a **subprocess** over loopback HTTP by default, on a clock shared with
 this process, so the RSS measured here is the app's alone: the simulator's world grows with
@@ -180,26 +181,20 @@ def hour_marks(hours: int) -> list[int]:
     return sorted({0, *range(5, hours, 6), hours - 1})
 
 
-def counts(app: WallApp) -> tuple[int, int]:
-    """Widgets and live timers (a stopped timer stays in its node's weak set until the cyclic
-    garbage collector frees it: collect first, or the count says when gc last ran)."""
+def counts(app: WallApp) -> tuple[int, list[str]]:
+    """Widgets, and each live timer as its node and callback, to say which ones a run left
+    behind (a stopped timer stays in its node's weak set until the cyclic garbage collector
+    frees it: collect first, or the count says when gc last ran)."""
     gc.collect()
     nodes = [app, *app.screen.walk_children(with_self=True)]
-    timers = sum(len(getattr(n, "_timers", ())) for n in nodes)
-    return len(nodes), timers
-
-
-def timer_names(app: WallApp) -> list[str]:
-    """Each live timer's node and name (or callback), to say which ones a run left behind."""
-    gc.collect()
-    names = []
-    for node in [app, *app.screen.walk_children(with_self=True)]:
+    timers = []
+    for node in nodes:
         for timer in getattr(node, "_timers", ()):
             call = timer._callback
             while isinstance(call, functools.partial):  # call_next(partial(_wake, ...))
                 call = call.args[0] if call.func.__name__ == "call_next" else call.func
-            names.append(f"{type(node).__name__}:{getattr(call, '__qualname__', repr(call))}")
-    return sorted(names)
+            timers.append(f"{type(node).__name__}:{getattr(call, '__qualname__', repr(call))}")
+    return len(nodes), sorted(timers)
 
 
 class SharedClock:
@@ -351,7 +346,8 @@ class Probe:
             CaseQuery(statuses=open_statuses(self.store.status_counts()))
         )
         print(  # as it goes: a long run cut short still says how far it got
-            f"  {'warm-up ' if warming else ''}hour {len(self.rss)}: RSS {self.rss[-1]:.1f} MB, SQLite {self.sqlite[-1]:.1f}, "
+            f"  {'warm-up ' if warming else ''}hour {len(self.rss)}: RSS {self.rss[-1]:.1f} MB, "
+            f"SQLite {self.sqlite[-1]:.1f}, "
             f"pymalloc arenas {layer['pyarenas']:.0f}, traced {layer['traced']:.1f}, "
             f"{self.store.case_count()} cases ({open_cases} open)",
             flush=True,
@@ -499,8 +495,7 @@ async def soak(
             for _ in range(5):
                 await pilot.pause()
             start_rss, (start_nodes, start_timers) = rss_mb(), counts(app)
-            start_names = timer_names(app)
-            steady_timers, steady_names = start_timers, start_names
+            steady_timers = start_timers
             probe.start()
             started = time.perf_counter()
             steps = int((warm_up + hours) * 60 / step_minutes)
@@ -516,12 +511,11 @@ async def soak(
                 if step % per_hour == per_hour - 1:
                     probe.hour(warming=step < warm_steps)
                 if step == warm_steps + per_hour - 1:  # the first measured hour: timers then
-                    steady_timers, steady_names = counts(app)[1], timer_names(app)
+                    steady_timers = counts(app)[1]
             await pilot.pause()
             took = time.perf_counter() - started
             probe.finish()
             end_rss, (end_nodes, end_timers) = rss_mb(), counts(app)
-            end_names = timer_names(app)
             t0 = time.perf_counter()
             for _ in range(20):
                 store.query_cases(CaseQuery(), limit=200)
@@ -572,15 +566,18 @@ async def soak(
         print(f"widgets {start_nodes:8d}    → {end_nodes:8d}")
         # The timers are compared from the first measured hour: at the start the first
         # frame's fallback may still wait and the SLA alerts' timer not be set yet.
-        print(f"timers  {steady_timers:8d}    → {end_timers:8d}  (at the start: {start_timers})")
-        if end_names != steady_names:
-            print(f"  timers, first measured hour: {', '.join(steady_names)}")
-            print(f"  timers at the end:           {', '.join(end_names)}")
+        print(
+            f"timers  {len(steady_timers):8d}    → {len(end_timers):8d}  "
+            f"(at the start: {len(start_timers)})"
+        )
+        if end_timers != steady_timers:
+            print(f"  timers, first measured hour: {', '.join(steady_timers)}")
+            print(f"  timers at the end:           {', '.join(end_timers)}")
         probe.report_layers()
         probe.report(len(hourly))
         flat = (
             end_nodes == start_nodes
-            and end_timers == steady_timers
+            and len(end_timers) == len(steady_timers)
             and end_rss < start_rss * 1.5 + 20
             and growth <= SOAK_TARGET
         )
