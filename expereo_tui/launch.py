@@ -33,13 +33,21 @@ if TYPE_CHECKING:  # annotations only: importing these at launch would cost star
     EngineFactory = Callable[[Callable[[SyncEvent], None]], SyncEngine]
 
 
+WEB_DRIVER_MODULE = "textual.drivers.web_driver:"  # what textual-serve sets for its children
+
+
 class NoTerminal(Exception):
     """A TUI command without a terminal to draw on."""
 
 
 def check_terminal() -> None:
     """The TUI needs a terminal: without one (cron, a pipe) or with TERM=dumb, say so in one
-    line instead of writing escape codes into a file and never exiting."""
+    line instead of writing escape codes into a file and never exiting.
+
+    Under ``expereo-tui serve`` textual-serve runs each browser session's app over pipes with
+    Textual's web driver named in ``TEXTUAL_DRIVER``: that driver is the terminal."""
+    if os.environ.get("TEXTUAL_DRIVER", "").startswith(WEB_DRIVER_MODULE):
+        return
     if os.environ.get("TERM", "") == "dumb":
         raise NoTerminal("TERM=dumb")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

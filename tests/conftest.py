@@ -4,6 +4,7 @@ with httpx, so no extra dependency): every ``async def test_*`` is marked automa
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +44,18 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("expereo", deadline=None, database=None)
 _hypothesis_settings.load_profile("expereo")
+
+
+def require_service(found: object, what: str, install: str) -> None:
+    """A test that needs a real service (Chromium, PostgreSQL) and does not have it.
+
+    Under ``CI=true`` the test fails with the reason: a skipped browser test once hid a broken
+    ``serve``.  The one exception is when ``.ci/run`` could not install the service because apt
+    itself failed (it prints apt's error and sets ``EXPEREO_CI_APT_FAILED``).  Elsewhere the
+    test skips, saying how to install it."""
+    if found:
+        return
+    reason = f"{what} is not installed ({install})"
+    if os.environ.get("CI") == "true" and not os.environ.get("EXPEREO_CI_APT_FAILED"):
+        pytest.fail(f"{reason}; under CI=true a missing service is a failure, not a skip")
+    pytest.skip(reason)

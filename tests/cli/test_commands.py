@@ -151,6 +151,19 @@ def test_term_dumb_is_refused_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch
     assert main(["demo"]) == 3
 
 
+def test_browser_sessions_are_not_refused_as_no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """textual-serve runs each session over pipes with the web driver named: that is the
+    terminal.  Any other driver name over pipes is still refused."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    cli.check_terminal()
+    monkeypatch.setenv("TEXTUAL_DRIVER", "somewhere.else:Driver")
+    with pytest.raises(cli.NoTerminal, match="not a terminal"):
+        cli.check_terminal()
+
+
 def test_config_file_flag_is_for_one_run(tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
     assert main(["--config", str(other), "config", "init", "--client-id", "x"]) == 0
