@@ -13,8 +13,13 @@ from expereo_tui.ui.safe_text import literal, safe
 
 # Text a sanitiser must leave alone: anything but controls, format characters and surrogates
 # (so letters, digits, punctuation, CJK, emoji, combining marks, spaces), plus tab and newline.
+# Nor code points unassigned in this Python's Unicode (Cn): safe() strips format characters of
+# newer Unicode versions (U+13439 is Cf in Unicode 15, unassigned in Python 3.11's 14), which
+# the API may well send; as "plain" text they made this suite fail one run in many.
 plain = st.text(
-    alphabet=st.characters(exclude_categories=("Cc", "Cf", "Cs"), include_characters="\t\n"),
+    alphabet=st.characters(
+        exclude_categories=("Cc", "Cf", "Cs", "Cn"), include_characters="\t\n"
+    ),
     max_size=30,
 )
 # Payload of a string sequence (OSC title, DCS data): printable text, no terminator in it.

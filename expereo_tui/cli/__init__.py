@@ -1,0 +1,1 @@
+"""The command line: parsers, launching the app, config commands, scripting, completion."""

@@ -1,0 +1,1 @@
+"""Shift features below the UI: handover, export, reply templates, time words."""

@@ -1,0 +1,1 @@
+"""The case screen: thread, compose panel, send check, external editor."""

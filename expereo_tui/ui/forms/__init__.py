@@ -1,0 +1,1 @@
+"""The new-case and update-case forms and their pickers."""

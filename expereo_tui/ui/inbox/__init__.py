@@ -1,0 +1,1 @@
+"""The inbox: its screen, case table, view tabs, filter, clusters, columns."""

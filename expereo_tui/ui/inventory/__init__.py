@@ -1,0 +1,1 @@
+"""The inventory: account, site and service tree with details and invoices."""

@@ -1,0 +1,1 @@
+"""Shift dialogs in the UI: snooze, templates, SLA alerts."""

@@ -1,0 +1,1 @@
+"""The NOC wall: its app, screen, views and big numbers."""
