@@ -24,9 +24,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync \
-		expereo_tui/cli.py expereo_tui/cli_config.py expereo_tui/completion.py expereo_tui/config.py \
-		expereo_tui/launch.py expereo_tui/config_check.py \
-		expereo_tui/keymap.py expereo_tui/logs.py expereo_tui/scripting.py
+		expereo_tui/cli expereo_tui/config.py expereo_tui/locations.py \
+		expereo_tui/keymap.py expereo_tui/logs.py
 
 pytest: $(STAMP)  # one worker per core: the suite fits its 5-minute budget on 2 cores
 	$(BIN)/python -m pytest -n auto

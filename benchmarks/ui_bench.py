@@ -42,8 +42,8 @@ from expereo_tui.api.models import CaseMessage
 from expereo_tui.sim import SimConfig, Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.inbox import InboxScreen
 from tests.store.test_store import fill
 
 SIZE = (160, 50)

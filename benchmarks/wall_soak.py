@@ -67,8 +67,8 @@ from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.wall import WallScreen
-from expereo_tui.ui.wall import WallApp
+from expereo_tui.ui.wall.app import WallApp
+from expereo_tui.ui.wall.screen import WallScreen
 from tests.sim_fixtures import FIXED_NOW
 
 SOAK_TARGET = 1.05  # RSS of the last simulated hour against the first, after warm-up

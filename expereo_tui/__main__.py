@@ -1,3 +1,3 @@
-from expereo_tui.cli import main
+from expereo_tui.cli.main import main
 
 raise SystemExit(main())

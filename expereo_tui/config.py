@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from expereo_tui.api.vocab import ALL_SCOPES, Scope
+from expereo_tui.locations import config_path
 
-APP_NAME = "expereo-tui"
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
 KEYRING_SERVICE = "expereo-tui"
 DEFAULT_BASE_URL = "https://api.expereo.one"
@@ -318,7 +316,7 @@ class Profile:
             return dict(_rule(where, check_keys, _string_table(value, where)))
 
         def templates(value: Any, where: tuple[str | int, ...]) -> dict[str, str]:
-            from expereo_tui.templates import check_template
+            from expereo_tui.shift.templates import check_template
 
             table = _string_table(value, where)
             for name, text in table.items():
@@ -433,22 +431,6 @@ class ConfigFile:
         return _fields(
             cls, raw, (), {"default_profile": _optional_string, "profiles": profiles}
         )
-
-
-def config_path() -> Path:
-    override = os.environ.get("EXPEREO_CONFIG")  # set by --config FILE, or by the user
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def log_path() -> Path:
-    """The log file, in the platform's log dir (rotated: ``.1`` … ``.3`` beside it)."""
-    return Path(platformdirs.user_log_dir(APP_NAME)) / "expereo-tui.log"
 
 
 def load_config(path: Path | None = None) -> ConfigFile:

@@ -17,7 +17,7 @@ import re
 import threading
 from pathlib import Path
 
-from expereo_tui.config import log_path
+from expereo_tui.locations import log_path
 
 MAX_BYTES = 1_000_000  # per file; with BACKUPS, at most ~4 MB of log
 BACKUPS = 3

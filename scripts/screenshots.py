@@ -26,7 +26,7 @@ from expereo_tui.sim.text import HOSTILE_TEXTS  # noqa: E402
 from expereo_tui.store.store import CaseQuery, Store  # noqa: E402
 from expereo_tui.ui.app import ExpereoApp  # noqa: E402
 from expereo_tui.ui.options import AppOptions  # noqa: E402
-from expereo_tui.ui.wall import WallApp  # noqa: E402
+from expereo_tui.ui.wall.app import WallApp  # noqa: E402
 from tests.sim_fixtures import FakeClock  # noqa: E402
 from tests.store.test_store import fill  # noqa: E402
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from expereo_tui import __version__
-from expereo_tui.cli import main
-from expereo_tui.config import ConfigError, config_path, get_profile, resolve_secret
+from expereo_tui.cli.main import main
+from expereo_tui.config import ConfigError, get_profile, resolve_secret
+from expereo_tui.locations import config_path
 from expereo_tui.sim import Simulator
 
 
@@ -163,7 +164,7 @@ def test_log_file_never_holds_the_secret(
     import subprocess
     import sys
 
-    from expereo_tui.config import log_path
+    from expereo_tui.locations import log_path
 
     write_config(profile_toml(live_sim_url))
     monkeypatch.setenv("EXPEREO_CLIENT_SECRET", "test-secret-do-not-log")
@@ -225,7 +226,7 @@ def test_allow_insecure_http_loads_and_warns_at_start(
     # and the app's banner says it for as long as it runs
     import argparse
 
-    from expereo_tui.launch import options_for
+    from expereo_tui.cli.launch import options_for
 
     name, profile = get_profile("lab")
     options = options_for(name, profile, argparse.Namespace(read_only=False, wall=False))
@@ -273,7 +274,7 @@ def test_serve_on_a_non_loopback_address_needs_read_only(
 def test_serve_remote_rules(argv: list[str], warns: bool, refused: bool) -> None:
     import argparse
 
-    from expereo_tui.ui.serve import remote_check
+    from expereo_tui.cli.serve import remote_check
 
     args = argparse.Namespace(read_only=False, wall=False, allow_remote_writes=False)
     for flag in argv[2:]:

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from expereo_tui import cli, launch
-from expereo_tui.config import config_path, data_dir, log_path
+from expereo_tui.cli import launch
+from expereo_tui.cli import main as cli
+from expereo_tui.locations import config_path, data_dir, log_path
 
 
 @pytest.fixture

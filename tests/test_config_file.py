@@ -104,8 +104,8 @@ def test_reading_the_config_does_not_import_pydantic(tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path; from expereo_tui.config import load_config; "
         f"load_config(Path({str(tmp_path / 'config.toml')!r})); "
-        "import expereo_tui.cli, expereo_tui.store.store, expereo_tui.ui.app, "
-        "expereo_tui.ui.screens.inbox; "
+        "import expereo_tui.cli.main, expereo_tui.store.store, expereo_tui.ui.app, "
+        "expereo_tui.ui.inbox.screen; "
         f"print(*[m for m in {later!r} if m in sys.modules])"
     )
     (tmp_path / "config.toml").write_text(HEAD, encoding="utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from expereo_tui.cli import _demo_parser
-from expereo_tui.demo import FIRST_UNREAD, open_demo_store, unread_after_first_sync
+from expereo_tui.cli.demo import FIRST_UNREAD, open_demo_store, unread_after_first_sync
+from expereo_tui.cli.parsers import demo_parser
 from expereo_tui.sim import SimConfig, Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine
@@ -76,6 +76,6 @@ async def test_fresh_starts_a_clean_store(tmp_path: Path) -> None:
 
 
 def test_demo_flags() -> None:
-    assert _demo_parser().parse_args([]).fresh is False
-    assert _demo_parser().parse_args(["--fresh"]).fresh is True
-    assert _demo_parser().parse_args(["--keep-store"]).fresh is False  # serve still passes it
+    assert demo_parser().parse_args([]).fresh is False
+    assert demo_parser().parse_args(["--fresh"]).fresh is True
+    assert demo_parser().parse_args(["--keep-store"]).fresh is False  # serve still passes it

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
-from expereo_tui.cli import main
+from expereo_tui.cli.main import main
 from expereo_tui.sim import SimConfig, Simulator
 from expereo_tui.sim.openapi import openapi_spec
 

@@ -48,13 +48,13 @@ PROFILES = {
 def completion_parser() -> argparse.ArgumentParser:
     """The app's parser with the real options of ``demo``, ``sim`` and ``serve`` (their
     own parsers live beside their code; the app's parser forwards to them)."""
-    from expereo_tui.cli import _app_parser, _demo_parser
+    from expereo_tui.cli.parsers import app_parser, demo_parser
+    from expereo_tui.cli.serve import build_parser as serve_parser
     from expereo_tui.sim.cli import build_parser as sim_parser
-    from expereo_tui.ui.serve import build_parser as serve_parser
 
-    parser = _app_parser()
+    parser = app_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name, real in (("demo", _demo_parser()), ("sim", sim_parser()), ("serve", serve_parser())):
+    for name, real in (("demo", demo_parser()), ("sim", sim_parser()), ("serve", serve_parser())):
         target = commands.choices[name]
         for action in real._actions:
             if not isinstance(action, argparse._HelpAction):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expereo_tui.cli.launch import client_settings, warn_insecure
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
-from expereo_tui.launch import client_settings, warn_insecure
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -25,12 +25,12 @@ from expereo_tui.config import (
     ConfigError,
     InvalidConfig,
     Profile,
-    config_path,
     default_sent_by,
     get_profile,
     keyring_user,
     secret_env_name,
 )
+from expereo_tui.locations import config_path
 
 HEADER = """\
 expereo-tui configuration.  One [profiles.<name>] table per API key / account.

@@ -14,14 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expereo_tui.config import (
-    ConfigError,
-    Profile,
-    data_dir,
-    default_sent_by,
-    get_profile,
-    resolve_secret,
-)
+from expereo_tui.config import ConfigError, Profile, default_sent_by, get_profile, resolve_secret
+from expereo_tui.locations import data_dir
 
 if TYPE_CHECKING:  # annotations only: importing these at launch would cost start-up time
     from expereo_tui.api.settings import ClientSettings
@@ -119,7 +113,7 @@ def engine_factory_for(
 def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
     check_terminal()
     if options.wall:
-        from expereo_tui.ui.wall import WallApp
+        from expereo_tui.ui.wall.app import WallApp
 
         WallApp(store=store, engine_factory=factory, options=options).run()
         return 0
@@ -130,7 +124,7 @@ def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from expereo_tui.demo import open_demo_store, unread_after_first_sync
+    from expereo_tui.cli.demo import open_demo_store, unread_after_first_sync
     from expereo_tui.store.store import Store
     from expereo_tui.ui.options import AppOptions
 
@@ -186,9 +180,9 @@ def _import_first_screen(wall: bool) -> None:
     thread, before the first thing that needs the store."""
     import importlib
 
-    importlib.import_module("expereo_tui.ui.wall" if wall else "expereo_tui.ui.app")
+    importlib.import_module("expereo_tui.ui.wall.app" if wall else "expereo_tui.ui.app")
     importlib.import_module(
-        "expereo_tui.ui.screens.wall" if wall else "expereo_tui.ui.screens.inbox"
+        "expereo_tui.ui.wall.screen" if wall else "expereo_tui.ui.inbox.screen"
     )
 
 

@@ -2,7 +2,7 @@
 
 Each command opens the profile's store, runs one sync through the same :class:`SyncEngine` the
 app uses (unless ``--offline``) and answers from the store.  Writes are queued in the same outbox
-and sent by the same :class:`~expereo_tui.sync.outbox.OutboxSender`: there is no second send path.
+and sent by the same :class:`~expereo_tui.sync.sender.OutboxSender`: there is no second send path.
 A reply or new case queued by a script carries a draft key made of its content, so running the
 same command again after a crash picks up the pending entry instead of queueing a second one.
 
@@ -25,9 +25,10 @@ from typing import Any, TextIO
 from expereo_tui.api.client import ExpereoClient
 from expereo_tui.api.models import CaseCreate, CaseUpdate
 from expereo_tui.api.v1 import V1Client
-from expereo_tui.config import ConfigError, data_dir, get_profile, resolve_secret
-from expereo_tui.store.cases import CaseQuery
+from expereo_tui.config import ConfigError, get_profile, resolve_secret
+from expereo_tui.locations import data_dir
 from expereo_tui.store.outbox_types import AlreadyQueued, OutboxStatus
+from expereo_tui.store.query import CaseQuery
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import CaseClosedError, ReadOnlyError, SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncEvent, SyncStatus
@@ -74,7 +75,7 @@ def open_context(args: argparse.Namespace) -> Context:
         if not (args.offline and reads_only):
             raise
         secret = ""  # --offline reads only the store: no request is made, no secret needed
-    from expereo_tui.launch import client_settings
+    from expereo_tui.cli.launch import client_settings
 
     settings = client_settings(profile, secret)
     store = Store.for_profile(name)
@@ -135,7 +136,7 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
     total = ctx.store.count_cases(query)
     rows = ctx.store.query_cases(query, limit=max(total, 1))
     if args.json or args.csv:  # the same writer as the inbox's export (E)
-        from expereo_tui.export import write_cases
+        from expereo_tui.shift.export import write_cases
 
         write_cases(rows, out, "json" if args.json else "csv")
     else:

@@ -9,17 +9,13 @@ is cleaned of control characters (a report may be printed to a terminal) and kep
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the store is imported when a report is built, not when cli.py parses
     from expereo_tui.store.cases import CaseRow
@@ -80,7 +76,7 @@ def _case_item(row: CaseRow, **extra: Any) -> dict[str, Any]:
 
 def _rows(store: Store, ids: list[str]) -> list[CaseRow]:
     """Inbox rows of these cases, in the order given."""
-    from expereo_tui.store.cases import CaseQuery
+    from expereo_tui.store.query import CaseQuery
 
     if not ids:
         return []
@@ -103,7 +99,7 @@ def _duration(seconds: float) -> str:
 def triage_sections(store: Store, since: float, now: float, options: Any) -> list[Section]:
     """SLA at risk or breached (one entry per case, its alarming clocks together), and open
     clusters, from the triage read the inbox and the wall use (``read_triage``)."""
-    from expereo_tui.ui.triage_data import read_triage
+    from expereo_tui.triage.read_model import read_triage
 
     triage = read_triage(store, options, now)  # options: its sla_targets, if any
     notes: dict[str, list[str]] = {}
@@ -138,7 +134,8 @@ def build(
 ) -> HandoverReport:
     """The report over ``since``..``now`` (epoch seconds) from what the store holds."""
     from expereo_tui.api.vocab import open_statuses
-    from expereo_tui.store.cases import CaseQuery, ts
+    from expereo_tui.store.cases import ts
+    from expereo_tui.store.query import CaseQuery
 
     urgent = store.query_cases(
         CaseQuery(
@@ -199,7 +196,7 @@ _ORDER = ("id", "priority", "status", "subject", "service", "site", "changed")
 
 def _md_item(item: dict[str, Any]) -> str:
     head = clean(item.get("id") or "?")
-    from expereo_tui.ui.format import subject_label
+    from expereo_tui.triage.labels import subject_label
 
     shown = {**item, "subject": subject_label(item["subject"])} if item.get("subject") else item
     parts = [
@@ -255,73 +252,10 @@ def osc52(text: str) -> str:
 
 def parse_since(text: str, now: float) -> float:
     """``8h``, ``30m``, ``2d`` (back from now) or any time ui/timeparse reads; ValueError."""
-    from expereo_tui.ui.timeparse import parse_when
+    from expereo_tui.shift.timeparse import parse_when
 
     value = text.strip()
     if value[:1].isdigit() and value[-1:].lower() in "smhdw" and value[:-1].strip().isdigit():
         value = "-" + value
     moment = parse_when(value, datetime.fromtimestamp(now, UTC))
     return moment.timestamp()
-
-
-def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
-    """``expereo-tui handover``: the cli.py hunk is one call of this."""
-    parser = sub.add_parser(
-        "handover", parents=[flags], help="the shift's handover report (Markdown or JSON)"
-    )
-    parser.add_argument(
-        "--since",
-        default=DEFAULT_SINCE,
-        metavar="WHEN",
-        help="start of the shift: 8h, 30m, 2d back, or a time (default 8h)",
-    )
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--md", action="store_true", help="Markdown (the default)")
-    fmt.add_argument("--json", action="store_true", help="JSON")
-    out = parser.add_mutually_exclusive_group()
-    out.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    out.add_argument(
-        "--clipboard", action="store_true", help="put it on the clipboard (OSC 52, over SSH too)"
-    )
-
-
-def run(
-    args: argparse.Namespace,
-    out: TextIO | None = None,
-    *,
-    clock: Callable[[], float] | None = None,
-    open_store: Callable[[str], Store] | None = None,
-) -> int:
-    """Build and write the report from the profile's local store (what the app last synced)."""
-    import time
-
-    from expereo_tui.config import get_profile
-
-    out = out or sys.stdout
-    now = (clock or time.time)()
-    try:
-        since = parse_since(args.since, now)
-    except ValueError as exc:
-        print(f"expereo-tui: --since: {exc}", file=sys.stderr)
-        return 2
-    from expereo_tui.store.store import Store
-
-    name, profile = get_profile(getattr(args, "profile", None))
-    sla = getattr(profile, "sla", None) or {}  # SLA targets per priority, where configured
-    options = SimpleNamespace(sla_targets={p: t.targets() for p, t in sla.items()} or None)
-    store = (open_store or Store.for_profile)(name)
-    try:
-        report = build(store, since=since, now=now, profile=name, options=options)
-    finally:
-        store.close()
-    text = to_json(report) if args.json else to_markdown(report)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"handover written to {args.out}", file=sys.stderr)
-    elif args.clipboard:
-        out.write(osc52(text))
-        out.flush()
-        print("handover copied to the clipboard (OSC 52)", file=sys.stderr)
-    else:
-        out.write(text)
-    return 0

@@ -18,6 +18,7 @@ from .activity import record_transitions
 from .database import Database, Table
 from .inbox_index import COLUMNS_SQL, ID, UNREAD, WORKFLOW, InboxIndex
 from .inventory import _like
+from .query import CaseQuery
 from .schema import SEARCH_EXPR
 
 if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
@@ -58,28 +59,6 @@ _STATUS_RANK_SQL = (
 )
 _UNREAD_SQL = "c.unread"  # kept from read_state by triggers (schema v3)
 _NOT_NULL = {"unread", "id"}  # sort columns that need no "nulls last" term
-
-
-@dataclass(frozen=True)
-class CaseQuery:
-    """Inbox filter + sort.  Empty sets mean 'any'; filters combine with AND."""
-
-    statuses: frozenset[str] = frozenset()
-    priorities: frozenset[str] = frozenset()
-    types: frozenset[str] = frozenset()
-    service_id: str | None = None
-    site_id: str | None = None
-    account_id: str | None = None
-    text: str = ""  # case-insensitive substring over id, subject, customer ref, service, site
-    unread_only: bool = False
-    hidden_ids: frozenset[str] = frozenset()  # cases left out (snoozed ones: store/shift.py)
-    only_ids: frozenset[str] | None = None  # when set, these cases alone (the snoozed view)
-    # (column, descending).  Default: unread first, then priority (P1 first), then newest change.
-    sort: tuple[tuple[str, bool], ...] = (
-        ("unread", True),
-        ("priority", False),
-        ("last_modified", True),
-    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .cases import CaseQuery
+    from .query import CaseQuery
 
 
 # What the inbox filters and sorts a case by, one plain tuple a case in this order.  Plain

@@ -17,7 +17,7 @@ from .database import Table
 from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
 
 # the draft an entry's permanent failure leaves: restore(entry, current draft) -> new draft or None
-# (the rule lives in sync/outbox.py)
+# (the rule lives in sync/sender.py)
 Restore = Callable[["OutboxEntry", dict[str, Any] | None], dict[str, Any] | None]
 
 
@@ -159,7 +159,7 @@ class OutboxStore(Table):
 
     def outbox_failed(self, entry_id: int, *, error: str, restore: Restore | None = None) -> None:
         """Permanent failure: status failed and, in the same transaction, the entry's draft
-        becomes ``restore(entry, current draft)`` (the rule lives in ``sync/outbox.py``)."""
+        becomes ``restore(entry, current draft)`` (the rule lives in ``sync/sender.py``)."""
         with self._tx() as db:
             row = db.execute(
                 f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,)

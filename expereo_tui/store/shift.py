@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .cases import SORT_COLUMNS, CaseQuery
+from .cases import SORT_COLUMNS
 from .database import Table
+from .query import CaseQuery
 
 # the messages the provider wrote (MessageType Expereo): a new one wakes an "until they write"
 _PROVIDER_MESSAGES = (

@@ -16,19 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
 from .activity import ActivityStore, CaseActivity
-from .cases import (
-    SORT_COLUMNS,
-    CaseQuery,
-    CaseRow,
-    CaseStore,
-    InboxSummary,
-    UpsertResult,
-    message_key,
-    ts,
-)
+from .cases import SORT_COLUMNS, CaseRow, CaseStore, InboxSummary, UpsertResult, message_key, ts
 from .database import (
     Database,
     StoreError,
@@ -42,6 +31,7 @@ from .invoices import InvoiceStore
 from .meta import MetaStore
 from .outbox import OutboxEntry, OutboxStore, Restore
 from .outbox_types import AlreadyQueued, OutboxKind, OutboxStatus
+from .query import CaseQuery
 from .shift import ShiftStore
 
 log = logging.getLogger(__name__)
@@ -109,8 +99,9 @@ class Store:
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:
         """The database of a profile under the platformdirs data dir."""
-        path = Path(platformdirs.user_data_dir("expereo-tui")) / f"{profile}.sqlite3"
-        return cls(path, reset=reset)
+        from expereo_tui.locations import store_path
+
+        return cls(store_path(profile), reset=reset)
 
     # -- the database and its condition ------------------------------------------------------
     def set_cache_kib(self, kib: int) -> None:

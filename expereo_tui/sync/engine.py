@@ -43,8 +43,8 @@ from .events import (
     SyncStatus,
 )
 from .lock import PollLock
-from .outbox import OutboxSender
 from .poller import META_FIRST_SYNC, META_INVENTORY_AT, Poller
+from .sender import OutboxSender
 from .watch import StoreWatcher
 
 log = logging.getLogger(__name__)

@@ -137,7 +137,7 @@ class OutboxChanged:
     error: str | None = None
     field_errors: dict[str, list[str]] = field(default_factory=dict)
     result_id: str | None = None  # created case id / message id once sent
-    code: str | None = None  # why it waits (sync/outbox.py CODE_*); the UI words it
+    code: str | None = None  # why it waits (sync/sender.py CODE_*); the UI words it
 
 
 @dataclass(frozen=True)

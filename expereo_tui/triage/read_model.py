@@ -13,9 +13,8 @@ from weakref import WeakKeyDictionary
 from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
 from expereo_tui.triage.clusters import Cluster, clusters
-from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks
+from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks, sla_next
 from expereo_tui.triage.turn import US, whose_turn
-from expereo_tui.ui.retime import sla_next
 
 OPEN = frozenset({"New", "In Progress", "Awaiting Customer"})
 _NO_ACTIVITY = CaseActivity()

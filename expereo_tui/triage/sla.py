@@ -25,6 +25,7 @@ from expereo_tui.store.cases import CaseRow
 AWAITING = "Awaiting Customer"
 CLOSED_STATUSES = frozenset({"Resolved", "Closed"})
 AT_RISK_SHARE = 0.2  # under this share of the target left: at risk
+LEVEL_EPSILON = 0.001  # sla_next: just past a level's boundary, not on it
 INCIDENT = "Incident"
 
 
@@ -166,3 +167,15 @@ def most_urgent(
     """The clock with the least time left: the one the inbox shows and sorts by."""
     running = clocks(row, activity, targets, now)
     return min(running, key=lambda c: c.left) if running else None
+
+
+def sla_next(clock: Clock | None, now: float) -> float | None:
+    """When ``clock`` next changes level (ok -> at risk -> breached), or None."""
+    if clock is None or clock.paused:
+        return None
+    if clock.left <= 0:
+        return None
+    risk_at = (1 - AT_RISK_SHARE) * clock.target
+    if clock.used <= risk_at:
+        return now + risk_at - clock.used + LEVEL_EPSILON
+    return now + clock.left + LEVEL_EPSILON

@@ -38,12 +38,12 @@ from expereo_tui.sync.events import (
     SyncStatus,
 )
 from expereo_tui.ui import themes
-from expereo_tui.ui.alerts import Alerter
 from expereo_tui.ui.commands import CaseCommands
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.news import NewsGate
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.base import AppScreen
+from expereo_tui.ui.shift.alerts import Alerter
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
@@ -252,11 +252,11 @@ class ExpereoApp(App[None]):
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal, but on Linux and macOS one whose input thread
-        sleeps until a key comes (``ui/driver.py``): an idle app does not wake 10 times a
+        sleeps until a key comes (``ui/input_driver.py``): an idle app does not wake 10 times a
         second.  A driver named in ``TEXTUAL_DRIVER`` (the browser's) is left as it is."""
         driver = super().get_driver_class()
         if driver.__name__ == "LinuxDriver" and driver.__module__.startswith("textual."):
-            from expereo_tui.ui.driver import QuietLinuxDriver
+            from expereo_tui.ui.input_driver import QuietLinuxDriver
 
             return QuietLinuxDriver
         return driver
@@ -265,7 +265,7 @@ class ExpereoApp(App[None]):
         """The inbox is the app's first screen, the bottom of the stack (not pushed over a blank
         default screen: a screen pushed while Textual mounts the app is laid out in a frame
         that is never written, and its rows would wait for the next full repaint)."""
-        from expereo_tui.ui.screens.inbox import InboxScreen
+        from expereo_tui.ui.inbox.screen import InboxScreen
 
         return self.with_css(InboxScreen())
 
@@ -407,12 +407,12 @@ class ExpereoApp(App[None]):
 
     # -- navigation ------------------------------------------------------------------------------
     def action_open_inbox(self, query: CaseQuery | None = None) -> None:
-        from expereo_tui.ui.screens.inbox import InboxScreen
+        from expereo_tui.ui.inbox.screen import InboxScreen
 
         self.push_screen(InboxScreen(query))
 
     def action_open_case(self, case_id: str, reply: bool = False) -> None:
-        from expereo_tui.ui.screens.case import CaseScreen
+        from expereo_tui.ui.case.screen import CaseScreen
 
         self.push_screen(CaseScreen(case_id, reply=reply))
 
@@ -429,19 +429,19 @@ class ExpereoApp(App[None]):
     def action_new_case(self, service_id: str | None = None) -> None:
         if self._refuse_write():
             return
-        from expereo_tui.ui.screens.new_case import NewCaseScreen
+        from expereo_tui.ui.forms.new_case import NewCaseScreen
 
         self.push_screen(NewCaseScreen(service_id))
 
     def action_update_case(self, case_id: str) -> None:
         if self._refuse_write():
             return
-        from expereo_tui.ui.screens.update_case import UpdateCaseScreen
+        from expereo_tui.ui.forms.update_case import UpdateCaseScreen
 
         self.push_screen(UpdateCaseScreen(case_id))
 
     def action_open_inventory(self) -> None:
-        from expereo_tui.ui.screens.inventory import InventoryScreen
+        from expereo_tui.ui.inventory.screen import InventoryScreen
 
         if not isinstance(self.screen, InventoryScreen):
             self.push_screen(InventoryScreen())
@@ -468,11 +468,11 @@ class ExpereoApp(App[None]):
             self.push_screen(GotoCaseScreen(), go)
 
     def action_handover(self) -> None:
-        """The shift's handover report (expereo_tui/handover.py) in a modal: copy or save it."""
+        """The shift's handover report (expereo_tui/shift/handover.py) in a modal: copy or save it."""
         from pathlib import Path
 
-        from expereo_tui import handover
-        from expereo_tui.ui.screens.shift_dialogs import HandoverScreen
+        from expereo_tui.shift import handover
+        from expereo_tui.ui.shift.dialogs import HandoverScreen
 
         now = self.now()
         report = handover.build(

@@ -11,20 +11,20 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from expereo_tui.store.store import CaseQuery
-from expereo_tui.ui.format import subject_label
+from expereo_tui.triage.labels import subject_label
 from expereo_tui.ui.safe_text import safe
 
 if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
+    from expereo_tui.ui.host import AppHost
 
 
 class CaseCommands(Provider):
     """ "Go to case CS-…" for cases in the local store, plus the main screens."""
 
     @property
-    def xapp(self) -> ExpereoApp:
-        """The running app, typed."""
-        return cast("ExpereoApp", self.app)
+    def xapp(self) -> AppHost:
+        """The running app, typed (``ui/host.py``)."""
+        return cast("AppHost", self.app)
 
     def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.xapp

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from rich.style import Style
@@ -43,15 +42,6 @@ def type_label(value: str | None) -> str:
     if value == CaseType.NON_INCIDENT:
         return "General Request"
     return safe(value, one_line=True) or "?"  # a type the API added later, as it came
-
-
-def subject_label(value: str | None) -> str:
-    """``ServiceDown`` → ``Service down``, ``RfoRequest`` → ``RFO request``."""
-    if not value:
-        return ""
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", value).split()
-    out = " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else value
-    return out.replace("Rfo", "RFO")
 
 
 def priority_text(value: str | None) -> Text:

@@ -15,13 +15,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from expereo_tui.triage.sla import AT_RISK_SHARE, Clock
+from expereo_tui.triage.sla import AT_RISK_SHARE, LEVEL_EPSILON, Clock
 
 if TYPE_CHECKING:
     from expereo_tui.store.cases import CaseRow
-    from expereo_tui.ui.screens.inbox_columns import RowContext
+    from expereo_tui.ui.inbox.columns import RowContext
 
-EPSILON = 0.001  # past a boundary: the texts change once a threshold is crossed, not on it
+EPSILON = LEVEL_EPSILON  # past a boundary: the texts change once a threshold is crossed, not on it
 _UNITS = (31_536_000, 604_800, 86_400, 3_600, 60)  # format.relative's y, w, d, h, m
 
 
@@ -92,18 +92,6 @@ def clock_next(clock: Clock | None, now: float) -> float | None:
                 steps.append(quarter * target - used + EPSILON)
                 break
     return now + max(EPSILON, min(steps))
-
-
-def sla_next(clock: Clock | None, now: float) -> float | None:
-    """When ``clock`` next changes level (ok -> at risk -> breached), or None."""
-    if clock is None or clock.paused:
-        return None
-    if clock.left <= 0:
-        return None
-    risk_at = (1 - AT_RISK_SHARE) * clock.target
-    if clock.used <= risk_at:
-        return now + risk_at - clock.used + EPSILON
-    return now + clock.left + EPSILON
 
 
 def row_next(row: CaseRow, ctx: RowContext, now: float) -> float | None:

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from expereo_tui.config import ConfigError, config_path, get_profile
-from expereo_tui.launch import options_for
+from expereo_tui.cli.launch import options_for
+from expereo_tui.config import ConfigError, get_profile
+from expereo_tui.locations import config_path
 from expereo_tui.sync.events import CaseChange
-from expereo_tui.ui.alerts import Alerter
+from expereo_tui.ui.shift.alerts import Alerter
 
 CASES = {"CS-1": "SVC-A", "CS-2": "SVC-B", "CS-3": "SVC-A"}
 

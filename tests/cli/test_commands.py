@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui import cli
-from expereo_tui.cli import _app_parser, _demo_parser, main
-from expereo_tui.config import config_path
+from expereo_tui.cli import main as cli
+from expereo_tui.cli.main import main
+from expereo_tui.cli.parsers import app_parser, demo_parser
+from expereo_tui.locations import config_path
 
 
 def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -26,10 +27,10 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 
 
 def test_every_option_has_a_help_text() -> None:
+    from expereo_tui.cli.serve import build_parser as serve_parser
     from expereo_tui.sim.cli import build_parser as sim_parser
-    from expereo_tui.ui.serve import build_parser as serve_parser
 
-    parsers = [*_parsers(_app_parser()), _demo_parser(), sim_parser(), serve_parser()]
+    parsers = [*_parsers(app_parser()), demo_parser(), sim_parser(), serve_parser()]
     assert len(parsers) > 10
     missing = [
         f"{p.prog} {a.option_strings or a.dest}"
@@ -38,7 +39,7 @@ def test_every_option_has_a_help_text() -> None:
         if not a.help or a.help == argparse.SUPPRESS
     ]
     assert missing == []
-    commands = next(a for a in _app_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = next(a for a in app_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert all(c.help for c in commands._choices_actions)
 
 
@@ -57,7 +58,7 @@ def test_global_flags_before_or_after_demo(
     monkeypatch.setattr(cli, "check_terminal", lambda: None)
     monkeypatch.setitem(cli.COMMANDS, "demo", lambda rest: got.append(rest) or 0)
     assert main(argv) == 0
-    args = _demo_parser().parse_args(got[0])
+    args = demo_parser().parse_args(got[0])
     assert args.read_only and args.seed == 3
 
 
@@ -72,7 +73,7 @@ def test_global_flags_before_or_after_demo(
 def test_global_flags_before_or_after_a_command(
     argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from expereo_tui import scripting
+    from expereo_tui.cli import scripting
 
     seen: list[argparse.Namespace] = []
     monkeypatch.setattr(scripting, "run", lambda args: seen.append(args) or 0)

@@ -16,14 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expereo_tui.cli import main
-from expereo_tui.config import (
-    ConfigError,
-    config_path,
-    get_profile,
-    resolve_secret,
-    secret_env_name,
-)
+from expereo_tui.cli.main import main
+from expereo_tui.config import ConfigError, get_profile, resolve_secret, secret_env_name
+from expereo_tui.locations import config_path
 
 
 def init(*extra: str) -> int:
@@ -297,7 +292,7 @@ def test_any_name_and_value_round_trip_through_the_written_file(name: str, value
 
     import tomlkit
 
-    from expereo_tui.cli_config import profile_table, read_document
+    from expereo_tui.cli.config_cmds import profile_table, read_document
 
     doc = read_document(Path("/nonexistent/config.toml"))
     doc["default_profile"] = name

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui.cli import main
-from expereo_tui.config import config_path
-from expereo_tui.handover import build, parse_since, to_json, to_markdown
+from expereo_tui.cli.main import main
+from expereo_tui.locations import config_path
+from expereo_tui.shift.handover import build, parse_since, to_json, to_markdown
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from tests.sim_fixtures import FIXED_NOW, FakeClock
@@ -101,7 +101,7 @@ def test_handover_command_writes_markdown_json_and_files(
 
 
 def test_handover_to_the_clipboard_is_one_osc52_sequence(report_store: Store) -> None:
-    from expereo_tui import handover
+    from expereo_tui.cli import handover
 
     _profile()
     out = io.StringIO()
@@ -133,9 +133,9 @@ def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
         board = types.SimpleNamespace(alarming=((row, clock),))
         return types.SimpleNamespace(board=board, clusters=[cluster])
 
-    fake = types.ModuleType("expereo_tui.ui.triage_data")
+    fake = types.ModuleType("expereo_tui.triage.read_model")
     fake.read_triage = read_triage  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "expereo_tui.ui.triage_data", fake)
+    monkeypatch.setitem(sys.modules, "expereo_tui.triage.read_model", fake)
     options = types.SimpleNamespace(sla_targets={"P1": "targets"})
     report = build(report_store, since=FIXED_NOW - 3600, now=FIXED_NOW, options=options)
     assert seen == [options]

@@ -11,8 +11,9 @@ import pytest
 from textual.binding import Binding
 
 import expereo_tui.ui
-from expereo_tui.config import ConfigError, config_path, get_profile
+from expereo_tui.config import ConfigError, get_profile
 from expereo_tui.keymap import ACTIONS, markdown_table, nearest, rebound_help
+from expereo_tui.locations import config_path
 
 
 def ui_binding_ids() -> dict[str, str]:

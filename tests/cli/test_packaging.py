@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui.cli import main
-from expereo_tui.completion import script
+from expereo_tui.cli.completion import script
+from expereo_tui.cli.main import main
 
 ROOT = Path(__file__).parents[2]
 
@@ -56,7 +56,7 @@ client_id = "y"
 
 def test_profile_names_complete_from_the_config_file(tmp_path: Path) -> None:
     """--profile completes from the [profiles.NAME] headers, read by the shell (no Python)."""
-    from expereo_tui.config import config_path
+    from expereo_tui.locations import config_path
 
     path = config_path()
     path.parent.mkdir(parents=True)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui.cli import main
-from expereo_tui.config import config_path, data_dir
-from expereo_tui.scripting import Exit
+from expereo_tui.cli.main import main
+from expereo_tui.cli.scripting import Exit
+from expereo_tui.locations import config_path, data_dir
 from expereo_tui.sim import SimConfig, Simulator, run_server
 
 

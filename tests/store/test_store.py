@@ -13,7 +13,7 @@ import pytest
 from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.sync.outbox import restored_draft
+from expereo_tui.sync.sender import restored_draft
 
 
 def fill(store: Store, sim: Simulator) -> None:

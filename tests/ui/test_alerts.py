@@ -8,8 +8,8 @@ from collections.abc import Callable
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.events import CaseChange, CasesChanged
-from expereo_tui.ui.alerts import osc_notification
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.shift.alerts import osc_notification
 
 from .conftest import until
 
@@ -19,7 +19,7 @@ def toasts(app: ExpereoApp) -> list[str]:
 
 
 def subject(sim: Simulator, case_id: str) -> str:
-    from expereo_tui.ui.format import subject_label
+    from expereo_tui.triage.labels import subject_label
 
     return subject_label(sim.data.cases[case_id]["subject"])
 
@@ -137,7 +137,7 @@ def test_keymap_rebinds_actions(make_app: Callable[..., ExpereoApp]) -> None:
 def test_an_alert_without_a_priority_reads_cleanly() -> None:
     """API V1 has no priorities: the alert says "New case", not "New  case"."""
     from expereo_tui.sync.events import CaseChange
-    from expereo_tui.ui.alerts import Alerter
+    from expereo_tui.ui.shift.alerts import Alerter
 
     new = CaseChange(case_id="CS-9", is_new=True, new_priority=None)
     assert Alerter.describe(new, "Service down") == "New case CS-9: Service down"

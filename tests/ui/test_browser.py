@@ -32,7 +32,7 @@ def test_served_app_renders_in_chromium(tmp_path: Path) -> None:
     # the splash alone is ~11 kB; a rendered inbox of 150 cases is far larger
     assert out.stat().st_size > 60_000
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from expereo_tui.config import data_dir
+    from expereo_tui.locations import data_dir
 
     store = Store(data_dir() / "demo.sqlite3")  # what the served app synced, behind the page
     assert store.case_count() > 0

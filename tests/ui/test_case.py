@@ -12,9 +12,9 @@ from textual.widgets import TextArea
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.case import CaseScreen
+from expereo_tui.ui.case.screen import CaseScreen
+from expereo_tui.ui.case.thread_view import EARLIER, FIRST, MessageView
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
-from expereo_tui.ui.widgets.thread_view import EARLIER, FIRST, MessageView
 from tests.reliability_plugin import Reliability
 
 from .conftest import engine_of, screen_text, until
@@ -296,8 +296,8 @@ async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
     """A profile with only support.read: the options the CLI builds hide every write."""
     import argparse
 
+    from expereo_tui.cli.launch import options_for
     from expereo_tui.config import Profile
-    from expereo_tui.launch import options_for
 
     profile = Profile(client_id="c", scopes=["customerapi/basic.read", "customerapi/support.read"])
     built = options_for("lab", profile, argparse.Namespace(read_only=False, wall=False))
@@ -338,7 +338,7 @@ async def test_double_tap_sends_one_reply_and_says_already_sending(
 async def test_reply_to_a_closed_case_is_refused_and_offers_a_prefilled_new_case(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
 ) -> None:
-    from expereo_tui.ui.screens.new_case import NewCaseScreen
+    from expereo_tui.ui.forms.new_case import NewCaseScreen
 
     case_id = _open_case(sim)
     case = store.case(case_id)

@@ -1,4 +1,4 @@
-"""The quiet driver (``ui/driver.py``) in a real pseudo-terminal: keys arrive, a lone ESC
+"""The quiet driver (``ui/input_driver.py``) in a real pseudo-terminal: keys arrive, a lone ESC
 becomes the Escape key after the parser's wait (nothing else typed), a paste arrives whole,
 quitting does not hang, and while nobody types the input thread does not wake at all
 (Textual's own wakes ten times a second)."""
@@ -21,7 +21,7 @@ import pytest
 from textual import constants
 
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.driver import WakingEvent, input_timeout
+from expereo_tui.ui.input_driver import WakingEvent, input_timeout
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal driver")
 
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
     import sys
     from textual.app import App
     from textual.widgets import Static
-    from expereo_tui.ui.driver import QuietLinuxDriver
+    from expereo_tui.ui.input_driver import QuietLinuxDriver
 
     class KeyApp(App):
         keys = []
@@ -139,7 +139,7 @@ def test_the_exit_event_wakes_the_select_and_clear_rearms_it() -> None:
 def test_the_app_runs_on_the_quiet_driver_unless_another_is_named(
     make_app: Callable[..., ExpereoApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from expereo_tui.ui.driver import QuietLinuxDriver
+    from expereo_tui.ui.input_driver import QuietLinuxDriver
 
     assert make_app().driver_class is QuietLinuxDriver
     monkeypatch.setattr(constants, "DRIVER", "textual.drivers.headless_driver:HeadlessDriver")

@@ -9,9 +9,9 @@ from typing import Any
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
 from tests.sim_fixtures import FakeClock
 
 from .conftest import engine_factory, until
@@ -65,7 +65,7 @@ async def test_the_collector_held_by_the_launch_runs_again_after_the_first_frame
     frozen and the collector runs again, or the app would never free a cycle."""
     import gc
 
-    from expereo_tui.launch import hold_gc_until_first_frame
+    from expereo_tui.cli.launch import hold_gc_until_first_frame
 
     app = make_app()
     hold_gc_until_first_frame()

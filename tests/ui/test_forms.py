@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from textual.widgets import Input, Select, TextArea, Tree
 
+from expereo_tui.shift.timeparse import parse_when
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.screens.inventory import InventoryScreen
-from expereo_tui.ui.screens.new_case import NewCaseScreen
-from expereo_tui.ui.screens.update_case import UpdateCaseScreen
-from expereo_tui.ui.timeparse import parse_when
+from expereo_tui.ui.forms.new_case import NewCaseScreen
+from expereo_tui.ui.forms.update_case import UpdateCaseScreen
+from expereo_tui.ui.inbox.screen import InboxScreen
+from expereo_tui.ui.inventory.screen import InventoryScreen
 
 from .conftest import screen_text, until
 
@@ -355,7 +355,7 @@ async def test_form_errors_use_peoples_words_not_field_names(
     from textual.widgets import Static
 
     from expereo_tui.sync.events import OutboxStatus
-    from expereo_tui.ui.widgets.compose import ComposePanel
+    from expereo_tui.ui.case.compose import ComposePanel
 
     case_id = min(sim.data.messages, key=lambda c: len(sim.data.messages[c]))  # a short thread
     app = make_app()

@@ -14,13 +14,13 @@ import pytest
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.triage.sla import Clock
-from expereo_tui.ui import alerts
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.format import relative
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.retime import EPSILON, clock_next, relative_next, waited_next
-from expereo_tui.ui.screens.inbox import InboxScreen
+from expereo_tui.ui.shift import alerts
 from expereo_tui.ui.triage_text import sla_text, span
-from expereo_tui.ui.widgets.case_table import CaseTable
 from tests.sim_fixtures import FakeClock
 
 from .conftest import until
@@ -244,9 +244,9 @@ async def test_wall_counts_its_tiles_only_after_news(
         SyncStateChanged,
         SyncStatus,
     )
-    from expereo_tui.ui.screens import wall
-    from expereo_tui.ui.triage_data import read_triage
-    from expereo_tui.ui.widgets.big_number import BigNumber
+    from expereo_tui.triage.read_model import read_triage
+    from expereo_tui.ui.wall import screen as wall
+    from expereo_tui.ui.wall.big_number import BigNumber
 
     from .test_wall import _wall, make_wall
 
@@ -319,7 +319,7 @@ async def test_the_wall_wakes_only_when_something_is_due(
 ) -> None:
     """No one-second tick: the wall sleeps until its next view, its clock's minute, or at
     most RECHECK seconds (the data may turn STALE).  (No cases: no age to wait for.)"""
-    from expereo_tui.ui.screens.wall import RECHECK
+    from expereo_tui.ui.wall.screen import RECHECK
 
     from .test_wall import _wall, make_wall
 
@@ -346,7 +346,7 @@ def empty_wall(
 ) -> tuple[Any, list[float]]:
     """A wall on an empty store, its views turning every 20 s, and the monotonic clock its
     timer is set by, in a list the test moves on."""
-    from expereo_tui.ui.screens import wall as wall_module
+    from expereo_tui.ui.wall import screen as wall_module
 
     from .test_wall import make_wall
 

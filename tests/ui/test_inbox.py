@@ -11,9 +11,9 @@ from expereo_tui.sim import Simulator
 from expereo_tui.sim.text import HOSTILE_TEXTS
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.case import CaseScreen
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
+from expereo_tui.ui.case.screen import CaseScreen
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 
 from .conftest import engine_of, screen_text, until
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.widgets.case_table import CELL_PADDING, CaseTable
+from expereo_tui.ui.inbox.case_table import CELL_PADDING, CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 
 from .conftest import screen_text, until
 

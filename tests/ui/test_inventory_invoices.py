@@ -17,7 +17,7 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.invoices import META_INVOICES_ACCESS, InvoiceAccess
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.inventory import InventoryScreen, Node
+from expereo_tui.ui.inventory.screen import InventoryScreen, Node
 
 from .conftest import screen_text, until
 

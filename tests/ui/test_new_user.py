@@ -16,15 +16,15 @@ from textual.widgets._toast import Toast, ToastRack
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.case.compose import ComposePanel
+from expereo_tui.ui.case.screen import CaseScreen
+from expereo_tui.ui.case.thread_view import ThreadView
+from expereo_tui.ui.forms.new_case import NewCaseScreen
+from expereo_tui.ui.forms.update_case import UpdateCaseScreen
+from expereo_tui.ui.inbox.screen import OPEN_STATUSES, InboxScreen
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.case import CaseScreen
 from expereo_tui.ui.screens.dialogs import HELP, ConfirmScreen, HelpScreen
-from expereo_tui.ui.screens.inbox import OPEN_STATUSES, InboxScreen
-from expereo_tui.ui.screens.new_case import NewCaseScreen
-from expereo_tui.ui.screens.update_case import UpdateCaseScreen
-from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
-from expereo_tui.ui.widgets.thread_view import ThreadView
 
 from .conftest import screen_text, until
 

@@ -23,8 +23,10 @@ from expereo_tui.sync.events import (
     SyncStateChanged,
     SyncStatus,
 )
-from expereo_tui.ui import alerts, news, triage_data
+from expereo_tui.triage import read_model as triage_data
+from expereo_tui.ui import news
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.shift import alerts
 from tests.sim_fixtures import FakeClock
 
 from .conftest import until

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from expereo_tui.store.store import Store
-from expereo_tui.ui import triage_data
-from expereo_tui.ui.triage_data import OpenCases, read_open, read_sla, read_wall_triage
+from expereo_tui.triage import read_model as triage_data
+from expereo_tui.triage.read_model import OpenCases, read_open, read_sla, read_wall_triage
 from tests.sim_fixtures import FakeClock
 
 from .test_triage_inbox import T0, TARGETS, case, message

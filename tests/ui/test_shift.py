@@ -14,11 +14,11 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import MessagesAdded
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.case import CaseScreen
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.screens.shift_dialogs import HandoverScreen, PromptScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
-from expereo_tui.ui.widgets.view_tabs import ViewTabs
+from expereo_tui.ui.case.screen import CaseScreen
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
+from expereo_tui.ui.inbox.view_tabs import ViewTabs
+from expereo_tui.ui.shift.dialogs import HandoverScreen, PromptScreen
 from tests.sim_fixtures import FakeClock
 
 from .conftest import screen_text, until
@@ -217,7 +217,7 @@ async def test_export_writes_the_current_view_to_csv_and_json(
 ) -> None:
     from textual.widgets import Input
 
-    from expereo_tui.export import FIELDS
+    from expereo_tui.shift.export import FIELDS
 
     app = make_app(views=(("Urgent", {"priorities": ["P1"]}),))
     expected = store.count_cases(CaseQuery(priorities=frozenset({"P1"})))

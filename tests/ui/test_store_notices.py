@@ -10,7 +10,7 @@ from pathlib import Path
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store, StoreFullError
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.case import CaseScreen
+from expereo_tui.ui.case.screen import CaseScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from tests.sim_fixtures import FakeClock
 from tests.store.test_opening import Disk

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from expereo_tui.config import ConfigError, load_config
+from expereo_tui.shift.templates import check_template, render, values_for
 from expereo_tui.sim import Simulator
 from expereo_tui.store.shift import query_from_dict
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.templates import check_template, render, values_for
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.case import CaseScreen
-from expereo_tui.ui.screens.template_picker import TemplatePicker
-from expereo_tui.ui.widgets.compose import ComposePanel
+from expereo_tui.ui.case.compose import ComposePanel
+from expereo_tui.ui.case.screen import CaseScreen
+from expereo_tui.ui.shift.template_picker import TemplatePicker
 
 from .conftest import until
 

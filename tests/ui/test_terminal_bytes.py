@@ -31,7 +31,7 @@ from expereo_tui.sync.events import (
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.safe_text import safe
-from expereo_tui.ui.wall import WallApp
+from expereo_tui.ui.wall.app import WallApp
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock

@@ -16,16 +16,16 @@ from textual.color import Color
 from textual.theme import BUILTIN_THEMES
 from textual.widgets import Checkbox, SelectionList
 
-from expereo_tui.cli import main
-from expereo_tui.config import config_path
+from expereo_tui.cli.main import main
+from expereo_tui.locations import config_path
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import CasesChanged, SyncEvent
 from expereo_tui.ui import themes
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.format import priority_text
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.filter import FilterScreen
 from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.screens.filter import FilterScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
 
 from .conftest import until
 

@@ -12,8 +12,8 @@ from expereo_tui.api.models import Case, Site
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 from tests.sim_fixtures import FakeClock
 
 from .conftest import until

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from expereo_tui.store.store import CaseQuery
-from expereo_tui.ui.screens.inbox import DEFAULT_SORT, InboxScreen
-from expereo_tui.ui.screens.inbox_columns import INBOX_COLUMNS
-from expereo_tui.ui.widgets.case_table import CaseTable
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.columns import INBOX_COLUMNS
+from expereo_tui.ui.inbox.screen import DEFAULT_SORT, InboxScreen
 from tests.sim_fixtures import FakeClock
 
 from .test_triage_inbox import T0, case, make

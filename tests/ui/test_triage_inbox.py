@@ -10,9 +10,9 @@ from expereo_tui.api.models import Case, CaseMessage
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.triage.sla import Targets
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.inbox import InboxScreen
-from expereo_tui.ui.widgets.case_table import CaseTable
 from tests.sim_fixtures import FakeClock
 
 from .conftest import screen_text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expereo_tui.api.models import CaseMessage
-from expereo_tui.ui.widgets.thread_view import message_text
+from expereo_tui.ui.case.thread_view import message_text
 
 
 def test_an_unknown_message_type_is_shown_as_it_came() -> None:

@@ -11,9 +11,9 @@ from expereo_tui.api.models import OPEN_STATUSES
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.wall import WallScreen
-from expereo_tui.ui.wall import WallApp
-from expereo_tui.ui.widgets.big_number import BigNumber
+from expereo_tui.ui.wall.app import WallApp
+from expereo_tui.ui.wall.big_number import BigNumber
+from expereo_tui.ui.wall.screen import WallScreen
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 
@@ -202,7 +202,7 @@ def test_wall_offline_snapshot(
 
 def test_waiting_line_counts_pages() -> None:
     from expereo_tui.sync.events import FirstSyncProgress, ListProgress
-    from expereo_tui.ui.screens.wall import waiting_line
+    from expereo_tui.ui.wall.screen import waiting_line
 
     progress = FirstSyncProgress(
         (ListProgress("cases", 2_400, 10_000, 12, 50), ListProgress("sites", 200, 5_000, 1, 25))
@@ -309,7 +309,7 @@ async def test_tile_digits_grow_with_the_tile(
 
 def test_the_data_age_after_a_poll_keeps_the_clock_as_wide() -> None:
     """A poll makes the data "now", then "<1m": same width, so no new layout each time."""
-    from expereo_tui.ui.screens.wall import data_words
+    from expereo_tui.ui.wall.screen import data_words
 
     assert len(data_words("now")) == len(data_words("<1m"))
     assert data_words("4m") == "  data 4m old"

@@ -7,9 +7,11 @@ import pytest
 
 from expereo_tui.api.client import ClientSettings
 from expereo_tui.api.v1 import V1Client
-from expereo_tui.cli import _demo_parser, main
-from expereo_tui.config import ConfigError, config_path, get_profile
-from expereo_tui.launch import engine_factory_for
+from expereo_tui.cli.launch import engine_factory_for
+from expereo_tui.cli.main import main
+from expereo_tui.cli.parsers import demo_parser
+from expereo_tui.config import ConfigError, get_profile
+from expereo_tui.locations import config_path
 from expereo_tui.store.store import Store
 from tests.test_cli import profile_toml, write_config
 
@@ -68,8 +70,8 @@ async def test_a_v1_profile_gets_an_engine_on_the_v1_backend(tmp_path) -> None: 
     )
     assert isinstance(engine.client, V1Client)
     await engine.client.aclose()
-    assert _demo_parser().parse_args(["--api", "v1"]).api == "v1"
-    assert _demo_parser().parse_args([]).api == "v2"
+    assert demo_parser().parse_args(["--api", "v1"]).api == "v1"
+    assert demo_parser().parse_args([]).api == "v2"
 
 
 async def test_the_engine_factory_builds_lazy_settings_only_with_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -16,9 +16,9 @@ from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.forms.new_case import NewCaseScreen
+from expereo_tui.ui.forms.update_case import UpdateCaseScreen
 from expereo_tui.ui.options import AppOptions
-from expereo_tui.ui.screens.new_case import NewCaseScreen
-from expereo_tui.ui.screens.update_case import UpdateCaseScreen
 from tests.reliability_plugin import reliability_of
 from tests.sim_fixtures import FakeClock
 from tests.store.test_store import fill

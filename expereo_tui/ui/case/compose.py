@@ -16,7 +16,7 @@ from textual.widgets import Static, TextArea
 from expereo_tui.sync.events import OutboxStatus
 from expereo_tui.ui import themes
 from expereo_tui.ui.editor import edit_in_editor
-from expereo_tui.ui.field_words import field_label, in_words
+from expereo_tui.ui.forms.field_words import field_label, in_words
 from expereo_tui.ui.safe_text import safe
 
 _STATUS_ROLE = {  # colours from the theme (ui/themes.py)

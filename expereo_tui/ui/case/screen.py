@@ -24,25 +24,18 @@ from expereo_tui.sync.events import (
     OutboxStatus,
     SyncEvent,
 )
-from expereo_tui.sync.outbox import CODE_CHECKING, CODE_READ_ONLY
+from expereo_tui.sync.sender import CODE_CHECKING, CODE_READ_ONLY
 from expereo_tui.triage.conflict import conflict, is_fresh
-from expereo_tui.ui.format import (
-    ago,
-    local_time,
-    priority_text,
-    relative,
-    status_text,
-    subject_label,
-    type_label,
-)
+from expereo_tui.triage.labels import subject_label
+from expereo_tui.ui.case.compose import ComposePanel
+from expereo_tui.ui.case.thread_view import ThreadView
+from expereo_tui.ui.format import ago, local_time, priority_text, relative, status_text, type_label
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
-from expereo_tui.ui.screens.shift_dialogs import snooze_label
+from expereo_tui.ui.shift.dialogs import snooze_label
 from expereo_tui.ui.store_notices import error_line
-from expereo_tui.ui.widgets.compose import ComposePanel
 from expereo_tui.ui.widgets.status_bar import StatusBar
-from expereo_tui.ui.widgets.thread_view import ThreadView
 
 
 class CaseScreen(AppScreen[None]):
@@ -456,7 +449,7 @@ class CaseScreen(AppScreen[None]):
         def answer(yes: bool | None) -> None:
             if not yes:
                 return
-            from expereo_tui.ui.screens.new_case import NewCaseScreen
+            from expereo_tui.ui.forms.new_case import NewCaseScreen
 
             self.flush()
             prefill = {
@@ -518,7 +511,7 @@ class CaseScreen(AppScreen[None]):
 
     def action_pin(self) -> None:
         """A short local note for the handover report; an empty note unpins."""
-        from expereo_tui.ui.screens.shift_dialogs import PromptScreen
+        from expereo_tui.ui.shift.dialogs import PromptScreen
 
         def done(note: str | None) -> None:
             if note is None:
@@ -537,15 +530,15 @@ class CaseScreen(AppScreen[None]):
         )
 
     def action_snooze(self) -> None:
-        from expereo_tui.ui.screens.shift_dialogs import snooze_cases
+        from expereo_tui.ui.shift.dialogs import snooze_cases
 
         snooze_cases(self, [self.case_id], then=self.refresh_case)
 
     def action_template(self) -> None:
         """Pick a reply template (config); its text, filled from the store, goes into the reply
         box at the cursor, where it can still be edited."""
-        from expereo_tui.templates import render, values_for
-        from expereo_tui.ui.screens.template_picker import TemplatePicker
+        from expereo_tui.shift.templates import render, values_for
+        from expereo_tui.ui.shift.template_picker import TemplatePicker
 
         if not self.has_compose:
             return

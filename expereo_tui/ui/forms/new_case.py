@@ -24,18 +24,19 @@ from expereo_tui.api.models import (
     CaseType,
     write_problems,
 )
+from expereo_tui.shift.timeparse import parse_when
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
+from expereo_tui.triage.labels import subject_label
 from expereo_tui.ui import themes
 from expereo_tui.ui.editor import edit_in_editor
-from expereo_tui.ui.field_words import in_words
-from expereo_tui.ui.format import local_time, subject_label
+from expereo_tui.ui.format import local_time
+from expereo_tui.ui.forms.field_words import in_words
+from expereo_tui.ui.forms.service_picker import ServicePicker, service_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
-from expereo_tui.ui.timeparse import parse_when
-from expereo_tui.ui.widgets.service_picker import ServicePicker, service_label
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 FIELDS = (

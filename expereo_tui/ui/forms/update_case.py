@@ -17,7 +17,7 @@ from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui import themes
-from expereo_tui.ui.field_words import in_words
+from expereo_tui.ui.forms.field_words import in_words
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line

@@ -36,7 +36,7 @@ def link_key(case_id: str) -> str:
 class ReferenceScreen(ModalScreen[str | None]):
     """Ask for the customer reference to put on every case of a cluster."""
 
-    CSS_PATH = "dialogs.tcss"
+    CSS_PATH = "../screens/dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, cluster: Cluster) -> None:

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from expereo_tui.store.store import CaseActivity, CaseRow
+from expereo_tui.triage.labels import subject_label
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Targets, most_urgent
 from expereo_tui.triage.turn import Turn, whose_turn
 from expereo_tui.ui import themes
-from expereo_tui.ui.format import priority_text, relative, status_text, subject_label, type_label
+from expereo_tui.ui.format import priority_text, relative, status_text, type_label
+from expereo_tui.ui.inbox.case_table import Column
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.triage_text import DEFAULT_STYLES, sla_text, turn_text
-from expereo_tui.ui.widgets.case_table import Column
 
 
 @dataclass(frozen=True)

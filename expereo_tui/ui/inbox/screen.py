@@ -17,14 +17,13 @@ from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent, SyncStateChanged
 from expereo_tui.triage.clusters import Cluster, clusters
+from expereo_tui.triage.read_model import open_rows
 from expereo_tui.triage.sla import EXAMPLE_TARGETS
 from expereo_tui.ui import themes
 from expereo_tui.ui.format import status_text, type_label
-from expereo_tui.ui.retime import row_next
-from expereo_tui.ui.safe_text import safe
-from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.screens.cluster_link import cluster_line
-from expereo_tui.ui.screens.inbox_columns import (
+from expereo_tui.ui.inbox.case_table import CaseTable, Fetch, TableRow
+from expereo_tui.ui.inbox.cluster_link import cluster_line
+from expereo_tui.ui.inbox.columns import (
     BY_KEY,
     BY_SORT,
     INBOX_COLUMNS,
@@ -34,13 +33,14 @@ from expereo_tui.ui.screens.inbox_columns import (
     first_sort,
     triage_order,
 )
-from expereo_tui.ui.screens.inbox_shift import SHIFT_BINDINGS, ShiftInbox
-from expereo_tui.ui.triage_data import open_rows
+from expereo_tui.ui.inbox.shift import SHIFT_BINDINGS, ShiftInbox
+from expereo_tui.ui.inbox.view_tabs import ViewTabs
+from expereo_tui.ui.retime import row_next
+from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.triage_text import resolve_styles
-from expereo_tui.ui.widgets.case_table import CaseTable, Fetch, TableRow
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
-from expereo_tui.ui.widgets.view_tabs import ViewTabs
 
 DEFAULT_SORT = CaseQuery().sort
 # the cells a shift decorates: a selected row's mark, a snoozed row's wake time
@@ -484,7 +484,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         self.set_focus(self.query_one("#search", Input), scroll_visible=False)
 
     def action_filter(self) -> None:
-        from expereo_tui.ui.screens.filter import FilterScreen
+        from expereo_tui.ui.inbox.filter import FilterScreen
 
         def done(result: CaseQuery | None) -> None:
             if result is not None:
@@ -531,7 +531,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
 
     def action_link_cluster(self) -> None:
         """One customer reference on every case of the cluster shown, through the outbox."""
-        from expereo_tui.ui.screens.cluster_link import ReferenceScreen
+        from expereo_tui.ui.inbox.cluster_link import ReferenceScreen
 
         cluster = self.cluster or (self.clusters[0] if self.clusters else None)
         if cluster is None:
@@ -551,7 +551,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         outbox sends them within the write budget, and the cluster line shows the progress."""
         from expereo_tui.api.models import CaseUpdate
         from expereo_tui.store.store import AlreadyQueued
-        from expereo_tui.ui.screens.cluster_link import link_key
+        from expereo_tui.ui.inbox.cluster_link import link_key
 
         engine, store = self.xapp.engine, self.xapp.store
         if engine is None:

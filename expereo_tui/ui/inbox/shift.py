@@ -1,6 +1,6 @@
 """The inbox's shift workflow: view tabs, snooze, pins, selection and bulk actions.
 
-A mixin of :class:`~expereo_tui.ui.screens.inbox.InboxScreen` (its bindings are
+A mixin of :class:`~expereo_tui.ui.inbox.screen.InboxScreen` (its bindings are
 :data:`SHIFT_BINDINGS`), kept apart so the inbox stays about listing cases.  Everything here is
 local to the profile (store/shift.py) except the bulk customer reference, which is queued in the
 outbox in one transaction and sent by the sync engine within the write budget, exactly once.
@@ -21,13 +21,13 @@ from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import query_from_dict
 from expereo_tui.store.store import CaseQuery, CaseRow
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
-from expereo_tui.ui.screens.shift_dialogs import PromptScreen, snooze_cases, snooze_label
+from expereo_tui.ui.inbox.case_table import CaseTable
+from expereo_tui.ui.inbox.view_tabs import ViewTabs
+from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
-from expereo_tui.ui.widgets.case_table import CaseTable
-from expereo_tui.ui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
+    from expereo_tui.ui.host import AppHost
 
 SHIFT_BINDINGS = [
     Binding("left_square_bracket", "view(-1)", "Prev view", show=False, id="inbox.view_prev"),
@@ -65,7 +65,7 @@ class ShiftInbox:
     query_state: CaseQuery
     total: int
     if TYPE_CHECKING:
-        xapp: ExpereoApp
+        xapp: AppHost
 
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
         def reload(self, *, data_changed: bool = True) -> None: ...
@@ -445,7 +445,7 @@ class ShiftInbox:
     # -- export ----------------------------------------------------------------------------------
     def action_export(self) -> None:
         """Write the cases of the current view (its filter and sort) to a .csv or .json file."""
-        from expereo_tui.export import format_of
+        from expereo_tui.shift.export import format_of
 
         def check(text: str) -> str | None:
             if format_of(text) is None:
@@ -486,7 +486,7 @@ class ShiftInbox:
 
 def _write_export(path: Path, rows: list[CaseRow]) -> tuple[Path, int]:
     """(In a worker thread) write the rows in the format the file name asks for."""
-    from expereo_tui.export import format_of, write_cases
+    from expereo_tui.shift.export import format_of, write_cases
 
     fmt = format_of(str(path)) or "csv"
     with path.open("w", encoding="utf-8", newline="") as out:

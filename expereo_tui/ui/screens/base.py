@@ -12,22 +12,22 @@ from textual.screen import Screen
 from expereo_tui.sync.events import SyncEvent
 
 if TYPE_CHECKING:
-    from expereo_tui.ui.app import ExpereoApp
+    from expereo_tui.ui.host import AppHost
 
 ResultType = TypeVar("ResultType")
 
 
 class AppScreen(Screen[ResultType], Generic[ResultType]):
-    """A screen of :class:`ExpereoApp`.
+    """A screen of the app (``ExpereoApp``, through :class:`~expereo_tui.ui.host.AppHost`).
 
     Override :meth:`sync_event` to react to what the sync engine reports (it arrives even while
     another screen is on top), and :meth:`flush` to save unsaved input before the app quits.
     """
 
     @property
-    def xapp(self) -> ExpereoApp:
-        """The running app, typed."""
-        return cast("ExpereoApp", self.app)
+    def xapp(self) -> AppHost:
+        """The running app, typed (``ui/host.py``)."""
+        return cast("AppHost", self.app)
 
     def _on_mount(self, event: events.Mount) -> None:
         # beside the subclass's own on_mount (Textual calls the handler of each class in the MRO);

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from expereo_tui.store.store import CaseQuery, StoreError
 from expereo_tui.sync.events import CaseChange, CasesChanged, SyncEvent
+from expereo_tui.triage.labels import subject_label
+from expereo_tui.triage.read_model import ClockChange, SlaWatch, read_sla
 from expereo_tui.triage.sla import Level
-from expereo_tui.ui.format import subject_label
 from expereo_tui.ui.safe_text import safe
-from expereo_tui.ui.triage_data import ClockChange, SlaWatch, read_sla
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -23,7 +23,7 @@ Check = Callable[[str], str | None]
 class PromptScreen(ModalScreen[str | None]):
     """One line of text: enter returns it (after ``check`` passes), escape returns None."""
 
-    CSS_PATH = "shift_dialogs.tcss"
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
@@ -52,7 +52,7 @@ class PromptScreen(ModalScreen[str | None]):
 class HandoverScreen(ModalScreen[None]):
     """The handover report as text: ``c`` copies it (OSC 52), ``w`` writes it to a file."""
 
-    CSS_PATH = "shift_dialogs.tcss"
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("c", "copy", "Copy"),
         Binding("w", "write", "Write to file"),
@@ -108,7 +108,7 @@ def parse_snooze(text: str, now: float) -> tuple[float | None, bool]:
     """(wake time, wake when the provider writes) from what was typed; ValueError if unclear."""
     from datetime import UTC, datetime
 
-    from expereo_tui.ui.timeparse import parse_until
+    from expereo_tui.shift.timeparse import parse_until
 
     parts = [p.strip() for p in text.strip().lower().split(" or ")]
     provider = any(p in PROVIDER_WORDS for p in parts)

@@ -18,7 +18,7 @@ PREVIEW = 62  # cells of name and preview a line (the picker is 80 wide at most)
 class TemplatePicker(ModalScreen[str | None]):
     """Templates by name, each with the start of its rendered text; returns the chosen name."""
 
-    CSS_PATH = "shift_dialogs.tcss"
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("down", "move(1)", "Down", show=False),

@@ -8,13 +8,14 @@ from textual.screen import Screen
 
 from expereo_tui.store.database import WALL_CACHE_KIB
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.screens.wall import WallScreen
+from expereo_tui.ui.wall.screen import WallScreen
 
 
 class WallApp(ExpereoApp):
     """The same store, engine and alerts as the terminal app; only the wall screen."""
 
     BINDINGS = []  # nothing to press on a wall (space and → are on the screen)
+    CSS_PATH = "../app.tcss"  # the app's (Textual reads a CSS_PATH beside the subclass's file)
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]

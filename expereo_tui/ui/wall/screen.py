@@ -39,14 +39,15 @@ from expereo_tui.sync.events import (
     SyncStateChanged,
     SyncStatus,
 )
-from expereo_tui.ui.format import ago, priority_text, relative, status_text, subject_label
+from expereo_tui.triage.labels import subject_label
+from expereo_tui.triage.read_model import WallTriage, read_wall_triage
+from expereo_tui.ui.format import ago, priority_text, relative, status_text
 from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.triage_data import WallTriage, read_wall_triage
-from expereo_tui.ui.wall_views import COLUMNS as VIEW_COLUMNS
-from expereo_tui.ui.wall_views import chosen_views, view_rows
-from expereo_tui.ui.widgets.big_number import BigNumber
+from expereo_tui.ui.wall.big_number import BigNumber
+from expereo_tui.ui.wall.views import COLUMNS as VIEW_COLUMNS
+from expereo_tui.ui.wall.views import chosen_views, view_rows
 from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line, next_change
 
 VIEWS = ("overview", "incidents", "activity", "services")

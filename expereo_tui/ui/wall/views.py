@@ -10,7 +10,8 @@ from rich.text import Text
 
 from expereo_tui.store.shift import query_from_dict
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.ui.format import priority_text, relative, status_text, subject_label
+from expereo_tui.triage.labels import subject_label
+from expereo_tui.ui.format import priority_text, relative, status_text
 from expereo_tui.ui.safe_text import literal, safe
 
 COLUMNS = ("Changed", "Pri", "Case", "Status", "Subject", "Service")

@@ -1,0 +1,49 @@
+"""What a screen, a widget or the palette may ask of the running app.
+
+``ui/app.py``'s ``ExpereoApp`` is the one implementation.  The screens name this protocol
+instead of the app, so that no module the app imports imports the app back (not even for
+types): the arrows in ``ui/`` point one way, from the app to its areas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from textual.signal import Signal
+    from textual.widgets import Static
+
+    from expereo_tui.store.store import CaseQuery, Store
+    from expereo_tui.sync.engine import SyncEngine
+    from expereo_tui.sync.events import SyncEvent
+    from expereo_tui.ui.options import AppOptions
+    from expereo_tui.ui.shift.alerts import Alerter
+
+
+class AppHost(Protocol):
+    """The app's state and actions that its screens use (beside Textual's ``App``)."""
+
+    store: Store
+    options: AppOptions
+    engine: SyncEngine | None
+    alerter: Alerter
+    sync_signal: Signal[SyncEvent]
+    news_signal: Signal[None]
+    flush_signal: Signal[None]
+
+    def now(self) -> float: ...
+    def after_first_frame(self, callback: Callable[[], object]) -> None: ...
+    def paint_banner(self, banner: Static) -> None: ...
+    def _refuse_write(self) -> bool: ...
+    def copy_case_id(self, case_id: str) -> None: ...
+    def open_in_portal(self, case_id: str) -> None: ...
+    def action_open_inbox(self, query: CaseQuery | None = None) -> None: ...
+    def action_open_case(self, case_id: str, reply: bool = False) -> None: ...
+    def action_new_case(self, service_id: str | None = None) -> None: ...
+    def action_update_case(self, case_id: str) -> None: ...
+    def action_open_inventory(self) -> None: ...
+    def action_goto_case(self, case_id: str | None = None) -> None: ...
+    def action_help(self) -> None: ...
+    def action_refresh_now(self) -> None: ...
+    def action_toggle_pause(self) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...  # and Textual's App (push_screen, notify, ...)
