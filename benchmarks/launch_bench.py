@@ -35,7 +35,7 @@ def warm_setup(root: Path) -> Iterator[Workspace]:
     store, _, _ = build(root / "warm.sqlite3")
     now = time.time()
     for key in ("cases_first_sync_done", "last_success", "inventory_synced_at"):
-        store.set_meta(key, "1" if key == "cases_first_sync_done" else str(now))
+        store.meta.set_meta(key, "1" if key == "cases_first_sync_done" else str(now))
     store.close()
     sim = Simulator(
         SimConfig(

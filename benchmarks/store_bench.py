@@ -67,12 +67,12 @@ def main() -> int:
         cases: list[tuple[str, Callable[[], object], float]] = [
             (
                 "inbox default sort (unread, priority, changed)",
-                lambda: store.query_cases(CaseQuery(), limit=200),
+                lambda: store.cases.query_cases(CaseQuery(), limit=200),
                 20,
             ),
             (
                 "inbox status=In Progress|New, P1|P2",
-                lambda: store.query_cases(
+                lambda: store.cases.query_cases(
                     CaseQuery(
                         statuses=frozenset({"In Progress", "New"}),
                         priorities=frozenset({"P1", "P2"}),
@@ -83,29 +83,29 @@ def main() -> int:
             ),
             (
                 "inbox free text 'amsterdam'",
-                lambda: store.query_cases(CaseQuery(text="amsterdam"), limit=200),
+                lambda: store.cases.query_cases(CaseQuery(text="amsterdam"), limit=200),
                 20,
             ),
             (
                 "inbox sort by site name",
-                lambda: store.query_cases(CaseQuery(sort=(("site", False),)), limit=200),
+                lambda: store.cases.query_cases(CaseQuery(sort=(("site", False),)), limit=200),
                 20,
             ),
             (
                 "inbox unread only",
-                lambda: store.query_cases(CaseQuery(unread_only=True), limit=200),
+                lambda: store.cases.query_cases(CaseQuery(unread_only=True), limit=200),
                 20,
             ),
-            ("inbox one service", lambda: store.query_cases(CaseQuery(service_id=service)), 20),
+            ("inbox one service", lambda: store.cases.query_cases(CaseQuery(service_id=service)), 20),
             (
                 "inbox page 40 (offset 8000)",
-                lambda: store.query_cases(CaseQuery(), offset=8000, limit=200),
+                lambda: store.cases.query_cases(CaseQuery(), offset=8000, limit=200),
                 20,
             ),
-            ("status counts header", lambda: store.status_counts(), 20),
+            ("status counts header", lambda: store.cases.status_counts(), 20),
             (
                 f"thread of the busiest case ({len(d.messages[busiest])} messages)",
-                lambda: store.thread(busiest),
+                lambda: store.cases.thread(busiest),
                 10,
             ),
         ]
@@ -113,7 +113,7 @@ def main() -> int:
 
         long_case = next(iter(d.cases))
         base = datetime(2026, 1, 1, tzinfo=UTC)
-        store.upsert_messages(
+        store.cases.upsert_messages(
             long_case,
             [
                 CaseMessage(
@@ -126,11 +126,11 @@ def main() -> int:
                 for i in range(10_000)
             ],
         )
-        long_total = store.message_count(long_case)
+        long_total = store.cases.message_count(long_case)
         cases.append(
             (
                 f"newest 100 of a {long_total}-message thread (what the case view reads)",
-                lambda: store.thread(long_case, offset=long_total - 100, limit=100),
+                lambda: store.cases.thread(long_case, offset=long_total - 100, limit=100),
                 10,
             )
         )

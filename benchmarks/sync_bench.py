@@ -72,9 +72,9 @@ async def run() -> int:
             touched = [
                 c["id"]
                 for c in d.cases.values()
-                if store.case_last_modified(c["id"]) is None
+                if store.cases.case_last_modified(c["id"]) is None
                 or c["lastModifiedDate"]
-                > (store.case_last_modified(c["id"]).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+                > (store.cases.case_last_modified(c["id"]).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
             ]
             # the listing up to the first unchanged case, then each touched thread in full
             threads = sum(max(1, math.ceil(len(d.messages.get(c, [])) / 200)) for c in touched)

@@ -163,11 +163,11 @@ async def run() -> int:
         gc.collect()
         clock = lambda: 1_795_000_000.0  # noqa: E731
         options = AppOptions(clock=clock, bell=False, desktop_notifications=False)
-        first_case = store.query_cases(CaseQuery(), limit=1)[0].id
+        first_case = store.cases.query_cases(CaseQuery(), limit=1)[0].id
 
         small_store = Store(Path(folder) / "small.sqlite3")
         fill(small_store, Simulator(SimConfig(seed=1, scale="small", clock=clock)))
-        small_first = small_store.query_cases(CaseQuery(), limit=1)[0].id
+        small_first = small_store.cases.query_cases(CaseQuery(), limit=1)[0].id
 
         def inbox(on: Store) -> Callable[[], App[Any]]:
             # a new Store each time: the same warm database file, but nothing held in memory
@@ -179,8 +179,8 @@ async def run() -> int:
             big.append(await first_frame(inbox(store), first_case))
             small.append(await first_frame(inbox(small_store), small_first))
         bare50, big_ff, small_ff = (statistics.median(x) for x in (bare, big, small))
-        bare_all = await first_frame(lambda: BareApp(store.case_count()), "r0c0")
-        n = store.case_count()
+        bare_all = await first_frame(lambda: BareApp(store.cases.case_count()), "r0c0")
+        n = store.cases.case_count()
         ratio, growth = big_ff / bare50, big_ff / small_ff
         print(f"first frame: bare app, DataTable of 50 rows      {ms(bare50):>10}")
         print(f"first frame: bare app, DataTable of {n} rows   {ms(bare_all):>10}")
@@ -189,7 +189,7 @@ async def run() -> int:
             f"{ratio:.2f}× bare 50 (target ≤1.3×) {'PASS' if ratio <= 1.3 else 'FAIL'}"
         )
         print(
-            f"first frame: inbox, {small_store.case_count()} cases                    "
+            f"first frame: inbox, {small_store.cases.case_count()} cases                    "
             f"{ms(small_ff):>10}  10,000 cases cost {growth:.2f}× that (does not grow with "
             f"the case count) {'PASS' if growth <= 1.3 else 'FAIL'}"
         )
@@ -232,7 +232,7 @@ async def run() -> int:
         rows = [
             (r.id, r.subject or "", r.status or "", r.priority or "", r.service_name or "",
              r.site_name or "")
-            for r in store.query_cases(CaseQuery(), limit=20_000)
+            for r in store.cases.query_cases(CaseQuery(), limit=20_000)
         ]  # fmt: skip
 
         class BareFilter(App[None]):
@@ -270,9 +270,9 @@ async def run() -> int:
             # at once, as someone who starts typing when the inbox appears (no settling first)
             app._driver.send_message(events.Key("slash", "/"))  # type: ignore[union-attr]
             cold_shown, _ = await type_keys(
-                app, pilot, Frames(app), applied.get, lambda: not cold_store.inbox_is_warm()
+                app, pilot, Frames(app), applied.get, lambda: not cold_store.cases.inbox_is_warm()
             )
-            await settle(pilot, cold_store.inbox_is_warm)
+            await settle(pilot, cold_store.cases.inbox_is_warm)
         cold_store.close()
 
         app = ExpereoApp(store=store, engine_factory=None, options=options)
@@ -281,7 +281,7 @@ async def run() -> int:
             assert isinstance(screen, InboxScreen)
             stamp_reloads(screen)
             # from a warm store: the in-memory inbox is built in a thread after the first frame
-            await settle(pilot, store.inbox_is_warm)
+            await settle(pilot, store.cases.inbox_is_warm)
             await pilot.press("slash")
             shown, settled = await typing(app, pilot)
         tail = p95(shown)
@@ -314,7 +314,7 @@ async def run() -> int:
 
         base = datetime(2025, 1, 1, tzinfo=UTC)
         for case_id, count in ((small_case, 20), (big_case, 2000)):
-            store.upsert_messages(
+            store.cases.upsert_messages(
                 case_id,
                 [
                     CaseMessage(
@@ -347,7 +347,7 @@ async def run() -> int:
         t_big = statistics.median(
             [await open_thread(big_case, "update 1999:") for _ in range(RUNS)]
         )
-        n_small, n_big = store.message_count(small_case), store.message_count(big_case)
+        n_small, n_big = store.cases.message_count(small_case), store.cases.message_count(big_case)
         thread_ratio = t_big / t_small
         print(f"open a {n_small}-message thread    {ms(t_small):>10}")
         print(

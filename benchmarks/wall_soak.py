@@ -342,14 +342,14 @@ class Probe:
         self.malloc.append(malloc_mb())
         self.layers.append(self._layers())
         layer = self.layers[-1]
-        open_cases = self.store.count_cases(  # open as the wall counts it
-            CaseQuery(statuses=open_statuses(self.store.status_counts()))
+        open_cases = self.store.cases.count_cases(  # open as the wall counts it
+            CaseQuery(statuses=open_statuses(self.store.cases.status_counts()))
         )
         print(  # as it goes: a long run cut short still says how far it got
             f"  {'warm-up ' if warming else ''}hour {len(self.rss)}: RSS {self.rss[-1]:.1f} MB, "
             f"SQLite {self.sqlite[-1]:.1f}, "
             f"pymalloc arenas {layer['pyarenas']:.0f}, traced {layer['traced']:.1f}, "
-            f"{self.store.case_count()} cases ({open_cases} open)",
+            f"{self.store.cases.case_count()} cases ({open_cases} open)",
             flush=True,
         )
         self.warm_hours += warming
@@ -518,14 +518,14 @@ async def soak(
             end_rss, (end_nodes, end_timers) = rss_mb(), counts(app)
             t0 = time.perf_counter()
             for _ in range(20):
-                store.query_cases(CaseQuery(), limit=200)
+                store.cases.query_cases(CaseQuery(), limit=200)
             baseline = (time.perf_counter() - t0) / 20
         await sim.close()
         where = "in this process" if in_process else "in a subprocess (RSS is the app's alone)"
         print(f"simulator {where}")
         print(
             f"simulated {warm_up:g} h of warm-up and {hours:g} h measured ({steps} polls, "
-            f"{store.case_count()} cases at the end) in {took:.1f} s"
+            f"{store.cases.case_count()} cases at the end) in {took:.1f} s"
         )
         per_hour_s = took / (warm_up + hours)
         print(

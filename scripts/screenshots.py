@@ -57,7 +57,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "shots.sqlite3", clock=clock)
         fill(store, sim)
-        for row in store.query_cases(CaseQuery(statuses=frozenset({"In Progress"})), limit=4):
+        for row in store.cases.query_cases(CaseQuery(statuses=frozenset({"In Progress"})), limit=4):
             store.mark_unread(row.id)
 
         def app(**options: Any) -> ExpereoApp:

@@ -38,7 +38,7 @@ async def run_demo_once(
 
 
 def unread(store: Store) -> set[str]:
-    return {r.id for r in store.query_cases(CaseQuery(unread_only=True), limit=1000)}
+    return {r.id for r in store.cases.query_cases(CaseQuery(unread_only=True), limit=1000)}
 
 
 async def test_a_restart_keeps_drafts_and_read_state(tmp_path: Path) -> None:
@@ -49,12 +49,12 @@ async def test_a_restart_keeps_drafts_and_read_state(tmp_path: Path) -> None:
     assert len(first) == FIRST_UNREAD  # u has something to open
     opened, *still_unread = sorted(first)
     store.mark_read(opened)
-    store.save_draft(f"reply:{still_unread[0]}", {"text": "half a reply"})
+    store.drafts.save_draft(f"reply:{still_unread[0]}", {"text": "half a reply"})
     store.close()
 
     clock.advance(86_400)  # the next day: the simulator seeds the same world again
     store = await run_demo_once(path, clock)
-    assert store.load_draft(f"reply:{still_unread[0]}") == {"text": "half a reply"}
+    assert store.drafts.load_draft(f"reply:{still_unread[0]}") == {"text": "half a reply"}
     assert unread(store) == set(still_unread)  # nothing else turned unread, nothing lost
     store.close()
 
@@ -64,14 +64,14 @@ async def test_fresh_starts_a_clean_store(tmp_path: Path) -> None:
     path = tmp_path / "demo.sqlite3"
     store = await run_demo_once(path, clock)
     case_id = sorted(unread(store))[0]
-    store.save_draft(f"reply:{case_id}", {"text": "gone with --fresh"})
+    store.drafts.save_draft(f"reply:{case_id}", {"text": "gone with --fresh"})
     store.close()
     store = await run_demo_once(path, clock, fresh=True)
-    assert store.drafts() == {}
+    assert store.drafts.drafts() == {}
     assert len(unread(store)) == FIRST_UNREAD
     store.close()
     store = await run_demo_once(path, clock, seed=4)  # another world: not mixed with the old
-    assert store.drafts() == {} and len(unread(store)) == FIRST_UNREAD
+    assert store.drafts.drafts() == {} and len(unread(store)) == FIRST_UNREAD
     store.close()
 
 

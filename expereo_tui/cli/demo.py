@@ -47,7 +47,7 @@ def open_demo_store(
     if world is None or not isinstance(world.get("epoch"), int | float):
         world = {"seed": seed, "scale": scale, "epoch": clock()}
         with contextlib.suppress(StoreError):  # a read-only store: this run seeds as of now
-            store.set_meta(META_WORLD, json.dumps(world))
+            store.meta.set_meta(META_WORLD, json.dumps(world))
     return store, float(world["epoch"])  # type: ignore[arg-type]
 
 
@@ -58,7 +58,7 @@ def discard(path: Path) -> None:
 
 
 def _world(store: Store) -> dict[str, object] | None:
-    raw = store.get_meta(META_WORLD)
+    raw = store.meta.get_meta(META_WORLD)
     try:
         world = json.loads(raw) if raw else None
     except ValueError:
@@ -69,18 +69,18 @@ def _world(store: Store) -> dict[str, object] | None:
 def mark_first_unread(store: Store, count: int = FIRST_UNREAD) -> list[str]:
     """Once per demo store, after its first sync: the newest open cases (else the newest) become
     unread (a first sync marks every case read).  Returns their ids (none when done before)."""
-    if store.get_meta(META_UNREAD_DONE) or store.case_count() == 0:
+    if store.meta.get_meta(META_UNREAD_DONE) or store.cases.case_count() == 0:
         return []
     newest = (("last_modified", True),)
-    rows = store.query_cases(CaseQuery(statuses=OPEN_STATUSES, sort=newest), limit=count)
+    rows = store.cases.query_cases(CaseQuery(statuses=OPEN_STATUSES, sort=newest), limit=count)
     if len(rows) < count:  # a world with few open cases: the newest of the others too
         ids = {r.id for r in rows}
-        more = store.query_cases(CaseQuery(sort=newest), limit=count + len(rows))
+        more = store.cases.query_cases(CaseQuery(sort=newest), limit=count + len(rows))
         rows += [r for r in more if r.id not in ids][: count - len(rows)]
     for row in rows:
         store.mark_unread(row.id)
     with contextlib.suppress(StoreError):
-        store.set_meta(META_UNREAD_DONE, "1")
+        store.meta.set_meta(META_UNREAD_DONE, "1")
     return [r.id for r in rows]
 
 

@@ -133,8 +133,8 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
         service_id=args.service,
         sort=(("last_modified", True),),
     )
-    total = ctx.store.count_cases(query)
-    rows = ctx.store.query_cases(query, limit=max(total, 1))
+    total = ctx.store.cases.count_cases(query)
+    rows = ctx.store.cases.query_cases(query, limit=max(total, 1))
     if args.json or args.csv:  # the same writer as the inbox's export (E)
         from expereo_tui.shift.export import write_cases
 
@@ -146,12 +146,12 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
 
 
 async def cases_show(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
-    case = ctx.store.case(args.id)
+    case = ctx.store.cases.case(args.id)
     if case is None:
         raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
     if not args.offline:
         await ctx.engine.poller.fetch_thread(args.id)
-    thread = ctx.store.thread(args.id)
+    thread = ctx.store.cases.thread(args.id)
     if args.json:
         doc = case.model_dump(mode="json")
         doc["messages"] = [m.model_dump(mode="json") for m in thread]
@@ -182,7 +182,7 @@ async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
     deadline = time.monotonic() + wait
     while True:
         await engine.sender.send_due()
-        entry = ctx.store.outbox_entry(entry_id)
+        entry = ctx.store.outbox.outbox_entry(entry_id)
         if entry is None:
             raise ScriptError(Exit.FAILED, f"outbox entry #{entry_id} vanished")
         if entry.status == OutboxStatus.SENT:
@@ -212,7 +212,7 @@ async def cases_reply(ctx: Context, args: argparse.Namespace) -> Exit:
     if args.message != "-":
         raise ScriptError(Exit.USAGE, "give the message on stdin: cases reply ID -")
     text = _stdin_text()
-    if ctx.store.case(args.id) is None:
+    if ctx.store.cases.case(args.id) is None:
         raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
     try:
         entry_id = ctx.engine.send_reply(args.id, text, draft_key=_key("reply", args.id, text))
@@ -248,22 +248,22 @@ async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit
     except AlreadyQueued as exc:
         entry_id = exc.entry_id
     code = await deliver(ctx, entry_id, args.wait)
-    entry = ctx.store.outbox_entry(entry_id)
+    entry = ctx.store.outbox.outbox_entry(entry_id)
     if entry is not None and entry.result_id:
         out.write(f"{entry.result_id}\n")
     return code
 
 
 async def cases_reference(ctx: Context, args: argparse.Namespace) -> Exit:
-    if ctx.store.case(args.id) is None:
+    if ctx.store.cases.case(args.id) is None:
         raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
     entry_id = ctx.engine.update_case(args.id, CaseUpdate(customer_reference=args.reference))
     return await deliver(ctx, entry_id, args.wait)
 
 
 def inventory(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
-    sites = {s.site_id: s for a in ctx.store.accounts() for s in ctx.store.sites(a.account_id)}
-    services = ctx.store.services()
+    sites = {s.site_id: s for a in ctx.store.inventory.accounts() for s in ctx.store.inventory.sites(a.account_id)}
+    services = ctx.store.inventory.services()
     if args.json:
         json.dump(
             {

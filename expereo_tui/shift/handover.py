@@ -80,7 +80,7 @@ def _rows(store: Store, ids: list[str]) -> list[CaseRow]:
 
     if not ids:
         return []
-    found = store.query_cases(CaseQuery(only_ids=frozenset(ids)), limit=len(ids))
+    found = store.cases.query_cases(CaseQuery(only_ids=frozenset(ids)), limit=len(ids))
     by_id = {r.id: r for r in found}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -137,9 +137,9 @@ def build(
     from expereo_tui.store.cases import ts
     from expereo_tui.store.query import CaseQuery
 
-    urgent = store.query_cases(
+    urgent = store.cases.query_cases(
         CaseQuery(
-            statuses=open_statuses(store.status_counts()),  # a status added since counts too
+            statuses=open_statuses(store.cases.status_counts()),  # a status added since counts too
             priorities=frozenset({"P1", "P2"}),
             sort=(("priority", False), ("last_modified", True)),
         ),
@@ -148,7 +148,7 @@ def build(
     changed = _rows(store, store.shift.changed_since(ts(datetime.fromtimestamp(since, UTC)) or ""))
     waiting = _rows(store, store.shift.waiting_on_us())
     sent = []
-    for entry in store.outbox(statuses=("sent",)):
+    for entry in store.outbox.outbox(statuses=("sent",)):
         at = entry.first_attempt_at or entry.created_at
         if at < since:
             continue

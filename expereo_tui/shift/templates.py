@@ -48,11 +48,11 @@ def check_template(text: str) -> str | None:
 
 def values_for(store: Store, case_id: str, sent_by: str) -> dict[str, str]:
     """Every variable's value for a case, from the local store ('' when unknown)."""
-    case = store.case(case_id)
-    service = store.service(case.service_id) if case and case.service_id else None
-    site = store.site(case.site_id) if case and case.site_id else None
+    case = store.cases.case(case_id)
+    service = store.inventory.service(case.service_id) if case and case.service_id else None
+    site = store.inventory.site(case.site_id) if case and case.site_id else None
     if site is None and service is not None and service.site_id:
-        site = store.site(service.site_id)
+        site = store.inventory.site(service.site_id)
     start = ""
     if case and case.start_of_incident:
         start = case.start_of_incident.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -113,7 +113,7 @@ class SyncEngine:
         )
         self.sender.backoff = Backoff(base=5.0, cap=300.0, rng=rng)
         self._backoff = Backoff(base=5.0, cap=self.settings.max_poll_interval, rng=rng)
-        last = store.get_meta(META_LAST_SUCCESS)
+        last = store.meta.get_meta(META_LAST_SUCCESS)
         self._last_success: float | None = float(last) if last else None
         self._state = SyncState(SyncStatus.SYNCING, self._last_success, message="starting")
         self._paused = False
@@ -164,7 +164,7 @@ class SyncEngine:
                 skipped=skipped,
             )
         if not self.is_poller:
-            last = self.store.get_meta(META_LAST_SUCCESS)
+            last = self.store.meta.get_meta(META_LAST_SUCCESS)
             self._last_success = float(last) if last else self._last_success
         limit = self.settings.stale_after_intervals * max(
             self.interval(), self.settings.poll_interval
@@ -296,7 +296,7 @@ class SyncEngine:
         self._check_writable()
         if not text.strip():
             raise ValueError("the reply is empty")
-        case = self.store.case(case_id)
+        case = self.store.cases.case(case_id)
         if case is not None and case.status == CaseStatus.CLOSED:
             raise CaseClosedError(case_id)
         body = MessageCreate(message=text, sent_by=self.settings.sent_by).to_wire()
@@ -319,7 +319,7 @@ class SyncEngine:
         """Queue one update a case, all in one transaction (a bulk action from the inbox); the
         outbox sends them within the write budget, each exactly once."""
         self._check_writable()
-        entries = self.store.enqueue_many(
+        entries = self.store.outbox.enqueue_many(
             "update", [(case_id, body.to_wire()) for case_id, body in updates]
         )
         return [self._queued(e.id, "update", e.case_id) for e in entries]
@@ -392,7 +392,7 @@ class SyncEngine:
                 )
             )
         if await asyncio.to_thread(self._watcher.check):
-            last = self.store.get_meta(META_LAST_SUCCESS)
+            last = self.store.meta.get_meta(META_LAST_SUCCESS)
             self._last_success = float(last) if last else None
             self._set_state(
                 SyncState(
@@ -415,20 +415,20 @@ class SyncEngine:
         poller = self.poller
         try:
             poller.stage = "meta"
-            if self.store.get_meta(META_FIRST_SYNC) is None:  # an empty store: cases first
+            if self.store.meta.get_meta(META_FIRST_SYNC) is None:  # an empty store: cases first
                 await poller.first_sync(self._first_sync_progress, now=now)
                 poller.stage = "meta"
-                self.store.set_meta(META_INVENTORY_AT, str(now))
+                self.store.meta.set_meta(META_INVENTORY_AT, str(now))
             else:
-                inv_at = float(self.store.get_meta(META_INVENTORY_AT) or 0)
+                inv_at = float(self.store.meta.get_meta(META_INVENTORY_AT) or 0)
                 if now - inv_at >= self.settings.inventory_interval:
                     await poller.refresh_inventory()
                     poller.stage = "meta"
-                    self.store.set_meta(META_INVENTORY_AT, str(now))
+                    self.store.meta.set_meta(META_INVENTORY_AT, str(now))
                 await poller.poll_cases(since=self._last_success, now=now)
             poller.stage = "meta"
             last_success = self.clock()
-            self.store.set_meta(META_LAST_SUCCESS, str(last_success))
+            self.store.meta.set_meta(META_LAST_SUCCESS, str(last_success))
         except PaginationError as exc:
             return self._note_link_error(exc, poller.stage)
         except ApiError as exc:

@@ -42,7 +42,7 @@ def invoice_access(store: Store, features: frozenset[str] | None = None) -> Invo
     engine's, when there is one) answers for an API without invoices before any refresh."""
     if features is not None and Feature.INVOICES not in features:
         return InvoiceAccess.UNSUPPORTED
-    raw = store.get_meta(META_INVOICES_ACCESS)
+    raw = store.meta.get_meta(META_INVOICES_ACCESS)
     try:
         return InvoiceAccess(raw) if raw else None
     except ValueError:
@@ -60,8 +60,8 @@ class InvoiceSync:
         self._on_stage = on_stage or (lambda stage: None)  # the poller's stage, for errors
 
     def _note_access(self, access: InvoiceAccess) -> None:
-        if self.store.get_meta(META_INVOICES_ACCESS) != access.value:
-            self.store.set_meta(META_INVOICES_ACCESS, access.value)
+        if self.store.meta.get_meta(META_INVOICES_ACCESS) != access.value:
+            self.store.meta.set_meta(META_INVOICES_ACCESS, access.value)
 
     async def refresh(self, listed: list[Invoice] | None = None, *, forbidden: bool = False) -> int:
         """List the invoices (unless ``listed`` already holds them, or ``forbidden`` says the
@@ -82,13 +82,13 @@ class InvoiceSync:
             return 0
         self._note_access(InvoiceAccess.OK)
         self._on_stage("inventory-store")
-        return await asyncio.to_thread(self.store.upsert_invoices, invoices)
+        return await asyncio.to_thread(self.store.inventory.upsert_invoices, invoices)
 
     async def fetch_missing_lines(self, account_id: str | None = None) -> int:
         """Fetch the lines of up to ``LINES_PER_ASK`` of the account's invoices never fetched,
         newest first, while the read budget stays above its floor.  Returns how many were."""
         done = 0
-        for invoice_id in self.store.invoices_without_lines(LINES_PER_ASK, account_id=account_id):
+        for invoice_id in self.store.invoices.invoices_without_lines(LINES_PER_ASK, account_id=account_id):
             budget = self.client.budget
             if budget.read_available < budget.read_capacity * LINES_BUDGET_FLOOR:
                 log.info("invoice lines wait: %.0f reads left in the budget", budget.read_available)
@@ -110,4 +110,4 @@ class InvoiceSync:
             return None
         except NotFoundError:
             lines = []  # the invoice is gone: it has no lines to show
-        return await asyncio.to_thread(self.store.store_invoice_lines, invoice_id, lines)
+        return await asyncio.to_thread(self.store.invoices.store_invoice_lines, invoice_id, lines)

@@ -193,7 +193,7 @@ class Poller:
                 batch = await cases.page()
                 if batch:
                     self.stage = "cases-store"
-                    await asyncio.to_thread(partial(store.upsert_cases, batch, mark_read=True))
+                    await asyncio.to_thread(partial(store.cases.upsert_cases, batch, mark_read=True))
                 tell()  # the inbox can show these rows now
                 if cases.pages == 1:  # while the burst lasts: how big the inventory is
                     for name in INVENTORY_LISTS:
@@ -206,7 +206,7 @@ class Poller:
                         asyncio.create_task(drain(("services",))),
                         asyncio.create_task(drain(("sites", "accounts", "invoices"))),
                     ]
-            store.set_meta(META_FIRST_SYNC, "1")
+            store.meta.set_meta(META_FIRST_SYNC, "1")
             await asyncio.gather(*inventory)
         finally:
             for task in inventory:
@@ -245,9 +245,9 @@ class Poller:
         self.stage = "inventory-store"
         changed = await asyncio.to_thread(
             lambda: (
-                store.upsert_accounts(accounts),
-                store.upsert_sites(sites),
-                store.upsert_services(services),
+                store.inventory.upsert_accounts(accounts),
+                store.inventory.upsert_sites(sites),
+                store.inventory.upsert_services(services),
             )
         )
         self.stage = "invoices"  # their own scope; without it only they are hidden
@@ -267,11 +267,11 @@ class Poller:
         ``since`` (the last successful poll) narrows the listing where the API can (V1)."""
         store = self.store
         self.stage = "cases"
-        first_sync = store.get_meta(META_FIRST_SYNC) is None
+        first_sync = store.meta.get_meta(META_FIRST_SYNC) is None
         changed: list[Case] = []
         window = None if first_sync else since
         async for case in self.client.iter_changed_cases(since=window, now=now):
-            known = store.case_last_modified(case.id)
+            known = store.cases.case_last_modified(case.id)
             if (
                 not first_sync
                 and known is not None
@@ -282,15 +282,15 @@ class Poller:
             changed.append(case)
         if not changed:
             if first_sync:
-                store.set_meta(META_FIRST_SYNC, "1")
+                store.meta.set_meta(META_FIRST_SYNC, "1")
             else:
                 await self._fetch_pending_threads([])
             return None
         self.stage = "cases-store"
-        before_status = {c.id: store.case(c.id) for c in changed} if not first_sync else {}
-        result = await asyncio.to_thread(store.upsert_cases, changed)
+        before_status = {c.id: store.cases.case(c.id) for c in changed} if not first_sync else {}
+        result = await asyncio.to_thread(store.cases.upsert_cases, changed)
         if first_sync:
-            store.set_meta(META_FIRST_SYNC, "1")
+            store.meta.set_meta(META_FIRST_SYNC, "1")
             # threads are fetched when a case is opened or changes, not 10,000 at once
             return None
         touched = [c for c in changed if c.id in set(result.new) | set(result.changed)]
@@ -319,7 +319,7 @@ class Poller:
         return event
 
     def _pending_threads(self) -> list[str]:
-        raw = self.store.get_meta(META_THREADS_PENDING)
+        raw = self.store.meta.get_meta(META_THREADS_PENDING)
         try:
             ids = json.loads(raw) if raw else []
         except ValueError:
@@ -334,7 +334,7 @@ class Poller:
         todo = list(dict.fromkeys([*self._pending_threads(), *touched]))
         if not todo:
             return {}
-        self.store.set_meta(META_THREADS_PENDING, json.dumps(todo))
+        self.store.meta.set_meta(META_THREADS_PENDING, json.dumps(todo))
         done: dict[str, tuple[list[str], int]] = {}
         try:
             for case_id in todo:
@@ -347,7 +347,7 @@ class Poller:
             if done:
                 self.stage = "meta"
                 rest = [c for c in todo if c not in done]
-                self.store.set_meta(META_THREADS_PENDING, json.dumps(rest))
+                self.store.meta.set_meta(META_THREADS_PENDING, json.dumps(rest))
         return done
 
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
@@ -356,7 +356,7 @@ class Poller:
         self.stage = "threads"
         messages = [m async for m in self.client.iter_case_messages(case_id, page_size=PAGE)]
         self.stage = "threads-store"
-        new_ids = await asyncio.to_thread(self.store.upsert_messages, case_id, messages)
+        new_ids = await asyncio.to_thread(self.store.cases.upsert_messages, case_id, messages)
         if new_ids and announce:
             self.stage = "events"
             self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))

@@ -112,7 +112,7 @@ class OutboxSender:
         """Clock time when the earliest pending entry may be sent (None: nothing pending)."""
         if self.read_only:
             return None
-        pending = self.store.outbox()
+        pending = self.store.outbox.outbox()
         if not pending:
             return None
         return min(e.next_attempt_at or 0.0 for e in pending)
@@ -122,7 +122,7 @@ class OutboxSender:
         order is kept.  Returns how many were sent.  A read-only instance sends nothing
         (:meth:`send` refuses)."""
         sent = 0
-        for entry in self.store.outbox():
+        for entry in self.store.outbox.outbox():
             if (entry.next_attempt_at or 0.0) > self.clock():
                 break
             if not await self.send(entry):
@@ -156,7 +156,7 @@ class OutboxSender:
                 self._done(entry, entry.case_id)
                 return True
         store = self.store
-        store.outbox_attempt(entry.id, at=now)
+        store.outbox.outbox_attempt(entry.id, at=now)
         self._announce(entry, OutboxStatus.SENDING)
         try:
             result_id = await self._deliver(entry)
@@ -222,12 +222,12 @@ class OutboxSender:
         if entry.kind == OutboxKind.REPLY:
             assert entry.case_id is not None
             body = MessageCreate.model_validate(entry.payload)
-            was_read = not self.store.is_unread(entry.case_id)
+            was_read = not self.store.cases.is_unread(entry.case_id)
             msg = await self.client.add_message(entry.case_id, body, idempotency_key=key)
             if msg is None:  # 204: accepted, the thread tells which message it is
                 found = await self._find(entry)
             else:
-                self.store.upsert_messages(entry.case_id, [msg])
+                self.store.cases.upsert_messages(entry.case_id, [msg])
                 found = msg.id
             await self._refresh_case(entry.case_id, keep_read=was_read)
             return found
@@ -239,25 +239,25 @@ class OutboxSender:
             case = await self.client.create_case(create, idempotency_key=key)
             if case is None:  # 204: accepted, find the case it made
                 return await self._find(entry)
-            self.store.upsert_cases([case])
+            self.store.cases.upsert_cases([case])
             self.store.mark_read(case.id)
             try:
                 msgs = [m async for m in self.client.iter_case_messages(case.id)]
-                self.store.upsert_messages(case.id, msgs)
+                self.store.cases.upsert_messages(case.id, msgs)
             except ApiError:
                 pass  # the thread arrives with the next poll
             return case.id
         if entry.kind == OutboxKind.UPDATE:
             assert entry.case_id is not None
-            current = self.store.case(entry.case_id)
-            was_read = not self.store.is_unread(entry.case_id)
+            current = self.store.cases.case(entry.case_id)
+            was_read = not self.store.cases.is_unread(entry.case_id)
             updated = await self.client.update_case(
                 entry.case_id,
                 CaseUpdate.model_validate(entry.payload),
                 case_type=current.type if current else None,
                 idempotency_key=key,
             )
-            self.store.upsert_cases([updated])
+            self.store.cases.upsert_cases([updated])
             if was_read:
                 self.store.mark_read(updated.id)
             return updated.id
@@ -270,7 +270,7 @@ class OutboxSender:
             case = await self.client.get_case(case_id)
         except ApiError:
             return
-        self.store.upsert_cases([case])
+        self.store.cases.upsert_cases([case])
         if keep_read:
             self.store.mark_read(case_id)
 
@@ -286,8 +286,8 @@ class OutboxSender:
         update = CaseUpdate.model_validate(entry.payload)
         if not all(getattr(case, f) == getattr(update, f) for f in update.model_fields_set):
             return False
-        was_read = not self.store.is_unread(case.id)
-        self.store.upsert_cases([case])
+        was_read = not self.store.cases.is_unread(case.id)
+        self.store.cases.upsert_cases([case])
         if was_read:
             self.store.mark_read(case.id)
         return True
@@ -303,7 +303,7 @@ class OutboxSender:
         """Results other sent entries already own: one server object answers one entry."""
         return {
             e.result_id
-            for e in self.store.outbox(statuses=(OutboxStatus.SENT,))
+            for e in self.store.outbox.outbox(statuses=(OutboxStatus.SENT,))
             if e.kind == kind and e.result_id
         }
 
@@ -326,7 +326,7 @@ class OutboxSender:
                 and msg.timestamp.timestamp() >= since
                 and (msg.id is None or msg.id not in claimed)
             ):
-                self.store.upsert_messages(entry.case_id, [msg])
+                self.store.cases.upsert_messages(entry.case_id, [msg])
                 return msg.id or "found"
         return None
 
@@ -361,9 +361,9 @@ class OutboxSender:
                     and first[0].message == payload.get("message")
                     and (sender is None or first[0].sent_by == sender)
                 ):
-                    self.store.upsert_cases([case])
+                    self.store.cases.upsert_cases([case])
                     self.store.mark_read(case.id)
-                    self.store.upsert_messages(case.id, first)
+                    self.store.cases.upsert_messages(case.id, first)
                     return case.id
         return None
 
@@ -372,17 +372,17 @@ class OutboxSender:
         self.backoff.reset()
         self._checks.pop(entry.id, None)
         self._unknown.discard(entry.id)
-        self.store.outbox_sent(entry.id, result_id=result_id)
+        self.store.outbox.outbox_sent(entry.id, result_id=result_id)
         self._announce(entry, OutboxStatus.SENT, result_id=result_id)
 
     def _later(self, entry: OutboxEntry, error: str, at: float, code: str | None = None) -> None:
-        self.store.outbox_retry_later(entry.id, error=error, next_attempt_at=at)
+        self.store.outbox.outbox_retry_later(entry.id, error=error, next_attempt_at=at)
         self._announce(entry, OutboxStatus.QUEUED, error=error or None, code=code)
 
     def _fail(self, entry: OutboxEntry, error: str, field_errors: dict[str, list[str]]) -> None:
         self._checks.pop(entry.id, None)
         self._unknown.discard(entry.id)
-        self.store.outbox_failed(
+        self.store.outbox.outbox_failed(
             entry.id, error=error, restore=lambda e, draft: restored_draft(e, draft, error)
         )
         self._announce(entry, OutboxStatus.FAILED, error=error, field_errors=field_errors)

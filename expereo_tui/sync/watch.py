@@ -19,10 +19,10 @@ class StoreWatcher:
         self.emit = emit
         self._version = store.data_version()
         self._cases = self._snapshot()
-        self._pending = {e.id: e.status for e in store.outbox()}
+        self._pending = {e.id: e.status for e in store.outbox.outbox()}
 
     def _snapshot(self) -> _Snapshot:
-        rows = self.store.query_cases(CaseQuery(sort=(("id", False),)), limit=1_000_000)
+        rows = self.store.cases.query_cases(CaseQuery(sort=(("id", False),)), limit=1_000_000)
         return {r.id: (r.last_modified_date, r.status, r.priority) for r in rows}
 
     def check(self) -> bool:
@@ -54,7 +54,7 @@ class StoreWatcher:
             self.emit(CasesChanged(changes=tuple(changes)))
         self._cases = now
         for entry_id, old_status in list(self._pending.items()):
-            entry = self.store.outbox_entry(entry_id)
+            entry = self.store.outbox.outbox_entry(entry_id)
             if entry is None or entry.status == old_status:
                 continue
             self.emit(
@@ -71,7 +71,7 @@ class StoreWatcher:
                 del self._pending[entry_id]
             else:
                 self._pending[entry_id] = entry.status
-        for entry in self.store.outbox():
+        for entry in self.store.outbox.outbox():
             self._pending.setdefault(entry.id, entry.status)
         return True
 

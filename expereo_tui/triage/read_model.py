@@ -36,7 +36,7 @@ def targets_of(options: Any) -> Mapping[str, Targets]:
 
 def open_rows(store: Any) -> list[CaseRow]:
     query = CaseQuery(statuses=OPEN)
-    rows: list[CaseRow] = store.query_cases(query, limit=max(1, store.count_cases(query)))
+    rows: list[CaseRow] = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
     return rows
 
 

@@ -154,7 +154,7 @@ class ExpereoApp(App[None]):
         if self.options.wall:
             return None
         try:
-            saved = json.loads(self.store.get_meta(self.THEME_META_KEY) or "{}")
+            saved = json.loads(self.store.meta.get_meta(self.THEME_META_KEY) or "{}")
         except (StoreError, ValueError):
             return None
         if not isinstance(saved, dict) or saved.get("config") != self.options.theme:
@@ -170,7 +170,7 @@ class ExpereoApp(App[None]):
             return
         value = json.dumps({"theme": name, "config": self.options.theme})
         try:
-            self.store.set_meta(self.THEME_META_KEY, value)
+            self.store.meta.set_meta(self.THEME_META_KEY, value)
         except StoreError as exc:
             self.notify(
                 f"The theme is not remembered ({error_line(exc)}).",
@@ -326,7 +326,7 @@ class ExpereoApp(App[None]):
     def refresh_status(self) -> None:
         """Count the outbox and paint the status bar: on sync events and when a screen with a
         status bar mounts, never on a fixed tick."""
-        outbox = self.store.outbox(statuses=("queued", "sending", "failed"))
+        outbox = self.store.outbox.outbox(statuses=("queued", "sending", "failed"))
         self._outbox_counts = (
             sum(1 for e in outbox if e.status != "failed"),
             sum(1 for e in outbox if e.status == "failed"),
@@ -450,8 +450,8 @@ class ExpereoApp(App[None]):
         def go(value: str | None) -> None:
             if not value:
                 return
-            if self.store.case(value) is None:
-                matches = self.store.query_cases(CaseQuery(text=value), limit=1)
+            if self.store.cases.case(value) is None:
+                matches = self.store.cases.query_cases(CaseQuery(text=value), limit=1)
                 if not matches:
                     self.notify(
                         f"No case {value} in the local store.", severity="warning", markup=False
@@ -545,7 +545,7 @@ class ExpereoApp(App[None]):
 
     def action_request_quit(self) -> None:
         self.flush_signal.publish(None)
-        drafts = self.store.drafts()
+        drafts = self.store.drafts.drafts()
         if not drafts:
             self.exit()
             return
@@ -554,7 +554,7 @@ class ExpereoApp(App[None]):
             f"{len(drafts)} unsent draft(s) ({names}). They are saved and come back "
             "next time. Quit anyway?"
         )
-        if waiting := self.store.draft_store.waiting:  # the store could not take them
+        if waiting := self.store.drafts.waiting:  # the store could not take them
             problem = self.store.problem
             why = problem_line(problem) if problem else "the store cannot be written"
             question = (

@@ -54,7 +54,7 @@ class CaseCommands(Provider):
         if len(query.strip()) < 2:
             return
         store = self.xapp.store
-        for row in store.query_cases(
+        for row in store.cases.query_cases(
             CaseQuery(text=query.strip(), sort=(("last_modified", True),)), limit=20
         ):
             label = f"Go to case {row.id} · {row.priority or ''} {subject_label(safe(row.subject))}"

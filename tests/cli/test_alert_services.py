@@ -22,7 +22,8 @@ def alerter_for(profile_toml: str) -> Alerter:
     path.write_text('[profiles.lab]\nclient_id = "x"\n' + profile_toml, encoding="utf-8")
     name, profile = get_profile("lab")
     args = argparse.Namespace(read_only=False, wall=False)
-    store = SimpleNamespace(case=lambda case_id: SimpleNamespace(service_id=CASES.get(case_id)))
+    cases = SimpleNamespace(case=lambda case_id: SimpleNamespace(service_id=CASES.get(case_id)))
+    store = SimpleNamespace(cases=cases)
     return Alerter(SimpleNamespace(options=options_for(name, profile, args), store=store))  # type: ignore[arg-type]
 
 

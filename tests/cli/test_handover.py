@@ -29,7 +29,7 @@ def report_store(tmp_path: Path, sim: Simulator) -> Store:
 
 def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     store = report_store
-    urgent = store.query_cases(
+    urgent = store.cases.query_cases(
         CaseQuery(
             statuses=frozenset({"New", "In Progress", "Awaiting Customer"}),
             priorities=frozenset({"P1", "P2"}),
@@ -39,11 +39,11 @@ def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     pinned = urgent[0].id
     store.shift.pin(pinned, f"check the CPE {HOSTILE}")
     reply = store.enqueue("reply", {"message": "engineer dispatched"}, case_id=pinned)
-    store.outbox_attempt(reply.id, at=FIXED_NOW - 60)
-    store.outbox_sent(reply.id, result_id="M-1")
+    store.outbox.outbox_attempt(reply.id, at=FIXED_NOW - 60)
+    store.outbox.outbox_sent(reply.id, result_id="M-1")
     old = store.enqueue("reply", {"message": "from last week"}, case_id=pinned)
-    store.outbox_attempt(old.id, at=FIXED_NOW - 7 * 86400)
-    store.outbox_sent(old.id, result_id="M-0")
+    store.outbox.outbox_attempt(old.id, at=FIXED_NOW - 7 * 86400)
+    store.outbox.outbox_sent(old.id, result_id="M-0")
 
     report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
 
@@ -85,7 +85,7 @@ def test_handover_command_writes_markdown_json_and_files(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _profile()
-    case_id = report_store.query_cases(CaseQuery(), limit=1)[0].id
+    case_id = report_store.cases.query_cases(CaseQuery(), limit=1)[0].id
     report_store.shift.pin(case_id, "hand this over")
     report_store.close()
     assert main(["--profile", "lab", "handover", "--since", "2d"]) == 0
@@ -119,7 +119,7 @@ def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
     import sys
     import types
 
-    row = report_store.query_cases(CaseQuery(), limit=1)[0]
+    row = report_store.cases.query_cases(CaseQuery(), limit=1)[0]
     seen: list[object] = []
 
     def read_triage(store: Store, options: object, now: float) -> object:

@@ -35,7 +35,7 @@ def _start(folder: Path, barrier: Barrier, results: Any, rounds: int = ROUNDS) -
             store = Store(folder / f"round-{n}.sqlite3")
             outcome = (
                 "ok" if store.notice is None else f"notice {store.notice.code}",
-                store.drafts().get("new"),
+                store.drafts.drafts().get("new"),
             )
             store.close()
         except Exception as exc:  # reported to the parent, which fails the test

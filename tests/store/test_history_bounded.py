@@ -27,7 +27,7 @@ def _rows(store: Store, table: str) -> int:
 def _live(store: Store, case_id: str, start: int, statuses: tuple[str, ...]) -> None:
     """The poll sees ``case_id`` go through ``statuses``, an hour apart from ``start``."""
     for i, status in enumerate(statuses):
-        store.upsert_cases(
+        store.cases.upsert_cases(
             [
                 _case(
                     case_id,
@@ -69,7 +69,7 @@ def test_history_stays_bounded_over_months_of_churn(tmp_path: Path) -> None:
     for day in range(days):
         for i, status in enumerate(CYCLE):
             at = day * DAY + 60 * i
-            store.upsert_cases([_case(f"CS-{day}-{n}", at, status=status) for n in range(per_day)])
+            store.cases.upsert_cases([_case(f"CS-{day}-{n}", at, status=status) for n in range(per_day)])
     cases = days * per_day
     unbounded = cases * len(CYCLE)
     kept = _rows(store, "status_history")

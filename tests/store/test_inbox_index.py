@@ -15,11 +15,11 @@ from .test_store import _case
 
 def _sql_answer(store: Store, query: CaseQuery) -> tuple[list[object], InboxSummary]:
     """What the SQL path says: every row, and the header counts from the older queries."""
-    rows = store.query_cases(query, limit=100_000)
+    rows = store.cases.query_cases(query, limit=100_000)
     summary = InboxSummary(
-        total=store.count_cases(query),
-        unread=store.unread_count(query),
-        by_status=store.status_counts(replace(query, statuses=frozenset())),
+        total=store.cases.count_cases(query),
+        unread=store.cases.unread_count(query),
+        by_status=store.cases.status_counts(replace(query, statuses=frozenset())),
     )
     return list(rows), summary
 
@@ -27,7 +27,7 @@ def _sql_answer(store: Store, query: CaseQuery) -> tuple[list[object], InboxSumm
 def _queries(store: Store, accounts: list[str]) -> list[CaseQuery]:
     """Queries that each match at least one row (checked by the caller), so memory and SQL are
     never compared empty with empty."""
-    some = store.query_cases(CaseQuery(), limit=1)[0]
+    some = store.cases.query_cases(CaseQuery(), limit=1)[0]
     queries = [
         CaseQuery(),
         CaseQuery(text="amsterdam"),
@@ -56,15 +56,15 @@ def _queries(store: Store, accounts: list[str]) -> list[CaseQuery]:
 
 def test_warm_inbox_answers_as_sql_does(store: Store, sim: Simulator) -> None:
     accounts = sorted({str(c["accountId"]) for c in sim.data.cases.values()})
-    store.upsert_cases([_case("CS-WILD", 10**7, subject="100%_\\ done", accountId=accounts[0])])
-    for row in store.query_cases(CaseQuery(), limit=40)[::3]:
+    store.cases.upsert_cases([_case("CS-WILD", 10**7, subject="100%_\\ done", accountId=accounts[0])])
+    for row in store.cases.query_cases(CaseQuery(), limit=40)[::3]:
         store.mark_unread(row.id)
-    for row in store.query_cases(CaseQuery(statuses=frozenset({"Closed"})), limit=3):
+    for row in store.cases.query_cases(CaseQuery(statuses=frozenset({"Closed"})), limit=3):
         store.mark_unread(row.id)
     assert len(accounts) >= 2
     queries = _queries(store, accounts)
     cold = [_sql_answer(store, q) for q in queries]
-    total = store.case_count()
+    total = store.cases.case_count()
     for query, (rows, _) in zip(queries, cold, strict=True):
         assert rows, query  # every query matches something ...
         if query.account_id is not None or query.text:
@@ -76,55 +76,55 @@ def test_warm_inbox_answers_as_sql_does(store: Store, sim: Simulator) -> None:
         if q in [CaseQuery(account_id=a) for a in accounts]
     ]
     assert sum(by_account) == total
-    store.warm_inbox()
-    assert store.inbox_is_warm()  # what follows is answered from memory
+    store.cases.warm_inbox()
+    assert store.cases.inbox_is_warm()  # what follows is answered from memory
     for query, (rows, summary) in zip(queries, cold, strict=True):
-        assert store.inbox_page(query, limit=100_000) == rows, query
-        assert store.inbox_summary(query) == summary, query
-        assert store.inbox_page(query, offset=7, limit=5) == rows[7:12], query
+        assert store.cases.inbox_page(query, limit=100_000) == rows, query
+        assert store.cases.inbox_summary(query) == summary, query
+        assert store.cases.inbox_page(query, offset=7, limit=5) == rows[7:12], query
     nothing = CaseQuery(text="no such thing")
-    assert store.inbox_page(nothing, limit=10) == [] == store.query_cases(nothing, limit=10)
+    assert store.cases.inbox_page(nothing, limit=10) == [] == store.cases.query_cases(nothing, limit=10)
 
 
 def test_warm_inbox_sees_its_own_writes(store: Store) -> None:
     """A write makes the memory stale: answers come from SQL until it is warmed again, and are
     right either way."""
-    store.warm_inbox()
-    first = store.inbox_page(CaseQuery(), limit=1)[0]
+    store.cases.warm_inbox()
+    first = store.cases.inbox_page(CaseQuery(), limit=1)[0]
     for warm_again in (False, True):
         store.mark_unread(first.id)
-        assert not store.inbox_is_warm()
+        assert not store.cases.inbox_is_warm()
         if warm_again:
-            store.warm_inbox()
-            assert store.inbox_is_warm()
-        assert store.inbox_page(CaseQuery(unread_only=True), limit=5)[0].id == first.id
+            store.cases.warm_inbox()
+            assert store.cases.inbox_is_warm()
+        assert store.cases.inbox_page(CaseQuery(unread_only=True), limit=5)[0].id == first.id
         store.mark_read(first.id)
         if warm_again:
-            store.warm_inbox()
-        assert store.inbox_summary(CaseQuery(unread_only=True)).total == 0
-    store.upsert_cases([_case("CS-NEW", 10_000_000, subject="ZebraCrossing")])
-    store.warm_inbox()
-    assert [r.id for r in store.inbox_page(CaseQuery(text="zebra"))] == ["CS-NEW"]
+            store.cases.warm_inbox()
+        assert store.cases.inbox_summary(CaseQuery(unread_only=True)).total == 0
+    store.cases.upsert_cases([_case("CS-NEW", 10_000_000, subject="ZebraCrossing")])
+    store.cases.warm_inbox()
+    assert [r.id for r in store.cases.inbox_page(CaseQuery(text="zebra"))] == ["CS-NEW"]
 
 
 def test_warm_inbox_sees_another_process_commit(store: Store) -> None:
-    store.warm_inbox()
-    before = store.inbox_summary(CaseQuery()).total
+    store.cases.warm_inbox()
+    before = store.cases.inbox_summary(CaseQuery()).total
     other = Store(store.path)  # another process's connection to the same file
-    other.upsert_cases([_case("CS-OTHER", 10_000_000)])
-    assert not store.inbox_is_warm()
-    assert store.inbox_summary(CaseQuery()).total == before + 1
-    store.warm_inbox()
-    assert store.inbox_is_warm()
-    assert store.inbox_summary(CaseQuery()).total == before + 1
-    assert store.inbox_page(CaseQuery(text="cs-other"))[0].id == "CS-OTHER"
+    other.cases.upsert_cases([_case("CS-OTHER", 10_000_000)])
+    assert not store.cases.inbox_is_warm()
+    assert store.cases.inbox_summary(CaseQuery()).total == before + 1
+    store.cases.warm_inbox()
+    assert store.cases.inbox_is_warm()
+    assert store.cases.inbox_summary(CaseQuery()).total == before + 1
+    assert store.cases.inbox_page(CaseQuery(text="cs-other"))[0].id == "CS-OTHER"
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
 def test_inbox_summary_counts_statuses_without_the_status_filter(store: Store, warm: bool) -> None:
     if warm:
-        store.warm_inbox()
+        store.cases.warm_inbox()
     query = CaseQuery(statuses=frozenset({"Closed"}))
-    summary = store.inbox_summary(query)
-    assert summary.total == summary.by_status["Closed"] == store.count_cases(query)
-    assert sum(summary.by_status.values()) == store.case_count()
+    summary = store.cases.inbox_summary(query)
+    assert summary.total == summary.by_status["Closed"] == store.cases.count_cases(query)
+    assert sum(summary.by_status.values()) == store.cases.case_count()

@@ -34,7 +34,7 @@ def _line(service_id: str, amount: float) -> InvoiceLineDetail:
 @pytest.fixture
 def inv_store(tmp_path: Path) -> Store:
     s = Store(tmp_path / "inv.sqlite3", clock=lambda: 1000.0)
-    s.upsert_invoices(
+    s.inventory.upsert_invoices(
         [
             _inv("I-1", "2026-09-01", "EXP-B", 300.0),
             _inv("I-2", "2026-11-01", "EXP-C", 100.0),
@@ -59,37 +59,37 @@ def inv_store(tmp_path: Path) -> Store:
 def test_account_invoices_sort_with_missing_values_last(
     inv_store: Store, sort: str, descending: bool, order: list[str]
 ) -> None:
-    got = inv_store.account_invoices("ACC-1", sort=sort, descending=descending)
+    got = inv_store.invoices.account_invoices("ACC-1", sort=sort, descending=descending)
     assert [i.invoice_id for i in got] == order
 
 
 def test_unknown_invoice_sort_is_refused(inv_store: Store) -> None:
     with pytest.raises(ValueError, match="one of date, reference, amount"):
-        inv_store.account_invoices("ACC-1", sort="raw; DROP TABLE invoices")
+        inv_store.invoices.account_invoices("ACC-1", sort="raw; DROP TABLE invoices")
 
 
 def test_lines_are_none_until_fetched_then_replaced_whole(inv_store: Store) -> None:
-    assert inv_store.invoice_lines("I-1") is None
-    assert inv_store.invoices_without_lines(10)[:3] == ["I-2", "I-3", "I-1"]
-    inv_store.store_invoice_lines("I-1", [_line("SVC-1", 10.0), _line("SVC-2", 20.0)])
-    assert [x.order_id_expereo for x in inv_store.invoice_lines("I-1") or []] == ["SVC-1", "SVC-2"]
-    inv_store.store_invoice_lines("I-1", [_line("SVC-3", 5.0)])
-    assert [x.order_id_expereo for x in inv_store.invoice_lines("I-1") or []] == ["SVC-3"]
-    inv_store.store_invoice_lines("I-2", [])
-    assert inv_store.invoice_lines("I-2") == []  # fetched, and empty: not "never fetched"
-    assert "I-1" not in inv_store.invoices_without_lines(10)
-    assert "I-2" not in inv_store.invoices_without_lines(10)
+    assert inv_store.invoices.invoice_lines("I-1") is None
+    assert inv_store.invoices.invoices_without_lines(10)[:3] == ["I-2", "I-3", "I-1"]
+    inv_store.invoices.store_invoice_lines("I-1", [_line("SVC-1", 10.0), _line("SVC-2", 20.0)])
+    assert [x.order_id_expereo for x in inv_store.invoices.invoice_lines("I-1") or []] == ["SVC-1", "SVC-2"]
+    inv_store.invoices.store_invoice_lines("I-1", [_line("SVC-3", 5.0)])
+    assert [x.order_id_expereo for x in inv_store.invoices.invoice_lines("I-1") or []] == ["SVC-3"]
+    inv_store.invoices.store_invoice_lines("I-2", [])
+    assert inv_store.invoices.invoice_lines("I-2") == []  # fetched, and empty: not "never fetched"
+    assert "I-1" not in inv_store.invoices.invoices_without_lines(10)
+    assert "I-2" not in inv_store.invoices.invoices_without_lines(10)
 
 
 def test_a_service_lists_the_lines_that_name_it_newest_invoice_first(inv_store: Store) -> None:
-    inv_store.store_invoice_lines("I-1", [_line("SVC-1", 10.0), _line("SVC-2", 20.0)])
-    inv_store.store_invoice_lines("I-2", [_line("SVC-1", 11.0)])
-    got = inv_store.service_invoice_lines("SVC-1")
+    inv_store.invoices.store_invoice_lines("I-1", [_line("SVC-1", 10.0), _line("SVC-2", 20.0)])
+    inv_store.invoices.store_invoice_lines("I-2", [_line("SVC-1", 11.0)])
+    got = inv_store.invoices.service_invoice_lines("SVC-1")
     assert [(i.invoice_id, x.sum_invoice_line_invoice_currency_amount) for i, x in got] == [
         ("I-2", 11.0),
         ("I-1", 10.0),
     ]
-    assert inv_store.service_invoice_lines("SVC-9") == []
+    assert inv_store.invoices.service_invoice_lines("SVC-9") == []
 
 
 def test_invoice_lines_migration_is_idempotent(tmp_path: Path) -> None:

@@ -33,14 +33,14 @@ def _with_drafts_and_writes(path: Path, sim: Simulator) -> tuple[list[str], Stor
     """A filled store with two drafts and two queued writes; returns the writes' keys."""
     store = Store(path, clock=lambda: 100.0)
     fill(store, sim)
-    store.save_draft("reply:CS-1", {"text": "half a reply"})
-    store.save_draft("new", {"subject": "a new case"})
+    store.drafts.save_draft("reply:CS-1", {"text": "half a reply"})
+    store.drafts.save_draft("new", {"subject": "a new case"})
     keys = [
         store.enqueue("reply", {"message": "sent later"}, case_id="CS-2").idempotency_key,
         store.enqueue("update", {"priority": "P1"}, case_id="CS-3").idempotency_key,
     ]
     done = store.enqueue("reply", {"message": "already sent"}, case_id="CS-4")
-    store.outbox_sent(done.id, result_id="M-1")
+    store.outbox.outbox_sent(done.id, result_id="M-1")
     return keys, store
 
 
@@ -72,14 +72,14 @@ def test_corrupt_page_sets_aside_and_keeps_drafts_and_queued_writes(
     assert notice.path == tmp_path / "p.sqlite3.corrupt-500" and notice.path.exists()
     assert store.recovered_from == notice.path
     assert (notice.drafts, notice.writes) == (2, 2)
-    assert store.drafts() == {
+    assert store.drafts.drafts() == {
         "reply:CS-1": {"text": "half a reply"},
         "new": {"subject": "a new case"},
     }
-    assert [e.idempotency_key for e in store.outbox()] == keys
-    assert store.query_cases(CaseQuery(), limit=5) == []  # cases come back with the next sync
-    store.upsert_cases([_case("CS-1", 0)])
-    assert store.case_count() == 1
+    assert [e.idempotency_key for e in store.outbox.outbox()] == keys
+    assert store.cases.query_cases(CaseQuery(), limit=5) == []  # cases come back with the next sync
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    assert store.cases.case_count() == 1
 
 
 def test_garbage_header_is_set_aside(tmp_path: Path) -> None:
@@ -93,10 +93,10 @@ def test_garbage_header_is_set_aside(tmp_path: Path) -> None:
 def test_healthy_database_is_never_set_aside(tmp_path: Path, sim: Simulator) -> None:
     path = tmp_path / "ok.sqlite3"
     _, store = _with_drafts_and_writes(path, sim)
-    cases = store.case_count()
+    cases = store.cases.case_count()
     store.close()
     store = Store(path)
-    assert store.notice is None and store.case_count() == cases
+    assert store.notice is None and store.cases.case_count() == cases
     assert not [n for n in _files(tmp_path) if ".corrupt-" in n]
 
 
@@ -120,7 +120,7 @@ def test_newer_version_stops_and_stays_put(tmp_path: Path) -> None:
     assert store.notice is not None and store.notice.code == "reset"
     assert store.notice.path == tmp_path / "new.sqlite3.reset-9"
     assert store.notice.path.read_bytes() == before
-    assert store.drafts() == {"new": {"subject": "x"}}
+    assert store.drafts.drafts() == {"new": {"subject": "x"}}
 
 
 def _old_schema(path: Path, version: int = 2) -> None:
@@ -151,7 +151,7 @@ def test_busy_is_never_corruption(tmp_path: Path) -> None:
         holder.close()
     assert not [n for n in _files(tmp_path) if ".corrupt-" in n]
     store = Store(path)
-    assert store.notice is None and store.load_draft("reply:CS-OLD") == {"text": "kept"}
+    assert store.notice is None and store.drafts.load_draft("reply:CS-OLD") == {"text": "kept"}
 
 
 # -- a full disk: SQLITE_FULL from a page limit on every connection ----------------------------
@@ -193,22 +193,22 @@ def test_disk_full_during_writes_keeps_drafts_and_recovers(tmp_path: Path) -> No
     disk = Disk()
     path = tmp_path / "f.sqlite3"
     store = Store(path, connect=disk.connect)
-    store.upsert_cases([_case("CS-1", 0)])
+    store.cases.upsert_cases([_case("CS-1", 0)])
     disk.fill()
     big = "x" * 20_000  # needs new pages
-    store.save_draft("reply:CS-1", {"text": big})
+    store.drafts.save_draft("reply:CS-1", {"text": big})
     assert store.problem is not None and store.problem.code == "disk_full"
     assert store.problem.path == path
-    assert store.load_draft("reply:CS-1") == {"text": big}  # kept in memory
-    assert store.drafts() == {"reply:CS-1": {"text": big}}
+    assert store.drafts.load_draft("reply:CS-1") == {"text": big}  # kept in memory
+    assert store.drafts.drafts() == {"reply:CS-1": {"text": big}}
     with pytest.raises(StoreFullError):
-        store.upsert_cases([_case(f"CS-{i}", i, subject=big) for i in range(2, 20)])
-    assert store.case_count() == 1  # the failed write left nothing half-done
+        store.cases.upsert_cases([_case(f"CS-{i}", i, subject=big) for i in range(2, 20)])
+    assert store.cases.case_count() == 1  # the failed write left nothing half-done
     assert not store.retry_writes()
 
     disk.clean()
     assert store.retry_writes()
-    assert store.problem is None and store.draft_store.waiting == 0
+    assert store.problem is None and store.drafts.waiting == 0
     other = sqlite3.connect(path)
     assert other.execute("SELECT data FROM drafts").fetchall() == [(f'{{"text": "{big}"}}',)]
 
@@ -222,14 +222,14 @@ def test_disk_full_at_start_runs_from_memory_then_moves_to_the_file(tmp_path: Pa
     disk.limit = 1
     store = Store(path, connect=disk.connect)
     assert store.problem is not None and store.problem.code == "disk_full"
-    assert store.case("CS-OLD") is not None  # what the file holds is shown meanwhile
-    store.save_draft("new", {"subject": "typed while full"})
+    assert store.cases.case("CS-OLD") is not None  # what the file holds is shown meanwhile
+    store.drafts.save_draft("new", {"subject": "typed while full"})
     assert not store.retry_writes()
     disk.clean()
     assert store.retry_writes() and store.problem is None
     store.close()
     store = Store(path)
-    assert store.drafts() == {
+    assert store.drafts.drafts() == {
         "reply:CS-OLD": {"text": "kept"},
         "new": {"subject": "typed while full"},
     }
@@ -270,14 +270,14 @@ def _read_only_checks(folder: Path, path: Path, reason: str) -> None:
     store = Store(path)
     assert store.read_only is not None and store.read_only.reason == reason
     assert store.problem is store.read_only
-    assert store.case("CS-OLD") is not None and store.load_draft("reply:CS-OLD") == {"text": "kept"}
-    store.warm_inbox()
-    assert store.inbox_summary(CaseQuery()).total == 1
+    assert store.cases.case("CS-OLD") is not None and store.drafts.load_draft("reply:CS-OLD") == {"text": "kept"}
+    store.cases.warm_inbox()
+    assert store.cases.inbox_summary(CaseQuery()).total == 1
     with pytest.raises(StoreReadOnlyError):
-        store.upsert_cases([_case("CS-2", 0)])
+        store.cases.upsert_cases([_case("CS-2", 0)])
     store.mark_read("CS-OLD")  # dropped, not a crash
-    store.save_draft("reply:CS-OLD", {"text": "typed"})  # kept in memory
-    assert store.load_draft("reply:CS-OLD") == {"text": "typed"}
+    store.drafts.save_draft("reply:CS-OLD", {"text": "typed"})  # kept in memory
+    assert store.drafts.load_draft("reply:CS-OLD") == {"text": "typed"}
     store.close()
     assert _files(folder) == before  # nothing renamed, nothing created
 
@@ -315,7 +315,7 @@ def test_files_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
         store = Store(folder / "p.sqlite3")
-        store.save_draft("new", {"subject": "x"})
+        store.drafts.save_draft("new", {"subject": "x"})
         modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         assert modes["p.sqlite3"] == modes["p.sqlite3-wal"] == modes["p.sqlite3-shm"] == 0o600

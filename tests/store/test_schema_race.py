@@ -40,8 +40,8 @@ def test_instances_opening_a_new_store_at_once_share_one_schema(
     assert errors == []
     assert [s.recovered_from for s in stores] == [None] * 6
     assert list(tmp_path.glob("*.corrupt-*")) == []
-    stores[0].set_meta("written_by", "one")
-    assert {s.get_meta("written_by") for s in stores} == {"one"}  # one database for all
+    stores[0].meta.set_meta("written_by", "one")
+    assert {s.meta.get_meta("written_by") for s in stores} == {"one"}  # one database for all
 
 
 def test_a_migration_cut_short_leaves_the_previous_version(

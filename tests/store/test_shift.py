@@ -28,7 +28,7 @@ def shift_store(tmp_path: Path, sim: Simulator, clock: FakeClock) -> Store:
 
 
 def _two_cases(store: Store) -> tuple[str, str]:
-    rows = store.query_cases(CaseQuery(sort=(("id", False),)), limit=2)
+    rows = store.cases.query_cases(CaseQuery(sort=(("id", False),)), limit=2)
     return rows[0].id, rows[1].id
 
 
@@ -51,17 +51,17 @@ def test_snoozed_cases_leave_the_query_and_the_snoozed_view_lists_them(
     shift_store: Store, clock: FakeClock
 ) -> None:
     a, b = _two_cases(shift_store)
-    total = shift_store.count_cases(CaseQuery())
+    total = shift_store.cases.count_cases(CaseQuery())
     shift_store.shift.snooze(a, until=clock() + 1800)
     hidden = shift_store.shift.snoozed_ids()
     assert hidden == {a}
-    assert shift_store.count_cases(CaseQuery(hidden_ids=hidden)) == total - 1
-    shift_store.warm_inbox()  # the in-memory inbox answers the same
-    summary = shift_store.inbox_summary(CaseQuery(hidden_ids=hidden))
+    assert shift_store.cases.count_cases(CaseQuery(hidden_ids=hidden)) == total - 1
+    shift_store.cases.warm_inbox()  # the in-memory inbox answers the same
+    summary = shift_store.cases.inbox_summary(CaseQuery(hidden_ids=hidden))
     assert summary.total == total - 1
-    ids = {r.id for r in shift_store.inbox_page(CaseQuery(hidden_ids=hidden), limit=total)}
+    ids = {r.id for r in shift_store.cases.inbox_page(CaseQuery(hidden_ids=hidden), limit=total)}
     assert a not in ids and b in ids
-    only = [r.id for r in shift_store.inbox_page(CaseQuery(only_ids=hidden), limit=total)]
+    only = [r.id for r in shift_store.cases.inbox_page(CaseQuery(only_ids=hidden), limit=total)]
     assert only == [a]
 
 
@@ -85,10 +85,10 @@ def test_until_the_provider_writes_wakes_on_their_message_not_ours(
     a, _ = _two_cases(shift_store)
     shift_store.shift.snooze(a, until=None, until_provider=True)
     ours = CaseMessage(id="m-ours", message="any news?", type="Customer")
-    shift_store.upsert_messages(a, [ours])
+    shift_store.cases.upsert_messages(a, [ours])
     assert shift_store.shift.wake_due(clock()) == []
     theirs = CaseMessage(id="m-theirs", message="engineer on site", type="Expereo")
-    shift_store.upsert_messages(a, [theirs])
+    shift_store.cases.upsert_messages(a, [theirs])
     assert [(w.case_id, w.reason) for w in shift_store.shift.wake_due(clock())] == [(a, "provider")]
 
 
@@ -127,11 +127,11 @@ def test_waiting_on_us_is_awaiting_customer_or_the_provider_spoke_last(
 ) -> None:
     waiting = set(shift_store.shift.waiting_on_us())
     for case_id in waiting:
-        case = shift_store.case(case_id)
+        case = shift_store.cases.case(case_id)
         assert case is not None and case.status not in ("Resolved", "Closed")
-        thread = shift_store.thread(case_id)
+        thread = shift_store.cases.thread(case_id)
         assert case.status == "Awaiting Customer" or (thread and thread[-1].type == "Expereo")
-    awaiting = shift_store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
+    awaiting = shift_store.cases.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
     assert len(waiting) >= awaiting > 0
 
 
@@ -141,10 +141,10 @@ def test_checking_for_due_snoozes_writes_nothing_when_none_is_due(
     """A check every 15 s must not stale the in-memory inbox (nor wake other instances)."""
     a, _ = _two_cases(shift_store)
     shift_store.shift.snooze(a, until=clock() + 60, until_provider=True)
-    shift_store.warm_inbox()
+    shift_store.cases.warm_inbox()
     before = shift_store.database.stamp()
     assert shift_store.shift.wake_due(clock()) == []
-    assert shift_store.database.stamp() == before and shift_store.inbox_is_warm()
+    assert shift_store.database.stamp() == before and shift_store.cases.inbox_is_warm()
 
 
 def test_pins_snoozes_and_views_survive_a_store_reset(shift_store: Store, tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_pins_snoozes_and_views_survive_a_store_reset(shift_store: Store, tmp_pa
     shift_store.shift.save_view("mine", CaseQuery(unread_only=True))
     shift_store.close()
     fresh = Store(tmp_path / "shift.sqlite3", reset=True)
-    assert fresh.case_count() == 0  # a fresh database
+    assert fresh.cases.case_count() == 0  # a fresh database
     assert fresh.shift.pin_note(a) == "hand over"
     assert [(z.case_id, z.until) for z in fresh.shift.snoozes()] == [(b, 20_000.0)]
     assert [v.name for v in fresh.shift.views()] == ["mine"]

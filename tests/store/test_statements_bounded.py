@@ -15,7 +15,7 @@ MB = 1024 * 1024
 
 def test_activity_of_any_number_of_cases_is_one_statement(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.sqlite3")
-    store.upsert_cases([_case(f"CS-{i}", i, status="In Progress") for i in range(260)])
+    store.cases.upsert_cases([_case(f"CS-{i}", i, status="In Progress") for i in range(260)])
     ids = [f"CS-{i}" for i in range(260)]
     assert len(store.activity.activity(ids)) == 260  # pages and statements warm
     before = _sqlite_heap()
@@ -34,17 +34,17 @@ def test_inbox_queries_by_any_number_of_ids_are_one_statement(tmp_path: Path) ->
     from expereo_tui.store.store import CaseQuery
 
     store = Store(tmp_path / "a.sqlite3")
-    store.upsert_cases([_case(f"CS-{i}", i, status="In Progress") for i in range(260)])
+    store.cases.upsert_cases([_case(f"CS-{i}", i, status="In Progress") for i in range(260)])
     ids = [f"CS-{i}" for i in range(260)]
-    store.warm_inbox()
+    store.cases.warm_inbox()
     base = CaseQuery()
-    assert len(store.query_cases(replace(base, only_ids=frozenset(ids)), limit=300)) == 260
+    assert len(store.cases.query_cases(replace(base, only_ids=frozenset(ids)), limit=300)) == 260
     before = _sqlite_heap()
     for count in range(200, 260):
-        shown = store.query_cases(replace(base, only_ids=frozenset(ids[:count])), limit=300)
+        shown = store.cases.query_cases(replace(base, only_ids=frozenset(ids[:count])), limit=300)
         assert len(shown) == count
-        hidden = store.query_cases(replace(base, hidden_ids=frozenset(ids[:count])), limit=300)
+        hidden = store.cases.query_cases(replace(base, hidden_ids=frozenset(ids[:count])), limit=300)
         assert len(hidden) == 260 - count
-        assert len(store.inbox_page(base, offset=0, limit=count)) == count
+        assert len(store.cases.inbox_page(base, offset=0, limit=count)) == count
     grown = _sqlite_heap() - before
     assert grown < MB / 4, f"SQLite's heap grew {grown / MB:.2f} MB over 60 counts of ids"

@@ -33,10 +33,10 @@ def test_status_sorts_by_workflow_with_unknown_last(
     tmp_path: Path, warm: bool, desc: bool, wanted: list[str | None]
 ) -> None:
     store = Store(tmp_path / "s.sqlite3", clock=lambda: 1000.0)
-    store.upsert_cases([_case(f"CS-{n}", n, status=status) for n, status in enumerate(STATUSES)])
+    store.cases.upsert_cases([_case(f"CS-{n}", n, status=status) for n, status in enumerate(STATUSES)])
     if warm:
-        store.warm_inbox()
-        assert store.inbox_is_warm()
+        store.cases.warm_inbox()
+        assert store.cases.inbox_is_warm()
     query = CaseQuery(sort=(("status", desc), ("last_modified", True)))
-    rows = store.inbox_page(query, limit=50) if warm else store.query_cases(query, limit=50)
+    rows = store.cases.inbox_page(query, limit=50) if warm else store.cases.query_cases(query, limit=50)
     assert [r.status for r in rows] == wanted

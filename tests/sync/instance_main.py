@@ -93,13 +93,13 @@ async def main(url: str, folder: str) -> None:
                 after = float(args[0])
 
                 def someone_polled() -> bool:
-                    last = store.get_meta(META_LAST_SUCCESS)
+                    last = store.meta.get_meta(META_LAST_SUCCESS)
                     return last is not None and float(last) > after  # noqa: B023
 
                 await until(lambda: (engine.is_poller and engine.polls >= 1) or someone_polled())
                 report()
             else:
-                last = store.get_meta(META_LAST_SUCCESS)  # read while no other can poll
+                last = store.meta.get_meta(META_LAST_SUCCESS)  # read while no other can poll
                 await engine.stop()
                 report(stopped=True, last_success=last)
                 return

@@ -60,14 +60,14 @@ def _patches(sim: Simulator) -> Counter[str]:
 
 async def _drain(engine: SyncEngine, store: Store, clock: FakeClock) -> None:
     for _ in range(200):
-        if not store.outbox():
+        if not store.outbox.outbox():
             return
         await engine.sender.send_due()
-        pending = store.outbox()
+        pending = store.outbox.outbox()
         due = pending[0].next_attempt_at if pending else None  # the head holds the rest
         if due is not None and due > clock():
             clock.advance(due - clock())
-    raise AssertionError(f"still queued: {store.outbox()}")
+    raise AssertionError(f"still queued: {store.outbox.outbox()}")
 
 
 def _open_cases(sim: Simulator, n: int) -> list[str]:
@@ -93,7 +93,7 @@ async def test_bulk_reference_survives_a_crash_mid_batch_exactly_once(
     cases = _open_cases(sim, 8)
     body = CaseUpdate(customer_reference="BULK-7")
     entries = first.update_cases([(c, body) for c in cases])
-    assert len(store.outbox()) == len(entries) == 8
+    assert len(store.outbox.outbox()) == len(entries) == 8
     with pytest.raises(Crash):
         await first.sender.send_due()
     assert _patches(sim) == Counter(cases[:4])  # the 4th committed, its answer lost
@@ -104,10 +104,10 @@ async def test_bulk_reference_survives_a_crash_mid_batch_exactly_once(
     await _drain(second, again, sim_clock)
     assert _patches(sim) == Counter(cases)  # each case once: the 4th was not sent again
     assert all(sim.data.cases[c]["customerReference"] == "BULK-7" for c in cases)
-    done = again.outbox(statuses=("sent", "failed", "queued", "sending"))
+    done = again.outbox.outbox(statuses=("sent", "failed", "queued", "sending"))
     assert sorted(e.case_id or "" for e in done) == sorted(cases)
     failed = [e for e in done if e.status == "failed"]
-    reliability.check(f"failed: {len(failed)}, queued: {len(again.outbox())}")
+    reliability.check(f"failed: {len(failed)}, queued: {len(again.outbox.outbox())}")
 
 
 @pytest.mark.reliability(
@@ -126,14 +126,14 @@ async def test_bulk_reference_rides_out_a_429_storm_within_the_write_budget(
     engine.update_cases([(c, CaseUpdate(customer_reference="STORM-1")) for c in cases])
     sim.faults.storm_429 = 6
     await engine.sender.send_due()
-    assert store.outbox()  # the storm stopped it
+    assert store.outbox.outbox()  # the storm stopped it
     await _drain(engine, store, sim_clock)
     assert _patches(sim) == Counter(cases)
     assert all(sim.data.cases[c]["customerReference"] == "STORM-1" for c in cases)
     refused = [r for r in sim.request_records if r.status == 429]
     assert len(refused) == 6  # the storm only: the client never overran the write budget
-    failed = store.outbox(statuses=("failed",))
-    reliability.check(f"failed: {len(failed)}, queued: {len(store.outbox())}")
+    failed = store.outbox.outbox(statuses=("failed",))
+    reliability.check(f"failed: {len(failed)}, queued: {len(store.outbox.outbox())}")
 
 
 def test_a_bulk_action_is_queued_whole_or_not_at_all(tmp_path: Path) -> None:
@@ -141,6 +141,6 @@ def test_a_bulk_action_is_queued_whole_or_not_at_all(tmp_path: Path) -> None:
     store = Store(tmp_path / "tx.sqlite3")
     good = ("CS-1", {"customerReference": "A"})
     with pytest.raises(TypeError):
-        store.enqueue_many("update", [good, ("CS-2", {"customerReference": object()})])
-    assert store.outbox() == []
-    assert len(store.enqueue_many("update", [good, ("CS-2", {"customerReference": "A"})])) == 2
+        store.outbox.enqueue_many("update", [good, ("CS-2", {"customerReference": object()})])
+    assert store.outbox.outbox() == []
+    assert len(store.outbox.enqueue_many("update", [good, ("CS-2", {"customerReference": "A"})])) == 2

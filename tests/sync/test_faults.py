@@ -61,7 +61,7 @@ async def test_writes_land_exactly_once_under_every_fault(
     engine.update_case(open_cases[0], CaseUpdate(customer_reference="FM-UPDATED"))
     faults = sim.faults
     rounds = 0
-    while store.outbox() and rounds < 400:
+    while store.outbox.outbox() and rounds < 400:
         rounds += 1
         faults.reset()
         kind = rounds % 6
@@ -78,16 +78,16 @@ async def test_writes_land_exactly_once_under_every_fault(
         await engine.sender.send_due()
         sim_clock.advance(400)
     faults.reset()
-    assert store.outbox() == [], "everything was eventually sent"
+    assert store.outbox.outbox() == [], "everything was eventually sent"
     sent = Counter(m["message"] for msgs in sim.data.messages.values() for m in msgs)
     for text in texts:
         assert sent[text] == 1, (text, sent[text])
     for i in range(len(services)):
         assert sent[f"created {i}"] == 1
     assert sim.data.cases[open_cases[0]]["customerReference"] == "FM-UPDATED"
-    failed = store.outbox(statuses=("failed",))
+    failed = store.outbox.outbox(statuses=("failed",))
     assert failed == []
-    reliability.check(f"failed: {len(failed)}, queued: {len(store.outbox())}")
+    reliability.check(f"failed: {len(failed)}, queued: {len(store.outbox.outbox())}")
 
 
 CHILD = """
@@ -136,8 +136,8 @@ def test_queued_reply_survives_kill_9_and_is_sent_once(
         os.kill(child.pid, signal.SIGKILL)  # committed on the server, never answered
         child.wait()
         store = Store(db)
-        queued_at_restart = len(store.outbox())
-        [entry] = store.outbox()
+        queued_at_restart = len(store.outbox.outbox())
+        [entry] = store.outbox.outbox()
         assert entry.status == "sending" and entry.attempts == 1
 
         async def resume() -> None:
@@ -155,7 +155,7 @@ def test_queued_reply_survives_kill_9_and_is_sent_once(
         asyncio.run(resume())
     texts = [m["message"] for m in sim.data.messages[case_id]]
     assert texts.count("sent before kill -9") == 1
-    assert store.outbox() == []
+    assert store.outbox.outbox() == []
     reliability.check(
         f"queued at restart: {queued_at_restart}, on the server: {texts.count('sent before kill -9')}"
     )

@@ -40,8 +40,8 @@ async def test_first_sync_uses_the_fewest_requests_cases_first_page_by_page(tmp_
                 (
                     event.state.progress,
                     len(sim.request_log),
-                    store.case_count(),
-                    len(store.services()),
+                    store.cases.case_count(),
+                    len(store.inventory.services()),
                 )
             )
 
@@ -65,7 +65,7 @@ async def test_first_sync_uses_the_fewest_requests_cases_first_page_by_page(tmp_
     assert first_rows[1] == 1 and first_rows[2] == 200
     all_cases = next(s for s in seen if s[2] == len(d.cases))
     assert all_cases[3] == 0
-    assert store.unread_count() == 0  # stored page by page, yet a first sync leaves none unread
+    assert store.cases.unread_count() == 0  # stored page by page, yet a first sync leaves none unread
 
     # progress: counts never go back, totals are known from the first page on
     after_first = seen[2][0]  # 0: nothing yet, 1: the first page of cases, 2: the probes

@@ -26,10 +26,10 @@ async def test_inventory_refresh_stores_invoices_but_not_their_lines(
     await engine.poll_once()
     assert invoice_access(store) is InvoiceAccess.OK
     account = next(iter(sim.data.accounts))
-    stored = {i.invoice_id for i in store.account_invoices(account)}
+    stored = {i.invoice_id for i in store.invoices.account_invoices(account)}
     assert stored == {i for i, v in sim.data.invoices.items() if v["accountId"] == account}
     # lines cost a request per invoice: none in the poll, they come when wanted
-    assert len(store.invoices_without_lines()) == len(sim.data.invoices)
+    assert len(store.invoices.invoices_without_lines()) == len(sim.data.invoices)
     assert not [p for _, p in sim.request_log if p.endswith("/invoice-line-details")]
     assert events.of(InventoryChanged)
 
@@ -40,14 +40,14 @@ async def test_a_look_at_a_service_fetches_the_newest_missing_lines_of_its_accou
     await engine.poll_once()
     account = next(iter(sim.data.accounts))
     assert await engine.fetch_missing_invoice_lines(account) == invoice_sync.LINES_PER_ASK
-    newest = store.account_invoices(account)[0].invoice_id
-    lines = store.invoice_lines(newest)
+    newest = store.invoices.account_invoices(account)[0].invoice_id
+    lines = store.invoices.invoice_lines(newest)
     assert lines is not None
     assert [x.order_id_expereo for x in lines] == [
         x["orderIDExpereo"] for x in sim.data.invoice_lines[newest]
     ]
     others = [i for i, v in sim.data.invoices.items() if v["accountId"] != account]
-    assert all(store.invoice_lines(i) is None for i in others)  # only that account's
+    assert all(store.invoices.invoice_lines(i) is None for i in others)  # only that account's
 
 
 async def test_missing_lines_wait_while_the_read_budget_is_low(
@@ -55,10 +55,10 @@ async def test_missing_lines_wait_while_the_read_budget_is_low(
 ) -> None:
     await engine.poll_once()
     monkeypatch.setattr(invoice_sync, "LINES_BUDGET_FLOOR", 1.01)  # never enough budget
-    account = store.accounts()[0].account_id
+    account = store.inventory.accounts()[0].account_id
     assert await engine.fetch_missing_invoice_lines(account) == 0
-    assert len(store.invoices_without_lines(account_id=account)) == len(
-        store.account_invoices(account)
+    assert len(store.invoices.invoices_without_lines(account_id=account)) == len(
+        store.invoices.account_invoices(account)
     )
 
 
@@ -67,9 +67,9 @@ async def test_opening_an_invoice_fetches_its_lines(
 ) -> None:
     await engine.poll_once()
     invoice_id = next(iter(sim.data.invoices))
-    assert store.invoice_lines(invoice_id) is None
+    assert store.invoices.invoice_lines(invoice_id) is None
     assert await engine.fetch_invoice_lines(invoice_id)
-    assert len(store.invoice_lines(invoice_id) or []) == len(sim.data.invoice_lines[invoice_id])
+    assert len(store.invoices.invoice_lines(invoice_id) or []) == len(sim.data.invoice_lines[invoice_id])
 
 
 async def test_a_key_without_the_invoice_scope_hides_invoices_and_polls_on(
@@ -98,7 +98,7 @@ async def test_a_key_without_the_invoice_scope_hides_invoices_and_polls_on(
         assert engine.state.status is SyncStatus.FRESH
         assert not await engine.fetch_invoice_lines(next(iter(sim.data.invoices)))
     assert invoice_access(store) is InvoiceAccess.NO_SCOPE
-    assert store.accounts() and not store.account_invoices(store.accounts()[0].account_id)
+    assert store.inventory.accounts() and not store.invoices.account_invoices(store.inventory.accounts()[0].account_id)
 
 
 async def test_api_v1_has_no_invoices_and_asks_for_none(

@@ -22,29 +22,29 @@ async def test_unknown_statuses_are_kept_and_counted_as_open(
     sim.faults.unknown_enums = True
     await engine.poll_once()
     assert engine.state.status == SyncStatus.FRESH
-    counts = store.status_counts()
+    counts = store.cases.status_counts()
     odd = counts[UNKNOWN_STATUS]
     assert odd > 0
-    row = store.query_cases(CaseQuery(statuses=frozenset({UNKNOWN_STATUS})), limit=1)[0]
+    row = store.cases.query_cases(CaseQuery(statuses=frozenset({UNKNOWN_STATUS})), limit=1)[0]
     assert (row.type, row.priority) == ("Maintenance", "P0")  # kept as they came
 
     expected_open = sum(n for s, n in counts.items() if is_open_status(s) and s != "?")
     open_q = CaseQuery(statuses=open_statuses(counts))
     assert UNKNOWN_STATUS in open_q.statuses
-    sql_open = store.count_cases(open_q)
+    sql_open = store.cases.count_cases(open_q)
     assert sql_open == expected_open
-    assert sql_open > store.count_cases(CaseQuery(statuses=OPEN_STATUSES))
+    assert sql_open > store.cases.count_cases(CaseQuery(statuses=OPEN_STATUSES))
 
     # the in-memory inbox answers the same as SQL, with and without the status filter
-    cold = store.inbox_summary(open_q)
-    store.warm_inbox()
-    assert store.inbox_is_warm()
-    warm = store.inbox_summary(open_q)
+    cold = store.cases.inbox_summary(open_q)
+    store.cases.warm_inbox()
+    assert store.cases.inbox_is_warm()
+    warm = store.cases.inbox_summary(open_q)
     assert (warm.total, warm.unread, warm.by_status) == (cold.total, cold.unread, cold.by_status)
     assert warm.total == sql_open
     assert warm.by_status[UNKNOWN_STATUS] == odd
-    assert [r.id for r in store.inbox_page(open_q, limit=500)] == [
-        r.id for r in store.query_cases(open_q, limit=500)
+    assert [r.id for r in store.cases.inbox_page(open_q, limit=500)] == [
+        r.id for r in store.cases.query_cases(open_q, limit=500)
     ]
 
 
@@ -57,9 +57,9 @@ async def test_bad_text_never_reaches_the_store(
     await engine.poll_once()
     case_id = next(cid for cid, msgs in sim.data.messages.items() if msgs)
     await engine.fetch_thread(case_id)
-    rows = store.query_cases(CaseQuery(), limit=10_000)
+    rows = store.cases.query_cases(CaseQuery(), limit=10_000)
     assert len(rows) == len(sim.data.cases)
     for row in rows:
         assert find_invalid_text(row.subject or "") is None
         assert not row.id.startswith("sim-bad")
-    assert all(not (m.id or "").startswith("sim-bad") for m in store.thread(case_id))
+    assert all(not (m.id or "").startswith("sim-bad") for m in store.cases.thread(case_id))

@@ -34,15 +34,15 @@ async def test_reply_is_sent_and_case_stays_read(
 ) -> None:
     await engine.poll_once()
     case_id = _open_case(sim)
-    store.save_draft(f"reply:{case_id}", {"text": "Power cycled, still down."})
+    store.drafts.save_draft(f"reply:{case_id}", {"text": "Power cycled, still down."})
     entry = engine.send_reply(case_id, "Power cycled, still down.", draft_key=f"reply:{case_id}")
-    assert store.load_draft(f"reply:{case_id}") is None
+    assert store.drafts.load_draft(f"reply:{case_id}") is None
     await engine.sender.send_due()
     assert _texts(sim, case_id)[-1] == "Power cycled, still down."
     statuses = [e.status for e in events.of(OutboxChanged) if e.entry_id == entry]
     assert statuses == [OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT]
-    assert not store.is_unread(case_id)
-    assert store.thread(case_id)[-1].message == "Power cycled, still down."
+    assert not store.cases.is_unread(case_id)
+    assert store.cases.thread(case_id)[-1].message == "Power cycled, still down."
 
 
 @pytest.mark.reliability(
@@ -63,12 +63,12 @@ async def test_reply_survives_lost_response_without_duplicate(
     sim.faults.lost_write_responses = 1
     entry = engine.send_reply(case_id, "Only once, please")
     await engine.sender.send_due()  # committed on the server, response lost
-    assert store.outbox()[0].status == "queued"
+    assert store.outbox.outbox()[0].status == "queued"
     sim_clock.advance(600)
     await engine.sender.send_due()  # finds it in the thread instead of re-sending
     assert _texts(sim, case_id).count("Only once, please") == 1
-    assert store.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
-    done = store.outbox_entry(entry)
+    assert store.outbox.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
+    done = store.outbox.outbox_entry(entry)
     copies = _texts(sim, case_id).count("Only once, please")
     reliability.check(f"{done.status if done else 'gone'}, {copies} copy")
 
@@ -92,12 +92,12 @@ async def test_transient_failure_keeps_order_and_retries(
     engine.send_reply(case_id, "first")
     engine.send_reply(case_id, "second")
     await engine.sender.send_due()
-    assert [e.status for e in store.outbox()] == ["queued", "queued"]
-    assert "HTTP 500" in (store.outbox()[0].last_error or "")
-    reliability.check(store.outbox()[0].last_error or "")
+    assert [e.status for e in store.outbox.outbox()] == ["queued", "queued"]
+    assert "HTTP 500" in (store.outbox.outbox()[0].last_error or "")
+    reliability.check(store.outbox.outbox()[0].last_error or "")
     sim.faults.error_rate = 0.0
     await engine.sender.send_due()  # not due yet: back-off
-    assert len(store.outbox()) == 2
+    assert len(store.outbox.outbox()) == 2
     sim_clock.advance(600)
     await engine.sender.send_due()
     assert _texts(sim, case_id)[-2:] == ["first", "second"]
@@ -122,7 +122,7 @@ async def test_rejected_write_returns_to_the_draft_with_field_errors(
     assert failed.status == OutboxStatus.FAILED
     assert "serviceId" in failed.field_errors
     reliability.check(" ".join(failed.field_errors))
-    draft = store.load_draft("new")
+    draft = store.drafts.load_draft("new")
     assert draft and draft["message"] == "please help" and draft["serviceId"] == "SVC-NOPE"
 
 
@@ -146,9 +146,9 @@ async def test_create_case_survives_lost_response_without_duplicate(
     sim_clock.advance(600)
     await engine.sender.send_due()
     assert len(sim.data.cases) == before + 1
-    done = store.outbox_entry(entry)
+    done = store.outbox.outbox_entry(entry)
     assert done and done.status == "sent" and done.result_id in sim.data.cases
-    assert store.case(done.result_id) is not None  # type: ignore[arg-type]
+    assert store.cases.case(done.result_id) is not None  # type: ignore[arg-type]
 
 
 async def test_update_case(sim: Simulator, engine: SyncEngine, store: Store) -> None:
@@ -157,7 +157,7 @@ async def test_update_case(sim: Simulator, engine: SyncEngine, store: Store) -> 
     engine.update_case(case_id, CaseUpdate(customer_reference="CHG-77"))
     await engine.sender.send_due()
     assert sim.data.cases[case_id]["customerReference"] == "CHG-77"
-    assert store.case(case_id).customer_reference == "CHG-77"  # type: ignore[union-attr]
+    assert store.cases.case(case_id).customer_reference == "CHG-77"  # type: ignore[union-attr]
 
 
 async def test_read_only_refuses_writes(store: Store, engine: SyncEngine) -> None:
@@ -168,7 +168,7 @@ async def test_read_only_refuses_writes(store: Store, engine: SyncEngine) -> Non
         ro.send_reply("CS-1", "x")
     with pytest.raises(ValueError):
         engine.send_reply("CS-1", "   ")
-    assert store.outbox() == []
+    assert store.outbox.outbox() == []
 
 
 @pytest.mark.reliability(
@@ -193,7 +193,7 @@ async def test_queued_reply_survives_restart(
     sim.faults.outage = False
     sim_clock.advance(600)
     reopened = Store(store.path, clock=sim_clock)
-    reliability.check(f"queued: {len(reopened.outbox())}")
+    reliability.check(f"queued: {len(reopened.outbox.outbox())}")
     again = SyncEngine(reopened, engine.client, on_event=lambda e: None, clock=sim_clock)
     await again.sender.send_due()
     assert _texts(sim, case_id)[-1] == "sent while offline"
@@ -254,7 +254,7 @@ async def test_every_write_carries_its_idempotency_key(
     assert await engine.sender.send_due() == 3
     keys = {key for _client, key in sim.idempotency}
     for entry_id in ids:
-        entry = store.outbox_entry(entry_id)
+        entry = store.outbox.outbox_entry(entry_id)
         assert entry is not None and entry.status == "sent"
         assert entry.idempotency_key in keys
 
@@ -269,11 +269,11 @@ async def test_a_draft_becomes_at_most_one_outbox_entry(
     with pytest.raises(AlreadyQueued) as info:
         engine.send_reply(case_id, "twice?", draft_key=key)
     assert info.value.entry_id == first
-    assert len(store.outbox()) == 1
+    assert len(store.outbox.outbox()) == 1
     await engine.sender.send_due()
     assert _texts(sim, case_id).count("twice?") == 1
     engine.send_reply(case_id, "a new draft once the first is sent", draft_key=key)
-    assert len(store.outbox()) == 1
+    assert len(store.outbox.outbox()) == 1
 
 
 async def test_deliberate_repeat_is_sent_although_an_older_identical_reply_exists(
@@ -290,7 +290,7 @@ async def test_deliberate_repeat_is_sent_although_an_older_identical_reply_exist
     entry = me.send_reply(case_id, "any update?")
     for _ in range(10):
         await me.sender.send_due()
-        if store.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
+        if store.outbox.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
             break
         sim_clock.advance(60)
     assert _texts(sim, case_id).count("any update?") == 2
@@ -314,7 +314,7 @@ async def test_identical_message_from_the_provider_does_not_count_as_sent(
     for _ in range(10):
         sim_clock.advance(60)
         await engine.sender.send_due()
-        if store.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
+        if store.outbox.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
             break
     ours = [m for m in sim.data.messages[case_id] if m["message"] == "Thanks, confirmed."]
     assert [m["type"] for m in ours] == ["Expereo", "Customer"]
@@ -336,7 +336,7 @@ async def test_identical_message_from_another_engineer_does_not_count_as_sent(
     for _ in range(10):
         sim_clock.advance(60)
         await me.sender.send_due()
-        if store.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
+        if store.outbox.outbox_entry(entry).status == "sent":  # type: ignore[union-attr]
             break
     senders = [
         m["sentBy"] for m in sim.data.messages[case_id] if m["message"] == "Engineer dispatched."
@@ -368,7 +368,7 @@ async def test_unknown_outcome_is_looked_for_over_twice_the_timeout_before_resen
     assert all(b > a for a, b in zip(gaps, gaps[1:], strict=False))  # backing off
     assert resent_at >= 2 * timeout  # never sent again within twice the client's timeout
     assert _texts(sim, case_id).count("looked for, then sent once") == 1
-    assert store.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
+    assert store.outbox.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
 
 
 async def test_commit_found_during_the_window_is_not_sent_again(
@@ -384,7 +384,7 @@ async def test_commit_found_during_the_window_is_not_sent_again(
     assert due is not None and due > sim_clock()  # not re-sent at once: it looks first
     sim_clock.now = due
     await engine.sender.send_due()
-    assert store.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
+    assert store.outbox.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
     assert _posts(sim, f"/v2/cases/{case_id}/case-messages") == 1
 
 
@@ -404,10 +404,10 @@ async def test_read_only_sends_nothing_even_what_was_queued_earlier(
     sim_clock.advance(600)
     writes = sum(1 for r in sim.request_records if r.method != "GET")
     assert await wall.sender.send_due() == 0
-    assert await wall.sender.send(store.outbox()[0]) is False
+    assert await wall.sender.send(store.outbox.outbox()[0]) is False
     assert wall.sender.next_due() is None and not wall._sends()
     assert sum(1 for r in sim.request_records if r.method != "GET") == writes
-    assert store.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
+    assert store.outbox.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
     await engine.sender.send_due()  # a writable instance sends it
     assert _texts(sim, case_id)[-1] == "queued by a writable instance"
 
@@ -417,15 +417,15 @@ async def test_reply_to_a_closed_case_is_refused_before_any_request(
 ) -> None:
     await engine.poll_once()
     case_id = _open_case(sim)
-    closed = store.case(case_id)
+    closed = store.cases.case(case_id)
     assert closed is not None
-    store.upsert_cases([closed.model_copy(update={"status": "Closed"})])
-    store.save_draft(f"reply:{case_id}", {"text": "after closing"})
+    store.cases.upsert_cases([closed.model_copy(update={"status": "Closed"})])
+    store.drafts.save_draft(f"reply:{case_id}", {"text": "after closing"})
     requests = len(sim.request_records)
     with pytest.raises(CaseClosedError):
         engine.send_reply(case_id, "after closing", draft_key=f"reply:{case_id}")
-    assert store.outbox() == [] and len(sim.request_records) == requests
-    assert store.load_draft(f"reply:{case_id}") == {"text": "after closing"}
+    assert store.outbox.outbox() == [] and len(sim.request_records) == requests
+    assert store.drafts.load_draft(f"reply:{case_id}") == {"text": "after closing"}
 
 
 async def test_sent_by_goes_on_every_reply_and_new_case(
@@ -441,9 +441,9 @@ async def test_sent_by_goes_on_every_reply_and_new_case(
     )
     await me.sender.send_due()
     assert sim.data.messages[case_id][-1]["sentBy"] == "anna@jump-1"
-    new_id = store.outbox_entry(created).result_id  # type: ignore[union-attr]
+    new_id = store.outbox.outbox_entry(created).result_id  # type: ignore[union-attr]
     assert sim.data.messages[new_id][0]["sentBy"] == "anna@jump-1"
-    assert store.thread(case_id)[-1].sent_by == "anna@jump-1"
+    assert store.cases.thread(case_id)[-1].sent_by == "anna@jump-1"
 
 
 async def test_ongoing_incident_is_sent_with_end_equal_to_start(
@@ -460,9 +460,9 @@ async def test_ongoing_incident_is_sent_with_end_equal_to_start(
             start_of_incident=datetime(2026, 11, 18, 9, tzinfo=UTC),
         )
     )
-    assert store.outbox()[0].payload["endOfIncident"] == "2026-11-18T09:00:00Z"
+    assert store.outbox.outbox()[0].payload["endOfIncident"] == "2026-11-18T09:00:00Z"
     await engine.sender.send_due()
-    case = sim.data.cases[store.outbox_entry(entry).result_id]  # type: ignore[index, union-attr]
+    case = sim.data.cases[store.outbox.outbox_entry(entry).result_id]  # type: ignore[index, union-attr]
     assert case["endOfIncident"] == case["startOfIncident"]
 
 
@@ -481,14 +481,14 @@ async def test_write_answers_data_bare_and_empty_are_all_success(
         CaseCreate(subject="Other", type="NonIncident", service_id=svc, message=f"new {shape}")
     )
     assert await engine.sender.send_due() == 3  # none of them counts as a failure
-    assert all(store.outbox_entry(i).status == "sent" for i in (reply, update, create))  # type: ignore[union-attr]
+    assert all(store.outbox.outbox_entry(i).status == "sent" for i in (reply, update, create))  # type: ignore[union-attr]
     assert _texts(sim, case_id).count(f"shape {shape}") == 1
     assert len(sim.data.cases) == cases_before + 1
     # after an empty answer the app re-reads: the store has what the server made
-    assert store.case(case_id).customer_reference == f"REF-{shape}"  # type: ignore[union-attr]
-    assert store.thread(case_id)[-1].message == f"shape {shape}"
-    new_id = store.outbox_entry(create).result_id  # type: ignore[union-attr]
-    assert new_id in sim.data.cases and store.case(new_id) is not None  # type: ignore[arg-type]
+    assert store.cases.case(case_id).customer_reference == f"REF-{shape}"  # type: ignore[union-attr]
+    assert store.cases.thread(case_id)[-1].message == f"shape {shape}"
+    new_id = store.outbox.outbox_entry(create).result_id  # type: ignore[union-attr]
+    assert new_id in sim.data.cases and store.cases.case(new_id) is not None  # type: ignore[arg-type]
     sim_clock.advance(3600)
     assert await engine.sender.send_due() == 0
     assert _texts(sim, case_id).count(f"shape {shape}") == 1
@@ -528,12 +528,12 @@ async def test_write_committed_after_the_client_timed_out_is_found_not_sent_twic
         entry = engine.send_reply(case_id, text)
         await engine.sender.send_due()  # the client times out: outcome unknown
         assert text not in _texts(sim, case_id)
-        assert store.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
+        assert store.outbox.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
         due = engine.sender.next_due()
         assert due is not None
         sim_clock.now = due
         await engine.sender.send_due()  # first lookup: not committed yet, nothing re-sent
-        assert store.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
+        assert store.outbox.outbox_entry(entry).status == "queued"  # type: ignore[union-attr]
         gate.set()  # the server commits now, long after the client gave up
         await wait_until(lambda: text in _texts(sim, case_id))
         due = engine.sender.next_due()
@@ -543,7 +543,7 @@ async def test_write_committed_after_the_client_timed_out_is_found_not_sent_twic
     finally:
         gate.set()
         await engine.client.aclose()
-    assert store.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
+    assert store.outbox.outbox_entry(entry).status == "sent"  # type: ignore[union-attr]
     assert _texts(sim, case_id).count(text) == 1
     assert _posts(sim, f"/v2/cases/{case_id}/case-messages") == 1
 
@@ -559,7 +559,7 @@ async def test_server_hanging_after_commit_gets_the_reply_once(
     try:
         entry = engine.send_reply(case_id, "hung after commit")
         await engine.sender.send_due()
-        while store.outbox_entry(entry).status != "sent":  # type: ignore[union-attr]
+        while store.outbox.outbox_entry(entry).status != "sent":  # type: ignore[union-attr]
             due = engine.sender.next_due()
             assert due is not None
             sim_clock.now = max(sim_clock.now, due)

@@ -42,7 +42,7 @@ async def test_changes_fetch_only_changed_threads_and_announce(
     [cases_changed] = events.of(CasesChanged)
     assert {c.case_id for c in cases_changed.changes} == changed_ids
     for change in cases_changed.changes:
-        assert store.is_unread(change.case_id)
+        assert store.cases.is_unread(change.case_id)
     assert events.of(MessagesAdded)
 
 
@@ -55,7 +55,7 @@ async def test_restart_after_time_away_yields_the_right_unread_set(
     events: Recorder,
 ) -> None:
     await engine.poll_once()
-    assert store.unread_count() == 0
+    assert store.cases.unread_count() == 0
     sim_clock.advance(8 * 3600)
     sim.step_activity(15)
     touched = {c["id"] for c in sim.data.cases.values() if c["lastModifiedDate"] > SEED_NOW}
@@ -63,7 +63,7 @@ async def test_restart_after_time_away_yields_the_right_unread_set(
     async with make_client(sim, sim_clock) as client:
         again = SyncEngine(reopened, client, on_event=events.append, clock=sim_clock)
         await again.poll_once()
-    assert {r.id for r in reopened.query_cases(CaseQuery(unread_only=True), limit=500)} == touched
+    assert {r.id for r in reopened.cases.query_cases(CaseQuery(unread_only=True), limit=500)} == touched
 
 
 async def test_offline_then_recovers(
@@ -117,7 +117,7 @@ async def test_fetch_thread_stores_messages(
     await engine.poll_once()
     case_id = next(iter(sim.data.cases))
     await engine.fetch_thread(case_id)
-    assert store.message_count(case_id) == len(sim.data.messages[case_id])
+    assert store.cases.message_count(case_id) == len(sim.data.messages[case_id])
     assert events.of(MessagesAdded)[-1].case_id == case_id
 
 

@@ -24,34 +24,34 @@ from expereo_tui.ui.widgets.status_bar import describe
 from tests.sim_fixtures import TEST_SECRET, FakeClock
 from tests.sync.conftest import Recorder, wait_until
 
-STORE_METHODS = (
-    "upsert_accounts",
-    "upsert_sites",
-    "upsert_services",
-    "upsert_invoices",
-    "upsert_cases",
-    "upsert_messages",
-    "set_meta",
-)
+STORE_METHODS = {  # the writes a poll makes, by the small store that owns each
+    "upsert_accounts": "inventory",
+    "upsert_sites": "inventory",
+    "upsert_services": "inventory",
+    "upsert_invoices": "inventory",
+    "upsert_cases": "cases",
+    "upsert_messages": "cases",
+    "set_meta": "meta",
+}
 
 
 class FaultyStore(Store):
     """The real store, with writes that fail on demand like a full disk."""
 
-    armed: set[str]
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.armed: set[str] = set()
+        for name, owner in STORE_METHODS.items():
+            part = getattr(self, owner)
+            setattr(part, name, self._faulty(name, getattr(part, name)))
 
+    def _faulty(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def method(*args: Any, **kw: Any) -> Any:
+            if name in self.armed:
+                raise sqlite3.OperationalError(f"database or disk is full (injected in {name})")
+            return real(*args, **kw)
 
-def _faulty(name: str) -> Callable[..., Any]:
-    def method(self: FaultyStore, *args: Any, **kw: Any) -> Any:
-        if name in getattr(self, "armed", ()):
-            raise sqlite3.OperationalError(f"database or disk is full (injected in {name})")
-        return getattr(Store, name)(self, *args, **kw)
-
-    return method
-
-
-for _name in STORE_METHODS:
-    setattr(FaultyStore, _name, _faulty(_name))
+        return method
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
@@ -77,9 +77,7 @@ def transport(sim: Simulator) -> FaultyTransport:
 
 @pytest.fixture
 def faulty_store(tmp_path: Path, sim_clock: FakeClock) -> FaultyStore:
-    store = FaultyStore(tmp_path / "faulty.sqlite3", clock=sim_clock)
-    store.armed = set()
-    return store
+    return FaultyStore(tmp_path / "faulty.sqlite3", clock=sim_clock)
 
 
 @pytest.fixture
@@ -183,8 +181,8 @@ async def test_a_failure_at_any_stage_is_shown_and_retried_and_the_engine_recove
         engine.refresh_now()
         await wait_until(lambda: engine.state.status == SyncStatus.FRESH)
         assert all(not t.done() for t in engine._tasks)
-        assert faulty_store.case_last_modified(case_id) is not None
-        assert "injected-msg" in {m.id for m in faulty_store.thread(case_id)}
+        assert faulty_store.cases.case_last_modified(case_id) is not None
+        assert "injected-msg" in {m.id for m in faulty_store.cases.thread(case_id)}
     finally:
         await engine.stop()
 
@@ -218,7 +216,7 @@ async def test_a_failing_listener_does_not_stop_the_poll(
     await engine.poll_once()
     assert engine.state.status == SyncStatus.FRESH
     assert any(isinstance(e, CasesChanged) for e in got)
-    assert "injected-msg" in {m.id for m in faulty_store.thread(case_id)}
+    assert "injected-msg" in {m.id for m in faulty_store.cases.thread(case_id)}
 
 
 class FlakyLock:
@@ -262,8 +260,8 @@ async def test_bad_items_are_skipped_and_the_rest_is_stored(
     sim.faults.bad_items = True
     await engine.poll_once()
     assert engine.state.status == SyncStatus.FRESH
-    assert faulty_store.case_count() == len(sim.data.cases)
-    assert len(faulty_store.services()) == len(sim.data.services)
+    assert faulty_store.cases.case_count() == len(sim.data.cases)
+    assert len(faulty_store.inventory.services()) == len(sim.data.services)
     skipped = engine.state.skipped
     # cases, accounts, sites, services, invoices: every page carries the bad kinds that apply
     assert skipped >= 5 * len(BAD_KINDS) - 2

@@ -93,10 +93,10 @@ async def test_poll_after_k_changes_stops_right_after_them(tmp_path: Path, k: in
         assert _case_pages(transport, since) == probe + full
         for case_id in changed:
             wire = sim.data.cases[case_id]
-            assert store.case_last_modified(case_id) == datetime.fromisoformat(
+            assert store.cases.case_last_modified(case_id) == datetime.fromisoformat(
                 str(wire["lastModifiedDate"])
             )
-            assert store.is_unread(case_id)
+            assert store.cases.is_unread(case_id)
         announced = {c.case_id for e in events.of(CasesChanged) for c in e.changes}
         assert announced == set(changed)
         threads = {

@@ -34,7 +34,7 @@ async def test_disk_full_pauses_sync_and_resumes_by_itself(
     assert state.status == SyncStatus.PAUSED and state.message == "disk_full"
     problem = store.problem
     assert problem is not None and problem.code == "disk_full" and problem.path == store.path
-    store.save_draft("reply:CS-1", {"text": "typed while the disk was full" * 200})
+    store.drafts.save_draft("reply:CS-1", {"text": "typed while the disk was full" * 200})
     requests = len(sim.request_log)
     assert await engine.poll_once() == DISK_FULL_RETRY  # still full: paused, the API is spared
     assert len(sim.request_log) == requests
@@ -42,7 +42,7 @@ async def test_disk_full_pauses_sync_and_resumes_by_itself(
     disk.clean()
     await engine.poll_once()
     assert engine.state.status == SyncStatus.FRESH and store.problem is None
-    assert store.case_count() == len(sim.data.cases)
+    assert store.cases.case_count() == len(sim.data.cases)
     raw = sqlite3.connect(store.path).execute("SELECT data FROM drafts").fetchall()
     assert len(raw) == 1 and "typed while the disk was full" in raw[0][0]
 
@@ -69,7 +69,7 @@ async def test_read_only_store_is_shown_but_never_written(
 
     store = Store(path, clock=sim_clock, connect=_read_only_media)
     assert store.read_only is not None and store.read_only.reason == "sqlite"
-    assert store.case("CS-1") is not None
+    assert store.cases.case("CS-1") is not None
     engine = SyncEngine(store, client, on_event=events.append, clock=sim_clock)
     await engine.start()
     try:

@@ -25,11 +25,11 @@ def _msg(minutes: int, kind: str) -> CaseMessage:
 
 def test_status_transitions_are_recorded_once_each(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.sqlite3")
-    store.upsert_cases([_case("CS-1", 0, status="New")])
-    store.upsert_cases([_case("CS-1", 0, status="New")])  # unchanged: nothing recorded
-    store.upsert_cases([_case("CS-1", 10, status="Awaiting Customer")])
-    store.upsert_cases([_case("CS-1", 15, status="Awaiting Customer")])  # a message, same status
-    store.upsert_cases([_case("CS-1", 40, status="In Progress")])
+    store.cases.upsert_cases([_case("CS-1", 0, status="New")])
+    store.cases.upsert_cases([_case("CS-1", 0, status="New")])  # unchanged: nothing recorded
+    store.cases.upsert_cases([_case("CS-1", 10, status="Awaiting Customer")])
+    store.cases.upsert_cases([_case("CS-1", 15, status="Awaiting Customer")])  # a message, same status
+    store.cases.upsert_cases([_case("CS-1", 40, status="In Progress")])
     history = store.activity.activity(["CS-1"])["CS-1"].transitions
     assert [s for _, s in history] == ["New", "Awaiting Customer", "In Progress"]
     assert history[1][0] == (BASE + timedelta(minutes=10)).timestamp()
@@ -37,8 +37,8 @@ def test_status_transitions_are_recorded_once_each(tmp_path: Path) -> None:
 
 def test_thread_summary_tells_provider_from_customer(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.sqlite3")
-    store.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])
-    store.upsert_messages(
+    store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])
+    store.cases.upsert_messages(
         "CS-1", [_msg(0, "Customer"), _msg(5, "Expereo"), _msg(9, "Customer"), _msg(20, "Expereo")]
     )
     got = store.activity.activity(["CS-1", "CS-2"])

@@ -35,4 +35,4 @@ def test_served_app_renders_in_chromium(tmp_path: Path) -> None:
     from expereo_tui.locations import data_dir
 
     store = Store(data_dir() / "demo.sqlite3")  # what the served app synced, behind the page
-    assert store.case_count() > 0
+    assert store.cases.case_count() > 0

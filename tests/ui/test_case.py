@@ -60,7 +60,7 @@ async def test_quick_triage_reply_in_three_keys(
     """From launch: u (next unread), r (reply), type, ctrl+s (send) — 3 key presses."""
     target = _open_case(sim)
     store.mark_unread(target)
-    store.set_meta("cases_first_sync_done", "1")
+    store.meta.set_meta("cases_first_sync_done", "1")
     app = make_app(online=True)
     reply = "Rebooted the CPE, still down"
     received: list[events.Key] = []  # every key event the app was given, once each
@@ -81,8 +81,8 @@ async def test_quick_triage_reply_in_three_keys(
         commands = [k.key for k in received if k not in typed]
         assert "".join(k.character or "" for k in typed) == "ur" + reply
         assert commands == ["ctrl+s"]  # u, r, the text, ctrl+s: three keys besides the text
-        assert store.load_draft(f"reply:{target}") is None
-        assert store.thread(target)[-1].message == "Rebooted the CPE, still down"
+        assert store.drafts.load_draft(f"reply:{target}") is None
+        assert store.cases.thread(target)[-1].message == "Rebooted the CPE, still down"
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ async def test_empty_reply_is_refused_with_a_message(
         await until(pilot, lambda: isinstance(app.focused, TextArea))
         await pilot.press("space", "ctrl+s")
         await until(pilot, lambda: "Nothing to send" in screen_text(app))
-        assert store.outbox() == []
+        assert store.outbox.outbox() == []
 
 
 async def test_draft_survives_leaving_and_restart(
@@ -142,7 +142,7 @@ async def test_draft_survives_leaving_and_restart(
         await until(pilot, lambda: isinstance(app.focused, TextArea))
         await pilot.press(*"half-written reply")
         await pilot.press("escape", "escape")  # leave the box, leave the case: draft flushed
-        assert store.load_draft(f"reply:{case_id}") == {"text": "half-written reply"}
+        assert store.drafts.load_draft(f"reply:{case_id}") == {"text": "half-written reply"}
     again = make_app(store_=Store(store.path))
     async with again.run_test(size=(120, 30)) as pilot:
         again.action_open_case(case_id)
@@ -153,7 +153,7 @@ async def test_draft_survives_leaving_and_restart(
 async def test_quit_with_a_draft_asks_first(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    store.save_draft("reply:CS-1", {"text": "unsent"})
+    store.drafts.save_draft("reply:CS-1", {"text": "unsent"})
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("q")
@@ -162,7 +162,7 @@ async def test_quit_with_a_draft_asks_first(
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("q", "y")
         await until(pilot, lambda: not app.is_running)
-    assert store.load_draft("reply:CS-1") == {"text": "unsent"}
+    assert store.drafts.load_draft("reply:CS-1") == {"text": "unsent"}
 
 
 @pytest.mark.reliability(
@@ -219,7 +219,7 @@ async def test_status_bar_tells_offline_and_recovers(
 
 
 async def test_unread_count_in_title(make_app: Callable[..., ExpereoApp], store: Store) -> None:
-    rows = store.query_cases(CaseQuery(priorities=frozenset({"P1"})), limit=2)
+    rows = store.cases.query_cases(CaseQuery(priorities=frozenset({"P1"})), limit=2)
     for row in rows:
         store.mark_unread(row.id)
     app = make_app()
@@ -236,7 +236,7 @@ async def test_long_thread_shows_the_newest_and_loads_earlier(
 
     case_id = _open_case(sim)
     base = datetime(2026, 1, 1, tzinfo=UTC)
-    store.upsert_messages(
+    store.cases.upsert_messages(
         case_id,
         [
             CaseMessage(
@@ -254,7 +254,7 @@ async def test_long_thread_shows_the_newest_and_loads_earlier(
         app.action_open_case(case_id)
         await until(pilot, lambda: bool(app.screen.query(MessageView)))
         assert len(app.screen.query(MessageView)) == FIRST
-        total = store.message_count(case_id)
+        total = store.cases.message_count(case_id)
         earlier = app.screen.query_one(".earlier")
         assert f"{total - FIRST} earlier messages" in str(earlier.render())
         app.screen.query_one("ThreadView").focus()
@@ -287,7 +287,7 @@ async def test_read_only_refuses_every_write(
 
         with pytest.raises(ReadOnlyError):
             engine.send_reply(case_id, "sneaky")
-    assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []
+    assert store.outbox.outbox(statuses=("queued", "sending", "sent", "failed")) == []
 
 
 async def test_without_the_write_scope_compose_is_hidden_with_one_line_why(
@@ -329,10 +329,10 @@ async def test_double_tap_sends_one_reply_and_says_already_sending(
             await until(pilot, lambda: "already sending" in screen_text(app))
         finally:
             gate.set()
-        await until(pilot, lambda: "sent" in screen_text(app) and not store.outbox())
+        await until(pilot, lambda: "sent" in screen_text(app) and not store.outbox.outbox())
         assert [m["message"] for m in sim.data.messages[case_id][before:]] == ["on site in 20 min"]
-        assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
-        assert store.load_draft(f"reply:{case_id}") is None  # the sent text is not a draft
+        assert len(store.outbox.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+        assert store.drafts.load_draft(f"reply:{case_id}") is None  # the sent text is not a draft
 
 
 async def test_reply_to_a_closed_case_is_refused_and_offers_a_prefilled_new_case(
@@ -341,9 +341,9 @@ async def test_reply_to_a_closed_case_is_refused_and_offers_a_prefilled_new_case
     from expereo_tui.ui.forms.new_case import NewCaseScreen
 
     case_id = _open_case(sim)
-    case = store.case(case_id)
+    case = store.cases.case(case_id)
     assert case is not None
-    store.upsert_cases([case.model_copy(update={"status": "Closed"})])
+    store.cases.upsert_cases([case.model_copy(update={"status": "Closed"})])
     sim.data.cases[case_id]["status"] = "Closed"
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -354,8 +354,8 @@ async def test_reply_to_a_closed_case_is_refused_and_offers_a_prefilled_new_case
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "is closed" in screen_text(app)
         assert sum(1 for r in sim.request_records if r.method != "GET") == writes
-        assert store.outbox() == []
-        assert store.load_draft(f"reply:{case_id}") == {"text": "still broken"}
+        assert store.outbox.outbox() == []
+        assert store.drafts.load_draft(f"reply:{case_id}") == {"text": "still broken"}
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, NewCaseScreen))
         message = app.screen.query_one("#message", TextArea).text
@@ -379,7 +379,7 @@ async def test_read_only_shows_queued_replies_as_waiting_and_sends_none(
         await app.engine.sender.send_due()
         await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1)
     assert not any(r.method == "POST" and "case-messages" in r.path for r in sim.request_records)
-    assert store.outbox_entry(entry.id).status == "queued"  # type: ignore[union-attr]
+    assert store.outbox.outbox_entry(entry.id).status == "queued"  # type: ignore[union-attr]
 
 
 async def test_thread_shows_who_sent_each_reply(

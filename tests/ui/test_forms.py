@@ -98,7 +98,7 @@ async def test_incident_without_start_is_refused_inline(
         assert "an Incident needs start of incident" in screen_text(app)
         screen.query_one("#start", Input).value = "soon"
         await until(pilot, lambda: "cannot read 'soon'" in screen_text(app))
-        assert store.outbox() == []
+        assert store.outbox.outbox() == []
 
 
 async def test_valid_incident_is_created_with_open_end(
@@ -136,7 +136,7 @@ async def test_server_rejection_is_shown_inline_and_form_kept(
         await until(pilot, lambda: "Rejected" in screen_text(app))
         assert f"service {service} does not exist" in screen_text(app)
         assert screen.query_one("#message", TextArea).text == "Please look"
-        assert store.load_draft(f"new:{service}")["message"] == "Please look"  # type: ignore[index]
+        assert store.drafts.load_draft(f"new:{service}")["message"] == "Please look"  # type: ignore[index]
 
 
 async def test_new_case_draft_is_restored(
@@ -203,7 +203,7 @@ async def test_inventory_loads_lazily_and_jumps(
         accounts[0].expand()
         await until(pilot, lambda: bool(accounts[0].children))
         site_node = next(
-            n for n in accounts[0].children if n.data and store.services(site_id=n.data.id)
+            n for n in accounts[0].children if n.data and store.inventory.services(site_id=n.data.id)
         )
         site_node.expand()
         await until(pilot, lambda: bool(site_node.children))
@@ -212,7 +212,7 @@ async def test_inventory_loads_lazily_and_jumps(
         await pilot.pause()
         sid = service_node.data.id  # type: ignore[union-attr]
         # the detail pane (not just the tree, whose labels hold the id too) shows the service
-        svc, site = store.service(sid), store.site(site_node.data.id)  # type: ignore[union-attr]
+        svc, site = store.inventory.service(sid), store.inventory.site(site_node.data.id)  # type: ignore[union-attr]
         assert svc is not None and site is not None
         text = screen_text(app)
         assert re.search(rf"Service +{sid} *\n", text), text
@@ -276,7 +276,7 @@ async def test_restored_draft_with_a_disallowed_priority_is_corrected(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
 ) -> None:
     service = _rfs(sim)
-    store.save_draft(
+    store.drafts.save_draft(
         f"new:{service}",
         {"type": "NonIncident", "priority": "P1", "subject": "ServiceDown", "message": "x"},
     )
@@ -307,7 +307,7 @@ async def test_new_case_form_submits_once_and_turns_read_only(
             await until(pilot, lambda: "already sending" in screen_text(app))
             assert screen.query_one("#message", TextArea).disabled  # locked while sending
             screen.flush()  # the autosave timer firing meanwhile must not re-save what is sent
-            assert store.load_draft(f"new:{service}") is None
+            assert store.drafts.load_draft(f"new:{service}") is None
         finally:
             gate.set()
         await until(pilot, lambda: "Created" in screen_text(app))
@@ -317,10 +317,10 @@ async def test_new_case_form_submits_once_and_turns_read_only(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: f"Created {new}" in screen_text(app))
         assert set(sim.data.cases) - before == {new}
-        assert store.load_draft(f"new:{service}") is None
+        assert store.drafts.load_draft(f"new:{service}") is None
         await pilot.press("enter")
         await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)
-    assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+    assert len(store.outbox.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
 
 
 async def test_update_form_submits_once(
@@ -346,7 +346,7 @@ async def test_update_form_submits_once(
         assert screen.query_one("#reference", Input).disabled
     patches = [r for r in sim.request_records if r.method == "PATCH"]
     assert len(patches) == 1 and sim.data.cases[case_id]["customerReference"] == "CHG-99"
-    assert len(store.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
+    assert len(store.outbox.outbox(statuses=("queued", "sending", "sent", "failed"))) == 1
 
 
 async def test_form_errors_use_peoples_words_not_field_names(

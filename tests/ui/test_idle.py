@@ -52,7 +52,7 @@ def spy_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         monkeypatch.setattr(owner, name, spy)
 
     for name in READS:
-        wrap(store, name)
+        wrap(store.outbox if name == "outbox" else store.cases, name)
     wrap(store.activity, "activity")
     return calls
 
@@ -63,7 +63,7 @@ async def test_an_idle_poll_reads_nothing_and_reloads_nothing(
     sim_clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store.set_meta("cases_first_sync_done", "1")
+    store.meta.set_meta("cases_first_sync_done", "1")
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
@@ -144,7 +144,7 @@ def two_row_inbox(tmp_path: Path) -> tuple[FakeClock, ExpereoApp]:
     """The inbox 10m30s after CS-1 changed and 7m30s after CS-2 did."""
     clock = FakeClock(T0 + 10 * MIN + 30)
     store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0), case("CS-2", 3)])
+    store.cases.upsert_cases([case("CS-1", 0), case("CS-2", 3)])
     return clock, app
 
 
@@ -270,7 +270,7 @@ async def test_wall_counts_its_tiles_only_after_news(
         board = read_triage(store, app.options, sim_clock.now).board
         sla = screen.query_one("#digits-sla", BigNumber).value
         assert sla == f"{board.breached}/{board.at_risk}"  # the SLA tile too, with the clocks
-        case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+        case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
         polled = sim_clock.now
         app.deliver_sync_event(SyncStateChanged(SyncState(SyncStatus.SYNCING, polled)))
         app.deliver_sync_event(CasesChanged((CaseChange(case_id, is_new=False),)))  # news

@@ -25,14 +25,14 @@ def _table(app: ExpereoApp) -> CaseTable:
 async def test_inbox_shows_every_case_unread_first(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    target = store.query_cases(CaseQuery(sort=(("last_modified", False),)), limit=1)[0].id
+    target = store.cases.query_cases(CaseQuery(sort=(("last_modified", False),)), limit=1)[0].id
     store.mark_unread(target)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        assert screen.total == store.case_count()
+        assert screen.total == store.cases.case_count()
         assert screen.current_case_id() == target
         assert "1 unread" in screen_text(app)
 
@@ -61,13 +61,13 @@ async def test_filter_modal_combines_status_and_priority(
         await pilot.press("ctrl+s")
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        expected = store.count_cases(
+        expected = store.cases.count_cases(
             CaseQuery(statuses=frozenset({"New"}), priorities=frozenset({"P1"}))
         )
         assert screen.total == expected and _table(app).row_count == expected
         assert "status=New" in screen_text(app) and "priority=P1" in screen_text(app)
         await pilot.press("x")
-        assert screen.total == store.case_count()
+        assert screen.total == store.cases.case_count()
 
 
 def _rows_shown(app: ExpereoApp) -> list[tuple[str, str]]:
@@ -82,11 +82,11 @@ async def test_sort_cycles_and_reverses(make_app: Callable[..., ExpereoApp], sto
     ``S`` shows them the other way round."""
 
     def key(case_id: str) -> tuple[str, float]:
-        case = store.case(case_id)
+        case = store.cases.case(case_id)
         assert case is not None and case.priority and case.last_modified_date
         return case.priority, case.last_modified_date.timestamp()
 
-    low = next(r for r in store.query_cases(CaseQuery(), limit=1000) if r.priority == "P3")
+    low = next(r for r in store.cases.query_cases(CaseQuery(), limit=1000) if r.priority == "P3")
     store.mark_unread(low.id)  # on top by default (unread first), not when sorted by priority
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
@@ -107,21 +107,21 @@ async def test_sort_cycles_and_reverses(make_app: Callable[..., ExpereoApp], sto
         rows = _rows_shown(app)
         ids = [i for _, i in rows]
         assert len(rows) >= 20 and ids == sorted(ids, key=lambda i: (key(i)[0], -key(i)[1]))[::-1]
-        lowest = max(c.priority or "" for c in store.query_cases(CaseQuery(), limit=1000))
+        lowest = max(c.priority or "" for c in store.cases.query_cases(CaseQuery(), limit=1000))
         assert rows[0][0] == lowest != "P1"
 
 
 async def test_u_opens_next_unread_and_marks_it_read(
     make_app: Callable[..., ExpereoApp], store: Store, tmp_path: object
 ) -> None:
-    rows = store.query_cases(CaseQuery(), limit=3)
+    rows = store.cases.query_cases(CaseQuery(), limit=3)
     store.mark_unread(rows[2].id)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("u")
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         assert app.screen.case_id == rows[2].id  # type: ignore[attr-defined]
-        assert not store.is_unread(rows[2].id)
+        assert not store.cases.is_unread(rows[2].id)
         await pilot.press("escape")
         # back in the inbox, the case just read is unmarked at once (not at the next refresh)
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -130,7 +130,7 @@ async def test_u_opens_next_unread_and_marks_it_read(
         await pilot.press("u")
         assert isinstance(app.screen, InboxScreen)  # nothing unread left: a note, no jump
     reopened = Store(store.path)
-    assert not reopened.is_unread(rows[2].id)
+    assert not reopened.cases.is_unread(rows[2].id)
 
 
 async def test_m_toggles_read_state(make_app: Callable[..., ExpereoApp], store: Store) -> None:
@@ -138,9 +138,9 @@ async def test_m_toggles_read_state(make_app: Callable[..., ExpereoApp], store: 
     async with app.run_test(size=(120, 30)) as pilot:
         case_id = app.screen.current_case_id()  # type: ignore[attr-defined]
         await pilot.press("m")
-        assert store.is_unread(case_id)
+        assert store.cases.is_unread(case_id)
         await pilot.press("m")
-        assert not store.is_unread(case_id)
+        assert not store.cases.is_unread(case_id)
 
 
 async def test_hostile_text_is_shown_literally(
@@ -166,7 +166,7 @@ async def test_hostile_text_is_shown_literally(
 async def test_cases_changed_by_a_poll_are_marked(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
 ) -> None:
-    store.set_meta("cases_first_sync_done", "1")
+    store.meta.set_meta("cases_first_sync_done", "1")
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         engine = await engine_of(pilot, app)
@@ -197,7 +197,7 @@ async def test_keys_typed_in_a_burst_after_slash_land_in_the_search(
 async def test_cursor_keys_page_through_every_case(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    everything = store.query_cases(CaseQuery(), limit=1000)
+    everything = store.cases.query_cases(CaseQuery(), limit=1000)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         table = _table(app)
@@ -223,7 +223,7 @@ async def test_mouse_sorts_by_header_and_opens_the_highlighted_row(
         assert isinstance(screen, InboxScreen)
         await pilot.click(CaseTable, offset=(38, 0))  # the "Case" header
         assert screen.query_state.sort[0] == ("id", False)
-        by_id = store.query_cases(CaseQuery(sort=(("id", False),)), limit=3)
+        by_id = store.cases.query_cases(CaseQuery(sort=(("id", False),)), limit=3)
         await pilot.click(CaseTable, offset=(38, 3))  # the third row: highlighted
         assert _table(app).cursor_key == by_id[2].id
         assert isinstance(app.screen, InboxScreen)
@@ -240,7 +240,7 @@ async def test_hostile_text_in_inbox_rows_is_shown_literally(
     from tests.store.test_store import _case
 
     reference = "[bold red]X[/bold red]\x1b[31m[link=http://evil.example]y[/link]"
-    store.upsert_cases([_case("CS-HOSTILE", 10**7, customer_reference=reference)])
+    store.cases.upsert_cases([_case("CS-HOSTILE", 10**7, customer_reference=reference)])
     app = make_app()
     async with app.run_test(size=(200, 30)) as pilot:
         await pilot.press("slash", *"cs-hostile", "enter")

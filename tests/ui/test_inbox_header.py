@@ -26,7 +26,7 @@ async def test_header_keeps_its_legend_and_counts_open_cases_only(
         counts = str(screen.query_one("#counts").content)
         assert "● " in counts and "★" not in counts  # no ★ row yet: no legend for it
         assert "In Progress" in counts
-        screen.recent.add(store.query_cases(screen.query_state, limit=1)[0].id)
+        screen.recent.add(store.cases.query_cases(screen.query_state, limit=1)[0].id)
         screen.reload()
         await pilot.pause()
         assert "Resolved" not in counts and "Closed" not in counts  # not shown, not counted
@@ -34,7 +34,7 @@ async def test_header_keeps_its_legend_and_counts_open_cases_only(
         assert "●" in header and "★ changed" in header  # on screen, whole, at 80 columns
         await pilot.press("a")  # every case: every status counted
         await until(pilot, lambda: "Closed" in str(screen.query_one("#counts").content))
-        one = store.query_cases(screen.query_state, limit=1)[0].id
+        one = store.cases.query_cases(screen.query_state, limit=1)[0].id
         screen.set_query(replace(screen.query_state, text=one))
         await until(pilot, lambda: str(screen.query_one("#counts").content).startswith(" 1 case "))
 

@@ -24,11 +24,11 @@ from .conftest import screen_text, until
 
 def add_invoices(store: Store, sim: Simulator, *, lines: bool = True) -> None:
     """The simulator's invoices in the store, as an inventory refresh leaves them."""
-    store.upsert_invoices(Invoice.model_validate(i) for i in sim.data.invoices.values())
+    store.inventory.upsert_invoices(Invoice.model_validate(i) for i in sim.data.invoices.values())
     if lines:
         for inv_id, items in sim.data.invoice_lines.items():
-            store.store_invoice_lines(inv_id, [InvoiceLineDetail.model_validate(x) for x in items])
-    store.set_meta(META_INVOICES_ACCESS, InvoiceAccess.OK.value)
+            store.invoices.store_invoice_lines(inv_id, [InvoiceLineDetail.model_validate(x) for x in items])
+    store.meta.set_meta(META_INVOICES_ACCESS, InvoiceAccess.OK.value)
 
 
 async def open_account(app: ExpereoApp, pilot: Pilot[Any]) -> Tree[Node]:
@@ -127,16 +127,16 @@ async def test_opening_an_invoice_fetches_its_lines_through_the_engine(
         node.expand()
         await until(pilot, lambda: bool(node.children))
         tree.move_cursor(next(c for c in node.children if c.data.id == inv_id))
-        await until(pilot, lambda: store.invoice_lines(inv_id) is not None)
+        await until(pilot, lambda: store.invoices.invoice_lines(inv_id) is not None)
         n = len(sim.data.invoice_lines[inv_id])
         await until(pilot, lambda: f"{n} lines" in screen_text(app))
         # a service of an older invoice: looking at it fetches its account's missing lines
-        older = store.account_invoices(node.data.id)[-1].invoice_id
+        older = store.invoices.account_invoices(node.data.id)[-1].invoice_id
         service_id = sim.data.invoice_lines[older][0]["orderIDExpereo"]
         screen = app.screen
         assert isinstance(screen, InventoryScreen)
         screen.show_detail(Node("service", service_id))
-        await until(pilot, lambda: store.invoice_lines(older) is not None)
+        await until(pilot, lambda: store.invoices.invoice_lines(older) is not None)
         ref = sim.data.invoices[older]["invoiceReference"]
         await until(pilot, lambda: ref in screen_text(app))
 
@@ -151,7 +151,7 @@ async def test_without_access_invoices_are_hidden_with_one_line_saying_why(
             (InvoiceAccess.NO_SCOPE, "Invoices hidden: no scope", "financial.read"),
             (InvoiceAccess.UNSUPPORTED, "Invoices hidden: API V1", "API V2 key"),
         ):
-            store.set_meta(META_INVOICES_ACCESS, access.value)
+            store.meta.set_meta(META_INVOICES_ACCESS, access.value)
             if isinstance(app.screen, InventoryScreen):
                 app.screen.build()
             tree = await open_account(app, pilot)

@@ -53,7 +53,7 @@ async def test_footer_shows_the_keys_that_matter_at_80_columns(
         for rest in ("filter:", "cycle the sort", "new case", "inventory", "refresh now"):
             assert rest in help_text, rest
         await pilot.press("escape")
-        case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+        case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
         await app.push_screen(CaseScreen(case_id))
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await pilot.pause()
@@ -65,8 +65,8 @@ async def test_footer_shows_the_keys_that_matter_at_80_columns(
 async def test_reply_box_starts_small_and_grows_to_a_third_of_the_screen(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
-    store.save_draft(f"reply:{case_id}", {"text": ""})
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
+    store.drafts.save_draft(f"reply:{case_id}", {"text": ""})
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -94,8 +94,8 @@ def _plain(app: ExpereoApp) -> str:
 async def test_quit_with_draft_dialog_reads_whole(
     make_app: Callable[..., ExpereoApp], store: Store, size: tuple[int, int]
 ) -> None:
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
-    store.save_draft(f"reply:{case_id}", {"text": "half a reply"})
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
+    store.drafts.save_draft(f"reply:{case_id}", {"text": "half a reply"})
     app = make_app()
     async with app.run_test(size=size, notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -115,7 +115,7 @@ async def test_quit_with_draft_dialog_reads_whole(
 async def test_toasts_never_cover_the_reply_box_or_the_status_bar(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -195,7 +195,7 @@ def _seen(path: Path) -> str | None:
 async def test_ctrl_e_edits_the_reply_in_the_editor(
     make_app: Callable[..., ExpereoApp], store: Store, fake_editor: Path
 ) -> None:
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -208,7 +208,7 @@ async def test_ctrl_e_edits_the_reply_in_the_editor(
         assert _seen(fake_editor) == "typed first"
         assert panel.text == "typed first\nfrom the editor"
         assert SUSPENDED == [True]  # the app was suspended around the editor
-        await until(pilot, lambda: "from the editor" in str(store.load_draft(f"reply:{case_id}")))
+        await until(pilot, lambda: "from the editor" in str(store.drafts.load_draft(f"reply:{case_id}")))
 
 
 async def test_ctrl_e_edits_the_new_case_message_and_leaves_inputs_alone(
@@ -244,7 +244,7 @@ async def test_o_over_ssh_copies_the_url_and_shows_a_link(
     monkeypatch.setenv("SSH_TTY", "/dev/pts/3")
     opened: list[str] = []
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
     app = make_app(portal_url_pattern=PORTAL)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -275,7 +275,7 @@ async def test_o_locally_opens_the_browser_off_the_event_loop(
         return True
 
     monkeypatch.setattr(webbrowser, "open", slow_browser)
-    case_id = store.query_cases(CaseQuery(), limit=1)[0].id
+    case_id = store.cases.query_cases(CaseQuery(), limit=1)[0].id
     app = make_app(portal_url_pattern=PORTAL)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -318,9 +318,9 @@ async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
     assert AppOptions().inbox_open_only  # what a new user gets
-    counts = store.status_counts()
+    counts = store.cases.status_counts()
     open_total = sum(counts.get(s, 0) for s in OPEN_STATUSES)
-    assert 0 < open_total < store.case_count()  # the seed has both kinds
+    assert 0 < open_total < store.cases.case_count()  # the seed has both kinds
     app = make_app(inbox_open_only=True)  # the default of AppOptions
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -331,7 +331,7 @@ async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
         assert "● " in text and " unread" in text  # the legend of the unread marker
         assert "open cases (a: all)" in text
         await pilot.press("a")
-        await until(pilot, lambda: screen.total == store.case_count())
+        await until(pilot, lambda: screen.total == store.cases.case_count())
         await pilot.press("a")
         await until(pilot, lambda: screen.total == open_total)
 
@@ -339,7 +339,7 @@ async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
 async def test_one_label_per_status_everywhere(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
-    waiting = store.query_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})), limit=1)
+    waiting = store.cases.query_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})), limit=1)
     assert waiting
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:

@@ -24,8 +24,8 @@ class Options:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "t.sqlite3", clock=FakeClock(T0))
-    store.upsert_cases([case("CS-1", 0), case("CS-2", 0, priority="P3")])
-    store.upsert_messages("CS-1", [message(0, "Customer")])
+    store.cases.upsert_cases([case("CS-1", 0), case("CS-2", 0, priority="P3")])
+    store.cases.upsert_messages("CS-1", [message(0, "Customer")])
     return store
 
 
@@ -59,10 +59,10 @@ def test_a_write_makes_the_next_reader_read_again(
     reads = count_reads(monkeypatch)
     rows, activity = read_open(store)
     assert activity["CS-2"].last_customer_at is None
-    store.upsert_messages("CS-2", [message(5, "Customer")])  # a thread changed
+    store.cases.upsert_messages("CS-2", [message(5, "Customer")])  # a thread changed
     rows, activity = read_open(store)
     assert activity["CS-2"].last_customer_at == T0 + 5 * 60
-    store.upsert_cases([case("CS-1", 10, status="Resolved")])  # a case closed
+    store.cases.upsert_cases([case("CS-1", 10, status="Resolved")])  # a case closed
     rows, _ = read_open(store)
     assert [r.id for r in rows] == ["CS-2"]
     assert len(reads) == 3
@@ -71,7 +71,7 @@ def test_a_write_makes_the_next_reader_read_again(
 def test_another_process_writing_is_noticed(tmp_path: Path, store: Store) -> None:
     read_open(store)
     other = Store(store.path, clock=FakeClock(T0))
-    other.upsert_cases([case("CS-3", 20)])
+    other.cases.upsert_cases([case("CS-3", 20)])
     assert "CS-3" in [r.id for r in read_open(store)[0]]
 
 

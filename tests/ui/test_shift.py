@@ -61,7 +61,7 @@ async def test_pin_shows_in_the_case_header_and_the_handover(
         await pilot.press("enter")
         await until(pilot, lambda: "Snoozed until" in screen_text(app))
         assert "or until Expereo writes" in screen_text(app)
-        assert store.outbox(statuses=("queued", "sending", "sent", "failed")) == []  # local only
+        assert store.outbox.outbox(statuses=("queued", "sending", "sent", "failed")) == []  # local only
         await pilot.press("H")
         await until(pilot, lambda: isinstance(app.screen, HandoverScreen))
         text = screen_text(app)
@@ -109,7 +109,7 @@ async def test_snoozed_case_leaves_the_inbox_and_wakes_with_an_alert(
         store.shift.snooze(case_id, until=None, until_provider=True)
         inbox.reload()
         assert inbox.total == total - 1
-        store.upsert_messages(case_id, [CaseMessage(id="w1", message="on site", type="Expereo")])
+        store.cases.upsert_messages(case_id, [CaseMessage(id="w1", message="on site", type="Expereo")])
         inbox.sync_event(MessagesAdded(case_id, ("w1",)))
         assert store.shift.snoozed_ids() == frozenset() and inbox.total == total
         await until(pilot, lambda: _notified(app, f"{case_id} is back (Expereo wrote)"))
@@ -120,7 +120,7 @@ async def test_view_tabs_from_config_and_saved_in_the_app_persist(
 ) -> None:
     urgent = {"priorities": ["P1", "P2"]}
     app = make_app(views=(("Urgent", urgent),))
-    expected = store.count_cases(CaseQuery(priorities=frozenset({"P1", "P2"})))
+    expected = store.cases.count_cases(CaseQuery(priorities=frozenset({"P1", "P2"})))
     async with app.run_test(size=(120, 36)) as pilot:
         inbox = _inbox(app)
         tabs = inbox.query_one(ViewTabs)
@@ -170,7 +170,7 @@ async def test_select_with_space_shift_arrows_and_all_then_mark_read(
         for case_id in chosen:
             store.mark_unread(case_id)
         await pilot.press("m")
-        assert not any(store.is_unread(c) for c in chosen) and inbox.selected == set()
+        assert not any(store.cases.is_unread(c) for c in chosen) and inbox.selected == set()
         await pilot.press("space", "shift+down")
         chosen = set(inbox.selected)
         await pilot.press("z")
@@ -206,7 +206,7 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
             lambda: all(sim.data.cases[c].get("customerReference") == "CHG-42" for c in chosen),
             rounds=2000,
         )
-        updates = [e for e in store.outbox(statuses=("sent",)) if e.kind == "update"]
+        updates = [e for e in store.outbox.outbox(statuses=("sent",)) if e.kind == "update"]
         assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
         await until(pilot, lambda: _notified(app, "Bulk update done: reference 3/3 sent"))
         assert tabs.progress is None and not tabs.display
@@ -220,7 +220,7 @@ async def test_export_writes_the_current_view_to_csv_and_json(
     from expereo_tui.shift.export import FIELDS
 
     app = make_app(views=(("Urgent", {"priorities": ["P1"]}),))
-    expected = store.count_cases(CaseQuery(priorities=frozenset({"P1"})))
+    expected = store.cases.count_cases(CaseQuery(priorities=frozenset({"P1"})))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("right_square_bracket", "E")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))

@@ -19,7 +19,7 @@ def test_view_tabs_80x24(
 ) -> None:
     """Inbox, a view from the config, one saved in the app and Snoozed, each with its count."""
     store.shift.save_view("Waiting on us", CaseQuery(statuses=frozenset({"Awaiting Customer"})))
-    first = store.query_cases(CaseQuery(sort=(("id", False),)), limit=1)[0].id
+    first = store.cases.query_cases(CaseQuery(sort=(("id", False),)), limit=1)[0].id
     store.shift.snooze(first, until=None, until_provider=True)
     app = make_app(views=(("P1/P2", {"priorities": ["P1", "P2"]}),))
     assert snap_compare(app, terminal_size=(80, 24))

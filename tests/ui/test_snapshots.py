@@ -17,7 +17,7 @@ from .conftest import until
 
 
 def _unread(store: Store, n: int = 3) -> None:
-    for row in store.query_cases(CaseQuery(statuses=frozenset({"In Progress"})), limit=n):
+    for row in store.cases.query_cases(CaseQuery(statuses=frozenset({"In Progress"})), limit=n):
         store.mark_unread(row.id)
 
 

@@ -66,8 +66,8 @@ async def test_unknown_status_is_shown_as_it_came(
     empty = Store(tmp_path / "fresh.sqlite3", clock=sim_clock)
     app = make_app(online=True, store_=empty)
     async with app.run_test(size=(120, 30)) as pilot:
-        await until(pilot, lambda: empty.case_count() == len(sim.data.cases), rounds=2000)
-        n = empty.status_counts()[UNKNOWN_STATUS]
+        await until(pilot, lambda: empty.cases.case_count() == len(sim.data.cases), rounds=2000)
+        n = empty.cases.status_counts()[UNKNOWN_STATUS]
         await until(pilot, lambda: f"{UNKNOWN_STATUS} {n}" in screen_text(app), rounds=2000)
         assert app.engine is not None
         await app.engine.stop()  # no sync event may race the teardown (see the report)
@@ -146,14 +146,14 @@ async def test_status_is_not_polled_by_a_timer_and_repaints_only_when_its_text_c
         await until(pilot, lambda: engine.polls >= 1 and "updated just now" in _status_line(app))
         assert _our_fast_timers(app) == []
         calls = 0
-        outbox = app.store.outbox
+        outbox = app.store.outbox.outbox
 
         def counting(**kw: object) -> object:
             nonlocal calls
             calls += 1
             return outbox(**kw)  # type: ignore[arg-type]
 
-        app.store.outbox = counting  # type: ignore[method-assign]
+        app.store.outbox.outbox = counting  # type: ignore[method-assign]
         bar = app.screen.query_one(StatusBar)
         sim_clock.advance(10)  # the read budget is full again, the data "<1m" old
         app.paint_status()

@@ -33,7 +33,7 @@ async def test_disk_full_shows_in_the_status_bar_and_clears(
     app = make_app(store_=store)
     async with app.run_test(size=(120, 24)) as pilot:
         disk.fill()
-        store.save_draft("new", {"subject": "x" * 30_000})
+        store.drafts.save_draft("new", {"subject": "x" * 30_000})
         app.refresh_status()
         await until(pilot, lambda: f"disk full: {store.path}" in _status(app))
         assert "disk full:" in screen_text(app)
@@ -101,7 +101,7 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
         size, n = 1 << 22, 0
         while size >= 256:
             try:
-                store.set_meta(f"filler-{n}", "x" * size)
+                store.meta.set_meta(f"filler-{n}", "x" * size)
                 n += 1
             except StoreFullError:
                 size //= 2
@@ -113,8 +113,8 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Not queued (disk full:" in screen_text(app))
         assert app.screen.query_one(TextArea).text == text
-        assert store.load_draft(f"reply:{case_id}") == {"text": text}
-        assert store.outbox() == []
+        assert store.drafts.load_draft(f"reply:{case_id}") == {"text": text}
+        assert store.outbox.outbox() == []
         disk.clean()
         assert store.retry_writes()
     raw = sqlite3.connect(store.path).execute("SELECT data FROM drafts").fetchall()

@@ -87,11 +87,11 @@ def hostile_store(path: Path, sim: Simulator, clock: FakeClock) -> Store:
             "accountId": site.account_id,
         }
     )
-    store.upsert_sites([site])
-    store.upsert_services([service])
-    newest = store.latest_case_modified()
+    store.inventory.upsert_sites([site])
+    store.inventory.upsert_services([service])
+    newest = store.cases.latest_case_modified()
     assert newest is not None
-    store.upsert_cases(
+    store.cases.upsert_cases(
         [
             Case.model_validate(
                 {
@@ -110,7 +110,7 @@ def hostile_store(path: Path, sim: Simulator, clock: FakeClock) -> Store:
             )
         ]
     )
-    store.upsert_messages(
+    store.cases.upsert_messages(
         CASE_ID,
         [
             CaseMessage.model_validate(
@@ -126,7 +126,7 @@ def hostile_store(path: Path, sim: Simulator, clock: FakeClock) -> Store:
             for i in range(3)
         ],
     )
-    store.save_draft(f"reply:{CASE_ID}", {"text": f"restored draft {HOSTILE}"})
+    store.drafts.save_draft(f"reply:{CASE_ID}", {"text": f"restored draft {HOSTILE}"})
     return store
 
 

@@ -121,7 +121,7 @@ async def test_a_theme_variable_recolours_the_inbox(
     make_app: Callable[..., ExpereoApp], store: Store
 ) -> None:
     """A theme that sets ``priority-p1`` changes how P1 is drawn, at once, without a restart."""
-    assert store.query_cases(CaseQuery(priorities=frozenset({"P1"})), limit=1)
+    assert store.cases.query_cases(CaseQuery(priorities=frozenset({"P1"})), limit=1)
     app = make_app(theme="textual-dark")
     custom = replace(
         BUILTIN_THEMES["textual-dark"], name="mine", variables={"priority-p1": "#ff88ff"}
@@ -147,12 +147,12 @@ async def test_the_chosen_theme_comes_back_next_launch(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         app.theme = "expereo-16"  # what the palette's theme picker does
-        await until(pilot, lambda: app.store.get_meta(ExpereoApp.THEME_META_KEY) is not None)
+        await until(pilot, lambda: app.store.meta.get_meta(ExpereoApp.THEME_META_KEY) is not None)
     assert make_app().theme == "expereo-16"
     # the profile's theme changed since the choice: the config speaks again
     assert make_app(theme="textual-light").theme == "textual-light"
     # a saved theme that no longer exists is forgotten, not an error
-    app.store.set_meta(ExpereoApp.THEME_META_KEY, '{"theme": "gone", "config": null}')
+    app.store.meta.set_meta(ExpereoApp.THEME_META_KEY, '{"theme": "gone", "config": null}')
     assert make_app().theme == "textual-dark"
 
 

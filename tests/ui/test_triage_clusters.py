@@ -32,8 +32,8 @@ def _line(app: ExpereoApp) -> str:
 
 async def test_cluster_forms_grows_filters_and_dissolves(tmp_path: Path) -> None:
     store, app = make(tmp_path, FakeClock(T0 + 60 * MIN))
-    store.upsert_sites([Site(site_id="S1", name="Tokyo Office 14", city="Tokyo")])
-    store.upsert_cases(
+    store.inventory.upsert_sites([Site(site_id="S1", name="Tokyo Office 14", city="Tokyo")])
+    store.cases.upsert_cases(
         [
             case("CS-1", 0, siteId="S1", createdDate="2026-11-18T09:12:00Z"),
             case("CS-2", 0, siteId="S1", createdDate="2026-11-18T09:30:00Z", serviceId="SVC-2"),
@@ -48,14 +48,14 @@ async def test_cluster_forms_grows_filters_and_dissolves(tmp_path: Path) -> None
         await pilot.press("c")
         assert sorted(_shown(app)) == ["CS-1", "CS-2"]
         # a third incident at the site, 20 minutes on: the cluster (and the filter) grows
-        store.upsert_cases(
+        store.cases.upsert_cases(
             [case("CS-3", 0, siteId="S1", createdDate="2026-11-18T09:50:00Z", serviceId="SVC-3")]
         )
         screen.reload()
         await until(pilot, lambda: "3 open incidents" in _line(app))
         assert sorted(_shown(app)) == ["CS-1", "CS-2", "CS-3"]
         # two resolve: one open incident is no cluster; the filter ends with it
-        store.upsert_cases(
+        store.cases.upsert_cases(
             [
                 case("CS-1", 70, siteId="S1", status="Resolved", createdDate="2026-11-18T09:12:00Z"),
                 case("CS-2", 70, siteId="S1", status="Resolved", createdDate="2026-11-18T09:30:00Z", serviceId="SVC-2"),
@@ -77,7 +77,7 @@ async def test_linking_a_cluster_sets_one_reference_on_each_case_once(
         sim.data.cases[case_id].update(
             type="Incident", siteId=site, startOfIncident=stamp, customerReference=None
         )
-    store.upsert_cases([Case.model_validate(sim.data.cases[i]) for i in ids])
+    store.cases.upsert_cases([Case.model_validate(sim.data.cases[i]) for i in ids])
     app = make_app(online=True)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
@@ -99,6 +99,6 @@ async def test_linking_a_cluster_sets_one_reference_on_each_case_once(
         patches = [r for r in list(sim.request_log)[before:] if r[0] == "PATCH"]
         assert len(patches) == len(cluster.case_ids)  # exactly once each
         await until(pilot, lambda: not screen.linking)  # progress shown until all are done
-        await until(pilot, lambda: all(store.case(i).customer_reference == "INC0042" for i in ids))  # type: ignore[union-attr]
+        await until(pilot, lambda: all(store.cases.case(i).customer_reference == "INC0042" for i in ids))  # type: ignore[union-attr]
         screen.link_cluster(cluster, "INC0042")  # again: every case has it, nothing is sent
         assert not screen.linking

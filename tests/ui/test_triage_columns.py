@@ -25,7 +25,7 @@ async def test_each_column_sorts_first_in_its_declared_direction(tmp_path: Path)
     """A click on a header sorts by it in the model's direction, a second click reverses it,
     and ``s`` reaches every column in the same direction the click chose."""
     store, app = make(tmp_path, FakeClock(T0))
-    store.upsert_cases([case("CS-1", 0), case("CS-2", 5, status="Awaiting Customer")])
+    store.cases.upsert_cases([case("CS-1", 0), case("CS-2", 5, status="Awaiting Customer")])
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)

@@ -61,9 +61,9 @@ def make_sla_pair(tmp_path: Path, clock: FakeClock) -> tuple[Store, ExpereoApp]:
     """The app on a store with two cases the customer wrote to at T0: CS-1, new, and CS-OLD,
     created a day before (its clocks late before anyone looked)."""
     store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
+    store.cases.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
     for case_id in ("CS-1", "CS-OLD"):
-        store.upsert_messages(case_id, [message(0, "Customer")])
+        store.cases.upsert_messages(case_id, [message(0, "Customer")])
     return store, app
 
 
@@ -74,8 +74,8 @@ def row_text(app: ExpereoApp, case_id: str) -> str:
 async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: Path) -> None:
     clock = FakeClock(T0 + 10 * MIN)
     store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-1", 0)])
-    store.upsert_messages("CS-1", [message(0, "Customer")])  # the case's opening message
+    store.cases.upsert_cases([case("CS-1", 0)])
+    store.cases.upsert_messages("CS-1", [message(0, "Customer")])  # the case's opening message
     async with app.run_test(size=(160, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
@@ -85,15 +85,15 @@ async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: 
         await pilot.pause()
         assert "▲ 5m at risk" in row_text(app, "CS-1")
         # the provider asks us something: the clock stops while the case waits on us
-        store.upsert_cases([case("CS-1", 25, status="Awaiting Customer")])
+        store.cases.upsert_cases([case("CS-1", 25, status="Awaiting Customer")])
         clock.now = T0 + 3 * 60 * MIN
         screen.reload()
         await pilot.pause()
         assert "⏸ 5m at risk" in row_text(app, "CS-1")
         assert "you · 2h" in row_text(app, "CS-1")
         # we answer and it goes back to In Progress: the clock runs on from where it stopped
-        store.upsert_cases([case("CS-1", 180, status="In Progress")])
-        store.upsert_messages("CS-1", [message(180, "Customer")])
+        store.cases.upsert_cases([case("CS-1", 180, status="In Progress")])
+        store.cases.upsert_messages("CS-1", [message(180, "Customer")])
         clock.now = T0 + 3 * 60 * MIN + 17 * MIN
         screen.reload()
         await pilot.pause()
@@ -104,7 +104,7 @@ async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: 
 async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
     clock = FakeClock(T0 + 60 * MIN)
     store, app = make(tmp_path, clock)
-    store.upsert_cases(
+    store.cases.upsert_cases(
         [
             case("CS-OURS", 5, status="Awaiting Customer"),
             case("CS-LONG", 0),
@@ -112,9 +112,9 @@ async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
             case("CS-DONE", 0, status="Resolved"),
         ]
     )
-    store.upsert_messages("CS-OURS", [message(0, "Customer")])
-    store.upsert_messages("CS-LONG", [message(10, "Customer")])
-    store.upsert_messages("CS-SHORT", [message(2, "Expereo"), message(40, "Customer")])
+    store.cases.upsert_messages("CS-OURS", [message(0, "Customer")])
+    store.cases.upsert_messages("CS-LONG", [message(10, "Customer")])
+    store.cases.upsert_messages("CS-SHORT", [message(2, "Expereo"), message(40, "Customer")])
     async with app.run_test(size=(160, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
@@ -166,8 +166,8 @@ async def test_a_case_whose_thread_the_store_lacks_has_no_reply_clock_and_no_tur
     case) and no turn; the resolution clock, from the case alone, still runs."""
     clock = FakeClock(T0 + 3 * 60 * MIN)
     store, app = make(tmp_path, clock)
-    store.upsert_cases([case("CS-BARE", 0), case("CS-KNOWN", 0)])
-    store.upsert_messages("CS-KNOWN", [message(0, "Customer")])
+    store.cases.upsert_cases([case("CS-BARE", 0), case("CS-KNOWN", 0)])
+    store.cases.upsert_messages("CS-KNOWN", [message(0, "Customer")])
     async with app.run_test(size=(160, 20)) as pilot:
         await pilot.pause()
         bare, known = row_text(app, "CS-BARE"), row_text(app, "CS-KNOWN")

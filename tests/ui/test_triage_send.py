@@ -36,7 +36,7 @@ async def test_reply_with_a_community_string_asks_and_shows_it_masked(
         assert "N0cR34d" not in text  # masked on screen
         await pilot.press("escape")  # back to editing: nothing queued, the text kept
         await until(pilot, lambda: isinstance(app.focused, TextArea))
-        assert store.outbox() == [] and app.focused.text == PASTED  # type: ignore[union-attr]
+        assert store.outbox.outbox() == [] and app.focused.text == PASTED  # type: ignore[union-attr]
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, SendCheckScreen))
         await pilot.press("y")  # send anyway
@@ -94,7 +94,7 @@ async def test_provider_wrote_while_typing_reads_once_and_asks(
         app.action_open_case(target, reply=True)
         await until(pilot, lambda: isinstance(app.focused, TextArea))
         await pilot.press(*"rebooted")
-        await until(pilot, lambda: store.load_draft(f"reply:{target}") is not None)
+        await until(pilot, lambda: store.drafts.load_draft(f"reply:{target}") is not None)
         _provider_writes(sim, target, "Could you check the [b]power[/b] LED?")
         sim_clock.advance(60)  # the last poll is a minute old
         before = sim.api_requests()

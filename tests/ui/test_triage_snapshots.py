@@ -22,7 +22,7 @@ def _cluster(sim: Simulator, store: Store) -> None:
     for minutes, case_id in zip((0, 4, 9), ids, strict=True):
         start = f"2026-11-18T10:{10 + minutes:02d}:00Z"
         sim.data.cases[case_id].update(type="Incident", siteId=site, startOfIncident=start)
-    store.upsert_cases([Case.model_validate(sim.data.cases[i]) for i in ids])
+    store.cases.upsert_cases([Case.model_validate(sim.data.cases[i]) for i in ids])
 
 
 def test_triage_inbox_160x48(

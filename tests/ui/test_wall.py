@@ -43,7 +43,7 @@ async def test_headline_counts_match_the_store(
     app = make_wall(sim, store, sim_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _wall(app, pilot)
-        p1 = store.count_cases(
+        p1 = store.cases.count_cases(
             CaseQuery(statuses=frozenset(OPEN_STATUSES), priorities=frozenset({"P1"}))
         )
         assert screen.query_one("#digits-p1", BigNumber).value == str(p1)
@@ -81,7 +81,7 @@ async def test_views_cycle_and_space_pauses(
 async def test_stale_offline_and_recovery_fill_the_screen(
     sim: Simulator, store: Store, sim_clock: FakeClock, reliability: Reliability
 ) -> None:
-    store.set_meta("cases_first_sync_done", "1")
+    store.meta.set_meta("cases_first_sync_done", "1")
     app = make_wall(sim, store, sim_clock, online=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _wall(app, pilot)
@@ -188,7 +188,7 @@ def test_wall_services_view_snapshot(
 def test_wall_offline_snapshot(
     snap_compare: Any, sim: Simulator, store: Store, sim_clock: FakeClock
 ) -> None:
-    store.set_meta("last_success", str(sim_clock.now - 1800))
+    store.meta.set_meta("last_success", str(sim_clock.now - 1800))
     sim.faults.outage = True
     app = make_wall(sim, store, sim_clock, online=True)
 
@@ -266,7 +266,7 @@ async def test_open_incidents_newest_first_with_the_rest_counted(
         await pilot.press("right")
         await pilot.pause()
         table = screen.query_one("#incidents-table", DataTable)
-        open_incidents = store.count_cases(
+        open_incidents = store.cases.count_cases(
             CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
         )
         height = screen.query_one("#views").size.height
@@ -277,7 +277,7 @@ async def test_open_incidents_newest_first_with_the_rest_counted(
         ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count - 1)]
         starts = []
         for case_id in ids:
-            case = store.case(case_id)
+            case = store.cases.case(case_id)
             assert case is not None
             starts.append(case.start_of_incident or case.created_date)
         assert starts == sorted(starts, reverse=True)  # newest first

@@ -32,9 +32,9 @@ async def test_wall_cycles_through_the_chosen_views(
         assert screen.query_one(ContentSwitcher).current == "view-0"
         screen.refresh_all()
         assert "P1 only" in screen_text(app) and "(5/6" in screen_text(app)
-        p1 = store.count_cases(CaseQuery(priorities=frozenset({"P1"})))
+        p1 = store.cases.count_cases(CaseQuery(priorities=frozenset({"P1"})))
         assert screen.query_one("#view-0-table", DataTable).row_count == min(p1, 40)
-        awaiting = store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
+        awaiting = store.cases.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
         assert screen.query_one("#view-1-table", DataTable).row_count == awaiting
         screen.action_next_view()
         screen.action_next_view()

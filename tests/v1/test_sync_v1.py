@@ -39,16 +39,16 @@ async def test_first_sync_sends_zero_and_takes_three_requests(
     assert _ops(transport) == ["Cases", "Sites", "Services"]  # cases first: the inbox shows them
     assert transport.bodies[0]["variables"] == {"lastModifiedMinutes": 0}
     assert len(sim.request_log) == 3
-    assert store.case_count() == len(sim.data.cases)
-    assert store.unread_count() == 0
-    assert len(store.sites("viewer")) == len(sim.data.sites)  # under V1's one account
-    assert len(store.services(account_id="viewer")) == len(sim.data.services)
+    assert store.cases.case_count() == len(sim.data.cases)
+    assert store.cases.unread_count() == 0
+    assert len(store.inventory.sites("viewer")) == len(sim.data.sites)  # under V1's one account
+    assert len(store.inventory.services(account_id="viewer")) == len(sim.data.services)
     assert engine.state.status == SyncStatus.FRESH
     # opening a case after the first sync costs nothing: its thread came with it
     case_id = next(iter(sim.data.cases))
     await engine.fetch_thread(case_id)
     assert len(sim.request_log) == 3
-    assert store.message_count(case_id) == len(sim.data.messages[case_id])
+    assert store.cases.message_count(case_id) == len(sim.data.messages[case_id])
 
 
 async def test_idle_poll_costs_one_request_with_the_elapsed_window(
@@ -90,8 +90,8 @@ async def test_changed_case_arrives_with_its_thread_without_another_request(
     [event] = events.of(CasesChanged)
     assert {c.case_id for c in event.changes} == changed_ids
     for case_id in changed_ids:
-        assert store.is_unread(case_id)
-        assert store.message_count(case_id) == len(sim.data.messages[case_id])
+        assert store.cases.is_unread(case_id)
+        assert store.cases.message_count(case_id) == len(sim.data.messages[case_id])
 
 
 async def test_restart_after_hours_away_asks_for_the_whole_gap(
@@ -112,7 +112,7 @@ async def test_restart_after_hours_away_asks_for_the_whole_gap(
     )
     await again.poll_once()
     assert transport.bodies[-1]["variables"] == {"lastModifiedMinutes": 52}  # 3000 s + 120 s
-    assert {c for c in touched if again.store.is_unread(c)} == touched
+    assert {c for c in touched if again.store.cases.is_unread(c)} == touched
 
 
 async def test_reply_through_the_outbox_on_v1(
@@ -134,11 +134,11 @@ async def test_reply_through_the_outbox_on_v1(
     assert sim.data.messages[case_id][-1]["message"] == "Power cycled, still down."
     statuses = [e.status for e in events.of(OutboxChanged) if e.entry_id == entry]
     assert statuses == [OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT]
-    assert not store.is_unread(case_id)
+    assert not store.cases.is_unread(case_id)
     sim_clock.advance(30)
     await engine.poll_once()
     await engine.fetch_thread(case_id)  # the thread as the server has it: the reply once
-    texts = [m.message for m in store.thread(case_id)]
+    texts = [m.message for m in store.cases.thread(case_id)]
     assert texts.count("Power cycled, still down.") == 1
     assert len(texts) == len(sim.data.messages[case_id])
 
@@ -160,8 +160,8 @@ async def test_create_incident_through_the_outbox_on_v1(
     [done] = [e for e in events.of(OutboxChanged) if e.status == OutboxStatus.SENT]
     assert done.result_id in sim.data.cases
     assert sim.data.cases[done.result_id]["type"] == "Incident"
-    assert [m.message for m in store.thread(done.result_id)] == ["Site dark since 09:00"]
-    assert not store.is_unread(done.result_id)
+    assert [m.message for m in store.cases.thread(done.result_id)] == ["Site dark since 09:00"]
+    assert not store.cases.is_unread(done.result_id)
 
 
 async def test_priority_on_create_fails_back_to_the_form_on_v1(
@@ -188,7 +188,7 @@ async def test_reference_through_the_outbox_on_v1(
     engine.update_case(case_id, CaseUpdate(customer_reference="INC-0042"))
     await engine.sender.send_due()
     assert sim.data.cases[case_id]["customerReference"] == "INC-0042"
-    assert store.case(case_id).customer_reference == "INC-0042"  # type: ignore[union-attr]
+    assert store.cases.case(case_id).customer_reference == "INC-0042"  # type: ignore[union-attr]
     engine.update_case(case_id, CaseUpdate(status="Closed"))
     await engine.sender.send_due()
     failed = [e for e in events.of(OutboxChanged) if e.status == OutboxStatus.FAILED]

@@ -72,7 +72,7 @@ class CaseScreen(AppScreen[None]):
         yield Static(id="case-header")
         yield ThreadView(id="thread")
         if not self.xapp.options.read_only:
-            draft = self.xapp.store.load_draft(self.draft_key) or {}
+            draft = self.xapp.store.drafts.load_draft(self.draft_key) or {}
             yield ComposePanel(text=str(draft.get("text", "")), id="compose")
         else:
             yield Static(self._read_only_notice(), id="read-only")
@@ -82,7 +82,7 @@ class CaseScreen(AppScreen[None]):
     def _read_only_notice(self) -> Text:
         reason = self.xapp.options.read_only_reason or "read-only mode"
         notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
-        for entry in self.xapp.store.outbox():
+        for entry in self.xapp.store.outbox.outbox():
             if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
                 # queued by a writable instance: this one never sends it
                 notice.append(f"\nreply #{entry.id}: queued · waiting for a writable instance")
@@ -95,7 +95,7 @@ class CaseScreen(AppScreen[None]):
         app.alerter.update_title()
         self.refresh_case()
         self.refresh_thread()
-        for entry in app.store.outbox():
+        for entry in app.store.outbox.outbox():
             if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
                 self.my_entries.add(entry.id)
                 self.compose_panel_status(entry.id, entry.status, entry.last_error)
@@ -142,7 +142,7 @@ class CaseScreen(AppScreen[None]):
     # -- rendering --------------------------------------------------------------------------
     def refresh_case(self) -> None:
         store = self.xapp.store
-        case = store.case(self.case_id)
+        case = store.cases.case(self.case_id)
         header = self.query_one("#case-header", Static)
         if case is None:
             header.update(
@@ -153,8 +153,8 @@ class CaseScreen(AppScreen[None]):
                 )
             )
             return
-        service = store.service(case.service_id) if case.service_id else None
-        site = store.site(case.site_id) if case.site_id else None
+        service = store.inventory.service(case.service_id) if case.service_id else None
+        site = store.inventory.site(case.site_id) if case.site_id else None
         now = self.xapp.now()
         title = Text()
         title.append(f" {safe(case.id)} ", style="bold reverse")
@@ -217,9 +217,9 @@ class CaseScreen(AppScreen[None]):
         """Read only the tail that is shown: a 10,000-message thread costs what 100 do."""
         store = self.xapp.store
         view = self.query_one(ThreadView)
-        total = store.message_count(self.case_id)
+        total = store.cases.message_count(self.case_id)
         start = max(0, total - view.window)
-        messages = store.thread(self.case_id, offset=start, limit=view.window)
+        messages = store.cases.thread(self.case_id, offset=start, limit=view.window)
         view.show(messages, self.xapp.now(), total=total)
 
     def compose_panel_status(
@@ -279,7 +279,7 @@ class CaseScreen(AppScreen[None]):
                 self.refresh_case()
             elif event.status == OutboxStatus.FAILED and self.has_compose:
                 panel = self.query_one(ComposePanel)
-                draft = self.xapp.store.load_draft(self.draft_key) or {}
+                draft = self.xapp.store.drafts.load_draft(self.draft_key) or {}
                 if not panel.text.strip() and draft.get("text"):
                     panel.set_text(str(draft["text"]))  # the rejected text is back, editable
 
@@ -289,26 +289,26 @@ class CaseScreen(AppScreen[None]):
         store = self.xapp.store
         if event.text.strip():
             self._draft_baseline()  # a new draft: note what the case looks like now
-            store.save_draft(self.draft_key, {"text": event.text})
+            store.drafts.save_draft(self.draft_key, {"text": event.text})
         else:
-            store.delete_draft(self.draft_key)
+            store.drafts.delete_draft(self.draft_key)
 
     def _draft_baseline(self) -> dict[str, object]:
         """What the case looked like when this draft was started, for the send-time conflict
         check (kept beside the draft in the store's meta; a new draft gets a new one)."""
         store = self.xapp.store
         key = f"triage.draft_baseline:{self.draft_key}"
-        saved = store.get_meta(key)
-        if saved and store.load_draft(self.draft_key) is not None:
+        saved = store.meta.get_meta(key)
+        if saved and store.drafts.load_draft(self.draft_key) is not None:
             baseline: dict[str, object] = json.loads(saved)
             return baseline
-        case = store.case(self.case_id)
+        case = store.cases.case(self.case_id)
         baseline = {
-            "seen_messages": store.message_count(self.case_id),
+            "seen_messages": store.cases.message_count(self.case_id),
             "seen_status": case.status if case else None,
         }
         try:
-            store.set_meta(key, json.dumps(baseline))
+            store.meta.set_meta(key, json.dumps(baseline))
         except StoreError:  # a read-only or full store: the check compares with now
             pass
         return baseline
@@ -318,7 +318,7 @@ class CaseScreen(AppScreen[None]):
         panel = self.query_one(ComposePanel)
         engine = self.xapp.engine
         pending = [
-            e.id for e in self.xapp.store.outbox(statuses=PENDING) if e.draft_key == self.draft_key
+            e.id for e in self.xapp.store.outbox.outbox(statuses=PENDING) if e.draft_key == self.draft_key
         ]
         if pending:  # a double tap, or a laggy link delivering ctrl+s twice
             self._already_sending(panel, pending[0])
@@ -417,9 +417,9 @@ class CaseScreen(AppScreen[None]):
 
         store = self.xapp.store
         baseline = self._draft_baseline()
-        case = store.case(self.case_id)
+        case = store.cases.case(self.case_id)
         found = conflict(
-            store.thread(self.case_id),
+            store.cases.thread(self.case_id),
             int(str(baseline.get("seen_messages") or 0)),
             None if baseline.get("seen_status") is None else str(baseline["seen_status"]),
             case.status if case else None,
@@ -444,7 +444,7 @@ class CaseScreen(AppScreen[None]):
     def _offer_new_case(self, text: str) -> None:
         """A closed case takes no replies: offer a new case that references it, prefilled
         with the reply (which also stays in this case's draft)."""
-        case = self.xapp.store.case(self.case_id)
+        case = self.xapp.store.cases.case(self.case_id)
 
         def answer(yes: bool | None) -> None:
             if not yes:
@@ -495,7 +495,7 @@ class CaseScreen(AppScreen[None]):
         self.xapp.action_update_case(self.case_id)
 
     def action_new_case(self) -> None:
-        case = self.xapp.store.case(self.case_id)
+        case = self.xapp.store.cases.case(self.case_id)
         self.xapp.action_new_case(case.service_id if case else None)
 
     def action_copy_id(self) -> None:

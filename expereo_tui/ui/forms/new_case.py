@@ -82,7 +82,7 @@ class NewCaseScreen(AppScreen[None]):
         return engine is not None and "priority" not in engine.features
 
     def compose(self) -> ComposeResult:
-        draft = self.xapp.store.load_draft(self.draft_key) or self.prefill
+        draft = self.xapp.store.drafts.load_draft(self.draft_key) or self.prefill
         ctype = str(draft.get("type") or CaseType.INCIDENT)
         if ctype not in ALLOWED_PRIORITIES:
             ctype = CaseType.INCIDENT
@@ -262,7 +262,7 @@ class NewCaseScreen(AppScreen[None]):
             )
             error.display = bool(messages)
         picker = self.query_one(ServicePicker)
-        service = self.xapp.store.service(picker.service_id) if picker.service_id else None
+        service = self.xapp.store.inventory.service(picker.service_id) if picker.service_id else None
         self.query_one("#service-label", Static).update(
             service_label(service, self.xapp.store)
             if service
@@ -317,7 +317,7 @@ class NewCaseScreen(AppScreen[None]):
             any(str(values[k] or "").strip() for k in ("message", "customerReference"))
             or values["serviceId"]
         ):
-            self.xapp.store.save_draft(self.draft_key, values)
+            self.xapp.store.drafts.save_draft(self.draft_key, values)
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
@@ -408,7 +408,7 @@ class NewCaseScreen(AppScreen[None]):
     def _pending(self) -> bool:
         if self.entry_id is None:
             return False
-        entry = self.xapp.store.outbox_entry(self.entry_id)
+        entry = self.xapp.store.outbox.outbox_entry(self.entry_id)
         return entry is not None and entry.status in PENDING
 
     def _created_text(self) -> Text:

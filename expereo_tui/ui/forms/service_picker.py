@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def service_label(service: Service, store: Store) -> Text:
-    site = store.site(service.site_id) if service.site_id else None
+    site = store.inventory.site(service.site_id) if service.site_id else None
     where = f"{site.name}, {site.country}" if site else "no site"
     return Text(
         safe(f"{service.service_id} · {service.service_name or ''} · {where}", one_line=True)
@@ -57,7 +57,7 @@ class ServicePicker(Vertical):
         text = event.value.strip()
         options = self.query_one(OptionList)
         options.clear_options()
-        exact = self.store.service(text) if text else None
+        exact = self.store.inventory.service(text) if text else None
         if exact is not None:
             self._pick(exact.service_id, close=True)
             return
@@ -67,7 +67,7 @@ class ServicePicker(Vertical):
         if len(text) < 2:
             self.remove_class("open")
             return
-        found = self.store.search_services(text, limit=30)
+        found = self.store.inventory.search_services(text, limit=30)
         for svc in found:
             options.add_option(Option(service_label(svc, self.store), id=svc.service_id))
         self.set_class(bool(found), "open")

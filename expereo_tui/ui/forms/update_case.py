@@ -50,7 +50,7 @@ class UpdateCaseScreen(AppScreen[None]):
     def _pending(self) -> bool:
         if self.entry_id is None:
             return False
-        entry = self.xapp.store.outbox_entry(self.entry_id)
+        entry = self.xapp.store.outbox.outbox_entry(self.entry_id)
         return entry is not None and entry.status in PENDING
 
     def _reference_only(self) -> bool:
@@ -59,8 +59,8 @@ class UpdateCaseScreen(AppScreen[None]):
         return engine is not None and not {"priority", "status"} <= engine.features
 
     def compose(self) -> ComposeResult:
-        case = self.xapp.store.case(self.case_id)
-        draft = self.xapp.store.load_draft(self.draft_key) or {}
+        case = self.xapp.store.cases.case(self.case_id)
+        draft = self.xapp.store.drafts.load_draft(self.draft_key) or {}
         self.case = case
         ctype = case.type if case else None
         priorities = ALLOWED_PRIORITIES.get(ctype or "", ("P1", "P2", "P3", "P4", "P5"))
@@ -162,7 +162,7 @@ class UpdateCaseScreen(AppScreen[None]):
             errors.setdefault(v.field, []).append(v.message)
         self._show_errors(errors)
         if body:
-            self.xapp.store.save_draft(
+            self.xapp.store.drafts.save_draft(
                 self.draft_key,
                 {
                     "customerReference": self.query_one("#reference", Input).value,
@@ -171,7 +171,7 @@ class UpdateCaseScreen(AppScreen[None]):
                 },
             )
         else:
-            self.xapp.store.delete_draft(self.draft_key)
+            self.xapp.store.drafts.delete_draft(self.draft_key)
 
     def action_submit(self) -> None:
         status = self.query_one("#form-status", Static)
@@ -216,7 +216,7 @@ class UpdateCaseScreen(AppScreen[None]):
             return
         status = self.query_one("#form-status", Static)
         if event.status == OutboxStatus.SENT:
-            self.case = self.xapp.store.case(self.case_id)
+            self.case = self.xapp.store.cases.case(self.case_id)
             self.saved = True
             self._lock(True)  # done: read-only until the form is opened again
             status.update(Text("Saved: escape closes.", style=themes.style("send-sent")))

@@ -156,9 +156,9 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
     def _warm_inbox(self) -> None:
         """(Re)build the store's in-memory inbox in a thread, after the data changed: filter
         keystrokes then read memory, not the tables.  Until it is done they read SQL."""
-        if not self.xapp.store.inbox_is_warm():
+        if not self.xapp.store.cases.inbox_is_warm():
             self.run_worker(
-                self.xapp.store.warm_inbox,
+                self.xapp.store.cases.warm_inbox,
                 thread=True,
                 exclusive=True,
                 group="inbox-index",
@@ -194,7 +194,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         sort = tuple(s for s in q.sort if s[0] not in TRIAGE_SORTS)
         q = replace(q, sort=sort or DEFAULT_SORT)
         if q.statuses == OPEN_STATUSES:  # open cases: a status the API added since counts too
-            q = replace(q, statuses=open_statuses(self.xapp.store.status_counts()))
+            q = replace(q, statuses=open_statuses(self.xapp.store.cases.status_counts()))
         # snoozed cases left out (or alone: the Snoozed view)
         return self.shown_query(q)
 
@@ -207,7 +207,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             return None
         store, now = self.xapp.store, self.xapp.now()
         store_query = query or self.store_query
-        rows = store.inbox_page(store_query, offset=0, limit=store.count_cases(store_query))
+        rows = store.cases.inbox_page(store_query, offset=0, limit=store.cases.count_cases(store_query))
         ctx = self._row_context(now, rows)
         if self.turn_view is not None:
             rows = [r for r in rows if (t := ctx.turn(r)) is not None and t.who == self.turn_view]
@@ -226,7 +226,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
 
         def fetch(offset: int, limit: int) -> list[TableRow]:
             if triaged is None:
-                rows = store.inbox_page(query, offset=offset, limit=limit)
+                rows = store.cases.inbox_page(query, offset=offset, limit=limit)
             else:
                 rows = triaged[offset : offset + limit]
             ctx = self._row_context(now, rows)
@@ -245,7 +245,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         keep, row_index = table.cursor_key, table.cursor_row
         self.before_reload()  # snoozes woken or set: store_query leaves them out
         query = self.store_query  # once: it counts the statuses (open ones the API added since)
-        summary = self.xapp.store.inbox_summary(query)
+        summary = self.xapp.store.cases.inbox_summary(query)
         if data_changed or not self.clusters_read:
             self.clusters_read = True
             self.xapp.after_first_frame(self._read_clusters)  # not on the way of the frame
@@ -449,7 +449,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
 
     def action_next_unread(self) -> None:
         store = self.xapp.store
-        rows = store.query_cases(replace(self.store_query, unread_only=True), limit=1)
+        rows = store.cases.query_cases(replace(self.store_query, unread_only=True), limit=1)
         if not rows:
             self.notify(
                 "No unread cases"
@@ -466,7 +466,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         if not case_id:
             return
         store = self.xapp.store
-        if store.is_unread(case_id) or case_id in self.recent:
+        if store.cases.is_unread(case_id) or case_id in self.recent:
             store.mark_read(case_id)
             self.recent.discard(case_id)
         else:
@@ -475,7 +475,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
 
     def action_new_case(self) -> None:
         case_id = self.current_case_id()
-        case = self.xapp.store.case(case_id) if case_id else None
+        case = self.xapp.store.cases.case(case_id) if case_id else None
         self.xapp.action_new_case(case.service_id if case else None)
 
     def action_search(self) -> None:
@@ -559,7 +559,7 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             return
         queued = 0
         for case_id in cluster.case_ids:
-            case = store.case(case_id)
+            case = store.cases.case(case_id)
             if case is not None and case.customer_reference == reference:
                 continue  # already linked: exactly once
             try:

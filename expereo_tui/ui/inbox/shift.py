@@ -138,7 +138,7 @@ class ShiftInbox:
         for i, view in enumerate(self.views):
             if i != self.view_index and (recount or i not in self.view_counts):
                 query = self.view_queries.get(i, view.query)
-                self.view_counts[i] = store.inbox_summary(self.shown_query(query, view.kind)).total
+                self.view_counts[i] = store.cases.inbox_summary(self.shown_query(query, view.kind)).total
         tabs = [(v.name, self.view_counts.get(i)) for i, v in enumerate(self.views)]
         widget = self.query_one(ViewTabs)
         widget.show(tabs, self.view_index)
@@ -331,8 +331,8 @@ class ShiftInbox:
         """Every case of the view (again: none)."""
         store = self.xapp.store
         query = self.shown_query()
-        total = store.inbox_summary(query).total
-        ids = {r.id for r in store.inbox_page(query, limit=max(total, 1))}
+        total = store.cases.inbox_summary(query).total
+        ids = {r.id for r in store.cases.inbox_page(query, limit=max(total, 1))}
         self.selected = set() if ids and ids <= self.selected else ids
         self._redraw()
         self._say_selected()
@@ -363,7 +363,7 @@ class ShiftInbox:
             return False
         store = self.xapp.store
         ids = sorted(self.selected)
-        if any(store.is_unread(c) for c in ids):
+        if any(store.cases.is_unread(c) for c in ids):
             for case_id in ids:
                 store.mark_read(case_id)
             what = "read"
@@ -425,7 +425,7 @@ class ShiftInbox:
         if not self.bulk_entries:
             return None
         store = self.xapp.store
-        entries = [store.outbox_entry(i) for i in sorted(self.bulk_entries)]
+        entries = [store.outbox.outbox_entry(i) for i in sorted(self.bulk_entries)]
         sent = sum(1 for e in entries if e is not None and e.status == OutboxStatus.SENT)
         failed = sum(1 for e in entries if e is not None and e.status == OutboxStatus.FAILED)
         total = len(entries)
@@ -457,8 +457,8 @@ class ShiftInbox:
             if text is None:
                 return
             store, query = self.xapp.store, self.shown_query()
-            total = store.inbox_summary(query).total
-            rows = store.inbox_page(query, limit=max(total, 1))  # read here: a consistent view
+            total = store.cases.inbox_summary(query).total
+            rows = store.cases.inbox_page(query, limit=max(total, 1))  # read here: a consistent view
             self.run_worker(  # type: ignore[attr-defined]
                 partial(_write_export, Path(text.strip()).expanduser(), rows),
                 thread=True,

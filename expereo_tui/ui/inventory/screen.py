@@ -130,7 +130,7 @@ class InventoryScreen(AppScreen[None]):
         if text.strip():
             self._build_filtered(text)
             return
-        accounts = store.accounts()
+        accounts = store.inventory.accounts()
         if not accounts:
             tree.root.add_leaf(
                 Text("No inventory yet: it arrives with the first refresh.", style="dim")
@@ -148,14 +148,14 @@ class InventoryScreen(AppScreen[None]):
         """Matches with their ancestors, expanded."""
         tree: Tree[Node] = self.query_one(Tree)
         store = self.xapp.store
-        sites, services = store.search_inventory(text)
+        sites, services = store.inventory.search_inventory(text)
         by_account: dict[str, TreeNode[Node]] = {}
         by_site: dict[str, TreeNode[Node]] = {}
 
         def account_node(account_id: str | None) -> TreeNode[Node]:
             key = account_id or "?"
             if key not in by_account:
-                acc = next((a for a in store.accounts() if a.account_id == account_id), None)
+                acc = next((a for a in store.inventory.accounts() if a.account_id == account_id), None)
                 by_account[key] = tree.root.add(
                     literal(acc.name if acc and acc.name else key, "bold", one_line=True),
                     Node("account", key),
@@ -165,7 +165,7 @@ class InventoryScreen(AppScreen[None]):
 
         def site_node(site_id: str) -> TreeNode[Node] | None:
             if site_id not in by_site:
-                site = store.site(site_id)
+                site = store.inventory.site(site_id)
                 if site is None:
                     return None
                 by_site[site_id] = account_node(site.account_id).add(
@@ -178,7 +178,7 @@ class InventoryScreen(AppScreen[None]):
         for site in sites:
             node = site_node(site.site_id)
             if node is not None:
-                for svc in store.services(site_id=site.site_id):
+                for svc in store.inventory.services(site_id=site.site_id):
                     node.add_leaf(service_label(svc), Node("service", svc.service_id))
         for svc in services:
             parent = site_node(svc.site_id) if svc.site_id else account_node(svc.account_id)
@@ -197,13 +197,13 @@ class InventoryScreen(AppScreen[None]):
             return
         store = self.xapp.store
         if data.kind == "account":
-            for site in store.sites(data.id):
+            for site in store.inventory.sites(data.id):
                 node.add(
                     literal(f"{site.name} · {site.city}, {site.country}", one_line=True),
                     Node("site", site.site_id, data.id),
                     allow_expand=True,
                 )
-            if store.services(account_id=data.id, without_site=True):
+            if store.inventory.services(account_id=data.id, without_site=True):
                 node.add(
                     Text("Services without a site", style="italic"),
                     Node("nosite", data.id, data.id),
@@ -211,10 +211,10 @@ class InventoryScreen(AppScreen[None]):
                 )
             self._add_invoices_node(node, data.id)
         elif data.kind == "site":
-            for svc in store.services(site_id=data.id):
+            for svc in store.inventory.services(site_id=data.id):
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
         elif data.kind == "nosite":
-            for svc in store.services(account_id=data.id, without_site=True):
+            for svc in store.inventory.services(account_id=data.id, without_site=True):
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
         elif data.kind == "invoices":
             self._fill_invoices(node, data.id)
@@ -231,7 +231,7 @@ class InventoryScreen(AppScreen[None]):
             line, _ = INVOICES_HIDDEN[access]
             account.add_leaf(Text(line, style="dim italic"), Node("invoices-hidden", access))
             return
-        count = self.xapp.store.invoice_count(account_id)
+        count = self.xapp.store.invoices.invoice_count(account_id)
         if count:
             account.add(
                 Text(f"Invoices ({count})", style="italic"),
@@ -241,7 +241,7 @@ class InventoryScreen(AppScreen[None]):
 
     def _fill_invoices(self, node: TreeNode[Node], account_id: str) -> None:
         column, descending, _ = INVOICE_ORDERS[self.invoice_order]
-        for inv in self.xapp.store.account_invoices(account_id, sort=column, descending=descending):
+        for inv in self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending):
             node.add_leaf(invoice_label(inv), Node("invoice", inv.invoice_id, account_id))
 
     def action_sort_invoices(self) -> None:
@@ -259,7 +259,7 @@ class InventoryScreen(AppScreen[None]):
             return
         account_id = parent.data.id
         column, descending, _ = INVOICE_ORDERS[self.invoice_order]
-        invoices = self.xapp.store.account_invoices(account_id, sort=column, descending=descending)
+        invoices = self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending)
         if len(invoices) == len(parent.children):  # relabel in place: the cursor line stays
             for child, inv in zip(parent.children, invoices, strict=True):
                 child.data = Node("invoice", inv.invoice_id, account_id)
@@ -275,7 +275,7 @@ class InventoryScreen(AppScreen[None]):
 
     def _invoices_detail(self, account_id: str) -> RenderableType:
         column, descending, words = INVOICE_ORDERS[self.invoice_order]
-        invoices = self.xapp.store.account_invoices(account_id, sort=column, descending=descending)
+        invoices = self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending)
         table = _detail_table()
         table.add_column("Date", no_wrap=True, min_width=10)
         table.add_column("Reference", no_wrap=True, overflow="ellipsis", ratio=1)
@@ -293,7 +293,7 @@ class InventoryScreen(AppScreen[None]):
 
     def _invoice_detail(self, invoice_id: str) -> RenderableType | None:
         store = self.xapp.store
-        inv = store.invoice(invoice_id)
+        inv = store.invoices.invoice(invoice_id)
         if inv is None:
             return None
         grid = Table.grid(padding=(0, 2))
@@ -306,7 +306,7 @@ class InventoryScreen(AppScreen[None]):
             ("Amount", money(inv.total_amount, inv.currency)),
         ):
             grid.add_row(label, literal(value or "—"))
-        lines = store.invoice_lines(invoice_id)
+        lines = store.invoices.invoice_lines(invoice_id)
         if lines is None:
             if self._fetch_lines(invoice_id):
                 return Group(grid, Text("Loading the invoice's lines…", style="dim"))
@@ -370,8 +370,8 @@ class InventoryScreen(AppScreen[None]):
         if access in INVOICES_HIDDEN:
             return Text(INVOICES_HIDDEN[access][0], style="dim")
         store = self.xapp.store
-        found = store.service_invoice_lines(service_id)
-        pending = len(store.invoices_without_lines(account_id=account_id)) if account_id else 0
+        found = store.invoices.service_invoice_lines(service_id)
+        pending = len(store.invoices.invoices_without_lines(account_id=account_id)) if account_id else 0
         notes = []
         if len(found) > SERVICE_INVOICE_LINES:
             notes.append(f"… and {len(found) - SERVICE_INVOICE_LINES} older")
@@ -415,14 +415,14 @@ class InventoryScreen(AppScreen[None]):
             detail.update("")
             return
         if data.kind == "service":
-            svc = store.service(data.id)
+            svc = store.inventory.service(data.id)
             if svc is None:
                 return
-            site = store.site(svc.site_id) if svc.site_id else None
-            open_cases = store.count_cases(
+            site = store.inventory.site(svc.site_id) if svc.site_id else None
+            open_cases = store.cases.count_cases(
                 CaseQuery(
                     service_id=svc.service_id,
-                    statuses=open_statuses(store.status_counts()),
+                    statuses=open_statuses(store.cases.status_counts()),
                 )
             )
             rows = [
@@ -438,10 +438,10 @@ class InventoryScreen(AppScreen[None]):
                 ("Open cases", f"{open_cases}  (c: show cases · n: new case)"),
             ]
         elif data.kind == "site":
-            site = store.site(data.id)
+            site = store.inventory.site(data.id)
             if site is None:
                 return
-            counts = store.service_status_counts(site.site_id)
+            counts = store.inventory.service_status_counts(site.site_id)
             rows = [
                 ("Site", site.site_id),
                 ("Name", site.name),
@@ -452,8 +452,8 @@ class InventoryScreen(AppScreen[None]):
                 ("Services", ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"),
             ]
         elif data.kind == "account":
-            acc = next((a for a in store.accounts() if a.account_id == data.id), None)
-            sites, services = store.inventory_counts(data.id)
+            acc = next((a for a in store.inventory.accounts() if a.account_id == data.id), None)
+            sites, services = store.inventory.inventory_counts(data.id)
             rows = [
                 ("Account", data.id),
                 ("Name", acc.name if acc else ""),
@@ -464,7 +464,7 @@ class InventoryScreen(AppScreen[None]):
             access = self.invoice_access()
             if access in INVOICES_HIDDEN:
                 rows.append(("Invoices", INVOICES_HIDDEN[access][1]))
-            elif count := store.invoice_count(data.id):
+            elif count := store.invoices.invoice_count(data.id):
                 rows.append(("Invoices", str(count)))
         elif data.kind == "invoices":
             detail.update(self._invoices_detail(data.id))
@@ -484,7 +484,7 @@ class InventoryScreen(AppScreen[None]):
             grid.add_row(label, literal(value or "—"))
         invoices = None
         if data.kind == "service":
-            svc = store.service(data.id)
+            svc = store.inventory.service(data.id)
             invoices = self._service_invoices(data.id, svc.account_id if svc else None)
         if invoices is not None:
             detail.update(Group(grid, Text(""), invoices))

@@ -62,7 +62,7 @@ class Alerter:
         if opts.alert_priorities and change.new_priority not in opts.alert_priorities:
             return False
         if opts.alert_services:
-            case = store.case(change.case_id)
+            case = store.cases.case(change.case_id)
             if case is None or case.service_id not in opts.alert_services:
                 return False
         return True
@@ -208,7 +208,7 @@ class Alerter:
         else:
             lines = []
             for change in wanted:
-                case = store.case(change.case_id)
+                case = store.cases.case(change.case_id)
                 subject = subject_label(safe(case.subject)) if case else ""
                 lines.append(self.describe(change, subject))
             text = "\n".join(lines)
@@ -233,7 +233,7 @@ class Alerter:
         store = self.app.store  # type: ignore[attr-defined]
         lines = []
         for case_id, reason in wakes[:SUMMARY_OVER]:
-            case = store.case(case_id)
+            case = store.cases.case(case_id)
             subject = subject_label(safe(case.subject)) if case else ""
             why = "Expereo wrote" if reason == "provider" else "snooze over"
             lines.append(f"{case_id} is back ({why}): {subject}")
@@ -264,8 +264,8 @@ class Alerter:
 
     def update_title(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        unread = store.unread_count()
-        p1 = store.unread_count(CaseQuery(priorities=frozenset({"P1"})))
+        unread = store.cases.unread_count()
+        p1 = store.cases.unread_count(CaseQuery(priorities=frozenset({"P1"})))
         parts = []
         if p1:
             parts.append(f"{p1} P1")

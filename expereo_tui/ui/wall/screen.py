@@ -88,7 +88,7 @@ class Tile:
 
 
 def _open(priority: str) -> Callable[[Store, frozenset[str]], int]:
-    return lambda store, open_: store.count_cases(
+    return lambda store, open_: store.cases.count_cases(
         CaseQuery(statuses=open_, priorities=frozenset({priority}))
     )
 
@@ -100,17 +100,17 @@ TILES: list[Tile] = [
     Tile(
         "incidents",
         "Incidents",
-        lambda store, open_: store.count_cases(
+        lambda store, open_: store.cases.count_cases(
             CaseQuery(statuses=open_, types=frozenset({CaseType.INCIDENT}))
         ),
     ),
     Tile(
         "awaiting",
         "Awaiting Customer",
-        lambda store, _: store.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"}))),
+        lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"}))),
     ),
-    Tile("new", "New", lambda store, _: store.count_cases(CaseQuery(statuses=frozenset({"New"})))),
-    Tile("unread", "Unread", lambda store, _: store.unread_count()),
+    Tile("new", "New", lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"})))),
+    Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
     Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.waiting_on_us), False)),
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
@@ -366,7 +366,7 @@ class WallScreen(AppScreen[None]):
     def refresh_all(self) -> None:
         store = self.xapp.store
         now = self.xapp.now()
-        open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
+        open_q = CaseQuery(statuses=open_statuses(store.cases.status_counts()))  # unknown: open
         self.paint_title()
         if self.waiting:  # no counts, no tables: nothing is known yet
             self._show("wall-footer", FOOTER)
@@ -412,7 +412,7 @@ class WallScreen(AppScreen[None]):
         opts = self.xapp.options
         triage = read_wall_triage(store, opts, now)  # waiting on us, clusters, SLA
         counts = {tile.key: tile.count(store, open_q.statuses) for tile in TILES if tile.count}
-        incidents = store.query_cases(
+        incidents = store.cases.query_cases(
             CaseQuery(
                 statuses=open_q.statuses,
                 types=frozenset({CaseType.INCIDENT}),
@@ -428,11 +428,11 @@ class WallScreen(AppScreen[None]):
             ),
             reverse=True,
         )
-        total_incidents = store.count_cases(
+        total_incidents = store.cases.count_cases(
             CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
         )
         shown = incidents[:fit] if total_incidents <= fit else incidents[: max(0, fit - 1)]
-        recent = store.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
+        recent = store.cases.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
         by_service: Counter[str] = Counter(r.service_id or "?" for r in incidents)
         worst: dict[str, str] = {}
         for r in incidents:
@@ -440,8 +440,8 @@ class WallScreen(AppScreen[None]):
             worst[key] = min(worst.get(key, "P9"), r.priority or "P9")
         rows: list[list[Any]] = []
         for service_id, n in by_service.most_common(ROWS):
-            svc = store.service(service_id)
-            site = store.site(svc.site_id) if svc and svc.site_id else None
+            svc = store.inventory.service(service_id)
+            site = store.inventory.site(svc.site_id) if svc and svc.site_id else None
             rows.append(
                 [
                     literal(site.country if site else "—"),
@@ -473,7 +473,7 @@ class WallScreen(AppScreen[None]):
         generation = self.reads
 
         def read() -> None:
-            open_q = CaseQuery(statuses=open_statuses(store.status_counts()))  # unknown: open
+            open_q = CaseQuery(statuses=open_statuses(store.cases.status_counts()))  # unknown: open
             data = self._read(store, now, open_q, fit)
             self.app.call_from_thread(self._read_done, generation, data)
 

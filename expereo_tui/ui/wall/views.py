@@ -41,5 +41,5 @@ def view_rows(store: Store, query: CaseQuery, now: float, limit: int) -> list[li
             Text(subject_label(safe(r.subject))),
             literal(r.service_name or r.service_id, one_line=True),
         ]
-        for r in store.inbox_page(shown, limit=limit)
+        for r in store.cases.inbox_page(shown, limit=limit)
     ]
