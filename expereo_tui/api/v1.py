@@ -27,7 +27,6 @@ import httpx
 from pydantic import ValidationError as PydanticValidationError
 
 from .backend import Backend
-from .client import ClientSettings, ExpereoClient, RateBudget
 from .errors import (
     ApiError,
     ForbiddenError,
@@ -55,6 +54,7 @@ from .models import (
     Site,
     write_problems,
 )
+from .v2 import ClientSettings, RateBudget, V2Client
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class V1Client:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
-        self._core = ExpereoClient(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
+        self._core = V2Client(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
         self._threads: dict[str, list[CaseMessage]] = {}
         self.keep_threads = 1000  # at most this many kept threads (the newest changes)
         self._cases: dict[str, Case] = {}
@@ -486,5 +486,5 @@ def _stamp(case: Case) -> float:
 
 if TYPE_CHECKING:  # both backends implement the protocol (checked by mypy)
 
-    def _conforms(v1: V1Client, v2: ExpereoClient) -> tuple[Backend, Backend]:
+    def _conforms(v1: V1Client, v2: V2Client) -> tuple[Backend, Backend]:
         return v1, v2

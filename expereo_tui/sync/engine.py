@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from expereo_tui.api.backend import Backend
-from expereo_tui.api.client import TOKEN_NOTE, RateBudget
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -27,6 +26,7 @@ from expereo_tui.api.errors import (
     UnauthorizedError,
 )
 from expereo_tui.api.models import CaseCreate, CaseStatus, CaseUpdate, MessageCreate
+from expereo_tui.api.v2 import TOKEN_NOTE, RateBudget
 from expereo_tui.store.store import Store, StoreFullError, StoreReadOnlyError
 
 from .backoff import Backoff

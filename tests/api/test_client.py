@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -25,6 +24,7 @@ from expereo_tui.api.errors import (
     ValidationError,
 )
 from expereo_tui.api.models import Case, MessageCreate
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from tests.sim_fixtures import FakeClock
 
 SECRET = "s3cret-value-never-shown"
@@ -66,7 +66,7 @@ def make(
     *,
     scopes: list[str] | None = None,
     retries: int = 4,
-) -> tuple[ExpereoClient, FakeClock, list[float]]:
+) -> tuple[V2Client, FakeClock, list[float]]:
     clock = clock or FakeClock()
     slept: list[float] = []
 
@@ -82,7 +82,7 @@ def make(
         scopes=scopes or ["customerapi/support.read"],
         max_get_retries=retries,
     )
-    client = ExpereoClient(
+    client = V2Client(
         settings,
         transport=httpx.MockTransport(server),
         clock=clock,

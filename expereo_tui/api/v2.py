@@ -2,7 +2,7 @@
 
 Usable from a plain script::
 
-    async with ExpereoClient(ClientSettings(base_url=..., token_url=..., client_id=...,
+    async with V2Client(ClientSettings(base_url=..., token_url=..., client_id=...,
                                             client_secret=..., scopes=[...])) as api:
         async for case in api.iter_cases(sort="-LastModifiedDate"):
             ...
@@ -64,7 +64,7 @@ from .settings import ClientSettings
 
 __all__ = [
     "ClientSettings",
-    "ExpereoClient",
+    "V2Client",
     "PaginationError",
     "RateBudget",
     "RateLimits",
@@ -177,7 +177,7 @@ def error_for(response: httpx.Response, what: str, now: float | None = None) -> 
     return ServerError(f"The API failed on {what} (HTTP {status}); the app retries.", status=status)
 
 
-class ExpereoClient:
+class V2Client:
     """One ``httpx.AsyncClient`` with auth, rate limiting, retries (GET only) and typed errors.
 
     ``transport`` lets tests run against the simulator in-process (``httpx.ASGITransport``);
@@ -230,11 +230,11 @@ class ExpereoClient:
 
     def __repr__(self) -> str:
         return (
-            f"ExpereoClient(base_url={self.settings.base_url!r}, "
+            f"V2Client(base_url={self.settings.base_url!r}, "
             f"client_id={self.settings.client_id!r})"
         )
 
-    async def __aenter__(self) -> ExpereoClient:
+    async def __aenter__(self) -> V2Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
