@@ -27,7 +27,7 @@ from .models import (
 from .ratelimit import RateBudget
 
 if TYPE_CHECKING:
-    from .v2 import ClientSettings
+    from .settings import ClientSettings
 
 
 class Feature(StrEnum):

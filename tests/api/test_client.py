@@ -201,8 +201,9 @@ async def test_refused_client_credentials_are_unauthorised_without_the_secret(
                 str(info.value),
                 repr(info.value),
                 repr(client),
+                repr(client.http),
                 repr(client.settings),
-                repr(client._auth),
+                repr(client.http._auth),
                 caplog.text,
             ]
         )
@@ -217,7 +218,7 @@ async def test_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFi
     async with client:
         with pytest.raises(ServerError) as info:
             await client.get_case("CS-1")
-    shown = " ".join([str(info.value), repr(info.value), caplog.text, repr(client._auth)])
+    shown = " ".join([str(info.value), repr(info.value), caplog.text, repr(client.http._auth)])
     assert "tok-1" not in shown and SECRET not in shown
 
 

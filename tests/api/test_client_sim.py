@@ -91,13 +91,13 @@ async def test_token_is_cached_refreshed_before_expiry_and_on_401(
 ) -> None:
     await api.get_case(_open_case(sim))
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 1
+    assert api.http._auth.tokens_fetched == 1
     sim_clock.advance(3600 - 30)  # inside the early-refresh window
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 2
+    assert api.http._auth.tokens_fetched == 2
     sim.issuer.expire_all()  # the server forgets the token: 401, one refresh, success
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 3
+    assert api.http._auth.tokens_fetched == 3
 
 
 async def test_bad_secret_is_unauthorised_without_leaking(
@@ -236,7 +236,7 @@ async def test_secret_and_token_never_logged_or_shown(
     caplog.set_level(logging.DEBUG)
     async with make_client(sim, sim_clock) as client:
         await client.get_case(_open_case(sim))
-        token = client._auth._token
+        token = client.http._auth._token
         assert token
         sim.faults.error_rate = 1.0
         with pytest.raises(ServerError) as info:
@@ -245,8 +245,9 @@ async def test_secret_and_token_never_logged_or_shown(
             [
                 caplog.text,
                 repr(client),
+                repr(client.http),
                 repr(client.settings),
-                repr(client._auth),
+                repr(client.http._auth),
                 str(info.value),
                 repr(info.value),
             ]

@@ -35,7 +35,7 @@ async def test_an_idle_connection_outlives_the_poll_interval() -> None:
     settings = ClientSettings("https://api.example", "https://api.example/token", "id", "secret")
     client = V2Client(settings)  # the real transport
     try:
-        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        pool = client.http._http._transport._pool  # type: ignore[attr-defined]
         assert pool._keepalive_expiry > SyncSettings().poll_interval
     finally:
         await client.aclose()

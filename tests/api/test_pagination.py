@@ -104,7 +104,7 @@ async def test_a_redirect_to_another_origin_is_not_followed(
     assert elsewhere.seen == []
     # httpx itself would strip the header across origins when following; we do not follow at
     # all, and the test above would catch a client that did
-    assert live_api._http.follow_redirects is False
+    assert live_api.http._http.follow_redirects is False
 
 
 async def test_an_httpx_client_that_follows_redirects_still_keeps_the_token_home(

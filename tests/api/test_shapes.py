@@ -92,7 +92,7 @@ def test_invalid_text_is_refused_in_extra_fields_too() -> None:
 async def test_naive_timestamps_are_read_as_utc(sim: Simulator, api: V2Client) -> None:
     aware = {c.id: c async for c in api.iter_cases()}
     sim.faults.naive_timestamps = True
-    r = await api._http.get("/v2/cases", auth=api._auth)
+    r = await api.http._http.get("/v2/cases", auth=api.http._auth)
     assert not r.json()["data"][0]["lastModifiedDate"].endswith("Z")  # the fault is on
     naive = {c.id: c async for c in api.iter_cases()}
     assert naive.keys() == aware.keys()
@@ -165,7 +165,7 @@ async def test_429_with_an_http_date_waits_until_that_date(
         sleep=fake_sleep,
         rng=random.Random(0),
     ) as api:
-        r = await api._http.get("/v2/accounts", auth=api._auth)
+        r = await api.http._http.get("/v2/accounts", auth=api.http._auth)
         assert r.status_code == 200  # the token works; now the storm
         sim.faults.storm_429 = 1
         with pytest.raises(RateLimitedError) as info:
@@ -203,7 +203,7 @@ def test_a_hostile_id_or_key_is_logged_escaped(caplog: pytest.LogCaptureFixture)
 
 
 async def test_an_error_message_with_a_lone_surrogate_is_made_valid() -> None:
-    from expereo_tui.api.v2 import error_for
+    from expereo_tui.api.http import error_for
 
     request = httpx.Request("GET", "http://sim/v2/cases")
     response = httpx.Response(500, content=b'{"message": "boom \\ud800 here"}', request=request)
