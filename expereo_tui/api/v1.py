@@ -22,12 +22,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from pydantic import ValidationError as PydanticValidationError
 
-from .backend import Backend
 from .errors import (
     ApiError,
     ForbiddenError,
@@ -485,11 +484,3 @@ class V1Client:
 
 def _stamp(case: Case) -> float:
     return case.last_modified_date.timestamp() if case.last_modified_date else float("-inf")
-
-
-
-if TYPE_CHECKING:  # both backends implement the protocol (checked by mypy)
-    from .v2 import V2Client
-
-    def _conforms(v1: V1Client, v2: V2Client) -> tuple[Backend, Backend]:
-        return v1, v2
