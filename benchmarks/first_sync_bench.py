@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
@@ -48,7 +48,7 @@ async def one_run(sim: Simulator, url: str, folder: Path) -> tuple[float, float,
         scopes=[],
     )
     before, rejected = len(sim.request_log), sim.limiter.rejected
-    async with ExpereoClient(settings) as client:
+    async with V2Client(settings) as client:
         engine = SyncEngine(store, client, on_event=on_event)
         await engine.poll_once()
         assert engine.state.status == "fresh", engine.state

@@ -61,7 +61,7 @@ from typing import Any
 
 import httpx
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.api.vocab import open_statuses
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import CaseQuery, Store
@@ -274,7 +274,7 @@ class Sim:
             if self._proc.is_alive():
                 self._proc.kill()
 
-    def client(self) -> ExpereoClient:
+    def client(self) -> V2Client:
         async def fake_sleep(seconds: float) -> None:
             self.clock.advance(seconds)
 
@@ -286,7 +286,7 @@ class Sim:
             scopes=[],
         )
         transport = self.local.transport() if self.local is not None else None
-        return ExpereoClient(
+        return V2Client(
             settings,
             transport=transport,
             clock=self.clock,

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import SimConfig, SimTransport, Simulator, run_server
 
 FIXED_NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z: seeded data is the same on every run
@@ -98,7 +98,7 @@ def make_client(
     secret: str = TEST_SECRET,
     scopes: list[str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> ExpereoClient:
+) -> V2Client:
     """A client of the ``sim`` fixture, in-process, on the same fake clock (sleeping advances it)."""
 
     async def fake_sleep(seconds: float) -> None:
@@ -111,7 +111,7 @@ def make_client(
         client_secret=secret,
         scopes=scopes or [],
     )
-    return ExpereoClient(
+    return V2Client(
         settings,
         transport=transport or sim.transport(),
         clock=clock,

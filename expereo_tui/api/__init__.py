@@ -1,1 +1,2 @@
-"""The expereoOne API V2: async httpx client, auth, rate limiting, models. No Textual here."""
+"""The expereoOne APIs: V2 (REST, v2.py) and V1 (GraphQL, v1.py) on one transport (http.py:
+httpx, OAuth2 auth, rate limiting, retries, errors), and their models. No Textual here."""

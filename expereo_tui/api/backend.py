@@ -1,9 +1,10 @@
 """The interface the sync engine talks to, whichever API a profile speaks.
 
-Both :class:`expereo_tui.api.client.ExpereoClient` (API V2, REST) and
+Both :class:`expereo_tui.api.v2.V2Client` (API V2, REST) and
 :class:`expereo_tui.api.v1.V1Client` (API V1, GraphQL) implement it: changed cases since a
 point, one case with its thread, create, reply, set the reference (update), and the inventory.
 Method names are those the poller and the outbox have always called on the V2 client.
+:func:`expereo_tui.api.factory.backend_for` builds the one a profile's ``api`` setting names.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .models import (
 from .ratelimit import RateBudget
 
 if TYPE_CHECKING:
-    from .client import ClientSettings
+    from .settings import ClientSettings
 
 
 class Feature(StrEnum):

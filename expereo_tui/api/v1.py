@@ -1,9 +1,10 @@
 """The expereoOne API V1 (GraphQL) backend.
 
 It sends its own ``.graphql`` documents (``api/graphql/``, package data) as
-``POST <base>/graphql`` through the V2 client's httpx client, OAuth2 auth and rate limiter (a
-query is one read and is retried like a GET; a mutation is one write and never retried here), and
-maps GraphQL errors onto :mod:`expereo_tui.api.errors`.  See ``shared/docs/expereo-api.md`` §7.
+``POST <base>/graphql`` through the transport it shares with V2
+(:class:`~expereo_tui.api.http.HttpTransport`: httpx, OAuth2 auth and the rate limiter; a query is
+one read and is retried like a GET, a mutation is one write and never retried here), and maps
+GraphQL errors onto :mod:`expereo_tui.api.errors`.  See ``shared/docs/expereo-api.md`` §7.
 
 V1 returns a case with its whole thread in one query.  The threads of the last answer are kept,
 so the poller's "fetch the thread of a changed case" and the outbox's "refresh the case I just
@@ -21,13 +22,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from pydantic import ValidationError as PydanticValidationError
 
-from .backend import Backend
-from .client import ClientSettings, ExpereoClient, RateBudget
 from .errors import (
     ApiError,
     ForbiddenError,
@@ -37,6 +36,7 @@ from .errors import (
     UnauthorizedError,
     ValidationError,
 )
+from .http import HttpTransport
 from .models import (
     Account,
     Case,
@@ -55,6 +55,8 @@ from .models import (
     Site,
     write_problems,
 )
+from .ratelimit import RateBudget
+from .settings import ClientSettings
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +192,7 @@ class V1Client:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
-        self._core = ExpereoClient(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
+        self.http = HttpTransport(settings, transport=transport, clock=clock, sleep=sleep, rng=rng)
         self._threads: dict[str, list[CaseMessage]] = {}
         self.keep_threads = 1000  # at most this many kept threads (the newest changes)
         self._cases: dict[str, Case] = {}
@@ -213,19 +215,19 @@ class V1Client:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._core.aclose()
+        await self.http.aclose()
 
     @property
     def budget(self) -> RateBudget:
-        return self._core.budget
+        return self.http.budget
 
     @property
     def granted_scopes(self) -> list[str]:
-        return self._core.granted_scopes
+        return self.http.granted_scopes
 
     @property
     def requests(self) -> int:
-        return self._core.requests
+        return self.http.requests
 
     # -- transport -------------------------------------------------------------------------
     async def _graphql(
@@ -233,7 +235,7 @@ class V1Client:
     ) -> dict[str, Any]:
         """Send one document; returns ``data``, raises the typed error for ``errors``."""
         payload = {"query": document(name), "variables": variables}
-        body = await self._core._request(
+        body = await self.http.request(
             "POST", PATH, what, kind="write" if write else "read", json=payload
         )
         if not isinstance(body, dict):
@@ -482,9 +484,3 @@ class V1Client:
 
 def _stamp(case: Case) -> float:
     return case.last_modified_date.timestamp() if case.last_modified_date else float("-inf")
-
-
-if TYPE_CHECKING:  # both backends implement the protocol (checked by mypy)
-
-    def _conforms(v1: V1Client, v2: ExpereoClient) -> tuple[Backend, Backend]:
-        return v1, v2

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 async def check_profile(profile_name: str | None) -> int:
     """``config check``: the token, the scopes granted, and one read of each kind."""
-    from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.errors import ApiError, ScopeRefusedError
+    from expereo_tui.api.factory import backend_for
     from expereo_tui.api.vocab import Scope
 
     name, profile = get_profile(profile_name)
@@ -41,7 +41,7 @@ async def check_profile(profile_name: str | None) -> int:
     if profile.api == "v1":
         return await _check_v1(settings)
     failures = 0
-    async with ExpereoClient(settings) as api:
+    async with backend_for(profile.api, settings) as api:
         try:
             async for _ in api.iter_accounts(page_size=1):
                 break
@@ -89,12 +89,11 @@ async def _probe_reads(*probes: tuple[str, Scope, AsyncIterator[object]]) -> int
 
 async def _reachable_apis(settings: ClientSettings) -> list[str]:
     """Which of the two APIs answer these credentials (one cheap read each); says so."""
-    from expereo_tui.api.client import ExpereoClient
     from expereo_tui.api.errors import ApiError, ForbiddenError
-    from expereo_tui.api.v1 import V1Client
+    from expereo_tui.api.factory import backend_for
 
     reached: list[str] = []
-    async with ExpereoClient(settings) as v2, V1Client(settings) as v1:
+    async with backend_for("v2", settings) as v2, backend_for("v1", settings) as v1:
         probes = (
             ("v2", "API V2 (REST)", v2.iter_accounts(page_size=1)),
             ("v1", "API V1 (GraphQL)", v1.iter_cases(filters={"Id": "config-check"})),
@@ -115,11 +114,11 @@ async def _reachable_apis(settings: ClientSettings) -> list[str]:
 
 async def _check_v1(settings: ClientSettings) -> int:
     """The V1 checks: token, scopes, and one read of each kind V1 offers."""
-    from expereo_tui.api.v1 import V1Client
+    from expereo_tui.api.factory import backend_for
     from expereo_tui.api.vocab import Scope
 
     failures = 0
-    async with V1Client(settings) as api:
+    async with backend_for("v1", settings) as api:
         failures += await _probe_reads(
             ("read sites", Scope.BASIC_READ, api.iter_sites()),
             ("read services", Scope.BASIC_READ, api.iter_services()),

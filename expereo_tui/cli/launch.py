@@ -88,12 +88,11 @@ def engine_factory_for(
 
     def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
         # imported here, after the first frame: httpx and the client are not needed to show it
-        from expereo_tui.api.client import ExpereoClient
-        from expereo_tui.api.v1 import V1Client
+        from expereo_tui.api.factory import backend_for
         from expereo_tui.sync.engine import SyncEngine, SyncSettings
 
         built = settings() if callable(settings) else settings
-        client = V1Client(built) if api == "v1" else ExpereoClient(built)
+        client = backend_for(api, built)
         return SyncEngine(
             store,
             client,

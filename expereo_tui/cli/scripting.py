@@ -22,9 +22,8 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any, TextIO
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.factory import backend_for
 from expereo_tui.api.models import CaseCreate, CaseUpdate
-from expereo_tui.api.v1 import V1Client
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
 from expereo_tui.locations import data_dir
 from expereo_tui.store.outbox_types import AlreadyQueued, OutboxStatus
@@ -80,7 +79,7 @@ def open_context(args: argparse.Namespace) -> Context:
     settings = client_settings(profile, secret)
     store = Store.for_profile(name)
     read_only = bool(getattr(args, "read_only", False) or profile.read_only)
-    client = V1Client(settings) if profile.api == "v1" else ExpereoClient(settings)
+    client = backend_for(profile.api, settings)
     engine = SyncEngine(
         store,
         client,

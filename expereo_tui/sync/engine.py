@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from expereo_tui.api.backend import Backend
-from expereo_tui.api.client import TOKEN_NOTE, RateBudget
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -26,7 +25,9 @@ from expereo_tui.api.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
+from expereo_tui.api.http import TOKEN_NOTE
 from expereo_tui.api.models import CaseCreate, CaseStatus, CaseUpdate, MessageCreate
+from expereo_tui.api.ratelimit import RateBudget
 from expereo_tui.store.store import Store, StoreFullError, StoreReadOnlyError
 
 from .backoff import Backoff

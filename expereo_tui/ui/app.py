@@ -69,7 +69,7 @@ TMUX_HINTS = {
 def _import_engine_modules() -> None:
     import importlib
 
-    for name in ("expereo_tui.api.client", "expereo_tui.api.v1", "expereo_tui.sync.engine"):
+    for name in ("expereo_tui.api.factory", "expereo_tui.sync.engine"):  # factory: both APIs
         importlib.import_module(name)
 
 

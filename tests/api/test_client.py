@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import (
     ApiError,
     ForbiddenError,
@@ -25,6 +24,7 @@ from expereo_tui.api.errors import (
     ValidationError,
 )
 from expereo_tui.api.models import Case, MessageCreate
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from tests.sim_fixtures import FakeClock
 
 SECRET = "s3cret-value-never-shown"
@@ -66,7 +66,7 @@ def make(
     *,
     scopes: list[str] | None = None,
     retries: int = 4,
-) -> tuple[ExpereoClient, FakeClock, list[float]]:
+) -> tuple[V2Client, FakeClock, list[float]]:
     clock = clock or FakeClock()
     slept: list[float] = []
 
@@ -82,7 +82,7 @@ def make(
         scopes=scopes or ["customerapi/support.read"],
         max_get_retries=retries,
     )
-    client = ExpereoClient(
+    client = V2Client(
         settings,
         transport=httpx.MockTransport(server),
         clock=clock,
@@ -201,8 +201,9 @@ async def test_refused_client_credentials_are_unauthorised_without_the_secret(
                 str(info.value),
                 repr(info.value),
                 repr(client),
+                repr(client.http),
                 repr(client.settings),
-                repr(client._auth),
+                repr(client.http._auth),
                 caplog.text,
             ]
         )
@@ -217,7 +218,7 @@ async def test_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFi
     async with client:
         with pytest.raises(ServerError) as info:
             await client.get_case("CS-1")
-    shown = " ".join([str(info.value), repr(info.value), caplog.text, repr(client._auth)])
+    shown = " ".join([str(info.value), repr(info.value), caplog.text, repr(client.http._auth)])
     assert "tok-1" not in shown and SECRET not in shown
 
 

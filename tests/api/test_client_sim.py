@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from expereo_tui.api.client import ExpereoClient
 from expereo_tui.api.errors import (
     ForbiddenError,
     NetworkError,
@@ -18,6 +17,7 @@ from expereo_tui.api.errors import (
     ValidationError,
 )
 from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate, Scope, write_problems
+from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import Simulator
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
 
@@ -25,7 +25,7 @@ SECRET = TEST_SECRET
 
 
 @pytest.fixture
-async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[V2Client]:
     async with make_client(sim, sim_clock) as client:
         yield client
 
@@ -34,7 +34,7 @@ def _open_case(sim: Simulator) -> str:
     return str(next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed"))
 
 
-async def test_every_list_method_reads_everything(sim: Simulator, api: ExpereoClient) -> None:
+async def test_every_list_method_reads_everything(sim: Simulator, api: V2Client) -> None:
     d = sim.data
     assert len([a async for a in api.iter_accounts()]) == len(d.accounts)
     assert len([s async for s in api.iter_sites(page_size=7)]) == len(d.sites)
@@ -56,7 +56,7 @@ async def test_every_list_method_reads_everything(sim: Simulator, api: ExpereoCl
     assert [c.client_id async for c in api.iter_api_clients()] == ["test-client"]
 
 
-async def test_pagination_follows_next_and_stops_early(sim: Simulator, api: ExpereoClient) -> None:
+async def test_pagination_follows_next_and_stops_early(sim: Simulator, api: V2Client) -> None:
     ids = [c.id async for c in api.iter_cases(sort="-LastModifiedDate", page_size=20)]
     assert len(ids) == len(sim.data.cases) == len(set(ids))
     pages = -(-len(sim.data.cases) // 20)
@@ -69,7 +69,7 @@ async def test_pagination_follows_next_and_stops_early(sim: Simulator, api: Expe
         [c async for c in api.iter_cases(page_size=201)]
 
 
-async def test_filters_and_items(sim: Simulator, api: ExpereoClient) -> None:
+async def test_filters_and_items(sim: Simulator, api: V2Client) -> None:
     closed = [c async for c in api.iter_cases(filters={"Status": "Closed"})]
     assert closed and {c.status for c in closed} == {"Closed"}
     case_id = _open_case(sim)
@@ -87,17 +87,17 @@ async def test_filters_and_items(sim: Simulator, api: ExpereoClient) -> None:
 
 
 async def test_token_is_cached_refreshed_before_expiry_and_on_401(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
+    sim: Simulator, sim_clock: FakeClock, api: V2Client
 ) -> None:
     await api.get_case(_open_case(sim))
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 1
+    assert api.http._auth.tokens_fetched == 1
     sim_clock.advance(3600 - 30)  # inside the early-refresh window
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 2
+    assert api.http._auth.tokens_fetched == 2
     sim.issuer.expire_all()  # the server forgets the token: 401, one refresh, success
     await api.get_case(_open_case(sim))
-    assert api._auth.tokens_fetched == 3
+    assert api.http._auth.tokens_fetched == 3
 
 
 async def test_bad_secret_is_unauthorised_without_leaking(
@@ -120,7 +120,7 @@ async def test_missing_scope_is_forbidden_naming_it(sim: Simulator, sim_clock: F
 
 
 async def test_burst_of_200_reads_stays_in_budget(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
+    sim: Simulator, sim_clock: FakeClock, api: V2Client
 ) -> None:
     start = sim_clock.now
     case_id = _open_case(sim)
@@ -132,7 +132,7 @@ async def test_burst_of_200_reads_stays_in_budget(
 
 
 async def test_retry_after_is_honoured_and_reads_slow_down(
-    sim: Simulator, sim_clock: FakeClock, api: ExpereoClient
+    sim: Simulator, sim_clock: FakeClock, api: V2Client
 ) -> None:
     case_id = _open_case(sim)
     await api.get_case(case_id)
@@ -147,7 +147,7 @@ async def test_retry_after_is_honoured_and_reads_slow_down(
     assert api.budget.read_rate < 3.0
 
 
-async def test_reads_retry_5xx_and_resets_then_give_up(sim: Simulator, api: ExpereoClient) -> None:
+async def test_reads_retry_5xx_and_resets_then_give_up(sim: Simulator, api: V2Client) -> None:
     case_id = _open_case(sim)
     sim.faults.error_rate = 1.0
     with pytest.raises(ServerError, match="HTTP 500"):
@@ -163,7 +163,7 @@ async def test_reads_retry_5xx_and_resets_then_give_up(sim: Simulator, api: Expe
         await api.get_case(case_id)
 
 
-async def test_writes_are_never_retried(sim: Simulator, api: ExpereoClient) -> None:
+async def test_writes_are_never_retried(sim: Simulator, api: V2Client) -> None:
     case_id = _open_case(sim)
     await api.get_case(case_id)
     sent = api.requests
@@ -179,7 +179,7 @@ async def test_writes_are_never_retried(sim: Simulator, api: ExpereoClient) -> N
     assert len(sim.data.messages[case_id]) == before + 1
 
 
-async def test_create_update_reply(sim: Simulator, api: ExpereoClient) -> None:
+async def test_create_update_reply(sim: Simulator, api: V2Client) -> None:
     svc = next(s for s in sim.data.services.values() if s["status"] == "RFS")["serviceId"]
     from datetime import UTC, datetime
 
@@ -202,7 +202,7 @@ async def test_create_update_reply(sim: Simulator, api: ExpereoClient) -> None:
     assert msg.case_id == case.id and msg.sent_by == "Tom"
 
 
-async def test_client_side_validation_sends_nothing(sim: Simulator, api: ExpereoClient) -> None:
+async def test_client_side_validation_sends_nothing(sim: Simulator, api: V2Client) -> None:
     # the create rules live in the write model: an invalid case cannot even be built
     bad = {"subject": "ChangeRequest", "type": "Incident", "serviceId": "SVC-1", "message": "x"}
     assert {p.field for p in write_problems(CaseCreate, bad)} == {"subject", "startOfIncident"}
@@ -215,7 +215,7 @@ async def test_client_side_validation_sends_nothing(sim: Simulator, api: Expereo
     assert api.requests == 0
 
 
-async def test_server_validation_errors_carry_fields(sim: Simulator, api: ExpereoClient) -> None:
+async def test_server_validation_errors_carry_fields(sim: Simulator, api: V2Client) -> None:
     with pytest.raises(ValidationError) as info:
         await api.create_case(
             CaseCreate(subject="Other", type="NonIncident", service_id="SVC-NOPE", message="x")
@@ -224,7 +224,7 @@ async def test_server_validation_errors_carry_fields(sim: Simulator, api: Expere
     assert "does not exist" in info.value.field_errors["serviceId"][0]
 
 
-async def test_unknown_fields_from_the_server_are_kept(sim: Simulator, api: ExpereoClient) -> None:
+async def test_unknown_fields_from_the_server_are_kept(sim: Simulator, api: V2Client) -> None:
     sim.faults.extra_fields = True
     case = await api.get_case(_open_case(sim))
     assert case.model_extra and case.model_extra["simAddedField"] == "tolerate me"
@@ -236,7 +236,7 @@ async def test_secret_and_token_never_logged_or_shown(
     caplog.set_level(logging.DEBUG)
     async with make_client(sim, sim_clock) as client:
         await client.get_case(_open_case(sim))
-        token = client._auth._token
+        token = client.http._auth._token
         assert token
         sim.faults.error_rate = 1.0
         with pytest.raises(ServerError) as info:
@@ -245,8 +245,9 @@ async def test_secret_and_token_never_logged_or_shown(
             [
                 caplog.text,
                 repr(client),
+                repr(client.http),
                 repr(client.settings),
-                repr(client._auth),
+                repr(client.http._auth),
                 str(info.value),
                 repr(info.value),
             ]
@@ -256,7 +257,7 @@ async def test_secret_and_token_never_logged_or_shown(
 
 
 async def test_skipped_items_are_kept_per_list_but_not_for_lists_read_once(
-    sim: Simulator, api: ExpereoClient
+    sim: Simulator, api: V2Client
 ) -> None:
     """A list walked every poll keeps its skipped items until the next walk ("N items skipped"
     on the status bar); an invoice's lines are read once, so theirs are only logged."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import gc
 import weakref
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient, page_of
 from expereo_tui.api.models import Case
+from expereo_tui.api.v2 import ClientSettings, V2Client, page_of
 from expereo_tui.sim import Simulator
 from expereo_tui.sync.engine import SyncSettings
 from tests.sim_fixtures import FakeClock, make_client
@@ -33,9 +33,9 @@ async def test_an_idle_connection_outlives_the_poll_interval() -> None:
     """httpx drops an idle connection after 5 s by default: every 30 s poll connected (and
     against the real API shook hands for TLS) again."""
     settings = ClientSettings("https://api.example", "https://api.example/token", "id", "secret")
-    client = ExpereoClient(settings)  # the real transport
+    client = V2Client(settings)  # the real transport
     try:
-        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        pool = client.http._http._transport._pool  # type: ignore[attr-defined]
         assert pool._keepalive_expiry > SyncSettings().poll_interval
     finally:
         await client.aclose()

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import PaginationError, ServerError
 from expereo_tui.api.models import Case
 from expereo_tui.api.pagination import PageWalk
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
 
@@ -63,7 +63,7 @@ def elsewhere() -> Iterator[Recorder]:
 
 
 @pytest.fixture
-async def live_api(live_sim_url: str, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+async def live_api(live_sim_url: str, sim_clock: FakeClock) -> AsyncIterator[V2Client]:
     async def fake_sleep(seconds: float) -> None:
         sim_clock.advance(seconds)
 
@@ -74,14 +74,14 @@ async def live_api(live_sim_url: str, sim_clock: FakeClock) -> AsyncIterator[Exp
         client_secret=TEST_SECRET,
         max_get_retries=1,
     )
-    async with ExpereoClient(
+    async with V2Client(
         settings, clock=sim_clock, sleep=fake_sleep, rng=random.Random(0)
     ) as client:
         yield client
 
 
 async def test_an_off_origin_next_link_is_refused_and_gets_no_request(
-    sim: Simulator, live_api: ExpereoClient, elsewhere: Recorder
+    sim: Simulator, live_api: V2Client, elsewhere: Recorder
 ) -> None:
     sim.faults.next_link = "off-origin"
     sim.faults.off_origin = elsewhere.origin
@@ -95,7 +95,7 @@ async def test_an_off_origin_next_link_is_refused_and_gets_no_request(
 
 
 async def test_a_redirect_to_another_origin_is_not_followed(
-    sim: Simulator, live_api: ExpereoClient, elsewhere: Recorder
+    sim: Simulator, live_api: V2Client, elsewhere: Recorder
 ) -> None:
     [a async for a in live_api.iter_accounts()]  # a token is held and sent from now on
     sim.faults.redirect_to = elsewhere.origin
@@ -104,7 +104,7 @@ async def test_a_redirect_to_another_origin_is_not_followed(
     assert elsewhere.seen == []
     # httpx itself would strip the header across origins when following; we do not follow at
     # all, and the test above would catch a client that did
-    assert live_api._http.follow_redirects is False
+    assert live_api.http._http.follow_redirects is False
 
 
 async def test_an_httpx_client_that_follows_redirects_still_keeps_the_token_home(

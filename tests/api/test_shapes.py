@@ -12,17 +12,17 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.errors import RateLimitedError
 from expereo_tui.api.models import Case, CaseMessage, find_invalid_text, is_open_status
 from expereo_tui.api.ratelimit import parse_retry_after
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.sim.faults import BAD_KINDS, UNKNOWN_STATUS
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
 
 
 @pytest.fixture
-async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+async def api(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[V2Client]:
     async with make_client(sim, sim_clock) as client:
         yield client
 
@@ -32,7 +32,7 @@ def _a_thread(sim: Simulator) -> str:
 
 
 async def test_bad_items_are_skipped_counted_and_named_and_the_rest_is_read(
-    sim: Simulator, api: ExpereoClient, caplog: pytest.LogCaptureFixture
+    sim: Simulator, api: V2Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every kind of unreadable item is left out; every good item of the page still arrives."""
     sim.faults.bad_items = True
@@ -54,7 +54,7 @@ async def test_bad_items_are_skipped_counted_and_named_and_the_rest_is_read(
     assert "sim-bad-invalid_utf8" in text and TEST_SECRET not in text
 
 
-async def test_every_listed_resource_skips_bad_items(sim: Simulator, api: ExpereoClient) -> None:
+async def test_every_listed_resource_skips_bad_items(sim: Simulator, api: V2Client) -> None:
     """Accounts, sites, services, invoices and messages: good items all read, bad all counted."""
     sim.faults.bad_items = True
     d = sim.data
@@ -74,7 +74,7 @@ async def test_every_listed_resource_skips_bad_items(sim: Simulator, api: Expere
     assert not api.skipped.get("/v2/accounts")  # the count is that of the latest walk
 
 
-async def test_what_is_read_is_valid_text(sim: Simulator, api: ExpereoClient) -> None:
+async def test_what_is_read_is_valid_text(sim: Simulator, api: V2Client) -> None:
     """No lone surrogate reaches the caller, whether sent as an escape or as invalid UTF-8."""
     sim.faults.bad_items = True
     cases = [c async for c in api.iter_cases()]
@@ -89,10 +89,10 @@ def test_invalid_text_is_refused_in_extra_fields_too() -> None:
     assert find_invalid_text({"a": [{"b": "\ud800"}]}) == "a.0.b"
 
 
-async def test_naive_timestamps_are_read_as_utc(sim: Simulator, api: ExpereoClient) -> None:
+async def test_naive_timestamps_are_read_as_utc(sim: Simulator, api: V2Client) -> None:
     aware = {c.id: c async for c in api.iter_cases()}
     sim.faults.naive_timestamps = True
-    r = await api._http.get("/v2/cases", auth=api._auth)
+    r = await api.http._http.get("/v2/cases", auth=api.http._auth)
     assert not r.json()["data"][0]["lastModifiedDate"].endswith("Z")  # the fault is on
     naive = {c.id: c async for c in api.iter_cases()}
     assert naive.keys() == aware.keys()
@@ -106,7 +106,7 @@ async def test_naive_timestamps_are_read_as_utc(sim: Simulator, api: ExpereoClie
 
 
 async def test_unknown_enum_values_are_kept_as_they_came(
-    sim: Simulator, api: ExpereoClient
+    sim: Simulator, api: V2Client
 ) -> None:
     sim.faults.unknown_enums = True
     cases = [c async for c in api.iter_cases()]
@@ -157,7 +157,7 @@ async def test_429_with_an_http_date_waits_until_that_date(
         client_secret=TEST_SECRET,
         max_get_retries=0,
     )
-    async with ExpereoClient(
+    async with V2Client(
         settings,
         transport=sim.transport(),
         clock=sim_clock,
@@ -165,7 +165,7 @@ async def test_429_with_an_http_date_waits_until_that_date(
         sleep=fake_sleep,
         rng=random.Random(0),
     ) as api:
-        r = await api._http.get("/v2/accounts", auth=api._auth)
+        r = await api.http._http.get("/v2/accounts", auth=api.http._auth)
         assert r.status_code == 200  # the token works; now the storm
         sim.faults.storm_429 = 1
         with pytest.raises(RateLimitedError) as info:
@@ -203,7 +203,7 @@ def test_a_hostile_id_or_key_is_logged_escaped(caplog: pytest.LogCaptureFixture)
 
 
 async def test_an_error_message_with_a_lone_surrogate_is_made_valid() -> None:
-    from expereo_tui.api.client import error_for
+    from expereo_tui.api.http import error_for
 
     request = httpx.Request("GET", "http://sim/v2/cases")
     response = httpx.Response(500, content=b'{"message": "boom \\ud800 here"}', request=request)

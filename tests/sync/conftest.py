@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
@@ -32,14 +32,14 @@ def store(tmp_path: Path, sim_clock: FakeClock) -> Store:
 
 
 @pytest.fixture
-async def client(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+async def client(sim: Simulator, sim_clock: FakeClock) -> AsyncIterator[V2Client]:
     async with make_client(sim, sim_clock) as c:
         yield c
 
 
 @pytest.fixture
 def engine(
-    store: Store, client: ExpereoClient, events: Recorder, sim_clock: FakeClock
+    store: Store, client: V2Client, events: Recorder, sim_clock: FakeClock
 ) -> SyncEngine:
     return SyncEngine(
         store, client, on_event=events.append, clock=sim_clock, settings=SyncSettings()

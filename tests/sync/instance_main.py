@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import META_LAST_SUCCESS, SyncEngine, SyncSettings
 from expereo_tui.sync.events import CasesChanged, SyncEvent
@@ -52,7 +52,7 @@ async def main(url: str, folder: str) -> None:
     )
     events: list[SyncEvent] = []
     store = Store(Path(folder) / "team.sqlite3")
-    async with ExpereoClient(settings) as client:
+    async with V2Client(settings) as client:
         engine = SyncEngine(
             store,
             client,

@@ -93,14 +93,14 @@ async def test_writes_land_exactly_once_under_every_fault(
 CHILD = """
 import asyncio, sys
 from pathlib import Path
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
 
 async def main(url, db, case_id):
     settings = ClientSettings(base_url=url, token_url=url + "/oauth2/token", client_id="c",
                               client_secret="s", timeout=120)
-    async with ExpereoClient(settings) as client:
+    async with V2Client(settings) as client:
         engine = SyncEngine(Store(Path(db)), client, on_event=lambda e: None)
         engine.send_reply(case_id, "sent before kill -9")
         print("queued", flush=True)
@@ -141,12 +141,12 @@ def test_queued_reply_survives_kill_9_and_is_sent_once(
         assert entry.status == "sending" and entry.attempts == 1
 
         async def resume() -> None:
-            from expereo_tui.api.client import ClientSettings, ExpereoClient
+            from expereo_tui.api.v2 import ClientSettings, V2Client
 
             settings = ClientSettings(
                 base_url=url, token_url=f"{url}/oauth2/token", client_id="c", client_secret="s"
             )
-            async with ExpereoClient(settings) as client:
+            async with V2Client(settings) as client:
                 engine = SyncEngine(store, client, on_event=lambda e: None)
                 await engine.sender.send_due()
 

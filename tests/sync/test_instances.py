@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
@@ -21,7 +21,7 @@ from .conftest import Recorder, wait_until
 
 
 async def test_one_instance_polls_the_other_follows_and_takes_over(
-    sim: Simulator, tmp_path: Path, sim_clock: FakeClock, client: ExpereoClient
+    sim: Simulator, tmp_path: Path, sim_clock: FakeClock, client: V2Client
 ) -> None:
     lock = tmp_path / "p.lock"
     settings = SyncSettings(poll_interval=0.05, active_poll_interval=0.05, watch_interval=0.01)

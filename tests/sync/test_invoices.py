@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.models import ALL_SCOPES
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync import invoices as invoice_sync
@@ -88,7 +88,7 @@ async def test_a_key_without_the_invoice_scope_hides_invoices_and_polls_on(
     async def fake_sleep(seconds: float) -> None:
         sim_clock.advance(seconds)
 
-    async with ExpereoClient(
+    async with V2Client(
         settings, transport=sim.transport(), clock=sim_clock, sleep=fake_sleep, rng=random.Random(0)
     ) as client:
         engine = SyncEngine(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
 from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.store.outbox_types import AlreadyQueued
 from expereo_tui.store.store import Store
@@ -501,7 +501,7 @@ def _loopback_engine(url: str, store: Store, clock: FakeClock, timeout: float) -
     async def fake_sleep(seconds: float) -> None:
         clock.advance(seconds)
 
-    client = ExpereoClient(
+    client = V2Client(
         ClientSettings(
             base_url=url,
             token_url=f"{url}/oauth2/token",

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.sim.faults import BAD_KINDS
 from expereo_tui.store.store import Store
@@ -81,7 +81,7 @@ def faulty_store(tmp_path: Path, sim_clock: FakeClock) -> FaultyStore:
 
 
 @pytest.fixture
-async def api(transport: FaultyTransport, sim_clock: FakeClock) -> AsyncIterator[ExpereoClient]:
+async def api(transport: FaultyTransport, sim_clock: FakeClock) -> AsyncIterator[V2Client]:
     async def fake_sleep(seconds: float) -> None:
         sim_clock.advance(seconds)
 
@@ -92,7 +92,7 @@ async def api(transport: FaultyTransport, sim_clock: FakeClock) -> AsyncIterator
         client_secret=TEST_SECRET,
         max_get_retries=0,
     )
-    async with ExpereoClient(
+    async with V2Client(
         settings,
         transport=transport,
         clock=sim_clock,
@@ -105,7 +105,7 @@ async def api(transport: FaultyTransport, sim_clock: FakeClock) -> AsyncIterator
 
 @pytest.fixture
 def engine(
-    faulty_store: FaultyStore, api: ExpereoClient, events: Recorder, sim_clock: FakeClock
+    faulty_store: FaultyStore, api: V2Client, events: Recorder, sim_clock: FakeClock
 ) -> SyncEngine:
     return SyncEngine(
         faulty_store, api, on_event=events.append, clock=sim_clock, rng=random.Random(0)
@@ -201,7 +201,7 @@ async def test_failures_back_off_and_success_resets_it(
 
 
 async def test_a_failing_listener_does_not_stop_the_poll(
-    sim: Simulator, faulty_store: FaultyStore, api: ExpereoClient, sim_clock: FakeClock
+    sim: Simulator, faulty_store: FaultyStore, api: V2Client, sim_clock: FakeClock
 ) -> None:
     """The event emit stage: a listener that raises is logged; the data is stored anyway."""
     got: list[object] = []

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from expereo_tui.api.client import ClientSettings, ExpereoClient
+from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
@@ -40,7 +40,7 @@ async def test_invalid_scope_names_the_scope_to_remove_on_the_status_line(
     async def fake_sleep(seconds: float) -> None:
         sim_clock.advance(seconds)
 
-    async with ExpereoClient(
+    async with V2Client(
         settings, transport=sim.transport(), clock=sim_clock, sleep=fake_sleep, rng=random.Random(0)
     ) as client:
         engine = SyncEngine(

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from expereo_tui.api.client import ExpereoClient
+from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import Simulator
 from expereo_tui.store.schema import MIGRATIONS
 from expereo_tui.store.store import Store
@@ -22,7 +22,7 @@ from .conftest import Recorder, wait_until
 
 
 async def test_disk_full_pauses_sync_and_resumes_by_itself(
-    tmp_path: Path, sim: Simulator, client: ExpereoClient, sim_clock: FakeClock
+    tmp_path: Path, sim: Simulator, client: V2Client, sim_clock: FakeClock
 ) -> None:
     disk = Disk()
     store = Store(tmp_path / "full.sqlite3", clock=sim_clock, connect=disk.connect)
@@ -55,7 +55,7 @@ def _read_only_media(target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connecti
 
 
 async def test_read_only_store_is_shown_but_never_written(
-    tmp_path: Path, sim: Simulator, client: ExpereoClient, sim_clock: FakeClock, events: Recorder
+    tmp_path: Path, sim: Simulator, client: V2Client, sim_clock: FakeClock, events: Recorder
 ) -> None:
     path = tmp_path / "ro.sqlite3"
     db = sqlite3.connect(path)
@@ -96,7 +96,7 @@ def test_poll_lock_file_is_private(tmp_path: Path) -> None:
 
 
 async def test_read_only_found_while_syncing_stops_the_writes(
-    tmp_path: Path, sim: Simulator, client: ExpereoClient, sim_clock: FakeClock, events: Recorder
+    tmp_path: Path, sim: Simulator, client: V2Client, sim_clock: FakeClock, events: Recorder
 ) -> None:
     """A store that opened writable but refuses the first write (a mount gone read-only):
     no traceback, the store says read-only, the engine stops polling."""

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings
 from expereo_tui.api.v1 import V1Client
+from expereo_tui.api.v2 import ClientSettings
 from expereo_tui.sim import SimTransport, Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from expereo_tui.api.client import ClientSettings
 from expereo_tui.api.v1 import V1Client
+from expereo_tui.api.v2 import ClientSettings
 from expereo_tui.cli.launch import engine_factory_for
 from expereo_tui.cli.main import main
 from expereo_tui.cli.parsers import demo_parser

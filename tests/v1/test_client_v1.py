@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from expereo_tui.api.client import ClientSettings
 from expereo_tui.api.errors import (
     ForbiddenError,
     NotFoundError,
@@ -19,6 +18,7 @@ from expereo_tui.api.errors import (
 )
 from expereo_tui.api.models import ALL_SCOPES, CaseCreate, CaseUpdate, MessageCreate, Scope
 from expereo_tui.api.v1 import SAFETY_MARGIN, V1Client, error_from_graphql, minutes_since
+from expereo_tui.api.v2 import ClientSettings
 from expereo_tui.sim import Simulator
 from tests.sim_fixtures import FakeClock
 

@@ -1,24 +1,20 @@
-"""The async expereoOne API V2 client.
+"""The async expereoOne API V2 (REST) face.
 
 Usable from a plain script::
 
-    async with ExpereoClient(ClientSettings(base_url=..., token_url=..., client_id=...,
-                                            client_secret=..., scopes=[...])) as api:
+    async with V2Client(ClientSettings(base_url=..., token_url=..., client_id=...,
+                                       client_secret=..., scopes=[...])) as api:
         async for case in api.iter_cases(sort="-LastModifiedDate"):
             ...
 
-One ``httpx.AsyncClient`` with OAuth2 auth, a rate limiter that keeps within the documented
-budget, retries with jittered back-off for reads (never for writes: the outbox decides), and one
-exception hierarchy (:mod:`expereo_tui.api.errors`).
+The endpoints: lists walked page by page, one item, and the writes (validated first).  Auth,
+the rate limiter, retries and the mapping of errors are the transport's
+(:class:`~expereo_tui.api.http.HttpTransport`), shared with the V1 face.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import random
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -27,18 +23,8 @@ import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from .auth import ClientCredentialsAuth
-from .errors import (
-    ApiError,
-    ForbiddenError,
-    NetworkError,
-    NotFoundError,
-    PaginationError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    ValidationError,
-)
+from .errors import PaginationError, ServerError, ValidationError
+from .http import HttpTransport
 from .models import (
     Account,
     ApiClientInfo,
@@ -59,19 +45,18 @@ from .models import (
     check_case_update,
 )
 from .pagination import PageWalk, SkippedItem, read_envelope, read_items
-from .ratelimit import RateBudget, RateLimiter, RateLimits, parse_retry_after
+from .ratelimit import RateBudget, RateLimits
 from .settings import ClientSettings
 
 __all__ = [
     "ClientSettings",
-    "ExpereoClient",
     "PaginationError",
     "RateBudget",
     "RateLimits",
     "SkippedItem",
+    "V2Client",
 ]
 
-log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -83,8 +68,6 @@ def page_of(model: type[M]) -> type[Page[M]]:
     return Page[model]  # type: ignore[valid-type]
 MAX_PAGE = 200
 PROBE_PAGE = 20  # the first page of a poll's listing (see iter_changed_cases)
-#: noted on any exception raised while the token was being fetched (``BaseException.__notes__``)
-TOKEN_NOTE = "expereo: raised while fetching an access token"
 
 
 def _violations(items: list[RuleViolation]) -> ValidationError:
@@ -101,88 +84,10 @@ def _violations(items: list[RuleViolation]) -> ValidationError:
     return ValidationError("; ".join(v.message for v in items), errors=errors, status=None)
 
 
-def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        out = []
-        for item in body["errors"]:
-            try:
-                out.append(ErrorObject.model_validate(item))
-            except PydanticValidationError:
-                continue
-        return out
-    if isinstance(body, dict) and body.get("message"):
-        detail = str(body["message"]).encode("utf-8", "replace").decode("utf-8")  # no surrogate
-        return [ErrorObject(status=str(response.status_code), detail=detail)]
-    return []
-
-
-def _scope_of(errors: list[ErrorObject]) -> str | None:
-    for err in errors:
-        extra = err.model_extra or {}
-        if isinstance(extra.get("scope"), str):
-            return str(extra["scope"])
-        for word in (err.detail or "").split():
-            if word.startswith("customerapi/"):
-                return word.rstrip(".,;")
-    return None
-
-
-def _retry_after(response: httpx.Response, now: float, default: float = 1.0) -> float:
-    """``Retry-After`` in seconds, whether the server sent seconds or an HTTP date."""
-    seconds = parse_retry_after(response.headers.get("Retry-After"), now)
-    return default if seconds is None else seconds
-
-
-def _json_body(response: httpx.Response) -> Any:
-    """The JSON body; bytes that are not UTF-8 become lone surrogates (``surrogateescape``) so
-    that only the item holding them is refused, not the whole page."""
-    return json.loads(response.content.decode("utf-8", "surrogateescape"))
-
-
-def error_for(response: httpx.Response, what: str, now: float | None = None) -> ApiError:
-    """The typed error for a non-2xx response; messages are for a NOC engineer.  ``now``
-    (epoch seconds) reads a ``Retry-After`` given as an HTTP date."""
-    status = response.status_code
-    errors = _parse_errors(response)
-    detail = "; ".join(e.detail or e.title or "" for e in errors if e.detail or e.title)
-    if status in (400, 422):
-        return ValidationError(
-            f"The API rejected {what}: {detail or 'invalid request'}", errors=errors, status=status
-        )
-    if status == 401:
-        return UnauthorizedError(
-            f"The API no longer accepts our credentials ({detail or 'unauthorised'}). "
-            "Check the client secret; the app retries later.",
-            status=status,
-        )
-    if status == 403:
-        scope = _scope_of(errors)
-        need = f"the scope {scope}" if scope else "a scope"
-        return ForbiddenError(
-            f"This API key lacks {need} needed for {what}. Scopes are fixed "
-            "when a key is created: ask for a key with that scope.",
-            scope=scope,
-        )
-    if status == 404:
-        return NotFoundError(f"Not found: {what} ({detail or 'it does not exist'}).", status=status)
-    if status == 429:
-        wait = _retry_after(response, time.time() if now is None else now)
-        return RateLimitedError(
-            f"Over the API's rate limit; retrying in {wait:.0f} s.", retry_after=wait
-        )
-    return ServerError(f"The API failed on {what} (HTTP {status}); the app retries.", status=status)
-
-
-class ExpereoClient:
-    """One ``httpx.AsyncClient`` with auth, rate limiting, retries (GET only) and typed errors.
-
-    ``transport`` lets tests run against the simulator in-process (``httpx.ASGITransport``);
-    ``clock``/``sleep`` make the rate limiter testable without real time; ``wall_clock``
-    (epoch seconds) reads ``Retry-After`` dates.
+class V2Client:
+    """API V2 behind the :class:`~expereo_tui.api.backend.Backend` interface, on one
+    :class:`~expereo_tui.api.http.HttpTransport` (auth, rate limiting, retries for GETs only,
+    typed errors); the keyword arguments are the transport's.
 
     Lists skip the items they cannot read; :attr:`skipped` holds them per list path, as of
     the last walk of that list.  Redirects are never followed and ``links.next`` is followed
@@ -203,49 +108,35 @@ class ExpereoClient:
         wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
-        self.clock = clock or time.monotonic
-        self.wall_clock = wall_clock or time.time
-        self.sleep = sleep or asyncio.sleep
-        self._rng = rng or random.Random()
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url,
-            transport=transport,
-            timeout=settings.timeout,
-            limits=httpx.Limits(keepalive_expiry=settings.keepalive),
-            follow_redirects=False,  # a redirect must not carry the token anywhere
-            headers={"Accept": "application/json", "User-Agent": "expereo-tui"},
+        self.http = HttpTransport(
+            settings, transport=transport, clock=clock, sleep=sleep, rng=rng, wall_clock=wall_clock
         )
-        self.limiter = RateLimiter(settings.limits, self.clock, self.sleep)
-        self._auth = ClientCredentialsAuth(
-            settings.token_url,
-            settings.client_id,
-            settings.client_secret,
-            settings.scopes,
-            clock=self.clock,
-            send_token_request=self._post_token,
-        )
-        self.requests = 0  # API requests sent (token requests excluded)
         self.skipped: dict[str, list[SkippedItem]] = {}  # list path → items skipped last walk
         self.totals: dict[str, int | None] = {}  # list path → the API's total, as last told
 
     def __repr__(self) -> str:
         return (
-            f"ExpereoClient(base_url={self.settings.base_url!r}, "
+            f"V2Client(base_url={self.settings.base_url!r}, "
             f"client_id={self.settings.client_id!r})"
         )
 
-    async def __aenter__(self) -> ExpereoClient:
+    async def __aenter__(self) -> V2Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.http.aclose()
 
     @property
     def budget(self) -> RateBudget:
-        return self.limiter.budget
+        return self.http.budget
+
+    @property
+    def requests(self) -> int:
+        """API requests sent (token requests excluded)."""
+        return self.http.requests
 
     @property
     def skipped_count(self) -> int:
@@ -255,84 +146,7 @@ class ExpereoClient:
     @property
     def granted_scopes(self) -> list[str]:
         """Scopes of the current token (empty before the first request)."""
-        return list(self._auth.granted_scopes)
-
-    # -- transport ---------------------------------------------------------------------------
-    async def _post_token(self, url: str, form: dict[str, str]) -> httpx.Response:
-        try:
-            return await self._http.post(url, data=form)
-        except Exception as exc:  # whatever it is, say it happened while getting a token
-            exc.add_note(TOKEN_NOTE)
-            raise
-
-    async def _send_once(
-        self, method: str, url: str, what: str, *, kind: str | None = None, **kw: Any
-    ) -> httpx.Response:
-        """One request; ``kind`` ("read"/"write") defaults from the method (V1 POSTs reads)."""
-        kind = kind or ("read" if method == "GET" else "write")
-        try:
-            # the token before the rate token: a token fetch between the two would make the
-            # request reach the API later than our bucket counted it (a 429 after a burst)
-            await self._auth.token()
-            await self.limiter.acquire(kind)
-            self.requests += 1
-            response = await self._http.request(method, url, auth=self._auth, **kw)
-        except httpx.TransportError as exc:
-            error = type(exc).__name__
-            if kind == "write":
-                raise NetworkError(
-                    f"The connection broke while sending {what} ({error}): it may or may not "
-                    "have reached expereoOne. The app checks before sending it again."
-                ) from None
-            raise NetworkError(
-                f"The expereoOne API is not reachable ({error}). The app keeps "
-                "your work and retries."
-            ) from None
-        if response.status_code == 429:
-            self.limiter.penalise(_retry_after(response, self.wall_clock()))
-        return response
-
-    async def _request(
-        self, method: str, url: str, what: str, *, kind: str | None = None, **kw: Any
-    ) -> Any:
-        """Send; reads are retried on network errors, 5xx and 429.  Returns the JSON body."""
-        kind = kind or ("read" if method == "GET" else "write")
-        attempts = self.settings.max_get_retries + 1 if kind == "read" else 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = await self._send_once(method, url, what, kind=kind, **kw)
-            except NetworkError:
-                if last:
-                    raise
-                log.info("retrying %s after a network error", what)
-                await self._backoff(attempt)
-                continue
-            if response.is_success:
-                try:
-                    return _json_body(response) if response.content else None
-                except ValueError:
-                    err: ApiError = ServerError(
-                        f"The API sent a response to {what} that is not valid JSON.",
-                        status=response.status_code,
-                    )
-            else:
-                err = error_for(response, what, self.wall_clock())
-            if not err.transient or last or kind != "read":
-                raise err
-            log.info("retrying %s after %s", what, type(err).__name__)
-            if isinstance(err, RateLimitedError):
-                continue  # the limiter now waits for Retry-After
-            await self._backoff(attempt, response.headers.get("Retry-After"))
-        raise AssertionError("unreachable")
-
-    async def _backoff(self, attempt: int, retry_after: str | None = None) -> None:
-        """Jittered exponential back-off (0.5 s base, 30 s cap), never shorter than Retry-After."""
-        delay = min(30.0, 0.5 * 2**attempt) * self._rng.uniform(0.5, 1.0)
-        wait = parse_retry_after(retry_after, self.wall_clock())
-        if wait is not None:
-            delay = max(delay, min(wait, 300.0))
-        await self.sleep(delay)
+        return self.http.granted_scopes
 
     # -- lists ---------------------------------------------------------------------------------
     async def iter_pages(
@@ -352,14 +166,14 @@ class ExpereoClient:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE}")
         query = {"page[limit]": str(page_size), **(params or {})}
-        walk = PageWalk(self._http.base_url, path)
+        walk = PageWalk(self.http.base_url, path)
         skipped: list[SkippedItem] = []
         self.skipped[path] = skipped
-        url: httpx.URL | None = self._http.build_request("GET", path, params=query).url
+        url: httpx.URL | None = self.http.url(path, query)
         try:
             while url is not None:
                 walk.visit(url)
-                body = await self._request("GET", str(url), f"the list {path}")
+                body = await self.http.request("GET", str(url), f"the list {path}")
                 raw = read_envelope(body, path)
                 self.totals[path] = raw.metadata.total
                 items, bad = read_items(path, raw.data, model)
@@ -482,7 +296,7 @@ class ExpereoClient:
 
     # -- items ---------------------------------------------------------------------------------
     async def _one(self, method: str, path: str, model: type[M], what: str, **kw: Any) -> M:
-        body = await self._request(method, path, what, **kw)
+        body = await self.http.request(method, path, what, **kw)
         data = body.get("data") if isinstance(body, dict) else None
         try:
             return model.model_validate(data)
@@ -526,7 +340,7 @@ class ExpereoClient:
     ) -> M | None:
         """Send one write.  ``{"data": ...}`` (200/201), a bare object and an empty answer
         (204) are all success; None means the server accepted it without saying what it made."""
-        body = await self._request(method, path, what, json=wire, headers=self._headers(key))
+        body = await self.http.request(method, path, what, json=wire, headers=self._headers(key))
         if body is None or body == {} or body == "":
             return None
         item = body.get("data", body) if isinstance(body, dict) else body
