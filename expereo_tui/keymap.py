@@ -90,8 +90,26 @@ ACTIONS: tuple[Action, ...] = (
 
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 
-#: Which section of the help screen shows an action's line ("" : none; listed on top instead).
-_HELP_SECTION = {"app": "Everywhere", "inbox": "Inbox", "case": "Case", "compose": "Case"}
+#: The help screen's sections, in order, by the first part of an action's id.
+HELP_SECTIONS = (
+    ("app", "Everywhere"),
+    ("inbox", "Inbox"),
+    ("case", "Case"),
+    ("compose", "Case"),
+    ("new_case", "New case and update forms"),
+    ("update_case", "New case and update forms"),
+    ("inventory", "Inventory"),
+    ("wall", "NOC wall"),
+)
+#: What the help says beside the actions (keys that are not rebindable actions, and tips).
+HELP_EXTRA = {
+    "Everywhere": ("ctrl+p", "command palette: every action, go to a case, change theme"),
+}
+HELP_FOOTER = (
+    "Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).",
+    "Drafts are saved as you type: they survive quitting, crashes and restarts.",
+    "Keys can be rebound per profile in the config file ([profiles.<name>.keys]).",
+)
 _KEY_NAMES = {"slash": "/", "question_mark": "?", "comma": ",", "full_stop": "."}
 _KEY = re.compile(r"^[A-Za-z0-9_+\-]+$")
 
@@ -125,48 +143,34 @@ def check_keys(keys: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-def rebound_help(text: str, keys: dict[str, str]) -> str:
-    """The help text with the profile's keys in place of the defaults they replace, and the
-    rebound actions listed first (forms and the wall have no section of their own)."""
-    if not keys:
-        return text
-    lines = text.splitlines()
-    for action_id, new in keys.items():
-        action = BY_ID.get(action_id)
-        section = _HELP_SECTION.get(action_id.split(".")[0], "") if action else ""
-        if action is None or not section:
-            continue
-        _replace_in_section(lines, section, key_label(action.key), key_label(new))
-    top = ["Rebound in this profile"]
-    for action_id, new in keys.items():
-        action = BY_ID.get(action_id)
-        if action is not None:
-            was = key_label(action.key)
-            top.append(f"  {key_label(new):<13} {action.does} (instead of {was})")
-    return "\n".join([*top, "", *lines]) + ("\n" if text.endswith("\n") else "")
+def help_text(keys: dict[str, str] | None = None) -> str:
+    """The help screen, drawn from :data:`ACTIONS` (the one description of a key) with the
+    profile's rebound keys in place of the defaults, and those listed first."""
+    keys = keys or {}
+    lines: list[str] = []
+    rebound = [(BY_ID[i], new) for i, new in keys.items() if i in BY_ID]
+    if rebound:
+        lines.append("Rebound in this profile")
+        for action, new in rebound:
+            lines.append(_help_line(new, f"{action.does} (instead of {key_label(action.key)})"))
+        lines.append("")
+    order = {prefix: n for n, (prefix, _) in enumerate(HELP_SECTIONS)}
+    titles = dict(HELP_SECTIONS)
+    by_title: dict[str, list[str]] = {}
+    for action in sorted(ACTIONS, key=lambda a: order.get(a.id.split(".")[0], len(order))):
+        title = titles.get(action.id.split(".")[0], "Other")
+        section = by_title.setdefault(title, [])
+        if not section and title in HELP_EXTRA:
+            section.append(_help_line(*HELP_EXTRA[title]))
+        section.append(_help_line(keys.get(action.id, action.key), action.does))
+    for title, section in by_title.items():
+        lines += [title, *section, ""]
+    lines += HELP_FOOTER
+    return "\n".join(lines) + "\n"
 
 
-def _replace_in_section(lines: list[str], section: str, old: str, new: str) -> None:
-    """In the lines under ``section`` (until the next blank line), the first key column that
-    names ``old`` as a whole token gets ``new`` instead."""
-    try:
-        start = lines.index(section) + 1
-    except ValueError:
-        return
-    for i in range(start, len(lines)):
-        line = lines[i]
-        if not line.strip():
-            return
-        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        column, rest = parts[0], (parts[1] if len(parts) > 1 else "")
-        # a lone "/" is a key, not a separator
-        tokens = [column] if column == "/" else re.split(r"(\s*[/,]\s*)", column)
-        keys = tokens[::2]  # the odd places hold the separators
-        if old in keys:
-            tokens[2 * keys.index(old)] = new
-            column = "".join(tokens)
-            lines[i] = f"  {column:<13} {rest}" if rest else f"  {column}"
-            return
+def _help_line(keys: str, does: str) -> str:
+    return f"  {key_label(keys):<13} {does}"
 
 
 def markdown_table() -> str:

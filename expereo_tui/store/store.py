@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from expereo_tui.locations import store_path
+
 from .activity import ActivityStore, CaseActivity
 from .cases import SORT_COLUMNS, CaseRow, CaseStore, InboxSummary, UpsertResult, message_key, ts
 from .database import (
@@ -94,7 +96,6 @@ class Store:
     @classmethod
     def for_profile(cls, profile: str, *, reset: bool = False) -> Store:
         """The database of a profile under the platformdirs data dir."""
-        from expereo_tui.locations import store_path
 
         return cls(store_path(profile), reset=reset)
 

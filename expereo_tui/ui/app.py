@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -39,11 +40,13 @@ from expereo_tui.sync.events import (
 )
 from expereo_tui.ui import themes
 from expereo_tui.ui.commands import CaseCommands
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.messages import SyncEventMessage
 from expereo_tui.ui.news import NewsGate
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.shift.alerts import Alerter
+from expereo_tui.ui.shift.dialogs import HandoverScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
@@ -265,7 +268,6 @@ class ExpereoApp(App[None]):
         """The inbox is the app's first screen, the bottom of the stack (not pushed over a blank
         default screen: a screen pushed while Textual mounts the app is laid out in a frame
         that is never written, and its rows would wait for the next full repaint)."""
-        from expereo_tui.ui.inbox.screen import InboxScreen
 
         return self.with_css(InboxScreen())
 
@@ -407,7 +409,6 @@ class ExpereoApp(App[None]):
 
     # -- navigation ------------------------------------------------------------------------------
     def action_open_inbox(self, query: CaseQuery | None = None) -> None:
-        from expereo_tui.ui.inbox.screen import InboxScreen
 
         self.push_screen(InboxScreen(query))
 
@@ -469,10 +470,8 @@ class ExpereoApp(App[None]):
 
     def action_handover(self) -> None:
         """The shift's handover report (expereo_tui/shift/handover.py) in a modal: copy or save it."""
-        from pathlib import Path
 
         from expereo_tui.shift import handover
-        from expereo_tui.ui.shift.dialogs import HandoverScreen
 
         now = self.now()
         report = handover.build(

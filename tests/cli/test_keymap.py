@@ -12,7 +12,7 @@ from textual.binding import Binding
 
 import expereo_tui.ui
 from expereo_tui.config import ConfigError, get_profile
-from expereo_tui.keymap import ACTIONS, markdown_table, nearest, rebound_help
+from expereo_tui.keymap import ACTIONS, help_text, key_label, markdown_table, nearest
 from expereo_tui.locations import config_path
 
 
@@ -72,16 +72,32 @@ def test_valid_keys_load() -> None:
 
 
 def test_help_text_shows_the_rebound_keys_in_place() -> None:
-    from expereo_tui.ui.screens.dialogs import HELP
-
-    text = rebound_help(HELP, {"inbox.next_unread": "N", "inbox.down": "J", "app.help": "f1"})
+    text = help_text({"inbox.next_unread": "N", "inbox.down": "J", "app.help": "f1"})
     lines = text.splitlines()
     assert lines[0] == "Rebound in this profile"
-    inbox = lines[lines.index("Inbox") :]
-    assert any(line.split()[:2] == ["N", "open"] for line in inbox)
+    assert "  N             open the next unread case (instead of u)" in lines[:4]
+    inbox = lines[lines.index("Inbox") : lines.index("Case")]
+    assert "  N             open the next unread case" in inbox
     assert not any(line.split()[:2] == ["u", "open"] for line in inbox)  # the default is gone
-    assert any(line.strip().startswith("J/k, ↑/↓") for line in inbox)
-    assert rebound_help(HELP, {}) == HELP
+    assert "  J             move down" in inbox and "  k             move up" in inbox
+    assert help_text({}).splitlines()[0] == "Everywhere"
+
+
+def test_help_lists_every_action_once_under_its_section() -> None:
+    """The help is drawn from ACTIONS: a new action shows without writing its line twice."""
+    text = help_text()
+    for action in ACTIONS:
+        line = f"  {key_label(action.key):<13} {action.does}"
+        assert text.count(line + "\n") >= 1, line
+    sections = [line for line in text.splitlines() if line and not line.startswith(" ")]
+    assert sections[:6] == [
+        "Everywhere",
+        "Inbox",
+        "Case",
+        "New case and update forms",
+        "Inventory",
+        "NOC wall",
+    ]
 
 
 def test_question_mark_shows_the_keys_as_rebound(tmp_path: Path) -> None:
@@ -113,5 +129,5 @@ def test_question_mark_shows_the_keys_as_rebound(tmp_path: Path) -> None:
         shown = asyncio.run(run())
     finally:
         store.close()
-    assert "f1            this help" in shown
+    assert "f1            the help screen" in shown
     assert "N             open the next unread case" in shown

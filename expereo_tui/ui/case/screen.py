@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events, on
@@ -33,7 +34,7 @@ from expereo_tui.ui.format import ago, local_time, priority_text, relative, stat
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
-from expereo_tui.ui.shift.dialogs import snooze_label
+from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
@@ -195,7 +196,6 @@ class CaseScreen(AppScreen[None]):
             "Changed",
             Text(f"{local_time(case.last_modified_date)} ({ago(case.last_modified_date, now)})"),
         )
-        from rich.console import Group
 
         header.update(Group(title, grid, *self._shift_lines()))
 
@@ -511,7 +511,6 @@ class CaseScreen(AppScreen[None]):
 
     def action_pin(self) -> None:
         """A short local note for the handover report; an empty note unpins."""
-        from expereo_tui.ui.shift.dialogs import PromptScreen
 
         def done(note: str | None) -> None:
             if note is None:
@@ -530,7 +529,6 @@ class CaseScreen(AppScreen[None]):
         )
 
     def action_snooze(self) -> None:
-        from expereo_tui.ui.shift.dialogs import snooze_cases
 
         snooze_cases(self, [self.case_id], then=self.refresh_case)
 

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from expereo_tui.api.vocab import open_statuses
-from expereo_tui.store.store import CaseQuery, CaseRow, InboxSummary, OutboxStatus
+from expereo_tui.store.store import AlreadyQueued, CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent, SyncStateChanged
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.read_model import open_rows
@@ -22,7 +22,7 @@ from expereo_tui.triage.sla import EXAMPLE_TARGETS
 from expereo_tui.ui import themes
 from expereo_tui.ui.format import status_text, type_label
 from expereo_tui.ui.inbox.case_table import CaseTable, Fetch, TableRow
-from expereo_tui.ui.inbox.cluster_link import cluster_line
+from expereo_tui.ui.inbox.cluster_link import ReferenceScreen, cluster_line, link_key
 from expereo_tui.ui.inbox.columns import (
     BY_KEY,
     BY_SORT,
@@ -531,7 +531,6 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
 
     def action_link_cluster(self) -> None:
         """One customer reference on every case of the cluster shown, through the outbox."""
-        from expereo_tui.ui.inbox.cluster_link import ReferenceScreen
 
         cluster = self.cluster or (self.clusters[0] if self.clusters else None)
         if cluster is None:
@@ -550,8 +549,6 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
         """Queue one update a case (skipping those that already carry ``reference``); the
         outbox sends them within the write budget, and the cluster line shows the progress."""
         from expereo_tui.api.models import CaseUpdate
-        from expereo_tui.store.store import AlreadyQueued
-        from expereo_tui.ui.inbox.cluster_link import link_key
 
         engine, store = self.xapp.engine, self.xapp.store
         if engine is None:

@@ -58,66 +58,6 @@ class GotoCaseScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-HELP = """\
-Everywhere
-  ?             this help
-  ctrl+p        command palette: every action, go to a case, change theme
-  i             inventory
-  n             new case
-  ctrl+r        refresh now
-  p             pause / resume the background refresh
-  escape        close / back
-  q             quit (asks first if a draft is unsent; drafts are kept anyway)
-
-Inbox
-  j/k, ↑/↓      move
-  enter         open the case
-  u             open the next unread case
-  r             reply to the selected case
-  m             mark read / unread
-  /             search: id, subject, reference, service, site (escape clears)
-  f             filter: status, priority, type, unread
-  x             clear every filter
-  a             open cases only (the default) / every case, Resolved and Closed too
-  s / S         cycle the sort column / reverse it
-  g             go to a case by id
-  y             copy the case id (OSC 52: works over SSH)
-  o             open the case in the web portal (if configured)
-  w             whose turn: waiting on provider longest / waiting on us / every case
-  c             incident cluster: filter to it (again: the next one, then every case)
-  L             link the cluster: one customer reference on each of its cases
-
-Case
-  r / tab       write a reply
-  ctrl+s        send the reply (queued → sending → sent)
-  ctrl+e        edit the reply in $EDITOR
-  e             update the case (reference, priority, close)
-  n             new case for this service
-  y             copy the case id
-  L             load earlier messages
-  escape        back (the draft is kept)
-
-Inventory
-  enter/space   open a branch
-  /             filter by site, city, country, service
-  c             cases of this service
-  n             new case for this service
-
-A shift (docs/usage.md "A shift with expereo-tui")
-  [ / ]         previous / next view tab          V / D  save / delete a view
-  z / Z         snooze until a time or a reply / wake now
-  P             pin a handover note on the case   H   handover report
-  space         select; shift+↑/↓ extend; A all   escape  clear the selection
-  m / z / R     on a selection: read/unread, snooze, set a customer reference
-  E             export the view to .csv or .json
-  t, ctrl+t     insert a reply template (case)
-
-Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).
-Drafts are saved as you type: they survive quitting, crashes and restarts.
-Keys can be rebound per profile in the config file ([profiles.<name>.keys]).
-"""
-
-
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
@@ -127,10 +67,10 @@ class HelpScreen(ModalScreen[None]):
         self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
 
     def compose(self) -> ComposeResult:
-        from expereo_tui.keymap import rebound_help
+        from expereo_tui.keymap import help_text  # drawn from keymap.ACTIONS, rebinds applied
 
         with VerticalScroll():
-            yield Static(rebound_help(HELP, self.keys), markup=False)
+            yield Static(help_text(self.keys), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

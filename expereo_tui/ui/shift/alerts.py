@@ -14,6 +14,7 @@ from expereo_tui.triage.labels import subject_label
 from expereo_tui.triage.read_model import ClockChange, SlaWatch, read_sla
 from expereo_tui.triage.sla import Level
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.triage_text import CLOCK_NAMES, span
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -158,7 +159,6 @@ class Alerter:
         case's first sync, is only noted: the inbox and the wall show it, and a first sync of
         old cases must not be a storm of alerts).  The store remembers the alerts given, so
         several sessions on one store alert once between them.  Returns the lines alerted."""
-        from expereo_tui.ui.triage_text import CLOCK_NAMES, span
 
         store = self.app.store  # type: ignore[attr-defined]
         opts = self.options

@@ -4,6 +4,7 @@ the handover report."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import Input, Label, Static
 
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import Snooze
+from expereo_tui.ui.format import local_time
 from expereo_tui.ui.store_notices import error_line
 
 # checks the text on enter: None if it is good, else the one-line message shown under the box
@@ -106,7 +108,6 @@ SNOOZE_HELP = "in 30m, 2h, 09:00, tomorrow, reply (until Expereo writes), or '2h
 
 def parse_snooze(text: str, now: float) -> tuple[float | None, bool]:
     """(wake time, wake when the provider writes) from what was typed; ValueError if unclear."""
-    from datetime import UTC, datetime
 
     from expereo_tui.shift.timeparse import parse_until
 
@@ -139,7 +140,6 @@ def snooze_prompt(now: float) -> PromptScreen:
 
 def snooze_label(snooze: Snooze) -> str:
     """How a snooze reads: ``until 09:00 Tue 24 Nov`` / ``until Expereo writes`` / both."""
-    from expereo_tui.ui.format import local_time
 
     parts = []
     if snooze.until is not None:
