@@ -212,9 +212,9 @@ def _store_read_only(store: Store, options: AppOptions) -> None:
     """A store that cannot be written makes the app read-only (the banner says why)."""
     from expereo_tui.ui.store_notices import problem_line
 
-    if store.read_only is not None:
+    if store.read_only_notice is not None:
         options.read_only = True
-        options.read_only_reason = problem_line(store.read_only)
+        options.read_only_reason = problem_line(store.read_only_notice)
 
 
 def options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOptions:

@@ -11,7 +11,7 @@ Opening is where a shared file can go wrong, so it is careful:
   into the fresh one first (see :mod:`.recovery`).
 - A database written by a newer version raises :class:`NewerSchemaError`; it is moved only when
   asked (``reset=True``, the CLI's ``--reset-store``).
-- A file or folder we may not write is opened read-only (:attr:`Database.read_only`); nothing is
+- A file or folder we may not write is opened read-only (:attr:`Database.read_only_notice`); nothing is
   renamed or created.
 - A full disk does not stop the app: at start it runs from memory until the file can be opened,
   later a write raises :class:`StoreFullError` and :attr:`Database.full` says so until a write
@@ -145,7 +145,7 @@ class Database:
         self.generation = 0  # bumped by every write through this connection
         self.busy_timeout = busy_timeout
         self.notice: StoreNotice | None = None  # what happened at open, for the user
-        self.read_only: StoreNotice | None = None  # set when the store cannot be written
+        self.read_only_notice: StoreNotice | None = None  # set when the store cannot be written
         self.full = False  # the last write failed for lack of space
         self._in_memory = False  # running from memory until the file can be opened
         self._listeners: list[Callable[[], None]] = []
@@ -287,7 +287,7 @@ class Database:
 
     def _open_read_only(self, reason: str) -> sqlite3.Connection:
         """Open without writing anything; an older schema is migrated in a copy in memory."""
-        self.read_only = StoreNotice("read_only", self.path, reason=reason)
+        self.read_only_notice = StoreNotice("read_only", self.path, reason=reason)
         log.warning("store %s is read-only (%s)", self.path, reason)
         if not self.path.exists():
             return self._memory_db()
@@ -342,9 +342,9 @@ class Database:
     def reader(self) -> sqlite3.Connection | None:
         """A second, plain connection (tuples, no lock) for a worker thread's long read, or
         None when the data lives in this connection's memory only."""
-        if self._in_memory or (self.read_only and self._reader_uri is None):
+        if self._in_memory or (self.read_only_notice and self._reader_uri is None):
             return None
-        if self.read_only:
+        if self.read_only_notice:
             return sqlite3.connect(self._reader_uri or "", uri=True, timeout=self.busy_timeout)
         return sqlite3.connect(self.path, timeout=self.busy_timeout)
 
@@ -377,8 +377,8 @@ class Database:
         """One write transaction, taken before reading so read-modify-write is atomic.
         ``data=False``: bookkeeping no cached read depends on (sync watermarks in ``meta``):
         the generation stays, so an idle poll does not make the inbox rebuild its index."""
-        if self.read_only is not None:
-            raise StoreReadOnlyError(self.path, self.read_only.reason or "")
+        if self.read_only_notice is not None:
+            raise StoreReadOnlyError(self.path, self.read_only_notice.reason or "")
         with self.lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -398,7 +398,7 @@ class Database:
                 if error_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED):
                     raise StoreBusyError(self.path, str(exc)) from exc
                 if error_code(exc) == SQLITE_READONLY:  # found out late (a mount, an ACL)
-                    self.read_only = StoreNotice("read_only", self.path, reason="sqlite")
+                    self.read_only_notice = StoreNotice("read_only", self.path, reason="sqlite")
                     raise StoreReadOnlyError(self.path, "sqlite") from exc
                 raise
             if data:
@@ -419,7 +419,7 @@ class Database:
     def retry(self) -> bool:
         """After a full disk: True when a write succeeds again.  Running from memory, this
         first moves to the file, copying the drafts and queued writes made meanwhile."""
-        if self.read_only is not None:
+        if self.read_only_notice is not None:
             return False
         if self._in_memory:
             try:

@@ -121,15 +121,15 @@ class Store:
         return notice.path if notice is not None and notice.code == "recovered" else None
 
     @property
-    def read_only(self) -> StoreNotice | None:
+    def read_only_notice(self) -> StoreNotice | None:
         """Why the store cannot be written, when it cannot."""
-        return self.database.read_only
+        return self.database.read_only_notice
 
     @property
     def problem(self) -> StoreNotice | None:
         """The store's condition now: read-only, or the disk full; None when writes work."""
-        if self.database.read_only is not None:
-            return self.database.read_only
+        if self.database.read_only_notice is not None:
+            return self.database.read_only_notice
         if self.database.full:
             return StoreNotice("disk_full", self.path)
         return None

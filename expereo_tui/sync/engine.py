@@ -366,8 +366,8 @@ class SyncEngine:
                     await self._watch_once()
                     continue
                 self._watcher = None
-                if self._paused or self.store.read_only is not None:  # read-only store: no writes
-                    if self.store.read_only is not None:
+                if self._paused or self.store.read_only_notice is not None:  # read-only store: no writes
+                    if self.store.read_only_notice is not None:
                         self._set_state(
                             SyncState(
                                 SyncStatus.PAUSED, self._last_success, message="store_read_only"

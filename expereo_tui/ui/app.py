@@ -393,7 +393,7 @@ class ExpereoApp(App[None]):
     def paint_banner(self, banner: Static) -> None:
         """The profile banner (e.g. a red PROD) so nobody acts on the wrong account."""
         label = self.options.profile_label
-        store_read_only = self.store.read_only
+        store_read_only = self.store.read_only_notice
         if not label and store_read_only is None:
             banner.display = False
             return

@@ -268,8 +268,8 @@ def _as_other_user(folder: Path, body: Callable[[], None]) -> None:
 def _read_only_checks(folder: Path, path: Path, reason: str) -> None:
     before = _files(folder)
     store = Store(path)
-    assert store.read_only is not None and store.read_only.reason == reason
-    assert store.problem is store.read_only
+    assert store.read_only_notice is not None and store.read_only_notice.reason == reason
+    assert store.problem is store.read_only_notice
     assert store.cases.case("CS-OLD") is not None and store.drafts.load_draft("reply:CS-OLD") == {"text": "kept"}
     store.cases.warm_inbox()
     assert store.cases.inbox_summary(CaseQuery()).total == 1

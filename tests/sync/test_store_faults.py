@@ -68,7 +68,7 @@ async def test_read_only_store_is_shown_but_never_written(
     before = path.read_bytes()
 
     store = Store(path, clock=sim_clock, connect=_read_only_media)
-    assert store.read_only is not None and store.read_only.reason == "sqlite"
+    assert store.read_only_notice is not None and store.read_only_notice.reason == "sqlite"
     assert store.cases.case("CS-1") is not None
     engine = SyncEngine(store, client, on_event=events.append, clock=sim_clock)
     await engine.start()
@@ -103,10 +103,10 @@ async def test_read_only_found_while_syncing_stops_the_writes(
     path = tmp_path / "late.sqlite3"
     Store(path).close()  # current schema, nothing to migrate: opens without writing
     store = Store(path, clock=sim_clock, connect=_read_only_media)
-    assert store.read_only is None
+    assert store.read_only_notice is None
     engine = SyncEngine(store, client, on_event=events.append, clock=sim_clock)
     await engine.poll_once()
-    assert store.read_only is not None and store.read_only.reason == "sqlite"
+    assert store.read_only_notice is not None and store.read_only_notice.reason == "sqlite"
     await engine.start()
     try:
         await wait_until(lambda: engine.state.message == "store_read_only")

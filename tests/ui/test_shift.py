@@ -146,7 +146,7 @@ async def test_view_tabs_from_config_and_saved_in_the_app_persist(
         await pilot.press("right_square_bracket", "D")  # Urgent is the config's: not here
         await until(pilot, lambda: _notified(again, "Only views saved in the app"))
         await pilot.press("right_square_bracket", "D", "y")
-        await until(pilot, lambda: [v.name for v in inbox.views] == ["Inbox", "Urgent", "Snoozed"])
+        await until(pilot, lambda: [v.name for v in inbox.tabs.views] == ["Inbox", "Urgent", "Snoozed"])
     assert store.shift.views() == []
 
 
@@ -157,22 +157,22 @@ async def test_select_with_space_shift_arrows_and_all_then_mark_read(
     async with app.run_test(size=(120, 36)) as pilot:
         inbox = _inbox(app)
         await pilot.press("space", "shift+down", "shift+down")
-        assert len(inbox.selected) == 3
+        assert len(inbox.table.selected) == 3
         assert screen_text(app).count("✓") == 3
         await pilot.press("escape")
-        assert inbox.selected == set()
+        assert inbox.table.selected == set()
         await pilot.press("A")
-        assert len(inbox.selected) == inbox.total
+        assert len(inbox.table.selected) == inbox.total
         await pilot.press("A")
-        assert inbox.selected == set()
+        assert inbox.table.selected == set()
         await pilot.press("space", "shift+down")
-        chosen = set(inbox.selected)
+        chosen = set(inbox.table.selected)
         for case_id in chosen:
             store.mark_unread(case_id)
         await pilot.press("m")
-        assert not any(store.cases.is_unread(c) for c in chosen) and inbox.selected == set()
+        assert not any(store.cases.is_unread(c) for c in chosen) and inbox.table.selected == set()
         await pilot.press("space", "shift+down")
-        chosen = set(inbox.selected)
+        chosen = set(inbox.table.selected)
         await pilot.press("z")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await _type(pilot, "tomorrow")
@@ -188,7 +188,7 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         inbox = _inbox(app)
         await until(pilot, lambda: app.engine is not None)
         await pilot.press("space", "shift+down", "shift+down")
-        chosen = set(inbox.selected)
+        chosen = set(inbox.table.selected)
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await _type(pilot, "CHG-42")

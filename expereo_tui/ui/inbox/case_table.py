@@ -126,6 +126,13 @@ class CaseTable(ScrollView, can_focus=True):
     class RowSelected(RowHighlighted):
         """Enter on a row, or a click on the highlighted row."""
 
+    class SelectionChanged(Message):
+        """The rows chosen for a bulk action changed (``count`` of them now)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     class HeaderSelected(Message):
         """A column header was clicked."""
 
@@ -161,10 +168,34 @@ class CaseTable(ScrollView, can_focus=True):
         self._expiry_timer: Timer | None = None
         self.expires_at: float | None = None  # when the soonest row on screen changes
         self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
+        self.selected: set[str] = set()  # row keys chosen for a bulk action (set_selection)
         self.virtual_size = Size(self._width, 1)
         self._base = Style()  # set by render_lines for the frame being drawn
         self._view_width = 0
         self._styles: dict[str, Style] = {}
+
+    # -- the selection (rows chosen for a bulk action) -----------------------------------------
+    def set_selection(self, keys: set[str], *, say: bool = True) -> None:
+        """Choose exactly ``keys``; their rows are drawn again (``say``: post SelectionChanged,
+        which the screen turns into a line for the person)."""
+        if keys != self.selected:
+            self.selected = set(keys)
+            self.redraw_rows()
+        if say:
+            self.post_message(self.SelectionChanged(len(self.selected)))
+
+    def toggle_selected(self, key: str) -> None:
+        self.set_selection(self.selected ^ {key})
+
+    def add_selected(self, *keys: str | None) -> None:
+        self.set_selection(self.selected | {k for k in keys if k is not None})
+
+    def clear_selection(self, *, say: bool = True) -> bool:
+        """Unchoose every row; whether any was chosen."""
+        if not self.selected:
+            return False
+        self.set_selection(set(), say=say)
+        return True
 
     # -- data -----------------------------------------------------------------------------------
     @property

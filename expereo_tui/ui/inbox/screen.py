@@ -37,7 +37,6 @@ from expereo_tui.ui.inbox.shift import SHIFT_BINDINGS, ShiftInbox
 from expereo_tui.ui.inbox.view_tabs import ViewTabs
 from expereo_tui.ui.retime import row_next
 from expereo_tui.ui.safe_text import safe
-from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.triage_text import resolve_styles
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -56,7 +55,7 @@ TURN_VIEWS: dict[str | None, str] = {
 }
 
 
-class InboxScreen(ShiftInbox, AppScreen[None]):
+class InboxScreen(ShiftInbox):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
     CSS_PATH = "inbox.tcss"
@@ -166,9 +165,6 @@ class InboxScreen(ShiftInbox, AppScreen[None]):
             )
 
     # -- data -----------------------------------------------------------------------------------
-    def current_case_id(self) -> str | None:
-        return self.query_one(CaseTable).cursor_key
-
     def _cells(self, row: CaseRow, ctx: RowContext, now: float) -> list[Text]:
         out = cells(row, ctx if now == ctx.now else replace(ctx, now=now))
         marker = self.shift_marker(row)  # a selected row's first cell

@@ -1,17 +1,20 @@
 """The inbox's shift workflow: view tabs, snooze, pins, selection and bulk actions.
 
-A mixin of :class:`~expereo_tui.ui.inbox.screen.InboxScreen` (its bindings are
-:data:`SHIFT_BINDINGS`), kept apart so the inbox stays about listing cases.  Everything here is
-local to the profile (store/shift.py) except the bulk customer reference, which is queued in the
-outbox in one transaction and sent by the sync engine within the write budget, exactly once.
+The base class of :class:`~expereo_tui.ui.inbox.screen.InboxScreen` (its bindings are
+:data:`SHIFT_BINDINGS`), kept apart so the inbox stays about listing cases.  The state lives in
+the widgets that show it: the views, the active one, each tab's query and count in
+:class:`~expereo_tui.ui.inbox.view_tabs.ViewTabs`; the selection in
+:class:`~expereo_tui.ui.inbox.case_table.CaseTable`.  This class coordinates them.  Everything
+here is local to the profile (store/shift.py) except the bulk customer reference, which is queued
+in the outbox in one transaction and sent by the sync engine within the write budget, exactly
+once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -22,12 +25,10 @@ from expereo_tui.store.shift import query_from_dict
 from expereo_tui.store.store import CaseQuery, CaseRow
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.inbox.case_table import CaseTable
-from expereo_tui.ui.inbox.view_tabs import ViewTabs
+from expereo_tui.ui.inbox.view_tabs import INBOX, SNOOZED, InboxView, ViewTabs
+from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
-
-if TYPE_CHECKING:
-    from expereo_tui.ui.host import AppHost
 
 SHIFT_BINDINGS = [
     Binding("left_square_bracket", "view(-1)", "Prev view", show=False, id="inbox.view_prev"),
@@ -45,50 +46,37 @@ SHIFT_BINDINGS = [
     Binding("E", "export", "Export", show=False, id="inbox.export"),
 ]
 WAKE_CHECK_SECONDS = 15.0  # how often timed snoozes are checked (the clock is the app's)
-INBOX, SNOOZED = "inbox", "snoozed"
 
 
-@dataclass(frozen=True)
-class InboxView:
-    """A tab: its name, its query, and what it is (``inbox``, ``config``, ``saved``,
-    ``snoozed``)."""
-
-    name: str
-    query: CaseQuery
-    kind: str
-
-
-class ShiftInbox:
+class ShiftInbox(AppScreen[None]):
     """Views, snoozes, pins, selection and bulk actions for the inbox screen."""
 
-    # provided by InboxScreen
-    query_state: CaseQuery
-    total: int
-    if TYPE_CHECKING:
-        xapp: AppHost
+    query_state: CaseQuery  # the query shown (InboxScreen sets it)
+    total: int  # rows shown
 
-        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
-        def reload(self, *, data_changed: bool = True) -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def set_interval(self, interval: float, callback: Any) -> Any: ...
-        def current_case_id(self) -> str | None: ...
+    def reload(self, *, data_changed: bool = True) -> None:
+        """Read the inbox again (the listing is InboxScreen's)."""
+        raise NotImplementedError
 
-        @property
-        def app(self) -> Any: ...
+    @property
+    def tabs(self) -> ViewTabs:
+        return self.query_one(ViewTabs)
+
+    @property
+    def table(self) -> CaseTable:
+        return self.query_one(CaseTable)
+
+    def current_case_id(self) -> str | None:
+        return self.table.cursor_key
 
     def init_shift(self) -> None:
-        self.views: list[InboxView] = []
-        self.view_index = 0
-        self.view_queries: dict[int, CaseQuery] = {}  # each tab's query as last left
-        self.view_counts: dict[int, int] = {}
-        self.selected: set[str] = set()
         self.bulk_entries: set[int] = set()  # the bulk writes of this session (progress)
         self.snoozed: frozenset[str] = frozenset()
         self.snooze_wakes: dict[str, str] = {}  # case id -> how its wake time reads
         self.counted_with: frozenset[str] = frozenset()  # the snoozes the tab counts left out
 
     def mount_shift(self) -> None:
-        self.views = self._build_views()
+        self.tabs.views = self._build_views()
         self.wake_snoozes()
         self.set_interval(WAKE_CHECK_SECONDS, self.wake_snoozes)
 
@@ -110,7 +98,7 @@ class ShiftInbox:
 
     @property
     def view(self) -> InboxView:
-        return self.views[self.view_index] if self.views else InboxView("Inbox", CaseQuery(), "")
+        return self.tabs.view
 
     # -- the query shown ------------------------------------------------------------------------
     def _refresh_snoozed(self) -> None:
@@ -129,24 +117,24 @@ class ShiftInbox:
     def paint_tabs(self, total: int, *, recount: bool) -> None:
         """The tabs with their counts (the active one from the reload that just ran; the others
         are counted again when the data changed)."""
-        if not self.views:
+        widget = self.tabs
+        if not widget.views:
             return
         if self.snoozed != self.counted_with:  # a snooze came or went: every count moves
             recount, self.counted_with = True, self.snoozed
-        self.view_counts[self.view_index] = total
+        counts = widget.counts
+        counts[widget.active] = total
         store = self.xapp.store
-        for i, view in enumerate(self.views):
-            if i != self.view_index and (recount or i not in self.view_counts):
-                query = self.view_queries.get(i, view.query)
-                self.view_counts[i] = store.cases.inbox_summary(self.shown_query(query, view.kind)).total
-        tabs = [(v.name, self.view_counts.get(i)) for i, v in enumerate(self.views)]
-        widget = self.query_one(ViewTabs)
-        widget.show(tabs, self.view_index)
+        for i, view in enumerate(widget.views):
+            if i != widget.active and (recount or i not in counts):
+                query = self.shown_query(widget.query_of(i), view.kind)
+                counts[i] = store.cases.inbox_summary(query).total
+        widget.show([(v.name, counts.get(i)) for i, v in enumerate(widget.views)], widget.active)
         # only Inbox and an empty Snoozed: no row of tabs (a line less on a small terminal)
         wanted = (
-            len(self.views) > 2
+            len(widget.views) > 2
             or bool(self.snoozed)
-            or self.view_index != 0
+            or widget.active != 0
             or widget.progress is not None  # a bulk write's progress shows here
         )
         if widget.display != wanted:
@@ -154,7 +142,7 @@ class ShiftInbox:
 
     def shift_marker(self, row: CaseRow) -> Text | None:
         """The first cell of a selected row."""
-        if row.id in self.selected:
+        if row.id in self.table.selected:
             return Text("✓", style="bold reverse")
         return None
 
@@ -170,19 +158,28 @@ class ShiftInbox:
 
     # -- views ----------------------------------------------------------------------------------
     def action_view(self, step: int) -> None:
-        self.switch_view((self.view_index + step) % len(self.views))
+        tabs = self.tabs
+        if tabs.views:
+            self.switch_view((tabs.active + step) % len(tabs.views))
 
     def on_view_tabs_selected(self, event: ViewTabs.Selected) -> None:
-        """A tab was clicked (a handler by name: @on does not reach a mixin's methods)."""
+        """A tab was clicked."""
         self.switch_view(event.index)
 
+    def on_case_table_selection_changed(self, event: CaseTable.SelectionChanged) -> None:
+        self.notify(
+            f"{event.count} selected (space, shift+↑↓, A; escape clears)"
+            if event.count
+            else "Selection cleared",
+            timeout=2,
+        )
+
     def switch_view(self, index: int) -> None:
-        if not self.views or index == self.view_index:
+        query = self.tabs.switch(index, self.query_state)
+        if query is None:
             return
-        self.view_queries[self.view_index] = self.query_state
-        self.view_index = index
-        self.query_state = self.view_queries.get(index, self.views[index].query)
-        self.selected.clear()
+        self.query_state = query
+        self.table.clear_selection(say=False)
         self.reload(data_changed=False)
 
     def action_save_view(self) -> None:
@@ -193,7 +190,7 @@ class ShiftInbox:
             if not name:
                 return "Give the view a name."
             if name in ("Inbox", "Snoozed") or any(
-                v.name == name and v.kind == "config" for v in self.views
+                v.name == name and v.kind == "config" for v in self.tabs.views
             ):
                 return f"{name} is a view from the config; choose another name."
             return None
@@ -207,15 +204,7 @@ class ShiftInbox:
             except StoreError as exc:
                 self.notify(f"View not saved: {error_line(exc)}", severity="error", markup=False)
                 return
-            existing = next((i for i, v in enumerate(self.views) if v.name == name), None)
-            view = InboxView(name, self.query_state, "saved")
-            if existing is None:
-                self.views.insert(len(self.views) - 1, view)  # before Snoozed
-                existing = len(self.views) - 2
-            else:
-                self.views[existing] = view
-            self.view_queries.pop(existing, None)
-            self.view_counts.clear()
+            existing = self.tabs.put_saved(InboxView(name, self.query_state, "saved"))
             self.switch_view(existing)
             self.reload(data_changed=False)
             self.notify(f"Saved view {name}", timeout=2, markup=False)
@@ -243,11 +232,7 @@ class ShiftInbox:
             except StoreError as exc:
                 self.notify(f"Not deleted: {error_line(exc)}", severity="error", markup=False)
                 return
-            del self.views[self.view_index]
-            self.view_queries = {}
-            self.view_counts = {}
-            self.view_index = 0
-            self.query_state = self.views[0].query
+            self.query_state = self.tabs.remove_active()
             self.reload(data_changed=False)
             self.notify(f"Deleted view {view.name}", timeout=2, markup=False)
 
@@ -258,15 +243,15 @@ class ShiftInbox:
     # -- snooze and pins ------------------------------------------------------------------------
     def _targets(self) -> list[str]:
         """The selected cases, else the one under the cursor."""
-        if self.selected:
-            return sorted(self.selected)
+        if self.table.selected:
+            return sorted(self.table.selected)
         case_id = self.current_case_id()
         return [case_id] if case_id else []
 
     def action_snooze(self) -> None:
         targets = self._targets()
         if targets:
-            snooze_cases(self, targets, then=self._after_bulk)  # type: ignore[arg-type]
+            snooze_cases(self, targets, then=self._after_bulk)
 
     def action_unsnooze(self) -> None:
         targets = [c for c in self._targets() if c in self.snoozed]
@@ -305,27 +290,17 @@ class ShiftInbox:
             self.xapp.alerter.snoozes_woke([(w.case_id, w.reason) for w in wakes])
             self.reload(data_changed=False)
 
-    # -- selection -------------------------------------------------------------------------------
-    def _redraw(self) -> None:
-        self.query_one(CaseTable).redraw_rows()
-
+    # -- selection (the table holds it) -------------------------------------------------------
     def action_select(self) -> None:
         case_id = self.current_case_id()
         if case_id:
-            self.selected ^= {case_id}
-            self._redraw()
-            self._say_selected()
+            self.table.toggle_selected(case_id)
 
     def action_select_move(self, step: int) -> None:
-        case_id = self.current_case_id()
-        if case_id:
-            self.selected.add(case_id)
-        table = self.query_one(CaseTable)
+        table = self.table
+        case_id = table.cursor_key
         table.move_cursor(table.cursor_row + step)
-        if table.cursor_key:
-            self.selected.add(table.cursor_key)
-        self._redraw()
-        self._say_selected()
+        table.add_selected(case_id, table.cursor_key)
 
     def action_select_all(self) -> None:
         """Every case of the view (again: none)."""
@@ -333,36 +308,22 @@ class ShiftInbox:
         query = self.shown_query()
         total = store.cases.inbox_summary(query).total
         ids = {r.id for r in store.cases.inbox_page(query, limit=max(total, 1))}
-        self.selected = set() if ids and ids <= self.selected else ids
-        self._redraw()
-        self._say_selected()
+        selected = self.table.selected
+        self.table.set_selection(set() if ids and ids <= selected else ids)
 
     def clear_selection(self) -> bool:
-        if not self.selected:
-            return False
-        self.selected.clear()
-        self._redraw()
-        self._say_selected()
-        return True
-
-    def _say_selected(self) -> None:
-        self.notify(
-            f"{len(self.selected)} selected (space, shift+↑↓, A; escape clears)"
-            if self.selected
-            else "Selection cleared",
-            timeout=2,
-        )
+        return self.table.clear_selection()
 
     def _after_bulk(self) -> None:
-        self.selected.clear()
+        self.table.clear_selection(say=False)
         self.reload(data_changed=False)
 
     def bulk_toggle_read(self) -> bool:
         """``m`` on a selection: all read if any is unread, else all unread."""
-        if not self.selected:
+        if not self.table.selected:
             return False
         store = self.xapp.store
-        ids = sorted(self.selected)
+        ids = sorted(self.table.selected)
         if any(store.cases.is_unread(c) for c in ids):
             for case_id in ids:
                 store.mark_read(case_id)
@@ -372,7 +333,7 @@ class ShiftInbox:
                 store.mark_unread(case_id)
             what = "unread"
         self.notify(f"Marked {len(ids)} cases {what}", timeout=2)
-        self.selected.clear()
+        self.table.clear_selection(say=False)
         self.reload()
         return True
 
@@ -433,7 +394,7 @@ class ShiftInbox:
         if sent + failed == total:
             self.bulk_entries.clear()
             self.notify(f"Bulk update done: {text}", timeout=5, markup=False)
-        self.query_one(ViewTabs).set_progress(text if sent + failed < total else None)
+        self.tabs.set_progress(text if sent + failed < total else None)
         self.paint_tabs(self.total, recount=False)
         return text
 
@@ -459,7 +420,7 @@ class ShiftInbox:
             store, query = self.xapp.store, self.shown_query()
             total = store.cases.inbox_summary(query).total
             rows = store.cases.inbox_page(query, limit=max(total, 1))  # read here: a consistent view
-            self.run_worker(  # type: ignore[attr-defined]
+            self.run_worker(
                 partial(_write_export, Path(text.strip()).expanduser(), rows),
                 thread=True,
                 group="export",

@@ -1,16 +1,33 @@
 """The row of view tabs above the inbox: each view's name and its count, the active one marked.
 
-A widget that displays and reports clicks; the inbox screen decides what a view is and counts it.
+The widget owns the views (as Textual's ``Tabs`` owns ``active``): the list, the active one,
+each tab's query as it was last left, and each tab's count.  It reports clicks; the inbox screen
+coordinates (it counts the views and switches the table's query).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import Static
+
+from expereo_tui.store.query import CaseQuery
+
+INBOX, SNOOZED = "inbox", "snoozed"
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """A tab: its name, its query, and what it is (``inbox``, ``config``, ``saved``,
+    ``snoozed``)."""
+
+    name: str
+    query: CaseQuery
+    kind: str
 
 
 class ViewTabs(Static):
@@ -31,8 +48,48 @@ class ViewTabs(Static):
         super().__init__("", id=id)
         self.tabs: list[tuple[str, int | None]] = []
         self.active = 0
+        self.views: list[InboxView] = []
+        self.queries: dict[int, CaseQuery] = {}  # each tab's query as last left
+        self.counts: dict[int, int] = {}
         self._spans: list[tuple[int, int]] = []  # (start, end) cell offsets of each tab
         self.progress: str | None = None  # a bulk write under way, shown after the tabs
+
+    @property
+    def view(self) -> InboxView:
+        """The active view."""
+        return self.views[self.active] if self.views else InboxView("Inbox", CaseQuery(), "")
+
+    def query_of(self, index: int) -> CaseQuery:
+        """A tab's query: as it was last left, else the view's own."""
+        return self.queries.get(index, self.views[index].query)
+
+    def switch(self, index: int, leaving: CaseQuery) -> CaseQuery | None:
+        """Make ``index`` active, remembering ``leaving`` (the active tab's query as shown);
+        the query to show now, or None when there is nothing to switch to."""
+        if not self.views or index == self.active:
+            return None
+        self.queries[self.active] = leaving
+        self.active = index
+        return self.query_of(index)
+
+    def put_saved(self, view: InboxView) -> int:
+        """A view saved in the app: replaces the one of its name, else goes before Snoozed.
+        Its index; every count is taken again."""
+        existing = next((i for i, v in enumerate(self.views) if v.name == view.name), None)
+        if existing is None:
+            self.views.insert(len(self.views) - 1, view)
+            existing = len(self.views) - 2
+        else:
+            self.views[existing] = view
+        self.queries.pop(existing, None)
+        self.counts.clear()
+        return existing
+
+    def remove_active(self) -> CaseQuery:
+        """Remove the active view and go back to the first; the query to show."""
+        del self.views[self.active]
+        self.queries, self.counts, self.active = {}, {}, 0
+        return self.views[0].query
 
     def show(self, tabs: Sequence[tuple[str, int | None]], active: int) -> None:
         """Names and counts (None: not counted yet), and which one is active."""
