@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -42,6 +43,7 @@ from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 DEFAULT_SORT = CaseQuery().sort
+FIRST_SYNC_RELOAD = 0.25  # seconds: how often a first sync's new rows are read at most
 # the cells a shift decorates: a selected row's mark, a snoozed row's wake time
 _UNREAD_AT = [c.key for c in INBOX_COLUMNS].index("unread")
 _SUBJECT_AT = [c.key for c in INBOX_COLUMNS].index("subject")
@@ -100,6 +102,8 @@ class InboxScreen(ShiftInbox):
         self.cluster: Cluster | None = None  # the cluster the inbox is filtered to ("c")
         self.linking: dict[int, str] = {}  # outbox entry -> case: a cluster link in flight
         self.linked: set[int] = set()  # of those, the ones done
+        self.first_sync_rows = 0  # cases the first sync had stored at the last reload
+        self.reload_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -373,6 +377,8 @@ class InboxScreen(ShiftInbox):
     def sync_event(self, event: SyncEvent) -> None:
         if isinstance(event, SyncStateChanged):  # a poll (idle or not) says how fresh it is:
             self.shift_sync_event(event)  # nothing stored, nothing to read again
+            if self._first_sync_stored_more(event):
+                self._reload_soon()  # except in a first sync: its pages are stored as they come
             return
         if isinstance(event, CasesChanged):
             self.recent.update(c.case_id for c in event.changes)
@@ -388,6 +394,29 @@ class InboxScreen(ShiftInbox):
                 self.notify(f"Linked {len(self.linking)} cases.", timeout=4)
                 self.linking, self.linked = {}, set()
         self.reload()
+
+    def _first_sync_stored_more(self, event: SyncStateChanged) -> bool:
+        """Whether the first sync of an empty store has stored cases since the inbox last
+        read it (each page is stored before its progress is told)."""
+        progress = event.state.progress
+        cases = progress.of("cases") if progress is not None else None
+        if cases is None or cases.done == self.first_sync_rows:
+            return False
+        self.first_sync_rows = cases.done
+        return True
+
+    def _reload_soon(self) -> None:
+        """Read the rows stored so far, at most every FIRST_SYNC_RELOAD seconds: the rows show
+        as they land (the cursor stays on its case), without one reload a page on a large
+        account.  The in-memory inbox and the clusters wait for the sync's own news."""
+        if self.reload_timer is not None:
+            return
+
+        def due() -> None:
+            self.reload_timer = None
+            self.reload(data_changed=False)
+
+        self.reload_timer = self.set_timer(FIRST_SYNC_RELOAD, due)
 
     # -- events -----------------------------------------------------------------------------------
     @on(CaseTable.RowSelected)

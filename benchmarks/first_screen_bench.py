@@ -1,0 +1,119 @@
+"""The first sync of a large account as a new user sees it: from ``exec`` of the installed
+``expereo-tui`` script to what a tmux pane shows, polled with ``capture-pane``.
+
+    python -m benchmarks.first_screen_bench [RUNS] [SCALE]
+
+Each run starts ``expereo-tui demo --scale large --fresh`` (the simulator in the same process,
+a new store, its own XDG dirs) in a new 160x48 tmux pane, and times three moments on the
+screen: the first case row (a ``CS-`` id in the pane), the last case page stored (the status
+bar's "first sync: cases N / N"), and the end of the first sync (the bar says "updated").  The
+baseline, in the same run: a bare Textual app with a 50-row DataTable started the same way, to
+its first row.  Verdict: first rows ≤ 5 s from exec (and the ratio to the bare app is printed);
+the engine's own figures are ``first_sync_bench``'s, not this one's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.pty_apps import BARE_APP
+
+FIRST_ROWS = 5.0  # seconds from exec to the first case row on screen
+COLS, ROWS = 160, 48
+SESSION = "expereo-first-screen-bench"
+ROW = re.compile(r"CS-1\d{6}")
+CASES_DONE = re.compile(r"first sync: cases ([\d,]+) / ([\d,]+)")
+
+
+def _pane() -> str:
+    done = subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", SESSION], capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _start(command: str, env: dict[str, str]) -> float:
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    started = time.perf_counter()
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", SESSION, "-x", str(COLS), "-y", str(ROWS),
+         f"env {exports} TERM=xterm-256color {command}"],
+        check=True,
+    )  # fmt: skip
+    return started
+
+
+def _wait(started: float, seen: dict[str, float], limit: float) -> dict[str, float]:
+    """Poll the pane every 20 ms until every moment is seen (or ``limit`` seconds)."""
+    while time.perf_counter() - started < limit:
+        text = _pane()
+        now = time.perf_counter() - started
+        if "rows" not in seen and ROW.search(text):
+            seen["rows"] = now
+        match = CASES_DONE.search(text)
+        if match and "cases" not in seen and match.group(1) == match.group(2):
+            seen["cases"] = now
+        if "rows" in seen and "first sync" not in text and "updated" in text:
+            seen.setdefault("cases", now)
+            seen["done"] = now
+            return seen
+        time.sleep(0.02)
+    return seen
+
+
+def one_run(script: str, scale: str, folder: Path) -> tuple[dict[str, float], float]:
+    env = {
+        "XDG_CONFIG_HOME": str(folder / "config"),
+        "XDG_DATA_HOME": str(folder / "data"),
+        "XDG_STATE_HOME": str(folder / "state"),
+        "XDG_CACHE_HOME": str(folder / "cache"),
+    }
+    bare = folder / "bare_app.py"
+    bare.write_text(BARE_APP)
+    started = _start(f"exec {sys.executable} {bare}", env)
+    bare_rows = _wait(started, {}, 30).get("rows", float("nan"))
+    started = _start(f"exec {script} demo --scale {scale} --fresh --activity 0", env)
+    seen = _wait(started, {}, 600)
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    return seen, bare_rows
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    scale = sys.argv[2] if len(sys.argv) > 2 else "large"
+    if shutil.which("tmux") is None:
+        print("first_screen_bench needs tmux (apt-get install tmux)")
+        return 1
+    script = str(Path(sys.executable).with_name("expereo-tui"))
+    results = []
+    for i in range(runs):
+        with tempfile.TemporaryDirectory(prefix="expereo-first-screen-") as tmp:
+            seen, bare = one_run(script, scale, Path(tmp))
+        results.append((seen, bare))
+        print(
+            f"run {i + 1}: first rows {seen.get('rows', float('nan')):5.2f} s · all case pages "
+            f"{seen.get('cases', float('nan')):5.1f} s · first sync done "
+            f"{seen.get('done', float('nan')):5.1f} s   (bare Textual app's first row {bare:4.2f} s)"
+        )
+    rows = statistics.median(s.get("rows", float("inf")) for s, _ in results)
+    bare = statistics.median(b for _, b in results)
+    ok = rows <= FIRST_ROWS
+    print(
+        f"first rows on screen {rows:.2f} s from exec ({rows / bare:.1f}x a bare Textual app's "
+        f"{bare:.2f} s), target ≤ {FIRST_ROWS:.0f} s  {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.environ.pop("TMUX", None)
+    raise SystemExit(main())
