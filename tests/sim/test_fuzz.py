@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from graphql import print_schema
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -129,9 +130,7 @@ def test_v2_holds_up_to_schemathesis(case: Any, served: tuple[str, dict[str, str
 
 
 # -- V1: the GraphQL schema -------------------------------------------------------------------
-v1 = schemathesis.graphql.from_file(
-    __import__("graphql").print_schema(v1_schema()),
-)
+v1 = schemathesis.graphql.from_file(print_schema(v1_schema()))
 
 #: codes of a V1 error that is the caller's, not the server's (Schemathesis reads an error
 #: raised while resolving, i.e. with a ``path``, as a server error unless its code says so;
