@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench screenshots docs clean
+.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -29,6 +29,15 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)  # one worker per core: the suite fits its 5-minute budget on 2 cores
 	$(BIN)/python -m pytest -n auto
+
+# Schemathesis against the simulator, longer than in `make test` (figures in docs/development.md)
+FUZZ_V2_EXAMPLES ?= 1000
+FUZZ_V1_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	EXPEREO_FUZZ_EXAMPLES=$(FUZZ_V2_EXAMPLES) $(BIN)/python -m pytest -p no:xdist --timeout=0 \
+		tests/sim/test_fuzz.py -k v2 --durations=5 -s
+	EXPEREO_FUZZ_EXAMPLES=$(FUZZ_V1_EXAMPLES) $(BIN)/python -m pytest -p no:xdist --timeout=0 \
+		tests/sim/test_fuzz.py -k v1 --durations=5 -s
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -77,6 +77,15 @@ class SimTransport(httpx.ASGITransport):
             raise httpx.ReadError(str(exc), request=request) from exc
 
 
+def _allowed(routes: list[Route], path: str) -> list[str]:
+    """The methods the routes of ``path`` answer (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in routes:
+        if route.path_regex.fullmatch(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 class Simulator:
     """The simulated API: the world, its two faces, the middleware, live activity."""
 
@@ -165,10 +174,14 @@ class Simulator:
 
         async def not_found(request: Request, exc: Exception) -> Response:
             status = exc.status_code if isinstance(exc, HTTPException) else 500
+            headers = None
+            if status == 405:  # every method of the path, not only those of its first route
+                headers = {"Allow": ", ".join(_allowed(routes, request.url.path))}
             return _errors(
                 status,
                 "Not Found" if status == 404 else "Error",
                 f"{request.method} {request.url.path}: {getattr(exc, 'detail', 'no such route')}",
+                headers=headers,
             )
 
         return Starlette(

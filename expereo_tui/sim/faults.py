@@ -43,6 +43,7 @@ class Faults:
     next_link: str = ""  # "", "self", "relative" or "off-origin" (to off_origin)
     off_origin: str = "http://127.0.0.2:9"  # where off-origin next links point
     redirect_to: str = ""  # an origin: every API GET answers 307 to the same path there
+    uncoded_errors: bool = False  # errors without their code (V2 errors[].code, V1 extensions)
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply a partial update; unknown keys raise ``KeyError`` naming them."""
@@ -101,6 +102,27 @@ class Faults:
         body["data"] = bad_items(body["data"][0], model) + body["data"]
         raw = json.dumps(body, ensure_ascii=True).encode("ascii")
         return Response(raw.replace(INVALID_UTF8_MARK, INVALID_UTF8), media_type="application/json")
+
+
+def uncoded(response: Response) -> Response:
+    """An answer whose errors carry no code: V2's ``errors[].code`` and V1's
+    ``extensions.code`` left out (the real API's "An error has occurred" has none, §8).  The
+    simulator itself always codes its errors; this is for the app's tests of its tolerance."""
+    try:
+        body = json.loads(bytes(response.body))
+    except (AttributeError, ValueError):  # no body (a reset, a 204) or not JSON
+        return response
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return response
+    for error in errors:
+        if isinstance(error, dict):
+            error.pop("code", None)
+            ext = error.get("extensions")
+            if isinstance(ext, dict):
+                ext.pop("code", None)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return JSONResponse(body, status_code=response.status_code, headers=headers)
 
 
 UNKNOWN_STATUS = "Pending Vendor"

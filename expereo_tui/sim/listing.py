@@ -3,6 +3,7 @@ descending), ``filter[Field]`` (exact match) and the data/metadata/links envelop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -31,9 +32,22 @@ def _field_map(fields: Sequence[str]) -> dict[str, str]:
     return {(f[:1].upper() + f[1:]).lower(): f for f in fields}
 
 
+def pascal(field: str) -> str:
+    """The name a wire field has in ``sort`` and ``filter[...]`` (``lastModifiedDate`` →
+    ``LastModifiedDate``)."""
+    return field[:1].upper() + field[1:]
+
+
+def sort_pattern(fields: Sequence[str]) -> str:
+    """What ``sort`` accepts for a resource with these fields: comma-separated PascalCase names,
+    each with an optional ``-`` for descending (the one rule: checked here, stated in the spec)."""
+    one = "-?(?:" + "|".join(re.escape(pascal(f)) for f in fields) + ")"
+    return f"^{one}(?:,{one})*$"
+
+
 def _int_param(params: QueryParams, name: str, default: int) -> int:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -67,20 +81,22 @@ def list_response(
             field = known.get(name.lower())
             if field is None:
                 raise BadQuery(f"unknown filter field {name!r}", key)
+            if not value:
+                raise BadQuery(f"{key} needs a value to match", key)
             selected = [
                 it for it in selected if it.get(field) is not None and str(it.get(field)) == value
             ]
         elif key not in ("page[offset]", "page[limit]", "sort"):
             raise BadQuery(f"unknown query parameter {key!r}", key)
-    sort_spec = [s.strip() for s in (params.get("sort") or "").split(",") if s.strip()]
+    sort = params.get("sort")
+    if sort is not None and not re.fullmatch(sort_pattern(fields), sort):
+        example = f"-{pascal(fields[0])}"
+        raise BadQuery(f"sort must be field names, e.g. {example}; got {sort!r}", "sort")
+    sort_spec = sort.split(",") if sort else []
     resolved: list[tuple[str, bool]] = []
     for spec in sort_spec:
         desc = spec.startswith("-")
-        name = spec.lstrip("-+")
-        field = known.get(name.lower())
-        if field is None:
-            raise BadQuery(f"unknown sort field {name!r}", "sort")
-        resolved.append((field, desc))
+        resolved.append((known[spec.lstrip("-").lower()], desc))
     if resolved:
         selected = list(selected)
         for field, desc in reversed(resolved):

@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 
 from . import responses
 from .auth import Grant
-from .faults import Faults, RateLimiter
+from .faults import Faults, RateLimiter, uncoded
 from .listing import BadQuery
 from .world import Idempotent, World
 from .writes import WriteRejected
@@ -84,6 +84,7 @@ class Middleware:
         self.write_gate: threading.Event | None = None
         self.steps: tuple[Step, ...] = (
             self.log,
+            self.uncoded_errors,
             self.latency,
             self.redirect,
             self.authenticate,
@@ -136,6 +137,11 @@ class Middleware:
             RequestRecord(method, path, response.status_code, call.client_id, self.world.clock())
         )
         return response
+
+    async def uncoded_errors(self, call: Call, nxt: Next) -> Response:
+        """Every error answered (a 401 as much as a refused write) without its code."""
+        response = await nxt(call)
+        return uncoded(response) if self.faults.uncoded_errors else response
 
     async def latency(self, call: Call, nxt: Next) -> Response:
         if self.faults.latency:

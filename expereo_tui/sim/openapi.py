@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 from expereo_tui.api.models import (
     ALL_SCOPES,
+    ALLOWED_PRIORITIES,
+    ALLOWED_SUBJECTS,
     Account,
     ApiClientInfo,
     Case,
@@ -39,7 +41,7 @@ from expereo_tui.api.models import (
 )
 
 from .app import Simulator
-from .listing import fields_of
+from .listing import fields_of, pascal, sort_pattern
 
 #: the resource a path segment names → the model of one item of it
 RESOURCES: dict[str, type[BaseModel]] = {
@@ -73,7 +75,6 @@ ENUMS: dict[tuple[str, str], type[StrEnum]] = {
     ("CaseUpdate", "priority"): Priority,
 }
 CLOSE_ONLY = ["Closed"]  # PATCH status: a customer may only close ([assume])
-
 ERROR_STATUSES = {
     "400": "Bad request (a bad page, sort or filter parameter names it)",
     "401": "Missing, invalid or expired token",
@@ -87,6 +88,13 @@ ERROR_STATUSES = {
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(p.title() for p in rest)
+
+
+def _not_blank() -> list[tuple[str, str]]:
+    """Text that must not be blank: the fields of ``CaseCreate``'s ``_not_blank`` validator, and
+    a reply's message (checked by ``writes.add_message``)."""
+    checked = CaseCreate.__pydantic_decorators__.field_validators["_not_blank"].info.fields
+    return [("CaseCreate", _camel(f)) for f in checked] + [("MessageCreate", "message")]
 
 
 def _schemas() -> dict[str, Any]:
@@ -107,6 +115,11 @@ def _schemas() -> dict[str, Any]:
     for option in schemas["CaseUpdate"]["properties"]["status"].get("anyOf", []):
         if option.get("type") == "string":
             option["enum"] = CLOSE_ONLY
+    # an empty PATCH changes nothing and is refused (422)
+    schemas["CaseUpdate"]["minProperties"] = 1
+    for model, field in _not_blank():
+        schemas[model]["properties"][field].update(minLength=1, pattern=r"\S")
+    schemas["CaseCreate"]["oneOf"] = _by_case_type()
     schemas["Errors"] = {
         "type": "object",
         "properties": {
@@ -117,13 +130,35 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
+def _by_case_type() -> list[dict[str, Any]]:
+    """The per-type rules of a new case (the V1 document's table, ``expereo-api.md`` §5): the
+    subjects and priorities of each type, and an Incident's start (never null) and end (the key
+    is required: HC0011 without it; null means ongoing)."""
+    out = []
+    for ctype, subjects in ALLOWED_SUBJECTS.items():
+        branch: dict[str, Any] = {
+            "properties": {
+                "type": {"const": str(ctype)},
+                "subject": {"enum": list(subjects)},
+                "priority": {
+                    "anyOf": [{"enum": list(ALLOWED_PRIORITIES[ctype])}, {"type": "null"}]
+                },
+            }
+        }
+        if ctype == CaseType.INCIDENT:
+            branch["properties"]["startOfIncident"] = {"type": "string", "format": "date-time"}
+            branch["required"] = ["startOfIncident", "endOfIncident"]
+        out.append(branch)
+    return out
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _list_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     fields = fields_of(model.model_fields)
-    pascal = [f[0].upper() + f[1:] for f in fields]
+    names = [pascal(f) for f in fields]
     params: list[dict[str, Any]] = [
         {
             "name": "page[offset]",
@@ -139,12 +174,13 @@ def _list_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
             "name": "sort",
             "in": "query",
             "description": "comma-separated PascalCase fields, '-' for descending",
-            "schema": {"type": "string"},
-            "x-sort-fields": pascal,
+            "schema": {"type": "string", "pattern": sort_pattern(fields)},
+            "x-sort-fields": names,
         },
     ]
     params += [
-        {"name": f"filter[{name}]", "in": "query", "schema": {"type": "string"}} for name in pascal
+        {"name": f"filter[{name}]", "in": "query", "schema": {"type": "string", "minLength": 1}}
+        for name in names
     ]
     return params
 

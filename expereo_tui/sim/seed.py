@@ -50,7 +50,8 @@ SERVICE_STATUSES = ("RFS", "RFS", "RFS", "RFS", "RFS", "In progress", "Ordered",
 
 def iso(ts: datetime) -> str:
     """The one timestamp format the simulator emits (lexical order == time order)."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    utc = ts.astimezone(UTC)  # %Y is not zero-padded (year 49 → "49"): RFC 3339 needs 4 digits
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 @dataclass

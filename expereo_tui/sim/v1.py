@@ -131,7 +131,13 @@ def _cases(
     since = None
     if lastModifiedMinutes:
         now = datetime.fromtimestamp(world.clock(), UTC)
-        since = now - timedelta(minutes=lastModifiedMinutes)
+        try:
+            since = now - timedelta(minutes=lastModifiedMinutes)
+        except OverflowError:  # further back than year 1 (e.g. 2147483647 minutes)
+            raise GraphQLError(
+                f"lastModifiedMinutes reaches back before the year 1: {lastModifiedMinutes}",
+                extensions={"code": "BAD_USER_INPUT", "field": "lastModifiedMinutes"},
+            ) from None
     with world.lock:
         if id is not None:
             one = world.data.cases.get(id)
@@ -311,5 +317,18 @@ def _execute(world: World, parsed: _Request, grant: Grant) -> Response:
     assert not hasattr(result, "__await__"), "resolvers are synchronous"
     body: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
     if result.errors:  # type: ignore[union-attr]
-        body["errors"] = [e.formatted for e in result.errors]  # type: ignore[union-attr]
+        body["errors"] = [_coded(e) for e in result.errors]  # type: ignore[union-attr]
     return JSONResponse(body)
+
+
+def _coded(error: GraphQLError) -> dict[str, Any]:
+    """An error as answered: every one carries ``extensions.code`` (§7).  One graphql-core
+    raised about the request itself (a variable of the wrong type or out of range) is the
+    caller's; anything else without a code (a resolver's unexpected exception) is ours."""
+    out = dict(error.formatted)
+    ext = dict(out.get("extensions") or {})
+    if "code" not in ext:
+        # no path: raised before any field was resolved, about the request's variables
+        ext["code"] = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+    out["extensions"] = ext
+    return out

@@ -4,13 +4,14 @@ Shared by both faces; a refusal is a :class:`WriteRejected` each face renders it
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from expereo_tui.api.models import (
     DEFAULT_PRIORITY,
     CaseCreate,
     CaseType,
+    CaseUpdate,
     MessageCreate,
     check_case_update,
     write_problems,
@@ -22,6 +23,12 @@ from .world import World
 
 _CREATE_FIELDS = set(CaseCreate.model_json_schema(by_alias=True)["properties"])
 _MESSAGE_FIELDS = set(MessageCreate.model_json_schema(by_alias=True)["properties"])
+_UPDATE_FIELDS = set(CaseUpdate.model_json_schema(by_alias=True)["properties"])
+
+
+def _known(body: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """The fields of ``body`` its write model has (unknown ones are refused by name already)."""
+    return {k: v for k, v in body.items() if k in fields}
 
 
 class WriteRejected(Exception):
@@ -58,6 +65,11 @@ def _check_dates(body: dict[str, Any]) -> list[tuple[str | None, str]]:
             continue
         if parsed.tzinfo is None:
             bad.append((name, f"{name} must carry a time zone (e.g. Z or +02:00)"))
+            continue
+        try:
+            parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:30:00+01:00: before year 1 in UTC
+            bad.append((name, f"{name} is out of range in UTC: {value!r}"))
     return bad
 
 
@@ -122,27 +134,40 @@ def create_case(world: World, body: dict[str, Any], grant: Grant) -> dict[str, A
     return case
 
 
+#: on PATCH, null for these means "not given" (as on POST): the field is left as it is
+_NULL_IS_UNSET = ("priority", "status")
+
+
 def update_case(world: World, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
     case = world.data.cases.get(case_id)
     if case is None:
         raise WriteRejected(404, f"case {case_id} does not exist")
-    violations = check_case_update(case.get("type"), body)
-    errors: list[tuple[str | None, str]] = [(v.field, v.message) for v in violations]
+    changes = {k: v for k, v in body.items() if not (v is None and k in _NULL_IS_UNSET)}
+    errors: list[tuple[str | None, str]] = [
+        (v.field, v.message) for v in check_case_update(case.get("type"), changes)
+    ]
+    named = {field for field, _ in errors}
+    # the write model: the JSON type of each field (a customerReference of {} or 5 is refused)
+    errors += [
+        (v.field, v.message)
+        for v in write_problems(CaseUpdate, _known(changes, _UPDATE_FIELDS))
+        if v.field not in named
+    ]
     if (
         not errors
-        and body.get("status") == "Closed"
+        and changes.get("status") == "Closed"
         and case["status"] not in ("Resolved", "Closed")
     ):
         errors.append(
             ("status", f"only a Resolved case can be closed (this one is {case['status']})")
         )
-    if not body:
+    if not changes:
         errors.append((None, "nothing to update"))
     if errors:
         raise WriteRejected(422, "", errors=errors)
     for key in ("customerReference", "priority", "status"):
-        if key in body:
-            case[key] = body[key]
+        if key in changes:
+            case[key] = changes[key]
     case["lastModifiedDate"] = world.stamp()
     return case
 
@@ -158,6 +183,13 @@ def add_message(world: World, case_id: str, body: dict[str, Any], grant: Grant) 
     ]
     if not isinstance(text, str) or not text.strip():
         errors.append(("message", "message is required"))
+    named = {field for field, _ in errors}
+    # the write model: the JSON type of each field (a sentBy of [1] is refused)
+    errors += [
+        (v.field, v.message)
+        for v in write_problems(MessageCreate, _known(body, _MESSAGE_FIELDS))
+        if v.field not in named
+    ]
     if case["status"] == "Closed":
         errors.append((None, f"case {case_id} is closed; open a new case instead"))
     if errors:

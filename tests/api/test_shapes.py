@@ -12,8 +12,14 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from expereo_tui.api.errors import RateLimitedError
-from expereo_tui.api.models import Case, CaseMessage, find_invalid_text, is_open_status
+from expereo_tui.api.errors import NotFoundError, RateLimitedError, ValidationError
+from expereo_tui.api.models import (
+    Case,
+    CaseCreate,
+    CaseMessage,
+    find_invalid_text,
+    is_open_status,
+)
 from expereo_tui.api.ratelimit import parse_retry_after
 from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.sim import Simulator
@@ -212,3 +218,17 @@ async def test_an_error_message_with_a_lone_surrogate_is_made_valid() -> None:
     response = httpx.Response(422, content=b'{"message": "bad \\ud800"}', request=request)
     err = error_for(response, "the reply")
     assert find_invalid_text(err.message) is None
+
+
+async def test_errors_without_a_code_are_still_typed_by_status(
+    sim: Simulator, api: V2Client
+) -> None:
+    """§8: errors may come without a code; the status and the pointer still say what failed."""
+    sim.faults.uncoded_errors = True
+    with pytest.raises(NotFoundError):
+        await api.get_case("CS-0")
+    body = CaseCreate(type="NonIncident", subject="Other", service_id="SVC-NONE", message="x")
+    with pytest.raises(ValidationError) as refused:
+        await api.create_case(body)
+    assert "serviceId" in refused.value.field_errors
+    assert all(e.code is None for e in refused.value.errors)  # the fault did apply

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from expereo_tui.api.errors import (
+    ApiError,
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
@@ -201,6 +202,18 @@ async def test_unknown_case_is_not_found(v1: V1) -> None:
         await client.get_case("CS-0")
     with pytest.raises(NotFoundError):
         await client.add_message("CS-0", MessageCreate(message="x"))
+
+
+async def test_an_error_without_a_code_is_an_api_error_with_its_message(
+    sim: Simulator, v1: V1
+) -> None:
+    """§8: V1's errors may come without a code ("An error has occurred"): still a typed error
+    carrying the server's words, never a crash."""
+    client, _ = v1
+    sim.faults.uncoded_errors = True
+    with pytest.raises(ApiError) as failed:
+        await client.add_message("CS-0", MessageCreate(message="x"))
+    assert "case CS-0 does not exist" in str(failed.value)
 
 
 async def test_inventory_from_v1(sim: Simulator, v1: V1) -> None:
