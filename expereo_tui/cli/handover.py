@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
+from expereo_tui.cli.output import emit
 from expereo_tui.shift.handover import (
     DEFAULT_SINCE,
     build,
@@ -82,5 +83,5 @@ def run(
         out.flush()
         print("handover copied to the clipboard (OSC 52)", file=sys.stderr)
     else:
-        out.write(text)
+        emit(out, text)  # to a terminal: without the API's escapes (JSON is exact anyway)
     return 0
