@@ -23,7 +23,7 @@ from expereo_tui.store.store import CaseQuery, CaseRow
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.inbox.case_table import CaseTable
 from expereo_tui.ui.inbox.view_tabs import ViewTabs
-from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
+from expereo_tui.ui.shift.dialogs import PromptScreen, files_off, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
 
 if TYPE_CHECKING:
@@ -446,6 +446,9 @@ class ShiftInbox:
     def action_export(self) -> None:
         """Write the cases of the current view (its filter and sort) to a .csv or .json file."""
         from expereo_tui.shift.export import format_of
+
+        if files_off(self.app, "Use `expereo-tui cases list --csv` on the server."):
+            return
 
         def check(text: str) -> str | None:
             if format_of(text) is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -49,6 +50,21 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+BROWSER_NO_FILES = (
+    "Writing files is off in the browser view (serve): the file would be on the server, "
+    "at a path typed in a browser."
+)
+
+
+def files_off(app: App[Any], instead: str) -> bool:
+    """Whether writing a file is off here (the app runs in a browser through ``serve``); if so,
+    the user is told, with what to do ``instead``.  The one check of issue #33 item 3."""
+    if not app.is_web:
+        return False
+    app.notify(f"{BROWSER_NO_FILES} {instead}", severity="warning", timeout=8, markup=False)
+    return True
+
+
 class HandoverScreen(ModalScreen[None]):
     """The handover report as text: ``c`` copies it (OSC 52), ``w`` writes it to a file."""
 
@@ -74,6 +90,9 @@ class HandoverScreen(ModalScreen[None]):
         self.notify("Handover copied to the clipboard", timeout=3)
 
     def action_write(self) -> None:
+        if files_off(self.app, "Press c to copy the handover instead."):
+            return
+
         def check(text: str) -> str | None:
             if not text.strip():
                 return "Give a file name."
