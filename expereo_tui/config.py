@@ -10,9 +10,11 @@ package and a backend exist), or a secret file named by the profile that only it
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import stat
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,6 +105,8 @@ def _at_least(minimum: float) -> Check:
     def check(value: Any, loc: tuple[str | int, ...]) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidConfig(loc, f"must be a number of seconds, not {_kind(value)}")
+        if not math.isfinite(value):
+            raise InvalidConfig(loc, f"must be a finite number of seconds, not {value}")
         if value < minimum:
             raise InvalidConfig(loc, f"must be at least {minimum:g} (seconds)")
         return float(value)
@@ -127,6 +131,34 @@ def _one_of(*choices: str) -> Check:
         if value not in choices:
             raise InvalidConfig(loc, f"must be one of {', '.join(map(repr, choices))}, not {value!r}")
         return str(value)
+
+    return check
+
+
+def _format(*allowed: str) -> Check:
+    """A ``str.format`` pattern whose only placeholders are ``allowed`` (checked here, not when
+    it is first used: a stray ``{0}`` would fail at the keypress)."""
+
+    def check(value: Any, loc: tuple[str | int, ...]) -> str | None:
+        text = _optional_string(value, loc)
+        if text is None:
+            return None
+        names = ", ".join("{" + a + "}" for a in allowed)
+        try:
+            fields = [
+                f + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+                for _, f, spec, conv in string.Formatter().parse(text)
+                if f is not None
+            ]
+        except ValueError as exc:
+            raise InvalidConfig(loc, f"{text!r} is not a valid pattern ({exc}); write "
+                                f"{{{{ and }}}} for a literal brace") from None
+        for name in fields:
+            if name not in allowed:
+                raise InvalidConfig(
+                    loc, f"unknown placeholder {{{name}}} in {text!r}; it may use {names}"
+                )
+        return text
 
     return check
 
@@ -363,7 +395,7 @@ class Profile:
             "theme": _optional_string,
             "label": _optional_string,
             "color": _optional_string,
-            "portal_url": _optional_string,
+            "portal_url": _format("case_id"),
             "bell": _boolean,
             "desktop_notifications": _boolean,
             "alert_priorities": _strings,
