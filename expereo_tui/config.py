@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from expereo_tui.api.vocab import ALL_SCOPES, Scope
+from expereo_tui.files import UnsafePath, check_file
 from expereo_tui.locations import config_path
 
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
@@ -471,6 +472,10 @@ def load_config(path: Path | None = None) -> ConfigFile:
     if not path.exists():
         return ConfigFile()
     try:
+        check_file(path, "config")  # another user's, or in a folder others can write
+    except UnsafePath as exc:
+        raise ConfigError(str(exc)) from None
+    try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
@@ -551,9 +556,15 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
     if profile.secret_file:
         path = profile.secret_file.expanduser()
         try:
-            mode = path.stat().st_mode
+            info = path.stat()
         except OSError as exc:
             raise ConfigError(f"secret file {path}: {exc.strerror}") from None
+        mode = info.st_mode
+        if info.st_uid != os.geteuid():  # mode 0600 of someone else's file says nothing
+            raise ConfigError(
+                f"secret file {path} belongs to uid {info.st_uid}, not you "
+                f"(uid {os.geteuid()}); use a secret file of your own"
+            )
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
                 f"secret file {path} can be read by others "

@@ -16,6 +16,7 @@ PACKAGE = Path(expereo_tui.__file__).parent
 #: each top-level part's floor: an import may go to a lower or equal number, never higher
 LAYER = {
     "locations": 0,
+    "files": 0,
     "api": 1,
     "sim": 2,  # beside the API: it speaks the API's vocabulary, the app never imports it
     "store": 2,

@@ -489,9 +489,13 @@ class ShiftInbox:
 
 def _write_export(path: Path, rows: list[CaseRow]) -> tuple[Path, int]:
     """(In a worker thread) write the rows in the format the file name asks for."""
+    import io
+
+    from expereo_tui.files import write_file
     from expereo_tui.shift.export import format_of, write_cases
 
     fmt = format_of(str(path)) or "csv"
-    with path.open("w", encoding="utf-8", newline="") as out:
-        write_cases(rows, out, fmt)
+    out = io.StringIO(newline="")
+    write_cases(rows, out, fmt)
+    write_file(path, out.getvalue())  # beside it, then renamed: never through a symbolic link
     return path, len(rows)

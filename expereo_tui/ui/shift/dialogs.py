@@ -13,6 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Static
 
+from expereo_tui.files import write_file
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import Snooze
 from expereo_tui.ui.store_notices import error_line
@@ -104,7 +105,7 @@ class HandoverScreen(ModalScreen[None]):
                 return
             target = Path(path.strip()).expanduser()
             try:
-                target.write_text(self.markdown, encoding="utf-8")
+                write_file(target, self.markdown)  # never through a planted symbolic link
             except OSError as exc:
                 self.notify(f"Not written: {exc.strerror or exc}", severity="error", markup=False)
                 return
