@@ -325,6 +325,12 @@ class Profile:
     """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
     templates: dict[str, str] = field(default_factory=dict)
     """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
+    generic_secret: bool = False
+    """Whether the generic ``EXPEREO_CLIENT_SECRET`` may be this profile's secret (the default
+    profile's always may): a production secret exported in the shell must not reach a lab
+    profile's ``token_url``."""
+    is_default: bool = field(default=False, repr=False)
+    """Set by :class:`ConfigFile` (not a key of the file): the profile used when none is named."""
 
     def __post_init__(self) -> None:
         """The client secret and the bearer token must not cross a network in clear."""
@@ -407,6 +413,7 @@ class Profile:
             "views": views,
             "wall_views": _strings,
             "templates": templates,
+            "generic_secret": _boolean,
         }
         return _fields(cls, raw, loc, checks, required=("client_id",))
 
@@ -461,9 +468,13 @@ class ConfigFile:
                 raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
             return {name: Profile.load(table, (*where, name)) for name, table in value.items()}
 
-        return _fields(
+        config = _fields(
             cls, raw, (), {"default_profile": _optional_string, "profiles": profiles}
         )
+        default = config.default_profile or next(iter(config.profiles), None)
+        if default in config.profiles:
+            config.profiles[default].is_default = True
+        return config
 
 
 def load_config(path: Path | None = None) -> ConfigFile:
@@ -545,8 +556,11 @@ def _from_keyring(profile_name: str, profile: Profile) -> tuple[str | None, str 
 
 def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
     """The client secret, in order: ``EXPEREO_CLIENT_SECRET_<PROFILE>``,
-    ``EXPEREO_CLIENT_SECRET``, the system keyring, the secret file (must be mode 0600)."""
-    for var in (secret_env_name(profile_name), SECRET_ENV):
+    ``EXPEREO_CLIENT_SECRET`` (only for the default profile or one with ``generic_secret =
+    true``), the system keyring, the secret file (ours, mode 0600)."""
+    generic = profile.is_default or profile.generic_secret
+    names = [secret_env_name(profile_name)] + ([SECRET_ENV] if generic else [])
+    for var in names:
         env = os.environ.get(var)
         if env and env.strip():
             return SecretSource(env.strip(), f"${var}")
@@ -578,6 +592,12 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
         raise ConfigError(
             f"no client secret for profile {profile_name!r}: {keyring_problem}; set "
             f"{secret_env_name(profile_name)} or {SECRET_ENV}, or name a secret_file (mode 600)"
+        )
+    if not generic and os.environ.get(SECRET_ENV, "").strip():
+        raise ConfigError(
+            f"no client secret for profile {profile_name!r}: {SECRET_ENV} is set but is only "
+            f"for the default profile; set {secret_env_name(profile_name)}, or add "
+            "generic_secret = true to this profile"
         )
     raise ConfigError(
         f"no client secret for profile {profile_name!r}: set {secret_env_name(profile_name)} or "
