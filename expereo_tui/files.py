@@ -79,13 +79,11 @@ def private_dir(folder: Path, what: str = "data") -> None:
         if candidate.exists():
             break
         missing.append(candidate)
-    for made in reversed(missing):
+    for made in reversed(missing):  # each one 0700 (mkdir's parents=True makes them 0777 & ~umask)
         try:
             made.mkdir(mode=0o700)
         except FileExistsError:  # made by another instance meanwhile: checked below
             pass
-        else:
-            os.chmod(made, 0o700)  # mkdir's mode passes through the umask; chmod does not
     check_folder(folder, what)
     try:
         mode = stat.S_IMODE(folder.stat().st_mode)

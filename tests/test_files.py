@@ -14,7 +14,7 @@ import pytest
 from expereo_tui import logs
 from expereo_tui.cli.main import main
 from expereo_tui.config import ConfigError, Profile, load_config, resolve_secret
-from expereo_tui.files import UnsafePath, private_dir, write_file
+from expereo_tui.files import UnsafePath, open_append, private_dir, write_file
 from expereo_tui.locations import config_path
 from expereo_tui.store.store import Store
 
@@ -103,6 +103,14 @@ def test_the_log_never_follows_a_planted_link(tmp_path: Path, victim: Path) -> N
     assert _untouched(victim)
 
 
+def test_a_log_reopened_after_a_rollover_never_follows_a_link(tmp_path: Path, victim: Path) -> None:
+    """The handler reopens its file at each rollover: a link planted meanwhile is refused."""
+    (tmp_path / "expereo-tui.log").symlink_to(victim)
+    with pytest.raises(UnsafePath, match="symbolic link"):
+        open_append(tmp_path / "expereo-tui.log")
+    assert _untouched(victim)
+
+
 def test_the_store_is_not_opened_through_a_planted_link(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir(mode=0o700)
@@ -151,6 +159,15 @@ def test_another_users_log_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsafePath, match=f"belongs to uid {NOBODY}"):
         logs.setup(path=path)
     assert path.read_text() == "theirs\n"
+
+
+@needs_root
+def test_a_log_reopened_is_refused_when_another_user_owns_it(tmp_path: Path) -> None:
+    path = tmp_path / "expereo-tui.log"
+    path.write_text("theirs\n")
+    os.chown(path, NOBODY, NOBODY)
+    with pytest.raises(UnsafePath, match=f"belongs to uid {NOBODY}"):
+        open_append(path)
 
 
 @needs_root
