@@ -20,18 +20,20 @@ from expereo_tui.cli.main import main
 ROOT = Path(__file__).parents[2]
 
 
-def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["paths"], ["completion", "bash"]])  # short, long output
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, command: list[str]) -> None:
     """``expereo-tui … | head``: the reader is gone before the first byte is written."""
     read, write = os.pipe()
     os.close(read)  # nobody will ever read: every write is EPIPE
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user runs it
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "expereo_tui", "completion", "bash"],
+            [sys.executable, "-m", "expereo_tui", *command],
             stdout=write,
             stderr=subprocess.PIPE,
             text=True,
             timeout=60,
-            env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+            env={**env, "XDG_STATE_HOME": str(tmp_path)},
         )
     finally:
         os.close(write)
