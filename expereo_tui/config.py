@@ -10,9 +10,11 @@ package and a backend exist), or a secret file named by the profile that only it
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import stat
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from expereo_tui.api.vocab import ALL_SCOPES, Scope
+from expereo_tui.files import UnsafePath, check_file
 from expereo_tui.locations import config_path
 
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
@@ -103,6 +106,8 @@ def _at_least(minimum: float) -> Check:
     def check(value: Any, loc: tuple[str | int, ...]) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidConfig(loc, f"must be a number of seconds, not {_kind(value)}")
+        if not math.isfinite(value):
+            raise InvalidConfig(loc, f"must be a finite number of seconds, not {value}")
         if value < minimum:
             raise InvalidConfig(loc, f"must be at least {minimum:g} (seconds)")
         return float(value)
@@ -127,6 +132,34 @@ def _one_of(*choices: str) -> Check:
         if value not in choices:
             raise InvalidConfig(loc, f"must be one of {', '.join(map(repr, choices))}, not {value!r}")
         return str(value)
+
+    return check
+
+
+def _format(*allowed: str) -> Check:
+    """A ``str.format`` pattern whose only placeholders are ``allowed`` (checked here, not when
+    it is first used: a stray ``{0}`` would fail at the keypress)."""
+
+    def check(value: Any, loc: tuple[str | int, ...]) -> str | None:
+        text = _optional_string(value, loc)
+        if text is None:
+            return None
+        names = ", ".join("{" + a + "}" for a in allowed)
+        try:
+            fields = [
+                f + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+                for _, f, spec, conv in string.Formatter().parse(text)
+                if f is not None
+            ]
+        except ValueError as exc:
+            raise InvalidConfig(loc, f"{text!r} is not a valid pattern ({exc}); write "
+                                f"{{{{ and }}}} for a literal brace") from None
+        for name in fields:
+            if name not in allowed:
+                raise InvalidConfig(
+                    loc, f"unknown placeholder {{{name}}} in {text!r}; it may use {names}"
+                )
+        return text
 
     return check
 
@@ -292,6 +325,12 @@ class Profile:
     """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
     templates: dict[str, str] = field(default_factory=dict)
     """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
+    generic_secret: bool = False
+    """Whether the generic ``EXPEREO_CLIENT_SECRET`` may be this profile's secret (the default
+    profile's always may): a production secret exported in the shell must not reach a lab
+    profile's ``token_url``."""
+    is_default: bool = field(default=False, repr=False)
+    """Set by :class:`ConfigFile` (not a key of the file): the profile used when none is named."""
 
     def __post_init__(self) -> None:
         """The client secret and the bearer token must not cross a network in clear."""
@@ -363,7 +402,7 @@ class Profile:
             "theme": _optional_string,
             "label": _optional_string,
             "color": _optional_string,
-            "portal_url": _optional_string,
+            "portal_url": _format("case_id"),
             "bell": _boolean,
             "desktop_notifications": _boolean,
             "alert_priorities": _strings,
@@ -374,6 +413,7 @@ class Profile:
             "views": views,
             "wall_views": _strings,
             "templates": templates,
+            "generic_secret": _boolean,
         }
         return _fields(cls, raw, loc, checks, required=("client_id",))
 
@@ -428,9 +468,13 @@ class ConfigFile:
                 raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
             return {name: Profile.load(table, (*where, name)) for name, table in value.items()}
 
-        return _fields(
+        config = _fields(
             cls, raw, (), {"default_profile": _optional_string, "profiles": profiles}
         )
+        default = config.default_profile or next(iter(config.profiles), None)
+        if default in config.profiles:
+            config.profiles[default].is_default = True
+        return config
 
 
 def load_config(path: Path | None = None) -> ConfigFile:
@@ -438,6 +482,10 @@ def load_config(path: Path | None = None) -> ConfigFile:
     path = path or config_path()
     if not path.exists():
         return ConfigFile()
+    try:
+        check_file(path, "config")  # another user's, or in a folder others can write
+    except UnsafePath as exc:
+        raise ConfigError(str(exc)) from None
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -508,8 +556,11 @@ def _from_keyring(profile_name: str, profile: Profile) -> tuple[str | None, str 
 
 def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
     """The client secret, in order: ``EXPEREO_CLIENT_SECRET_<PROFILE>``,
-    ``EXPEREO_CLIENT_SECRET``, the system keyring, the secret file (must be mode 0600)."""
-    for var in (secret_env_name(profile_name), SECRET_ENV):
+    ``EXPEREO_CLIENT_SECRET`` (only for the default profile or one with ``generic_secret =
+    true``), the system keyring, the secret file (ours, mode 0600)."""
+    generic = profile.is_default or profile.generic_secret
+    names = [secret_env_name(profile_name)] + ([SECRET_ENV] if generic else [])
+    for var in names:
         env = os.environ.get(var)
         if env and env.strip():
             return SecretSource(env.strip(), f"${var}")
@@ -519,9 +570,15 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
     if profile.secret_file:
         path = profile.secret_file.expanduser()
         try:
-            mode = path.stat().st_mode
+            info = path.stat()
         except OSError as exc:
             raise ConfigError(f"secret file {path}: {exc.strerror}") from None
+        mode = info.st_mode
+        if info.st_uid != os.geteuid():  # mode 0600 of someone else's file says nothing
+            raise ConfigError(
+                f"secret file {path} belongs to uid {info.st_uid}, not you "
+                f"(uid {os.geteuid()}); use a secret file of your own"
+            )
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
                 f"secret file {path} can be read by others "
@@ -535,6 +592,12 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
         raise ConfigError(
             f"no client secret for profile {profile_name!r}: {keyring_problem}; set "
             f"{secret_env_name(profile_name)} or {SECRET_ENV}, or name a secret_file (mode 600)"
+        )
+    if not generic and os.environ.get(SECRET_ENV, "").strip():
+        raise ConfigError(
+            f"no client secret for profile {profile_name!r}: {SECRET_ENV} is set but is only "
+            f"for the default profile; set {secret_env_name(profile_name)}, or add "
+            "generic_secret = true to this profile"
         )
     raise ConfigError(
         f"no client secret for profile {profile_name!r}: set {secret_env_name(profile_name)} or "

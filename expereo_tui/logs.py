@@ -12,11 +12,11 @@ from __future__ import annotations
 import io
 import logging
 import logging.handlers
-import os
 import re
 import threading
 from pathlib import Path
 
+from expereo_tui.files import check_file, open_append, private_dir
 from expereo_tui.locations import log_path
 
 MAX_BYTES = 1_000_000  # per file; with BACKUPS, at most ~4 MB of log
@@ -62,17 +62,17 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating file whose every generation is created 0600 (not with the umask's 0644)."""
 
     def _open(self) -> io.TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.chmod(self.baseFilename, 0o600)  # a file made by an older version may be looser
+        # never through a planted symbolic link, only to a file of ours; a file made by an
+        # older version may be looser: 0600 through the descriptor
+        fd = open_append(Path(self.baseFilename), 0o600)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
 def setup(*, debug: bool = False, path: Path | None = None) -> Path:
     """Send the root logger to the rotating file; returns its path."""
-    from expereo_tui.store.database import private_dir
-
     path = path or log_path()
-    private_dir(path.parent)  # 0700: the log names cases and sites
+    private_dir(path.parent, "log")  # 0700: the log names cases and sites
+    check_file(path, "log")
     handler = PrivateRotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
     )

@@ -4,7 +4,7 @@ Drives Chromium over the DevTools protocol with aiohttp (already installed: text
 it), so no browser-automation package is needed.  Used by the browser test and by
 ``scripts/screenshots.py``.
 
-    python scripts/browser_check.py OUT.png [--wall] [--chromium /usr/bin/chromium]
+    python scripts/browser_check.py OUT.png [--wall] [--host ADDRESS] [--chromium /usr/bin/chromium]
 """
 
 from __future__ import annotations
@@ -71,12 +71,15 @@ class Page:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
         self.next_id = 0
+        self.requested: list[str] = []  # every URL the page asked for (Network events)
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         self.next_id += 1
         await self.ws.send_json({"id": self.next_id, "method": method, "params": params})
         while True:
             message = json.loads((await self.ws.receive()).data)
+            if message.get("method") == "Network.requestWillBeSent":
+                self.requested.append(message["params"]["request"]["url"])
             if message.get("id") == self.next_id:
                 return dict(message.get("result", {}))
 
@@ -114,6 +117,7 @@ async def capture(url: str, out: Path, chromium: str, settle: float = 4.0) -> di
             async with session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 page = Page(ws)
                 await page.call("Page.enable")
+                await page.call("Network.enable")
                 await page.call("Page.navigate", url=url)
                 started = time.monotonic()
                 while not await page.evaluate(
@@ -132,6 +136,7 @@ async def capture(url: str, out: Path, chromium: str, settle: float = 4.0) -> di
                     "first_byte_seconds": round(first_byte, 2),
                     "title": title,
                     "bytes": len(png),
+                    "requested": page.requested,
                 }
     finally:
         browser.terminate()
@@ -140,21 +145,43 @@ async def capture(url: str, out: Path, chromium: str, settle: float = 4.0) -> di
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def printed_link(proc: subprocess.Popen[str], host: str, limit: float = 60) -> str:
+    """The link ``serve`` prints once it listens (with ``?token=`` off loopback) for ``host``."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + limit
+    links = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"serve exited ({proc.wait()}) before printing its link")
+        if line.startswith("    http"):
+            links.append(line.strip())
+        elif links:  # the block of links is over
+            break
+    wanted = [link for link in links if f"//{host}:" in link or f"//[{host}]:" in link]
+    return (wanted or links)[0]
+
+
 @contextlib.contextmanager
-def serving(extra: list[str]) -> Any:
+def serving(extra: list[str], host: str = "127.0.0.1") -> Any:
+    """``serve --demo`` on ``host``; yields the link it printed (its token, if any, in it)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "expereo_tui", "serve", "--demo", "--port", str(port), *extra],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "expereo_tui", "serve", "--demo", "--host", host,
+         "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
         env=os.environ.copy(),
     )
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield printed_link(proc, host)
     finally:
         proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 def main() -> int:
@@ -162,13 +189,20 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--wall", action="store_true")
     parser.add_argument("--chromium")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (off loopback: read-only, token)"
+    )
     args = parser.parse_args()
     chromium = find_chromium(args.chromium)
     if chromium is None:
         print("no chromium found", file=sys.stderr)
         return 2
-    with serving(["--wall"] if args.wall else []) as url:
-        asyncio.run(_wait_http(url, 30))
+    extra = ["--wall"] if args.wall else []
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        extra.append("--read-only")
+    with serving(extra, args.host) as url:
+        print(f"serving at {url.split('?')[0]} (token {'in the link' if 'token=' in url else 'none'})",
+              file=sys.stderr)
         print(json.dumps(asyncio.run(capture(url, args.out, chromium))))
     return 0
 

@@ -17,6 +17,7 @@ PACKAGE = Path(expereo_tui.__file__).parent
 LAYER = {
     "locations": 0,
     "launch_rules": 0,
+    "files": 0,
     "api": 1,
     "sim": 2,  # beside the API: it speaks the API's vocabulary, the app never imports it
     "store": 2,

@@ -12,6 +12,7 @@ import httpx
 
 from .errors import NetworkError, ScopeRefusedError, ServerError, UnauthorizedError
 from .models import TokenResponse
+from .tls import tls_failure
 
 EARLY = 60.0  # refresh this many seconds before the token expires
 
@@ -105,7 +106,8 @@ class ClientCredentialsAuth(httpx.Auth):
             response: httpx.Response = await self._send(self.token_url, form)
         except httpx.TransportError as exc:
             raise NetworkError(
-                f"The token endpoint is not reachable ({type(exc).__name__}). "
+                tls_failure(exc, "the token endpoint")
+                or f"The token endpoint is not reachable ({type(exc).__name__}). "
                 "The app keeps your work and retries."
             ) from None
         return response

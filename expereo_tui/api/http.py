@@ -35,6 +35,7 @@ from .errors import (
 from .models import ErrorObject
 from .ratelimit import RateBudget, RateLimiter, parse_retry_after
 from .settings import ClientSettings
+from .tls import tls_failure
 
 __all__ = ["TOKEN_NOTE", "HttpTransport", "error_for"]
 
@@ -251,7 +252,8 @@ class HttpTransport:
                     "have reached expereoOne. The app checks before sending it again."
                 ) from None
             raise NetworkError(
-                f"The expereoOne API is not reachable ({error}). The app keeps "
+                tls_failure(exc, "the expereoOne API")
+                or f"The expereoOne API is not reachable ({error}). The app keeps "
                 "your work and retries."
             ) from None
         if response.status_code == 429:

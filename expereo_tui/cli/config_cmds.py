@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from expereo_tui.config import (
     keyring_user,
     secret_env_name,
 )
+from expereo_tui.files import check_file, private_dir, write_file
 from expereo_tui.locations import config_path
 
 HEADER = """\
@@ -132,20 +132,12 @@ def _check_written(text: str, path: Path, name: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace the file in one step (a crash leaves the old file or the new, never half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace the file in one step (a crash leaves the old file or the new, never half), in
+    a 0700 folder of ours, never through a symbolic link (expereo_tui/files.py)."""
+    private_dir(path.parent, "config")
+    check_file(path, "config")
+    mode = path.stat().st_mode & 0o700 if path.exists() else 0o600
+    write_file(path, text, mode=mode)
 
 
 def config_init(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from expereo_tui.api.vocab import OPEN_STATUSES
+from expereo_tui.files import private_dir
 from expereo_tui.store.store import CaseQuery, Store, StoreError
 from expereo_tui.sync.events import SyncEvent, SyncStateChanged, SyncStatus
 
@@ -34,7 +35,7 @@ def open_demo_store(
 ) -> tuple[Store, float]:
     """The demo store at ``path`` and the epoch to seed the simulator with.  ``fresh``, or a
     store of another seed or scale, deletes the old one first (its drafts are the demo's)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if fresh:
         discard(path)
     store = open_store(path)

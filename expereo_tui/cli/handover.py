@@ -10,6 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
+from expereo_tui.cli.output import emit
+from expereo_tui.files import write_file
 from expereo_tui.shift.handover import (
     DEFAULT_SINCE,
     build,
@@ -75,12 +77,12 @@ def run(
         store.close()
     text = to_json(report) if args.json else to_markdown(report)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_file(Path(args.out), text)  # never through a planted symbolic link
         print(f"handover written to {args.out}", file=sys.stderr)
     elif args.clipboard:
         out.write(osc52(text))
         out.flush()
         print("handover copied to the clipboard (OSC 52)", file=sys.stderr)
     else:
-        out.write(text)
+        emit(out, text)  # to a terminal: without the API's escapes (JSON is exact anyway)
     return 0

@@ -163,6 +163,19 @@ def _dispatch(argv: list[str]) -> int:
     return launch.run(args)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of what is left in its
+    buffer cannot fail again ("Exception ignored ... BrokenPipeError", exit 120)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (a test's StringIO)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 no terminal, 4-9 and 75 from
     scripting (expereo_tui.cli.scripting.Exit; docs/usage.md lists them all), 130 interrupted."""
@@ -172,7 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     config_env = os.environ.get("EXPEREO_CONFIG")
     try:
         _setup_logging(debug="--debug" in argv[: argv.index("--") if "--" in argv else None])
-        return _dispatch(argv)
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a closed pipe is found here, not at exit
+        return code
+    except BrokenPipeError:  # `expereo-tui cases list | head`: the reader has what it wanted
+        _silence_stdout()
+        return 141  # as a process that SIGPIPE ended (128 + 13), quietly
     except NoTerminal as exc:
         print(
             f"expereo-tui: needs a terminal ({exc}); for scripts and cron use "

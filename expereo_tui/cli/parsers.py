@@ -50,6 +50,29 @@ def global_flags() -> argparse.ArgumentParser:
 FORWARDED = ("demo", "sim", "serve")
 
 
+def version_text() -> str:
+    """``expereo-tui X (Python Y, Textual Z)``: what a bug report needs."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:  # pragma: no cover - a broken install
+        textual = "not installed"
+    return f"expereo-tui {__version__} (Python {platform.python_version()}, Textual {textual})"
+
+
+class VersionAction(argparse.Action):
+    """``--version``, its text made only when asked (not on the way to the first frame)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.ArgumentParser:
     """The command line; without ``commands``, only the app's own flags (a plain launch: the
     sub-commands' parsers, and the modules they import, are not built on the way to the first
@@ -63,7 +86,9 @@ def app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.
         "Exit codes: docs/usage.md.",
         parents=[flags],
     )
-    parser.add_argument("--version", action="version", version=f"expereo-tui {__version__}")
+    parser.add_argument(
+        "--version", action=VersionAction, help="show the versions of expereo-tui, Python and Textual"
+    )
     parser.add_argument("--wall", action="store_true", help="NOC wall dashboard (read-only)")
     parser.add_argument(
         "--reset-store",

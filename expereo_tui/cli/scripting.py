@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from expereo_tui.api.factory import backend_for
 from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.cli.output import emit, field
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
 from expereo_tui.locations import data_dir
 from expereo_tui.store.outbox_types import AlreadyQueued, OutboxStatus
@@ -31,6 +32,7 @@ from expereo_tui.store.query import CaseQuery
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import CaseClosedError, ReadOnlyError, SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncEvent, SyncStatus
+from expereo_tui.ui.safe_text import safe
 
 
 class Exit(IntEnum):
@@ -115,14 +117,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _clean(value: str) -> str:
-    """Untrusted text on a terminal line: control characters (escapes) become spaces."""
-    return "".join(ch if ch.isprintable() else " " for ch in value)
-
-
 def _line(*fields: Any) -> str:
-    """Tab-separated fields, each cleaned (a tab or newline inside a field becomes a space)."""
-    return "\t".join(_clean(_text(f)) for f in fields) + "\n"
+    """Tab-separated fields, each on one line and without escapes (cli/output.py)."""
+    return "\t".join(field(_text(f)) for f in fields) + "\n"
 
 
 def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
@@ -135,9 +132,16 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
     total = ctx.store.cases.count_cases(query)
     rows = ctx.store.cases.query_cases(query, limit=max(total, 1))
     if args.json or args.csv:  # the same writer as the inbox's export (E)
+        import io
+
         from expereo_tui.shift.export import write_cases
 
-        write_cases(rows, out, "json" if args.json else "csv")
+        if args.json:  # exact: json escapes control characters itself
+            write_cases(rows, out, "json")
+        else:
+            text = io.StringIO()
+            write_cases(rows, text, "csv")
+            emit(out, text.getvalue())  # on a terminal, without the API's escapes
     else:
         for r in rows:
             out.write(_line(r.id, r.status, r.priority, r.service_name or r.service_id, r.subject))
@@ -159,11 +163,11 @@ async def cases_show(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exi
         return Exit.OK
     for key, value in case.model_dump().items():
         if value is not None:
-            out.write(_clean(f"{key}: {_text(value)}") + "\n")
+            out.write(field(f"{key}: {_text(value)}") + "\n")
     for m in thread:
         who = " ".join(_text(v) for v in (m.type, m.sent_by) if v)
-        out.write("\n" + _clean(f"--- {_text(m.timestamp)} {who}") + "\n")
-        out.write("".join(_clean(line) + "\n" for line in m.message.splitlines()))
+        out.write("\n" + field(f"--- {_text(m.timestamp)} {who}") + "\n")
+        out.write("".join(safe(line) + "\n" for line in m.message.splitlines()))
     return Exit.OK
 
 
@@ -314,5 +318,5 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         return int(asyncio.run(_run(args, out or sys.stdout)))
     except ScriptError as exc:
-        print(f"expereo-tui: {exc.message}", file=sys.stderr)
+        print(f"expereo-tui: {field(exc.message)}", file=sys.stderr)
         return int(exc.code)

@@ -8,6 +8,7 @@ import argparse
 import ipaddress
 import shlex
 import sys
+from urllib.parse import urlsplit
 
 
 def build_command(args: argparse.Namespace) -> str:
@@ -71,11 +72,41 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
-    from textual_serve.server import Server
+    if args.public_url and problem_with_public_url(args.public_url):
+        print(f"expereo-tui serve: --public-url: {problem_with_public_url(args.public_url)}",
+              file=sys.stderr)
+        return 2
+    if args.max_sessions < 1:
+        print("expereo-tui serve: --max-sessions must be at least 1", file=sys.stderr)
+        return 2
+    from expereo_tui import logs
+    from expereo_tui.cli.web import SafeServer, new_token
 
-    command = build_command(args)
-    Server(command, host=args.host, port=args.port, title="expereo").serve()
+    token = None
+    if args.require_token or not is_loopback_host(args.host):
+        token = new_token()
+        logs.redact_value(token)  # printed once to this terminal, never to the log
+    server = SafeServer(
+        build_command(args),
+        host=args.host,
+        port=args.port,
+        title="expereo",
+        public_url=args.public_url,
+        token=token,
+        max_sessions=args.max_sessions,
+    )
+    server.serve()
     return 0
+
+
+def problem_with_public_url(url: str) -> str | None:
+    """Why ``url`` cannot be where browsers reach this server (None: it can)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http:// or https:// URL with a host"
+    if parts.query or parts.fragment:
+        return f"{url!r} must not have a query or fragment"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-remote-writes",
         action="store_true",
         help="allow a non-loopback --host without --read-only",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where browsers reach this server (e.g. behind a proxy); default: the address "
+        "the browser used",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=8,
+        metavar="N",
+        help="browser sessions at once, each a running app (default 8)",
+    )
+    parser.add_argument(
+        "--require-token",
+        action="store_true",
+        help="ask for the printed access token on loopback too (always asked elsewhere)",
     )
     parser.add_argument("--scale", default="small", help="with --demo: simulated data size")
     parser.add_argument("--seed", type=int, default=1, help="with --demo: random seed")

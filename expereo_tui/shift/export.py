@@ -24,6 +24,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection"): ``=``, ``+``,
+#: ``-``, ``@``, tab and carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text: one starting like a formula gets a single
+    quote in front (OWASP's advice), so ``=HYPERLINK(…)`` is never evaluated."""
+    text = _text(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_cases(rows: Sequence[CaseRow], out: TextIO, fmt: Format) -> None:
     """JSON: an array of objects (empty values null); CSV: a header row, then one row a case."""
     if fmt == "json":
@@ -38,7 +50,7 @@ def write_cases(rows: Sequence[CaseRow], out: TextIO, fmt: Format) -> None:
     if rows:
         writer.writerow(FIELDS)
     for r in rows:
-        writer.writerow([_text(v) for v in dataclasses.astuple(r)])
+        writer.writerow([csv_cell(v) for v in dataclasses.astuple(r)])
 
 
 def format_of(path: str) -> Format | None:

@@ -48,9 +48,12 @@ class HandoverReport:
 
 
 def clean(value: Any) -> str:
-    """One line of untrusted text: control characters (escapes, newlines) become spaces."""
+    """One line of untrusted text for the Markdown: control characters (escapes, newlines)
+    become spaces, and ``&``, ``<``, ``>`` HTML entities (a viewer that renders HTML in
+    Markdown shows a subject's ``<img onerror=…>`` as text, never runs it)."""
     text = "" if value is None else str(value)
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    one_line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _iso(moment: datetime | float | None) -> str | None:
@@ -208,7 +211,7 @@ def _md_item(item: dict[str, Any]) -> str:
     if "kind" in item:  # a write we sent
         line += f" {clean(item['kind'])} at {clean(item.get('sent'))}"
         if item.get("text"):
-            line += f": {clean(item['text'])[:200]}"
+            line += f": {clean(str(item['text'])[:200])}"
         return line
     if parts:
         line += " " + " · ".join(parts)

@@ -34,6 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from expereo_tui.files import check_file, private_dir
+
 from .errors import (
     SQLITE_BUSY,
     SQLITE_CANTOPEN,
@@ -72,17 +74,6 @@ CACHE_KIB = 8192
 #: cache filled over days as the file grew (a 72-hour soak: SQLite's heap 4.6 -> 9.1 MB, a third
 #: of the wall's growth); with 2 MB it stays at 2.6 MB from the first hour.
 WALL_CACHE_KIB = 2048
-
-
-def private_dir(folder: Path) -> None:
-    """Create ``folder`` 0700, or take group/other bits off an existing one we own."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        if not folder.is_dir():
-            raise
-        log.info("cannot create %s: %s", folder, exc.strerror)
-    private_file(folder, 0o700)
 
 
 def private_file(path: Path, mode: int = 0o600) -> None:
@@ -182,8 +173,9 @@ class Database:
         return None
 
     def _open(self, reset: bool) -> sqlite3.Connection:
-        private_dir(self.path.parent)
-        for extra in _companions(self.path):
+        private_dir(self.path.parent, "store")
+        for extra in _companions(self.path):  # ours, no symbolic link, in a folder of ours
+            check_file(extra, "store")
             private_file(extra)
         reason = self._unwritable()
         if reason is not None:

@@ -107,6 +107,19 @@ class ExpereoApp(App[None]):
         Binding("H", "handover", "Handover", show=False, id="app.handover"),
     ]
 
+    def _fatal_error(self) -> None:
+        """Textual's crash screen, without the locals of each frame (Textual renders them:
+        ``Traceback(show_locals=True)``, and a local may be the client secret or a token).
+        Textual has no option for it, so this is its ``_fatal_error`` with that one change."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def __init__(
         self,
         *,

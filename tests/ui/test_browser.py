@@ -29,6 +29,10 @@ def test_served_app_renders_in_chromium(tmp_path: Path) -> None:
         asyncio.run(browser_check._wait_http(url, 60))
         result = asyncio.run(browser_check.capture(url, out, CHROMIUM))
     assert result["first_byte_seconds"] < 60
+    origin = url.split("?")[0].rstrip("/")
+    # nothing from another host (textual-serve's page loads its font from a CDN; ours does not)
+    outside = [u for u in result["requested"] if not u.startswith((origin, "ws://", "data:"))]
+    assert result["requested"] and not outside, outside
     # the splash alone is ~11 kB; a rendered inbox of 150 cases is far larger
     assert out.stat().st_size > 60_000
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,7 @@ from expereo_tui.sync.events import OutboxChanged, OutboxStatus, SyncEvent
 from expereo_tui.ui.inbox.case_table import CaseTable
 from expereo_tui.ui.inbox.view_tabs import INBOX, SNOOZED, InboxView, ViewTabs
 from expereo_tui.ui.screens.base import AppScreen
-from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
+from expereo_tui.ui.shift.dialogs import PromptScreen, files_off, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
 
 SHIFT_BINDINGS = [
@@ -408,6 +408,9 @@ class ShiftInbox(AppScreen[None]):
         """Write the cases of the current view (its filter and sort) to a .csv or .json file."""
         from expereo_tui.shift.export import format_of
 
+        if files_off(self.app, "Use `expereo-tui cases list --csv` on the server."):
+            return
+
         def check(text: str) -> str | None:
             if format_of(text) is None:
                 return "End the file name with .csv or .json."
@@ -447,9 +450,13 @@ class ShiftInbox(AppScreen[None]):
 
 def _write_export(path: Path, rows: list[CaseRow]) -> tuple[Path, int]:
     """(In a worker thread) write the rows in the format the file name asks for."""
+    import io
+
+    from expereo_tui.files import write_file
     from expereo_tui.shift.export import format_of, write_cases
 
     fmt = format_of(str(path)) or "csv"
-    with path.open("w", encoding="utf-8", newline="") as out:
-        write_cases(rows, out, fmt)
+    out = io.StringIO(newline="")
+    write_cases(rows, out, fmt)
+    write_file(path, out.getvalue())  # beside it, then renamed: never through a symbolic link
     return path, len(rows)

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Static
 
+from expereo_tui.files import write_file
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import Snooze
 from expereo_tui.ui.format import local_time
@@ -51,6 +53,21 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+BROWSER_NO_FILES = (
+    "Writing files is off in the browser view (serve): the file would be on the server, "
+    "at a path typed in a browser."
+)
+
+
+def files_off(app: App[Any], instead: str) -> bool:
+    """Whether writing a file is off here (the app runs in a browser through ``serve``); if so,
+    the user is told, with what to do ``instead``.  The one check of issue #33 item 3."""
+    if not app.is_web:
+        return False
+    app.notify(f"{BROWSER_NO_FILES} {instead}", severity="warning", timeout=8, markup=False)
+    return True
+
+
 class HandoverScreen(ModalScreen[None]):
     """The handover report as text: ``c`` copies it (OSC 52), ``w`` writes it to a file."""
 
@@ -76,6 +93,9 @@ class HandoverScreen(ModalScreen[None]):
         self.notify("Handover copied to the clipboard", timeout=3)
 
     def action_write(self) -> None:
+        if files_off(self.app, "Press c to copy the handover instead."):
+            return
+
         def check(text: str) -> str | None:
             if not text.strip():
                 return "Give a file name."
@@ -87,7 +107,7 @@ class HandoverScreen(ModalScreen[None]):
                 return
             target = Path(path.strip()).expanduser()
             try:
-                target.write_text(self.markdown, encoding="utf-8")
+                write_file(target, self.markdown)  # never through a planted symbolic link
             except OSError as exc:
                 self.notify(f"Not written: {exc.strerror or exc}", severity="error", markup=False)
                 return
