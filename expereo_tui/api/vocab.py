@@ -22,6 +22,7 @@ __all__ = [
     "open_statuses",
     "CaseOrigin",
     "MessageType",
+    "from_provider",
     "ALLOWED_PRIORITIES",
     "ALLOWED_SUBJECTS",
     "DEFAULT_PRIORITY",
@@ -127,6 +128,14 @@ class MessageType(StrEnum):
 
     CUSTOMER = "Customer"
     EXPEREO = "Expereo"
+
+
+def from_provider(message_type: str | None) -> bool:
+    """A message written by the provider, however its ``type`` is spelt (``Expereo``,
+    ``EXPEREO``, ``Expereo Support``...).  The documents only say ``type`` tells who wrote it
+    (e.g. ``Customer``/``Expereo``): every other spelling (``CUSTOMER``, ``Customer Portal``,
+    none) is the customer side.  The one rule the outbox, the thread and the poll use."""
+    return message_type is not None and "expereo" in message_type.casefold()
 
 
 # The documented type → priorities / subjects table ([doc, V1 cases]).

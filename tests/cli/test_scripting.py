@@ -18,12 +18,23 @@ from expereo_tui.cli.main import main
 from expereo_tui.cli.scripting import Exit
 from expereo_tui.locations import config_path, data_dir
 from expereo_tui.sim import SimConfig, Simulator, run_server
+from tests.sim_fixtures import BOTH_MODES
+
+pytestmark = BOTH_MODES  # the suite holds under sim --unknowns too
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[Simulator, str]]:
+def live(sim_mode: str) -> Iterator[tuple[Simulator, str]]:
     """A tiny simulator on the real clock (the outbox matches replies by time) on loopback."""
-    sim = Simulator(SimConfig(seed=5, scale="tiny", client_id="cid", client_secret="sec"))
+    sim = Simulator(
+        SimConfig(
+            seed=5,
+            scale="tiny",
+            client_id="cid",
+            client_secret="sec",
+            unknowns=sim_mode == "unknowns",
+        )
+    )
     with run_server(sim) as url:
         yield sim, url
 
