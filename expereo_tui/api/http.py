@@ -52,6 +52,9 @@ def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         out = []
         for item in body["errors"]:
+            if isinstance(item, dict) and item.get("message") and not item.get("detail"):
+                # GraphQL-style {"message": ...} without a code: the server's words all the same
+                item = {**item, "detail": str(item["message"])}
             try:
                 out.append(ErrorObject.model_validate(item))
             except PydanticValidationError:
@@ -117,7 +120,10 @@ def error_for(response: httpx.Response, what: str, now: float | None = None) -> 
         return RateLimitedError(
             f"Over the API's rate limit; retrying in {wait:.0f} s.", retry_after=wait
         )
-    return ServerError(f"The API failed on {what} (HTTP {status}); the app retries.", status=status)
+    said = f": {detail[:300]}" if detail else ""  # the server's own words, when it gave any
+    return ServerError(
+        f"The API failed on {what} (HTTP {status}{said}); the app retries.", status=status
+    )
 
 
 class HttpTransport:

@@ -470,7 +470,9 @@ class OutboxSender:
         since, tries = self._refused_since.get(entry.id, (now, 0))
         if tries < RETRY_TRIES or now - since < RETRY_BOUND:
             return False
-        words = error or entry.last_error or "the API kept refusing it"
+        words = (error or entry.last_error or "the API kept refusing it").replace(
+            "; the app retries", ""
+        )
         self._fail(entry, f"gave up after {int(now - since) // 60} min: {words}", {}, CODE_GAVE_UP)
         return True
 

@@ -326,14 +326,17 @@ class ExpereoApp(App[None]):
     def refresh_status(self) -> None:
         """Count the outbox and paint the status bar: on sync events and when a screen with a
         status bar mounts, never on a fixed tick."""
-        outbox = self.store.outbox.outbox(statuses=("queued", "sending", "failed"))
+        outbox = self.store.outbox.outbox(
+            statuses=("queued", "sending", "failed", OutboxStatus.NEEDS_DECISION)
+        )
         self._outbox_counts = (
-            sum(1 for e in outbox if e.status != "failed"),
+            sum(1 for e in outbox if e.status in ("queued", "sending")),
             sum(1 for e in outbox if e.status == "failed"),
+            sum(1 for e in outbox if e.status == OutboxStatus.NEEDS_DECISION),
         )
         self.paint_status()
 
-    _outbox_counts = (0, 0)
+    _outbox_counts = (0, 0, 0)
     _status_timer: Timer | None = None
     _poll_started: float | None = None  # a routine poll from fresh data: when it began
     quiet_poll = QUIET_POLL
@@ -358,7 +361,7 @@ class ExpereoApp(App[None]):
         quiet_for = self._quiet_poll(state)
         if quiet_for is not None:  # a routine poll is not worth a flash of "syncing…"
             state = self._shown_state
-        queued, failed = self._outbox_counts
+        queued, failed, decide = self._outbox_counts
         bars.first().show(
             profile=self.options.profile_name,
             state=state,
@@ -366,6 +369,7 @@ class ExpereoApp(App[None]):
             read_budget=(budget.read_available, budget.read_capacity) if budget else None,
             queued=queued,
             failed=failed,
+            decide=decide,
             poller=engine.is_poller if engine is not None else True,
             store_problem=problem_line(problem) if (problem := self.store.problem) else None,
         )
