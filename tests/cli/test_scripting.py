@@ -290,3 +290,23 @@ def test_offline_reads_need_no_secret_but_writes_do(
     code, _, err = run(argv, capsys, monkeypatch, "hello")
     assert code == Exit.USAGE and "no client secret" in err
     assert messages(lab, case_id, "hello") == 0
+
+
+def test_a_p1_case_with_invalid_utf8_in_its_subject_is_listed_and_a_skip_is_said(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repair, don't drop: bytes that are not UTF-8 in a P1's subject become U+FFFD and the case
+    is listed; the one item the API sent without an id is skipped, and stderr says so."""
+    from expereo_tui.sim.faults import INVALID_UTF8_MARK
+
+    case_id = open_case(lab)
+    lab.data.cases[case_id].update(
+        {"priority": "P1", "type": "Incident", "subject": INVALID_UTF8_MARK.decode("ascii")}
+    )
+    lab.faults.bad_items = True  # serves the mark as raw invalid bytes, and bad items besides
+    code, out, err = run(["--profile", "lab", "cases", "list", "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert rows[case_id]["priority"] == "P1"
+    assert "\ufffd" in rows[case_id]["subject"]
+    assert "skipped (no usable id)" in err

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
+from expereo_tui.api.models import Case, repairs_of
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.outbox import OutboxEntry
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
@@ -28,6 +29,7 @@ from expereo_tui.sync.events import (
 from expereo_tui.sync.sender import CODE_CHECKING, CODE_DECIDE, CODE_READ_ONLY
 from expereo_tui.triage.conflict import conflict, is_fresh
 from expereo_tui.triage.labels import subject_label
+from expereo_tui.ui import themes
 from expereo_tui.ui.case.compose import ComposePanel
 from expereo_tui.ui.case.thread_view import ThreadView
 from expereo_tui.ui.format import ago, local_time, priority_text, relative, status_text, type_label
@@ -231,7 +233,17 @@ class CaseScreen(AppScreen[None]):
         )
         from rich.console import Group
 
-        header.update(Group(title, grid, *self._shift_lines()))
+        header.update(Group(title, grid, *self._repair_lines(case), *self._shift_lines()))
+
+    @staticmethod
+    def _repair_lines(case: Case) -> list[Text]:
+        """What the client repaired in the case as the API sent it (never hidden, said)."""
+        repairs = repairs_of(case)
+        if not repairs:
+            return []
+        line = Text("⚠ repaired on arrival: ", style=themes.style("attention"))
+        line.append_text(literal("; ".join(repairs), one_line=True))
+        return [line]
 
     def _shift_lines(self) -> list[Text]:
         """The local pin and snooze of this case (never sent to the API)."""
