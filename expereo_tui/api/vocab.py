@@ -23,6 +23,9 @@ __all__ = [
     "CaseOrigin",
     "MessageType",
     "from_provider",
+    "from_customer",
+    "PROVIDER_WORD",
+    "CUSTOMER_WORD",
     "ALLOWED_PRIORITIES",
     "ALLOWED_SUBJECTS",
     "DEFAULT_PRIORITY",
@@ -130,12 +133,28 @@ class MessageType(StrEnum):
     EXPEREO = "Expereo"
 
 
+#: the word a message ``type`` of each side contains, whatever its spelling (lower case)
+PROVIDER_WORD = "expereo"
+CUSTOMER_WORD = "customer"
+
+
 def from_provider(message_type: str | None) -> bool:
-    """A message written by the provider, however its ``type`` is spelt (``Expereo``,
-    ``EXPEREO``, ``Expereo Support``...).  The documents only say ``type`` tells who wrote it
-    (e.g. ``Customer``/``Expereo``): every other spelling (``CUSTOMER``, ``Customer Portal``,
-    none) is the customer side.  The one rule the outbox, the thread and the poll use."""
-    return message_type is not None and "expereo" in message_type.casefold()
+    """Written by the provider, however ``type`` spells it (``Expereo``, ``EXPEREO``,
+    ``Expereo Support``).  The documents only say ``type`` tells who wrote it (e.g.
+    ``Customer``/``Expereo``).  The outbox recognises its own reply by text, sender and time
+    unless this says the provider wrote it."""
+    return message_type is not None and PROVIDER_WORD in message_type.casefold()
+
+
+def from_customer(message_type: str | None) -> bool:
+    """Written by the customer side, however ``type`` spells it (``Customer``, ``CUSTOMER``,
+    ``Customer Portal``).  Whose turn it is, the SLA clocks and the send-time conflict check
+    count every other message (the provider's, a ``System`` note) as not ours."""
+    return (
+        message_type is not None
+        and CUSTOMER_WORD in message_type.casefold()
+        and not from_provider(message_type)
+    )
 
 
 # The documented type → priorities / subjects table ([doc, V1 cases]).
