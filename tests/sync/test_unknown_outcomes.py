@@ -204,7 +204,7 @@ async def test_a_write_refused_the_same_way_stops_after_the_bound_and_keeps_its_
 
 
 @pytest.mark.reliability(
-    fault="a new case's answer is lost; no idempotency; look-up sort and filters refused",
+    fault="a new case's answer is lost (--unknowns: no idempotency, look-up sort and filters refused)",
     sees="the new case is found by the documented listing, not created twice",
     data="exactly one case; another case's reply is delivered meanwhile",
     shows="sent",
