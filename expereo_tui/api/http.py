@@ -252,14 +252,17 @@ class HttpTransport:
         except httpx.TransportError as exc:
             error = type(exc).__name__
             if kind == "write":
-                raise NetworkError(
+                failed = NetworkError(
                     f"The connection broke while sending {what} ({error}): it may or may not "
                     "have reached expereoOne. The app checks before sending it again."
-                ) from None
-            raise NetworkError(
-                f"The expereoOne API is not reachable ({error}). The app keeps "
-                "your work and retries."
-            ) from None
+                )
+            else:
+                failed = NetworkError(
+                    f"The expereoOne API is not reachable ({error}). The app keeps "
+                    "your work and retries."
+                )
+            failed.unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise failed from None
         if response.status_code == 429:
             self.limiter.penalise(_retry_after(response, self.wall_clock()))
         return response

@@ -237,8 +237,8 @@ class OutboxSender:
             # the request went out (or may have): it may be committed, now or later
             if isinstance(exc, ServerError):
                 self._refused(entry.id, now)
-            else:
-                self._halt = True  # offline: the others would fail the same way
+            elif exc.unreachable:  # offline: the others would fail the same way
+                self._halt = True
             if entry.kind == OutboxKind.UPDATE and self._gave_up(entry, self.clock(), exc.message):
                 return True
             if entry.kind != OutboxKind.UPDATE:
@@ -288,7 +288,9 @@ class OutboxSender:
             if now - failing >= RETRY_BOUND:
                 self._needs_decision(entry, exc.message)
                 return False
-            if isinstance(exc, NetworkError | RateLimitedError | UnauthorizedError):
+            if isinstance(exc, RateLimitedError | UnauthorizedError) or getattr(
+                exc, "unreachable", False
+            ):
                 self._halt = True
             self._later(entry, exc.message, self.clock() + self.backoff.next(), CODE_CHECKING)
             return False

@@ -238,3 +238,16 @@ async def test_an_error_message_with_a_lone_surrogate_is_made_valid() -> None:
     response = httpx.Response(422, content=b'{"message": "bad \\ud800"}', request=request)
     err = error_for(response, "the reply")
     assert find_invalid_text(err.message) is None
+
+
+def test_a_date_time_in_a_date_field_gives_its_date_and_is_marked() -> None:
+    """sim --unknowns sends date fields as date-times: the item is kept with the date."""
+    from datetime import date
+
+    from expereo_tui.api.models import Service
+    from expereo_tui.api.pagination import read_items
+
+    raw = [{"serviceId": "S1", "plannedDeliveryDate": "2026-03-01T10:30:00Z", "status": "RFS"}]
+    items, skipped = read_items("/v2/services", raw, Service)
+    assert skipped == [] and items[0].planned_delivery_date == date(2026, 3, 1)
+    assert repairs_of(items[0]) == ["plannedDeliveryDate: a date-time, read as its date"]

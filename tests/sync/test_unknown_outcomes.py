@@ -123,6 +123,9 @@ async def test_unknowable_outcome_needs_a_decision_and_holds_only_its_case(
     interceptor.answer = lambda r: (
         httpx.Response(500, json=GENERIC) if r.method == "GET" and r.url.path == thread_a else None
     )
+    await engine.sender.send_due()  # A's answer is lost: its case waits, B's reply goes now
+    assert _status(store, other) == OutboxStatus.SENT
+    assert _status(store, second) == OutboxStatus.QUEUED
     await _run_for(engine, sim_clock, 2 * RETRY_BOUND + 600)
     assert _status(store, first) == OutboxStatus.NEEDS_DECISION
     assert _status(store, second) == OutboxStatus.QUEUED  # waits behind it, in order
