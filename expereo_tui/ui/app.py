@@ -180,6 +180,7 @@ class ExpereoApp(App[None]):
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def on_mount(self) -> None:
+        self._handle_hangup_and_terminate()
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
         self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
@@ -546,6 +547,27 @@ class ExpereoApp(App[None]):
             self.run_worker(
                 partial(webbrowser.open, url), thread=True, group="portal", exit_on_error=False
             )
+
+    def _handle_hangup_and_terminate(self) -> None:
+        """SIGHUP (the SSH session or the terminal went away) and SIGTERM: save what was typed,
+        leave the outbox as it is (a queued write is sent by the next run), restore the
+        terminal where it still exists, and exit with 128 + the signal (129, 143)."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._terminated, int(sig))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                return
+
+    def _terminated(self, signum: int) -> None:
+        try:
+            self.flush_signal.publish(None)  # every screen saves its draft, now
+            self.store.drafts.flush()
+        finally:
+            self.exit(return_code=128 + signum)
 
     def action_request_quit(self) -> None:
         self.flush_signal.publish(None)
