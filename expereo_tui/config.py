@@ -365,12 +365,15 @@ class Profile:
             return table
 
         def scopes(value: Any, where: tuple[str | int, ...]) -> list[str]:
+            # free text: a provider may name scopes we do not know (the documented ones are
+            # only suggested, by `config init` and completion); OAuth2 separates them by spaces
             items = _strings(value, where)
-            unknown = [s for s in items if s not in ALL_SCOPES]
-            if unknown:
+            bad = [s for s in items if not s or any(ch.isspace() for ch in s)]
+            if bad:
                 raise InvalidConfig(
                     where,
-                    f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+                    f"a scope is one word without spaces: {', '.join(map(repr, bad))} "
+                    f"(documented: {', '.join(ALL_SCOPES)})",
                 )
             return items
 

@@ -72,6 +72,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("case.snooze", "z", "snooze the case"),
     Action("case.template", "t", "insert a reply template"),
     Action("case.template_in_box", "ctrl+t", "insert a reply template (from the reply box)"),
+    Action("case.send_again", "S", "send again a reply that needs your decision"),
+    Action("case.discard", "D", "discard a reply that needs your decision (its text: draft)"),
     Action("compose.send", "ctrl+s", "send the reply"),
     Action("compose.editor", "ctrl+e", "edit the reply in $EDITOR"),
     Action("new_case.submit", "ctrl+s", "create the case"),

@@ -34,8 +34,24 @@ def sim_clock() -> FakeClock:
     return FakeClock()
 
 
+#: the simulator's modes: ``normal`` behaves as we assumed; ``unknowns`` (``sim --unknowns``)
+#: answers the unhelpful way wherever the provider's documents are silent
+SIM_MODES = ("normal", "unknowns")
+#: a suite that must hold under both modes: ``pytestmark = BOTH_MODES`` (as tests/v1 re-runs
+#: suites on API V1)
+BOTH_MODES = pytest.mark.parametrize("sim_mode", SIM_MODES, indirect=True)
+
+
 @pytest.fixture
-def sim(sim_clock: FakeClock) -> Simulator:
+def sim_mode(request: pytest.FixtureRequest) -> str:
+    """``normal`` unless a test or module parametrizes it (:data:`BOTH_MODES`)."""
+    mode = getattr(request, "param", "normal")
+    assert mode in SIM_MODES, mode
+    return str(mode)
+
+
+@pytest.fixture
+def sim(sim_clock: FakeClock, sim_mode: str) -> Simulator:
     """A small seeded simulator on a fake clock; rate limits on, as documented."""
     return Simulator(
         SimConfig(
@@ -44,8 +60,16 @@ def sim(sim_clock: FakeClock) -> Simulator:
             client_id="test-client",
             client_secret="test-secret-do-not-log",
             clock=sim_clock,
+            unknowns=sim_mode == "unknowns",
         )
     )
+
+
+def normal_only(sim: Simulator, why: str) -> None:
+    """Skip a test under ``--unknowns`` that checks an assumption that mode breaks on purpose
+    (``why`` names it); the test still runs under the normal mode."""
+    if sim.config.unknowns:
+        pytest.skip(f"--unknowns: {why}")
 
 
 @pytest.fixture

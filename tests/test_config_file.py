@@ -28,7 +28,7 @@ def load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
         ("inventory_interval = 30", "profiles.lab.inventory_interval", "at least 60"),
         ('bell = "yes"', "profiles.lab.bell", "true or false"),
         ('api = "v3"', "profiles.lab.api", "'v1', 'v2'"),
-        ('scopes = ["customerapi/everything"]', "profiles.lab.scopes", "unknown scope"),
+        ('scopes = ["customerapi/basic.read extra"]', "profiles.lab.scopes", "without spaces"),
         ('scopes = "customerapi/basic.read"', "profiles.lab.scopes", "list of strings"),
         ("alert_priorities = [1]", "profiles.lab.alert_priorities.0", "string"),
         ('sent_by = ""', "profiles.lab.sent_by", "empty"),
@@ -111,3 +111,9 @@ def test_reading_the_config_does_not_import_pydantic(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(HEAD, encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
+
+
+def test_a_scope_name_is_free_text(tmp_path: Path) -> None:
+    """The provider may name a scope we do not know: it is taken as written."""
+    config = load(tmp_path, HEAD + 'scopes = ["customerapi/basic.read", "customerapi/new.read"]\n')
+    assert config.profiles["lab"].scopes == ["customerapi/basic.read", "customerapi/new.read"]

@@ -90,6 +90,9 @@ class NetworkError(ApiError):
     server (a write may have been committed)."""
 
     transient = True
+    #: the connection was never made (refused, DNS, connect timeout): nothing reached the
+    #: server, and every other request would fail the same way now
+    unreachable = False
 
 
 class PaginationError(ApiError):

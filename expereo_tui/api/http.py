@@ -53,6 +53,9 @@ def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         out = []
         for item in body["errors"]:
+            if isinstance(item, dict) and item.get("message") and not item.get("detail"):
+                # GraphQL-style {"message": ...} without a code: the server's words all the same
+                item = {**item, "detail": str(item["message"])}
             try:
                 out.append(ErrorObject.model_validate(item))
             except PydanticValidationError:
@@ -118,7 +121,10 @@ def error_for(response: httpx.Response, what: str, now: float | None = None) -> 
         return RateLimitedError(
             f"Over the API's rate limit; retrying in {wait:.0f} s.", retry_after=wait
         )
-    return ServerError(f"The API failed on {what} (HTTP {status}); the app retries.", status=status)
+    said = f": {detail[:300]}" if detail else ""  # the server's own words, when it gave any
+    return ServerError(
+        f"The API failed on {what} (HTTP {status}{said}); the app retries.", status=status
+    )
 
 
 class HttpTransport:
@@ -247,15 +253,18 @@ class HttpTransport:
         except httpx.TransportError as exc:
             error = type(exc).__name__
             if kind == "write":
-                raise NetworkError(
+                failed = NetworkError(
                     f"The connection broke while sending {what} ({error}): it may or may not "
                     "have reached expereoOne. The app checks before sending it again."
-                ) from None
-            raise NetworkError(
-                tls_failure(exc, "the expereoOne API")
-                or f"The expereoOne API is not reachable ({error}). The app keeps "
-                "your work and retries."
-            ) from None
+                )
+            else:
+                failed = NetworkError(
+                    tls_failure(exc, "the expereoOne API")
+                    or f"The expereoOne API is not reachable ({error}). The app keeps "
+                    "your work and retries."
+                )
+            failed.unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise failed from None
         if response.status_code == 429:
             self.limiter.penalise(_retry_after(response, self.wall_clock()))
         return response

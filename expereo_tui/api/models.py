@@ -74,6 +74,22 @@ def find_invalid_text(value: Any, path: str = "") -> str | None:
     return None
 
 
+#: the key under which an item read from the API records what the client repaired in it (an
+#: extra field: the store keeps it with the item; ``repairs_of`` reads it)
+REPAIRS_KEY = "clientRepairs"
+
+
+def repairs_of(item: BaseModel | dict[str, Any] | None) -> list[str]:
+    """What the client repaired in an item it read (empty: nothing)."""
+    if isinstance(item, BaseModel):
+        found = (item.model_extra or {}).get(REPAIRS_KEY)
+    elif isinstance(item, dict):
+        found = item.get(REPAIRS_KEY)
+    else:
+        found = None
+    return [str(r) for r in found] if isinstance(found, list) else []
+
+
 class ApiModel(BaseModel):
     """What we read from the API: camelCase on the wire, new fields tolerated and kept.
 

@@ -3,7 +3,9 @@ and ``links.next`` followed only within the API's origin and never twice in one 
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -11,9 +13,10 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
 
 from .errors import PaginationError, ServerError
-from .models import PageLinks, PageMetadata
+from .models import REPAIRS_KEY, PageLinks, PageMetadata, repairs_of
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -29,7 +32,7 @@ class SkippedItem:
     reason: str  # pydantic's error type, e.g. datetime_from_date_parsing, missing, invalid_text
 
 
-def _id_field(model: type[BaseModel]) -> str | None:
+def id_field(model: type[BaseModel]) -> str | None:
     """The wire name of the model's identifying field (``id``, ``caseId``, ``siteId``...)."""
     names = list(model.model_fields)
     for name in names:
@@ -41,7 +44,7 @@ def _id_field(model: type[BaseModel]) -> str | None:
 
 
 def _item_id(item: Any, model: type[BaseModel]) -> str | None:
-    key = _id_field(model)
+    key = id_field(model)
     if not isinstance(item, dict) or key is None:
         return None
     value = item.get(key)
@@ -63,13 +66,100 @@ def _skipped(
     return SkippedItem(path=path, item_id=_item_id(item, model), field=field, reason=first["type"])
 
 
+_DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]")
+
+
+def _fffd(value: Any) -> Any:
+    """``value`` with every lone surrogate (a ``\\ud800`` escape, or a byte that was not UTF-8,
+    decoded with ``surrogateescape``) replaced by U+FFFD, keys included."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    if isinstance(value, dict):
+        return {_fffd(k): _fffd(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fffd(v) for v in value]
+    return value
+
+
+def repaired(model: type[M], entry: Any, id_key: str | None = None) -> M:
+    """``entry`` read as ``model``, repairing what can be repaired rather than dropping the
+    item: invalid text → U+FFFD, a date-time in a date field → its date, a field of the wrong
+    type → its JSON text (a text field) or nothing (an optional one).  The item records what
+    was repaired under :data:`~expereo_tui.api.models.REPAIRS_KEY` (kept by the store, said
+    in the case detail).  An item whose id is missing or unreadable is not repaired: the
+    pydantic error is raised and the caller skips it."""
+    try:
+        return model.model_validate(entry)
+    except PydanticValidationError as caught:
+        if not isinstance(entry, dict):
+            raise
+        first = exc = caught
+    item = dict(entry)
+    repairs: list[str] = []
+    for _ in range(12):  # each pass repairs the fields one error list names
+        for err in exc.errors(include_url=False):
+            kind = err["type"]
+            loc = err.get("loc", ())
+            if kind == "invalid_text":
+                item = _fffd(item)
+                repairs.append("invalid text → U+FFFD")
+                continue
+            if not loc or not isinstance(loc[0], str) or loc[0] == id_key:
+                raise first
+            key = _wire_key(model, loc[0], item)
+            if key is None or kind == "missing":
+                raise first
+            value = item.get(key)
+            match = _DATE_PREFIX.match(value) if isinstance(value, str) else None
+            if kind.startswith("date_") and match:
+                item[key] = match.group(1)
+                repairs.append(f"{key}: a date-time, read as its date")
+            elif kind == "string_type" and value is not None:
+                item[key] = json.dumps(value, ensure_ascii=False)[:500]
+                repairs.append(f"{key}: not text, kept as its JSON")
+            else:
+                item[key] = None
+                repairs.append(f"{key}: unreadable ({kind}), left empty")
+        item[REPAIRS_KEY] = repairs
+        try:
+            return model.model_validate(item)
+        except PydanticValidationError as again:
+            exc = again
+    raise first
+
+
+def _wire_key(model: type[BaseModel], name: str, item: dict[str, Any]) -> str | None:
+    """The key of ``item`` that pydantic's error location ``name`` refers to."""
+    if name in item:
+        return name
+    info = model.model_fields.get(name)
+    alias = info.alias if info is not None else None
+    if alias and alias in item:
+        return alias
+    camel = to_camel(name)
+    return camel if camel in item else None
+
+
 def read_items(path: str, raw: list[Any], model: type[M]) -> tuple[list[M], list[SkippedItem]]:
-    """Validate each item of a page on its own: the readable ones, and what was skipped."""
+    """Read each item of a page on its own, repairing what can be (:func:`repaired`): the
+    readable ones, and what was skipped (an item with no usable id)."""
     items: list[M] = []
     skipped: list[SkippedItem] = []
+    id_key = id_field(model)
     for entry in raw:
         try:
-            items.append(model.model_validate(entry))
+            item_read = repaired(model, entry, id_key)
+            items.append(item_read)
+            for repair in repairs_of(item_read):
+                field = repair.split(":", 1)[0] if ":" in repair else "-"
+                log.info(
+                    "repaired an item of %s: id=%s field=%s",
+                    path,
+                    _item_id(entry, model) or "-",
+                    field if field.isprintable() else ascii(field),
+                )
         except PydanticValidationError as exc:
             item = _skipped(path, entry, model, exc)
             skipped.append(item)

@@ -49,12 +49,13 @@ from .models import (
     Invoice,
     InvoiceLineDetail,
     MessageCreate,
-    MessageType,
     RuleViolation,
     Service,
     Site,
+    from_provider,
     write_problems,
 )
+from .pagination import repaired
 from .ratelimit import RateBudget
 from .settings import ClientSettings
 
@@ -166,11 +167,11 @@ def _case(item: dict[str, Any]) -> tuple[Case, list[CaseMessage]]:
     site, service = item.get("site"), item.get("service")
     flat["siteId"] = site.get("siteId") if isinstance(site, dict) else None
     flat["serviceId"] = service.get("serviceId") if isinstance(service, dict) else None
-    case = Case.model_validate(flat)
+    case = repaired(Case, flat, "id")
     thread: list[CaseMessage] = []
     for raw in item.get("communications") or []:
         try:
-            thread.append(CaseMessage.model_validate({**raw, "caseId": case.id}))
+            thread.append(repaired(CaseMessage, {**raw, "caseId": case.id}))
         except PydanticValidationError:
             continue  # a malformed message is skipped, never the case
     return case, thread
@@ -231,12 +232,20 @@ class V1Client:
 
     # -- transport -------------------------------------------------------------------------
     async def _graphql(
-        self, name: str, variables: dict[str, Any], what: str, *, write: bool = False
+        self,
+        name: str,
+        variables: dict[str, Any],
+        what: str,
+        *,
+        write: bool = False,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Send one document; returns ``data``, raises the typed error for ``errors``."""
+        """Send one document; returns ``data``, raises the typed error for ``errors``.  A write
+        carries its outbox entry's ``Idempotency-Key`` as on V2 (harmless if ignored)."""
         payload = {"query": document(name), "variables": variables}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = await self.http.request(
-            "POST", PATH, what, kind="write" if write else "read", json=payload
+            "POST", PATH, what, kind="write" if write else "read", json=payload, headers=headers
         )
         if not isinstance(body, dict):
             raise ServerError(f"The API sent an answer to {what} that is not GraphQL.")
@@ -377,7 +386,9 @@ class V1Client:
         variables = {k: v for k, v in wire.items() if k != "priority"}
         if body.type == CaseType.INCIDENT:
             variables.setdefault("endOfIncident", None)
-        data = await self._graphql("create_case", variables, "the new case", write=True)
+        data = await self._graphql(
+            "create_case", variables, "the new case", write=True, idempotency_key=idempotency_key
+        )
         created = data.get("createCase")
         case_id = created.get("id") if isinstance(created, dict) else None
         if not isinstance(case_id, str):
@@ -396,14 +407,18 @@ class V1Client:
         what = f"the reply to case {case_id}"
         self._forget(case_id)
         data = await self._graphql(
-            "reply_to_case", body.to_wire() | {"caseId": case_id}, what, write=True
+            "reply_to_case",
+            body.to_wire() | {"caseId": case_id},
+            what,
+            write=True,
+            idempotency_key=idempotency_key,
         )
         if data.get("replyToCase") is False:
             raise ServerError(f"The API did not take {what}.")
         await self._fetch_case(case_id, f"case {case_id}")  # kept for the caller's refresh
         thread = self._threads.get(case_id, [])
         for msg in reversed(thread):
-            if msg.message == body.message and msg.type in (MessageType.CUSTOMER, None):
+            if msg.message == body.message and not from_provider(msg.type):
                 return msg
         return CaseMessage(case_id=case_id, message=body.message, sent_by=body.sent_by)
 
@@ -434,7 +449,9 @@ class V1Client:
         what = f"the reference of case {case_id}"
         self._forget(case_id)
         variables = {"caseId": case_id, "customerReference": reference}
-        await self._graphql("add_customer_reference", variables, what, write=True)
+        await self._graphql(
+            "add_customer_reference", variables, what, write=True, idempotency_key=idempotency_key
+        )
         case = await self._fetch_case(case_id, f"case {case_id}")
         self._cases.pop(case_id, None)
         return case
@@ -449,7 +466,7 @@ class V1Client:
         data = await self._graphql("sites", {}, "the site list")
         for item in self._account_field(data, "sites", "the site list"):
             try:
-                yield Site.model_validate({**item, "accountId": VIEWER_ACCOUNT})
+                yield repaired(Site, {**item, "accountId": VIEWER_ACCOUNT}, "siteId")
             except (PydanticValidationError, TypeError):
                 continue
 
@@ -463,7 +480,7 @@ class V1Client:
             flat["siteId"] = site.get("siteId") if isinstance(site, dict) else None
             flat["accountId"] = VIEWER_ACCOUNT
             try:
-                yield Service.model_validate(flat)
+                yield repaired(Service, flat, "serviceId")
             except PydanticValidationError:
                 continue
 

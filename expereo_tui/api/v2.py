@@ -44,7 +44,7 @@ from .models import (
     Site,
     check_case_update,
 )
-from .pagination import PageWalk, SkippedItem, read_envelope, read_items
+from .pagination import PageWalk, SkippedItem, id_field, read_envelope, read_items, repaired
 from .ratelimit import RateBudget, RateLimits
 from .settings import ClientSettings
 
@@ -299,7 +299,7 @@ class V2Client:
         body = await self.http.request(method, path, what, **kw)
         data = body.get("data") if isinstance(body, dict) else None
         try:
-            return model.model_validate(data)
+            return repaired(model, data, id_field(model))
         except PydanticValidationError:
             raise ServerError(f"The API sent {what} in a form we cannot read.") from None
 
@@ -345,7 +345,7 @@ class V2Client:
             return None
         item = body.get("data", body) if isinstance(body, dict) else body
         try:
-            return model.model_validate(item)
+            return repaired(model, item, id_field(model))
         except PydanticValidationError:
             raise ServerError(f"The API sent {what} in a form we cannot read.") from None
 

@@ -22,6 +22,10 @@ __all__ = [
     "open_statuses",
     "CaseOrigin",
     "MessageType",
+    "from_provider",
+    "from_customer",
+    "PROVIDER_WORD",
+    "CUSTOMER_WORD",
     "ALLOWED_PRIORITIES",
     "ALLOWED_SUBJECTS",
     "DEFAULT_PRIORITY",
@@ -127,6 +131,30 @@ class MessageType(StrEnum):
 
     CUSTOMER = "Customer"
     EXPEREO = "Expereo"
+
+
+#: the word a message ``type`` of each side contains, whatever its spelling (lower case)
+PROVIDER_WORD = "expereo"
+CUSTOMER_WORD = "customer"
+
+
+def from_provider(message_type: str | None) -> bool:
+    """Written by the provider, however ``type`` spells it (``Expereo``, ``EXPEREO``,
+    ``Expereo Support``).  The documents only say ``type`` tells who wrote it (e.g.
+    ``Customer``/``Expereo``).  The outbox recognises its own reply by text, sender and time
+    unless this says the provider wrote it."""
+    return message_type is not None and PROVIDER_WORD in message_type.casefold()
+
+
+def from_customer(message_type: str | None) -> bool:
+    """Written by the customer side, however ``type`` spells it (``Customer``, ``CUSTOMER``,
+    ``Customer Portal``).  Whose turn it is, the SLA clocks and the send-time conflict check
+    count every other message (the provider's, a ``System`` note) as not ours."""
+    return (
+        message_type is not None
+        and CUSTOMER_WORD in message_type.casefold()
+        and not from_provider(message_type)
+    )
 
 
 # The documented type → priorities / subjects table ([doc, V1 cases]).

@@ -114,12 +114,14 @@ def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
     if options.wall:
         from expereo_tui.ui.wall.app import WallApp
 
-        WallApp(store=store, engine_factory=factory, options=options).run()
-        return 0
+        wall = WallApp(store=store, engine_factory=factory, options=options)
+        wall.run()
+        return wall.return_code or 0
     from expereo_tui.ui.app import ExpereoApp
 
-    ExpereoApp(store=store, engine_factory=factory, options=options).run()
-    return 0
+    app = ExpereoApp(store=store, engine_factory=factory, options=options)
+    app.run()
+    return app.return_code or 0  # 129 after SIGHUP, 143 after SIGTERM (docs/usage.md)
 
 
 def run_demo(args: argparse.Namespace) -> int:

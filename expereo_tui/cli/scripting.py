@@ -100,6 +100,13 @@ async def sync(ctx: Context) -> None:
     """One poll; a failure is a ScriptError with its exit code."""
     await ctx.engine.poll_once()
     state = ctx.engine.state
+    if state.skipped:  # never silent: an item the API sent that we could not keep
+        noun = "item" if state.skipped == 1 else "items"
+        print(
+            f"expereo-tui: {state.skipped} {noun} from the API skipped (no usable id); "
+            "the log names them",
+            file=sys.stderr,
+        )
     if state.status == SyncStatus.FRESH:
         return
     if state.status in (SyncStatus.UNAUTHORISED, SyncStatus.FORBIDDEN):

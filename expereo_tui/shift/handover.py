@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # the store is imported when a report is built, not when cli.
     from expereo_tui.store.store import Store
 
 log = logging.getLogger(__name__)
-OPEN_STATUSES = ("New", "In Progress", "Awaiting Customer")
 DEFAULT_SINCE = "8h"
 
 
@@ -132,6 +131,21 @@ def triage_sections(store: Store, since: float, now: float, options: Any) -> lis
 EXTRA_SECTIONS: list[SectionMaker] = [triage_sections]
 
 
+def waiting_on_us(store: Store) -> list[CaseRow]:
+    """Open cases whose turn is ours, by the one rule the inbox's Turn column and the wall use
+    (``triage/turn.py``), most urgent first."""
+    from expereo_tui.api.vocab import open_statuses
+    from expereo_tui.store.query import CaseQuery
+    from expereo_tui.triage.turn import US, whose_turn
+
+    query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
+    rows = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
+    activity = store.activity.activity([r.id for r in rows])
+    ours = [r for r in rows if (t := whose_turn(r, activity[r.id])) is not None and t.who == US]
+    latest = {r.id: r.last_modified_date.timestamp() if r.last_modified_date else 0.0 for r in ours}
+    return sorted(ours, key=lambda r: (r.priority is None, r.priority or "", -latest[r.id]))
+
+
 def build(
     store: Store, *, since: float, now: float, profile: str = "", options: Any = None
 ) -> HandoverReport:
@@ -149,7 +163,7 @@ def build(
         limit=10_000,
     )
     changed = _rows(store, store.shift.changed_since(ts(datetime.fromtimestamp(since, UTC)) or ""))
-    waiting = _rows(store, store.shift.waiting_on_us())
+    waiting = waiting_on_us(store)
     sent = []
     for entry in store.outbox.outbox(statuses=("sent",)):
         at = entry.first_attempt_at or entry.created_at

@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from expereo_tui.api.models import ALL_SCOPES
 
-from . import activity, v1
+from . import activity, unknowns, v1
 from .faults import Faults, RateLimiter, SimLimits
 from .middleware import Middleware, RequestRecord
 from .responses import errors as _errors
@@ -64,6 +64,8 @@ class SimConfig:
     #: seed the world as of this moment (epoch seconds) instead of now: the demo keeps its
     #: store across runs, so each run must seed the same cases with the same dates
     epoch: float | None = None
+    #: ``sim --unknowns``: what the documents leave open goes the unhelpful way (sim/unknowns.py)
+    unknowns: bool = False
 
 
 class SimTransport(httpx.ASGITransport):
@@ -100,7 +102,7 @@ class Simulator:
         self.lock = self.world.lock
         self.issuer = self.world.issuer
         self.idempotency = self.world.idempotency
-        self.faults = Faults()
+        self.faults = Faults(unknowns=self.config.unknowns)
         self.limiter = RateLimiter(self.config.limits, self.clock)
         self.middleware = Middleware(
             self.world, self.faults, self.limiter, random.Random(self.config.seed + 1)
@@ -250,14 +252,13 @@ class Simulator:
                 {"error": result}, status_code=401 if result == "invalid_client" else 400
             )
         token, grant = result
-        return JSONResponse(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": self.faults.token_ttl,
-                "scope": " ".join(sorted(grant.scopes)),
-            }
-        )
+        body = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.faults.token_ttl,
+            "scope": " ".join(sorted(grant.scopes)),
+        }
+        return JSONResponse(unknowns.token_body(body) if self.faults.unknowns else body)
 
     # -- control API (not part of the real API; see docs/simulator.md) ---------------------
     async def _ctl_faults(self, request: Request) -> Response:

@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests → 500")
     parser.add_argument("--no-rate-limit", action="store_true", help="disable the rate limits")
     parser.add_argument(
+        "--unknowns",
+        action="store_true",
+        help="what the API documents leave open goes the unhelpful way (docs/simulator.md)",
+    )
+    parser.add_argument(
         "--openapi",
         nargs="?",
         const="-",
@@ -97,6 +102,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             scopes=_scopes(args.scopes) if args.scopes else ALL_SCOPES,
             activity_rate=args.activity,
             limits=SimLimits(enabled=not args.no_rate_limit),
+            unknowns=args.unknowns,
         )
     )
     sim.faults.latency = args.latency
@@ -110,6 +116,8 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             print(f"  client secret: {sim.client_secret}")
             print(f"  scopes:        {' '.join(sim.config.scopes)}")
             print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
+            if args.unknowns:
+                print("  mode:          --unknowns (the documents' silences go the unhelpful way)")
             print("Press Ctrl+C to stop.", flush=True)
             while not stop.wait(0.5):
                 pass

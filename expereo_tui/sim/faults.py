@@ -44,6 +44,8 @@ class Faults:
     off_origin: str = "http://127.0.0.2:9"  # where off-origin next links point
     redirect_to: str = ""  # an origin: every API GET answers 307 to the same path there
     uncoded_errors: bool = False  # errors without their code (V2 errors[].code, V1 extensions)
+    #: ``sim --unknowns``: what the documents leave open goes the unhelpful way (sim/unknowns.py)
+    unknowns: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply a partial update; unknown keys raise ``KeyError`` naming them."""
@@ -56,8 +58,10 @@ class Faults:
             setattr(self, key, type(current)(value))
 
     def reset(self) -> None:
+        """Every fault back to its default; the mode (``unknowns``) stays as it was started."""
         for f in fields(self):
-            setattr(self, f.name, f.default)
+            if f.name != "unknowns":
+                setattr(self, f.name, f.default)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import responses
+from . import responses, unknowns
 from .auth import Grant
 from .faults import Faults, RateLimiter, uncoded
 from .listing import BadQuery
@@ -208,12 +208,13 @@ class Middleware:
         return await nxt(call)
 
     def _too_many(self, retry: int) -> Response:
-        return responses.errors(
+        response = responses.errors(
             429,
             "Too Many Requests",
             f"rate limit exceeded, retry in {retry} s",
             headers={"Retry-After": self.faults.retry_after(retry, self.world.clock())},
         )
+        return unknowns.without_retry_after(response) if self.faults.unknowns else response
 
     async def server_errors(self, call: Call, nxt: Next) -> Response:
         if self.faults.error_rate and self._rnd() < self.faults.error_rate:
@@ -261,7 +262,7 @@ class Middleware:
     async def idempotency(self, call: Call, nxt: Next) -> Response:
         """[assume] A repeated Idempotency-Key returns the first answer and commits nothing."""
         key = call.request.headers.get("idempotency-key") if call.write else None
-        if not key:
+        if not key or self.faults.unknowns:  # --unknowns: the header is ignored
             return await nxt(call)
         request, world = call.request, self.world
         records = (call.granted().client_id, key)
@@ -293,6 +294,7 @@ class Middleware:
     async def hold_commit(self, call: Call, nxt: Next) -> Response:
         """Faults that hold a write before it commits: its client may time out meanwhile."""
         if call.write:
+            await call.request.body()  # received whole: the client may go, the write commits
             if self.faults.commit_delay:
                 await asyncio.sleep(self.faults.commit_delay)
             gate = self.write_gate

@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from expereo_tui.api.models import ALL_SCOPES
 from expereo_tui.api.models import Scope as ApiScope
 
+from . import unknowns
 from .auth import Grant
 from .middleware import Middleware
 from .world import World
@@ -284,7 +285,10 @@ async def endpoint(world: World, middleware: Middleware, request: Request) -> Re
     scopes = (ApiScope.SUPPORT_READ_WRITE.value,) if write else ALL_SCOPES
 
     def handler(request: Request, grant: Grant) -> Response:
-        return _execute(world, parsed, grant)
+        response = _execute(world, parsed, grant)
+        if middleware.faults.unknowns:
+            response = unknowns.v1_response(response)
+        return response
 
     guarded = middleware.guard(handler, *scopes, write=write)
     return await guarded(request)

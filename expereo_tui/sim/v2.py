@@ -29,6 +29,7 @@ from expereo_tui.api.models import (
 )
 from expereo_tui.api.models import Scope as ApiScope
 
+from . import unknowns
 from .auth import Grant
 from .faults import Faults
 from .listing import fields_of, list_response
@@ -95,15 +96,21 @@ class V2Face:
 
     def _decorate(self, item: dict[str, Any]) -> dict[str, Any]:
         item = self.faults.reshape_item(item)
+        if self.faults.unknowns:
+            item = unknowns.reshape_item(item)
         if not self.faults.extra_fields:
             return item
         return {**item, "simAddedField": "tolerate me", "simNested": {"a": [1, 2, {"b": None}]}}
 
     def _list(self, request: Request, items: list[dict[str, Any]], model: type) -> Response:
+        if self.faults.unknowns:
+            unknowns.check_query(request.query_params)
         body = list_response(
             items, fields_of(model.model_fields), request.query_params, request.url
         )
         body["data"] = [self._decorate(it) for it in body["data"]]
+        if self.faults.unknowns:
+            body = unknowns.list_body(body)
         return self.faults.list_response(body, model, request.url)
 
     def _item(self, table: dict[str, dict[str, Any]], key: str, what: str) -> JSONResponse:

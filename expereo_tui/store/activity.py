@@ -23,9 +23,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from expereo_tui.api.vocab import CUSTOMER_WORD, PROVIDER_WORD
+
 from .database import Table
 
-CUSTOMER_TYPE = "Customer"  # CaseMessage.type of what the customer wrote; anything else: provider
+#: SQL for "the customer side wrote it" over a message's ``kind`` (its type, '' when none): the
+#: rule of ``api.vocab.from_customer`` (``Customer``, ``CUSTOMER``, ``Customer Portal``...)
+_OURS = (
+    f"(instr(lower(kind), '{CUSTOMER_WORD}') > 0 AND instr(lower(kind), '{PROVIDER_WORD}') = 0)"
+)
 #: statuses on which no SLA clock runs (triage.sla.CLOSED_STATUSES; the store cannot import it)
 FINAL_STATUSES = ("Resolved", "Closed")
 #: how long a Resolved/Closed case keeps its full status history: far past the longest example
@@ -122,13 +128,13 @@ class ActivityStore(Table):
             r["case_id"]: r
             for r in self._rows(
                 "SELECT case_id, "
-                "min(CASE WHEN kind != ? THEN ts END) AS first_provider, "
-                "max(CASE WHEN kind != ? THEN ts END) AS last_provider, "
-                "max(CASE WHEN kind = ? THEN ts END) AS last_customer "
+                f"min(CASE WHEN NOT {_OURS} THEN ts END) AS first_provider, "
+                f"max(CASE WHEN NOT {_OURS} THEN ts END) AS last_provider, "
+                f"max(CASE WHEN {_OURS} THEN ts END) AS last_customer "
                 "FROM (SELECT case_id, ts, coalesce(json_extract(raw, '$.type'), '') AS kind "
                 "FROM messages WHERE case_id IN (SELECT value FROM json_each(?))) "
                 "GROUP BY case_id",
-                [CUSTOMER_TYPE, CUSTOMER_TYPE, CUSTOMER_TYPE, wanted],
+                [wanted],
             )
         }
         history: dict[str, list[tuple[float, str]]] = {}

@@ -157,6 +157,26 @@ class OutboxStore(Table):
                 (result_id, entry_id),
             )
 
+    def outbox_needs_decision(self, entry_id: int, *, error: str) -> None:
+        """The outcome cannot be known: held until the user decides (send again or discard)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'needs_decision', last_error = ?, "
+                "next_attempt_at = NULL WHERE id = ?",
+                (error, entry_id),
+            )
+
+    def outbox_send_again(self, entry_id: int, *, at: float) -> bool:
+        """The user decided an entry held for a decision was not delivered: queued again, due
+        ``at``.  False when the entry is not waiting for a decision."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE outbox SET status = 'queued', next_attempt_at = ?, last_error = NULL "
+                "WHERE id = ? AND status = 'needs_decision'",
+                (at, entry_id),
+            )
+            return cur.rowcount == 1
+
     def outbox_failed(self, entry_id: int, *, error: str, restore: Restore | None = None) -> None:
         """Permanent failure: status failed and, in the same transaction, the entry's draft
         becomes ``restore(entry, current draft)`` (the rule lives in ``sync/sender.py``)."""

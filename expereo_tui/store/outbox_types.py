@@ -18,6 +18,10 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"  # permanent: validation error or refused; the draft is back for editing
+    #: the outcome of an earlier attempt cannot be known from the reads the documents promise:
+    #: nothing is sent until the user says "send again" or "discard"; later writes to the same
+    #: case wait behind it, other cases' writes do not
+    NEEDS_DECISION = "needs_decision"
 
 
 PENDING = (OutboxStatus.QUEUED, OutboxStatus.SENDING)

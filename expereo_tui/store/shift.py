@@ -203,17 +203,6 @@ class ShiftStore(Table):
         return views
 
     # -- what the handover report needs -------------------------------------------------------
-    def waiting_on_us(self) -> list[str]:
-        """Open cases the provider waits on: status Awaiting Customer, or the latest message is
-        the provider's."""
-        rows = self._rows(
-            "SELECT c.id FROM cases c WHERE coalesce(c.status, '') NOT IN ('Resolved', 'Closed') "
-            "AND (c.status = 'Awaiting Customer' OR (SELECT json_extract(m.raw, '$.type') "
-            "FROM messages m WHERE m.case_id = c.id ORDER BY m.ts DESC, m.seq DESC, m.rowid DESC "
-            "LIMIT 1) = 'Expereo') ORDER BY c.priority IS NULL, c.priority, c.last_modified DESC"
-        )
-        return [str(r["id"]) for r in rows]
-
     def changed_since(self, since_ts: str) -> list[str]:
         """Cases whose last change is at or after ``since_ts`` (store.ts text), newest first."""
         rows = self._rows(

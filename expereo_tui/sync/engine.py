@@ -290,6 +290,18 @@ class SyncEngine:
         self._outbox_wake.set()
         return entry_id
 
+    def send_again(self, entry_id: int) -> bool:
+        """The user's decision on an entry that needs it: send it again (now)."""
+        done = self.sender.send_again(entry_id)
+        self._outbox_wake.set()
+        return done
+
+    def discard(self, entry_id: int) -> bool:
+        """The user's decision on an entry that needs it: not sent; its text back to its draft."""
+        done = self.sender.discard(entry_id)
+        self._outbox_wake.set()  # its case's later writes may go now
+        return done
+
     def send_reply(self, case_id: str, text: str, *, draft_key: str | None = None) -> int:
         """Queue a reply.  Raises ReadOnlyError, CaseClosedError (the store knows the case is
         Closed: nothing is queued or sent), ValueError (empty) or AlreadyQueued (the draft

@@ -14,7 +14,7 @@ from typing import Any
 
 from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import ForbiddenError, NotFoundError
-from expereo_tui.api.models import Case, MessageType
+from expereo_tui.api.models import Case, from_provider
 from expereo_tui.store.store import Store
 
 from .events import (
@@ -361,5 +361,5 @@ class Poller:
             self.stage = "events"
             self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))
         fresh = set(new_ids)
-        provider = sum(1 for m in messages if m.id in fresh and m.type == MessageType.EXPEREO)
+        provider = sum(1 for m in messages if m.id in fresh and from_provider(m.type))
         return new_ids, provider

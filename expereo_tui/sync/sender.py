@@ -15,6 +15,17 @@ The rules (``docs/sync.md`` states them for people):
   sender, written by the customer side, at or after the entry's first attempt (less a small
   clock-skew allowance) and not already claimed by another sent entry.  A deliberate repeat
   ("any update?" an hour later) is therefore sent, and a provider's message never counts.
+- The lookups use only reads the documents promise: a case's messages, and the case list sorted
+  by ``LastModifiedDate`` (filtered here, not by the server).  Our message is recognised by its
+  text, ``sentBy`` and time, whatever its ``type`` is called (only a provider's type is ruled
+  out, :func:`~expereo_tui.api.vocab.from_provider`).
+- When the outcome cannot be known (the lookups themselves are refused, or keep failing for
+  longer than ``RETRY_BOUND``), the entry goes to **needs your decision**: nothing more is sent
+  for it until the user says send again or discard.  It holds back later writes to the same case
+  (their order is kept) and nothing else: other cases' writes are sent.
+- A write answered the same generic way again and again (5xx, an error without a code) stops
+  after ``RETRY_BOUND`` seconds of tries: it fails with the server's own words and its text goes
+  back into its draft, from where the user can send it again.
 - A rejected write (400/422, 404, 403) fails for good and its text goes back into its draft,
   merged with anything typed since (:func:`restored_draft`).
 - A read-only instance sends nothing, including entries queued by an earlier instance.
@@ -44,7 +55,7 @@ from expereo_tui.api.models import (
     ErrorObject,
     ErrorSource,
     MessageCreate,
-    MessageType,
+    from_provider,
     write_problems,
 )
 from expereo_tui.store.outbox_types import OutboxKind, OutboxStatus
@@ -55,10 +66,17 @@ from .events import OutboxChanged, SyncEvent
 
 SKEW = 30.0  # seconds of clock skew between us and the server tolerated when matching a write
 LOOKUPS = (0.25, 0.5, 1.0, 2.0)  # after an unknown outcome: look at these × client timeout
+#: seconds of the same generic refusal (5xx, an error without a code) after which a write stops
+#: being tried and goes back to its draft; also how long lookups may keep failing before the
+#: entry needs the user's decision
+RETRY_BOUND = 600.0
+RETRY_TRIES = 5  # ... and at least this many attempts refused so
 
 # OutboxChanged.code values (the UI words them)
 CODE_CHECKING = "outcome_unknown"  # the last attempt's outcome is unknown: looking on the server
 CODE_READ_ONLY = "waiting_for_writable"  # queued; this instance is read-only and sends nothing
+CODE_DECIDE = "needs_decision"  # the outcome cannot be known: the user sends again or discards
+CODE_GAVE_UP = "gave_up"  # refused the same way for RETRY_BOUND seconds: back in the draft
 
 
 def restored_draft(
@@ -102,6 +120,10 @@ class OutboxSender:
         self._seen: set[int] = set()  # entries this process has attempted
         self._unknown: set[int] = set()  # entries with an attempt whose outcome is unknown
         self._checks: dict[int, _Check] = {}  # entries inside their look-before-resend window
+        #: entries refused the generic way: since when, how many attempts
+        self._refused_since: dict[int, tuple[float, int]] = {}
+        self._lookups_failing: dict[int, float] = {}  # entries whose lookups fail: since when
+        self._halt = False  # the last failure stops every entry (offline, 429, 401)
 
     @property
     def window(self) -> float:
@@ -109,24 +131,67 @@ class OutboxSender:
         return self.client.settings.timeout * LOOKUPS[-1]
 
     def next_due(self) -> float | None:
-        """Clock time when the earliest pending entry may be sent (None: nothing pending)."""
+        """Clock time when the earliest pending entry may be sent (None: nothing pending;
+        an entry held behind one that waits for the user's decision is not pending)."""
         if self.read_only:
             return None
-        pending = self.store.outbox.outbox()
+        held = {
+            _lane(e)
+            for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))
+        }
+        pending = [e for e in self.store.outbox.outbox() if _lane(e) not in held]
         if not pending:
             return None
         return min(e.next_attempt_at or 0.0 for e in pending)
 
+    def send_again(self, entry_id: int) -> bool:
+        """The user's decision: an entry that needed it is sent again now, without looking
+        (they checked).  False when the entry was not waiting for a decision."""
+        if not self.store.outbox.outbox_send_again(entry_id, at=self.clock()):
+            return False
+        self._seen.add(entry_id)
+        self._unknown.discard(entry_id)
+        self._checks.pop(entry_id, None)
+        self._lookups_failing.pop(entry_id, None)
+        self._refused_since.pop(entry_id, None)
+        entry = self.store.outbox.outbox_entry(entry_id)
+        if entry is not None:
+            self._announce(entry, OutboxStatus.QUEUED)
+        return True
+
+    def discard(self, entry_id: int) -> bool:
+        """The user's decision: an entry that needed it is not sent; its text goes back into
+        its draft (merged with anything typed since), so nothing typed is lost."""
+        entry = self.store.outbox.outbox_entry(entry_id)
+        if entry is None or entry.status != OutboxStatus.NEEDS_DECISION:
+            return False
+        self._fail(entry, "discarded: not sent again", {})
+        return True
+
     async def send_due(self) -> int:
-        """Send every entry that is due, in order; stop at the first one not done so that
-        order is kept.  Returns how many were sent.  A read-only instance sends nothing
-        (:meth:`send` refuses)."""
+        """Send every entry that is due, in order within each case: an entry not done holds
+        back the later entries of its case (and an entry waiting for the user's decision holds
+        back its case's), never another case's.  A failure that would stop every entry
+        (offline, rate limit, credentials) ends the round.  Returns how many were sent.  A
+        read-only instance sends nothing (:meth:`send` refuses)."""
         sent = 0
+        held = {
+            _lane(e)
+            for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))
+        }
         for entry in self.store.outbox.outbox():
+            lane = _lane(entry)
+            if lane in held:
+                continue
             if (entry.next_attempt_at or 0.0) > self.clock():
-                break
+                held.add(lane)
+                continue
+            self._halt = False
             if not await self.send(entry):
-                break
+                held.add(lane)
+                if self._halt:
+                    break
+                continue
             sent += 1
         return sent
 
@@ -148,6 +213,8 @@ class OutboxSender:
             looked = await self._look_before_resend(entry, now)
             if looked is not None:
                 return looked
+            if self._gave_up(entry, now):  # not there, and refused for long enough
+                return True
         if entry.kind == OutboxKind.UPDATE and entry.id in self._unknown:
             # idempotent, but a bulk update must still reach each case once: if the case already
             # holds every value, the earlier attempt was committed
@@ -168,6 +235,12 @@ class OutboxSender:
             return True
         except (NetworkError, ServerError) as exc:
             # the request went out (or may have): it may be committed, now or later
+            if isinstance(exc, ServerError):
+                self._refused(entry.id, now)
+            elif exc.unreachable:  # offline: the others would fail the same way
+                self._halt = True
+            if entry.kind == OutboxKind.UPDATE and self._gave_up(entry, self.clock(), exc.message):
+                return True
             if entry.kind != OutboxKind.UPDATE:
                 self._unknown.add(entry.id)
                 check = self._checks[entry.id] = _Check(since=self.clock())
@@ -178,6 +251,12 @@ class OutboxSender:
             return False
         except (RateLimitedError, UnauthorizedError, ApiError) as exc:
             # refused before it was processed: nothing committed by this attempt
+            if isinstance(exc, RateLimitedError | UnauthorizedError):
+                self._halt = True
+            else:  # a generic refusal: tried again, for RETRY_BOUND seconds
+                self._refused(entry.id, now)
+                if self._gave_up(entry, self.clock(), exc.message):
+                    return True
             if isinstance(exc, RateLimitedError):
                 delay = max(exc.retry_after, 1.0)
             else:
@@ -198,10 +277,24 @@ class OutboxSender:
         check = self._checks.get(entry.id)
         try:
             found = await self._find(entry)
+        except (ValidationError, ForbiddenError, NotFoundError) as exc:
+            # the look itself is refused: the outcome cannot be known from here
+            self._needs_decision(entry, exc.message)
+            return False
         except ApiError as exc:
-            # cannot look now: try again later, the window does not advance
+            # cannot look now: try again later, the window does not advance; for too long,
+            # and the outcome cannot be known
+            failing = self._lookups_failing.setdefault(entry.id, now)
+            if now - failing >= RETRY_BOUND:
+                self._needs_decision(entry, exc.message)
+                return False
+            if isinstance(exc, RateLimitedError | UnauthorizedError) or getattr(
+                exc, "unreachable", False
+            ):
+                self._halt = True
             self._later(entry, exc.message, self.clock() + self.backoff.next(), CODE_CHECKING)
             return False
+        self._lookups_failing.pop(entry.id, None)
         if found is not None:
             self._done(entry, found)
             return True
@@ -320,7 +413,7 @@ class OutboxSender:
         async for msg in self.client.iter_case_messages(entry.case_id):
             if (
                 msg.message == text
-                and msg.type in (MessageType.CUSTOMER, None)
+                and not from_provider(msg.type)  # "Customer", "CUSTOMER", "Customer Portal"...
                 and (sender is None or msg.sent_by == sender)
                 and msg.timestamp is not None
                 and msg.timestamp.timestamp() >= since
@@ -332,25 +425,25 @@ class OutboxSender:
 
     async def _find_created(self, entry: OutboxEntry) -> str | None:
         """A case created by an earlier attempt: same customer reference when there is one,
-        else same service; same subject and type, created since the first attempt, not
-        claimed by another entry; its first message must match too (text and sender)."""
+        same service, subject and type, created since the first attempt, not claimed by
+        another entry; its first message must match too (text and sender).  Read from the case
+        list sorted by ``-LastModifiedDate`` only (the documents promise no other sort and no
+        filter): a case created since the first attempt was last modified since then too, so
+        the walk ends at the first case modified before it."""
         payload = entry.payload
         since = datetime.fromtimestamp(self._since(entry), UTC)
         reference = payload.get("customerReference")
         sender = payload.get("sentBy")
         claimed = self._claimed(OutboxKind.CREATE)
-        filters = (
-            {"CustomerReference": str(reference)}
-            if reference
-            else {"ServiceId": str(payload.get("serviceId"))}
-        )
-        async for case in self.client.iter_cases(
-            sort="-CreatedDate", filters=filters, page_size=50
-        ):
-            if case.created_date is None or case.created_date < since:
+        async for case in self.client.iter_cases(sort="-LastModifiedDate", page_size=50):
+            changed = case.last_modified_date or case.created_date
+            if changed is not None and changed < since:
                 break
+            if case.created_date is None or case.created_date < since:
+                continue
             if (
                 case.id not in claimed
+                and (not reference or case.customer_reference == reference)
                 and case.subject == payload.get("subject")
                 and case.type == payload.get("type")
                 and case.service_id == payload.get("serviceId")
@@ -368,8 +461,33 @@ class OutboxSender:
         return None
 
     # -- bookkeeping ---------------------------------------------------------------------------
+    def _refused(self, entry_id: int, now: float) -> None:
+        since, tries = self._refused_since.get(entry_id, (now, 0))
+        self._refused_since[entry_id] = (since, tries + 1)
+
+    def _gave_up(self, entry: OutboxEntry, now: float, error: str | None = None) -> bool:
+        """Refused the generic way RETRY_TRIES times over RETRY_BOUND seconds (and, for a reply
+        or a new case, not found on the server by the last look): it fails with the server's
+        words and its text goes back into its draft.  True when it gave up."""
+        since, tries = self._refused_since.get(entry.id, (now, 0))
+        if tries < RETRY_TRIES or now - since < RETRY_BOUND:
+            return False
+        words = (error or entry.last_error or "the API kept refusing it").replace(
+            "; the app retries", ""
+        )
+        self._fail(entry, f"gave up after {int(now - since) // 60} min: {words}", {}, CODE_GAVE_UP)
+        return True
+
+    def _needs_decision(self, entry: OutboxEntry, error: str) -> None:
+        self._checks.pop(entry.id, None)
+        self._lookups_failing.pop(entry.id, None)
+        self.store.outbox.outbox_needs_decision(entry.id, error=error)
+        self._announce(entry, OutboxStatus.NEEDS_DECISION, error=error, code=CODE_DECIDE)
+
     def _done(self, entry: OutboxEntry, result_id: str | None) -> None:
         self.backoff.reset()
+        self._refused_since.pop(entry.id, None)
+        self._lookups_failing.pop(entry.id, None)
         self._checks.pop(entry.id, None)
         self._unknown.discard(entry.id)
         self.store.outbox.outbox_sent(entry.id, result_id=result_id)
@@ -379,13 +497,23 @@ class OutboxSender:
         self.store.outbox.outbox_retry_later(entry.id, error=error, next_attempt_at=at)
         self._announce(entry, OutboxStatus.QUEUED, error=error or None, code=code)
 
-    def _fail(self, entry: OutboxEntry, error: str, field_errors: dict[str, list[str]]) -> None:
+    def _fail(
+        self,
+        entry: OutboxEntry,
+        error: str,
+        field_errors: dict[str, list[str]],
+        code: str | None = None,
+    ) -> None:
         self._checks.pop(entry.id, None)
         self._unknown.discard(entry.id)
+        self._refused_since.pop(entry.id, None)
+        self._lookups_failing.pop(entry.id, None)
         self.store.outbox.outbox_failed(
             entry.id, error=error, restore=lambda e, draft: restored_draft(e, draft, error)
         )
-        self._announce(entry, OutboxStatus.FAILED, error=error, field_errors=field_errors)
+        self._announce(
+            entry, OutboxStatus.FAILED, error=error, field_errors=field_errors, code=code
+        )
 
     def _announce(
         self,
@@ -425,3 +553,8 @@ def _rejected(problems: list[Any]) -> ValidationError:
     return ValidationError(
         "not sent: " + "; ".join(p.message for p in problems), errors=errors, status=None
     )
+
+
+def _lane(entry: OutboxEntry) -> str:
+    """What an entry keeps its order within: its case (a new case is a lane of its own)."""
+    return f"case:{entry.case_id}" if entry.case_id else f"new:{entry.id}"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from expereo_tui.api.models import CaseMessage
-from expereo_tui.store.activity import CUSTOMER_TYPE
+from expereo_tui.api.vocab import from_customer
 
 FRESH_SECONDS = 10.0  # a store polled this recently needs no read at send time
 
@@ -29,7 +29,7 @@ def conflict(
 ) -> Conflict | None:
     """The provider's messages after the first ``seen_messages`` of ``thread``, and the status
     change since ``seen_status``; None when neither."""
-    new = tuple(m for m in thread[seen_messages:] if (m.type or "") != CUSTOMER_TYPE)
+    new = tuple(m for m in thread[seen_messages:] if not from_customer(m.type))
     moved = (seen_status, status) if seen_status != status else None
     if not new and moved is None:
         return None

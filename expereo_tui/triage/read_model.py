@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks, sla_next
 from expereo_tui.triage.turn import US, whose_turn
 
-OPEN = frozenset({"New", "In Progress", "Awaiting Customer"})
 _NO_ACTIVITY = CaseActivity()
 
 
@@ -35,7 +35,9 @@ def targets_of(options: Any) -> Mapping[str, Targets]:
 
 
 def open_rows(store: Any) -> list[CaseRow]:
-    query = CaseQuery(statuses=OPEN)
+    # one definition of open (api/vocab.py): the documented ones and any status the API added
+    # since that is not a known closed one
+    query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
     rows: list[CaseRow] = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
     return rows
 

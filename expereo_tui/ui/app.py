@@ -196,6 +196,7 @@ class ExpereoApp(App[None]):
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def on_mount(self) -> None:
+        self._handle_hangup_and_terminate()
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
         self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
@@ -341,14 +342,17 @@ class ExpereoApp(App[None]):
     def refresh_status(self) -> None:
         """Count the outbox and paint the status bar: on sync events and when a screen with a
         status bar mounts, never on a fixed tick."""
-        outbox = self.store.outbox.outbox(statuses=("queued", "sending", "failed"))
+        outbox = self.store.outbox.outbox(
+            statuses=("queued", "sending", "failed", OutboxStatus.NEEDS_DECISION)
+        )
         self._outbox_counts = (
-            sum(1 for e in outbox if e.status != "failed"),
+            sum(1 for e in outbox if e.status in ("queued", "sending")),
             sum(1 for e in outbox if e.status == "failed"),
+            sum(1 for e in outbox if e.status == OutboxStatus.NEEDS_DECISION),
         )
         self.paint_status()
 
-    _outbox_counts = (0, 0)
+    _outbox_counts = (0, 0, 0)
     _status_timer: Timer | None = None
     _poll_started: float | None = None  # a routine poll from fresh data: when it began
     quiet_poll = QUIET_POLL
@@ -373,7 +377,7 @@ class ExpereoApp(App[None]):
         quiet_for = self._quiet_poll(state)
         if quiet_for is not None:  # a routine poll is not worth a flash of "syncing…"
             state = self._shown_state
-        queued, failed = self._outbox_counts
+        queued, failed, decide = self._outbox_counts
         bars.first().show(
             profile=self.options.profile_name,
             state=state,
@@ -381,6 +385,7 @@ class ExpereoApp(App[None]):
             read_budget=(budget.read_available, budget.read_capacity) if budget else None,
             queued=queued,
             failed=failed,
+            decide=decide,
             poller=engine.is_poller if engine is not None else True,
             store_problem=problem_line(problem) if (problem := self.store.problem) else None,
         )
@@ -554,6 +559,27 @@ class ExpereoApp(App[None]):
             self.run_worker(
                 partial(webbrowser.open, url), thread=True, group="portal", exit_on_error=False
             )
+
+    def _handle_hangup_and_terminate(self) -> None:
+        """SIGHUP (the SSH session or the terminal went away) and SIGTERM: save what was typed,
+        leave the outbox as it is (a queued write is sent by the next run), restore the
+        terminal where it still exists, and exit with 128 + the signal (129, 143)."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._terminated, int(sig))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                return
+
+    def _terminated(self, signum: int) -> None:
+        try:
+            self.flush_signal.publish(None)  # every screen saves its draft, now
+            self.store.drafts.flush()
+        finally:
+            self.exit(return_code=128 + signum)
 
     def action_request_quit(self) -> None:
         self.flush_signal.publish(None)

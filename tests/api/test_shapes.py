@@ -19,6 +19,7 @@ from expereo_tui.api.models import (
     CaseMessage,
     find_invalid_text,
     is_open_status,
+    repairs_of,
 )
 from expereo_tui.api.ratelimit import parse_retry_after
 from expereo_tui.api.v2 import ClientSettings, V2Client
@@ -37,44 +38,61 @@ def _a_thread(sim: Simulator) -> str:
     return next(cid for cid, msgs in sim.data.messages.items() if len(msgs) >= 2)
 
 
-async def test_bad_items_are_skipped_counted_and_named_and_the_rest_is_read(
+async def test_bad_items_are_repaired_and_kept_and_only_one_without_an_id_is_skipped(
     sim: Simulator, api: V2Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every kind of unreadable item is left out; every good item of the page still arrives."""
+    """Repair, don't drop: an unreadable field is repaired (invalid text → U+FFFD, a bad date
+    left empty, an object in a text field kept as its JSON) and the item kept, marked with what
+    was repaired; only the item without an id is skipped, counted and named."""
     sim.faults.bad_items = True
-    with caplog.at_level(logging.WARNING, logger="expereo_tui.api"):
+    with caplog.at_level(logging.INFO, logger="expereo_tui.api"):
         cases = [c async for c in api.iter_cases(page_size=50)]
-    assert sorted(c.id for c in cases) == sorted(sim.data.cases)
     pages = -(-len(sim.data.cases) // 50)
+    good = [c for c in cases if not c.id.startswith("sim-bad")]
+    assert sorted(c.id for c in good) == sorted(sim.data.cases)
+    kept = {c.id: c for c in cases if c.id.startswith("sim-bad")}
+    assert len(cases) - len(good) == pages * (len(BAD_KINDS) - 1)
+    assert set(kept) == {f"sim-bad-{k}" for k in BAD_KINDS if k != "missing_field"}
+    assert kept["sim-bad-lone_surrogate"].subject == "bad \ufffd text"
+    assert "\ufffd" in (kept["sim-bad-invalid_utf8"].subject or "")
+    assert kept["sim-bad-bad_date"].created_date is None
+    assert kept["sim-bad-wrong_type"].subject == '{"unexpected": ["object"]}'
+    for case in kept.values():
+        assert repairs_of(case), case.id
+    assert not any(repairs_of(c) for c in good)
     skipped = api.skipped["/v2/cases"]
-    assert len(skipped) == pages * len(BAD_KINDS) == api.skipped_count
-    by_id = {s.item_id: s for s in skipped}
-    assert by_id["sim-bad-bad_date"].field == "createdDate"
-    assert by_id["sim-bad-wrong_type"].field == "subject"
-    assert by_id["sim-bad-lone_surrogate"].reason == "invalid_text"
-    assert by_id["sim-bad-lone_surrogate"].field == "subject"
-    assert by_id["sim-bad-invalid_utf8"].reason == "invalid_text"
-    assert by_id[None].reason == "missing" and by_id[None].field == "id"
+    assert len(skipped) == pages == api.skipped_count
+    assert {(s.item_id, s.reason, s.field) for s in skipped} == {(None, "missing", "id")}
     text = caplog.text
-    assert "id=sim-bad-bad_date field=createdDate" in text
+    assert "repaired an item of /v2/cases: id=sim-bad-bad_date field=createdDate" in text
     assert "sim-bad-invalid_utf8" in text and TEST_SECRET not in text
 
 
-async def test_every_listed_resource_skips_bad_items(sim: Simulator, api: V2Client) -> None:
-    """Accounts, sites, services, invoices and messages: good items all read, bad all counted."""
+async def test_every_listed_resource_repairs_bad_items(sim: Simulator, api: V2Client) -> None:
+    """Accounts, sites, services, invoices and messages: good items all read, the repairable
+    bad ones kept and marked, the one without an id skipped and counted."""
     sim.faults.bad_items = True
     d = sim.data
-    assert len([a async for a in api.iter_accounts()]) == len(d.accounts)
-    assert len([s async for s in api.iter_sites()]) == len(d.sites)
-    assert len([s async for s in api.iter_services()]) == len(d.services)
-    assert len([i async for i in api.iter_invoices()]) == len(d.invoices)
+
+    def real(items: list, key: str) -> list:  # type: ignore[type-arg]
+        return [i for i in items if not str(getattr(i, key)).startswith("sim-bad")]
+
+    accounts = [a async for a in api.iter_accounts()]
+    assert len(real(accounts, "account_id")) == len(d.accounts) < len(accounts)
+    sites = [s async for s in api.iter_sites()]
+    assert len(real(sites, "site_id")) == len(d.sites) < len(sites)
+    services = [s async for s in api.iter_services()]
+    assert len(real(services, "service_id")) == len(d.services) < len(services)
+    invoices = [i async for i in api.iter_invoices()]
+    assert len(real(invoices, "invoice_id")) == len(d.invoices) < len(invoices)
     case_id = _a_thread(sim)
     msgs = [m async for m in api.iter_case_messages(case_id)]
-    assert [m.id for m in msgs] == [m["id"] for m in d.messages[case_id]]
+    assert [m.id for m in real(msgs, "id")] == [m["id"] for m in d.messages[case_id]]
+    assert all(repairs_of(m) for m in msgs if str(m.id).startswith("sim-bad"))
     for path in ("/v2/accounts", "/v2/sites", "/v2/services", "/v2/invoices"):
-        assert api.skipped[path], path
-    # a message has no required field, so its "missing field" kind does not apply
-    assert len(api.skipped[f"/v2/cases/{case_id}/case-messages"]) == len(BAD_KINDS) - 1
+        assert [s.reason for s in api.skipped[path]] == ["missing"], path
+    # a message has no required field: every bad message is repaired, none skipped
+    assert not api.skipped.get(f"/v2/cases/{case_id}/case-messages")
     sim.faults.bad_items = False
     [a async for a in api.iter_accounts()]
     assert not api.skipped.get("/v2/accounts")  # the count is that of the latest walk
@@ -111,9 +129,7 @@ async def test_naive_timestamps_are_read_as_utc(sim: Simulator, api: V2Client) -
     assert msg.timestamp == datetime(2026, 11, 25, 10, tzinfo=UTC)
 
 
-async def test_unknown_enum_values_are_kept_as_they_came(
-    sim: Simulator, api: V2Client
-) -> None:
+async def test_unknown_enum_values_are_kept_as_they_came(sim: Simulator, api: V2Client) -> None:
     sim.faults.unknown_enums = True
     cases = [c async for c in api.iter_cases()]
     odd = [c for c in cases if c.status == UNKNOWN_STATUS]
@@ -198,11 +214,14 @@ def test_a_hostile_id_or_key_is_logged_escaped(caplog: pytest.LogCaptureFixture)
         {"id": "C1\nFORGED ERROR line\x1b[2J", "createdDate": "never"},
         {"id": "C2", "note\x1b]52;c;x\x07\n": "bad \udcff"},
     ]
-    with caplog.at_level(logging.WARNING, logger="expereo_tui.api"):
+    raw += [{"id": ["C3\nFORGED"], "n\x1b[2J": "x"}, {"createdDate": "\x1b[2J\nFORGED"}]
+    with caplog.at_level(logging.INFO, logger="expereo_tui.api"):
         items, skipped = read_items("/v2/cases", raw, Case)
-    assert items == [] and len(skipped) == 2
-    assert "\n" not in skipped[0].item_id and "\x1b" not in skipped[0].item_id  # type: ignore[operator]
-    assert "\x1b" not in skipped[1].field and "\n" not in skipped[1].field
+    assert [i.id for i in items] == ["C1\nFORGED ERROR line\x1b[2J", "C2"]  # repaired, kept
+    assert len(skipped) == 2
+    for item in skipped:
+        assert "\n" not in (item.item_id or "") and "\x1b" not in (item.item_id or "")
+        assert "\x1b" not in item.field and "\n" not in item.field
     for record in caplog.records:
         message = record.getMessage()
         assert "\n" not in message and "\x1b" not in message
@@ -232,3 +251,16 @@ async def test_errors_without_a_code_are_still_typed_by_status(
         await api.create_case(body)
     assert "serviceId" in refused.value.field_errors
     assert all(e.code is None for e in refused.value.errors)  # the fault did apply
+
+
+def test_a_date_time_in_a_date_field_gives_its_date_and_is_marked() -> None:
+    """sim --unknowns sends date fields as date-times: the item is kept with the date."""
+    from datetime import date
+
+    from expereo_tui.api.models import Service
+    from expereo_tui.api.pagination import read_items
+
+    raw = [{"serviceId": "S1", "plannedDeliveryDate": "2026-03-01T10:30:00Z", "status": "RFS"}]
+    items, skipped = read_items("/v2/services", raw, Service)
+    assert skipped == [] and items[0].planned_delivery_date == date(2026, 3, 1)
+    assert repairs_of(items[0]) == ["plannedDeliveryDate: a date-time, read as its date"]

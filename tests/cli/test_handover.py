@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from expereo_tui.api.models import CaseMessage
 from expereo_tui.cli.main import main
 from expereo_tui.locations import config_path
-from expereo_tui.shift.handover import build, parse_since, to_json, to_markdown
+from expereo_tui.shift.handover import build, parse_since, to_json, to_markdown, waiting_on_us
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.triage.read_model import read_open
+from expereo_tui.triage.turn import US, whose_turn
 from tests.sim_fixtures import FIXED_NOW, FakeClock
 from tests.store.test_store import fill
 
@@ -48,7 +52,9 @@ def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
 
     assert {i["id"] for i in report.section("open_p1_p2").items} == {r.id for r in urgent}
-    assert [i["id"] for i in report.section("waiting_on_us").items] == store.shift.waiting_on_us()
+    rows, activity = read_open(store)
+    ours = {r.id for r in rows if (t := whose_turn(r, activity[r.id])) and t.who == US}
+    assert {i["id"] for i in report.section("waiting_on_us").items} == ours  # the inbox's rule
     changed = report.section("changed").items
     assert changed and all(i["changed"] >= "2026-11-18 03:06" for i in changed)
     assert [i["text"] for i in report.section("sent").items] == ["engineer dispatched"]
@@ -143,3 +149,29 @@ def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
     assert f"**{row.id}**" in md and "SLA first response: breached, 5m over" in md
     assert "**site Tokyo DC** 2 open incidents since" in md and "CS-1, CS-2" in md
     assert "not available" not in md
+
+
+def test_waiting_on_us_follows_the_turn_rule_when_we_wrote_since_the_provider_asked(
+    report_store: Store,
+) -> None:
+    """Awaiting Customer: ours once the provider asked (EXPEREO, spelt otherwise), the
+    provider's again once we answered (CUSTOMER), as the inbox's Turn column says."""
+    store = report_store
+    case = next(r for r in store.cases.query_cases(CaseQuery(), limit=1000)
+                if r.status == "Awaiting Customer")
+    start = (case.last_modified_date.timestamp() if case.last_modified_date else FIXED_NOW) + 60
+
+    def say(mid: str, kind: str, at: float) -> None:
+        stamp = datetime.fromtimestamp(at, UTC)
+        msg = CaseMessage(id=mid, case_id=case.id, message=mid, type=kind, timestamp=stamp)
+        store.cases.upsert_messages(case.id, [msg])
+
+    def turn() -> str | None:
+        row = next(r for r in store.cases.query_cases(CaseQuery(), limit=1000) if r.id == case.id)
+        t = whose_turn(row, store.activity.activity([case.id])[case.id])
+        return t.who if t else None
+
+    say("asked", "EXPEREO", start)
+    assert turn() == US and case.id in {r.id for r in waiting_on_us(store)}
+    say("answered", "CUSTOMER", start + 60)
+    assert turn() != US and case.id not in {r.id for r in waiting_on_us(store)}

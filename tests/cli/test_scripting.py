@@ -18,12 +18,23 @@ from expereo_tui.cli.main import main
 from expereo_tui.cli.scripting import Exit
 from expereo_tui.locations import config_path, data_dir
 from expereo_tui.sim import SimConfig, Simulator, run_server
+from tests.sim_fixtures import BOTH_MODES
+
+pytestmark = BOTH_MODES  # the suite holds under sim --unknowns too
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[Simulator, str]]:
+def live(sim_mode: str) -> Iterator[tuple[Simulator, str]]:
     """A tiny simulator on the real clock (the outbox matches replies by time) on loopback."""
-    sim = Simulator(SimConfig(seed=5, scale="tiny", client_id="cid", client_secret="sec"))
+    sim = Simulator(
+        SimConfig(
+            seed=5,
+            scale="tiny",
+            client_id="cid",
+            client_secret="sec",
+            unknowns=sim_mode == "unknowns",
+        )
+    )
     with run_server(sim) as url:
         yield sim, url
 
@@ -279,3 +290,23 @@ def test_offline_reads_need_no_secret_but_writes_do(
     code, _, err = run(argv, capsys, monkeypatch, "hello")
     assert code == Exit.USAGE and "no client secret" in err
     assert messages(lab, case_id, "hello") == 0
+
+
+def test_a_p1_case_with_invalid_utf8_in_its_subject_is_listed_and_a_skip_is_said(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repair, don't drop: bytes that are not UTF-8 in a P1's subject become U+FFFD and the case
+    is listed; the one item the API sent without an id is skipped, and stderr says so."""
+    from expereo_tui.sim.faults import INVALID_UTF8_MARK
+
+    case_id = open_case(lab)
+    lab.data.cases[case_id].update(
+        {"priority": "P1", "type": "Incident", "subject": INVALID_UTF8_MARK.decode("ascii")}
+    )
+    lab.faults.bad_items = True  # serves the mark as raw invalid bytes, and bad items besides
+    code, out, err = run(["--profile", "lab", "cases", "list", "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert rows[case_id]["priority"] == "P1"
+    assert "\ufffd" in rows[case_id]["subject"]
+    assert "skipped (no usable id)" in err

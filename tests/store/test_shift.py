@@ -122,19 +122,6 @@ def test_a_view_with_an_unknown_field_or_sort_is_refused() -> None:
         query_from_dict({"sort": [["nope", True]]})
 
 
-def test_waiting_on_us_is_awaiting_customer_or_the_provider_spoke_last(
-    shift_store: Store,
-) -> None:
-    waiting = set(shift_store.shift.waiting_on_us())
-    for case_id in waiting:
-        case = shift_store.cases.case(case_id)
-        assert case is not None and case.status not in ("Resolved", "Closed")
-        thread = shift_store.cases.thread(case_id)
-        assert case.status == "Awaiting Customer" or (thread and thread[-1].type == "Expereo")
-    awaiting = shift_store.cases.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"})))
-    assert len(waiting) >= awaiting > 0
-
-
 def test_checking_for_due_snoozes_writes_nothing_when_none_is_due(
     shift_store: Store, clock: FakeClock
 ) -> None:

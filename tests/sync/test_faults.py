@@ -97,6 +97,10 @@ from expereo_tui.api.v2 import ClientSettings, V2Client
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine
 
+from tests.sim_fixtures import BOTH_MODES
+
+pytestmark = BOTH_MODES  # the suite holds under sim --unknowns too
+
 async def main(url, db, case_id):
     settings = ClientSettings(base_url=url, token_url=url + "/oauth2/token", client_id="c",
                               client_secret="s", timeout=120)

@@ -51,15 +51,19 @@ async def test_unknown_statuses_are_kept_and_counted_as_open(
 async def test_bad_text_never_reaches_the_store(
     sim: Simulator, engine: SyncEngine, store: Store
 ) -> None:
-    """Lone surrogates and invalid UTF-8 are refused per item, so every stored row is valid
-    text (SQLite and the terminal would choke on them)."""
+    """Lone surrogates and invalid UTF-8 are repaired (U+FFFD) per item, so every stored row
+    is valid text (SQLite and the terminal would choke on them) and no item is hidden."""
     sim.faults.bad_items = True
     await engine.poll_once()
     case_id = next(cid for cid, msgs in sim.data.messages.items() if msgs)
     await engine.fetch_thread(case_id)
     rows = store.cases.query_cases(CaseQuery(), limit=10_000)
-    assert len(rows) == len(sim.data.cases)
+    real = [r for r in rows if not r.id.startswith("sim-bad")]
+    assert len(real) == len(sim.data.cases)
     for row in rows:
         assert find_invalid_text(row.subject or "") is None
-        assert not row.id.startswith("sim-bad")
-    assert all(not (m.id or "").startswith("sim-bad") for m in store.cases.thread(case_id))
+    repaired = {r.id: r for r in rows if r.id.startswith("sim-bad")}
+    assert "\ufffd" in (repaired["sim-bad-invalid_utf8"].subject or "")
+    assert "\ufffd" in (repaired["sim-bad-lone_surrogate"].subject or "")
+    for m in store.cases.thread(case_id):
+        assert find_invalid_text(m.message or "") is None

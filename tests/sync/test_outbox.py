@@ -16,9 +16,11 @@ from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import CaseClosedError, ReadOnlyError, SyncEngine, SyncSettings
 from expereo_tui.sync.events import OutboxChanged, OutboxStatus
 from tests.reliability_plugin import Reliability
-from tests.sim_fixtures import TEST_SECRET, FakeClock
+from tests.sim_fixtures import BOTH_MODES, TEST_SECRET, FakeClock, normal_only
 
 from .conftest import Recorder, wait_until
+
+pytestmark = BOTH_MODES  # the suite holds under sim --unknowns too
 
 
 def _open_case(sim: Simulator) -> str:
@@ -241,6 +243,7 @@ def _record(engine: SyncEngine, sent_by: str) -> SyncEngine:
 async def test_every_write_carries_its_idempotency_key(
     sim: Simulator, engine: SyncEngine, store: Store
 ) -> None:
+    normal_only(sim, "it reads the simulator's Idempotency-Key records, which it ignores")
     await engine.poll_once()
     case_id = _open_case(sim)
     svc = next(s for s in sim.data.services.values() if s["status"] == "RFS")["serviceId"]

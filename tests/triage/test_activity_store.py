@@ -54,3 +54,36 @@ def test_an_sla_alert_is_claimed_once(tmp_path: Path) -> None:
     assert store.activity.claim_alert("CS-1", "resolution@1", "at_risk", 1.0)
     assert not store.activity.claim_alert("CS-1", "resolution@1", "at_risk", 2.0)
     assert store.activity.claim_alert("CS-1", "resolution@1", "breached", 2.0)
+
+
+def test_who_wrote_is_one_rule_whatever_the_type_is_spelt(tmp_path: Path) -> None:
+    """CUSTOMER and Customer Portal are ours, EXPEREO and System are not (api/vocab.py)."""
+    store = Store(tmp_path / "a.sqlite3")
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    store.cases.upsert_messages(
+        "CS-1",
+        [_msg(1, "EXPEREO"), _msg(2, "Customer Portal"), _msg(3, "System"), _msg(4, "CUSTOMER")],
+    )
+    act = store.activity.activity(["CS-1"])["CS-1"]
+    assert act.last_customer_at == (BASE + timedelta(minutes=4)).timestamp()
+    assert act.first_provider_at == (BASE + timedelta(minutes=1)).timestamp()
+    assert act.last_provider_at == (BASE + timedelta(minutes=3)).timestamp()
+
+
+def test_open_cases_for_sla_alerts_and_clusters_include_a_status_added_later(
+    tmp_path: Path,
+) -> None:
+    """One definition of open (api/vocab.py): a status the API adds later is open, so the SLA
+    tiles, the alerts and the cluster line see the case."""
+    from expereo_tui.triage.read_model import read_open
+
+    store = Store(tmp_path / "a.sqlite3")
+    store.cases.upsert_cases(
+        [
+            _case("CS-1", 0, status="Pending Vendor"),
+            _case("CS-2", 0, status="Resolved"),
+            _case("CS-3", 0, status="New"),
+        ]
+    )
+    rows, _activity = read_open(store)
+    assert {r.id for r in rows} == {"CS-1", "CS-3"}

@@ -402,3 +402,28 @@ async def test_thread_shows_who_sent_each_reply(
         await until(pilot, lambda: "swapped the CPE" in str(sim.data.messages[case_id][-1]))
         assert sim.data.messages[case_id][-1]["sentBy"] == "anna@jump-1"
         await until(pilot, lambda: "anna@jump-1" in screen_text(app))
+
+
+async def test_a_reply_that_needs_a_decision_is_shown_with_its_choices_and_discard_keeps_text(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    """The outbox could not learn whether a reply arrived: the case says so with the reply's
+    error and the two choices; D discards it and its text comes back into the reply box."""
+    case_id = _open_case(sim)
+    entry = store.enqueue(
+        "reply", {"message": "did this arrive?"}, case_id=case_id, draft_key=f"reply:{case_id}"
+    )
+    store.outbox.outbox_needs_decision(entry.id, error="the thread cannot be read")
+    app = make_app(online=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        app.action_open_case(case_id)
+        await until(pilot, lambda: "needs your decision" in screen_text(app))
+        assert "S send again · D discard" in screen_text(app)
+        assert "need your decision" in screen_text(app)  # the status bar counts it
+        app.screen.query_one("ThreadView").focus()
+        await pilot.press("D")
+        await until(pilot, lambda: store.outbox.outbox_entry(entry.id).status == "failed")  # type: ignore[union-attr]
+        await until(
+            pilot, lambda: app.screen.query_one("#reply", TextArea).text == "did this arrive?"
+        )
+    assert not any(r.method == "POST" and "case-messages" in r.path for r in sim.request_records)

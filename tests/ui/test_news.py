@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from expereo_tui.api.vocab import OPEN_STATUSES
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import (
@@ -129,7 +130,7 @@ async def test_the_alerts_and_the_wall_share_one_read(
         screen = await _wall(app, pilot)
         await until(pilot, lambda: sla == [1] and not app.workers)
         before, wall_reads = len(reads), screen.reads
-        case_id = store.cases.query_cases(CaseQuery(statuses=triage_data.OPEN), limit=1)[0].id
+        case_id = store.cases.query_cases(CaseQuery(statuses=OPEN_STATUSES), limit=1)[0].id
         store.cases.upsert_messages(case_id, [message(90, "Expereo")])  # what a poll stored
         deliver(app, state(SyncStatus.SYNCING), changed(case_id), state(SyncStatus.FRESH))
         await until(pilot, lambda: sla == [1, 1] and screen.reads == wall_reads + 1)

@@ -119,3 +119,26 @@ async def test_reply_sent_on_a_full_disk_is_kept_and_written_later(
         assert store.retry_writes()
     raw = sqlite3.connect(store.path).execute("SELECT data FROM drafts").fetchall()
     assert raw == [(f'{{"text": "{text}"}}',)]
+
+
+async def test_disk_full_clears_by_itself_once_space_is_freed(
+    tmp_path: Path, sim: Simulator, sim_clock: FakeClock, make_app: Callable[..., ExpereoApp]
+) -> None:
+    """Status that tells the truth: "disk full · sync paused" goes when its cause does, with no
+    one asking (the engine's next poll tries a write, finds room, and the bar repaints)."""
+    disk = Disk()
+    store = Store(tmp_path / "full.sqlite3", clock=sim_clock, connect=disk.connect)
+    fill(store, sim)
+    app = make_app(online=True, store_=store)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await until(pilot, lambda: app.engine is not None and app.engine.polls >= 1)
+        assert app.engine is not None
+        disk.fill()
+        store.drafts.save_draft("new", {"subject": "x" * 30_000})  # held in memory
+        await app.engine.poll_once()  # paused: cannot write
+        await until(pilot, lambda: "disk full" in _status(app))
+        disk.clean()
+        await app.engine.poll_once()  # the next scheduled poll finds room again
+        await until(pilot, lambda: "disk full" not in _status(app))
+        assert store.problem is None
+        assert store.drafts.load_draft("new") == {"subject": "x" * 30_000}

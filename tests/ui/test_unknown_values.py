@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from expereo_tui.api.models import CaseMessage
+from expereo_tui.sim import Simulator
+from expereo_tui.sim.faults import INVALID_UTF8_MARK
+from expereo_tui.store.store import Store
+from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.case.thread_view import message_text
+
+from .conftest import screen_text, until
 
 
 def test_an_unknown_message_type_is_shown_as_it_came() -> None:
@@ -14,3 +22,27 @@ def test_an_unknown_message_type_is_shown_as_it_came() -> None:
     ours = message_text(CaseMessage(id="m2", message="x", type="Customer"), 0.0).plain
     theirs = message_text(CaseMessage(id="m3", message="x", type="Expereo"), 0.0).plain
     assert ours.startswith("▶ You") and theirs.startswith("◀ Expereo")
+
+
+async def test_a_p1_with_invalid_utf8_in_its_subject_shows_in_the_inbox_and_says_repaired(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+) -> None:
+    """Repair, don't drop: the P1 is in the inbox (its bad bytes shown as U+FFFD) and its
+    detail says what was repaired."""
+    case = next(c for c in sim.data.cases.values() if c["status"] == "In Progress")
+    case.update(
+        {
+            "priority": "P1",
+            "type": "Incident",
+            "subject": INVALID_UTF8_MARK.decode("ascii"),
+            "lastModifiedDate": sim.stamp(),
+        }
+    )
+    sim.faults.bad_items = True
+    app = make_app(online=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: case["id"] in screen_text(app))
+        assert store.cases.case(case["id"]) is not None
+        app.action_open_case(case["id"])
+        await until(pilot, lambda: "repaired on arrival" in screen_text(app))
+        assert "U+FFFD" in screen_text(app)

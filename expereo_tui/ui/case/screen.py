@@ -14,7 +14,9 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
+from expereo_tui.api.models import Case, repairs_of
 from expereo_tui.store.errors import StoreError
+from expereo_tui.store.outbox import OutboxEntry
 from expereo_tui.store.outbox_types import PENDING, AlreadyQueued
 from expereo_tui.sync.engine import CaseClosedError
 from expereo_tui.sync.events import (
@@ -25,9 +27,10 @@ from expereo_tui.sync.events import (
     OutboxStatus,
     SyncEvent,
 )
-from expereo_tui.sync.sender import CODE_CHECKING, CODE_READ_ONLY
+from expereo_tui.sync.sender import CODE_CHECKING, CODE_DECIDE, CODE_READ_ONLY
 from expereo_tui.triage.conflict import conflict, is_fresh
 from expereo_tui.triage.labels import subject_label
+from expereo_tui.ui import themes
 from expereo_tui.ui.case.compose import ComposePanel
 from expereo_tui.ui.case.thread_view import ThreadView
 from expereo_tui.ui.format import ago, local_time, priority_text, relative, status_text, type_label
@@ -55,6 +58,8 @@ class CaseScreen(AppScreen[None]):
         Binding("z", "snooze", "Snooze", show=False, id="case.snooze"),
         Binding("t", "template", "Template", show=False, id="case.template"),
         Binding("ctrl+t", "template_in_box", "Template", show=False, id="case.template_in_box"),
+        Binding("S", "send_again", "Send again", show=False, id="case.send_again"),
+        Binding("D", "discard", "Discard", show=False, id="case.discard"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -112,6 +117,37 @@ class CaseScreen(AppScreen[None]):
             self.query_one(ComposePanel).area.focus()
         else:
             self.query_one(ThreadView).focus()
+        for entry in self._undecided():
+            self.compose_panel_status(entry.id, entry.status, entry.last_error, code=CODE_DECIDE)
+
+    def _undecided(self) -> list[OutboxEntry]:
+        """This case's replies whose outcome the outbox cannot know: the user decides."""
+        return [
+            e
+            for e in self.xapp.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))
+            if e.case_id == self.case_id and e.kind == OutboxKind.REPLY
+        ]
+
+    def _decide(self, send: bool) -> None:
+        engine = self.xapp.engine
+        undecided = self._undecided()
+        if engine is None or not undecided:
+            self.notify("No reply of this case needs your decision.")
+            return
+        entry = undecided[0]
+        if send:
+            engine.send_again(entry.id)
+        else:
+            engine.discard(entry.id)
+
+    def action_send_again(self) -> None:
+        """A reply that needs your decision: you checked, it did not arrive; send it again."""
+        self._decide(send=True)
+
+    def action_discard(self) -> None:
+        """A reply that needs your decision: it arrived (or is not wanted); its text goes back
+        into the reply box's draft."""
+        self._decide(send=False)
 
     def on_key(self, event: events.Key) -> None:
         """Keys that reach the screen between "reply" and the reply box taking them (typed in
@@ -197,7 +233,17 @@ class CaseScreen(AppScreen[None]):
             Text(f"{local_time(case.last_modified_date)} ({ago(case.last_modified_date, now)})"),
         )
 
-        header.update(Group(title, grid, *self._shift_lines()))
+        header.update(Group(title, grid, *self._repair_lines(case), *self._shift_lines()))
+
+    @staticmethod
+    def _repair_lines(case: Case) -> list[Text]:
+        """What the client repaired in the case as the API sent it (never hidden, said)."""
+        repairs = repairs_of(case)
+        if not repairs:
+            return []
+        line = Text("⚠ repaired on arrival: ", style=themes.style("attention"))
+        line.append_text(literal("; ".join(repairs), one_line=True))
+        return [line]
 
     def _shift_lines(self) -> list[Text]:
         """The local pin and snooze of this case (never sent to the API)."""
@@ -236,6 +282,11 @@ class CaseScreen(AppScreen[None]):
             error = "outcome unknown; checking expereoOne before sending again"
         elif code == CODE_READ_ONLY:
             error = "waiting for a writable instance"
+        elif code == CODE_DECIDE:
+            error = (
+                "needs your decision · S send again · D discard · expereoOne cannot tell "
+                f"whether it arrived ({error}): check the portal"
+            )
         self.query_one(ComposePanel).outbox_status(entry_id, status, error, field_errors)
 
     def on_screen_resume(self) -> None:
@@ -318,7 +369,9 @@ class CaseScreen(AppScreen[None]):
         panel = self.query_one(ComposePanel)
         engine = self.xapp.engine
         pending = [
-            e.id for e in self.xapp.store.outbox.outbox(statuses=PENDING) if e.draft_key == self.draft_key
+            e.id
+            for e in self.xapp.store.outbox.outbox(statuses=PENDING)
+            if e.draft_key == self.draft_key
         ]
         if pending:  # a double tap, or a laggy link delivering ctrl+s twice
             self._already_sending(panel, pending[0])
@@ -396,9 +449,7 @@ class CaseScreen(AppScreen[None]):
         if is_fresh(last, self.xapp.now()):  # the store's copy will do: no read
             return self._ask_about_conflict(text, answer)
         self.query_one(ComposePanel).note("checking for new messages before sending…")
-        self.run_worker(
-            self._read_then_check(text, answer), group="send-check", exclusive=True
-        )
+        self.run_worker(self._read_then_check(text, answer), group="send-check", exclusive=True)
         return True
 
     async def _read_then_check(self, text: str, answer: Callable[..., None]) -> None:

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from expereo_tui.api.models import CaseMessage, MessageType
+from expereo_tui.api.models import CaseMessage, from_customer, from_provider
 from expereo_tui.ui import themes
 from expereo_tui.ui.format import ago, local_time
 from expereo_tui.ui.safe_text import safe
@@ -18,9 +18,9 @@ EARLIER = 100  # more of the older messages for each `L`
 
 
 def message_text(msg: CaseMessage, now: float) -> Text:
-    provider = msg.type == MessageType.EXPEREO
+    provider = from_provider(msg.type)
     text = Text()
-    if msg.type not in (None, MessageType.EXPEREO, MessageType.CUSTOMER):
+    if msg.type is not None and not provider and not from_customer(msg.type):
         # a message type the API added after us: shown as it came, neither side's
         text.append(f"◆ {safe(msg.type, one_line=True) or '?'}", style="bold")
     else:
@@ -79,7 +79,7 @@ class ThreadView(VerticalScroll):
                     )
                 )
         for msg in new:
-            provider = msg.type == MessageType.EXPEREO
+            provider = from_provider(msg.type)
             self.mount(
                 MessageView(message_text(msg, now), classes="provider" if provider else "customer")
             )

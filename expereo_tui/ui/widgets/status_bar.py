@@ -181,6 +181,7 @@ class StatusBar(Static):
         read_budget: tuple[float, int] | None,
         queued: int,
         failed: int,
+        decide: int = 0,
         poller: bool = True,
         store_problem: str | None = None,
     ) -> None:
@@ -212,6 +213,8 @@ class StatusBar(Static):
             line.append(f"  ⇡ {queued} queued", style=themes.style("send-queued"))
         if failed:
             line.append(f"  ✗ {failed} failed", style=themes.style("send-failed"))
+        if decide:  # the outbox cannot know whether these arrived: the user decides
+            line.append(f"  ? {decide} need your decision", style=themes.style("attention"))
         if line == getattr(self, "_line", None):
             return
         self._line = line
