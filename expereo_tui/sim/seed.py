@@ -6,8 +6,10 @@ cases and their message threads.  Everything is plain camelCase wire dicts, gene
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, ALLOWED_SUBJECTS, CaseType
@@ -35,6 +37,16 @@ SCALES: dict[str, dict[str, int]] = {
         "services": 20_000,
         "cases": 10_000,
         "messages": 106_000,
+    },
+    # a big account's history: most cases long closed; threads written when first read
+    "xl": {
+        "accounts": 8,
+        "sites": 20_000,
+        "services": 100_000,
+        "cases": 100_000,
+        "messages": 500_000,
+        "history_days": 540,  # mean age of a case (the others: 20 days)
+        "lazy_threads": 1,
     },
 }
 
@@ -68,6 +80,54 @@ class SimData:
     next_case_number: int = 1_000_000
     next_message_number: int = 1
     next_service_number: int = 1
+
+
+class LazyThreads(dict[str, list[Wire]]):
+    """A case id → its messages, where a seeded case's thread is written the first time it is
+    read (``--scale xl``: 500,000 messages would take most of a minute and a gigabyte to write
+    up front).  Each thread is drawn from its own seeded generator, so it reads the same
+    whenever it is first asked for; its times, and so the case's ``lastModifiedDate``, are
+    fixed when the case is made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, Callable[[], list[Wire]]] = {}
+
+    def _write(self, case_id: str) -> None:
+        make = self.pending.pop(case_id, None)
+        if make is not None:
+            super().__setitem__(case_id, make())
+
+    def __getitem__(self, case_id: str) -> list[Wire]:
+        self._write(case_id)
+        return super().__getitem__(case_id)
+
+    def get(self, case_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._write(case_id)
+        return super().get(case_id, default)
+
+    def setdefault(self, case_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._write(case_id)
+        return super().setdefault(case_id, default)
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self.pending or super().__contains__(case_id)
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self.pending)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(super().keys())
+        yield from list(self.pending)
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return list(iter(self))
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [self[k] for k in self]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(k, self[k]) for k in self]
 
 
 class SeedBuilder:
@@ -113,8 +173,11 @@ class SeedBuilder:
             self.add_service(acc, site)
         rfs = [s for s in self.data.services.values() if s["status"] == "RFS"]
         per_case = max(1.0, sizes["messages"] / max(1, sizes["cases"]))
+        mean_age = 60 * 24 * sizes.get("history_days", 20)
+        if sizes.get("lazy_threads"):
+            self.data.messages = LazyThreads()
         for i in range(sizes["cases"]):
-            age = timedelta(minutes=rng.expovariate(1 / (60 * 24 * 20)) + 3)
+            age = timedelta(minutes=rng.expovariate(1 / mean_age) + 3)
             svc = rng.choice(rfs)
             n_msgs = max(1, min(60, round(rng.gauss(per_case, per_case / 2))))
             hostile = i % 97 == 5  # a few cases carry hostile text, always
@@ -192,6 +255,8 @@ class SeedBuilder:
                 status = rng.choice(("New", "New", "In Progress"))
             elif age < timedelta(days=3):
                 status = rng.choice(("In Progress", "In Progress", "Awaiting Customer", "New"))
+            elif age > timedelta(days=60) and isinstance(self.data.messages, LazyThreads):
+                status = rng.choice(("Resolved", "Closed", "Closed", "Closed", "Closed"))
             else:
                 status = rng.choice(("Resolved", "Closed", "Closed", "Closed", "In Progress"))
         case_id = self.new_case_id()
@@ -220,7 +285,6 @@ class SeedBuilder:
             "accountId": service["accountId"],
         }
         self.data.cases[case_id] = case
-        self.data.messages[case_id] = []
         site = self.data.sites.get(service["siteId"] or "")
         ctx = {
             "service": service["serviceName"],
@@ -231,15 +295,55 @@ class SeedBuilder:
         span = max(timedelta(minutes=5), min(age, timedelta(days=4)))
         times = sorted(created + span * rng.random() for _ in range(n_messages - 1))
         when = [created, *times]
+        threads = self.data.messages
+        if isinstance(threads, LazyThreads):  # written when first read, from its own seed
+            case["lastModifiedDate"] = iso(when[-1])
+            seed = rng.getrandbits(32)  # its own generator is made when the thread is read
+            threads.pending[case_id] = partial(
+                self._lazy_thread, case, seed, subject, ctx, when, hostile
+            )
+        else:
+            threads[case_id] = []
+            for i, ts in enumerate(when):
+                from_customer = i == 0 or rng.random() < 0.45
+                text = (customer_message if from_customer else provider_message)(
+                    rng, subject, ctx, i
+                )
+                if hostile and i == 0:
+                    text = "\n".join(HOSTILE_TEXTS) + "\n\n" + text
+                self.add_message(case, text, from_customer=from_customer, at=ts)
+        if hostile:
+            case["customerReference"] = "[bold red]REF[/] \x1b[31m42"
+        return case
+
+    def _lazy_thread(
+        self,
+        case: Wire,
+        seed: int,
+        subject: str,
+        ctx: dict[str, str],
+        when: list[datetime],
+        hostile: bool,
+    ) -> list[Wire]:
+        """A seeded thread of ``--scale xl``, written when first read (ids by case and place)."""
+        rng = random.Random(seed)
+        out: list[Wire] = []
         for i, ts in enumerate(when):
             from_customer = i == 0 or rng.random() < 0.45
             text = (customer_message if from_customer else provider_message)(rng, subject, ctx, i)
             if hostile and i == 0:
                 text = "\n".join(HOSTILE_TEXTS) + "\n\n" + text
-            self.add_message(case, text, from_customer=from_customer, at=ts)
-        if hostile:
-            case["customerReference"] = "[bold red]REF[/] \x1b[31m42"
-        return case
+            out.append(
+                {
+                    "id": f"MSG-{case['id'][3:]}-{i:02d}",
+                    "caseId": case["id"],
+                    "message": text,
+                    "type": "Customer" if from_customer else "Expereo",
+                    "timestamp": iso(ts),
+                    "sentBy": rng.choice(CUSTOMER_NAMES if from_customer else PROVIDER_NAMES),
+                }
+            )
+        return out
 
     def add_message(
         self,
