@@ -144,3 +144,17 @@ def test_metadata_extras_and_pins() -> None:
     assert meta["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert "Typing :: Typed" in meta["classifiers"] and meta["urls"]
     assert (ROOT / "expereo_tui" / "py.typed").exists()
+
+
+def test_dev_tools_are_a_dependency_group_not_a_published_extra() -> None:
+    """PEP 735: the dev tools are not in the wheel's metadata (an extra would be), and the
+    Makefile installs the group with a pip new enough to know ``--group``."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert set(pyproject["project"]["optional-dependencies"]) == {"web", "keyring"}
+    dev = " ".join(pyproject["dependency-groups"]["dev"])
+    for tool in ("pytest", "ruff", "mypy", "hypothesis", "pytest-xdist", "schemathesis"):
+        assert tool in dev
+    assert "expereo-tui" not in dev  # the Makefile installs the project itself, with its extras
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--group dev" in makefile and "'pip>=25.1'" in makefile
+    assert "[dev]" not in makefile
