@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
     from expereo_tui.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
 FIRST_FRAME_FALLBACK = 2.0  # seconds after Ready: start what waits on the first frame anyway
@@ -273,8 +276,16 @@ class ExpereoApp(App[None]):
         second.  A driver named in ``TEXTUAL_DRIVER`` (the browser's) is left as it is."""
         driver = super().get_driver_class()
         if driver.__name__ == "LinuxDriver" and driver.__module__.startswith("textual."):
-            from expereo_tui.ui.input_driver import QuietLinuxDriver
-
+            try:
+                from expereo_tui.ui.input_driver import QuietLinuxDriver
+            except (ImportError, AttributeError) as error:  # Textual moved its private parts
+                log.warning(
+                    "quiet input driver unavailable with this Textual (%s: %s); "
+                    "using Textual's own LinuxDriver",
+                    type(error).__name__,
+                    error,
+                )
+                return driver
             return QuietLinuxDriver
         return driver
 
