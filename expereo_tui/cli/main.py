@@ -191,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `expereo-tui cases list | head`: the reader has what it wanted
         _silence_stdout()
         return 141  # as a process that SIGPIPE ended (128 + 13), quietly
+    except SystemExit:  # argparse's --version and -h print (buffered), then exit from inside
+        try:
+            sys.stdout.flush()  # so `--version | head` finds its closed pipe here, too
+        except BrokenPipeError:
+            _silence_stdout()
+            return 141
+        raise
     except NoTerminal as exc:
         print(
             f"expereo-tui: needs a terminal ({exc}); for scripts and cron use "
