@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs clean
+.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -47,6 +47,9 @@ screenshots: $(STAMP)
 
 docs: $(STAMP)  # docs/reliability.md from the fault tests' reliability markers
 	$(BIN)/python scripts/reliability_doc.py
+
+man: $(STAMP)  # docs/expereo-tui.1 from the argparse parsers (a test fails when it is stale)
+	$(BIN)/python scripts/manpage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
