@@ -51,7 +51,8 @@ def cmd_sim(argv: list[str]) -> int:
     return sim_main(argv)
 
 
-WEB_EXTRA = "pipx install 'expereo-tui[web]' (or pip install 'expereo-tui[web]')"
+# expereo-tui is not on an index: add the extra's package (which is) to the install there is
+WEB_EXTRA = "pipx inject expereo-tui textual-serve (or, in its venv: pip install textual-serve)"
 
 
 def cmd_serve(argv: list[str]) -> int:
