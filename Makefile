@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man clean
+.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man oldest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -51,5 +51,10 @@ docs: $(STAMP)  # docs/reliability.md from the fault tests' reliability markers
 man: $(STAMP)  # docs/expereo-tui.1 from the argparse parsers (a test fails when it is stale)
 	$(BIN)/python scripts/manpage.py
 
+# A separate venv with every dependency at its pyproject lower bound, and a smoke test in it
+# (--version, demo in a pty, cases list against the simulator). Not part of `make test`.
+oldest:
+	$(PYTHON) scripts/oldest.py
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-oldest .mypy_cache .ruff_cache
