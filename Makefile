@@ -5,13 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs clean
+.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man oldest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'  # --group (PEP 735) needs 25.1
+	$(BIN)/python -m pip install --quiet -e '.[web,keyring]' --group dev
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -48,5 +48,13 @@ screenshots: $(STAMP)
 docs: $(STAMP)  # docs/reliability.md from the fault tests' reliability markers
 	$(BIN)/python scripts/reliability_doc.py
 
+man: $(STAMP)  # docs/expereo-tui.1 from the argparse parsers (a test fails when it is stale)
+	$(BIN)/python scripts/manpage.py
+
+# A separate venv with every dependency at its pyproject lower bound, and a smoke test in it
+# (--version, demo in a pty, cases list against the simulator). Not part of `make test`.
+oldest:
+	$(PYTHON) scripts/oldest.py
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-oldest .mypy_cache .ruff_cache

@@ -537,7 +537,8 @@ def keyring_user(profile_name: str, profile: Profile) -> str:
     return f"{profile_name}:{profile.client_id}"
 
 
-KEYRING_EXTRA = "pipx install 'expereo-tui[keyring]' (or pip install 'expereo-tui[keyring]')"
+# expereo-tui is not on an index: add the extra's package (which is) to the install there is
+KEYRING_EXTRA = "pipx inject expereo-tui keyring (or, in its venv: pip install keyring)"
 
 
 def _from_keyring(profile_name: str, profile: Profile) -> tuple[str | None, str | None]:

@@ -51,7 +51,8 @@ def cmd_sim(argv: list[str]) -> int:
     return sim_main(argv)
 
 
-WEB_EXTRA = "pipx install 'expereo-tui[web]' (or pip install 'expereo-tui[web]')"
+# expereo-tui is not on an index: add the extra's package (which is) to the install there is
+WEB_EXTRA = "pipx inject expereo-tui textual-serve (or, in its venv: pip install textual-serve)"
 
 
 def cmd_serve(argv: list[str]) -> int:
@@ -191,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `expereo-tui cases list | head`: the reader has what it wanted
         _silence_stdout()
         return 141  # as a process that SIGPIPE ended (128 + 13), quietly
+    except SystemExit:  # argparse's --version and -h print (buffered), then exit from inside
+        try:
+            sys.stdout.flush()  # so `--version | head` finds its closed pipe here, too
+        except BrokenPipeError:
+            _silence_stdout()
+            return 141
+        raise
     except NoTerminal as exc:
         print(
             f"expereo-tui: needs a terminal ({exc}); for scripts and cron use "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Static
 
+from expereo_tui.keymap import key_label
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.events import (
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
     from expereo_tui.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Callable[[SyncEvent], None]], "SyncEngine"]
 FIRST_FRAME_FALLBACK = 2.0  # seconds after Ready: start what waits on the first frame anyway
@@ -105,6 +109,7 @@ class ExpereoApp(App[None]):
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
         Binding("p", "toggle_pause", "Pause", show=False, id="app.pause"),
         Binding("H", "handover", "Handover", show=False, id="app.handover"),
+        Binding("M", "toggle_mouse", "Mouse", show=False, id="app.mouse"),
     ]
 
     def _fatal_error(self) -> None:
@@ -145,6 +150,8 @@ class ExpereoApp(App[None]):
         self.first_frame_out = False
         """Whether a frame with the first screen's content is on the terminal (see _display)."""
         self._after_first_frame: list[Callable[[], object]] = []
+        self.mouse_off = False
+        """Whether ``M`` (app.mouse) turned the terminal's mouse reporting off."""
         themes.register_themes(self)
         theme = self.saved_theme() or self.options.theme
         if theme:
@@ -200,6 +207,7 @@ class ExpereoApp(App[None]):
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
         self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
+        self.app_resume_signal.subscribe(self, self._keep_mouse_off, immediate=True)
         if self.store.notice is not None:  # a database set aside at open: say where it went
             self.notify(
                 opened_line(self.store.notice), severity="warning", timeout=30, markup=False
@@ -273,8 +281,16 @@ class ExpereoApp(App[None]):
         second.  A driver named in ``TEXTUAL_DRIVER`` (the browser's) is left as it is."""
         driver = super().get_driver_class()
         if driver.__name__ == "LinuxDriver" and driver.__module__.startswith("textual."):
-            from expereo_tui.ui.input_driver import QuietLinuxDriver
-
+            try:
+                from expereo_tui.ui.input_driver import QuietLinuxDriver
+            except (ImportError, AttributeError) as error:  # Textual moved its private parts
+                log.warning(
+                    "quiet input driver unavailable with this Textual (%s: %s); "
+                    "using Textual's own LinuxDriver",
+                    type(error).__name__,
+                    error,
+                )
+                return driver
             return QuietLinuxDriver
         return driver
 
@@ -524,6 +540,32 @@ class ExpereoApp(App[None]):
             self.engine.pause()
             self.notify("Background refresh PAUSED — press p to resume.", severity="warning")
         self.refresh_status()
+
+    def action_toggle_mouse(self) -> None:
+        """Turn the terminal's mouse reporting off (the terminal then selects and copies text
+        itself, as k9s users ask) or back on.  Textual has no public switch: its drivers have
+        ``_disable_mouse_support`` / ``_enable_mouse_support``, which write the DEC modes."""
+        driver = self._driver
+        switch = "_enable_mouse_support" if self.mouse_off else "_disable_mouse_support"
+        write = getattr(driver, switch, None)
+        if write is None:  # the browser's or a future driver: leave it as it is
+            self.notify("This terminal driver cannot turn mouse capture off.", timeout=3)
+            return
+        write()
+        self.mouse_off = not self.mouse_off
+        key = key_label(self.options.keymap.get("app.mouse", "M"))
+        if self.mouse_off:
+            self.notify(
+                f"Mouse capture OFF: select text with the mouse. {key} turns it back on.",
+                timeout=4,
+            )
+        else:
+            self.notify("Mouse capture on.", timeout=2)
+
+    def _keep_mouse_off(self, _app: App[None]) -> None:
+        """Back from a suspend (``$EDITOR``), Textual turns the mouse on again: not if off."""
+        if self.mouse_off:
+            getattr(self._driver, "_disable_mouse_support", lambda: None)()
 
     def copy_case_id(self, case_id: str) -> None:
         self.copy_to_clipboard(case_id)  # OSC 52: reaches the local clipboard over SSH

@@ -15,6 +15,12 @@ else (parsing, the terminal modes, resize, suspend) is Textual's own.
 The loop is a copy of ``LinuxDriver.run_input_thread`` (Textual 8.2) with the timeout changed;
 Textual is pinned ``<9`` in ``pyproject.toml``.  ``tests/ui/test_driver.py`` runs it in a real
 pseudo-terminal: keys, a lone ESC, a paste, and quitting.
+
+The loop leans on Textual's private modules (``textual._parser``, ``textual._xterm_parser``, …)
+and on the parser's private ``_timeout_time``.  A Textual release that moves them must not
+break every launch: importing this module raises ``ImportError`` (a module or name moved) or
+``AttributeError`` (the parser changed; :func:`check_private_api`), and ``ExpereoApp`` then
+logs one line and runs on Textual's own ``LinuxDriver``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,20 @@ from textual._parser import ParseError
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+
+def check_private_api() -> None:
+    """Raise ``AttributeError`` if Textual's parser no longer has what the loop uses."""
+    parser = XTermParser(False)
+    for name in ("feed", "tick", "_timeout_time"):
+        if not hasattr(parser, name):
+            raise AttributeError(f"textual's XTermParser has no {name!r}")
+    for name in ("run_input_thread", "process_message"):
+        if not hasattr(LinuxDriver, name):
+            raise AttributeError(f"textual's LinuxDriver has no {name!r}")
+
+
+check_private_api()
 
 
 class WakingEvent(Event):

@@ -260,7 +260,7 @@ def test_without_the_keyring_package_it_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "keyring", None)  # import keyring → ImportError
     code, said = secret_set(monkeypatch, capsys, "--profile", "lab")
     assert code == 2
-    assert "expereo-tui[keyring]" in said and len(said.strip().splitlines()) == 1
+    assert "pipx inject expereo-tui keyring" in said and len(said.strip().splitlines()) == 1
     name, profile = get_profile("lab")
     with pytest.raises(ConfigError, match="no client secret"):  # not a source, no crash
         resolve_secret(name, profile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -130,7 +131,7 @@ def test_serve_without_the_web_extra_says_how_to_install_it(
     )
     assert main(["serve", "--demo"]) == 2
     err = capsys.readouterr().err
-    assert "pipx install 'expereo-tui[web]'" in err and len(err.strip().splitlines()) == 1
+    assert "pipx inject expereo-tui textual-serve" in err and len(err.strip().splitlines()) == 1
 
 
 def test_metadata_extras_and_pins() -> None:
@@ -144,3 +145,32 @@ def test_metadata_extras_and_pins() -> None:
     assert meta["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert "Typing :: Typed" in meta["classifiers"] and meta["urls"]
     assert (ROOT / "expereo_tui" / "py.typed").exists()
+
+
+def test_dev_tools_are_a_dependency_group_not_a_published_extra() -> None:
+    """PEP 735: the dev tools are not in the wheel's metadata (an extra would be), and the
+    Makefile installs the group with a pip new enough to know ``--group``."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert set(pyproject["project"]["optional-dependencies"]) == {"web", "keyring"}
+    dev = " ".join(pyproject["dependency-groups"]["dev"])
+    for tool in ("pytest", "ruff", "mypy", "hypothesis", "pytest-xdist", "schemathesis"):
+        assert tool in dev
+    assert "expereo-tui" not in dev  # the Makefile installs the project itself, with its extras
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--group dev" in makefile and "'pip>=25.1'" in makefile
+    assert "[dev]" not in makefile
+
+
+def test_no_doc_or_hint_installs_the_app_from_an_index() -> None:
+    """The name is not published: ``pipx install expereo-tui`` (or ``'expereo-tui[web]'``) would
+    fail or, worse, install someone else's package.  Docs and hints install from a clone or a
+    wheel, and add an extra's package (published) to the install there is."""
+    from expereo_tui.cli.main import WEB_EXTRA
+    from expereo_tui.config import KEYRING_EXTRA
+
+    from_index = re.compile(r"\bpip[x]? install (--\S+ )*['\"]?expereo-tui\b")
+    texts = {p.name: p.read_text() for p in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]}
+    texts |= {"WEB_EXTRA": WEB_EXTRA, "KEYRING_EXTRA": KEYRING_EXTRA}
+    found = {name: from_index.findall(text) for name, text in texts.items()}
+    assert not {name: hits for name, hits in found.items() if hits}
+    assert "pipx install ." in texts["README.md"] and "pipx install ." in texts["usage.md"]

@@ -20,7 +20,15 @@ from expereo_tui.cli.main import main
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.mark.parametrize("command", [["paths"], ["completion", "bash"]])  # short, long output
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["paths"],  # short output
+        ["completion", "bash"],  # long output
+        ["--version"],  # argparse prints, then exits through SystemExit
+        ["cases", "-h"],
+    ],
+)
 def test_a_closed_pipe_ends_quietly(tmp_path: Path, command: list[str]) -> None:
     """``expereo-tui … | head``: the reader is gone before the first byte is written."""
     read, write = os.pipe()

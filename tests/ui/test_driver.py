@@ -21,6 +21,7 @@ import pytest
 from textual import constants
 
 from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.input_driver import WakingEvent, input_timeout
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal driver")
@@ -144,3 +145,46 @@ def test_the_app_runs_on_the_quiet_driver_unless_another_is_named(
     assert make_app().driver_class is QuietLinuxDriver
     monkeypatch.setattr(constants, "DRIVER", "textual.drivers.headless_driver:HeadlessDriver")
     assert make_app().driver_class.__name__ == "HeadlessDriver"  # the browser's, say
+
+
+def _forget_the_quiet_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next import of ``ui/input_driver.py`` runs the module again (then the real one is
+    put back by monkeypatch)."""
+    monkeypatch.delitem(sys.modules, "expereo_tui.ui.input_driver")
+
+
+@pytest.mark.parametrize("move", ["module", "name", "parser attribute"])
+async def test_textual_moving_its_private_parts_falls_back_to_its_own_driver(
+    move: str,
+    make_app: Callable[..., ExpereoApp],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Textual release that moves what the quiet loop copies (a private module, a name in it,
+    or the parser's ``_timeout_time``) costs the idle saving, not the launch: the app logs one
+    line and runs on Textual's LinuxDriver."""
+    import textual._xterm_parser
+    from textual.drivers.linux_driver import LinuxDriver
+
+    _forget_the_quiet_driver(monkeypatch)
+    if move == "module":  # ``import textual._parser`` raises ImportError
+        monkeypatch.setitem(sys.modules, "textual._parser", None)
+    elif move == "name":  # ``from textual._xterm_parser import XTermParser``: ImportError
+        monkeypatch.delattr(textual._xterm_parser, "XTermParser")
+    else:
+
+        class MovedParser(textual._xterm_parser.XTermParser):
+            def __init__(self, debug: bool = False) -> None:
+                super().__init__(debug)
+                del self._timeout_time  # renamed, say
+
+        monkeypatch.setattr(textual._xterm_parser, "XTermParser", MovedParser)
+    monkeypatch.setattr(constants, "DRIVER", None)
+    with caplog.at_level("WARNING", logger="expereo_tui.ui.app"):
+        app = make_app()
+    assert app.driver_class is LinuxDriver
+    lines = [r.getMessage() for r in caplog.records if r.name == "expereo_tui.ui.app"]
+    assert len(lines) == 1 and "using Textual's own LinuxDriver" in lines[0], lines
+    async with app.run_test() as pilot:  # and it still runs (headless)
+        await pilot.pause()
+        assert isinstance(app.screen, InboxScreen)
