@@ -86,3 +86,60 @@ def test_durations_parse(text: str, seconds: float) -> None:
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+# -- pauses against the clock's span (issue #29): an Awaiting Customer span before a clock
+# started takes nothing from it; a span across its start takes only the part after it.
+# The update clock here starts at the provider's message at 60 min; now is 90 min, so 30 min
+# have passed on the clock before any pause.
+UPDATE_START = 60 * MIN
+
+
+def _update_clock(pause_from: float, pause_to: float) -> float:
+    case = row(created=0, status="In Progress", changed=pause_to)
+    activity = CaseActivity(
+        first_provider_at=T0 + UPDATE_START,
+        last_provider_at=T0 + UPDATE_START,
+        thread_known=True,
+        transitions=(
+            (T0, "New"),
+            (T0 + pause_from, "Awaiting Customer"),
+            (T0 + pause_to, "In Progress"),
+        ),
+    )
+    clock = next(
+        c for c in clocks(case, activity, TARGETS, T0 + 90 * MIN) if c.name == "update_interval"
+    )
+    return clock.used
+
+
+@pytest.mark.parametrize(
+    ("pause_from", "pause_to", "used"),
+    [
+        (10 * MIN, 50 * MIN, 30 * MIN),  # entirely before the clock started
+        (10 * MIN, 59 * MIN, 30 * MIN),  # ends a minute before
+        (10 * MIN, 60 * MIN, 30 * MIN),  # ends as the clock starts
+        (10 * MIN, 61 * MIN, 29 * MIN),  # a minute across the start
+        (59 * MIN, 70 * MIN, 20 * MIN),  # starts a minute before, ends inside
+        (60 * MIN, 70 * MIN, 20 * MIN),  # starts with the clock
+        (70 * MIN, 80 * MIN, 20 * MIN),  # inside
+    ],
+)
+def test_a_pause_counts_only_where_it_overlaps_the_clock(
+    pause_from: float, pause_to: float, used: float
+) -> None:
+    assert _update_clock(pause_from, pause_to) == used
+
+
+def test_a_pause_before_a_resolution_clock_started_takes_nothing_from_it() -> None:
+    """An Incident's resolution clock starts at its start of incident; waiting before that (a
+    case opened ahead of planned work) is not subtracted."""
+    case = row(created=0, status="In Progress", changed=2 * HOUR, start_of_incident=3 * HOUR)
+    activity = CaseActivity(
+        first_provider_at=T0 + MIN,
+        last_provider_at=T0 + 3 * HOUR + 30 * MIN,
+        thread_known=True,
+        transitions=((T0, "New"), (T0 + HOUR, "Awaiting Customer"), (T0 + 2 * HOUR, "New")),
+    )
+    res = [c for c in clocks(case, activity, TARGETS, T0 + 4 * HOUR) if c.name == "resolution"]
+    assert res[0].used == HOUR and res[0].left == 3 * HOUR
