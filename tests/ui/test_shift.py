@@ -204,7 +204,6 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         await until(
             pilot,
             lambda: all(sim.data.cases[c].get("customerReference") == "CHG-42" for c in chosen),
-            rounds=2000,
         )
         updates = [e for e in store.outbox.outbox(statuses=("sent",)) if e.kind == "update"]
         assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
