@@ -73,3 +73,24 @@ def test_other_statuses_are_the_providers_since_the_latest_message_either_side()
     assert whose_turn(row(status="Some New Status"), both) == Turn(PROVIDER, T0 + 30 * MIN)
     unknown = CaseActivity(thread_known=False)
     assert whose_turn(row(status="In Progress"), unknown) is None
+
+
+def test_awaiting_customer_not_yet_seen_by_the_poll_counts_from_the_last_change() -> None:
+    """The poll last saw New; the case is Awaiting Customer since its change at 20 min."""
+    seen_new = CaseActivity(
+        first_provider_at=T0 + 5 * MIN,
+        last_provider_at=T0 + 5 * MIN,
+        transitions=((T0, "New"),),
+    )
+    case = row(status="Awaiting Customer", changed=20 * MIN)
+    assert whose_turn(case, seen_new) == Turn(US, T0 + 20 * MIN)
+    assert whose_turn(case, CaseActivity()) == Turn(US, T0 + 20 * MIN)  # no history at all
+
+
+def test_awaiting_customer_without_a_last_change_is_ours_since_the_provider_wrote() -> None:
+    from dataclasses import replace
+
+    case = replace(row(status="Awaiting Customer", created=0), last_modified_date=None)
+    wrote = CaseActivity(first_provider_at=T0 + 5 * MIN, last_provider_at=T0 + 7 * MIN)
+    assert whose_turn(case, wrote) == Turn(US, T0 + 7 * MIN)
+    assert whose_turn(case, CaseActivity()) == Turn(US, T0)  # since the creation
