@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench screenshots docs clean
+.PHONY: demo test lint typecheck pytest bench screenshots docs mutants clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -39,5 +39,18 @@ screenshots: $(STAMP)
 docs: $(STAMP)  # docs/reliability.md from the fault tests' reliability markers
 	$(BIN)/python scripts/reliability_doc.py
 
+# Mutation testing of the modules that hold rules ([tool.mutmut] in pyproject.toml lists them
+# and the tests run against them). Slow, so not part of `make test`: run it before closing an
+# issue that touches one of them (docs/development.md, "Mutation testing"). One worker: the
+# machine is shared. MUTANTS narrows the run to some modules, e.g.
+#   make mutants MUTANTS='expereo_tui.triage.*'
+# (the other modules then show as not run). Each run starts from a fresh mutants/ copy, so
+# that no verdict is kept from older tests.
+MUTANTS ?=
+mutants: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 1 $(MUTANTS) > mutants.log 2>&1 || (tail -40 mutants.log; exit 1)
+	$(BIN)/python scripts/mutants_report.py
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache mutants mutants.log
