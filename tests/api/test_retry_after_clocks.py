@@ -4,13 +4,17 @@ wait it means is kept on the monotonic clock. The two clocks differ here, as on 
 
 from __future__ import annotations
 
+import os
 import random
+import time
+from collections.abc import Iterator
 from email.utils import formatdate
 
 import httpx
 import pytest
 
 from expereo_tui.api.errors import RateLimitedError
+from expereo_tui.api.ratelimit import parse_retry_after
 from expereo_tui.api.v2 import ClientSettings, V2Client
 from tests.sim_fixtures import FIXED_NOW, FakeClock
 
@@ -87,3 +91,31 @@ async def test_a_5xx_back_off_honours_an_http_date(ahead: int, waits: float) -> 
     async with client:
         await client.get_case("CS-1")
     assert slept == [waits]
+
+
+@pytest.fixture
+def far_from_utc() -> Iterator[None]:
+    """Local time well away from UTC: a date read as local time would be hours off."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_from_utc")
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("Wed, 18 Nov 2026 11:08:10 -0000", 90.0),  # no zone given: HTTP dates are GMT
+        ("Wed, 18 Nov 2026 11:08:10 GMT", 90.0),
+        ("Wed, 18 Nov 2026 20:08:10 +0900", 90.0),
+        ("Wed, 18 Nov 2026 11:06:39 -0000", 0.0),  # a second ago: at once
+    ],
+)
+def test_an_http_date_is_gmt_whatever_the_local_time(header: str, seconds: float) -> None:
+    assert parse_retry_after(header, FIXED_NOW) == seconds  # FIXED_NOW: 11:06:40 GMT
