@@ -122,3 +122,59 @@ def test_parse_when_reads_times_people_type() -> None:
     for bad in ("", "25:00", "12:60", "later"):
         with pytest.raises(ValueError):
             parse_when(bad, now)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty time"),
+        ("0m", "not in the future"),
+        ("24:00", "not a time of day"),
+        ("23:60", "not a time of day"),
+        ("25:61", "not a time of day"),
+        ("tomorrow 24:00", "not a time of day"),
+        ("soon", "cannot read 'soon'"),
+    ],
+)
+def test_a_refused_snooze_time_says_why(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_until(text, t(18, 10))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty time"),
+        ("24:00", "not a time of day"),
+        ("23:60", "not a time of day"),
+        ("yesterday 24:00", "not a time of day"),
+        ("later", "cannot read 'later'"),
+    ],
+)
+def test_a_refused_time_says_why(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_when(text, t(18, 10))
+
+
+def test_the_last_minute_of_the_day_is_a_time_of_day() -> None:
+    now = t(18, 10)
+    assert parse_when("23:59", now) == t(18, 23, 59)
+    assert parse_when("12:59", now) == t(18, 12, 59)
+    assert parse_when("0:00", now) == t(18, 0)
+    assert parse_until("23:59", now) == t(18, 23, 59)
+    assert parse_until("tomorrow 12:59", now) == t(19, 12, 59)
+
+
+def test_a_time_of_day_is_on_the_minute_whatever_the_seconds_now() -> None:
+    now = datetime(2026, 11, 18, 10, 0, 30, 500_000, tzinfo=UTC)
+    assert parse_when("14:00", now) == t(18, 14)
+    assert parse_until("14:00", now) == t(18, 14)
+    assert parse_until("tomorrow", now) == t(19, 9)
+
+
+def test_iso_times_with_z_either_case_or_none_are_read() -> None:
+    now = t(18, 10)
+    assert parse_when("2026-11-24T09:30z", now) == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    bare = parse_when("2026-11-24T09:30", now)  # no zone: local time (UTC here)
+    assert bare.tzinfo is not None and bare == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert parse_until("2026-11-24T09:30", now) == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)

@@ -75,3 +75,8 @@ def test_every_case_waiting_on_us_counts_once() -> None:
 )
 def test_subject_labels(subject: str | None, label: str) -> None:
     assert subject_label(subject) == label
+
+
+def test_every_case_at_risk_counts() -> None:
+    rows = [row(f"CS-{i}", created=25 * MIN) for i in range(3)]  # 5 of 30 min left each
+    assert board(rows, {}, TARGETS, NOW).at_risk == 3

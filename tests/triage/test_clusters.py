@@ -7,7 +7,7 @@ from dataclasses import replace
 from expereo_tui.store.store import CaseRow
 from expereo_tui.triage.clusters import Cluster, clusters
 
-from .rows import MIN, T0, row
+from .rows import HOUR, MIN, T0, row
 
 
 def test_incidents_at_one_site_within_the_window_form_a_cluster() -> None:
@@ -86,3 +86,14 @@ def test_an_incident_without_any_start_is_left_out() -> None:
         row("CS-3", created=MIN, site_id="S1"),
     ]
     assert clusters(rows, {})[0].case_ids == ("CS-1", "CS-3")
+
+
+def test_the_largest_cluster_comes_first() -> None:
+    rows = [
+        row("CS-1", created=0, site_id="S1", service_id="A"),
+        row("CS-2", created=MIN, site_id="S1", service_id="B"),
+        row("CS-3", created=2 * HOUR, site_id="S2", service_id="C"),
+        row("CS-4", created=2 * HOUR + MIN, site_id="S2", service_id="D"),
+        row("CS-5", created=2 * HOUR + 2 * MIN, site_id="S2", service_id="E"),
+    ]
+    assert [c.case_ids for c in clusters(rows, {})] == [("CS-3", "CS-4", "CS-5"), ("CS-1", "CS-2")]

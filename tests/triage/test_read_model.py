@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from expereo_tui.api.models import Case, CaseMessage
-from expereo_tui.store.store import Store
+from expereo_tui.store.store import CaseActivity, Store
 from expereo_tui.triage.read_model import (
     SlaWatch,
     read_open,
@@ -166,3 +166,63 @@ def test_read_sla_keeps_to_the_priorities_asked_and_defaults_to_the_example_targ
     assert {case_id for case_id, _ in every.levels} == {"CS-X", "CS-Y", "CS-Z"}
     assert EXAMPLE_TARGETS["P2"].first_response == 30 * MIN
     assert every.worst == {"CS-X": Level.BREACHED, "CS-Y": Level.BREACHED, "CS-Z": Level.OK}
+
+
+def test_a_watch_reads_each_cases_own_activity_and_every_change_at_once() -> None:
+    answered = CaseActivity(first_provider_at=T0 - MIN, last_provider_at=T0 - MIN)
+    watch = SlaWatch(watch_rows(), {"CS-A": answered}, TARGETS, T0)
+    assert {name for (case_id, name) in watch.levels if case_id == "CS-A"} == {
+        f"update_interval@{int(T0 - MIN)}",
+        f"resolution@{int(T0)}",
+    }
+    plain = SlaWatch(watch_rows(), {}, TARGETS, T0)
+    assert plain.advance(plain.next_due or 0) != []  # due exactly now: looked at
+    late = SlaWatch(watch_rows(), {}, TARGETS, T0)
+    # 31 min on: CS-B breached, and CS-A straight from fine to breached: both at once
+    assert _changes(late.advance(T0 + 31 * MIN)) == [
+        ("CS-B", "first_response", Level.BREACHED),
+        ("CS-A", "first_response", Level.BREACHED),
+    ]
+
+
+def test_read_sla_uses_the_profiles_targets_and_the_levels_before(small_store: Store) -> None:
+    slow = {"P1": Targets(first_response=60 * MIN)}  # CS-X: 40 of 60 min used, fine
+    watch = read_sla(small_store, SimpleNamespace(sla_targets=slow), T0)
+    assert watch.worst == {"CS-X": Level.OK}
+    later = read_sla(
+        small_store, SimpleNamespace(sla_targets=slow), T0 + 9 * MIN, before=watch.levels
+    )
+    assert _changes(later.changes) == [("CS-X", "first_response", Level.AT_RISK)]
+
+
+def test_read_triage_carries_the_open_rows_and_their_activity(small_store: Store) -> None:
+    triage = read_triage(small_store, None, T0)
+    assert sorted(r.id for r in triage.rows) == ["CS-X", "CS-Y", "CS-Z"]
+    assert triage.activity["CS-X"].last_customer_at == T0 - 40 * MIN
+
+
+def test_the_open_read_is_not_cut_at_a_page(tmp_path: Path) -> None:
+    store = Store(tmp_path / "many.sqlite3", clock=FakeClock())
+    store.cases.upsert_cases([_case(f"CS-{i:03}", "New", "P3", -i) for i in range(120)])
+    assert len(read_open(store)[0]) == 120
+
+
+def test_the_wall_counts_each_case_waiting_on_us_from_its_own_thread(small_store: Store) -> None:
+    small_store.cases.upsert_cases(
+        [_case("CS-Q", "Awaiting Customer", "P3", -30), _case("CS-R", "Awaiting Customer", "P3", -30)]
+    )
+    small_store.cases.upsert_messages(  # we answered CS-R after it went to Awaiting Customer
+        "CS-R",
+        [
+            CaseMessage.model_validate(
+                {
+                    "id": "CS-R-M0",
+                    "caseId": "CS-R",
+                    "message": "done",
+                    "type": "Customer",
+                    "timestamp": datetime.fromtimestamp(T0, UTC) - timedelta(minutes=10),
+                }
+            )
+        ],
+    )
+    assert read_wall_triage(small_store, None, T0).waiting_on_us == 2  # CS-Z and CS-Q

@@ -94,3 +94,10 @@ def test_awaiting_customer_without_a_last_change_is_ours_since_the_provider_wrot
     wrote = CaseActivity(first_provider_at=T0 + 5 * MIN, last_provider_at=T0 + 7 * MIN)
     assert whose_turn(case, wrote) == Turn(US, T0 + 7 * MIN)
     assert whose_turn(case, CaseActivity()) == Turn(US, T0)  # since the creation
+
+
+def test_awaiting_customer_without_a_creation_date_is_ours_since_the_last_change() -> None:
+    from dataclasses import replace
+
+    case = replace(row(status="Awaiting Customer", changed=20 * MIN), created_date=None)
+    assert whose_turn(case, CaseActivity()) == Turn(US, T0 + 20 * MIN)
