@@ -7,7 +7,10 @@ refused the mutant).  A mutant listed in docs/development.md's "Equivalent mutan
 out of the share.  Modules whose mutants were not run (``make mutants MUTANTS=...`` ran others)
 say so.
 
-    python scripts/mutants_report.py [--survivors]
+    python scripts/mutants_report.py [--survivors] [--results DIR]
+
+``--results DIR`` reads another copy of mutmut's ``mutants/`` directory (an earlier run kept
+aside, to compare before and after).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ def equivalents(doc: Path = ROOT / "docs" / "development.md") -> set[str]:
 
 
 def main(argv: list[str]) -> int:
-    metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
+    results = ROOT / "mutants"
+    if "--results" in argv:
+        results = Path(argv[argv.index("--results") + 1]).resolve()
+    metas = sorted(results.rglob("*.py.meta"))
     if not metas:
         print("no mutmut results: run `make mutants` first", file=sys.stderr)
         return 1
@@ -40,7 +46,7 @@ def main(argv: list[str]) -> int:
     show_survivors = "--survivors" in argv
     rows = []
     for meta in metas:
-        module = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
+        module = str(meta.relative_to(results)).removesuffix(".meta")
         codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
         if not codes:
             continue
