@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man oldest clean
+.PHONY: demo test lint typecheck pytest fuzz bench screenshots docs man oldest mutants clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -56,5 +56,19 @@ man: $(STAMP)  # docs/expereo-tui.1 from the argparse parsers (a test fails when
 oldest:
 	$(PYTHON) scripts/oldest.py
 
+
+# Mutation testing of the modules that hold rules ([tool.mutmut] in pyproject.toml lists them
+# and the tests run against them). Slow, so not part of `make test`: run it before closing an
+# issue that touches one of them (docs/development.md, "Mutation testing"). One worker: the
+# machine is shared. MUTANTS narrows the run to some modules, e.g.
+#   make mutants MUTANTS='expereo_tui.triage.*'
+# (the other modules then show as not run). Each run starts from a fresh mutants/ copy, so
+# that no verdict is kept from older tests.
+MUTANTS ?=
+mutants: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 1 $(MUTANTS) > mutants.log 2>&1 || (tail -40 mutants.log; exit 1)
+	$(BIN)/python scripts/mutants_report.py
+
 clean:
-	rm -rf $(VENV) .venv-oldest .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-oldest .mypy_cache .ruff_cache mutants mutants.log

@@ -341,3 +341,27 @@ def test_sim_can_issue_a_key_with_limited_scopes(capsys: pytest.CaptureFixture[s
     assert sim_main(["--scale", "tiny", "--scopes", "basic.read,support.read"], stop=stop) == 0
     out = capsys.readouterr().out
     assert "scopes:        customerapi/basic.read customerapi/support.read\n" in out
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660, 0o620, 0o602, 0o610, 0o601, 0o740])
+def test_a_secret_file_others_can_reach_is_refused(tmp_path: Path, mode: int) -> None:
+    """docs/usage.md: a file only you can read (chmod 600); the app refuses one others can read
+    and says how to fix it. Group bits count as others (0640: the whole group reads it)."""
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+    secret.chmod(mode)
+    write_config(profile_toml("https://x", secret_file=f'"{secret}"'))
+    name, profile = get_profile("lab")
+    with pytest.raises(ConfigError, match=f"mode {mode:04o}.*chmod 600"):
+        resolve_secret(name, profile)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400, 0o700])
+def test_a_secret_file_only_you_can_read_is_used(tmp_path: Path, mode: int) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("  from-file \n")
+    secret.chmod(mode)
+    write_config(profile_toml("https://x", secret_file=f'"{secret}"'))
+    name, profile = get_profile("lab")
+    found = resolve_secret(name, profile)
+    assert found.secret == "from-file" and str(secret) in found.source

@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from expereo_tui.api.models import CaseMessage
+from expereo_tui.api.models import Case, CaseMessage
 from expereo_tui.cli.main import main
 from expereo_tui.locations import config_path
 from expereo_tui.shift.handover import build, parse_since, to_json, to_markdown, waiting_on_us
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
-from expereo_tui.triage.read_model import read_open
 from expereo_tui.triage.turn import US, whose_turn
 from tests.sim_fixtures import FIXED_NOW, FakeClock
 from tests.store.test_store import fill
@@ -52,9 +51,18 @@ def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
 
     assert {i["id"] for i in report.section("open_p1_p2").items} == {r.id for r in urgent}
-    rows, activity = read_open(store)
-    ours = {r.id for r in rows if (t := whose_turn(r, activity[r.id])) and t.who == US}
-    assert {i["id"] for i in report.section("waiting_on_us").items} == ours  # the inbox's rule
+    # waiting on us, worked out again from the rule (open, and Awaiting Customer or Expereo
+    # wrote last) over every case and its thread, not by the function that builds the section
+    expected = set()
+    for row in store.cases.query_cases(CaseQuery(), limit=100_000):
+        thread = store.cases.thread(row.id)
+        last_by_provider = bool(thread) and thread[-1].type == "Expereo"
+        if row.status not in ("Resolved", "Closed") and (
+            row.status == "Awaiting Customer" or last_by_provider
+        ):
+            expected.add(row.id)
+    waiting = [i["id"] for i in report.section("waiting_on_us").items]
+    assert expected and set(waiting) == expected and len(waiting) == len(expected)
     changed = report.section("changed").items
     assert changed and all(i["changed"] >= "2026-11-18 03:06" for i in changed)
     assert [i["text"] for i in report.section("sent").items] == ["engineer dispatched"]
@@ -66,6 +74,74 @@ def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     assert "## SLA at risk or breached" in md  # the triage hook says what it lacks
     doc = json.loads(to_json(report))
     assert doc["pins"][0]["note"].startswith("check the CPE")
+
+
+def _case(case_id: str, status: str, priority: str | None, minutes: int) -> Case:
+    at = datetime(2026, 11, 18, 9, tzinfo=UTC) + timedelta(minutes=minutes)
+    return Case.model_validate(
+        {
+            "id": case_id,
+            "subject": "ServiceDown",
+            "type": "Incident",
+            "status": status,
+            "priority": priority,
+            "createdDate": at,
+            "lastModifiedDate": at,
+            "serviceId": "SVC-X",
+        }
+    )
+
+
+def _thread(store: Store, case_id: str, *writers: str) -> None:
+    """Messages a minute apart from 10:00, by the writers given ("Customer" or "Expereo")."""
+    start = datetime(2026, 11, 18, 10, tzinfo=UTC)
+    store.cases.upsert_messages(
+        case_id,
+        [
+            CaseMessage.model_validate(
+                {
+                    "id": f"{case_id}-M{i}",
+                    "caseId": case_id,
+                    "message": f"message {i}",
+                    "type": who,
+                    "timestamp": start + timedelta(minutes=i),
+                }
+            )
+            for i, who in enumerate(writers)
+        ],
+    )
+
+
+def test_waiting_on_us_is_awaiting_customer_or_expereo_wrote_last(tmp_path: Path) -> None:
+    """docs/usage.md: "cases waiting on us (Awaiting Customer, or Expereo wrote last)", open
+    ones only; the expected list is written by hand (priority first)."""
+    store = Store(tmp_path / "hand.sqlite3", clock=FakeClock())
+    store.cases.upsert_cases(
+        [
+            _case("CS-PROVIDER-LAST", "In Progress", "P2", 1),  # waiting: Expereo wrote last
+            _case("CS-WE-LAST", "In Progress", "P1", 2),  # not: we wrote a minute after them
+            _case("CS-THEY-AFTER-US", "New", "P1", 3),  # waiting: they wrote a minute after us
+            _case("CS-AWAITING", "Awaiting Customer", "P3", 4),  # waiting: whoever wrote last
+            _case("CS-AWAITING-SILENT", "Awaiting Customer", "P4", 5),  # waiting: no thread
+            _case("CS-RESOLVED", "Resolved", "P1", 6),  # not: closed, though Expereo wrote last
+            _case("CS-CLOSED", "Closed", "P1", 7),  # not
+            _case("CS-SILENT", "New", "P1", 8),  # not: nobody wrote
+        ]
+    )
+    _thread(store, "CS-PROVIDER-LAST", "Customer", "Expereo")
+    _thread(store, "CS-WE-LAST", "Expereo", "Customer")
+    _thread(store, "CS-THEY-AFTER-US", "Customer", "Expereo")
+    _thread(store, "CS-AWAITING", "Expereo", "Customer")
+    _thread(store, "CS-RESOLVED", "Customer", "Expereo")
+    _thread(store, "CS-CLOSED", "Expereo")
+    report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
+    assert [i["id"] for i in report.section("waiting_on_us").items] == [
+        "CS-THEY-AFTER-US",
+        "CS-PROVIDER-LAST",
+        "CS-AWAITING",
+        "CS-AWAITING-SILENT",
+    ]
+    assert "## Waiting on us (4)" in to_markdown(report)
 
 
 def test_since_reads_durations_and_times() -> None:

@@ -310,3 +310,32 @@ def test_a_p1_case_with_invalid_utf8_in_its_subject_is_listed_and_a_skip_is_said
     assert rows[case_id]["priority"] == "P1"
     assert "\ufffd" in rows[case_id]["subject"]
     assert "skipped (no usable id)" in err
+
+
+def test_a_pending_reply_does_not_swallow_the_same_text_to_another_case(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same command again finishes its pending entry; the same text to another case is
+    another write (docs/usage.md, "Exactly once": the key is the command, case and all)."""
+    first, second = [str(c["id"]) for c in lab.data.cases.values() if c["status"] != "Closed"][:2]
+    text = "rebooted the CPE\n"
+    lab.faults.lost_write_responses = 1  # the first reply stays queued, unconfirmed
+    code, _, _ = run(["cases", "reply", first, "-", "--wait", "0"], capsys, monkeypatch, text)
+    assert code == Exit.PENDING
+    code, _, err = run(["cases", "reply", second, "-"], capsys, monkeypatch, text)
+    assert code == 0, err
+    assert messages(lab, second, text) == 1  # sent to the case it names
+    assert messages(lab, first, text) == 1  # and not a second time to the first (the outbox
+    # confirmed the first one on the way, looking on the server before sending again)
+
+
+def test_a_different_text_to_the_same_case_is_another_reply(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = open_case(lab)
+    lab.faults.lost_write_responses = 1
+    argv = ["cases", "reply", case_id, "-"]
+    assert run([*argv, "--wait", "0"], capsys, monkeypatch, "first\n")[0] == Exit.PENDING
+    code, _, err = run(argv, capsys, monkeypatch, "second\n")
+    assert code == 0, err
+    assert messages(lab, case_id, "second\n") == 1 and messages(lab, case_id, "first\n") == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -107,10 +108,10 @@ async def test_a_write_held_before_commit_leaves_its_key_in_use(
     headers = {"Idempotency-Key": "h-1"}
     first = asyncio.create_task(api.post(path, json={"message": "held"}, headers=headers))
     try:
-        for _ in range(2000):  # until the first request holds its key
-            if ("test-client", "h-1") in sim.idempotency:
-                break
-            await asyncio.sleep(0.005)
+        deadline = time.monotonic() + 30  # until the first request holds its key
+        while ("test-client", "h-1") not in sim.idempotency:
+            assert time.monotonic() < deadline, "the held write never recorded its key"
+            await asyncio.sleep(0.005)  # a poll of the condition (the request runs meanwhile)
         busy = await api.post(path, json={"message": "held"}, headers=headers)
         assert busy.status_code == 409
         assert not any(m["message"] == "held" for m in sim.data.messages[case["id"]])

@@ -47,3 +47,34 @@ def test_this_profiles_client_secret_is_found_by_digest() -> None:
     [finding] = lint("debug: client=abc s3cr3t-VALUE-42 failed", matcher)
     assert finding.code == "client-secret" and "s3cr3t" not in finding.masked
     assert lint("debug: client=abc s3cr3t-VALUE-43 failed", matcher) == []
+
+
+# -- the masked line, character by character (written by hand): two characters of a value of
+# eight or more stay as a hint, the rest is 4 to 12 dots, and the rest of the line stays.
+D = "•"
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("password: hunter2!", "password: hu" + D * 6),
+        ("password: hunter2! # the lab", "password: hu" + D * 6 + " # the lab"),
+        ("pwd=ab1", "pwd=" + D * 4),  # 3 characters: no hint, at least 4 dots
+        ("pwd=abc1234", "pwd=a" + D * 6),  # 7 characters: a hint of one (7 // 4)
+        ("pwd=abcd1234", "pwd=ab" + D * 6),
+        ("secret 5 " + "x1" * 20, "secret 5 x1" + D * 12),  # 40 characters: at most 12 dots
+        ("Authorization: Bearer abcdefghijklmnop", "Authorization: Bearer ab" + D * 12),
+        ("token eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl here", "token ey" + D * 12 + " here"),
+        ("  -----BEGIN RSA PRIVATE KEY-----  ", "-----BEGIN RSA PRIVATE KEY-----"),
+    ],
+)
+def test_the_masked_line_keeps_a_hint_and_never_most_of_the_value(line: str, masked: str) -> None:
+    (finding,) = lint(line)
+    assert finding.masked == masked
+
+
+def test_the_client_secret_is_replaced_by_twelve_dots() -> None:
+    text = "ok\nthe key is S3cr3t-Value, thanks"
+    (finding,) = lint(text, lambda word: word == "S3cr3t-Value")
+    assert (finding.code, finding.line_number) == ("client-secret", 2)
+    assert finding.masked == "the key is " + D * 12 + ", thanks"

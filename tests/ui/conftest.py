@@ -85,13 +85,22 @@ def make_app(sim: Simulator, store: Store, sim_clock: FakeClock) -> Callable[...
     return make
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], rounds: int = 400) -> None:
-    """Let the app run until ``condition`` holds (waits for a condition, never a fixed time)."""
-    for _ in range(rounds):
-        if condition():
-            return
+#: how long ``until`` lets the app run before the test is red: generous, for a loaded machine
+#: (the suite's own per-test timeout is 60 s)
+UNTIL_SECONDS = 30.0
+
+
+async def until(
+    pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = UNTIL_SECONDS
+) -> None:
+    """Let the app run until ``condition`` holds: it waits for the condition, never a fixed
+    time, and gives up at a deadline of real time (not after a number of rounds, which a loaded
+    machine gets through more slowly than an idle one)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not reached in {seconds:g} s")
         await pilot.pause()
-    raise AssertionError("condition not reached")
 
 
 def screen_text(app: ExpereoApp) -> str:

@@ -59,7 +59,7 @@ async def test_rows_show_as_the_first_sync_stores_them(tmp_path: Path) -> None:
     )
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.screen.query_one(CaseTable)
-        await until(pilot, lambda: table.row_count > 0, rounds=4_000)
+        await until(pilot, lambda: table.row_count > 0)
         # the case listing is not done (its second page is held), and the first page shows
         assert store.meta.get_meta(META_FIRST_SYNC) is None
         assert table.row_count == store.cases.case_count() == 200
@@ -67,5 +67,5 @@ async def test_rows_show_as_the_first_sync_stores_them(tmp_path: Path) -> None:
         kept = table.cursor_key
         assert kept is not None
         held.release.set()
-        await until(pilot, lambda: table.row_count == total, rounds=4_000)
+        await until(pilot, lambda: table.row_count == total)
         assert table.cursor_key == kept  # the rows that landed did not move the cursor off it

@@ -204,7 +204,6 @@ async def test_bulk_reference_goes_through_the_outbox_once_per_case(
         await until(
             pilot,
             lambda: all(sim.data.cases[c].get("customerReference") == "CHG-42" for c in chosen),
-            rounds=2000,
         )
         updates = [e for e in store.outbox.outbox(statuses=("sent",)) if e.kind == "update"]
         assert sorted(e.case_id or "" for e in updates) == sorted(chosen)
@@ -240,3 +239,39 @@ async def test_export_writes_the_current_view_to_csv_and_json(
     assert tuple(rows[0]) == FIELDS and len(rows) == expected + 1
     doc = json.loads((tmp_path / "urgent.json").read_text(encoding="utf-8"))
     assert {r["priority"] for r in doc} == {"P1"} and len(doc) == expected
+
+
+async def test_m_on_a_selection_marks_all_read_if_any_is_unread_else_all_unread(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    """docs/usage.md: on a selection, `m` marks all read (all unread if none was unread). One
+    step either side: one unread among three, and none unread."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = _inbox(app)
+
+        async def select_three() -> list[str]:
+            await pilot.press("home", "space", "shift+down", "shift+down")
+            assert len(inbox.selected) == 3
+            return sorted(inbox.selected)
+
+        chosen = await select_three()
+        for case_id in chosen:
+            store.mark_read(case_id)
+        store.mark_unread(chosen[1])  # mixed: one unread, two read
+        await pilot.press("m")
+        await until(pilot, lambda: inbox.selected == set())
+        assert [store.cases.is_unread(c) for c in chosen] == [False, False, False]
+
+        again = await select_three()
+        assert again == chosen
+        for case_id in chosen[:2]:
+            store.mark_unread(case_id)  # mixed the other way: two unread, one read
+        await pilot.press("m")
+        await until(pilot, lambda: inbox.selected == set())
+        assert [store.cases.is_unread(c) for c in chosen] == [False, False, False]
+
+        await select_three()  # none unread: all become unread
+        await pilot.press("m")
+        await until(pilot, lambda: inbox.selected == set())
+        assert [store.cases.is_unread(c) for c in chosen] == [True, True, True]

@@ -66,9 +66,9 @@ async def test_unknown_status_is_shown_as_it_came(
     empty = Store(tmp_path / "fresh.sqlite3", clock=sim_clock)
     app = make_app(online=True, store_=empty)
     async with app.run_test(size=(120, 30)) as pilot:
-        await until(pilot, lambda: empty.cases.case_count() == len(sim.data.cases), rounds=2000)
+        await until(pilot, lambda: empty.cases.case_count() == len(sim.data.cases))
         n = empty.cases.status_counts()[UNKNOWN_STATUS]
-        await until(pilot, lambda: f"{UNKNOWN_STATUS} {n}" in screen_text(app), rounds=2000)
+        await until(pilot, lambda: f"{UNKNOWN_STATUS} {n}" in screen_text(app))
         assert app.engine is not None
         await app.engine.stop()  # no sync event may race the teardown (see the report)
 

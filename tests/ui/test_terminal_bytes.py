@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from textual.drivers.headless_driver import HeadlessDriver
-from textual.widgets import Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from expereo_tui.api.models import Case, CaseMessage, Service, Site
 from expereo_tui.sim import Simulator
@@ -32,6 +32,7 @@ from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.wall.app import WallApp
+from expereo_tui.ui.wall.screen import table as wall_table
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
@@ -225,6 +226,13 @@ async def test_hostile_text_on_the_wall_never_reaches_the_terminal(
     terminal: list[str], tmp_path: Path, sim: Simulator, sim_clock: FakeClock
 ) -> None:
     store = hostile_store(tmp_path / "hostile.sqlite3", sim, sim_clock)
+    # an open incident on the hostile service too: the incidents and the services-by-site
+    # tables show only open incidents (the hostile case above is Resolved)
+    resolved = store.cases.case(CASE_ID)
+    assert resolved is not None
+    store.cases.upsert_cases(
+        [resolved.model_copy(update={"id": "CS-HOSTILE-OPEN", "status": "In Progress"})]
+    )
     app = WallApp(
         store=store,
         engine_factory=None,
@@ -238,6 +246,10 @@ async def test_hostile_text_on_the_wall_never_reaches_the_terminal(
             await pilot.press("right")
         await pilot.pause()
         assert "Hx" in seen
+        sites = app.screen.query_one(f"#{wall_table('services')}", DataTable)
+        cells = [str(sites.get_row_at(i)[1]) for i in range(sites.row_count)]
+        hostile = [c for c in cells if c.startswith("Hostile site")]
+        assert hostile == [safe(f"Hostile site {HOSTILE}", one_line=True)]
         assert_clean(terminal, "wall")
 
 

@@ -6,6 +6,7 @@ from textual.widgets import ContentSwitcher, DataTable
 
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
+from expereo_tui.ui.wall.views import view_rows
 from tests.sim_fixtures import FakeClock
 
 from .conftest import screen_text
@@ -39,3 +40,21 @@ async def test_wall_cycles_through_the_chosen_views(
         screen.action_next_view()
         screen.action_next_view()
         assert screen.query_one(ContentSwitcher).current == "overview"
+
+
+def test_a_snoozed_case_leaves_the_walls_saved_views(store: Store, sim_clock: FakeClock) -> None:
+    """docs/usage.md: a snoozed case leaves every view but Snoozed; the wall's too. Waking it
+    brings it back."""
+    p1 = CaseQuery(priorities=frozenset({"P1"}), sort=(("id", False),))
+    ids = [r.id for r in store.cases.query_cases(p1, limit=1000)]
+    assert len(ids) >= 3
+
+    def shown() -> list[str]:
+        return [str(row[2]) for row in view_rows(store, p1, sim_clock(), limit=1000)]
+
+    assert shown() == ids
+    store.shift.snooze(ids[1], until=sim_clock() + 3600)
+    store.shift.snooze(ids[2], until=None, until_provider=True)
+    assert shown() == [ids[0], *ids[3:]]
+    store.shift.unsnooze(ids[1])
+    assert shown() == [ids[0], ids[1], *ids[3:]]
