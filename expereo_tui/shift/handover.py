@@ -132,16 +132,17 @@ EXTRA_SECTIONS: list[SectionMaker] = [triage_sections]
 
 
 def waiting_on_us(store: Store) -> list[CaseRow]:
-    """Open cases whose turn is ours, by the one rule the inbox's Turn column and the wall use
-    (``triage/turn.py``), most urgent first."""
+    """Open cases whose turn is ours, snoozed ones left out (they are under "Snoozed"), by the
+    one rule the inbox's Turn column and ``w`` view and the wall's tile use (``triage/turn.py``),
+    most urgent first."""
     from expereo_tui.api.vocab import open_statuses
     from expereo_tui.store.query import CaseQuery
-    from expereo_tui.triage.turn import US, whose_turn
+    from expereo_tui.triage.turn import waiting_on_us as ours_of
 
     query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
     rows = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
     activity = store.activity.activity([r.id for r in rows])
-    ours = [r for r in rows if (t := whose_turn(r, activity[r.id])) is not None and t.who == US]
+    ours = ours_of(rows, activity, store.shift.snoozed_ids())
     latest = {r.id: r.last_modified_date.timestamp() if r.last_modified_date else 0.0 for r in ours}
     return sorted(ours, key=lambda r: (r.priority is None, r.priority or "", -latest[r.id]))
 

@@ -32,3 +32,17 @@ def test_awaiting_customer_is_our_turn_until_we_write() -> None:
 def test_closed_cases_are_nobodys_turn() -> None:
     assert whose_turn(row(status="Closed"), CaseActivity()) is None
     assert whose_turn(row(status="Resolved"), CaseActivity()) is None
+
+
+def test_the_provider_wrote_last_so_it_is_our_turn() -> None:
+    """In Progress, and the provider's message ("please test") came after ours: ours."""
+    activity = CaseActivity(
+        first_provider_at=T0 + MIN, last_provider_at=T0 + HOUR, last_customer_at=T0 + 10 * MIN
+    )
+    assert whose_turn(row(status="In Progress"), activity) == Turn(US, T0 + HOUR)
+
+
+def test_no_thread_is_not_known_unless_awaiting_customer() -> None:
+    unknown = CaseActivity(thread_known=False)
+    assert whose_turn(row(status="In Progress"), unknown) is None
+    assert whose_turn(row(status="Awaiting Customer", changed=MIN), unknown) == Turn(US, T0 + MIN)

@@ -111,7 +111,7 @@ TILES: list[Tile] = [
     ),
     Tile("new", "New", lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"})))),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
-    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.waiting_on_us), False)),
+    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(len(t.waiting_on_us)), False)),
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
         "sla",
