@@ -139,6 +139,11 @@ def script_flags(parser: argparse.ArgumentParser, *, writes: bool = False) -> No
             help="how long to keep trying to deliver before exiting 75 with the write still "
             "queued (default 120); the same command run again finishes it, exactly once",
         )
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="send even when a line looks like a credential (else: refused, exit 8)",
+        )
 
 
 def config_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:

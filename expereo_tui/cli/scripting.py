@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, TextIO
@@ -61,6 +62,7 @@ class Context:
     name: str
     store: Store
     engine: SyncEngine
+    is_client_secret: Callable[[str], bool] | None = None  # the profile's secret, by digest
 
 
 def _discard(event: SyncEvent) -> None:
@@ -93,7 +95,9 @@ def open_context(args: argparse.Namespace) -> Context:
             sent_by=profile.sent_by,
         ),
     )
-    return Context(name, store, engine)
+    from expereo_tui.triage.secret import secret_matcher
+
+    return Context(name, store, engine, secret_matcher(secret))
 
 
 async def sync(ctx: Context) -> None:
@@ -218,10 +222,36 @@ def _stdin_text() -> str:
     return text
 
 
+def check_credentials(
+    ctx: Context, args: argparse.Namespace, text: str, where: str | None = None
+) -> None:
+    """The app's pre-send lint (triage/lint.py) on a message a script sends: a line that looks
+    like a credential refuses the write (REJECTED), naming the line masked, unless ``--yes``.
+    Checked before the write is queued, so nothing unchecked waits in the outbox for the app's
+    sender."""
+    if getattr(args, "yes", False):
+        return
+    from expereo_tui.triage.lint import KIND, lint
+
+    findings = lint(text, ctx.is_client_secret)
+    if findings:
+        lines = "; ".join(
+            f"{where or f'line {f.line_number}'}: {KIND.get(f.code, f.code)}: {f.masked.strip()}"
+            for f in findings[:5]
+        )
+        more = f" (and {len(findings) - 5} more)" if len(findings) > 5 else ""
+        raise ScriptError(
+            Exit.REJECTED,
+            f"not sent: the message looks like it contains credentials: {lines}{more}. "
+            "Remove them, or send anyway with --yes",
+        )
+
+
 async def cases_reply(ctx: Context, args: argparse.Namespace) -> Exit:
     if args.message != "-":
         raise ScriptError(Exit.USAGE, "give the message on stdin: cases reply ID -")
     text = _stdin_text()
+    check_credentials(ctx, args, text)
     if ctx.store.cases.case(args.id) is None:
         raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
     try:
@@ -252,6 +282,8 @@ async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ScriptError(Exit.REJECTED, f"{where}: {first['msg']}") from None
+    check_credentials(ctx, args, args.subject, where="the subject")
+    check_credentials(ctx, args, text)
     key = _key("new", json.dumps(body.to_wire(), sort_keys=True))
     try:
         entry_id = ctx.engine.create_case(body, draft_key=key)

@@ -61,3 +61,13 @@ def format_of(path: str) -> Format | None:
     if lower.endswith(".json"):
         return "json"
     return None
+
+
+def export_name(view: str) -> str:
+    """The file name the export suggests for a view: ``expereo-<view>.csv`` with the view's name
+    made a safe file name (letters, digits, ``.``, ``_``, ``-``; anything else, ``/`` too,
+    becomes ``-``): the view "P1/P2" suggests ``expereo-p1-p2.csv``, not a folder."""
+    import re
+
+    stem = re.sub(r"[^a-z0-9._-]+", "-", view.lower()).strip("-.")
+    return f"expereo-{stem or 'cases'}.csv"

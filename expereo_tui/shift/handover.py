@@ -1,8 +1,8 @@
 """The handover report: what the next shift needs to know, from the local store.
 
 ``H`` in the app and ``expereo-tui handover [--since 8h] [--md|--json] [--out FILE]`` both build
-a :class:`HandoverReport` here and render it as Markdown or JSON: open P1/P2 cases, cases changed
-in the window, cases waiting on us, SLA and clusters (from :mod:`expereo_tui.triage` once it is
+a :class:`HandoverReport` here and render it as Markdown or JSON: open P1/P2 cases, new cases,
+cases changed by the provider and those changed only by our writes, cases waiting on us, SLA and clusters (from :mod:`expereo_tui.triage` once it is
 there: see :func:`triage_sections`), the writes we sent, the pinned notes and the snoozes.  Text from the API
 is cleaned of control characters (a report may be printed to a terminal) and kept on one line.
 """
@@ -132,18 +132,54 @@ EXTRA_SECTIONS: list[SectionMaker] = [triage_sections]
 
 
 def waiting_on_us(store: Store) -> list[CaseRow]:
-    """Open cases whose turn is ours, by the one rule the inbox's Turn column and the wall use
-    (``triage/turn.py``), most urgent first."""
+    """Open cases whose turn is ours, snoozed ones left out (they are under "Snoozed"), by the
+    one rule the inbox's Turn column and ``w`` view and the wall's tile use (``triage/turn.py``),
+    most urgent first."""
     from expereo_tui.api.vocab import open_statuses
     from expereo_tui.store.query import CaseQuery
-    from expereo_tui.triage.turn import US, whose_turn
+    from expereo_tui.triage.turn import waiting_on_us as ours_of
 
     query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
     rows = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
     activity = store.activity.activity([r.id for r in rows])
-    ours = [r for r in rows if (t := whose_turn(r, activity[r.id])) is not None and t.who == US]
+    ours = ours_of(rows, activity, store.shift.snoozed_ids())
     latest = {r.id: r.last_modified_date.timestamp() if r.last_modified_date else 0.0 for r in ours}
     return sorted(ours, key=lambda r: (r.priority is None, r.priority or "", -latest[r.id]))
+
+
+def split_changed(
+    store: Store, touched: list[CaseRow], since: float, ours_at: dict[str, float]
+) -> tuple[list[CaseRow], list[CaseRow], list[CaseRow]]:
+    """The cases changed in the window, in three lists that never share a case:
+
+    - new: created in the window (by anyone, us too);
+    - changed only by our writes: we sent a write to it in the window, it last changed at or
+      after our first one, and the provider neither wrote nor moved its status in the window;
+    - changed by the provider: every other.
+    """
+    activity = store.activity.activity([r.id for r in touched])
+    new: list[CaseRow] = []
+    theirs: list[CaseRow] = []
+    ours: list[CaseRow] = []
+    for row in touched:
+        act = activity[row.id]
+        created = row.created_date.timestamp() if row.created_date else None
+        changed = row.last_modified_date.timestamp() if row.last_modified_date else None
+        if created is not None and created >= since:
+            new.append(row)
+        elif (
+            row.id in ours_at
+            and changed is not None
+            and changed >= ours_at[row.id]
+            and not (act.last_provider_at is not None and act.last_provider_at >= since)
+            # a status moved in the window (the first one recorded is where the case was first
+            # seen, not a move)
+            and not any(at >= since for at, _ in act.transitions[1:])
+        ):
+            ours.append(row)
+        else:
+            theirs.append(row)
+    return new, theirs, ours
 
 
 def build(
@@ -162,13 +198,16 @@ def build(
         ),
         limit=10_000,
     )
-    changed = _rows(store, store.shift.changed_since(ts(datetime.fromtimestamp(since, UTC)) or ""))
+    touched = _rows(store, store.shift.changed_since(ts(datetime.fromtimestamp(since, UTC)) or ""))
     waiting = waiting_on_us(store)
     sent = []
+    ours_at: dict[str, float] = {}  # case -> our first write to it in the window
     for entry in store.outbox.outbox(statuses=("sent",)):
         at = entry.first_attempt_at or entry.created_at
         if at < since:
             continue
+        if entry.case_id:
+            ours_at[entry.case_id] = min(at, ours_at.get(entry.case_id, at))
         case = entry.case_id or entry.result_id
         body = entry.payload
         what = body.get("message") if entry.kind == "reply" else None
@@ -192,6 +231,7 @@ def build(
             wake = f"{wake} or " if wake else ""
             wake += "when the provider writes"
         snoozed.append({**(_case_item(row) if row else {"id": snooze.case_id}), "wakes": wake})
+    new, changed, changed_by_us = split_changed(store, touched, since, ours_at)
     # what the next shift must act on first: our own notes, the urgent, what waits on us
     sections = [
         Section("pins", "Pinned notes", pins),
@@ -201,14 +241,18 @@ def build(
     for make in EXTRA_SECTIONS:
         sections.extend(make(store, since, now, options))
     sections += [
-        Section("changed", "Changed in the window", [_case_item(r) for r in changed]),
+        Section("new", "New cases", [_case_item(r, created=_iso(r.created_date)) for r in new]),
+        Section("changed", "Changed by the provider", [_case_item(r) for r in changed]),
+        Section(
+            "changed_by_us", "Changed only by our writes", [_case_item(r) for r in changed_by_us]
+        ),
         Section("sent", "Sent by us", sent),
         Section("snoozed", "Snoozed", snoozed),
     ]
     return HandoverReport(profile=profile, generated=now, since=since, sections=sections)
 
 
-_ORDER = ("id", "priority", "status", "subject", "service", "site", "changed")
+_ORDER = ("id", "priority", "status", "subject", "service", "site", "created", "changed")
 
 
 def _md_item(item: dict[str, Any]) -> str:
@@ -217,7 +261,7 @@ def _md_item(item: dict[str, Any]) -> str:
 
     shown = {**item, "subject": subject_label(item["subject"])} if item.get("subject") else item
     parts = [
-        (f"changed {clean(shown[k])}" if k == "changed" else clean(shown[k]))
+        (f"{k} {clean(shown[k])}" if k in ("created", "changed") else clean(shown[k]))
         for k in _ORDER[1:]
         if shown.get(k)
     ]

@@ -1,5 +1,5 @@
-"""What the wall and the alerts count over every open case: SLA clocks at risk or breached, and
-the cases waiting on us."""
+"""What the wall and the alerts count over every open case: SLA clocks at risk or breached (the
+cases waiting on us are counted by ``turn.waiting_on_us``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from expereo_tui.store.activity import CaseActivity
 from expereo_tui.store.cases import CaseRow
 
 from .sla import Clock, Level, Targets, clocks
-from .turn import US, whose_turn
 
 _NONE = CaseActivity()
 
@@ -21,7 +20,6 @@ class Board:
 
     breached: int
     at_risk: int
-    waiting_on_us: int
     alarming: tuple[tuple[CaseRow, Clock], ...]
 
 
@@ -31,13 +29,10 @@ def board(
     targets: Mapping[str, Targets],
     now: float,
 ) -> Board:
-    breached = at_risk = ours = 0
+    breached = at_risk = 0
     alarming: list[tuple[CaseRow, Clock]] = []
     for row in rows:
         act = activity.get(row.id, _NONE)
-        turn = whose_turn(row, act)
-        if turn is not None and turn.who == US:
-            ours += 1
         worst = None
         for clock in clocks(row, act, targets, now):
             if clock.level is not Level.OK:
@@ -50,4 +45,4 @@ def board(
             else:
                 at_risk += 1
     alarming.sort(key=lambda rc: rc[1].left)
-    return Board(breached, at_risk, ours, tuple(alarming))
+    return Board(breached, at_risk, tuple(alarming))

@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from expereo_tui.triage.secret import secret_matcher as secret_matcher  # re-exported
 
 MASK = "•"
+# what each finding is, in words (the app's dialog and the ``cases`` commands say it)
+KIND = {
+    "password": "a password or secret from a device config",
+    "snmp-community": "an SNMP community",
+    "private-key": "a private key block",
+    "bearer-token": "a bearer token",
+    "client-secret": "this profile's API client secret",
+}
 
 # (code, pattern): the group named "value" is what gets masked (the whole match without one)
 _VALUE = r"(?P<value>\"[^\"]+\"|'[^']+'|\S+)"

@@ -15,7 +15,7 @@ from expereo_tui.store.store import CaseActivity, CaseQuery, CaseRow
 from expereo_tui.triage.board import Board, board
 from expereo_tui.triage.clusters import Cluster, clusters
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Level, Targets, clocks, sla_next
-from expereo_tui.triage.turn import US, whose_turn
+from expereo_tui.triage.turn import waiting_on_us
 
 _NO_ACTIVITY = CaseActivity()
 
@@ -218,19 +218,15 @@ class WallTriage:
     counts move with time alone: SlaWatch.advance), the cases waiting on us, the clusters."""
 
     sla: SlaWatch
-    waiting_on_us: int
+    waiting_on_us: tuple[str, ...]  # the ids (turn.waiting_on_us), the tile shows how many
     clusters: list[Cluster]
 
 
 def read_wall_triage(store: Any, options: Any, now: float) -> WallTriage:
     """Every open case and its activity, once (run it in a thread on a large account)."""
     rows, activity = read_open(store)
-    ours = 0
-    for row in rows:
-        turn = whose_turn(row, activity.get(row.id, _NO_ACTIVITY))
-        ours += turn is not None and turn.who == US
     return WallTriage(
         sla=SlaWatch(rows, activity, targets_of(options), now),
-        waiting_on_us=ours,
+        waiting_on_us=tuple(r.id for r in waiting_on_us(rows, activity, store.shift.snoozed_ids())),
         clusters=clusters(rows, store.activity.site_cities()),
     )

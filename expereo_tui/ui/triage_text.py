@@ -1,4 +1,5 @@
-"""How triage reads on screen: SLA clocks (``◔ 42m``, ``▲ 8m at risk``, ``✖ −12m breached``),
+"""How triage reads on screen: SLA clocks (``◔ 42m``, ``▲ 8m at risk`` (▲ first response,
+↻ update, ⚑ resolution), ``✖ −12m breached``),
 whose turn it is (``provider · 47m``, ``you · 3h``), and their colours from the theme.
 
 Every state has a glyph and a word as well as a colour, so colour is never the only signal.
@@ -26,6 +27,12 @@ STYLE_VARIABLES: dict[str, tuple[str, str]] = {
     "turn-you": ("warning", "bold yellow"),
 }
 SHARE_GLYPHS = "○◔◑◕●"  # the share of the target used, in quarters
+# an at-risk clock says which clock it is (one cell each, not emoji: the column stays aligned)
+CLOCK_GLYPHS = {
+    "first_response": "▲",
+    "update_interval": "↻",
+    "resolution": "⚑",
+}
 
 
 def resolve_styles(variables: Mapping[str, str]) -> dict[str, str]:
@@ -76,7 +83,8 @@ def sla_text(clock: Clock | None, styles: Mapping[str, str] = DEFAULT_STYLES) ->
     if level is Level.BREACHED:
         return Text(f"✖ −{span(clock.left)} breached", style=styles["sla-breached"])
     if level is Level.AT_RISK:
-        glyph = "⏸" if clock.paused else "▲"  # paused: the clock is not moving
+        # paused: the clock is not moving; else the clock's own glyph
+        glyph = "⏸" if clock.paused else CLOCK_GLYPHS.get(clock.name, "▲")
         return Text(f"{glyph} {span(clock.left)} at risk", style=styles["sla-at-risk"])
     if clock.paused:
         return Text(f"⏸ {span(clock.left)} paused", style=styles["sla-paused"])

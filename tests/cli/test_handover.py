@@ -51,15 +51,20 @@ def test_report_has_every_section_from_the_store(report_store: Store) -> None:
     report = build(store, since=FIXED_NOW - 8 * 3600, now=FIXED_NOW, profile="lab")
 
     assert {i["id"] for i in report.section("open_p1_p2").items} == {r.id for r in urgent}
-    # waiting on us, worked out again from the rule (open, and Awaiting Customer or Expereo
-    # wrote last) over every case and its thread, not by the function that builds the section
+    # waiting on us, worked out again from the rule (docs/usage.md, "Whose turn") over every
+    # case and its thread, not by the function that builds the section: open, and the provider
+    # wrote last; under Awaiting Customer, no message of ours after their latest one
     expected = set()
     for row in store.cases.query_cases(CaseQuery(), limit=100_000):
+        if row.status in ("Resolved", "Closed"):
+            continue
         thread = store.cases.thread(row.id)
-        last_by_provider = bool(thread) and thread[-1].type == "Expereo"
-        if row.status not in ("Resolved", "Closed") and (
-            row.status == "Awaiting Customer" or last_by_provider
-        ):
+        theirs = [m.timestamp for m in thread if m.type == "Expereo" and m.timestamp]
+        ours = [m.timestamp for m in thread if m.type == "Customer" and m.timestamp]
+        if row.status == "Awaiting Customer":
+            if not ours or (theirs and max(ours) < max(theirs)):
+                expected.add(row.id)
+        elif theirs and (not ours or max(theirs) > max(ours)):
             expected.add(row.id)
     waiting = [i["id"] for i in report.section("waiting_on_us").items]
     assert expected and set(waiting) == expected and len(waiting) == len(expected)
@@ -113,15 +118,16 @@ def _thread(store: Store, case_id: str, *writers: str) -> None:
 
 
 def test_waiting_on_us_is_awaiting_customer_or_expereo_wrote_last(tmp_path: Path) -> None:
-    """docs/usage.md: "cases waiting on us (Awaiting Customer, or Expereo wrote last)", open
-    ones only; the expected list is written by hand (priority first)."""
+    """docs/usage.md, "Whose turn": on an open case the provider writing last makes it ours;
+    under Awaiting Customer it is ours until we write after they asked; the expected list is
+    written by hand (priority first)."""
     store = Store(tmp_path / "hand.sqlite3", clock=FakeClock())
     store.cases.upsert_cases(
         [
             _case("CS-PROVIDER-LAST", "In Progress", "P2", 1),  # waiting: Expereo wrote last
             _case("CS-WE-LAST", "In Progress", "P1", 2),  # not: we wrote a minute after them
             _case("CS-THEY-AFTER-US", "New", "P1", 3),  # waiting: they wrote a minute after us
-            _case("CS-AWAITING", "Awaiting Customer", "P3", 4),  # waiting: whoever wrote last
+            _case("CS-AWAITING", "Awaiting Customer", "P3", 4),  # not: we answered their ask
             _case("CS-AWAITING-SILENT", "Awaiting Customer", "P4", 5),  # waiting: no thread
             _case("CS-RESOLVED", "Resolved", "P1", 6),  # not: closed, though Expereo wrote last
             _case("CS-CLOSED", "Closed", "P1", 7),  # not
@@ -138,10 +144,9 @@ def test_waiting_on_us_is_awaiting_customer_or_expereo_wrote_last(tmp_path: Path
     assert [i["id"] for i in report.section("waiting_on_us").items] == [
         "CS-THEY-AFTER-US",
         "CS-PROVIDER-LAST",
-        "CS-AWAITING",
         "CS-AWAITING-SILENT",
     ]
-    assert "## Waiting on us (4)" in to_markdown(report)
+    assert "## Waiting on us (3)" in to_markdown(report)
 
 
 def test_since_reads_durations_and_times() -> None:

@@ -339,3 +339,34 @@ def test_a_different_text_to_the_same_case_is_another_reply(
     code, _, err = run(argv, capsys, monkeypatch, "second\n")
     assert code == 0, err
     assert messages(lab, case_id, "second\n") == 1 and messages(lab, case_id, "first\n") == 1
+
+
+def test_a_credential_in_a_scripted_message_is_refused_unless_yes(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's pre-send lint on `cases reply` and `cases new` (issue 32): refused with exit 8,
+    the line named and masked, nothing queued (so a running app has nothing unchecked to send);
+    --yes sends it anyway."""
+    from expereo_tui.store.store import Store
+
+    case_id = open_case(lab)
+    text = "tested, works now\nclient_secret=Zq81xTopSecretValue\n"
+    code, _, err = run(["cases", "reply", case_id, "-"], capsys, monkeypatch, text)
+    assert code == Exit.REJECTED == 8
+    assert "line 2" in err and "client_secret=" in err and "--yes" in err
+    assert "TopSecretValue" not in err  # named masked, never repeated whole
+    assert messages(lab, case_id, text) == 0
+    store = Store.for_profile("lab")
+    try:
+        assert store.outbox.outbox() == []  # nothing waits for the app's sender
+    finally:
+        store.close()
+    service = next(iter(lab.data.services))
+    before = len(lab.data.cases)
+    new = ["cases", "new", "--service", service, "--type", "NonIncident",
+           "--subject", "UtilizationReport", "-"]  # fmt: skip
+    code, _, err = run(new, capsys, monkeypatch, "router config:\npassword = hunter2!x\n")
+    assert code == Exit.REJECTED and "line 2" in err and len(lab.data.cases) == before
+    code, _, err = run(["cases", "reply", case_id, "-", "--yes"], capsys, monkeypatch, text)
+    assert code == 0, err
+    assert messages(lab, case_id, text) == 1

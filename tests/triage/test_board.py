@@ -37,7 +37,7 @@ def test_board_counts_each_case_once_by_its_worst_clock() -> None:
         "CS-E": CaseActivity(),
     }
     result = board(rows, activity, TARGETS, NOW)
-    assert (result.breached, result.at_risk, result.waiting_on_us) == (2, 1, 1)
+    assert (result.breached, result.at_risk) == (2, 1)
     assert [(r.id, c.name, c.left) for r, c in result.alarming] == [
         ("CS-E", "first_response", -206 * MIN),
         ("CS-A", "first_response", -20 * MIN),
@@ -48,15 +48,7 @@ def test_board_counts_each_case_once_by_its_worst_clock() -> None:
 
 def test_an_empty_board_counts_nothing() -> None:
     result = board([], {}, TARGETS, NOW)
-    assert (result.breached, result.at_risk, result.waiting_on_us, result.alarming) == (0, 0, 0, ())
-
-
-def test_every_case_waiting_on_us_counts_once() -> None:
-    rows = [
-        row(f"CS-{i}", status="Awaiting Customer", created=0, changed=45 * MIN) for i in range(3)
-    ]
-    result = board(rows, {}, {}, NOW)  # no targets: no clocks, only the turn
-    assert (result.breached, result.at_risk, result.waiting_on_us) == (0, 0, 3)
+    assert (result.breached, result.at_risk, result.alarming) == (0, 0, ())
 
 
 @pytest.mark.parametrize(

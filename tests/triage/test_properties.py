@@ -66,9 +66,15 @@ def replay(status: str, status_at: int, thread: list[tuple[int, str]]) -> Turn:
     """Walk the case's events in time order. Under Awaiting Customer the provider asking (its
     status change, or any message of theirs) makes it ours from then; a message of ours makes
     it theirs from then (at the same instant, the provider's ask comes first: we answered it).
-    Any other status: the provider's since the latest message either side, else the creation."""
+    Any other open status: whoever did not write last owes the next message: ours since the
+    provider's latest message when it is later than ours (a tie is ours: we answered), else
+    theirs since our latest message, else since the creation."""
     if status != "Awaiting Customer":
-        return Turn(PROVIDER, T0 + max((t for t, _ in thread), default=0) * MIN)
+        theirs = max((t for t, who in thread if who == "Expereo"), default=None)
+        ours = max((t for t, who in thread if who == "Customer"), default=None)
+        if theirs is not None and (ours is None or theirs > ours):
+            return Turn(US, T0 + theirs * MIN)
+        return Turn(PROVIDER, T0 + (ours if ours is not None else 0) * MIN)
     events = [(status_at, 0, "ask")] + [(t, 0 if who == "Expereo" else 1, who) for t, who in thread]
     turn = Turn(US, T0)  # from the creation
     for t, _, what in sorted(events):

@@ -146,14 +146,14 @@ def test_the_reads_see_the_open_cases_only(small_store: Store) -> None:
 
 def test_the_wall_counts_waiting_on_us_and_clusters(small_store: Store) -> None:
     wall = read_wall_triage(small_store, SimpleNamespace(sla_targets=TARGETS), T0)
-    assert wall.waiting_on_us == 1  # CS-Z
+    assert wall.waiting_on_us == ("CS-Z",)
     assert [(c.kind, c.key, c.case_ids) for c in wall.clusters] == [
         ("site", "S1", ("CS-X", "CS-Y"))
     ]
     # P1 only has targets here: CS-X's first response (40 of 30 min) is the one late clock
     assert (wall.sla.breached, wall.sla.at_risk) == (1, 0)
     triage = read_triage(small_store, SimpleNamespace(sla_targets=TARGETS), T0)
-    assert (triage.board.breached, triage.board.at_risk, triage.board.waiting_on_us) == (1, 0, 1)
+    assert (triage.board.breached, triage.board.at_risk) == (1, 0)
     assert [c.case_ids for c in triage.clusters] == [("CS-X", "CS-Y")]
 
 
@@ -225,4 +225,4 @@ def test_the_wall_counts_each_case_waiting_on_us_from_its_own_thread(small_store
             )
         ],
     )
-    assert read_wall_triage(small_store, None, T0).waiting_on_us == 2  # CS-Z and CS-Q
+    assert read_wall_triage(small_store, None, T0).waiting_on_us == ("CS-Q", "CS-Z")

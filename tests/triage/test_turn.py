@@ -65,12 +65,18 @@ def test_under_awaiting_customer_a_later_status_change_is_when_they_asked() -> N
     assert _awaiting(50 * MIN, 40 * MIN, 51 * MIN) == Turn(PROVIDER, T0 + 51 * MIN)
 
 
-def test_other_statuses_are_the_providers_since_the_latest_message_either_side() -> None:
-    both = CaseActivity(
+def test_other_open_statuses_go_to_whoever_did_not_write_last_either_side() -> None:
+    """Provider at 30 after us at 20: ours (they asked); us at 31 after them: theirs; a status
+    the API added later is open and follows the same rule."""
+    provider_last = CaseActivity(
         first_provider_at=T0 + MIN, last_provider_at=T0 + 30 * MIN, last_customer_at=T0 + 20 * MIN
     )
-    assert whose_turn(row(status="In Progress"), both) == Turn(PROVIDER, T0 + 30 * MIN)
-    assert whose_turn(row(status="Some New Status"), both) == Turn(PROVIDER, T0 + 30 * MIN)
+    assert whose_turn(row(status="In Progress"), provider_last) == Turn(US, T0 + 30 * MIN)
+    assert whose_turn(row(status="Some New Status"), provider_last) == Turn(US, T0 + 30 * MIN)
+    ours_last = CaseActivity(
+        first_provider_at=T0 + MIN, last_provider_at=T0 + 30 * MIN, last_customer_at=T0 + 31 * MIN
+    )
+    assert whose_turn(row(status="In Progress"), ours_last) == Turn(PROVIDER, T0 + 31 * MIN)
     unknown = CaseActivity(thread_known=False)
     assert whose_turn(row(status="In Progress"), unknown) is None
 
@@ -101,3 +107,17 @@ def test_awaiting_customer_without_a_creation_date_is_ours_since_the_last_change
 
     case = replace(row(status="Awaiting Customer", changed=20 * MIN), created_date=None)
     assert whose_turn(case, CaseActivity()) == Turn(US, T0 + 20 * MIN)
+
+
+def test_the_provider_wrote_last_so_it_is_our_turn() -> None:
+    """In Progress, and the provider's message ("please test") came after ours: ours."""
+    activity = CaseActivity(
+        first_provider_at=T0 + MIN, last_provider_at=T0 + HOUR, last_customer_at=T0 + 10 * MIN
+    )
+    assert whose_turn(row(status="In Progress"), activity) == Turn(US, T0 + HOUR)
+
+
+def test_no_thread_is_not_known_unless_awaiting_customer() -> None:
+    unknown = CaseActivity(thread_known=False)
+    assert whose_turn(row(status="In Progress"), unknown) is None
+    assert whose_turn(row(status="Awaiting Customer", changed=MIN), unknown) == Turn(US, T0 + MIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -255,9 +256,11 @@ async def test_wall_shows_no_counts_before_the_first_sync(
         assert "P1 open" in screen_text(app)
 
 
-async def test_open_incidents_newest_first_with_the_rest_counted(
+async def test_open_incidents_most_urgent_first_p1s_never_cut(
     sim: Simulator, store: Store, sim_clock: FakeClock
 ) -> None:
+    """Every open P1 incident shows, before the rest (the order itself: test_wall_order.py);
+    what does not fit is one line counted per priority (issue 32)."""
     from textual.widgets import DataTable
 
     app = make_wall(sim, store, sim_clock)
@@ -266,21 +269,20 @@ async def test_open_incidents_newest_first_with_the_rest_counted(
         await pilot.press("right")
         await pilot.pause()
         table = screen.query_one("#incidents-table", DataTable)
-        open_incidents = store.cases.count_cases(
-            CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
-        )
+        every = CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
+        open_incidents = store.cases.count_cases(every)
+        p1 = {r.id for r in store.cases.query_cases(
+            replace(every, priorities=frozenset({"P1"})), limit=1000)}  # fmt: skip
         height = screen.query_one("#views").size.height
-        assert open_incidents > height  # more than fit: the test needs a cut
+        assert open_incidents > height and 0 < len(p1) < height - 2  # a cut, and P1s that fit
         await until(pilot, lambda: table.row_count == height - 1)
-        last = str(table.get_row_at(table.row_count - 1)[0])
-        assert last == f"+{open_incidents - (height - 2)} more"
+        cells = [str(c) for c in table.get_row_at(table.row_count - 1)]
+        hidden = open_incidents - (height - 2)
+        assert cells[:2] == [f"+{hidden}", "more"] and "P1" not in cells[3]
+        parts = dict(p.rsplit(" ", 1) for p in cells[3].split(" · "))
+        assert sum(int(n) for n in parts.values()) == hidden  # the line adds up
         ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count - 1)]
-        starts = []
-        for case_id in ids:
-            case = store.cases.case(case_id)
-            assert case is not None
-            starts.append(case.start_of_incident or case.created_date)
-        assert starts == sorted(starts, reverse=True)  # newest first
+        assert set(ids[: len(p1)]) == p1  # every P1 first, none behind "+N more"
 
 
 async def test_tile_digits_grow_with_the_tile(

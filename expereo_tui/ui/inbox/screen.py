@@ -57,6 +57,15 @@ TURN_VIEWS: dict[str | None, str] = {
 }
 
 
+def summary_of(rows: list[CaseRow]) -> InboxSummary:
+    """The header's counts over the rows a whose-turn view or a cluster filter shows."""
+    by_status: dict[str, int] = {}
+    for row in rows:
+        status = "?" if row.status is None else row.status
+        by_status[status] = by_status.get(status, 0) + 1
+    return InboxSummary(total=len(rows), unread=sum(r.unread for r in rows), by_status=by_status)
+
+
 class InboxScreen(ShiftInbox):
     """Cases from the store; keys to open, reply, filter, sort and triage."""
 
@@ -219,6 +228,11 @@ class InboxScreen(ShiftInbox):
         sort = q.sort if q.sort and q.sort[0][0] in TRIAGE_SORTS else (("turn", False),)
         return triage_order(rows, ctx, sort)
 
+    def export_rows(self) -> list[CaseRow]:
+        """The rows shown, the whose-turn view and the cluster filter included, in their order."""
+        triaged = self._triaged()
+        return super().export_rows() if triaged is None else triaged
+
     def _fetch(self, query: CaseQuery, triaged: list[CaseRow] | None = None) -> Fetch:
         """A page of rows for the table: read from the store when it scrolls into view (or cut
         from the rows a triage sort or view has ordered)."""
@@ -251,6 +265,8 @@ class InboxScreen(ShiftInbox):
             self.xapp.after_first_frame(self._read_clusters)  # not on the way of the frame
         triaged = self._triaged(query)
         self.total = summary.total if triaged is None else len(triaged)
+        if triaged is not None:  # a whose-turn view or a cluster: the header counts what shows
+            summary = summary_of(triaged)
         first = self.query_state.sort[0] if self.query_state.sort else None
         column = BY_SORT.get(first[0]) if first else None
         table.sort_column = (column.key, first[1]) if column and first else None
@@ -518,8 +534,11 @@ class InboxScreen(ShiftInbox):
         self.app.push_screen(FilterScreen(self.query_state), done)
 
     def action_clear_filters(self) -> None:
+        """Every filter off: the query's, the whose-turn view's and the cluster's."""
         self.query_one("#search", Input).value = ""
         self.query_one("#searchbar").display = False
+        self.turn_view = None
+        self.cluster = None
         self.set_query(CaseQuery(sort=self.query_state.sort))
 
     def action_cycle_sort(self) -> None:

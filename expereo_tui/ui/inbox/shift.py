@@ -404,9 +404,16 @@ class ShiftInbox(AppScreen[None]):
         self.wake_snoozes()
 
     # -- export ----------------------------------------------------------------------------------
+    def export_rows(self) -> list[CaseRow]:
+        """The rows of the current view, as the export writes them (the inbox adds its own
+        filters: the whose-turn view, the cluster)."""
+        store, query = self.xapp.store, self.shown_query()
+        total = store.cases.inbox_summary(query).total
+        return store.cases.inbox_page(query, limit=max(total, 1))
+
     def action_export(self) -> None:
         """Write the cases of the current view (its filter and sort) to a .csv or .json file."""
-        from expereo_tui.shift.export import format_of
+        from expereo_tui.shift.export import export_name, format_of
 
         if files_off(self.app, "Use `expereo-tui cases list --csv` on the server."):
             return
@@ -420,9 +427,7 @@ class ShiftInbox(AppScreen[None]):
         def done(text: str | None) -> None:
             if text is None:
                 return
-            store, query = self.xapp.store, self.shown_query()
-            total = store.cases.inbox_summary(query).total
-            rows = store.cases.inbox_page(query, limit=max(total, 1))  # read here: a consistent view
+            rows = self.export_rows()  # read here: a consistent view
             self.run_worker(
                 partial(_write_export, Path(text.strip()).expanduser(), rows),
                 thread=True,
@@ -430,8 +435,7 @@ class ShiftInbox(AppScreen[None]):
                 exit_on_error=False,
             )
 
-        name = self.view.name.lower().replace(" ", "-")
-        default = str(Path.cwd() / f"expereo-{name}.csv")
+        default = str(Path.cwd() / export_name(self.view.name))
         self.app.push_screen(
             PromptScreen("Export this view to (.csv or .json)", value=default, check=check), done
         )

@@ -18,16 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from expereo_tui.triage.conflict import Conflict
-from expereo_tui.triage.lint import Finding, lint
+from expereo_tui.triage.lint import KIND, Finding, lint
 from expereo_tui.ui.safe_text import literal
-
-KIND = {
-    "password": "a password or secret from a device config",
-    "snmp-community": "an SNMP community",
-    "private-key": "a private key block",
-    "bearer-token": "a bearer token",
-    "client-secret": "this profile's API client secret",
-}
 
 
 def lint_findings(text: str, is_client_secret: Callable[[str], bool] | None) -> list[Finding]:

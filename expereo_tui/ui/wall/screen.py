@@ -13,7 +13,7 @@ minutes, tables are refilled when their rows differ.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -41,6 +41,7 @@ from expereo_tui.sync.events import (
 )
 from expereo_tui.triage.labels import subject_label
 from expereo_tui.triage.read_model import WallTriage, read_wall_triage
+from expereo_tui.triage.sla import Level
 from expereo_tui.ui.format import ago, priority_text, relative, status_text
 from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
@@ -53,7 +54,7 @@ from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_lin
 VIEWS = ("overview", "incidents", "activity", "services")
 TITLES = {
     "overview": "Open cases",
-    "incidents": "Open incidents by age",
+    "incidents": "Incidents by urgency",
     "activity": "Newest activity",
     "services": "Services with open incidents",
 }
@@ -111,7 +112,7 @@ TILES: list[Tile] = [
     ),
     Tile("new", "New", lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"})))),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
-    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(t.waiting_on_us), False)),
+    Tile("waiting-us", "Waiting on us", triage=lambda t: (str(len(t.waiting_on_us)), False)),
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
         "sla",
@@ -128,8 +129,9 @@ class WallData:
 
     triage: WallTriage
     counts: dict[str, int]  # the counted tiles
-    incidents: list[CaseRow]  # shown, newest first
+    incidents: list[CaseRow]  # shown, most urgent first (urgent_first)
     more_incidents: int  # open incidents that did not fit
+    hidden_by_priority: dict[str, int]  # those, per priority (P1 first)
     recent: list[CaseRow]  # the newest activity
     services: list[list[Any]]  # services with open incidents, as table rows
 
@@ -156,8 +158,42 @@ def table(view_id: str) -> str:
     return f"{view_id}-table"
 
 
-def more_line(hidden: int) -> str:
-    return f"+{hidden:,} more"
+def breakdown(by_priority: Mapping[str, int]) -> str:
+    """``P2 4 · P3 12``: what did not fit, per priority."""
+    return " · ".join(f"{p} {n:,}" for p, n in by_priority.items())
+
+
+def more_line(hidden: int, by_priority: Mapping[str, int] | None = None) -> str:
+    """``+16 more: P2 4 · P3 12`` (the incidents table spreads it over its cells, so that the
+    narrow Age column is not widened by it)."""
+    line = f"+{hidden:,} more"
+    return f"{line}: {breakdown(by_priority)}" if by_priority else line
+
+
+def _rank(priority: str | None) -> tuple[int, str]:
+    """P1 < P2 < … < no priority < "lower" (past the read's limit)."""
+    if priority and priority.startswith("P"):
+        return (0, priority)
+    return (1 if priority == "--" or not priority else 2, "")
+
+
+def urgent_first(
+    rows: Sequence[CaseRow], worst: Mapping[str, Level], now: float
+) -> list[CaseRow]:
+    """The wall's incidents, most urgent first: every P1 (breached ones first), then the other
+    breached, then by priority; within each, the oldest first (start of incident, else
+    creation). P1s come before everything, so a cut never hides one behind "+N more"."""
+
+    def key(row: CaseRow) -> tuple[bool, bool, tuple[int, str], float]:
+        start = row.start_of_incident or row.created_date
+        return (
+            row.priority != "P1",
+            worst.get(row.id) is not Level.BREACHED,
+            _rank(row.priority),
+            start.timestamp() if start else now,
+        )
+
+    return sorted(rows, key=key)
 
 
 class WallTable(DataTable[Any]):
@@ -420,18 +456,15 @@ class WallScreen(AppScreen[None]):
             ),
             limit=500,
         )
-        incidents.sort(  # newest first: today's incidents are the ones to see
-            key=lambda r: (
-                (r.start_of_incident or r.created_date).timestamp()
-                if (r.start_of_incident or r.created_date)
-                else now
-            ),
-            reverse=True,
-        )
+        incidents = urgent_first(incidents, triage.sla.worst, now)
         total_incidents = store.cases.count_cases(
             CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
         )
         shown = incidents[:fit] if total_incidents <= fit else incidents[: max(0, fit - 1)]
+        # the cut, per priority (the read is by priority, so past its limit are the lowest)
+        hidden = Counter(r.priority or "--" for r in incidents[len(shown) :])
+        if total_incidents > len(incidents):
+            hidden["lower"] += total_incidents - len(incidents)
         recent = store.cases.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
         by_service: Counter[str] = Counter(r.service_id or "?" for r in incidents)
         worst: dict[str, str] = {}
@@ -451,12 +484,13 @@ class WallScreen(AppScreen[None]):
                     priority_text(worst[service_id]),
                 ]
             )
-        rows.sort(key=lambda row: (str(row[0]), str(row[1])))
+        rows.sort(key=lambda row: (str(row[0]), str(row[1]), str(row[2])))  # not by read order
         return WallData(
             triage=triage,
             counts=counts,
             incidents=shown,
             more_incidents=total_incidents - len(shown),
+            hidden_by_priority=dict(sorted(hidden.items(), key=lambda kv: _rank(kv[0]))),
             recent=recent,
             services=rows[:ROWS],
         )
@@ -528,7 +562,8 @@ class WallScreen(AppScreen[None]):
             for r in data.incidents
         ]
         if data.more_incidents > 0:
-            rows.append([Text(more_line(data.more_incidents), style="bold")] + [""] * 6)
+            more = [Text(f"+{data.more_incidents:,}", style="bold"), Text("more", style="bold")]
+            rows.append([*more, "", Text(breakdown(data.hidden_by_priority)), "", "", ""])
         self._fill("incidents", rows)
         self._fill(
             "activity",
