@@ -252,15 +252,15 @@ async def test_m_on_a_selection_marks_all_read_if_any_is_unread_else_all_unread(
 
         async def select_three() -> list[str]:
             await pilot.press("home", "space", "shift+down", "shift+down")
-            assert len(inbox.selected) == 3
-            return sorted(inbox.selected)
+            assert len(inbox.table.selected) == 3
+            return sorted(inbox.table.selected)
 
         chosen = await select_three()
         for case_id in chosen:
             store.mark_read(case_id)
         store.mark_unread(chosen[1])  # mixed: one unread, two read
         await pilot.press("m")
-        await until(pilot, lambda: inbox.selected == set())
+        await until(pilot, lambda: inbox.table.selected == set())
         assert [store.cases.is_unread(c) for c in chosen] == [False, False, False]
 
         again = await select_three()
@@ -268,10 +268,10 @@ async def test_m_on_a_selection_marks_all_read_if_any_is_unread_else_all_unread(
         for case_id in chosen[:2]:
             store.mark_unread(case_id)  # mixed the other way: two unread, one read
         await pilot.press("m")
-        await until(pilot, lambda: inbox.selected == set())
+        await until(pilot, lambda: inbox.table.selected == set())
         assert [store.cases.is_unread(c) for c in chosen] == [False, False, False]
 
         await select_three()  # none unread: all become unread
         await pilot.press("m")
-        await until(pilot, lambda: inbox.selected == set())
+        await until(pilot, lambda: inbox.table.selected == set())
         assert [store.cases.is_unread(c) for c in chosen] == [True, True, True]
