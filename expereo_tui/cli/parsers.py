@@ -126,7 +126,11 @@ def app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.
     return parser
 
 
-def script_flags(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
+def script_flags(
+    parser: argparse.ArgumentParser, *, writes: bool = False, repeatable: bool = False
+) -> None:
+    """The scripting commands' flags; ``writes`` adds --wait and --yes, ``repeatable`` (a reply
+    or a new case: sending one twice makes two) --again and --key."""
     parser.add_argument(
         "--offline", action="store_true", help="answer from the local store without a sync"
     )
@@ -143,6 +147,19 @@ def script_flags(parser: argparse.ArgumentParser, *, writes: bool = False) -> No
             "--yes",
             action="store_true",
             help="send even when a line looks like a credential (else: refused, exit 8)",
+        )
+    if repeatable:
+        parser.add_argument(
+            "--again",
+            action="store_true",
+            help="send it even though the same write was confirmed before (else: exit 10 with "
+            "the id it was given)",
+        )
+        parser.add_argument(
+            "--key",
+            metavar="KEY",
+            help="your own key for this write: the same key again finishes it, or reports it "
+            "sent, whatever the text (default: the command's content)",
         )
 
 
@@ -231,13 +248,13 @@ def cases_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
     reply = actions.add_parser(
         "reply", parents=[flags], help="reply to a case; the message is read from stdin"
     )
-    script_flags(reply, writes=True)
+    script_flags(reply, writes=True, repeatable=True)
     reply.add_argument("id", help="case id")
     reply.add_argument("message", metavar="-", help="`-`: read the message from stdin")
     new = actions.add_parser(
         "new", parents=[flags], help="open a case; the first message is read from stdin"
     )
-    script_flags(new, writes=True)
+    script_flags(new, writes=True, repeatable=True)
     new.add_argument("--service", required=True, metavar="SERVICE_ID", help="the service")
     new.add_argument("--type", required=True, help="case type, e.g. Incident or Request")
     new.add_argument("--subject", required=True, help="subject line")

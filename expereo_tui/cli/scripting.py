@@ -47,6 +47,7 @@ class Exit(IntEnum):
     AUTH = 7  # credentials refused or a scope missing
     REJECTED = 8  # the API or a local rule refused the write (invalid, case closed)
     READ_ONLY = 9  # the profile or --read-only forbids writes
+    ALREADY_SENT = 10  # this write was confirmed before: its id printed; --again sends it again
     PENDING = 75  # queued but not confirmed yet: run the same command again (EX_TEMPFAIL)
 
 
@@ -187,6 +188,32 @@ def _key(*parts: str) -> str:
     return "cli:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
+def write_key(args: argparse.Namespace, *parts: str) -> str:
+    """The key a script's write is known by: ``--key K`` when given (the caller's own name for
+    this write, whatever its text), else the command's content."""
+    given = getattr(args, "key", None)
+    return _key("key", given) if given else _key(*parts)
+
+
+def already_sent(ctx: Context, args: argparse.Namespace, key: str, out: TextIO) -> Exit | None:
+    """The same write confirmed before: not sent a second time unless ``--again``.  Prints the
+    id the API gave it (stdout) and says so (stderr); None when there is nothing to report."""
+    if getattr(args, "again", False):
+        return None
+    sent = [e for e in ctx.store.outbox.outbox(statuses=("sent",)) if e.draft_key == key]
+    if not sent:
+        return None
+    last = max(sent, key=lambda e: e.id)
+    out.write(f"{last.result_id or ''}\n")
+    print(
+        f"expereo-tui: already sent as #{last.id}"
+        + (f" ({last.result_id})" if last.result_id else "")
+        + "; not sent again (--again sends it once more)",
+        file=sys.stderr,
+    )
+    return Exit.ALREADY_SENT
+
+
 async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
     """Send the outbox (oldest first, as the app does) until this entry is sent or failed, or
     ``wait`` seconds have passed (then it stays queued: PENDING)."""
@@ -247,15 +274,18 @@ def check_credentials(
         )
 
 
-async def cases_reply(ctx: Context, args: argparse.Namespace) -> Exit:
+async def cases_reply(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
     if args.message != "-":
         raise ScriptError(Exit.USAGE, "give the message on stdin: cases reply ID -")
     text = _stdin_text()
     check_credentials(ctx, args, text)
     if ctx.store.cases.case(args.id) is None:
         raise ScriptError(Exit.NOT_FOUND, f"no case {args.id}")
+    key = write_key(args, "reply", args.id, text)
+    if (done := already_sent(ctx, args, key, out)) is not None:
+        return done
     try:
-        entry_id = ctx.engine.send_reply(args.id, text, draft_key=_key("reply", args.id, text))
+        entry_id = ctx.engine.send_reply(args.id, text, draft_key=key)
     except AlreadyQueued as exc:  # the same command, run again: finish that entry
         entry_id = exc.entry_id
     except CaseClosedError:
@@ -284,7 +314,9 @@ async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit
         raise ScriptError(Exit.REJECTED, f"{where}: {first['msg']}") from None
     check_credentials(ctx, args, args.subject, where="the subject")
     check_credentials(ctx, args, text)
-    key = _key("new", json.dumps(body.to_wire(), sort_keys=True))
+    key = write_key(args, "new", json.dumps(body.to_wire(), sort_keys=True))
+    if (done := already_sent(ctx, args, key, out)) is not None:
+        return done
     try:
         entry_id = ctx.engine.create_case(body, draft_key=key)
     except AlreadyQueued as exc:
@@ -338,7 +370,7 @@ async def _run(args: argparse.Namespace, out: TextIO) -> Exit:
             if action == "show":
                 return await cases_show(ctx, args, out)
             if action == "reply":
-                return await cases_reply(ctx, args)
+                return await cases_reply(ctx, args, out)
             if action == "new":
                 return await cases_new(ctx, args, out)
             if action == "reference":

@@ -43,8 +43,8 @@ def test_every_command_and_option_is_on_the_page() -> None:
 def test_a_changed_help_line_makes_the_page_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     real = parsers.script_flags
 
-    def changed(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
-        real(parser, writes=writes)
+    def changed(parser: argparse.ArgumentParser, **kw: bool) -> None:
+        real(parser, **kw)
         parser.add_argument("--brand-new", action="store_true", help="an option added later")
 
     monkeypatch.setattr(parsers, "script_flags", changed)

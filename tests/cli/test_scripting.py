@@ -245,13 +245,31 @@ def test_reply_is_exactly_once_when_the_first_run_is_killed(
     assert db.exists()
 
 
-def test_a_sent_reply_run_again_is_a_deliberate_repeat(
+def test_a_sent_reply_run_again_is_not_sent_twice_unless_asked(
     lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """#28 item 8: the same command after a confirmed success exits 10 with the message's id,
+    and posts nothing; --again sends it once more; --key names a write whatever its text."""
     case_id = open_case(lab)
-    for _ in range(2):
-        assert run(["cases", "reply", case_id, "-"], capsys, monkeypatch, "any update?")[0] == 0
+    argv = ["cases", "reply", case_id, "-"]
+    assert run(argv, capsys, monkeypatch, "any update?")[0] == 0
+    first_id = next(m["id"] for m in lab.data.messages[case_id] if m["message"] == "any update?")
+    code, out, err = run(argv, capsys, monkeypatch, "any update?")
+    assert code == Exit.ALREADY_SENT == 10
+    assert out.strip() == first_id and "--again" in err
+    assert messages(lab, case_id, "any update?") == 1
+    assert run([*argv, "--again"], capsys, monkeypatch, "any update?")[0] == 0
     assert messages(lab, case_id, "any update?") == 2
+    keyed = [*argv, "--key", "ticket-4711"]
+    assert run(keyed, capsys, monkeypatch, "rebooted\n")[0] == 0
+    code, out, _ = run(keyed, capsys, monkeypatch, "rebooted, typo fixed\n")
+    assert code == Exit.ALREADY_SENT and messages(lab, case_id, "rebooted, typo fixed\n") == 0
+    other_case = next(
+        str(c["id"]) for c in lab.data.cases.values()
+        if c["status"] == "In Progress" and c["id"] != case_id
+    )  # fmt: skip
+    other = ["cases", "reply", other_case, "-"]
+    assert run(other, capsys, monkeypatch, "any update?")[0] == 0  # another case: another write
 
 
 def test_environment_picks_profile_and_config(
@@ -316,7 +334,7 @@ def test_a_pending_reply_does_not_swallow_the_same_text_to_another_case(
     lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same command again finishes its pending entry; the same text to another case is
-    another write (docs/usage.md, "Exactly once": the key is the command, case and all)."""
+    another write (docs/usage.md, "What is guaranteed": the key is the command, case and all)."""
     first, second = [str(c["id"]) for c in lab.data.cases.values() if c["status"] != "Closed"][:2]
     text = "rebooted the CPE\n"
     lab.faults.lost_write_responses = 1  # the first reply stays queued, unconfirmed
