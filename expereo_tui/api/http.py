@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from pydantic import ValidationError as PydanticValidationError
@@ -276,3 +276,41 @@ class HttpTransport:
         if wait is not None:
             delay = max(delay, min(wait, 300.0))
         await self.sleep(delay)
+
+
+class Face:
+    """What each face of the API (``v2.V2Client``, ``v1.V1Client``) is over its transport: a
+    context manager that closes it, the rate budget, the requests sent, the token's scopes, and
+    a ``repr`` without the secret.  The faces set ``settings`` and ``http``."""
+
+    settings: ClientSettings
+    http: HttpTransport
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.settings.base_url!r}, "
+            f"client_id={self.settings.client_id!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    @property
+    def budget(self) -> RateBudget:
+        return self.http.budget
+
+    @property
+    def requests(self) -> int:
+        """API requests sent (token requests excluded)."""
+        return self.http.requests
+
+    @property
+    def granted_scopes(self) -> list[str]:
+        """Scopes of the current token (empty before the first request)."""
+        return self.http.granted_scopes

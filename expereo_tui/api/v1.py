@@ -36,7 +36,7 @@ from .errors import (
     UnauthorizedError,
     ValidationError,
 )
-from .http import HttpTransport
+from .http import Face, HttpTransport
 from .models import (
     Account,
     Case,
@@ -56,7 +56,6 @@ from .models import (
     write_problems,
 )
 from .pagination import repaired
-from .ratelimit import RateBudget
 from .settings import ClientSettings
 
 log = logging.getLogger(__name__)
@@ -177,7 +176,7 @@ def _case(item: dict[str, Any]) -> tuple[Case, list[CaseMessage]]:
     return case, thread
 
 
-class V1Client:
+class V1Client(Face):
     """API V1 behind the :class:`~expereo_tui.api.backend.Backend` interface."""
 
     api = "v1"
@@ -203,32 +202,6 @@ class V1Client:
     def skipped_count(self) -> int:
         """Cases the latest case query could not read (skipped, not fatal)."""
         return sum(self.skipped.values())
-
-    def __repr__(self) -> str:
-        return (
-            f"V1Client(base_url={self.settings.base_url!r}, client_id={self.settings.client_id!r})"
-        )
-
-    async def __aenter__(self) -> V1Client:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    @property
-    def budget(self) -> RateBudget:
-        return self.http.budget
-
-    @property
-    def granted_scopes(self) -> list[str]:
-        return self.http.granted_scopes
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
 
     # -- transport -------------------------------------------------------------------------
     async def _graphql(

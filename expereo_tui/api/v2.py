@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from .errors import PaginationError, ServerError, ValidationError
-from .http import HttpTransport
+from .http import Face, HttpTransport
 from .models import (
     Account,
     ApiClientInfo,
@@ -84,7 +84,7 @@ def _violations(items: list[RuleViolation]) -> ValidationError:
     return ValidationError("; ".join(v.message for v in items), errors=errors, status=None)
 
 
-class V2Client:
+class V2Client(Face):
     """API V2 behind the :class:`~expereo_tui.api.backend.Backend` interface, on one
     :class:`~expereo_tui.api.http.HttpTransport` (auth, rate limiting, retries for GETs only,
     typed errors); the keyword arguments are the transport's.
@@ -114,39 +114,10 @@ class V2Client:
         self.skipped: dict[str, list[SkippedItem]] = {}  # list path → items skipped last walk
         self.totals: dict[str, int | None] = {}  # list path → the API's total, as last told
 
-    def __repr__(self) -> str:
-        return (
-            f"V2Client(base_url={self.settings.base_url!r}, "
-            f"client_id={self.settings.client_id!r})"
-        )
-
-    async def __aenter__(self) -> V2Client:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    @property
-    def budget(self) -> RateBudget:
-        return self.http.budget
-
-    @property
-    def requests(self) -> int:
-        """API requests sent (token requests excluded)."""
-        return self.http.requests
-
     @property
     def skipped_count(self) -> int:
         """Items skipped by the latest walk of every list read so far."""
         return sum(len(items) for items in self.skipped.values())
-
-    @property
-    def granted_scopes(self) -> list[str]:
-        """Scopes of the current token (empty before the first request)."""
-        return self.http.granted_scopes
 
     # -- lists ---------------------------------------------------------------------------------
     async def iter_pages(
