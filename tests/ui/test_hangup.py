@@ -121,6 +121,11 @@ def test_hangup_and_terminate_restore_the_terminal_and_keep_draft_and_outbox(
     tmux("send-keys", "-t", "app", "Enter")  # open it
     wait_for(lambda: "Cust. ref" in tmux.screen(), "the case")
     tmux("send-keys", "-t", "app", "r")
+    # the reply box has focus (its keys are in the footer) before the text: typed in the same
+    # burst as "r", keys that reach the box before the screen has passed on the earlier ones
+    # can come first (" savedtyped, never" once, on a loaded machine); that race is its own bug,
+    # left open in the closing note, and not what this test is about
+    wait_for(lambda: "^s Send" in tmux.screen(), "the reply box", 20, tmux.screen)
     tmux("send-keys", "-t", "app", "-l", "typed, never saved")
     wait_for(lambda: "typed, never saved" in tmux.screen(), "the typed reply", 20, tmux.screen)
     shell = int(tmux.fmt("#{pane_pid}"))
