@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from expereo_tui.api.vocab import CaseStatus
+
 if TYPE_CHECKING:
     from .query import CaseQuery
 
@@ -34,7 +36,7 @@ CaseKey = tuple[Any, ...]
 
 #: statuses sort by where a case is in its workflow, not by the alphabet; any other status
 #: (unknown, or none) sorts after these, whichever the direction
-WORKFLOW = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
+WORKFLOW: tuple[str, ...] = tuple(CaseStatus)  # the API's statuses, in workflow order
 WORKFLOW_RANK = {status: rank for rank, status in enumerate(WORKFLOW)}
 (ID, STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
  CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED, SEARCH, UNREAD) = range(len(FIELDS))  # fmt: skip

@@ -13,6 +13,7 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Footer, Input, Static, TextArea
 from textual.widgets._toast import Toast, ToastRack
 
+from expereo_tui.api.vocab import OPEN_STATUSES
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.ui.app import ExpereoApp
@@ -21,7 +22,7 @@ from expereo_tui.ui.case.screen import CaseScreen
 from expereo_tui.ui.case.thread_view import ThreadView
 from expereo_tui.ui.forms.new_case import NewCaseScreen
 from expereo_tui.ui.forms.update_case import UpdateCaseScreen
-from expereo_tui.ui.inbox.screen import OPEN_STATUSES, InboxScreen
+from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
 from expereo_tui.ui.widgets.status_bar import StatusBar

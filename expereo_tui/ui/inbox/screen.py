@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from expereo_tui.api.vocab import open_statuses
+from expereo_tui.api.vocab import OPEN_STATUSES, CaseStatus, open_statuses
 from expereo_tui.store.store import AlreadyQueued, CaseQuery, CaseRow, InboxSummary, OutboxStatus
 from expereo_tui.sync.events import CasesChanged, OutboxChanged, SyncEvent, SyncStateChanged
 from expereo_tui.triage.clusters import Cluster, clusters
@@ -47,8 +47,6 @@ FIRST_SYNC_RELOAD = 0.25  # seconds: how often a first sync's new rows are read 
 # the cells a shift decorates: a selected row's mark, a snoozed row's wake time
 _UNREAD_AT = [c.key for c in INBOX_COLUMNS].index("unread")
 _SUBJECT_AT = [c.key for c in INBOX_COLUMNS].index("subject")
-# what the inbox opens on: the cases that still need someone (Resolved/Closed are one key away)
-OPEN_STATUSES = frozenset({"New", "In Progress", "Awaiting Customer"})
 # the whose-turn views ("w" cycles them): who owes the next message, the longest wait first
 TURN_VIEWS: dict[str | None, str] = {
     None: "",
@@ -334,7 +332,7 @@ class InboxScreen(ShiftInbox):
         )
         if self.recent:  # ★ marks what changed since the app started: its legend when shown
             line.append(" · ★ changed", style="dim")
-        known = ("New", "In Progress", "Awaiting Customer", "Resolved", "Closed")
+        known = tuple(CaseStatus)  # in workflow order
         # new statuses show as they came, with the open ones (they count as open), before the
         # done ones that a narrow line cuts first
         unknown = sorted(s for s in counts if s not in known)
