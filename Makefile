@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "expereo-tui needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'  # --group (PEP 735) needs 25.1
-	$(BIN)/python -m pip install --quiet -e '.[web,keyring]' --group dev
+	$(BIN)/python -m pip install --quiet -e '.[web,keyring,team]' --group dev
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,7 +24,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync \
-		expereo_tui/cli expereo_tui/config.py expereo_tui/locations.py \
+		expereo_tui/cli expereo_tui/team expereo_tui/config.py expereo_tui/locations.py \
 		expereo_tui/keymap.py expereo_tui/logs.py
 
 pytest: $(STAMP)  # one worker per core: the suite fits its 5-minute budget on 2 cores

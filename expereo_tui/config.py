@@ -27,6 +27,7 @@ from expereo_tui.files import UnsafePath, check_file
 from expereo_tui.locations import config_path
 
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
+TEAM_PASSWORD_ENV = "EXPEREO_TEAM_PASSWORD"
 KEYRING_SERVICE = "expereo-tui"
 DEFAULT_BASE_URL = "https://api.expereo.one"
 DEFAULT_TOKEN_URL = "https://auth.expereo.one/oauth2/token"
@@ -325,6 +326,11 @@ class Profile:
     """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
     templates: dict[str, str] = field(default_factory=dict)
     """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
+    team_url: str | None = None
+    """Team mode (docs/team.md): ``postgresql://user@host/db`` of the team's shared store.  Never
+    with a password in it: that comes from ``EXPEREO_TEAM_PASSWORD_<PROFILE>``,
+    ``EXPEREO_TEAM_PASSWORD``, the system keyring or ``team_password_file`` (mode 600)."""
+    team_password_file: Path | None = None
     generic_secret: bool = False
     """Whether the generic ``EXPEREO_CLIENT_SECRET`` may be this profile's secret (the default
     profile's always may): a production secret exported in the shell must not reach a lab
@@ -417,6 +423,8 @@ class Profile:
             "wall_views": _strings,
             "templates": templates,
             "generic_secret": _boolean,
+            "team_url": _team_url,
+            "team_password_file": _optional_path,
         }
         return _fields(cls, raw, loc, checks, required=("client_id",))
 
@@ -441,6 +449,31 @@ def _http_url(value: Any, loc: tuple[str | int, ...]) -> str:
     if not host:
         raise InvalidConfig(loc, f"{text!r} has no host name")
     return text.rstrip("/")
+
+
+def _team_url(value: Any, loc: tuple[str | int, ...]) -> str | None:
+    if value is None:
+        return None
+    text = _string(value, loc)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        password = parts.password
+    except ValueError as exc:
+        raise InvalidConfig(loc, f"is not a URL ({exc})") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise InvalidConfig(loc, "must start with postgresql://")
+    if password is not None:
+        raise InvalidConfig(
+            loc,
+            "must not hold a password (it would be in the config file and in `ps`); set "
+            f"{TEAM_PASSWORD_ENV}, use the keyring or a team_password_file (mode 600)",
+        )
+    if not host and "host=" not in parts.query:
+        raise InvalidConfig(loc, f"{text!r} has no host name")
+    if not parts.path.strip("/"):
+        raise InvalidConfig(loc, f"{text!r} names no database (postgresql://user@host/DATABASE)")
+    return text
 
 
 def is_loopback_url(url: str) -> bool:
@@ -558,6 +591,57 @@ def _from_keyring(profile_name: str, profile: Profile) -> tuple[str | None, str 
     return value or None, None
 
 
+def read_private_file(path: Path, what: str) -> str:
+    """The stripped text of a secret kept in a file: refused unless it is ours and mode 600."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: {exc.strerror}") from None
+    mode = info.st_mode
+    if info.st_uid != os.geteuid():  # mode 0600 of someone else's file says nothing
+        raise ConfigError(
+            f"{what} {path} belongs to uid {info.st_uid}, not you "
+            f"(uid {os.geteuid()}); use a {what} of your own"
+        )
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{what} {path} can be read by others "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+        )
+    text = path.read_text(encoding="utf-8").strip()
+    if not text:
+        raise ConfigError(f"{what} {path} is empty")
+    return text
+
+
+def team_password_env_name(profile_name: str) -> str:
+    """``EXPEREO_TEAM_PASSWORD_<PROFILE>`` (named like the client secret's variable)."""
+    return f"{TEAM_PASSWORD_ENV}_{re.sub(r'[^A-Z0-9]', '_', profile_name.upper())}"
+
+
+def resolve_team_password(profile_name: str, profile: Profile) -> SecretSource | None:
+    """The team store's password, in order: ``EXPEREO_TEAM_PASSWORD_<PROFILE>``,
+    ``EXPEREO_TEAM_PASSWORD``, the system keyring (user ``team:<profile>``), the
+    ``team_password_file`` (ours, mode 0600).  None: no password (peer or certificate
+    authentication, or libpq's own ``~/.pgpass``)."""
+    for var in (team_password_env_name(profile_name), TEAM_PASSWORD_ENV):
+        env = os.environ.get(var)
+        if env and env.strip():
+            return SecretSource(env.strip(), f"${var}")
+    try:
+        import keyring
+
+        value = keyring.get_password(KEYRING_SERVICE, f"team:{profile_name}")
+    except Exception:  # no package, no backend, a locked keyring: not a source here
+        value = None
+    if value:
+        return SecretSource(value, "system keyring")
+    if profile.team_password_file:
+        path = profile.team_password_file.expanduser()
+        return SecretSource(read_private_file(path, "team password file"), f"file {path}")
+    return None
+
+
 def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
     """The client secret, in order: ``EXPEREO_CLIENT_SECRET_<PROFILE>``,
     ``EXPEREO_CLIENT_SECRET`` (only for the default profile or one with ``generic_secret =
@@ -573,25 +657,7 @@ def resolve_secret(profile_name: str, profile: Profile) -> SecretSource:
         return SecretSource(value, "system keyring")
     if profile.secret_file:
         path = profile.secret_file.expanduser()
-        try:
-            info = path.stat()
-        except OSError as exc:
-            raise ConfigError(f"secret file {path}: {exc.strerror}") from None
-        mode = info.st_mode
-        if info.st_uid != os.geteuid():  # mode 0600 of someone else's file says nothing
-            raise ConfigError(
-                f"secret file {path} belongs to uid {info.st_uid}, not you "
-                f"(uid {os.geteuid()}); use a secret file of your own"
-            )
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(
-                f"secret file {path} can be read by others "
-                f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
-            )
-        secret = path.read_text(encoding="utf-8").strip()
-        if not secret:
-            raise ConfigError(f"secret file {path} is empty")
-        return SecretSource(secret, f"file {path}")
+        return SecretSource(read_private_file(path, "secret file"), f"file {path}")
     if keyring_problem:
         raise ConfigError(
             f"no client secret for profile {profile_name!r}: {keyring_problem}; set "

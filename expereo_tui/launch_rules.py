@@ -31,6 +31,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "graphql",  # V1
     "starlette",  # the simulator
     "uvicorn",
+    "psycopg",  # team mode (docs/team.md)
+    "expereo_tui.team",
     "expereo_tui.api.http",
     "expereo_tui.api.v2",
     "expereo_tui.api.v1",

@@ -26,6 +26,7 @@ LAYER = {
     "sync": 3,
     "keymap": 3,
     "shift": 4,
+    "team": 4,  # beside sync's engine: the PostgreSQL coordinator (docs/team.md)
     "config": 5,
     "ui": 6,
     "cli": 7,
@@ -39,6 +40,7 @@ FORBIDDEN = {
     "sync": {"textual", "sqlite3"},
     "triage": {"textual", "httpx"},
     "shift": {"textual", "httpx"},
+    "team": {"textual", "sqlite3", "httpx"},
 }
 def _name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
