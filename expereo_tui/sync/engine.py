@@ -46,6 +46,7 @@ from .events import (
 from .lock import PollLock
 from .poller import META_FIRST_SYNC, META_INVENTORY_AT, Poller
 from .sender import OutboxSender
+from .team_link import TeamLink
 from .watch import StoreWatcher
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class SyncEngine:
         clock: Callable[[], float] | None = None,
         lock_path: Path | None = None,  # None: no cross-process lock (always the poller)
         rng: random.Random | None = None,  # jitter; seeded in tests for repeatable timing
+        team: TeamLink | None = None,  # team mode (docs/team.md): who polls and sends
     ) -> None:
         self.store = store
         self.client = client
@@ -102,6 +104,7 @@ class SyncEngine:
         self.clock = clock or time.time
         self._on_event = on_event
         self._lock = PollLock(lock_path) if lock_path else None
+        self.team = team
         self.poller = Poller(store, client, self._emit)
         self.sender = OutboxSender(
             store, client, self._emit, self.clock, read_only=self.settings.read_only

@@ -1,0 +1,50 @@
+"""What a :class:`~expereo_tui.sync.engine.SyncEngine` asks of its team (team mode,
+``docs/team.md``).  Alone, an engine has no team and nothing here is used.
+
+The team (``expereo_tui.team``, above this layer) decides, through PostgreSQL, which instance of
+an API client polls (the leader) and who sends each queued write; the engine stays the one
+caller of the API in its process and keeps its local store, so the screens never know whether
+they run alone or in a team.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .events import SyncEvent
+    from .sender import OutboxSender
+
+
+class TeamLink(Protocol):
+    def leads(self) -> bool:
+        """Whether this instance polls the API now (it holds the team's leader lock, or the
+        team store is away and it keeps its own slow poll: see ``docs/team.md``)."""
+        ...
+
+    def status_line(self) -> str | None:
+        """One line for the status bar about the team (who leads, the team store away), or
+        None when there is nothing to say."""
+        ...
+
+    def observe(self, event: SyncEvent) -> None:
+        """Every event the engine emits (the leader publishes what its poll changed)."""
+        ...
+
+    async def after_poll(self) -> None:
+        """The leader's poll succeeded: publish what it changed to the team."""
+        ...
+
+    async def follow(self) -> bool:
+        """Not the leader: bring the local store up to the team's changes (and announce them
+        as the engine's events); True when anything changed."""
+        ...
+
+    async def send_outbox(self, sender: OutboxSender) -> None:
+        """One round of the team's outbox: hand this instance's queued writes to the team and
+        send the writes this instance claims, with ``sender`` (its rules hold as they are)."""
+        ...
+
+    def queued(self, entry_id: int) -> None:
+        """A write was queued in the local outbox (to be handed to the team)."""
+        ...
