@@ -179,7 +179,7 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 no terminal, 4-10 and 75 from
-    scripting (expereo_tui.cli.scripting.Exit; docs/usage.md lists them all), 130 interrupted."""
+    scripting (expereo_tui.cli.exits.Exit; docs/usage.md lists them all), 130 interrupted."""
     import os
 
     argv = list(sys.argv[1:] if argv is None else argv)

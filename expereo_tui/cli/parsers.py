@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from expereo_tui import __version__
+from expereo_tui.cli.exits import exit_codes_text
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -229,6 +230,8 @@ def cases_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
         parents=[flags],
         help="list, show, reply to and open cases (scripting)",
         description="Scripting: each command syncs once, then answers from the local store.",
+        epilog=exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = cases.add_subparsers(
         dest="action", required=True, metavar="ACTION", help="what to do"
@@ -236,6 +239,9 @@ def cases_subparser(sub: SubParsers, flags: argparse.ArgumentParser) -> None:
     lst = actions.add_parser("list", parents=[flags], help="cases, newest change first")
     script_flags(lst)
     lst.add_argument("--status", action="append", help="only this status (repeatable)")
+    lst.add_argument(
+        "--open", action="store_true", help="only open cases (every status but Closed/Resolved)"
+    )
     lst.add_argument("--priority", action="append", help="only this priority, e.g. P1 (repeatable)")
     lst.add_argument("--service", metavar="SERVICE_ID", help="only cases on this service")
     fmt = lst.add_mutually_exclusive_group()

@@ -6,7 +6,7 @@ and sent by the same :class:`~expereo_tui.sync.sender.OutboxSender`: there is no
 A reply or new case queued by a script carries a draft key made of its content, so running the
 same command again after a crash picks up the pending entry instead of queueing a second one.
 
-Exit codes (docs/usage.md lists them for people): see :class:`Exit`.
+Exit codes (docs/usage.md and `expereo-tui cases -h` list them for people): cli/exits.py.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from enum import IntEnum
 from typing import Any, TextIO
 
 from expereo_tui.api.factory import backend_for
 from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.output import emit, field
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
 from expereo_tui.locations import data_dir
@@ -34,21 +34,6 @@ from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import CaseClosedError, ReadOnlyError, SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncEvent, SyncStatus
 from expereo_tui.ui.safe_text import safe
-
-
-class Exit(IntEnum):
-    OK = 0
-    FAILED = 1  # anything else (an OS error)
-    USAGE = 2  # bad arguments or configuration
-    NO_TERMINAL = 3  # a TUI command without a terminal
-    NOT_FOUND = 4  # no such case (after the sync, or in the store with --offline)
-    STORE = 5  # the local database cannot be used
-    OFFLINE = 6  # the sync could not reach the API (network, 5xx, rate limit)
-    AUTH = 7  # credentials refused or a scope missing
-    REJECTED = 8  # the API or a local rule refused the write (invalid, case closed)
-    READ_ONLY = 9  # the profile or --read-only forbids writes
-    ALREADY_SENT = 10  # this write was confirmed before: its id printed; --again sends it again
-    PENDING = 75  # queued but not confirmed yet: run the same command again (EX_TEMPFAIL)
 
 
 class ScriptError(Exception):
@@ -135,8 +120,16 @@ def _line(*fields: Any) -> str:
 
 
 def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
+    from expereo_tui.api.vocab import open_statuses
+
+    statuses = set(args.status or ())
+    if args.open:  # the open statuses, one rule (api/vocab.py); with --status: both must hold
+        present = open_statuses(ctx.store.cases.status_counts())
+        statuses = statuses & present if statuses else set(present)
+        if not statuses:
+            return Exit.OK
     query = CaseQuery(
-        statuses=frozenset(args.status or ()),
+        statuses=frozenset(statuses),
         priorities=frozenset(args.priority or ()),
         service_id=args.service,
         sort=(("last_modified", True),),
@@ -227,6 +220,10 @@ async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
         if entry is None:
             raise ScriptError(Exit.FAILED, f"outbox entry #{entry_id} vanished")
         if entry.status == OutboxStatus.SENT:
+            said = {"reply": "reply to {case} sent", "create": "case {result} opened",
+                    "update": "update of {case} sent"}[entry.kind.value]  # fmt: skip
+            what = said.format(case=entry.case_id, result=entry.result_id or "?")
+            print(field(f"expereo-tui: {what} (outbox #{entry_id})"), file=sys.stderr)
             return Exit.OK
         if entry.status == OutboxStatus.FAILED:
             raise ScriptError(Exit.REJECTED, f"refused: {entry.last_error or 'rejected'}")

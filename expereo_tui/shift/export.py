@@ -36,14 +36,29 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _json_value(value: Any) -> Any:
+    """A JSON value of its own type: booleans and numbers as such, times in ISO 8601, empty
+    text and missing values null (``"unread": false``, never ``"False"``)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _text(value) or None
+
+
+def json_case(row: CaseRow) -> dict[str, Any]:
+    """One case as the scripting JSON has it: the row's fields typed, and the subject's words
+    (``subject_label``) beside the API's enum (``subject``)."""
+    from expereo_tui.triage.labels import subject_label
+
+    doc = {k: _json_value(v) for k, v in dataclasses.asdict(row).items()}
+    doc["subject_label"] = subject_label(row.subject) or None
+    return doc
+
+
 def write_cases(rows: Sequence[CaseRow], out: TextIO, fmt: Format) -> None:
-    """JSON: an array of objects (empty values null); CSV: a header row, then one row a case."""
+    """JSON: an array of objects (typed values, empty ones null); CSV: a header row, then one
+    row a case."""
     if fmt == "json":
-        json.dump(
-            [{k: _text(v) or None for k, v in dataclasses.asdict(r).items()} for r in rows],
-            out,
-            indent=2,
-        )
+        json.dump([json_case(r) for r in rows], out, indent=2)
         out.write("\n")
         return
     writer = csv.writer(out)

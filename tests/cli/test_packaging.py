@@ -151,7 +151,7 @@ def test_dev_tools_are_a_dependency_group_not_a_published_extra() -> None:
     """PEP 735: the dev tools are not in the wheel's metadata (an extra would be), and the
     Makefile installs the group with a pip new enough to know ``--group``."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert set(pyproject["project"]["optional-dependencies"]) == {"web", "keyring"}
+    assert set(pyproject["project"]["optional-dependencies"]) == {"web", "keyring", "team"}
     dev = " ".join(pyproject["dependency-groups"]["dev"])
     for tool in ("pytest", "ruff", "mypy", "hypothesis", "pytest-xdist", "schemathesis"):
         assert tool in dev

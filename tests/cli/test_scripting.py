@@ -83,6 +83,10 @@ def test_list_filters_and_formats(
     assert code == 0
     rows = json.loads(out)
     assert {r["id"] for r in rows} == set(lab.data.cases)
+    # typed as JSON: a boolean is a boolean, the subject's words beside the API's enum
+    assert all(isinstance(r["unread"], bool) for r in rows)
+    with_subject = next(r for r in rows if r["subject"])
+    assert with_subject["subject_label"] and " " not in with_subject["subject"]
     status = rows[0]["status"]
     code, out, _ = run(
         ["cases", "list", "--profile", "lab", "--offline", "--csv", "--status", status],
@@ -140,8 +144,10 @@ def test_reply_reference_and_new(
     code, _, err = run(["cases", "reply", case_id, "-"], capsys, monkeypatch, "from cron\n")
     assert code == 0, err
     assert messages(lab, case_id, "from cron\n") == 1
-    code, _, _ = run(["cases", "reference", case_id, "CHG-42"], capsys, monkeypatch)
+    assert err.startswith(f"expereo-tui: reply to {case_id} sent")  # a success says so
+    code, _, err = run(["cases", "reference", case_id, "CHG-42"], capsys, monkeypatch)
     assert code == 0 and lab.data.cases[case_id]["customerReference"] == "CHG-42"
+    assert f"update of {case_id} sent" in err
     service = next(iter(lab.data.services))
     before = len(lab.data.cases)
     code, out, err = run(
@@ -162,6 +168,29 @@ def test_reply_reference_and_new(
     )
     assert code == 0, err
     assert len(lab.data.cases) == before + 1 and out.strip() in lab.data.cases
+    assert f"case {out.strip()} opened" in err
+
+
+def test_open_lists_only_open_cases(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["cases", "list", "--open", "--json"], capsys, monkeypatch)
+    assert code == 0
+    got = {r["id"] for r in json.loads(out)}
+    assert got == {i for i, c in lab.data.cases.items() if c["status"] not in ("Resolved", "Closed")}
+    code, out, _ = run(
+        ["cases", "list", "--offline", "--open", "--status", "Closed"], capsys, monkeypatch
+    )
+    assert (code, out) == (0, "")  # both must hold: no case is open and Closed
+
+
+def test_the_exit_codes_are_in_the_help(
+    lab: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["cases", "-h"], capsys, monkeypatch)
+    assert code == 0
+    for code in Exit:
+        assert f"{int(code):>3}  " in out, code
 
 
 def test_write_error_codes(
