@@ -365,3 +365,60 @@ def test_a_secret_file_only_you_can_read_is_used(tmp_path: Path, mode: int) -> N
     name, profile = get_profile("lab")
     found = resolve_secret(name, profile)
     assert found.secret == "from-file" and str(secret) in found.source
+
+
+def test_the_simulators_banner_is_a_profile_that_works(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user pastes what `expereo-tui sim` prints and scripts against it (#32: the banner
+    once gave `…/v2` as the URL to paste, and `base_url = …/v2` asked for `/v2/v2/…`)."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "expereo_tui", "sim", "--scale", "tiny", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl+C"):
+                break
+        start = lines.index("A profile for scripting against it (add to `expereo-tui config path`):")
+        profile = [ln[2:] for ln in lines[start + 1 :] if ln.startswith("  [") or " = " in ln]
+        then = next(ln for ln in lines if ln.strip().startswith("then:"))
+        var, _, rest = then.split("then:", 1)[1].strip().partition("=")
+        monkeypatch.setenv(var, rest.split()[0])
+        write_config("\n".join(profile) + "\n")
+        code = main(["--profile", "sim", "cases", "list", "--open"])
+        out = capsys.readouterr().out
+        assert code == 0 and out.count("\n") > 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_the_demo_writes_a_profile_for_its_simulator(tmp_path: Path) -> None:
+    from expereo_tui.api.settings import ClientSettings
+    from expereo_tui.cli.demo import demo_store_path, write_profile_snippet
+    from expereo_tui.config import load_config
+
+    target = tmp_path / "demo-profile.toml"
+    settings = ClientSettings(
+        base_url="http://127.0.0.1:4321",
+        token_url="http://127.0.0.1:4321/oauth2/token",
+        client_id="sim-x",
+        client_secret="s3cr3t",
+    )
+    write_profile_snippet(target, settings, "http://127.0.0.1:4321")
+    assert target.stat().st_mode & 0o077 == 0  # it names the simulator's secret
+    profile = load_config(target).profiles["demo-sim"]
+    assert (profile.base_url, profile.client_id) == ("http://127.0.0.1:4321", "sim-x")
+    assert demo_store_path("v1") != demo_store_path("v2")  # V1 never rewrites V2's store

@@ -13,15 +13,26 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from expereo_tui.api.vocab import OPEN_STATUSES
-from expereo_tui.files import private_dir
+from expereo_tui.files import private_dir, write_file
+from expereo_tui.sim.cli import profile_snippet as sim_profile_snippet
 from expereo_tui.store.store import CaseQuery, Store, StoreError
 from expereo_tui.sync.events import SyncEvent, SyncStateChanged, SyncStatus
 
 META_WORLD = "demo_world"  # {"seed", "scale", "epoch"} of the simulated world this store holds
 META_UNREAD_DONE = "demo_unread_marked"
 FIRST_UNREAD = 3  # open cases a new demo store shows unread
+
+
+def demo_store_path(api: str) -> Path:
+    """The demo's store, kept between runs (drafts and read state survive a restart).  The V1
+    face keeps a store of its own: V1 has no priorities, and one shared store let a V1 demo
+    rewrite the V2 demo's (a P1 fell out of the handover)."""
+    from expereo_tui.locations import data_dir
+
+    return data_dir() / ("demo-v1.sqlite3" if api == "v1" else "demo.sqlite3")
 
 
 def open_demo_store(
@@ -97,3 +108,16 @@ def unread_after_first_sync(
         on_event(event)
 
     return deliver
+
+
+def write_profile_snippet(path: Path, settings: Any, url: str) -> None:
+    """``demo --profile-snippet FILE``: the running demo's simulator as a profile named ``demo-sim``,
+    written before the screen starts (the simulator lives as long as the demo)."""
+    text = (
+        "# The running demo's simulator (it stops when the demo stops).  Add this to your\n"
+        "# config file (expereo-tui config path), then, while the demo runs:\n"
+        f"#   EXPEREO_CLIENT_SECRET_DEMO_SIM={settings.client_secret} "
+        "expereo-tui --profile demo-sim cases list\n"
+        + sim_profile_snippet("demo-sim", url, settings.token_url, settings.client_id)
+    )
+    write_file(path, text)

@@ -125,12 +125,12 @@ def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from expereo_tui.cli.demo import open_demo_store, unread_after_first_sync
+    from expereo_tui.cli.demo import demo_store_path, open_demo_store, unread_after_first_sync
     from expereo_tui.store.store import Store
     from expereo_tui.ui.options import AppOptions
 
     with contextlib.ExitStack() as stack:
-        db = data_dir() / "demo.sqlite3"  # kept: drafts and read state survive a restart
+        db = demo_store_path(args.api)
         store, epoch = open_demo_store(
             db,
             seed=args.seed,
@@ -139,9 +139,13 @@ def run_demo(args: argparse.Namespace) -> int:
             open_store=lambda path: _open_store(lambda: Store(path)),
         )
         stack.callback(store.close)
-        settings, _url = stack.enter_context(
+        settings, url = stack.enter_context(
             demo_backend(args.seed, args.scale, args.activity, epoch)
         )
+        if args.profile_snippet:
+            from expereo_tui.cli.demo import write_profile_snippet
+
+            write_profile_snippet(Path(args.profile_snippet).expanduser(), settings, url)
         options = AppOptions(
             profile_name="demo",
             profile_label="DEMO · simulator" + (" · API V1" if args.api == "v1" else ""),

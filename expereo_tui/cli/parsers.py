@@ -300,4 +300,10 @@ def demo_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep-store", action="store_true", help="the default: kept for older scripts"
     )
+    parser.add_argument(
+        "--profile-snippet",
+        metavar="FILE",
+        help="write a profile (demo-sim) for scripting against this demo's simulator while it "
+        "runs: `expereo-tui --profile demo-sim cases list` in another terminal",
+    )
     return parser

@@ -14,6 +14,22 @@ from .seed import SCALES
 from .server import run_server
 
 
+def profile_snippet(
+    name: str, base_url: str, token_url: str, client_id: str, api: str = "v2"
+) -> str:
+    """A ready ``[profiles.<name>]`` table for scripting against a running simulator (no secret
+    in it: it goes in ``EXPEREO_CLIENT_SECRET_<NAME>``, as a real profile's would)."""
+    lines = [
+        f"[profiles.{name}]",
+        f'base_url = "{base_url}"  # without /v2: the app adds the API\'s paths',
+        f'token_url = "{token_url}"',
+        f'client_id = "{client_id}"',
+    ]
+    if api != "v2":
+        lines.append(f'api = "{api}"')
+    return "\n".join(lines) + "\n"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``sim`` and ``demo``."""
     parser.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
@@ -110,7 +126,8 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
     stop = stop or threading.Event()
     try:
         with run_server(sim, args.host, args.port) as url:
-            print(f"expereoOne API simulator at {url}/v2", flush=True)
+            print(f"expereoOne API simulator at {url} (V2 under /v2, V1 at /graphql)", flush=True)
+            print(f"  base URL:      {url}   (a profile's base_url: without /v2)")
             print(f"  token URL:     {url}/oauth2/token")
             print(f"  client id:     {sim.client_id}")
             print(f"  client secret: {sim.client_secret}")
@@ -118,6 +135,11 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
             if args.unknowns:
                 print("  mode:          --unknowns (the documents' silences go the unhelpful way)")
+            print("A profile for scripting against it (add to `expereo-tui config path`):")
+            snippet = profile_snippet("sim", url, f"{url}/oauth2/token", sim.client_id)
+            print("".join(f"  {line}\n" for line in snippet.splitlines()), end="")
+            print(f"  then: EXPEREO_CLIENT_SECRET_SIM={sim.client_secret} "
+                  "expereo-tui --profile sim cases list")  # fmt: skip
             print("Press Ctrl+C to stop.", flush=True)
             while not stop.wait(0.5):
                 pass
