@@ -108,3 +108,58 @@ def _append(world: World, case: dict[str, object], text: str, *, customer: bool)
     if customer:
         world.data.messages[str(case["id"])][-1]["sentBy"] = "Colleague (portal)"
     case["lastModifiedDate"] = stamp
+
+
+class ScriptError(ValueError):
+    """A scripted event the world cannot take (no such case, an unknown status); the control
+    API answers 400 with this message."""
+
+
+def scripted(world: World, event: dict[str, object]) -> str:
+    """One event a test or a person scripts (``POST /_sim/event``), as live activity would make
+    it: ``{"case": ID, "message": TEXT, "by": "provider" | "colleague"}`` posts a message,
+    ``{"case": ID, "status": STATUS}`` changes a case's status (an incident resolved gets its
+    end), ``{"new_case": {"service": ID, "priority": "P1", "subject": "ServiceDown"}}`` opens a
+    case from a colleague.  Returns a line describing it."""
+    if "new_case" in event:
+        spec = event["new_case"]
+        if not isinstance(spec, dict):
+            raise ScriptError("new_case: expected an object")
+        service = world.data.services.get(str(spec.get("service", "")))
+        if service is None:
+            raise ScriptError(f"no service {spec.get('service')!r}")
+        now = datetime.fromtimestamp(world.clock(), UTC)
+        case = world.builder.add_case(service, now, 1, status="New")
+        for key, wire in (("priority", "priority"), ("subject", "subject"), ("type", "type")):
+            if spec.get(key) is not None:
+                case[wire] = spec[key]
+        stamp = world.stamp()
+        case["createdDate"] = case["lastModifiedDate"] = stamp
+        for msg in world.data.messages[case["id"]]:
+            msg["timestamp"] = stamp
+        return f"new case {case['id']} ({case['priority']} {case['subject']})"
+    case = world.data.cases.get(str(event.get("case", "")))
+    if case is None:
+        raise ScriptError(f"no case {event.get('case')!r}")
+    said: list[str] = []
+    if event.get("message") is not None:
+        by = event.get("by", "provider")
+        if by not in ("provider", "colleague"):
+            raise ScriptError('by: "provider" or "colleague"')
+        _append(world, case, str(event["message"]), customer=by == "colleague")
+        if by == "provider" and case["status"] == "New" and "status" not in event:
+            case["status"] = "In Progress"  # as a provider's reply does in live activity
+        said.append(f"{by} message on {case['id']}")
+    if event.get("status") is not None:
+        status = str(event["status"])
+        if not status.strip():
+            raise ScriptError("status: empty")
+        old = case["status"]
+        case["status"] = status
+        if status == "Resolved" and case["type"] == "Incident" and not case["endOfIncident"]:
+            case["endOfIncident"] = world.stamp()
+        case["lastModifiedDate"] = world.stamp()
+        said.append(f"status of {case['id']}: {old} → {status}")
+    if not said:
+        raise ScriptError("nothing to do: give message, status or new_case")
+    return "; ".join(said)

@@ -170,6 +170,7 @@ class Simulator:
             ),
             Route("/_sim/faults", self._ctl_faults, methods=["GET", "POST"]),
             Route("/_sim/activity", self._ctl_activity, methods=["POST"]),
+            Route("/_sim/event", self._ctl_event, methods=["POST"]),
             Route("/_sim/expire-tokens", self._ctl_expire, methods=["POST"]),
             Route("/_sim/requests", self._ctl_requests, methods=["GET"]),
         ]
@@ -280,6 +281,17 @@ class Simulator:
         except (ValueError, TypeError, AttributeError):
             return _errors(400, "Bad Request", 'expected {"steps": N}')
         return JSONResponse({"events": self.step_activity(max(0, min(steps, 10_000)))})
+
+    async def _ctl_event(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"{}")
+            if not isinstance(body, dict):
+                raise activity.ScriptError("expected a JSON object")
+            with self.lock:
+                line = activity.scripted(self.world, body)
+        except (ValueError, TypeError) as exc:  # ScriptError, bad JSON
+            return _errors(400, "Bad Request", str(exc))
+        return JSONResponse({"event": line})
 
     async def _ctl_expire(self, request: Request) -> Response:
         with self.lock:

@@ -326,12 +326,52 @@ async def test_activity_changes_cases(sim: Simulator, api: httpx.AsyncClient) ->
     assert any(after[i] != before.get(i) for i in after)
 
 
+async def test_a_shift_can_be_scripted(sim: Simulator, api: httpx.AsyncClient) -> None:
+    """``POST /_sim/event``: exact scenarios for shift tests (#32 item 13), seen through the API
+    as live activity's events are."""
+    case = next(c for c in sim.data.cases.values() if c["status"] == "New")
+    cid = case["id"]
+    r = await api.post(
+        "/_sim/event", json={"case": cid, "message": "please test", "by": "provider"}
+    )
+    assert r.status_code == 200 and cid in r.json()["event"]
+    thread = (await api.get(f"/v2/cases/{cid}/case-messages")).json()["data"]
+    assert thread[-1]["message"] == "please test" and thread[-1]["type"] == "Expereo"
+    assert (await api.get(f"/v2/cases/{cid}")).json()["data"]["status"] == "In Progress"
+    r = await api.post("/_sim/event", json={"case": cid, "message": "ok", "by": "colleague"})
+    thread = (await api.get(f"/v2/cases/{cid}/case-messages")).json()["data"]
+    assert thread[-1]["type"] == "Customer"
+    before = case["lastModifiedDate"]
+    await api.post("/_sim/event", json={"case": cid, "status": "Resolved"})
+    got = (await api.get(f"/v2/cases/{cid}")).json()["data"]
+    assert got["status"] == "Resolved" and got["lastModifiedDate"] > before
+    if got["type"] == "Incident":
+        assert got["endOfIncident"]
+    service = next(iter(sim.data.services))
+    r = await api.post(
+        "/_sim/event",
+        json={"new_case": {"service": service, "priority": "P1", "subject": "ServiceDown"}},
+    )
+    new_id = r.json()["event"].split()[2]
+    got = (await api.get(f"/v2/cases/{new_id}")).json()["data"]
+    assert (got["priority"], got["subject"], got["status"]) == ("P1", "ServiceDown", "New")
+    for bad in (
+        {"case": "CS-NOPE", "status": "Closed"},
+        {"case": cid},
+        [1],
+        {"case": cid, "by": "x", "message": "m"},
+    ):
+        r = await api.post("/_sim/event", json=bad)
+        assert r.status_code == 400, bad
+
+
 def test_activity_keeps_the_open_cases_level() -> None:
     """A simulated day of a medium world: cases open and close at about the same pace (they
     piled up, +41% a day, when new cases were 20% of events and status changes only reached
     the 400 most recently changed cases)."""
     clock = FakeClock()
     sim = Simulator(SimConfig(seed=3, scale="medium", clock=clock))
+
     def open_now() -> int:
         return sum(c["status"] in OPEN_STATUSES for c in sim.data.cases.values())
 
