@@ -423,11 +423,15 @@ def test_sim_command_prints_url_and_credentials(capsys: pytest.CaptureFixture[st
     argv = ["--scale", "tiny", "--client-id", "cid", "--client-secret", "sec"]
     assert sim_main(argv, stop=stop) == 0
     lines = capsys.readouterr().out.splitlines()
-    head = re.fullmatch(r"expereoOne API simulator at (http://127\.0\.0\.1:(\d+))/v2", lines[0])
+    head = re.fullmatch(
+        r"expereoOne API simulator at (http://127\.0\.0\.1:(\d+)) \(V2 under /v2, V1 at /graphql\)",
+        lines[0],
+    )
     assert head is not None, lines[0]
     base, port = head.group(1), int(head.group(2))
     assert port > 0
-    assert lines[1:6] == [
+    assert lines[1:7] == [
+        f"  base URL:      {base}   (a profile's base_url: without /v2)",
         f"  token URL:     {base}/oauth2/token",
         "  client id:     cid",
         "  client secret: sec",
@@ -435,7 +439,7 @@ def test_sim_command_prints_url_and_credentials(capsys: pytest.CaptureFixture[st
         "customerapi/support.read-write customerapi/financial.read",
         f"  control API:   {base}/_sim/faults (see docs/simulator.md)",
     ]
-    assert lines[6] == "Press Ctrl+C to stop."
+    assert lines[-1] == "Press Ctrl+C to stop."
 
 
 def test_sim_command_prints_the_random_credentials_it_accepts(
