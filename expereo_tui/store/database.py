@@ -137,6 +137,7 @@ class Database:
         self.busy_timeout = busy_timeout
         self.notice: StoreNotice | None = None  # what happened at open, for the user
         self.read_only_notice: StoreNotice | None = None  # set when the store cannot be written
+        self.late_read_only = False  # opened writable, then refused a write (a remount, an ACL)
         self.full = False  # the last write failed for lack of space
         self._in_memory = False  # running from memory until the file can be opened
         self._listeners: list[Callable[[], None]] = []
@@ -391,6 +392,7 @@ class Database:
                     raise StoreBusyError(self.path, str(exc)) from exc
                 if error_code(exc) == SQLITE_READONLY:  # found out late (a mount, an ACL)
                     self.read_only_notice = StoreNotice("read_only", self.path, reason="sqlite")
+                    self.late_read_only = True  # the connection may write again: retry() looks
                     raise StoreReadOnlyError(self.path, "sqlite") from exc
                 raise
             if data:
@@ -409,10 +411,25 @@ class Database:
             return list(cur.fetchall())
 
     def retry(self) -> bool:
-        """After a full disk: True when a write succeeds again.  Running from memory, this
-        first moves to the file, copying the drafts and queued writes made meanwhile."""
+        """After a full disk, or a store that refused a write after it was opened writable:
+        True when a write succeeds again (the read-only notice then clears).  Running from
+        memory, this first moves to the file, copying the drafts and queued writes made
+        meanwhile.  A store opened read-only stays so until the next launch."""
         if self.read_only_notice is not None:
-            return False
+            if not self.late_read_only:
+                return False
+            notice, self.read_only_notice = self.read_only_notice, None
+            try:
+                with self.tx() as db:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('write_probe', ?)", (self.clock(),)
+                    )
+            except (StoreReadOnlyError, StoreFullError):
+                self.read_only_notice = self.read_only_notice or notice
+                return False
+            self.late_read_only = False
+            log.info("store %s takes writes again", self.path)
+            return True
         if self._in_memory:
             try:
                 with _OpenLock(self.path.with_name(self.path.name + ".open-lock")):

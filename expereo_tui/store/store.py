@@ -135,8 +135,8 @@ class Store:
         return None
 
     def retry_writes(self) -> bool:
-        """After a full disk: True once a write succeeds again (drafts held meanwhile are
-        written then)."""
+        """After a full disk, or a store that turned read-only while running: True once a
+        write succeeds again (drafts held meanwhile are written then)."""
         if not self.database.retry():
             return False
         self.drafts.flush()  # a draft too big for the room there is keeps the disk "full"

@@ -381,14 +381,21 @@ class SyncEngine:
                     await self._watch_once()
                     continue
                 self._watcher = None
-                if self._paused or self.store.read_only_notice is not None:  # read-only store: no writes
-                    if self.store.read_only_notice is not None:
+                notice = self.store.read_only_notice
+                if notice is not None and self.store.database.late_read_only:
+                    # it turned read-only while running: look again now and then (a remount)
+                    if await asyncio.to_thread(self.store.retry_writes):
+                        log.info("the store takes writes again: sync resumes")
+                        notice = None
+                if self._paused or notice is not None:  # read-only store: no writes
+                    if notice is not None:
                         self._set_state(
                             SyncState(
                                 SyncStatus.PAUSED, self._last_success, message="store_read_only"
                             )
                         )
-                    await self._sleep(3600)
+                    late = notice is not None and self.store.database.late_read_only
+                    await self._sleep(DISK_FULL_RETRY if late else 3600)
                     continue
                 delay = await self.poll_once()
             except Exception as exc:

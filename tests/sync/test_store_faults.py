@@ -3,11 +3,14 @@ succeed again; a read-only store is never written (and the API is not polled for
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import Simulator
@@ -15,6 +18,7 @@ from expereo_tui.store.schema import MIGRATIONS
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import DISK_FULL_RETRY, SyncEngine
 from expereo_tui.sync.events import SyncStatus
+from tests.reliability_plugin import Reliability
 from tests.sim_fixtures import FakeClock
 from tests.store.test_opening import Disk
 
@@ -116,3 +120,96 @@ async def test_read_only_found_while_syncing_stops_the_writes(
         assert len(sim.request_log) == requests
     finally:
         await engine.stop()
+
+
+class Mount:
+    """Connections whose file turns read-only and back while the app runs (a remount, an ACL
+    change): SQLite answers SQLITE_READONLY to every write in between."""
+
+    def __init__(self) -> None:
+        self.connections: list[sqlite3.Connection] = []
+
+    def connect(self, target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = sqlite3.connect(target, *args, **kwargs)
+        if str(target) != ":memory:":
+            self.connections.append(db)
+        return db
+
+    def set_read_only(self, on: bool) -> None:
+        for db in self.connections:
+            try:
+                db.execute(f"PRAGMA query_only = {int(on)}")
+            except sqlite3.ProgrammingError:
+                pass  # closed
+
+
+@pytest.mark.reliability(
+    fault="the store turns read-only while the app runs (a remount, an ACL change)",
+    sees="sync paused (store read-only); it resumes by itself once writes work again",
+    data="what was stored stays readable; nothing is written meanwhile",
+    shows="store_read_only",
+)
+async def test_a_store_that_turns_read_only_while_running_clears_when_writable_again(
+    tmp_path: Path,
+    sim: Simulator,
+    client: V2Client,
+    sim_clock: FakeClock,
+    reliability: Reliability,
+) -> None:
+    """#28 item 6: every transient state clears when its cause does.  A store found read-only
+    while running (not at launch) pauses sync, and sync resumes by itself once writes work."""
+    mount = Mount()
+    store = Store(tmp_path / "m.sqlite3", clock=sim_clock, connect=mount.connect)
+    engine = SyncEngine(store, client, on_event=lambda e: None, clock=sim_clock)
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.FRESH
+    mount.set_read_only(True)
+    sim.step_activity(5)
+    await engine.poll_once()
+    assert engine.state.message == "store_read_only" and store.problem is not None
+    reliability.check(engine.state.message or "")
+    assert not store.retry_writes()  # still read-only: stays so
+    mount.set_read_only(False)
+    assert store.retry_writes()
+    assert store.problem is None and store.read_only_notice is None
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.FRESH
+
+
+@pytest.mark.reliability(
+    fault="an API outage, then the token refused (the key rotated), then both fixed",
+    sees="OFFLINE, then UNAUTHORISED; each clears at the next good poll",
+    data="local data stays readable throughout",
+    shows="offline unauthorised fresh",
+)
+async def test_offline_and_a_refused_token_clear_when_their_cause_does(
+    tmp_path: Path,
+    sim: Simulator,
+    client: V2Client,
+    sim_clock: FakeClock,
+    reliability: Reliability,
+) -> None:
+    store = Store(tmp_path / "o.sqlite3", clock=sim_clock)
+    engine = SyncEngine(store, client, on_event=lambda e: None, clock=sim_clock)
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.FRESH
+    seen: list[str] = []
+    sim.faults.outage = True
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.OFFLINE
+    seen.append(engine.state.status.value)
+    sim.faults.outage = False
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.FRESH
+    issuer = sim.world.issuer
+    real = issuer.clients[sim.client_id]
+    issuer.clients[sim.client_id] = dataclasses.replace(real, secret="rotated")  # key rotated
+    issuer.expire_all()
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.UNAUTHORISED
+    seen.append(engine.state.status.value)
+    issuer.clients[sim.client_id] = real  # the operator put the key back
+    await engine.poll_once()
+    assert engine.state.status == SyncStatus.FRESH
+    seen.append(engine.state.status.value)
+    reliability.check(" ".join(seen))
