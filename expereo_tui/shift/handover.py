@@ -122,9 +122,16 @@ def triage_sections(store: Store, since: float, now: float, options: Any) -> lis
         }
         for c in triage.clusters
     ]
+    unknown = [
+        _case_item(r, note="first response, update clock and whose turn not known yet")
+        for r in triage.rows
+        if (act := triage.activity.get(r.id)) is not None and not act.thread_known
+    ]
     return [
         Section("sla", "SLA at risk or breached", sla),
         Section("clusters", "Open clusters", clusters),
+        # never counted as on time: their threads are still being fetched (#32)
+        Section("thread_not_loaded", "Thread not loaded", unknown),
     ]
 
 

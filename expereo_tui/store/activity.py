@@ -50,8 +50,9 @@ class CaseActivity:
     last_provider_at: float | None = None  # the provider's latest message
     last_customer_at: float | None = None  # our latest message
     transitions: tuple[tuple[float, str], ...] = ()  # (when, status) seen by the poll, oldest first
-    # whether the store holds the case's thread at all: the first sync lists cases without their
-    # threads (a request each), so for most old cases who wrote last is not known, not "nobody"
+    # whether the case's thread came whole from the API: the first sync lists cases without their
+    # threads (a request each; they follow in the background), and a thread holding only our own
+    # reply is not the thread, so until then who wrote last is not known, not "nobody"
     thread_known: bool = True
 
 
@@ -137,6 +138,14 @@ class ActivityStore(Table):
                 [wanted],
             )
         }
+        fetched = {
+            r["case_id"]
+            for r in self._rows(
+                "SELECT case_id FROM threads_fetched "
+                "WHERE case_id IN (SELECT value FROM json_each(?))",
+                [wanted],
+            )
+        }
         history: dict[str, list[tuple[float, str]]] = {}
         for r in self._rows(
             "SELECT case_id, status, at FROM status_history "
@@ -154,7 +163,7 @@ class ActivityStore(Table):
                 last_provider_at=_seconds(m["last_provider"]) if m else None,
                 last_customer_at=_seconds(m["last_customer"]) if m else None,
                 transitions=tuple(history.get(case_id, ())),
-                thread_known=m is not None,
+                thread_known=case_id in fetched,
             )
         return out
 

@@ -398,9 +398,19 @@ class CaseStore(Table):
         return int(self._rows("SELECT count(*) AS n FROM cases")[0]["n"])
 
     # -- messages -----------------------------------------------------------------------------
-    def upsert_messages(self, case_id: str, items: Sequence[CaseMessage]) -> list[str]:
-        """Store a case's messages; returns the ids that were not stored before."""
+    def upsert_messages(
+        self, case_id: str, items: Sequence[CaseMessage], *, whole_thread: bool = False
+    ) -> list[str]:
+        """Store a case's messages; returns the ids that were not stored before.
+        ``whole_thread``: these are the case's whole thread as the API listed it (its thread is
+        known from now on, as of the case's change stored now)."""
         with self._tx() as db:
+            if whole_thread:
+                db.execute(
+                    "INSERT OR REPLACE INTO threads_fetched VALUES "
+                    "(?, ?, (SELECT last_modified FROM cases WHERE id = ?))",
+                    (case_id, self.clock(), case_id),
+                )
             known = {
                 r["id"] for r in db.execute("SELECT id FROM messages WHERE case_id = ?", (case_id,))
             }
@@ -420,6 +430,29 @@ class CaseStore(Table):
                 rows,
             )
         return new
+
+    def threads_wanted(self, limit: int) -> list[str]:
+        """Open cases whose thread the store does not hold as the API has it, most urgent
+        first: never fetched before those fetched before the case's latest change, then by
+        priority, then the oldest case first (its clocks have run longest)."""
+        from expereo_tui.api.vocab import DONE_STATUSES
+
+        done = sorted(DONE_STATUSES)
+        marks = ",".join("?" * len(done))
+        rows = self._rows(
+            "SELECT c.id FROM cases c LEFT JOIN threads_fetched t ON t.case_id = c.id "
+            f"WHERE coalesce(c.status, '') NOT IN ({marks}) AND (t.case_id IS NULL OR "
+            "(c.last_modified IS NOT NULL AND (t.case_modified IS NULL OR "
+            "c.last_modified > t.case_modified))) "
+            "ORDER BY t.case_id IS NOT NULL, c.priority IS NULL, c.priority, c.created, c.id "
+            "LIMIT ?",
+            [*done, limit],
+        )
+        return [str(r["id"]) for r in rows]
+
+    def thread_known(self, case_id: str) -> bool:
+        """Whether the case's thread came whole from the API (at some change of the case)."""
+        return bool(self._rows("SELECT 1 FROM threads_fetched WHERE case_id = ?", [case_id]))
 
     def thread(
         self, case_id: str, *, offset: int = 0, limit: int | None = None

@@ -158,6 +158,19 @@ def _v_triage(db: sqlite3.Connection) -> None:
     )
 
 
+def _v_threads(db: sqlite3.Connection) -> None:
+    """Which threads came whole from the API, and as of which change of their case: a thread is
+    known only then (our own reply stored alone is not the thread), and stale once the case
+    changed since (our own write too)."""
+    run_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS threads_fetched (
+            case_id TEXT PRIMARY KEY, fetched_at REAL NOT NULL, case_modified TEXT);
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
@@ -165,6 +178,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v_invoice_lines,
     _v_triage,
     _v_shift,
+    _v_threads,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -54,6 +54,9 @@ META_LAST_SUCCESS = "last_success"
 IDLE_AFTER = 600.0  # seconds without any change before the poll slows down
 ACTIVE_FOR = 600.0  # seconds an opened case keeps the fast poll
 DISK_FULL_RETRY = 10.0  # seconds between tries to write again while the disk is full
+THREADS_PER_POLL = 20  # open cases' threads fetched in the background per round, at most
+THREAD_FILL_PAUSE = 5.0  # seconds between background thread rounds while threads are wanted
+THREAD_FILL_IDLE = 15.0  # ... and while none were (the next poll may change that)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class SyncEngine:
         self._lock = PollLock(lock_path) if lock_path else None
         self.team = team
         self.poller = Poller(store, client, self._emit)
+        self.thread_filler = Poller(store, client, self._emit)  # its own stage: beside the poll
         self.sender = OutboxSender(
             store, client, self._emit, self.clock, read_only=self.settings.read_only
         )
@@ -138,6 +142,7 @@ class SyncEngine:
         self._tasks = [
             asyncio.create_task(self._run(), name="expereo-poll"),
             asyncio.create_task(self._run_outbox(), name="expereo-outbox"),
+            asyncio.create_task(self._run_threads(), name="expereo-threads"),
         ]
 
     async def stop(self) -> None:
@@ -472,6 +477,39 @@ class SyncEngine:
         self._last_success = last_success
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
         return self.interval()
+
+    async def _run_threads(self) -> None:
+        """In the background, beside the polls: the threads of open cases the store does not
+        hold as the API has them (none after the first sync; changed cases', ours included),
+        most urgent first, with the read budget the polls leave (``_spare_reads``).  Only the
+        instance that polls does it; a failure waits for the next round."""
+        filler = self.thread_filler
+        while True:
+            fetched = 0
+            if (
+                self.is_poller
+                and not self._paused
+                and self.polls > 0
+                and self.store.problem is None
+                and self._state.status == SyncStatus.FRESH
+            ):
+                try:
+                    fetched = await filler.fetch_wanted_threads(self._spare_reads())
+                except ApiError as exc:
+                    log.info("background thread fetch stopped: %s", exc.message)
+                except StoreFullError:
+                    pass
+                except Exception:  # never let the background fill stop the engine
+                    log.exception("background thread fetch failed")
+            await asyncio.sleep(THREAD_FILL_PAUSE if fetched else THREAD_FILL_IDLE)
+
+    def _spare_reads(self) -> int:
+        """How many threads a poll may fetch in the background: what the read budget holds
+        beyond half its burst (the user's own actions always find budget), at most
+        ``THREADS_PER_POLL``."""
+        budget = self.client.budget
+        spare = int(budget.read_available - budget.read_capacity * 0.5)
+        return max(0, min(THREADS_PER_POLL, spare))
 
     def _first_sync_progress(self, progress: FirstSyncProgress) -> None:
         """After each page of the first sync: the UI shows how far it is (and the inbox the

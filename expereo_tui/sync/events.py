@@ -118,6 +118,15 @@ class MessagesAdded:
 
 
 @dataclass(frozen=True)
+class ThreadsLoaded:
+    """Threads of open cases were fetched in the background (``Poller.fetch_wanted_threads``):
+    their clocks and turns can be told now.  Not news: what is new in a refreshed thread is
+    announced as :class:`MessagesAdded` too."""
+
+    case_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class InventoryChanged:
     """Accounts, sites or services were refreshed and something differs."""
 
@@ -147,4 +156,6 @@ class SyncStateChanged:
     state: SyncState
 
 
-SyncEvent = CasesChanged | MessagesAdded | InventoryChanged | OutboxChanged | SyncStateChanged
+SyncEvent = (
+    CasesChanged | MessagesAdded | ThreadsLoaded | InventoryChanged | OutboxChanged | SyncStateChanged
+)

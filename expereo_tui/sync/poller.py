@@ -25,6 +25,7 @@ from .events import (
     ListProgress,
     MessagesAdded,
     SyncEvent,
+    ThreadsLoaded,
 )
 from .invoices import InvoiceSync
 
@@ -350,13 +351,39 @@ class Poller:
                 self.store.meta.set_meta(META_THREADS_PENDING, json.dumps(rest))
         return done
 
+    async def fetch_wanted_threads(self, requests: int) -> int:
+        """Fetch, within ``requests``, the threads of open cases the store does not hold as the
+        API has them, most urgent first (``CaseStore.threads_wanted``): after the first sync
+        every open case's, later each one whose case changed since, by our own writes too.  A
+        thread loaded for the first time is not news (no event); a refreshed one announces
+        what is new in it.  Returns how many were fetched."""
+        if requests <= 0:
+            return 0
+        wanted = await asyncio.to_thread(self.store.cases.threads_wanted, requests)
+        loaded: list[str] = []
+        try:
+            for case_id in wanted:
+                known = await asyncio.to_thread(self.store.cases.thread_known, case_id)
+                try:
+                    await self.fetch_thread(case_id, announce=known)
+                except NotFoundError:
+                    log.info("case %s is gone; its thread is not fetched", case_id)
+                    continue
+                loaded.append(case_id)
+        finally:
+            if loaded:
+                self.emit(ThreadsLoaded(case_ids=tuple(loaded)))
+        return len(wanted)
+
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
         """Store a case's whole thread; returns (ids new to the store, how many of them the
         provider wrote)."""
         self.stage = "threads"
         messages = [m async for m in self.client.iter_case_messages(case_id, page_size=PAGE)]
         self.stage = "threads-store"
-        new_ids = await asyncio.to_thread(self.store.cases.upsert_messages, case_id, messages)
+        new_ids = await asyncio.to_thread(
+            partial(self.store.cases.upsert_messages, case_id, messages, whole_thread=True)
+        )
         if new_ids and announce:
             self.stage = "events"
             self.emit(MessagesAdded(case_id=case_id, message_ids=tuple(new_ids)))

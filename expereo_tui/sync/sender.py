@@ -336,7 +336,7 @@ class OutboxSender:
             self.store.mark_read(case.id)
             try:
                 msgs = [m async for m in self.client.iter_case_messages(case.id)]
-                self.store.cases.upsert_messages(case.id, msgs)
+                self.store.cases.upsert_messages(case.id, msgs, whole_thread=True)
             except ApiError:
                 pass  # the thread arrives with the next poll
             return case.id

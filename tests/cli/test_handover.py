@@ -114,6 +114,7 @@ def _thread(store: Store, case_id: str, *writers: str) -> None:
             )
             for i, who in enumerate(writers)
         ],
+        whole_thread=True,
     )
 
 
@@ -218,7 +219,7 @@ def test_sla_and_clusters_come_from_the_triage_work_when_it_is_there(
             kind="site", label="Tokyo DC", case_ids=("CS-1", "CS-2"), since=FIXED_NOW - 600
         )
         board = types.SimpleNamespace(alarming=((row, clock),))
-        return types.SimpleNamespace(board=board, clusters=[cluster])
+        return types.SimpleNamespace(board=board, clusters=[cluster], rows=[], activity={})
 
     fake = types.ModuleType("expereo_tui.triage.read_model")
     fake.read_triage = read_triage  # type: ignore[attr-defined]
@@ -238,14 +239,17 @@ def test_waiting_on_us_follows_the_turn_rule_when_we_wrote_since_the_provider_as
     """Awaiting Customer: ours once the provider asked (EXPEREO, spelt otherwise), the
     provider's again once we answered (CUSTOMER), as the inbox's Turn column says."""
     store = report_store
-    case = next(r for r in store.cases.query_cases(CaseQuery(), limit=1000)
-                if r.status == "Awaiting Customer")
+    case = next(
+        r
+        for r in store.cases.query_cases(CaseQuery(), limit=1000)
+        if r.status == "Awaiting Customer"
+    )
     start = (case.last_modified_date.timestamp() if case.last_modified_date else FIXED_NOW) + 60
 
     def say(mid: str, kind: str, at: float) -> None:
         stamp = datetime.fromtimestamp(at, UTC)
         msg = CaseMessage(id=mid, case_id=case.id, message=mid, type=kind, timestamp=stamp)
-        store.cases.upsert_messages(case.id, [msg])
+        store.cases.upsert_messages(case.id, [msg], whole_thread=True)
 
     def turn() -> str | None:
         row = next(r for r in store.cases.query_cases(CaseQuery(), limit=1000) if r.id == case.id)
@@ -256,3 +260,23 @@ def test_waiting_on_us_follows_the_turn_rule_when_we_wrote_since_the_provider_as
     assert turn() == US and case.id in {r.id for r in waiting_on_us(store)}
     say("answered", "CUSTOMER", start + 60)
     assert turn() != US and case.id not in {r.id for r in waiting_on_us(store)}
+
+
+def test_open_cases_without_their_thread_are_counted_never_on_time(
+    report_store: Store,
+) -> None:
+    """#32: a case whose thread is not loaded yet is listed under "Thread not loaded" (its
+    count is the list's), and never in "waiting on us" or as on time."""
+    store = report_store
+    open_rows = store.cases.query_cases(
+        CaseQuery(statuses=frozenset({"New", "In Progress"})), limit=3
+    )
+    with store.database.tx() as db:  # as after a first sync: the cases, no threads yet
+        for row in open_rows:
+            db.execute("DELETE FROM threads_fetched WHERE case_id = ?", (row.id,))
+    report = build(store, since=FIXED_NOW - 3600, now=FIXED_NOW)
+    section = report.section("thread_not_loaded")
+    assert {i["id"] for i in section.items} == {r.id for r in open_rows}
+    waiting = {i["id"] for i in report.section("waiting_on_us").items}
+    assert not waiting & {r.id for r in open_rows}
+    assert "Thread not loaded" in to_markdown(report)

@@ -70,7 +70,7 @@ def test_new_cases_our_writes_and_the_providers_changes_apart(tmp_path: Path) ->
         {"id": "M-1", "message": "please test", "type": "Expereo",
          "timestamp": bulk_at + timedelta(minutes=30)}
     )  # fmt: skip
-    store.cases.upsert_messages("CS-BULKMSG", [provider])
+    store.cases.upsert_messages("CS-BULKMSG", [provider], whole_thread=True)
 
     report = build(store, since=SINCE.timestamp(), now=NOW.timestamp())
 

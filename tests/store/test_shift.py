@@ -85,10 +85,10 @@ def test_until_the_provider_writes_wakes_on_their_message_not_ours(
     a, _ = _two_cases(shift_store)
     shift_store.shift.snooze(a, until=None, until_provider=True)
     ours = CaseMessage(id="m-ours", message="any news?", type="Customer")
-    shift_store.cases.upsert_messages(a, [ours])
+    shift_store.cases.upsert_messages(a, [ours], whole_thread=True)
     assert shift_store.shift.wake_due(clock()) == []
     theirs = CaseMessage(id="m-theirs", message="engineer on site", type="Expereo")
-    shift_store.cases.upsert_messages(a, [theirs])
+    shift_store.cases.upsert_messages(a, [theirs], whole_thread=True)
     assert [(w.case_id, w.reason) for w in shift_store.shift.wake_due(clock())] == [(a, "provider")]
 
 

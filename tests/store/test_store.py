@@ -23,7 +23,9 @@ def fill(store: Store, sim: Simulator) -> None:
     store.inventory.upsert_services(Service.model_validate(s) for s in d.services.values())
     store.cases.upsert_cases([Case.model_validate(c) for c in d.cases.values()])
     for case_id, msgs in d.messages.items():
-        store.cases.upsert_messages(case_id, [CaseMessage.model_validate(m) for m in msgs])
+        store.cases.upsert_messages(
+            case_id, [CaseMessage.model_validate(m) for m in msgs], whole_thread=True
+        )
 
 
 def _case(case_id: str, minutes: int, **over: object) -> Case:
@@ -57,7 +59,11 @@ def test_first_sync_is_read_later_cases_are_unread(tmp_path: Path) -> None:
     result = store.cases.upsert_cases([_case("CS-3", 2), _case("CS-1", 5, status="In Progress")])
     assert result.new == ("CS-3",) and result.changed == ("CS-1",)
     assert result.status_changes == {"CS-1": ("New", "In Progress")}
-    assert store.cases.is_unread("CS-3") and store.cases.is_unread("CS-1") and not store.cases.is_unread("CS-2")
+    assert (
+        store.cases.is_unread("CS-3")
+        and store.cases.is_unread("CS-1")
+        and not store.cases.is_unread("CS-2")
+    )
     store.mark_read("CS-1")
     assert not store.cases.is_unread("CS-1")
     store.mark_unread("CS-2")
@@ -89,7 +95,9 @@ def test_free_text_matches_subject_reference_service_and_city(store: Store, sim:
     )
     city = sim.data.sites[case["siteId"]]["city"]
     for text in (case["customerReference"].lower(), case["id"], city.upper()):
-        assert case["id"] in {r.id for r in store.cases.query_cases(CaseQuery(text=text), limit=5000)}
+        assert case["id"] in {
+            r.id for r in store.cases.query_cases(CaseQuery(text=text), limit=5000)
+        }
     assert store.cases.query_cases(CaseQuery(text="100%_nothing")) == []
 
 
@@ -111,13 +119,13 @@ def test_thread_is_oldest_first_and_new_ids_reported(store: Store, sim: Simulato
     extra = CaseMessage(
         id="MSG-NEW", case_id=case_id, message="hi", timestamp=datetime(2030, 1, 1, tzinfo=UTC)
     )
-    assert store.cases.upsert_messages(case_id, [extra]) == ["MSG-NEW"]
-    assert store.cases.upsert_messages(case_id, [extra]) == []
+    assert store.cases.upsert_messages(case_id, [extra], whole_thread=True) == ["MSG-NEW"]
+    assert store.cases.upsert_messages(case_id, [extra], whole_thread=True) == []
     assert store.cases.thread(case_id)[-1].id == "MSG-NEW"
     assert store.cases.message_count(case_id) == len(msgs) + 1
     anon = CaseMessage(case_id=case_id, message="no id", timestamp=extra.timestamp)
-    first = store.cases.upsert_messages(case_id, [anon])
-    assert len(first) == 1 and store.cases.upsert_messages(case_id, [anon]) == []
+    first = store.cases.upsert_messages(case_id, [anon], whole_thread=True)
+    assert len(first) == 1 and store.cases.upsert_messages(case_id, [anon], whole_thread=True) == []
 
 
 def test_inventory_queries(store: Store, sim: Simulator) -> None:
@@ -132,7 +140,9 @@ def test_inventory_queries(store: Store, sim: Simulator) -> None:
     counts = store.inventory.service_status_counts(site)
     assert sum(counts.values()) == len(store.inventory.services(site_id=site))
     svc = next(iter(sim.data.services.values()))
-    assert svc["serviceId"] in {s.service_id for s in store.inventory.search_services(svc["serviceId"])}
+    assert svc["serviceId"] in {
+        s.service_id for s in store.inventory.search_services(svc["serviceId"])
+    }
     found_sites, _ = store.inventory.search_inventory(sim.data.sites[site]["city"])
     assert site in {s.site_id for s in found_sites}
 

@@ -28,7 +28,9 @@ def test_status_transitions_are_recorded_once_each(tmp_path: Path) -> None:
     store.cases.upsert_cases([_case("CS-1", 0, status="New")])
     store.cases.upsert_cases([_case("CS-1", 0, status="New")])  # unchanged: nothing recorded
     store.cases.upsert_cases([_case("CS-1", 10, status="Awaiting Customer")])
-    store.cases.upsert_cases([_case("CS-1", 15, status="Awaiting Customer")])  # a message, same status
+    store.cases.upsert_cases(
+        [_case("CS-1", 15, status="Awaiting Customer")]
+    )  # a message, same status
     store.cases.upsert_cases([_case("CS-1", 40, status="In Progress")])
     history = store.activity.activity(["CS-1"])["CS-1"].transitions
     assert [s for _, s in history] == ["New", "Awaiting Customer", "In Progress"]
@@ -39,7 +41,9 @@ def test_thread_summary_tells_provider_from_customer(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.sqlite3")
     store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])
     store.cases.upsert_messages(
-        "CS-1", [_msg(0, "Customer"), _msg(5, "Expereo"), _msg(9, "Customer"), _msg(20, "Expereo")]
+        "CS-1",
+        [_msg(0, "Customer"), _msg(5, "Expereo"), _msg(9, "Customer"), _msg(20, "Expereo")],
+        whole_thread=True,
     )
     got = store.activity.activity(["CS-1", "CS-2"])
     one = got["CS-1"]
@@ -63,6 +67,7 @@ def test_who_wrote_is_one_rule_whatever_the_type_is_spelt(tmp_path: Path) -> Non
     store.cases.upsert_messages(
         "CS-1",
         [_msg(1, "EXPEREO"), _msg(2, "Customer Portal"), _msg(3, "System"), _msg(4, "CUSTOMER")],
+        whole_thread=True,
     )
     act = store.activity.activity(["CS-1"])["CS-1"]
     assert act.last_customer_at == (BASE + timedelta(minutes=4)).timestamp()

@@ -132,6 +132,7 @@ def small_store(tmp_path: Path) -> Store:
                     }
                 )
             ],
+            whole_thread=True,
         )
     return store
 
@@ -209,7 +210,10 @@ def test_the_open_read_is_not_cut_at_a_page(tmp_path: Path) -> None:
 
 def test_the_wall_counts_each_case_waiting_on_us_from_its_own_thread(small_store: Store) -> None:
     small_store.cases.upsert_cases(
-        [_case("CS-Q", "Awaiting Customer", "P3", -30), _case("CS-R", "Awaiting Customer", "P3", -30)]
+        [
+            _case("CS-Q", "Awaiting Customer", "P3", -30),
+            _case("CS-R", "Awaiting Customer", "P3", -30),
+        ]
     )
     small_store.cases.upsert_messages(  # we answered CS-R after it went to Awaiting Customer
         "CS-R",
@@ -224,5 +228,6 @@ def test_the_wall_counts_each_case_waiting_on_us_from_its_own_thread(small_store
                 }
             )
         ],
+        whole_thread=True,
     )
     assert read_wall_triage(small_store, None, T0).waiting_on_us == ("CS-Q", "CS-Z")

@@ -270,6 +270,7 @@ async def test_long_thread_shows_the_newest_and_loads_earlier(
             )
             for i in range(1500)
         ],
+        whole_thread=True,
     )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -131,7 +131,9 @@ async def test_the_alerts_and_the_wall_share_one_read(
         await until(pilot, lambda: sla == [1] and not app.workers)
         before, wall_reads = len(reads), screen.reads
         case_id = store.cases.query_cases(CaseQuery(statuses=OPEN_STATUSES), limit=1)[0].id
-        store.cases.upsert_messages(case_id, [message(90, "Expereo")])  # what a poll stored
+        store.cases.upsert_messages(
+            case_id, [message(90, "Expereo")], whole_thread=True
+        )  # what a poll stored
         deliver(app, state(SyncStatus.SYNCING), changed(case_id), state(SyncStatus.FRESH))
         await until(pilot, lambda: sla == [1, 1] and screen.reads == wall_reads + 1)
         await until(pilot, lambda: not app.workers)

@@ -25,7 +25,7 @@ class Options:
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "t.sqlite3", clock=FakeClock(T0))
     store.cases.upsert_cases([case("CS-1", 0), case("CS-2", 0, priority="P3")])
-    store.cases.upsert_messages("CS-1", [message(0, "Customer")])
+    store.cases.upsert_messages("CS-1", [message(0, "Customer")], whole_thread=True)
     return store
 
 
@@ -41,9 +41,7 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return reads
 
 
-def test_readers_of_one_state_share_one_read(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_readers_of_one_state_share_one_read(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     reads = count_reads(monkeypatch)
     wall = read_wall_triage(store, Options(), T0)
     alerts = read_sla(store, Options(), T0, priorities=frozenset({"P1"}))
@@ -59,7 +57,9 @@ def test_a_write_makes_the_next_reader_read_again(
     reads = count_reads(monkeypatch)
     rows, activity = read_open(store)
     assert activity["CS-2"].last_customer_at is None
-    store.cases.upsert_messages("CS-2", [message(5, "Customer")])  # a thread changed
+    store.cases.upsert_messages(
+        "CS-2", [message(5, "Customer")], whole_thread=True
+    )  # a thread changed
     rows, activity = read_open(store)
     assert activity["CS-2"].last_customer_at == T0 + 5 * 60
     store.cases.upsert_cases([case("CS-1", 10, status="Resolved")])  # a case closed

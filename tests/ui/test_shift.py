@@ -61,7 +61,9 @@ async def test_pin_shows_in_the_case_header_and_the_handover(
         await pilot.press("enter")
         await until(pilot, lambda: "Snoozed until" in screen_text(app))
         assert "or until Expereo writes" in screen_text(app)
-        assert store.outbox.outbox(statuses=("queued", "sending", "sent", "failed")) == []  # local only
+        assert (
+            store.outbox.outbox(statuses=("queued", "sending", "sent", "failed")) == []
+        )  # local only
         await pilot.press("H")
         await until(pilot, lambda: isinstance(app.screen, HandoverScreen))
         text = screen_text(app)
@@ -109,7 +111,9 @@ async def test_snoozed_case_leaves_the_inbox_and_wakes_with_an_alert(
         store.shift.snooze(case_id, until=None, until_provider=True)
         inbox.reload()
         assert inbox.total == total - 1
-        store.cases.upsert_messages(case_id, [CaseMessage(id="w1", message="on site", type="Expereo")])
+        store.cases.upsert_messages(
+            case_id, [CaseMessage(id="w1", message="on site", type="Expereo")], whole_thread=True
+        )
         inbox.sync_event(MessagesAdded(case_id, ("w1",)))
         assert store.shift.snoozed_ids() == frozenset() and inbox.total == total
         await until(pilot, lambda: _notified(app, f"{case_id} is back (Expereo wrote)"))
@@ -146,7 +150,9 @@ async def test_view_tabs_from_config_and_saved_in_the_app_persist(
         await pilot.press("right_square_bracket", "D")  # Urgent is the config's: not here
         await until(pilot, lambda: _notified(again, "Only views saved in the app"))
         await pilot.press("right_square_bracket", "D", "y")
-        await until(pilot, lambda: [v.name for v in inbox.tabs.views] == ["Inbox", "Urgent", "Snoozed"])
+        await until(
+            pilot, lambda: [v.name for v in inbox.tabs.views] == ["Inbox", "Urgent", "Snoozed"]
+        )
     assert store.shift.views() == []
 
 

@@ -126,6 +126,7 @@ def hostile_store(path: Path, sim: Simulator, clock: FakeClock) -> Store:
             )
             for i in range(3)
         ],
+        whole_thread=True,
     )
     store.drafts.save_draft(f"reply:{CASE_ID}", {"text": f"restored draft {HOSTILE}"})
     return store

@@ -61,9 +61,11 @@ def make_sla_pair(tmp_path: Path, clock: FakeClock) -> tuple[Store, ExpereoApp]:
     """The app on a store with two cases the customer wrote to at T0: CS-1, new, and CS-OLD,
     created a day before (its clocks late before anyone looked)."""
     store, app = make(tmp_path, clock)
-    store.cases.upsert_cases([case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))])
+    store.cases.upsert_cases(
+        [case("CS-1", 0), case("CS-OLD", 0, createdDate=BASE - timedelta(days=1))]
+    )
     for case_id in ("CS-1", "CS-OLD"):
-        store.cases.upsert_messages(case_id, [message(0, "Customer")])
+        store.cases.upsert_messages(case_id, [message(0, "Customer")], whole_thread=True)
     return store, app
 
 
@@ -75,7 +77,9 @@ async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: 
     clock = FakeClock(T0 + 10 * MIN)
     store, app = make(tmp_path, clock)
     store.cases.upsert_cases([case("CS-1", 0)])
-    store.cases.upsert_messages("CS-1", [message(0, "Customer")])  # the case's opening message
+    store.cases.upsert_messages(
+        "CS-1", [message(0, "Customer")], whole_thread=True
+    )  # the case's opening message
     async with app.run_test(size=(160, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
@@ -93,7 +97,7 @@ async def test_sla_clock_glyphs_and_the_pause_while_awaiting_customer(tmp_path: 
         assert "you · 2h" in row_text(app, "CS-1")
         # we answer and it goes back to In Progress: the clock runs on from where it stopped
         store.cases.upsert_cases([case("CS-1", 180, status="In Progress")])
-        store.cases.upsert_messages("CS-1", [message(180, "Customer")])
+        store.cases.upsert_messages("CS-1", [message(180, "Customer")], whole_thread=True)
         clock.now = T0 + 3 * 60 * MIN + 17 * MIN
         screen.reload()
         await pilot.pause()
@@ -112,9 +116,11 @@ async def test_turn_views_and_time_to_breach_sort(tmp_path: Path) -> None:
             case("CS-DONE", 0, status="Resolved"),
         ]
     )
-    store.cases.upsert_messages("CS-OURS", [message(0, "Customer")])
-    store.cases.upsert_messages("CS-LONG", [message(10, "Customer")])
-    store.cases.upsert_messages("CS-SHORT", [message(2, "Expereo"), message(40, "Customer")])
+    store.cases.upsert_messages("CS-OURS", [message(0, "Customer")], whole_thread=True)
+    store.cases.upsert_messages("CS-LONG", [message(10, "Customer")], whole_thread=True)
+    store.cases.upsert_messages(
+        "CS-SHORT", [message(2, "Expereo"), message(40, "Customer")], whole_thread=True
+    )
     async with app.run_test(size=(160, 20)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
@@ -167,7 +173,7 @@ async def test_a_case_whose_thread_the_store_lacks_has_no_reply_clock_and_no_tur
     clock = FakeClock(T0 + 3 * 60 * MIN)
     store, app = make(tmp_path, clock)
     store.cases.upsert_cases([case("CS-BARE", 0), case("CS-KNOWN", 0)])
-    store.cases.upsert_messages("CS-KNOWN", [message(0, "Customer")])
+    store.cases.upsert_messages("CS-KNOWN", [message(0, "Customer")], whole_thread=True)
     async with app.run_test(size=(160, 20)) as pilot:
         await pilot.pause()
         bare, known = row_text(app, "CS-BARE"), row_text(app, "CS-KNOWN")

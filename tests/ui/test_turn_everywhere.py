@@ -72,6 +72,7 @@ def fill(store: Store) -> None:
                     )
                     for i, (minutes, who) in enumerate(messages)
                 ],
+                whole_thread=True,
             )
     store.shift.snooze("CS-PARKED", until=NOW + 3600)
 
@@ -102,8 +103,10 @@ async def test_inbox_wall_and_handover_agree_on_waiting_on_us(tmp_path: Path) ->
     async with wall.run_test(size=(120, 40)) as pilot:
         await until(
             pilot,
-            lambda: isinstance(wall.screen, WallScreen)
-            and bool(wall.screen.query("#digits-waiting-us"))
-            and wall.screen.query_one("#digits-waiting-us", BigNumber).value != "",
+            lambda: (
+                isinstance(wall.screen, WallScreen)
+                and bool(wall.screen.query("#digits-waiting-us"))
+                and wall.screen.query_one("#digits-waiting-us", BigNumber).value != ""
+            ),
         )
         assert wall.screen.query_one("#digits-waiting-us", BigNumber).value == str(len(OURS))
