@@ -64,9 +64,7 @@ class Member:
         ]
 
 
-def member(
-    name: str, tmp_path: Path, pg: PgTeam, sim: Simulator, url: str, **sync: Any
-) -> Member:
+def member(name: str, tmp_path: Path, pg: PgTeam, sim: Simulator, url: str, **sync: Any) -> Member:
     store = Store(tmp_path / f"{name}.sqlite3")
     settings = TeamSettings(
         url=pg.url(),
@@ -310,7 +308,9 @@ def test_compaction_loses_nothing_for_a_follower_that_was_away(
             before = bob.feed.applied
             await bob.feed.follow()
             assert bob.feed.rereads == 1
-            assert bob.feed.applied - before == int(team_db.sql("SELECT count(*) FROM team_changes"))
+            assert bob.feed.applied - before == int(
+                team_db.sql("SELECT count(*) FROM team_changes")
+            )
         finally:
             await bob.runtime.stop()
             await alice.runtime.stop()

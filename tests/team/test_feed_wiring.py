@@ -40,7 +40,9 @@ def test_the_engine_gets_a_team_with_a_feed(
 
     store = Store(tmp_path / "s.sqlite3")
     factory = engine_factory_for(
-        ClientSettings(base_url="http://x", token_url="http://x/t", client_id="c", client_secret="s"),
+        ClientSettings(
+            base_url="http://x", token_url="http://x/t", client_id="c", client_secret="s"
+        ),
         store,
         read_only=True,
         lock_path=None,
