@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # annotations only: importing these at launch would cost star
     from expereo_tui.sync.events import SyncEvent
     from expereo_tui.ui.options import AppOptions
 
+    from .team_setup import TeamFactory
+
     EngineFactory = Callable[[Callable[[SyncEvent], None]], SyncEngine]
 
 
@@ -80,11 +82,13 @@ def engine_factory_for(
     inventory_interval: float = 900.0,
     api: str = "v2",
     sent_by: str | None = None,
+    team: TeamFactory | None = None,
 ) -> EngineFactory:
     """What the app calls once its first frame is out to build its sync engine (in the app's
     event loop); ``api`` picks the backend: "v2" (REST) or "v1" (GraphQL).  ``settings`` may
     be what builds them, called then: the settings module (rate limits, dates of Retry-After)
-    is not needed to show the first frame either."""
+    is not needed to show the first frame either.  ``team`` (a profile with a ``team_url``,
+    cli/team_setup.py) builds the engine's team; the engine starts and stops it."""
 
     def factory(on_event: Callable[[SyncEvent], None]) -> SyncEngine:
         # imported here, after the first frame: httpx and the client are not needed to show it
@@ -104,6 +108,7 @@ def engine_factory_for(
                 inventory_interval=inventory_interval,
                 sent_by=sent_by,
             ),
+            team=team(store, on_event) if team is not None else None,
         )
 
     return factory
@@ -312,6 +317,9 @@ def run(args: argparse.Namespace) -> int:
         logs.redact_value(secret.secret)  # whatever is logged from here on, never this
         options = options_for(name, profile, args)
         options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
+        from expereo_tui.cli.team_setup import team_factory
+
+        team = team_factory(name, profile, options.read_only)  # the extra, the password: now
     except BaseException:
         with contextlib.suppress(Exception):
             opened().close()
@@ -328,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
         inventory_interval=profile.inventory_interval,
         api=profile.api,
         sent_by=profile.sent_by,
+        team=team,
     )
     try:
         return run_app(store, factory, options)

@@ -225,6 +225,28 @@ class CaseStore(Table):
         rows = self._rows("SELECT raw FROM cases WHERE id = ?", (case_id,))
         return Case.model_validate_json(rows[0]["raw"]) if rows else None
 
+    def raw_cases(self, ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(id, the API's JSON as stored) of the cases ``ids`` (None: every case), for team
+        mode's change feed (team/feed.py), which passes the JSON on unparsed."""
+        if ids is None:
+            rows = self._rows("SELECT id, raw FROM cases ORDER BY id")
+        else:
+            rows = [
+                r for i in ids for r in self._rows("SELECT id, raw FROM cases WHERE id = ?", (i,))
+            ]
+        return [(str(r["id"]), str(r["raw"])) for r in rows]
+
+    def raw_thread(self, case_id: str) -> list[str]:
+        """A case's messages as the API's JSON, oldest first (the order of :meth:`thread`)."""
+        rows = self._rows(
+            "SELECT raw FROM messages WHERE case_id = ? ORDER BY ts, seq, rowid", (case_id,)
+        )
+        return [str(r["raw"]) for r in rows]
+
+    def threaded_case_ids(self) -> list[str]:
+        """The cases with at least one message stored."""
+        return [str(r["id"]) for r in self._rows("SELECT DISTINCT case_id AS id FROM messages")]
+
     def case_last_modified(self, case_id: str) -> datetime | None:
         rows = self._rows("SELECT last_modified FROM cases WHERE id = ?", (case_id,))
         return _dt(rows[0]["last_modified"]) if rows else None

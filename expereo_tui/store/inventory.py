@@ -13,6 +13,10 @@ if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at l
     from expereo_tui.api.models import Account, Invoice, Service, Site
 
 
+#: the inventory's tables, each with ``id`` and ``raw`` columns
+INVENTORY_TABLES = ("accounts", "sites", "services", "invoices")
+
+
 def _like(text: str) -> str:
     """A LIKE pattern (ESCAPE '\\') matching ``text`` anywhere."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -88,6 +92,13 @@ class InventoryStore(Table):
         ]
         return self._upsert("INSERT OR REPLACE INTO invoices VALUES (?,?,?,?)", rows, "invoices")
 
+    def raw_rows(self, table: str) -> list[tuple[str, str]]:
+        """(id, the API's JSON as stored) of every row of one inventory table (accounts, sites,
+        services, invoices), for team mode's change feed (team/feed.py)."""
+        if table not in INVENTORY_TABLES:
+            raise ValueError(f"not an inventory table: {table}")
+        return [(str(r["id"]), str(r["raw"])) for r in self._rows(f"SELECT id, raw FROM {table}")]
+
     def accounts(self) -> list[Account]:
         from expereo_tui.api.models import Account
         return [
@@ -161,6 +172,7 @@ class InventoryStore(Table):
     def search_inventory(self, text: str, limit: int = 500) -> tuple[list[Site], list[Service]]:
         """Sites (name/city/country) and services (id/name) matching text, for the tree filter."""
         from expereo_tui.api.models import Service, Site
+
         like = _like(text.strip())
         sites = self._rows(
             "SELECT raw FROM sites WHERE name LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\' "

@@ -4,6 +4,12 @@ It polls (incrementally, within the rate budget, adapting its interval), sends t
 the sync state the UI shows, and announces changes as events.  With a ``lock_path`` only one
 instance per profile on a host polls; the others watch the shared store and announce the same
 changes.  Everything runs as tasks in the caller's asyncio loop; public methods return at once.
+
+With a ``team`` (team mode, ``docs/team.md``) the team decides who polls: the leader polls and
+publishes what changed; a follower reads the API not at all and brings its store up to the
+team's change feed every ``watch_interval`` (and when told); with the team store away only the
+instance that led keeps its rate, the others wait ``2 × max_poll_interval`` and then poll every
+``max_poll_interval`` with jitter (the rule is written out in ``team/link.py``).
 """
 
 from __future__ import annotations
@@ -139,6 +145,10 @@ class SyncEngine:
     async def start(self) -> None:
         if self._tasks:
             return
+        if self.team is not None:
+            if self._lock is not None:
+                self._lock.try_acquire()  # the host's poller may lead the team; no other may
+            await self.team.start(may_lead=self.is_poller, wake=self._wake.set)
         self._tasks = [
             asyncio.create_task(self._run(), name="expereo-poll"),
             asyncio.create_task(self._run_outbox(), name="expereo-outbox"),
@@ -152,6 +162,9 @@ class SyncEngine:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.team is not None:
+            with contextlib.suppress(Exception):
+                await self.team.stop()
         if self._lock:
             self._lock.release()
         if self._send_lock:
@@ -172,7 +185,7 @@ class SyncEngine:
                 message="refresh paused (press p to resume)",
                 skipped=skipped,
             )
-        if not self.is_poller:
+        if not self.is_poller or self._team_follows():  # the poller's last success, not ours
             last = self.store.meta.get_meta(META_LAST_SUCCESS)
             self._last_success = float(last) if last else self._last_success
         limit = self.settings.stale_after_intervals * max(
@@ -247,7 +260,11 @@ class SyncEngine:
 
     # -- user actions ------------------------------------------------------------------------
     async def fetch_thread(self, case_id: str) -> None:
-        """Fetch one case's thread now (the user opened it).  Failures only change the state."""
+        """Fetch one case's thread now (the user opened it).  Failures only change the state.
+        A team's follower fetches nothing: the leader fetches the thread of every case that
+        changes, and the feed brings it."""
+        if self._team_follows():
+            return
         try:
             await self.poller.fetch_thread(case_id)
         except ApiError as exc:
@@ -258,7 +275,9 @@ class SyncEngine:
 
     async def fetch_invoice_lines(self, invoice_id: str) -> bool:
         """Fetch one invoice's line details now (the user opened it); True once they are in
-        the store.  Failures only change the state."""
+        the store.  Failures only change the state (a team's follower reads no API)."""
+        if self._team_follows():
+            return False
         try:
             return await self.poller.invoices.fetch_lines(invoice_id) is not None
         except ApiError as exc:
@@ -271,6 +290,8 @@ class SyncEngine:
     async def fetch_missing_invoice_lines(self, account_id: str) -> int:
         """Fetch the lines of a few of an account's invoices not fetched yet, within the read
         budget (the user looks at a service's invoice lines); returns how many were fetched."""
+        if self._team_follows():
+            return 0
         try:
             return await self.poller.invoices.fetch_missing_lines(account_id)
         except ApiError as exc:
@@ -349,6 +370,11 @@ class SyncEngine:
     def _emit(self, event: SyncEvent) -> None:
         if isinstance(event, CasesChanged):
             self._last_change = self.clock()
+        if self.team is not None:
+            try:
+                self.team.observe(event)  # the leader publishes what its poll changed
+            except Exception:
+                log.exception("team observer failed")
         try:
             self._on_event(event)
         except Exception:  # a broken listener must not stop the sync
@@ -383,8 +409,12 @@ class SyncEngine:
         while True:
             try:
                 if self._lock is not None and not self._lock.try_acquire():
+                    if self.team is not None:
+                        self.team.may_lead(False)  # this host's poller leads, or none here
                     await self._watch_once()
                     continue
+                if self.team is not None:
+                    self.team.may_lead(True)
                 self._watcher = None
                 notice = self.store.read_only_notice
                 if notice is not None and self.store.database.late_read_only:
@@ -402,7 +432,10 @@ class SyncEngine:
                     late = notice is not None and self.store.database.late_read_only
                     await self._sleep(DISK_FULL_RETRY if late else 3600)
                     continue
-                delay = await self.poll_once()
+                if self.team is not None:
+                    delay = await self._team_once(self.team)
+                else:
+                    delay = await self.poll_once()
             except Exception as exc:
                 delay = self._note_crash(exc, "loop")
             self.next_poll_at = self.clock() + delay
@@ -430,6 +463,42 @@ class SyncEngine:
                 )
             )
         await self._sleep(self.settings.watch_interval)
+
+    _team_hold_until: float | None = None  # the team store away: no poll of ours before this
+
+    def _team_follows(self) -> bool:
+        """In a team and not polling for it: the API is not ours to read."""
+        return self.team is not None and not self.team.leads()
+
+    async def _team_once(self, team: TeamLink) -> float:
+        """One cycle in team mode (the rule: ``team/link.py``); returns the seconds to wait."""
+        s = self.settings
+        away = team.away()
+        if away is None:
+            self._team_hold_until = None
+            await team.follow()  # the leader too: the last rows of the previous one, first
+            if team.leads():
+                return await self.poll_once()
+            last = self.store.meta.get_meta(META_LAST_SUCCESS)
+            self._last_success = float(last) if last else self._last_success
+            self._set_state(
+                SyncState(SyncStatus.FRESH, self._last_success, message=team.status_line() or "")
+            )
+            return s.watch_interval
+        seconds_away, led = away
+        if led:  # at most one led: it keeps the team's rate
+            return await self.poll_once()
+        now = self.clock()
+        hold = self._team_hold_until
+        if hold is None:
+            hold = self._team_hold_until = now + max(0.0, 2 * s.max_poll_interval - seconds_away)
+        if now >= hold:
+            await self.poll_once()
+            self._team_hold_until = self.clock() + s.max_poll_interval * random.uniform(1.0, 1.2)
+        self._set_state(
+            replace(self._state, message=team.status_line() or "team store away", progress=None)
+        )
+        return s.watch_interval  # looks again soon: the team store may be back
 
     async def poll_once(self) -> float:
         """One poll (inventory when due, then cases); returns the seconds until the next."""
@@ -476,6 +545,11 @@ class SyncEngine:
         self._backoff.reset()
         self._last_success = last_success
         self._set_state(SyncState(SyncStatus.FRESH, self._last_success, message="up to date"))
+        if self.team is not None and self.team.leads():
+            try:
+                await self.team.after_poll()  # the team's followers get what this poll changed
+            except Exception:  # the poll itself succeeded; the feed tries again next time
+                log.exception("publishing the poll to the team failed")
         return self.interval()
 
     async def _run_threads(self) -> None:

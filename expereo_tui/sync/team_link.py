@@ -9,6 +9,7 @@ they run alone or in a team.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -17,6 +18,25 @@ if TYPE_CHECKING:
 
 
 class TeamLink(Protocol):
+    async def start(self, *, may_lead: bool, wake: Callable[[], None]) -> None:
+        """Join the team (with the engine); ``wake()`` when another instance announces
+        changes; ``may_lead``: see :meth:`may_lead`."""
+        ...
+
+    async def stop(self) -> None:
+        """Leave the team (with the engine)."""
+        ...
+
+    def may_lead(self, allowed: bool) -> None:
+        """Whether this instance may take the team's lead (not while another process on this
+        host holds the profile's poll lock)."""
+        ...
+
+    def away(self) -> tuple[float, bool] | None:
+        """None while the team store is reachable; else (seconds it has been away, whether
+        this instance led when it went): the engine's slow poll then (``team/link.py``)."""
+        ...
+
     def leads(self) -> bool:
         """Whether this instance polls the API now (it holds the team's leader lock, or the
         team store is away and it keeps its own slow poll: see ``docs/team.md``)."""

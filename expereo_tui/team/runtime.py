@@ -58,6 +58,10 @@ class TeamRuntime:
         self.problem: str | None = "connecting to the team store"
         self.is_leader = False
         self.leader: str | None = None  # "user@host" of the leader, as last seen
+        # the team store away (team/link.py's rule): since when (``clock``), and whether this
+        # instance led when it went
+        self.offline_since: float | None = clock()
+        self.led_when_lost = False
         self.schema_error: str | None = None
         self._conn: Any = None
         self._listen_conn: Any = None
@@ -190,6 +194,8 @@ class TeamRuntime:
             raise
         self._conn = conn
         self.schema_error = None
+        self.offline_since = None
+        self.led_when_lost = False
         self._set(online=True, problem=None)
         self._up.set()
         log.info("team store %s reached", self.settings.describe())
@@ -228,6 +234,9 @@ class TeamRuntime:
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         self._up.clear()
+        if conn is not None:  # a session ends: its advisory lock (leadership) with it
+            self.led_when_lost = self.is_leader
+            self.offline_since = self.clock()
         if self.is_leader:
             self.is_leader = False  # the lock went with the session
             self._changed()

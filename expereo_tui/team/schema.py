@@ -41,6 +41,8 @@ CREATE TABLE team_changes (
     at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX team_changes_client ON team_changes (client_key, seq);
+-- the newest row of one object (the feed's diff and compaction: team/feed.py)
+CREATE INDEX team_changes_object ON team_changes (client_key, kind, key, seq);
 
 -- the team's one outbox: rows claimed FOR UPDATE SKIP LOCKED by any writable instance
 CREATE TABLE team_outbox (
