@@ -569,7 +569,9 @@ class SyncEngine:
                 except Exception:  # never let one bad entry stop the outbox
                     log.exception("outbox send failed")
             due = self.sender.next_due()
-            wait = 5.0 if due is None else min(5.0, max(0.2, due - self.clock()))
+            # in a team, rows queued elsewhere may be due any time: look at least each second
+            most = 5.0 if self.team is None else 1.0
+            wait = most if due is None else min(most, max(0.2, due - self.clock()))
             self._outbox_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wake.wait(), timeout=wait)
