@@ -304,6 +304,9 @@ def test_a_read_only_instance_never_claims(
             for _ in range(3):
                 assert await wall.outbox.round(wall.sender) == 0
             assert team_db.sql("SELECT status, claimed_by IS NULL FROM team_outbox") == "queued|t"
+            key = a.store.outbox.outbox_entry(entry_id).idempotency_key  # type: ignore[union-attr]
+            assert wall.store.outbox.outbox_by_key(key) is None  # never taken to be sent
+            assert team_db.sql("SELECT count(*) FROM team_budget") == "0"  # no token taken
             await a.outbox.round(a.sender)
             assert a.status(entry_id) == "sent"
             await wall.outbox.round(wall.sender)
