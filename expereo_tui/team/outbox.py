@@ -4,7 +4,9 @@ A write is queued where it was typed, in that instance's local outbox, as alone 
 rules hold there).  Each round of the engine's outbox (:meth:`TeamOutbox.round`):
 
 1. **Decisions.**  What this instance's user decided for an entry that needed it (send again,
-   discard) is written to its row first, so nothing below overwrites it.
+   discard) is written to its row first, so nothing below overwrites it.  Send again is the
+   sender's rule across hosts: the user checked, so the row's attempts go back to 0 and its
+   next claimer, whoever it is, sends it without looking (as ``OutboxSender.send_again``).
 2. **Hand-over.**  Each local entry still pending and never handed over is inserted into
    ``team_outbox`` with its Idempotency-Key (``UNIQUE``: ``ON CONFLICT DO NOTHING``), and the
    local entry is marked as handed (a meta key ``team.outbox.<local id>`` holding the row's id).
@@ -160,10 +162,10 @@ class TeamOutbox:
             entry = self.store.outbox.outbox_entry(local_id)
             if row_id is not None and entry is not None:
                 async with self.runtime.connection() as conn:
-                    if again:
+                    if again:  # attempts 0: its next claimer sends it without looking
                         await conn.execute(
                             "UPDATE team_outbox SET status = 'queued', next_attempt_at = %s, "
-                            "last_error = NULL, updated_at = now() "
+                            "attempts = 0, last_error = NULL, updated_at = now() "
                             "WHERE id = %s AND status = 'needs_decision'",
                             (self.clock(), row_id),
                         )

@@ -375,3 +375,35 @@ def test_the_team_keeps_the_api_clients_one_write_budget(
     for i, t in enumerate(ok):  # the documented bucket: 30 at once, then 0.5 a second
         assert i < 30 + t * 0.5 + 1e-6, f"write {i + 1} at {t:.1f} s"
     assert ok[-1] >= 20
+
+
+def test_the_origins_decision_reaches_the_team_row(
+    team_db: TeamDb, url: str, sim: Simulator, sim_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A peer's sender could not know a write's outcome (needs your decision): the instance
+    that queued it shows that, and its user's answer (discard; send again) reaches the row, so
+    no instance sends a discarded write and a write sent again is sent once."""
+    first, second = open_cases(sim, 2)
+
+    async def run() -> None:
+        async with instances(2, team_db, url, sim_clock, tmp_path) as (a, b):
+            engine = SyncEngine(a.store, a.client, on_event=a.events.append, clock=sim_clock)
+            engine.sender = a.sender
+            engine.team = Team(a.runtime, outbox=a.outbox)
+            dropped = a.reply(first, "discard me")
+            again = a.reply(second, "send me again")
+            await a.outbox._hand_over()
+            team_db.sql("UPDATE team_outbox SET status = 'needs_decision', attempts = 1")
+            await a.outbox.round(a.sender)  # A follows: both wait for its user
+            assert a.status(dropped) == a.status(again) == "needs_decision"
+            assert engine.discard(dropped) and engine.send_again(again)
+            assert a.store.drafts.load_draft(f"reply:{first}:a") == {"text": "discard me"}
+            await a.outbox._push_decisions()
+            assert team_db.sql("SELECT status FROM team_outbox ORDER BY id") == "failed\nqueued"
+            await b.outbox.round(b.sender)
+            await a.outbox.round(a.sender)
+            assert a.status(again) == "sent" and a.status(dropped) == "failed"
+
+    asyncio.run(run())
+    assert copies(sim, first, "discard me") == 0
+    assert copies(sim, second, "send me again") == 1
