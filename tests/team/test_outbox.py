@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,14 +86,17 @@ async def instances(
     n: int,
     team: TeamDb,
     url: str,
-    clock: FakeClock,
+    clock: Callable[[], float],
     tmp: Path,
     *,
     read_only: tuple[bool, ...] = (),
     start: bool = True,
 ) -> AsyncIterator[list[Instance]]:
     async def fake_sleep(seconds: float) -> None:
-        clock.advance(seconds)
+        if isinstance(clock, FakeClock):
+            clock.advance(seconds)
+        else:
+            await asyncio.sleep(seconds)
 
     made: list[Instance] = []
     async with contextlib.AsyncExitStack() as stack:
@@ -407,3 +416,70 @@ def test_the_origins_decision_reaches_the_team_row(
     asyncio.run(run())
     assert copies(sim, first, "discard me") == 0
     assert copies(sim, second, "send me again") == 1
+
+
+class _Gate(threading.Event):
+    """The simulator's write gate, saying when a write waits at it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return super().wait(timeout)
+
+
+def test_a_claimer_killed_with_sigkill_mid_send_leaves_one_copy(
+    team_db: TeamDb, tmp_path: Path
+) -> None:
+    """A real process claims A's reply and sends it; the server holds the write; the process
+    is killed with SIGKILL; the write then commits.  Once the dead claimer's lease has run
+    out, C claims the row, looks before re-sending, finds the message and sends nothing: one
+    copy, and A sees sent with the message's id.  (Real clocks: the dead process stamped the
+    row's first attempt with its own.)"""
+    sim = Simulator(
+        SimConfig(
+            seed=7, scale="small", client_id="test-client", client_secret=TEST_SECRET, unknowns=True
+        )
+    )
+    case = open_cases(sim, 1)[0]
+    text = "sent by a process killed with -9"
+    gate = _Gate()
+    sim.write_gate = gate
+
+    async def run(url: str) -> None:
+        async with instances(2, team_db, url, time.time, tmp_path) as (a, c):
+            entry_id = a.reply(case, text)
+            await a.outbox._hand_over()
+            env = {**os.environ, "EXPEREO_TEST_TEAM_PASSWORD": team_db.password()}
+            child = subprocess.Popen(
+                [sys.executable, "-m", "tests.team.outbox_child", url, team_db.url(),
+                 str(tmp_path / "doomed.sqlite3")],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                await until(gate.waiting.is_set, within=30)
+                child.send_signal(signal.SIGKILL)
+                assert child.wait(10) == -signal.SIGKILL
+            finally:
+                if child.poll() is None:
+                    child.kill()
+            gate.set()  # the held write commits after its sender died
+            await until(lambda: copies(sim, case, text) == 1)
+            assert team_db.sql("SELECT claimed_by IS NOT NULL FROM team_outbox") == "t"
+            await c.outbox.round(c.sender)  # leased still: left alone
+            assert copies(sim, case, text) == 1
+            team_db.sql("UPDATE team_outbox SET lease_until = now() - interval '1 second'")
+            await c.outbox.round(c.sender)
+            await a.outbox.round(a.sender)
+            found = a.store.outbox.outbox_entry(entry_id)
+            assert found is not None and found.status == "sent"
+            mine = [m for m in sim.data.messages[case] if m["message"] == text]
+            assert found.result_id == mine[0]["id"]
+
+    with run_server(sim) as url:
+        asyncio.run(run(url))
+    assert copies(sim, case, text) == 1
