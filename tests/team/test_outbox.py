@@ -11,7 +11,6 @@ import contextlib
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -364,10 +363,9 @@ def test_the_team_keeps_the_api_clients_one_write_budget(
         async with instances(3, team_db, url, sim_clock, tmp_path) as insts:
             start = sim_clock.now
             ids = [
-                (inst, inst.reply(cases[(k * 3 + n) % len(cases)], f"budget {n} {k}"))
-                for k in range(14)
-                for n, inst in enumerate(insts)
-            ][:40]
+                (insts[j % 3], insts[j % 3].reply(cases[j % len(cases)], f"budget {j}"))
+                for j in range(40)
+            ]
             await rounds_until(
                 insts, lambda: all(i.status(e) == "sent" for i, e in ids), step=1.0, limit=300
             )
@@ -378,6 +376,8 @@ def test_the_team_keeps_the_api_clients_one_write_budget(
             ]
 
     writes = asyncio.run(run())
+    texts = [m["message"] for c in cases for m in sim.data.messages[c]]
+    assert [t for t in set(texts) if t.startswith("budget") and texts.count(t) > 1] == []
     assert [s for _, s in writes if s == 429] == []
     ok = sorted(t for t, s in writes if s < 300)
     assert len(ok) == 40
@@ -453,20 +453,25 @@ def test_a_claimer_killed_with_sigkill_mid_send_leaves_one_copy(
             entry_id = a.reply(case, text)
             await a.outbox._hand_over()
             env = {**os.environ, "EXPEREO_TEST_TEAM_PASSWORD": team_db.password()}
-            child = subprocess.Popen(
-                [sys.executable, "-m", "tests.team.outbox_child", url, team_db.url(),
-                 str(tmp_path / "doomed.sqlite3")],
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.team.outbox_child",
+                url,
+                team_db.url(),
+                str(tmp_path / "doomed.sqlite3"),
                 env=env,
-                stdout=subprocess.PIPE,
-                text=True,
+                stdout=asyncio.subprocess.DEVNULL,
             )
             try:
                 await until(gate.waiting.is_set, within=30)
                 child.send_signal(signal.SIGKILL)
-                assert child.wait(10) == -signal.SIGKILL
+                async with asyncio.timeout(10):
+                    assert await child.wait() == -signal.SIGKILL
             finally:
-                if child.poll() is None:
+                if child.returncode is None:
                     child.kill()
+                    await child.wait()
             gate.set()  # the held write commits after its sender died
             await until(lambda: copies(sim, case, text) == 1)
             assert team_db.sql("SELECT claimed_by IS NOT NULL FROM team_outbox") == "t"
