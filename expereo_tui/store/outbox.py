@@ -133,6 +133,63 @@ class OutboxStore(Table):
         rows = self._rows(f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (entry_id,))
         return self._entry(rows[0]) if rows else None
 
+    def outbox_by_key(self, idempotency_key: str) -> OutboxEntry | None:
+        """The entry with this Idempotency-Key (team mode finds a shared write's local copy)."""
+        rows = self._rows(
+            f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE idempotency_key = ?",
+            (idempotency_key,),
+        )
+        return self._entry(rows[0]) if rows else None
+
+    def outbox_adopt(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        case_id: str | None,
+        idempotency_key: str,
+        created_at: float,
+    ) -> OutboxEntry:
+        """A write queued by another instance of the team, copied here to be sent or shown:
+        same Idempotency-Key, no draft (its drafts are on the instance that queued it).  The
+        existing copy when there is one."""
+        with self._tx() as db:
+            row = db.execute(
+                f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE idempotency_key = ?",
+                (idempotency_key,),
+            ).fetchone()
+            if row is None:
+                cur = db.execute(
+                    "INSERT INTO outbox (kind, case_id, payload, draft_key, idempotency_key, "
+                    "status, created_at) VALUES (?, ?, ?, NULL, ?, 'queued', ?)",
+                    (kind, case_id, json.dumps(payload), idempotency_key, created_at),
+                )
+                row = db.execute(
+                    f"SELECT {self._OUTBOX_COLS} FROM outbox WHERE id = ?", (cur.lastrowid,)
+                ).fetchone()
+        return self._entry(row)
+
+    def outbox_mirror(
+        self,
+        entry_id: int,
+        *,
+        status: str,
+        attempts: int,
+        first_attempt_at: float | None,
+        next_attempt_at: float | None,
+        last_error: str | None,
+        result_id: str | None,
+    ) -> None:
+        """Take a shared write's state as the team store has it (team mode).  A failure's
+        draft is restored with :meth:`outbox_failed`, not here."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = ?, attempts = ?, first_attempt_at = ?, "
+                "next_attempt_at = ?, last_error = ?, result_id = ? WHERE id = ?",
+                (status, attempts, first_attempt_at, next_attempt_at, last_error, result_id,
+                 entry_id),
+            )
+
     def outbox_attempt(self, entry_id: int, *, at: float) -> None:
         """Mark sending; attempts += 1; first_attempt_at set once."""
         with self._tx() as db:

@@ -308,6 +308,8 @@ class SyncEngine:
     def _queued(self, entry_id: int, kind: str, case_id: str | None) -> int:
         if self._watcher:
             self._watcher.track(entry_id, "queued")
+        if self.team is not None:  # handed to the team's outbox by its next round
+            self.team.queued(entry_id)
         self._emit(
             OutboxChanged(
                 entry_id=entry_id,
@@ -322,12 +324,16 @@ class SyncEngine:
     def send_again(self, entry_id: int) -> bool:
         """The user's decision on an entry that needs it: send it again (now)."""
         done = self.sender.send_again(entry_id)
+        if done and self.team is not None:
+            self.team.decided(entry_id, True)
         self._outbox_wake.set()
         return done
 
     def discard(self, entry_id: int) -> bool:
         """The user's decision on an entry that needs it: not sent; its text back to its draft."""
         done = self.sender.discard(entry_id)
+        if done and self.team is not None:
+            self.team.decided(entry_id, False)
         self._outbox_wake.set()  # its case's later writes may go now
         return done
 
@@ -673,13 +679,18 @@ class SyncEngine:
         while True:
             if self._sends() and self.store.problem is None:  # the store records each send
                 try:
-                    await self.sender.send_due()
+                    if self.team is not None:  # the team's one outbox (team/outbox.py)
+                        await self.team.send_outbox(self.sender)
+                    else:
+                        await self.sender.send_due()
                 except StoreFullError:
                     log.info("outbox waits: the store is full")
                 except Exception:  # never let one bad entry stop the outbox
                     log.exception("outbox send failed")
             due = self.sender.next_due()
-            wait = 5.0 if due is None else min(5.0, max(0.2, due - self.clock()))
+            # in a team, rows queued elsewhere may be due any time: look at least each second
+            most = 5.0 if self.team is None else 1.0
+            wait = most if due is None else min(most, max(0.2, due - self.clock()))
             self._outbox_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wake.wait(), timeout=wait)

@@ -159,6 +159,11 @@ class OutboxSender:
             self._announce(entry, OutboxStatus.QUEUED)
         return True
 
+    def attempted_elsewhere(self, entry_id: int) -> None:
+        """Another sender (another instance of the team) attempted this entry since this one
+        last did: its outcome is not known here, so the next send looks before re-sending."""
+        self._seen.discard(entry_id)
+
     def discard(self, entry_id: int) -> bool:
         """The user's decision: an entry that needed it is not sent; its text goes back into
         its draft (merged with anything typed since), so nothing typed is lost."""

@@ -68,3 +68,8 @@ class TeamLink(Protocol):
     def queued(self, entry_id: int) -> None:
         """A write was queued in the local outbox (to be handed to the team)."""
         ...
+
+    def decided(self, entry_id: int, again: bool) -> None:
+        """The user decided on an entry that needed it (send again: ``again``; else discard);
+        the local entry already says so, the team's copy of it is told."""
+        ...

@@ -90,3 +90,7 @@ class Team:
     def queued(self, entry_id: int) -> None:
         if self.outbox is not None:
             self.outbox.queued(entry_id)
+
+    def decided(self, entry_id: int, again: bool) -> None:
+        if self.outbox is not None:
+            self.outbox.decided(entry_id, again)
