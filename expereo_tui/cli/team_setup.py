@@ -57,9 +57,14 @@ def team_factory(profile_name: str, profile: Profile, read_only: bool) -> TeamFa
     def build(store: Store, on_event: Callable[[SyncEvent], None]) -> Any:
         from expereo_tui.team.feed import Feed
         from expereo_tui.team.link import Team
+        from expereo_tui.team.outbox import TeamOutbox
         from expereo_tui.team.runtime import TeamRuntime
 
         runtime = TeamRuntime(team_settings(profile_name, profile, read_only))
-        return Team(runtime, feed=Feed(runtime, store, on_event))
+        return Team(
+            runtime,
+            feed=Feed(runtime, store, on_event),
+            outbox=TeamOutbox(runtime, store, on_event),
+        )
 
     return build

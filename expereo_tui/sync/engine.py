@@ -568,6 +568,7 @@ class SyncEngine:
             fetched = 0
             if (
                 self.is_poller
+                and not self._team_follows()  # in a team, only its leader reads the API
                 and not self._paused
                 and self.polls > 0
                 and self.store.problem is None

@@ -45,6 +45,7 @@ from expereo_tui.sync.events import (
     MessagesAdded,
     SyncEvent,
     SyncStateChanged,
+    ThreadsLoaded,
 )
 
 from .runtime import TeamOffline, TeamRuntime
@@ -156,6 +157,8 @@ class Feed:
                 self._threads.add(change.case_id)  # the poll fetched the threads of these
         elif isinstance(event, MessagesAdded):
             self._threads.add(event.case_id)
+        elif isinstance(event, ThreadsLoaded):  # fetched in the background, beside the polls
+            self._threads.update(event.case_ids)
         elif isinstance(event, InventoryChanged):
             self._inventory.update(INVENTORY_TABLES)  # the event has counts, not ids
         elif isinstance(event, SyncStateChanged) and event.state.progress is not None:
@@ -226,6 +229,8 @@ class Feed:
             rows += [("case", i, raw) for i, raw in store.cases.raw_cases(sorted(cases))]
         thread_ids = store.cases.threaded_case_ids() if full else sorted(threads)
         for case_id in thread_ids:
+            if not store.cases.thread_known(case_id):
+                continue  # not the whole thread (our own reply alone): it comes when fetched
             msgs = store.cases.raw_thread(case_id)
             if msgs:
                 rows.append(("messages", case_id, "[" + ",".join(msgs) + "]"))
@@ -404,7 +409,7 @@ class Feed:
         added: dict[str, tuple[list[str], int]] = {}
         for case_id, body in threads.items():
             msgs = [CaseMessage.model_validate(m) for m in body]
-            new_ids = store.cases.upsert_messages(case_id, msgs)
+            new_ids = store.cases.upsert_messages(case_id, msgs, whole_thread=True)
             fresh = set(new_ids)
             provider = sum(1 for m in msgs if m.id in fresh and from_provider(m.type))
             added[case_id] = (new_ids, provider)
