@@ -70,6 +70,9 @@ def open_context(args: argparse.Namespace) -> Context:
     store = Store.for_profile(name)
     read_only = bool(getattr(args, "read_only", False) or profile.read_only)
     client = backend_for(profile.api, settings)
+    from expereo_tui.cli.team_setup import team_factory
+
+    make_team = None if args.offline else team_factory(name, profile, read_only)
     engine = SyncEngine(
         store,
         client,
@@ -80,14 +83,42 @@ def open_context(args: argparse.Namespace) -> Context:
             inventory_interval=profile.inventory_interval,
             sent_by=profile.sent_by,
         ),
+        team=make_team(store, _discard) if make_team else None,
     )
     from expereo_tui.triage.secret import secret_matcher
 
     return Context(name, store, engine, secret_matcher(secret))
 
 
+TEAM_WAIT = 10.0  # seconds a script waits to reach its team store
+
+
+async def team_sync(ctx: Context) -> None:
+    """In team mode a script reads the API through its team: it never polls (the team's one
+    leader does, within the one budget), it brings the store up to the team's change log.  The
+    team store away: a failure (OFFLINE), not a poll of its own (docs/team.md)."""
+    team = ctx.engine.team
+    assert team is not None
+    await team.start(may_lead=False, wake=lambda: None)
+    runtime = getattr(team, "runtime", None)
+    try:
+        async with asyncio.timeout(TEAM_WAIT):
+            if runtime is not None:
+                await runtime.wait_online()
+    except TimeoutError:
+        why = runtime.problem if runtime is not None else None
+        raise ScriptError(
+            Exit.OFFLINE, f"{why or 'the team store is not reachable'}; use --offline to read the store"
+        ) from None
+    await team.follow()
+
+
 async def sync(ctx: Context) -> None:
-    """One poll; a failure is a ScriptError with its exit code."""
+    """One poll (in team mode: the team's changes); a failure is a ScriptError with its exit
+    code."""
+    if ctx.engine.team is not None:
+        await team_sync(ctx)
+        return
     await ctx.engine.poll_once()
     state = ctx.engine.state
     if state.skipped:  # never silent: an item the API sent that we could not keep
@@ -211,11 +242,15 @@ async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
     """Send the outbox (oldest first, as the app does) until this entry is sent or failed, or
     ``wait`` seconds have passed (then it stays queued: PENDING)."""
     engine = ctx.engine
-    if not engine._sends():  # another writable instance holds the profile's outbox: it sends
+    team = engine.team
+    if team is None and not engine._sends():  # another instance holds the profile's outbox
         raise ScriptError(Exit.PENDING, f"queued as #{entry_id}; a running app sends it")
     deadline = time.monotonic() + wait
     while True:
-        await engine.sender.send_due()
+        if team is not None:  # the team's one outbox: handed over, sent by whoever claims it
+            await team.send_outbox(engine.sender)
+        else:
+            await engine.sender.send_due()
         entry = ctx.store.outbox.outbox_entry(entry_id)
         if entry is None:
             raise ScriptError(Exit.FAILED, f"outbox entry #{entry_id} vanished")
@@ -236,6 +271,8 @@ async def deliver(ctx: Context, entry_id: int, wait: float) -> Exit:
             )
         due = engine.sender.next_due()
         pause = 0.05 if due is None else due - engine.clock()
+        if team is not None:
+            pause = max(pause, 0.25)  # a peer may be the one sending: look a few times a second
         await asyncio.sleep(min(max(pause, 0.05), left))
 
 
