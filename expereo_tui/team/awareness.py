@@ -109,7 +109,9 @@ class Awareness:
         return "mine" if who == self.me else f"taken by {who}"
 
     def others_on(self, case_id: str) -> tuple[Presence, ...]:
-        return self.presence.get(case_id, ())
+        """The others on ``case_id``; none while the team store is away (who is there cannot
+        be known then; claims and pins keep what was last seen, they last)."""
+        return () if self.away else self.presence.get(case_id, ())
 
     def presence_line(self, case_id: str) -> str | None:
         """ "alice is replying · bob is viewing", the repliers first; None when nobody else."""

@@ -121,3 +121,33 @@ def test_pins_are_the_teams(team_db: Team) -> None:
         await offline(alice, bob)
 
     asyncio.run(run())
+
+
+def test_with_the_team_store_away_presence_is_not_shown_and_claims_fail_quietly(
+    own_cluster,  # type: ignore[no-untyped-def]
+) -> None:
+    team = own_cluster.new_team()
+
+    async def run() -> None:
+        from expereo_tui.team.runtime import TeamOffline
+
+        alice, bob = member(team, "alice"), member(team, "bob")
+        await online(alice, bob)
+        alice.typing("CS-5")
+        assert await alice.claim("CS-5") == "alice"
+        await until(lambda: bob.presence_line("CS-5") == "alice is replying")
+        await until(lambda: bob.claim_label("CS-5") == "taken by alice")
+        own_cluster.stop()
+        await until(lambda: bob.away, within=20)
+        assert bob.presence_line("CS-5") is None  # unknowable now: not shown stale
+        assert bob.claim_label("CS-5") == "taken by alice"  # a claim lasts: as last seen
+        try:
+            await bob.claim("CS-6")
+            raise AssertionError("a claim with the store away must raise TeamOffline")
+        except TeamOffline:
+            pass
+        own_cluster.start()
+        await until(lambda: bob.presence_line("CS-5") == "alice is replying", within=60)
+        await offline(alice, bob)
+
+    asyncio.run(run())
