@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expereo_tui.cli.launch import client_settings, warn_insecure
+from expereo_tui.cli.output import field
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
 
 if TYPE_CHECKING:
@@ -15,15 +16,24 @@ if TYPE_CHECKING:
     from expereo_tui.api.openapi_check import Finding
     from expereo_tui.api.settings import ClientSettings
     from expereo_tui.api.vocab import Scope
+    from expereo_tui.config import Profile
+    from expereo_tui.team.settings import TeamSettings
 
 
 async def check_profile(profile_name: str | None) -> int:
-    """``config check``: the token, the scopes granted, and one read of each kind."""
+    """``config check``: the token, the scopes granted, and one read of each kind; then the
+    team store when the profile has one (team mode)."""
+    name, profile = get_profile(profile_name)
+    code = await _check_api(name, profile)
+    team_failures = await check_team(name, profile)
+    return code or (1 if team_failures else 0)
+
+
+async def _check_api(name: str, profile: Profile) -> int:
     from expereo_tui.api.errors import ApiError, ScopeRefusedError
     from expereo_tui.api.factory import backend_for
     from expereo_tui.api.vocab import Scope
 
-    name, profile = get_profile(profile_name)
     print(
         f"profile {name}: {profile.base_url} (client id {profile.client_id}, api = {profile.api!r})"
     )
@@ -130,6 +140,87 @@ async def _check_v1(settings: ClientSettings) -> int:
             print("  note  no write scope: the app runs read-only")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 1 if failures else 0
+
+
+async def check_team(name: str, profile: Profile) -> int:
+    """The team store (docs/team.md), when the profile has one: reachable, its schema, what
+    this role may do, who leads, TLS.  Returns how many checks failed; prints nothing without
+    ``team_url``."""
+    import importlib.util
+
+    from expereo_tui.cli.team_settings import team_settings
+    from expereo_tui.config import resolve_team_password
+
+    settings = team_settings(name, profile, read_only=profile.read_only)
+    if settings is None:
+        return 0
+    print(f"team store {settings.describe()}")
+    if importlib.util.find_spec("psycopg") is None:
+        from expereo_tui.cli.team import TEAM_EXTRA
+
+        print(f"  FAIL  team mode needs the team extra: {TEAM_EXTRA}")
+        return 1
+    source = resolve_team_password(name, profile)
+    print(f"  ok    password from {source.source}" if source else "  note  no password configured "
+          "(peer or certificate authentication, or ~/.pgpass)")  # fmt: skip
+    if settings.verifies_tls:
+        print("  ok    TLS: the server's certificate and name are verified (or it is loopback)")
+    else:
+        print("  WARN  TLS: the server's certificate is not verified (sslmode in team_url); "
+              "use sslmode=verify-full")  # fmt: skip
+    return await _probe_team(settings)
+
+
+async def _probe_team(settings: TeamSettings) -> int:
+    from expereo_tui.team import schema
+    from expereo_tui.team.db import TeamUnavailable, connect
+    from expereo_tui.team.members import members
+
+    try:
+        conn = await connect(settings)
+    except TeamUnavailable as exc:
+        print(f"  FAIL  {exc}")
+        return 1
+    failures = 0
+    async with conn:
+        print("  ok    reachable")
+        version = await schema.schema_version(conn)
+        if version is None:
+            print("  note  no schema yet: the first instance started with the team's owner role "
+                  "creates it")  # fmt: skip
+        elif version > schema.VERSION:
+            print(f"  FAIL  {schema.TeamSchemaNewer(version)}")
+            return 1
+        elif version < schema.VERSION:
+            print(f"  note  schema version {version}: the next instance with the owner role "
+                  f"brings it to {schema.VERSION}")  # fmt: skip
+        else:
+            print(f"  ok    schema version {version}")
+        table = "team_outbox" if version is not None else None
+        cur = await conn.execute(
+            "SELECT current_user, has_table_privilege(%s, 'INSERT')" if table else
+            "SELECT current_user, has_schema_privilege('public', 'CREATE')",
+            (table,) if table else None,
+        )  # fmt: skip
+        row = await cur.fetchone()
+        user, writes = (str(row[0]), bool(row[1])) if row else ("?", False)
+        if writes:
+            print(f"  ok    role {user} may write the team's tables")
+        elif settings.read_only:
+            print(f"  ok    role {user} reads only (a wall: it follows, never polls or sends)")
+        else:
+            failures += 1
+            print(f"  FAIL  role {user} may only read: an instance that polls and sends needs "
+                  "the team's owner role (or run this profile read-only, as a wall)")  # fmt: skip
+        if version is not None and version <= schema.VERSION:
+            leaders = [m for m in await members(conn, settings.client) if m.role == "leader"]
+            here = [m for m in leaders if not m.gone]
+            if here:
+                print(f"  ok    leader: {field(here[0].user)}@{field(here[0].host)} polls "
+                      "the API for the team")  # fmt: skip
+            else:
+                print("  note  no leader now (no instance of this API client is running)")
+    return failures
 
 
 def _finding_line(f: Finding) -> str:

@@ -1,7 +1,7 @@
 """Command line: ``expereo-tui [--profile NAME] [--read-only] [--wall]`` runs the app
 (:mod:`expereo_tui.cli.launch`); ``demo``, ``sim``, ``serve``, ``config init|secret set``
 (:mod:`expereo_tui.cli.config_cmds`), ``config check`` (:mod:`expereo_tui.cli.config_check`),
-``paths``, ``completion`` (:mod:`expereo_tui.cli.completion`), ``help`` and the scripting
+``paths``, ``team status`` (:mod:`expereo_tui.cli.team`), ``completion`` (:mod:`expereo_tui.cli.completion`), ``help`` and the scripting
 commands (``cases …``, ``inventory``: :mod:`expereo_tui.cli.scripting`) are sub-commands.  Errors
 before the UI starts are one clear line and a non-zero exit (codes in docs/usage.md), never a
 traceback."""
@@ -155,6 +155,10 @@ def _dispatch(argv: list[str]) -> int:
         from expereo_tui.cli import handover
 
         return handover.run(args)
+    if command == "team":
+        from expereo_tui.cli import team
+
+        return team.run(args)
     if command in ("cases", "inventory"):
         from expereo_tui.cli import scripting
 

@@ -121,6 +121,9 @@ def app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.
     from expereo_tui.cli import handover
 
     handover.add_parser(sub, flags)
+    from expereo_tui.cli import team
+
+    team.add_parser(sub, flags)
     inv = sub.add_parser("inventory", parents=[flags], help="sites and services (scripting)")
     script_flags(inv)
     inv.add_argument("--json", action="store_true", help="JSON instead of tab-separated lines")

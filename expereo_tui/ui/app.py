@@ -50,12 +50,14 @@ from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.shift.alerts import Alerter
 from expereo_tui.ui.shift.dialogs import HandoverScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
+from expereo_tui.ui.team_view import PinMirror, status_words
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
 if TYPE_CHECKING:
     from textual.driver import Driver
 
     from expereo_tui.sync.engine import SyncEngine
+    from expereo_tui.team.awareness import Awareness
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,11 @@ class ExpereoApp(App[None]):
         self.news = NewsGate(self, self._publish_news)
         self.flush_signal: Signal[None] = Signal(self, "flush-drafts")
         """Published before the app quits: screens save what was typed and not yet saved."""
+        self.awareness: Awareness | None = None
+        """Team mode: presence, claims and the team's pins (ui/team_view.py); None alone."""
+        self.team_signal: Signal[None] = Signal(self, "team")
+        """Published when the team's presence, claims or pins changed (team mode only)."""
+        self._pins = PinMirror()
         self.first_frame_out = False
         """Whether a frame with the first screen's content is on the terminal (see _display)."""
         self._after_first_frame: list[Callable[[], object]] = []
@@ -273,7 +280,98 @@ class ExpereoApp(App[None]):
         if self.engine is None and self.is_running:
             self.engine = self.engine_factory(self.deliver_sync_event)
             await self.engine.start()
+            await self._start_awareness()
             self.refresh_status()
+
+    async def _start_awareness(self) -> None:
+        """Team mode: start awareness over the engine's team (its runtime); alone, nothing."""
+        team = getattr(self.engine, "team", None)
+        if team is None or self.awareness is not None:
+            return
+        from expereo_tui.team.awareness import awareness_for
+
+        awareness = awareness_for(team)
+        if awareness is None:
+            return
+        awareness.on_change(self._team_changed)
+        self.awareness = awareness
+        await awareness.start()
+
+    def _team_changed(self) -> None:
+        """The team's state changed (in the awareness task): the screens and the status line
+        read it again, in the app's message loop."""
+        self.call_next(self._publish_team)
+
+    def _publish_team(self) -> None:
+        awareness = self.awareness
+        if awareness is None or not self.is_running:
+            return
+        upload = self._pins.local_to_upload(self.store, awareness)
+        if upload:
+            self.run_worker(self._upload_pins(upload), group="team-pins", exit_on_error=False)
+        else:
+            try:
+                self._pins.apply(self.store, awareness)
+            except StoreError:
+                pass  # a read-only or full store: the team's pins show after the next change
+        self.team_signal.publish(None)
+        self.paint_status()
+
+    async def _upload_pins(self, pins: list[tuple[str, str]]) -> None:
+        from expereo_tui.team.runtime import TeamOffline
+
+        awareness = self.awareness
+        if awareness is None:
+            return
+        try:
+            for case_id, note in pins:
+                await awareness.pin(case_id, note)
+        except TeamOffline:
+            self._pins.uploaded = False  # again when the team store is back
+        self._publish_team()
+
+    def team_pin(self, case_id: str, note: str) -> None:
+        """A pin set here: the team's too, in team mode (in a worker: never waited for)."""
+        awareness = self.awareness
+        if awareness is None or not awareness.writes:
+            return
+
+        async def pin() -> None:
+            from expereo_tui.team.runtime import TeamOffline
+
+            try:
+                await awareness.pin(case_id, note)
+            except TeamOffline:
+                self.notify("Pinned here only: the team store is away.", timeout=4)
+
+        self.run_worker(pin(), group="team-pins", exit_on_error=False)
+
+    def claim_case(self, case_id: str) -> None:
+        """Take the case for me, or give it back (team mode; in a worker)."""
+        awareness = self.awareness
+        if awareness is None:
+            self.notify("Claiming a case needs team mode (docs/team.md).", timeout=3)
+            return
+        if not awareness.writes:
+            self.notify("Read-only: this instance cannot claim cases.", timeout=3)
+            return
+
+        async def claim() -> None:
+            from expereo_tui.team.runtime import TeamOffline
+
+            try:
+                who = await awareness.claim(case_id)
+            except TeamOffline:
+                self.notify("Not claimed: the team store is away.", severity="warning")
+                return
+            if who == awareness.me:
+                self.notify(f"{case_id} is yours now.", timeout=2, markup=False)
+            elif who is None:
+                self.notify(f"{case_id} given back.", timeout=2, markup=False)
+            else:
+                self.notify(f"{case_id} is taken by {who}.", timeout=3, markup=False)
+
+        self.run_worker(claim(), group="team-claim", exit_on_error=False)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this terminal, but on Linux and macOS one whose input thread
@@ -309,6 +407,8 @@ class ExpereoApp(App[None]):
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
+        if self.awareness is not None:
+            await self.awareness.stop()
         if self.engine is not None:
             await self.engine.stop()
             await self.engine.client.aclose()
@@ -404,6 +504,7 @@ class ExpereoApp(App[None]):
             decide=decide,
             poller=engine.is_poller if engine is not None else True,
             store_problem=problem_line(problem) if (problem := self.store.problem) else None,
+            team=status_words(self.awareness, getattr(engine, "team", None)),
         )
         self._shown_state = state
         if state is not None:

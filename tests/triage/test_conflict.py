@@ -79,3 +79,21 @@ def test_a_store_polled_under_ten_seconds_ago_needs_no_read(age: float, fresh: b
 
 def test_a_store_never_polled_is_not_fresh() -> None:
     assert is_fresh(None, 1000.0) is False
+
+
+def test_in_a_team_a_colleagues_reply_since_typing_started_is_a_conflict() -> None:
+    """Team mode (docs/team.md): someone else on our side replied after the draft was started;
+    my own replies (sent from another window, or this one) are not a conflict; alone, nothing
+    changes."""
+
+    def ours(i: int, by: str | None) -> CaseMessage:
+        return CaseMessage(id=f"M-{i}", message=f"message {i}", type="Customer", sent_by=by)
+
+    thread = [ours(0, "bob@noc"), ours(1, "alice@noc"), ours(2, "bob@noc"), ours(3, None)]
+    found = conflict(thread, 1, "New", "New", me="alice@noc")
+    assert found is not None and [m.id for m in found.new_messages] == ["M-2", "M-3"]
+    assert conflict(thread, 3, "New", "New", me="bob@noc") is not None  # M-3: sender unknown
+    assert conflict(thread[:3], 2, "New", "New", me="bob@noc") is None  # only mine since
+    assert conflict(thread[:3], 2, "New", "New", me="alice@noc") is not None  # the boundary
+    assert conflict(thread[:3], 3, "New", "New", me="alice@noc") is None  # seen all
+    assert conflict(thread, 1, "New", "New") is None  # no team: our side is never a conflict

@@ -39,6 +39,7 @@ from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.team_view import claim_text, presence_text
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 
@@ -60,6 +61,7 @@ class CaseScreen(AppScreen[None]):
         Binding("ctrl+t", "template_in_box", "Template", show=False, id="case.template_in_box"),
         Binding("S", "send_again", "Send again", show=False, id="case.send_again"),
         Binding("D", "discard", "Discard", show=False, id="case.discard"),
+        Binding("T", "claim", "Take", show=False, id="case.claim"),
     ]
 
     def __init__(self, case_id: str, *, reply: bool = False) -> None:
@@ -105,6 +107,8 @@ class CaseScreen(AppScreen[None]):
             if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
                 self.my_entries.add(entry.id)
                 self.compose_panel_status(entry.id, entry.status, entry.last_error)
+        if app.awareness is not None:
+            app.awareness.viewing(self.case_id)
         if app.engine is not None:
             app.engine.set_active_case(self.case_id)
             self.run_worker(
@@ -169,8 +173,31 @@ class CaseScreen(AppScreen[None]):
             self.reply_pending = False  # the person left the reply box: keys are keys again
 
     def on_unmount(self) -> None:
+        if self.xapp.awareness is not None:
+            self.xapp.awareness.left(self.case_id)
         if self.xapp.engine is not None:
             self.xapp.engine.set_active_case(None)
+
+    # -- team mode (ui/team_view.py) ----------------------------------------------------------
+    @on(TextArea.Changed, "#reply")
+    def _typing(self) -> None:
+        """A keystroke in the reply box: "replying" for the team, until it is idle ~10 s."""
+        if self.xapp.awareness is not None:
+            self.xapp.awareness.typing(self.case_id)
+
+    def team_changed(self) -> None:
+        if self.xapp.awareness is not None:
+            self.xapp.awareness.viewing(self.case_id)  # the awareness may be newer than us
+        self.refresh_case()
+
+    def action_claim(self) -> None:
+        """Team mode: take the case ("mine" for the team), or give it back."""
+        self.xapp.claim_case(self.case_id)
+
+    def _team_lines(self) -> list[Text]:
+        awareness = self.xapp.awareness
+        lines = [presence_text(awareness, self.case_id), claim_text(awareness, self.case_id)]
+        return [line for line in lines if line is not None]
 
     @property
     def has_compose(self) -> bool:
@@ -233,7 +260,8 @@ class CaseScreen(AppScreen[None]):
             Text(f"{local_time(case.last_modified_date)} ({ago(case.last_modified_date, now)})"),
         )
 
-        header.update(Group(title, grid, *self._repair_lines(case), *self._shift_lines()))
+        extra = [*self._repair_lines(case), *self._shift_lines(), *self._team_lines()]
+        header.update(Group(title, grid, *extra))
 
     @staticmethod
     def _repair_lines(case: Case) -> list[Text]:
@@ -474,6 +502,8 @@ class CaseScreen(AppScreen[None]):
             int(str(baseline.get("seen_messages") or 0)),
             None if baseline.get("seen_status") is None else str(baseline["seen_status"]),
             case.status if case else None,
+            # team mode: a colleague's reply since the draft began counts too
+            me=self.xapp.options.sent_by if self.xapp.awareness is not None else None,
         )
         if found is None:
             return False
@@ -571,6 +601,7 @@ class CaseScreen(AppScreen[None]):
             except StoreError as exc:
                 self.notify(f"Not pinned: {error_line(exc)}", severity="error", markup=False)
                 return
+            self.xapp.team_pin(self.case_id, note)  # team mode: the team's pin too
             self.refresh_case()
 
         current = self.xapp.store.shift.pin_note(self.case_id) or ""

@@ -38,6 +38,7 @@ from expereo_tui.ui.inbox.shift import SHIFT_BINDINGS, ShiftInbox
 from expereo_tui.ui.inbox.view_tabs import ViewTabs
 from expereo_tui.ui.retime import row_next
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.team_view import subject_with_claim
 from expereo_tui.ui.triage_text import resolve_styles
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
@@ -91,6 +92,7 @@ class InboxScreen(ShiftInbox):
         Binding("o", "open_portal", "Portal", show=False, id="inbox.portal"),
         Binding("j", "cursor_down", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor_up", "Up", show=False, id="inbox.up"),
+        Binding("T", "claim", "Take", show=False, id="inbox.claim"),
         *SHIFT_BINDINGS,  # views, snooze, pin, selection, bulk (inbox_shift.py)
     ]
 
@@ -181,7 +183,9 @@ class InboxScreen(ShiftInbox):
         marker = self.shift_marker(row)  # a selected row's first cell
         if marker is not None:
             out[_UNREAD_AT] = marker
-        out[_SUBJECT_AT] = self.shift_subject(row, out[_SUBJECT_AT])
+        out[_SUBJECT_AT] = subject_with_claim(
+            self.xapp.awareness, row.id, self.shift_subject(row, out[_SUBJECT_AT])
+        )
         return out
 
     def _row_context(self, now: float, rows: list[CaseRow]) -> RowContext:
@@ -632,6 +636,15 @@ class InboxScreen(ShiftInbox):
         case_id = self.current_case_id()
         if case_id:
             self.xapp.open_in_portal(case_id)
+
+    def action_claim(self) -> None:
+        """Team mode: take the case (\"mine\" for the team), or give it back."""
+        case_id = self.current_case_id()
+        if case_id:
+            self.xapp.claim_case(case_id)
+
+    def team_changed(self) -> None:
+        self.reload(data_changed=False)
 
     def action_cursor_down(self) -> None:
         self.query_one(CaseTable).action_cursor_down()

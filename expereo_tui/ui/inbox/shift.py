@@ -274,6 +274,8 @@ class ShiftInbox(AppScreen[None]):
                     self.xapp.store.shift.pin(case_id, note)
                 except StoreError as exc:
                     self.notify(f"Not pinned: {error_line(exc)}", severity="error", markup=False)
+                    return
+                self.xapp.team_pin(case_id, note)  # team mode: the team's pin too
 
         current = self.xapp.store.shift.pin_note(case_id) or ""
         self.app.push_screen(

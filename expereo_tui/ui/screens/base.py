@@ -35,6 +35,7 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
         self.xapp.sync_signal.subscribe(self, self.sync_event)
         self.xapp.news_signal.subscribe(self, self._news_signalled)
         self.xapp.flush_signal.subscribe(self, self._flush_signalled, immediate=True)
+        self.xapp.team_signal.subscribe(self, self._team_signalled)
 
     @property
     def content_painted(self) -> bool:
@@ -49,12 +50,18 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
     def _news_signalled(self, _: None) -> None:
         self.news()
 
+    def _team_signalled(self, _: None) -> None:
+        self.team_changed()
+
     def sync_event(self, event: SyncEvent) -> None:
         """Called, in this screen's message loop, for every event of the sync engine."""
 
     def news(self) -> None:
         """Called once the changes of a poll are all stored (after their events): read what
         is read from every open case again here, not on each event."""
+
+    def team_changed(self) -> None:
+        """Team mode: the team's presence, claims or pins changed (``xapp.awareness``)."""
 
     def flush(self) -> None:
         """Save what the person typed and has not saved yet (the app is about to quit)."""

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from expereo_tui.api.vocab import from_customer
 from expereo_tui.triage.conflict import Conflict
 from expereo_tui.triage.lint import KIND, Finding, lint
 from expereo_tui.ui.safe_text import literal
@@ -52,8 +53,9 @@ def conflict_report(found: Conflict) -> Text:
         text.append_text(literal(now or "?", one_line=True))
         text.append("\n")
     for message in found.new_messages[-3:]:
-        who = literal(message.sent_by or "Expereo", one_line=True)
-        text.append("\n◀ ", style="bold")
+        ours = from_customer(message.type)  # team mode: a colleague replied meanwhile
+        who = literal(message.sent_by or ("someone on your team" if ours else "Expereo"), one_line=True)
+        text.append("\n▶ " if ours else "\n◀ ", style="bold")
         text.append_text(who)
         text.append(":\n")
         text.append_text(literal(message.message[:600]))

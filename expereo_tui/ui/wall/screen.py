@@ -46,6 +46,7 @@ from expereo_tui.ui.format import ago, priority_text, relative, status_text
 from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
+from expereo_tui.ui.team_view import subject_with_claim
 from expereo_tui.ui.wall.big_number import BigNumber
 from expereo_tui.ui.wall.views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall.views import chosen_views, view_rows
@@ -536,6 +537,10 @@ class WallScreen(AppScreen[None]):
         self.query_one(f"#digits-{key}", BigNumber).update(text)
         self.query_one(f"#digits-{key}").set_class(alarm, "hot")
 
+    def team_changed(self) -> None:
+        """Team mode: a case taken or given back shows at once."""
+        self.retime()
+
     def retime(self) -> None:
         """What moves with time alone, from what was read (no store query, but the saved
         views'): the SLA tile as clocks change level, the ages in the tables."""
@@ -543,6 +548,7 @@ class WallScreen(AppScreen[None]):
         if data is None:
             return
         now = self.xapp.now()
+        team = self.xapp.awareness  # team mode: who took each case
         sla = data.triage.sla
         if sla.next_due is not None and sla.next_due <= now:
             sla.advance(now)
@@ -554,7 +560,7 @@ class WallScreen(AppScreen[None]):
                 Text(relative(r.start_of_incident or r.created_date, now), style="bold"),
                 priority_text(r.priority),
                 literal(r.id),
-                Text(subject_label(safe(r.subject))),
+                subject_with_claim(team, r.id, Text(subject_label(safe(r.subject)))),
                 literal(r.service_name or r.service_id, one_line=True),
                 literal(r.site_name or "", one_line=True),
                 status_text(r.status),
@@ -573,7 +579,7 @@ class WallScreen(AppScreen[None]):
                     priority_text(r.priority),
                     literal(r.id),
                     status_text(r.status),
-                    Text(subject_label(safe(r.subject))),
+                    subject_with_claim(team, r.id, Text(subject_label(safe(r.subject)))),
                     literal(r.service_name or r.service_id, one_line=True),
                 ]
                 for r in data.recent

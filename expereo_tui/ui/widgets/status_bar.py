@@ -184,6 +184,7 @@ class StatusBar(Static):
         decide: int = 0,
         poller: bool = True,
         store_problem: str | None = None,
+        team: str | None = None,
     ) -> None:
         line = Text()
         line.append(f" {profile} ", style="bold reverse")
@@ -200,6 +201,9 @@ class StatusBar(Static):
             )
         if state and not poller:
             line.append("  (another window refreshes)", style="dim")
+        if team:  # team mode: who refreshes for the team, or the team store away
+            away = team.startswith("team store away")
+            line.append(f"  {team}", style=themes.style("sync-error") if away else "dim")
         if state and state.skipped:
             noun = "item" if state.skipped == 1 else "items"
             line.append(f"  {state.skipped} {noun} skipped", style=themes.style("attention"))
