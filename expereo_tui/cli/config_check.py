@@ -148,17 +148,17 @@ async def check_team(name: str, profile: Profile) -> int:
     ``team_url``."""
     import importlib.util
 
-    from expereo_tui.cli.team_settings import team_settings
+    from expereo_tui.cli.team_setup import team_settings
     from expereo_tui.config import resolve_team_password
 
-    settings = team_settings(name, profile, read_only=profile.read_only)
-    if settings is None:
+    if not profile.team_url:
         return 0
+    settings = team_settings(name, profile, read_only=profile.read_only)
     print(f"team store {settings.describe()}")
     if importlib.util.find_spec("psycopg") is None:
-        from expereo_tui.cli.team import TEAM_EXTRA
+        from expereo_tui.cli.team_setup import NEEDS_EXTRA
 
-        print(f"  FAIL  team mode needs the team extra: {TEAM_EXTRA}")
+        print(f"  FAIL  {NEEDS_EXTRA}")
         return 1
     source = resolve_team_password(name, profile)
     print(f"  ok    password from {source.source}" if source else "  note  no password configured "

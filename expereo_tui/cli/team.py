@@ -15,12 +15,6 @@ from expereo_tui.cli.output import field
 if TYPE_CHECKING:
     from expereo_tui.team.settings import TeamSettings
 
-# expereo-tui is not on an index: add the extra's package (which is) to the install there is
-TEAM_EXTRA = (
-    "pipx inject expereo-tui 'psycopg[binary]' (or, in its venv: pip install 'psycopg[binary]')"
-)
-
-
 def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
     team = sub.add_parser(
         "team",
@@ -42,18 +36,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     reached, as scripting's OFFLINE) or 1 (its schema cannot be read by this version)."""
     import importlib.util
 
-    from expereo_tui.cli.team_settings import team_settings
+    from expereo_tui.cli.team_setup import NEEDS_EXTRA, team_settings
     from expereo_tui.config import ConfigError, get_profile
 
     name, profile = get_profile(getattr(args, "profile", None))
-    settings = team_settings(name, profile, read_only=True)
-    if settings is None:
+    if not profile.team_url:
         raise ConfigError(
             f"profile {name!r} has no team_url: team mode is off (docs/team.md says how to "
             "turn it on)"
         )
+    settings = team_settings(name, profile, read_only=True)
     if importlib.util.find_spec("psycopg") is None:
-        print(f"expereo-tui team: needs the team extra: {TEAM_EXTRA}", file=sys.stderr)
+        print(f"expereo-tui team: {NEEDS_EXTRA}", file=sys.stderr)
         return 2
     return asyncio.run(_status(settings, out or sys.stdout, as_json=args.json))
 
@@ -86,7 +80,7 @@ async def read_status(conn: Any, settings: TeamSettings) -> dict[str, Any]:
 
 
 async def _status(settings: TeamSettings, out: TextIO, *, as_json: bool) -> int:
-    from expereo_tui.cli.scripting import Exit
+    from expereo_tui.cli.exits import Exit
     from expereo_tui.team import schema
     from expereo_tui.team.db import TeamUnavailable, connect
 

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from expereo_tui.sync.team_link import TeamLink
     from expereo_tui.team.settings import TeamSettings
 
-NEEDS_EXTRA = "team mode needs the team extra: pip install 'expereo-tui[team]'"
+# expereo-tui is not on an index: add the extra's package (which is) to the install there is
+NEEDS_EXTRA = (
+    "team mode needs the team extra: pipx inject expereo-tui 'psycopg[binary]' "
+    "(or, in its venv: pip install 'psycopg[binary]')"
+)
 
 TeamFactory = Callable[["Store", Callable[["SyncEvent"], None]], "TeamLink"]
 
@@ -34,15 +38,14 @@ def team_settings(profile_name: str, profile: Profile, read_only: bool) -> TeamS
     the client secret is: env, keyring, a mode-600 file; never in the URL)."""
     if not profile.team_url:
         raise ConfigError(f"profiles.{profile_name} has no team_url")
-    check_team_extra()
-    from expereo_tui.team.settings import TeamSettings, client_key
+    from expereo_tui.team.settings import TeamSettings, client_key  # no psycopg: no extra needed
 
     password = resolve_team_password(profile_name, profile)
     return TeamSettings(
         url=profile.team_url,
         client=client_key(profile.base_url, profile.client_id),
         password=password.secret if password else None,
-        read_only=read_only,
+        read_only=read_only or profile.read_only,
     )
 
 

@@ -25,7 +25,7 @@ def test_without_the_extra_the_launch_says_what_to_install(
         importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
     )
     profile = Profile(client_id="c", team_url="postgresql://noc@127.0.0.1/team")
-    with pytest.raises(ConfigError, match=r"pip install 'expereo-tui\[team\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'psycopg\[binary\]'"):
         team_setup.team_factory("p", profile, read_only=False)
 
 
