@@ -54,11 +54,10 @@ def subject_with_claim(awareness: Awareness | None, case_id: str, subject: Text)
 
 
 def status_words(awareness: Awareness | None, team: Any) -> str | None:
-    """The status bar's word on the team: the team store away, else what the team says."""
+    """The status bar's word on the team: what the team says (one rule, team/link.py: who
+    refreshes, or the team store away and what this instance does meanwhile)."""
     if team is None:
         return None
-    if awareness is not None and awareness.away:
-        return "team store away: working from the local store"
     line = team.status_line()
     return str(line) if line else None
 
