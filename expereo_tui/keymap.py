@@ -39,6 +39,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("inbox.toggle_closed", "a", "open cases only / every case"),
     Action("inbox.sort", "s", "cycle the sort column"),
     Action("inbox.reverse_sort", "S", "reverse the sort"),
+    Action("inbox.sort_breach", "b", "sort by time to breach (the least time left first)"),
     Action("inbox.toggle_read", "m", "mark read / unread"),
     Action("inbox.goto", "g", "go to a case by id"),
     Action("inbox.copy_id", "y", "copy the case id"),
@@ -110,6 +111,7 @@ HELP_EXTRA = {
 }
 HELP_FOOTER = (
     "Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).",
+    "+7› at the table header's right: 7 more columns; → / ← show them (the case id stays).",
     "Drafts are saved as you type: they survive quitting, crashes and restarts.",
     "Keys can be rebound per profile in the config file ([profiles.<name>.keys]).",
 )
