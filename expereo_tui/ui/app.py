@@ -122,7 +122,9 @@ class ExpereoApp(App[None]):
 
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
         self._close_messages_no_wait()
 
     def __init__(
@@ -435,10 +437,8 @@ class ExpereoApp(App[None]):
         text = Text(f" {label} ", style=f"bold white on {color}") if label else Text()
         if store_read_only is not None:
             text.append(f"  {problem_line(store_read_only)}", style="bold")
-        elif self.options.read_only:
-            text.append(
-                f"  read-only: {self.options.read_only_reason or 'no writes'}", style="bold"
-            )
+        elif self.read_only_reason:
+            text.append(f"  read-only: {self.read_only_reason}", style="bold")
         banner.update(text)
 
     # -- navigation ------------------------------------------------------------------------------
@@ -451,10 +451,17 @@ class ExpereoApp(App[None]):
 
         self.push_screen(CaseScreen(case_id, reply=reply))
 
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why nothing is sent from this session (None: writes are on)."""
+        if not self.options.read_only:
+            return None
+        return self.options.read_only_reason or "no writes"
+
     def _refuse_write(self) -> bool:
         if self.options.read_only:
             self.notify(
-                f"Read-only: {self.options.read_only_reason or 'writes are disabled'}.",
+                f"Read-only: {self.read_only_reason}.",
                 severity="warning",
                 markup=False,
             )
@@ -521,7 +528,7 @@ class ExpereoApp(App[None]):
     def action_help(self) -> None:
         from expereo_tui.ui.screens.dialogs import HelpScreen
 
-        self.push_screen(HelpScreen(self.options.keymap))
+        self.push_screen(HelpScreen(self.options.keymap, read_only=self.read_only_reason))
 
     def action_refresh_now(self) -> None:
         if self.engine is None:

@@ -86,7 +86,7 @@ class CaseScreen(AppScreen[None]):
         yield Footer()
 
     def _read_only_notice(self) -> Text:
-        reason = self.xapp.options.read_only_reason or "read-only mode"
+        reason = self.xapp.read_only_reason
         notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
         for entry in self.xapp.store.outbox.outbox():
             if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
@@ -535,7 +535,7 @@ class CaseScreen(AppScreen[None]):
 
     def action_reply(self) -> None:
         if self.xapp.options.read_only:
-            self.notify(self.xapp.options.read_only_reason or "Read-only mode: cannot reply.")
+            self.notify(f"Read-only ({self.xapp.read_only_reason}): cannot reply.")
             return
         self.reply_pending = self.focus_reply = True  # on_mount focuses the box if not yet up
         if self.has_compose:
@@ -616,6 +616,8 @@ class CaseScreen(AppScreen[None]):
         self.refresh_thread()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.writes_off(action):  # read-only: gone from the footer (the key says why)
+            return False
         # letters type into the reply box; only bindings with modifiers act while it has focus
         focused = self.focused
         if isinstance(focused, TextArea) and action not in ("back", "template_in_box"):

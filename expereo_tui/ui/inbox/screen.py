@@ -488,6 +488,8 @@ class InboxScreen(ShiftInbox):
             self.query_one(CaseTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.writes_off(action):  # read-only: gone from the footer (the key says why)
+            return False
         if action in ("search", "reply", "next_unread"):  # the priority keys
             return self.focused is not self.query_one("#search", Input)  # else they are text
         return True
