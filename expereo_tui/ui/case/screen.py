@@ -214,7 +214,7 @@ class CaseScreen(AppScreen[None]):
         )
         incident = ""
         if case.start_of_incident:
-            end = local_time(case.end_of_incident) if case.end_of_incident else "ongoing"
+            end = local_time(case.incident_end) if case.incident_end else "ongoing"
             incident = (
                 f"{local_time(case.start_of_incident)} → {end} "
                 f"({relative(case.start_of_incident, now)} since start)"
