@@ -579,11 +579,21 @@ class ExpereoApp(App[None]):
         self.notify(f"Copied {case_id}", timeout=2, markup=False)
         self.tmux_hint("clipboard")
 
+    HINT_META_KEY = "ui.hint_shown.{}"  # a one-time hint shown on this profile's store
+
     def tmux_hint(self, kind: str) -> None:
-        """Under tmux, say once per run what its defaults silently drop."""
+        """Under tmux, say once what its defaults silently drop: once per profile, not once
+        per run (the store remembers it; a store that cannot be written: once per run)."""
         if not os.environ.get("TMUX") or kind in self.tmux_hints_given:
             return
         self.tmux_hints_given.add(kind)
+        key = self.HINT_META_KEY.format(kind)
+        try:
+            if self.store.meta.get_meta(key):
+                return
+            self.store.meta.set_meta(key, "1")
+        except StoreError:
+            pass
         self.notify(TMUX_HINTS[kind], title="tmux", severity="warning", timeout=20, markup=False)
 
     def open_in_portal(self, case_id: str) -> None:

@@ -313,6 +313,14 @@ async def test_under_tmux_say_once_how_to_enable_clipboard_and_passthrough(
         assert len(clipboard) == 1 and len(passthrough) == 1, said
     else:
         assert clipboard == passthrough == [], said
+    again = make_app()  # the next launch, on the same profile's store: the hints were given
+    async with again.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, InboxScreen))
+        await pilot.press("y")
+        again.alerter.desktop("CS-3: new reply")
+        await pilot.pause()
+        said = [n.message for n in again._notifications]
+    assert not [m for m in said if "tmux.conf" in m], said
 
 
 async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(
