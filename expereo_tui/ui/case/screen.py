@@ -177,10 +177,34 @@ class CaseScreen(AppScreen[None]):
         return bool(self.query(ComposePanel))
 
     # -- rendering --------------------------------------------------------------------------
+    def _place_toasts(self) -> None:
+        """Toasts go under the case header, over the thread: never over the header, the reply
+        box or the footer (at most the thread's height of them)."""
+        from textual.widgets._toast import ToastRack  # the screen's own rack (Textual's)
+
+        racks = self.query_children(ToastRack)
+        if not racks or not self.is_attached:
+            return
+        header, thread = self.query_one("#case-header"), self.query_one(ThreadView)
+        rack = racks.first()
+        rack.styles.dock = "top"
+        rack.styles.align = ("right", "top")
+        rack.styles.margin = (header.region.bottom, 0, 0, 0)
+        rack.styles.max_height = max(3, thread.region.height)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._place_toasts)
+
+    @on(TextArea.Changed)
+    def _reply_grew(self) -> None:
+        """The reply box grows as it is typed in: the thread (and the toasts' room) shrinks."""
+        self.call_after_refresh(self._place_toasts)
+
     def refresh_case(self) -> None:
         store = self.xapp.store
         case = store.cases.case(self.case_id)
         header = self.query_one("#case-header", Static)
+        self.call_after_refresh(self._place_toasts)  # the header's height may change
         if case is None:
             header.update(
                 Text(

@@ -573,14 +573,12 @@ class InboxScreen(ShiftInbox):
         else:
             nxt = order[(order.index(first) + 1) % len(order)] if first in order else "unread"
         sort = DEFAULT_SORT if nxt == "unread" else first_sort(BY_SORT[nxt])
-        self.set_query(replace(self.query_state, sort=sort))
-        self.notify(f"Sorted by {nxt}", timeout=1.5)
+        self.set_query(replace(self.query_state, sort=sort))  # the sort line says it
 
     def action_sort_by_breach(self) -> None:
         """Sort by time to breach, the least time left first (the breached ones the most
         overdue first), in one key."""
         self.set_query(replace(self.query_state, sort=first_sort(BY_SORT["sla"])))
-        self.notify("Sorted by time to breach", timeout=1.5)
 
     def action_cycle_turn_view(self) -> None:
         """Every case -> waiting on provider (longest first) -> waiting on us -> every case."""
