@@ -117,12 +117,16 @@ async def test_b_sorts_by_time_to_breach_in_one_key(
 
 
 async def test_the_sort_line_is_never_cut(make_app: Callable[..., ExpereoApp]) -> None:
-    app = make_app()
+    """The sort comes first on its line, and a filter too long for one line wraps to a second
+    (typed, as a person does: the line grows after the screen was laid out)."""
+    app = make_app(inbox_open_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _inbox(app, pilot)
-        long = "a search long enough to fill the line on its own, and more"
-        screen.set_query(
-            replace(screen.query_state, text=long, sort=(("sla", False), ("last_modified", True)))
-        )
+        await pilot.press("b", "w", "slash", *"Service", "enter")
+        await until(pilot, lambda: screen.query_state.text == "Service")
         await pilot.pause()
-        assert "sort: SLA↑ Changed↓" in screen_text(app)
+        chips = screen.query_one("#chips")
+        line = str(chips.content)
+        assert line.startswith(" sort: SLA↑ Changed↓") and 'text="Service"' in line
+        assert len(line) > chips.size.width  # too long for one line: it takes two
+        assert chips.size.height == 2

@@ -365,7 +365,8 @@ class InboxScreen(ShiftInbox):
                 line.append(f" {counts[status]}")
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
         self._paint_clusters()
-        self.query_one("#chips", Static).update(self._chips(), layout=False)
+        # layout: a long filter wraps the line to two (the sort first, never cut)
+        self.query_one("#chips", Static).update(self._chips(), layout=True)
 
     def _chips(self) -> Text:
         q = self.query_state
