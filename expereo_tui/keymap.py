@@ -19,6 +19,7 @@ class Action:
     id: str
     key: str  # the default key, in Textual's names ("slash", "ctrl+s")
     does: str  # what it does, for the docs and the help screen
+    writes: bool = False  # sends to the API: gone from the footer and the help when read-only
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -31,14 +32,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.mouse", "M", "mouse capture off / on (off: the terminal selects text)"),
     Action("inbox.open", "enter", "open the selected case"),
     Action("inbox.next_unread", "u", "open the next unread case"),
-    Action("inbox.reply", "r", "reply to the selected case"),
-    Action("inbox.new_case", "n", "new case"),
+    Action("inbox.reply", "r", "reply to the selected case", writes=True),
+    Action("inbox.new_case", "n", "new case", writes=True),
     Action("inbox.search", "slash", "free-text search"),
     Action("inbox.filter", "f", "filter by status, priority, type, unread"),
     Action("inbox.clear_filters", "x", "clear every filter"),
     Action("inbox.toggle_closed", "a", "open cases only / every case"),
     Action("inbox.sort", "s", "cycle the sort column"),
     Action("inbox.reverse_sort", "S", "reverse the sort"),
+    Action("inbox.sort_breach", "b", "sort by time to breach (the least time left first)"),
     Action("inbox.toggle_read", "m", "mark read / unread"),
     Action("inbox.goto", "g", "go to a case by id"),
     Action("inbox.copy_id", "y", "copy the case id"),
@@ -46,7 +48,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("inbox.down", "j", "move down"),
     Action("inbox.up", "k", "move up"),
     Action("inbox.cluster", "c", "filter to an incident cluster (again: the next one)"),
-    Action("inbox.link_cluster", "L", "put one customer reference on every case of the cluster"),
+    Action(
+        "inbox.link_cluster",
+        "L",
+        "put one customer reference on every case of the cluster",
+        writes=True,
+    ),
     Action("inbox.turn_view", "w", "cycle the whose-turn views (waiting on us / on the provider)"),
     Action("inbox.view_prev", "left_square_bracket", "previous view tab"),
     Action("inbox.view_next", "right_square_bracket", "next view tab"),
@@ -59,22 +66,29 @@ ACTIONS: tuple[Action, ...] = (
     Action("inbox.select_down", "shift+down", "select and move down"),
     Action("inbox.select_up", "shift+up", "select and move up"),
     Action("inbox.select_all", "A", "select every case in the view"),
-    Action("inbox.bulk_reference", "R", "set a customer reference on the selected cases"),
+    Action(
+        "inbox.bulk_reference", "R", "set a customer reference on the selected cases", writes=True
+    ),
     Action("inbox.export", "E", "export the view to CSV or JSON"),
     Action("inbox.claim", "T", "team mode: take the case (mine) or give it back"),
     Action("case.back", "escape", "back to the inbox"),
-    Action("case.reply", "r", "write a reply"),
-    Action("case.update", "e", "update the case"),
-    Action("case.new_case", "n", "new case for this service"),
+    Action("case.reply", "r", "write a reply", writes=True),
+    Action("case.update", "e", "update the case", writes=True),
+    Action("case.new_case", "n", "new case for this service", writes=True),
     Action("case.copy_id", "y", "copy the case id"),
     Action("case.mark_unread", "m", "mark unread"),
     Action("case.earlier", "L", "load earlier messages"),
     Action("case.portal", "o", "open the case in the portal"),
     Action("case.pin", "P", "pin a handover note to the case"),
     Action("case.snooze", "z", "snooze the case"),
-    Action("case.template", "t", "insert a reply template"),
-    Action("case.template_in_box", "ctrl+t", "insert a reply template (from the reply box)"),
-    Action("case.send_again", "S", "send again a reply that needs your decision"),
+    Action("case.template", "t", "insert a reply template", writes=True),
+    Action(
+        "case.template_in_box",
+        "ctrl+t",
+        "insert a reply template (from the reply box)",
+        writes=True,
+    ),
+    Action("case.send_again", "S", "send again a reply that needs your decision", writes=True),
     Action("case.discard", "D", "discard a reply that needs your decision (its text: draft)"),
     Action("case.claim", "T", "team mode: take the case (mine) or give it back"),
     Action("compose.send", "ctrl+s", "send the reply"),
@@ -87,13 +101,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("inventory.back", "escape", "back"),
     Action("inventory.search", "slash", "filter the tree"),
     Action("inventory.cases", "c", "cases of the selected service"),
-    Action("inventory.new_case", "n", "new case for the selected service"),
+    Action("inventory.new_case", "n", "new case for the selected service", writes=True),
     Action("inventory.sort_invoices", "o", "sort the invoices (date, reference, amount)"),
     Action("wall.pause", "space", "pause the wall's cycling"),
     Action("wall.next", "right", "next wall view"),
 )
 
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+#: The actions that send to the API (reply, update, new case, bulk): off in read-only mode.
+WRITES: frozenset[str] = frozenset(a.id for a in ACTIONS if a.writes)
 
 #: The help screen's sections, in order, by the first part of an action's id.
 HELP_SECTIONS = (
@@ -112,6 +128,7 @@ HELP_EXTRA = {
 }
 HELP_FOOTER = (
     "Triage in four keys: u (next unread) · r (reply) · type · ctrl+s (send).",
+    "+7› at the table header's right: 7 more columns; → / ← show them (the case id stays).",
     "Drafts are saved as you type: they survive quitting, crashes and restarts.",
     "Keys can be rebound per profile in the config file ([profiles.<name>.keys]).",
 )
@@ -148,12 +165,16 @@ def check_keys(keys: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-def help_text(keys: dict[str, str] | None = None) -> str:
+def help_text(keys: dict[str, str] | None = None, *, read_only: str | None = None) -> str:
     """The help screen, drawn from :data:`ACTIONS` (the one description of a key) with the
-    profile's rebound keys in place of the defaults, and those listed first."""
+    profile's rebound keys in place of the defaults, and those listed first.  ``read_only``
+    (the reason): the keys that write are left out, and the first line says why."""
     keys = keys or {}
     lines: list[str] = []
-    rebound = [(BY_ID[i], new) for i, new in keys.items() if i in BY_ID]
+    actions = [a for a in ACTIONS if not (read_only and a.writes)]
+    if read_only:
+        lines += [f"Read-only ({read_only}): reply, update and new case keys are off.", ""]
+    rebound = [(BY_ID[i], new) for i, new in keys.items() if i in BY_ID and BY_ID[i] in actions]
     if rebound:
         lines.append("Rebound in this profile")
         for action, new in rebound:
@@ -162,7 +183,7 @@ def help_text(keys: dict[str, str] | None = None) -> str:
     order = {prefix: n for n, (prefix, _) in enumerate(HELP_SECTIONS)}
     titles = dict(HELP_SECTIONS)
     by_title: dict[str, list[str]] = {}
-    for action in sorted(ACTIONS, key=lambda a: order.get(a.id.split(".")[0], len(order))):
+    for action in sorted(actions, key=lambda a: order.get(a.id.split(".")[0], len(order))):
         title = titles.get(action.id.split(".")[0], "Other")
         section = by_title.setdefault(title, [])
         if not section and title in HELP_EXTRA:
@@ -170,7 +191,7 @@ def help_text(keys: dict[str, str] | None = None) -> str:
         section.append(_help_line(keys.get(action.id, action.key), action.does))
     for title, section in by_title.items():
         lines += [title, *section, ""]
-    lines += HELP_FOOTER
+    lines += [f for f in HELP_FOOTER if not (read_only and "r (reply)" in f)]
     return "\n".join(lines) + "\n"
 
 

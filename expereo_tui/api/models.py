@@ -175,6 +175,14 @@ class Case(ApiModel):
     site_id: str | None = None
     account_id: str | None = None
 
+    @property
+    def incident_end(self) -> datetime | None:
+        """When the incident ended; None while it is ongoing.  An end equal to the start is
+        how an ongoing incident is created (the HC0011 workaround, see :class:`CaseCreate`),
+        so it reads as ongoing too, however the case was created."""
+        end = self.end_of_incident
+        return None if end is None or end == self.start_of_incident else end
+
 
 class CaseMessage(ApiModel):
     id: str | None = None

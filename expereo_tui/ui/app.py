@@ -124,7 +124,9 @@ class ExpereoApp(App[None]):
 
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
         self._close_messages_no_wait()
 
     def __init__(
@@ -536,10 +538,8 @@ class ExpereoApp(App[None]):
         text = Text(f" {label} ", style=f"bold white on {color}") if label else Text()
         if store_read_only is not None:
             text.append(f"  {problem_line(store_read_only)}", style="bold")
-        elif self.options.read_only:
-            text.append(
-                f"  read-only: {self.options.read_only_reason or 'no writes'}", style="bold"
-            )
+        elif self.read_only_reason:
+            text.append(f"  read-only: {self.read_only_reason}", style="bold")
         banner.update(text)
 
     # -- navigation ------------------------------------------------------------------------------
@@ -552,10 +552,17 @@ class ExpereoApp(App[None]):
 
         self.push_screen(CaseScreen(case_id, reply=reply))
 
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why nothing is sent from this session (None: writes are on)."""
+        if not self.options.read_only:
+            return None
+        return self.options.read_only_reason or "no writes"
+
     def _refuse_write(self) -> bool:
         if self.options.read_only:
             self.notify(
-                f"Read-only: {self.options.read_only_reason or 'writes are disabled'}.",
+                f"Read-only: {self.read_only_reason}.",
                 severity="warning",
                 markup=False,
             )
@@ -622,7 +629,7 @@ class ExpereoApp(App[None]):
     def action_help(self) -> None:
         from expereo_tui.ui.screens.dialogs import HelpScreen
 
-        self.push_screen(HelpScreen(self.options.keymap))
+        self.push_screen(HelpScreen(self.options.keymap, read_only=self.read_only_reason))
 
     def action_refresh_now(self) -> None:
         if self.engine is None:
@@ -673,11 +680,21 @@ class ExpereoApp(App[None]):
         self.notify(f"Copied {case_id}", timeout=2, markup=False)
         self.tmux_hint("clipboard")
 
+    HINT_META_KEY = "ui.hint_shown.{}"  # a one-time hint shown on this profile's store
+
     def tmux_hint(self, kind: str) -> None:
-        """Under tmux, say once per run what its defaults silently drop."""
+        """Under tmux, say once what its defaults silently drop: once per profile, not once
+        per run (the store remembers it; a store that cannot be written: once per run)."""
         if not os.environ.get("TMUX") or kind in self.tmux_hints_given:
             return
         self.tmux_hints_given.add(kind)
+        key = self.HINT_META_KEY.format(kind)
+        try:
+            if self.store.meta.get_meta(key):
+                return
+            self.store.meta.set_meta(key, "1")
+        except StoreError:
+            pass
         self.notify(TMUX_HINTS[kind], title="tmux", severity="warning", timeout=20, markup=False)
 
     def open_in_portal(self, case_id: str) -> None:

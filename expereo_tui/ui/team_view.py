@@ -19,14 +19,17 @@ if TYPE_CHECKING:
     from expereo_tui.team.awareness import Awareness
 
 
-def claim_text(awareness: Awareness | None, case_id: str) -> Text | None:
-    """"⚑ mine" / "⚑ taken by bob", or None (nobody took it, or no team)."""
+def claim_text(awareness: Awareness | None, case_id: str, *, short: bool = False) -> Text | None:
+    """"⚑ mine" / "⚑ taken by bob" ("⚑ bob" when ``short``: an inbox row at 80 columns has
+    about 20 cells for the subject), or None (nobody took it, or no team)."""
     if awareness is None:
         return None
     label = awareness.claim_label(case_id)
     if label is None:
         return None
     mine = label == "mine"
+    if short and not mine:
+        label = awareness.claims.get(case_id) or label
     text = Text("⚑ ", style=themes.style("attention") if not mine else "bold")
     text.append_text(literal(label, one_line=True))
     return text
@@ -47,7 +50,7 @@ def presence_text(awareness: Awareness | None, case_id: str) -> Text | None:
 
 def subject_with_claim(awareness: Awareness | None, case_id: str, subject: Text) -> Text:
     """An inbox row's subject, after who took the case."""
-    claim = claim_text(awareness, case_id)
+    claim = claim_text(awareness, case_id, short=True)
     if claim is None:
         return subject
     return claim.append(" · ", style="dim").append_text(subject)

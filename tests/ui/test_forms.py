@@ -121,6 +121,7 @@ async def test_valid_incident_is_created_with_open_end(
         assert case["startOfIncident"].startswith("2026-11-18T10:21:40")
         await pilot.press("enter")
         await until(pilot, lambda: getattr(app.screen, "case_id", None) == new)
+        await until(pilot, lambda: "→ ongoing" in screen_text(app))  # not "10:21 → 10:21"
 
 
 async def test_server_rejection_is_shown_inline_and_form_kept(

@@ -74,7 +74,8 @@ def _rows_shown(app: ExpereoApp) -> list[tuple[str, str]]:
     """(priority, case id) of each inbox row on screen, top to bottom."""
     import re
 
-    return re.findall(r"^[^\w\n]*(P\d) .*?(CS-\d+)", screen_text(app), flags=re.MULTILINE)
+    found = re.findall(r"^[^\w\n]*(CS-\d+)\s*(P\d)\b", screen_text(app), flags=re.MULTILINE)
+    return [(priority, case_id) for case_id, priority in found]
 
 
 async def test_sort_cycles_and_reverses(make_app: Callable[..., ExpereoApp], store: Store) -> None:
@@ -221,13 +222,13 @@ async def test_mouse_sorts_by_header_and_opens_the_highlighted_row(
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, InboxScreen)
-        await pilot.click(CaseTable, offset=(38, 0))  # the "Case" header
+        await pilot.click(CaseTable, offset=(6, 0))  # the "Case" header
         assert screen.query_state.sort[0] == ("id", False)
         by_id = store.cases.query_cases(CaseQuery(sort=(("id", False),)), limit=3)
-        await pilot.click(CaseTable, offset=(38, 3))  # the third row: highlighted
+        await pilot.click(CaseTable, offset=(6, 3))  # the third row: highlighted
         assert _table(app).cursor_key == by_id[2].id
         assert isinstance(app.screen, InboxScreen)
-        await pilot.click(CaseTable, offset=(33, 3))  # again: opened
+        await pilot.click(CaseTable, offset=(20, 3))  # again: opened
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         assert app.screen.case_id == by_id[2].id  # type: ignore[attr-defined]
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
-from expereo_tui.ui.inbox.case_table import CELL_PADDING, CaseTable
+from expereo_tui.ui.inbox.case_table import CaseTable
 from expereo_tui.ui.inbox.screen import InboxScreen
 
 from .conftest import screen_text, until
@@ -39,7 +39,7 @@ async def test_header_keeps_its_legend_and_counts_open_cases_only(
         await until(pilot, lambda: str(screen.query_one("#counts").content).startswith(" 1 case "))
 
 
-async def test_right_and_left_move_the_table_a_column(
+async def test_right_and_left_move_the_table_a_column_and_the_case_id_stays(
     make_app: Callable[..., ExpereoApp],
 ) -> None:
     app = make_app()
@@ -48,15 +48,22 @@ async def test_right_and_left_move_the_table_a_column(
         table = app.screen.query_one(CaseTable)
         table.focus()
         await pilot.pause()
-        edges = [0]
-        for column in table.columns:
-            edges.append(edges[-1] + column.width + 2 * CELL_PADDING)
-        assert table.max_scroll_x > edges[2]  # wider than 80 columns: there is room to move
+        keys = [c.key for c in table.columns]
+
+        def shown() -> list[str]:
+            return [keys[i] for i in table.current_layout().shown]
+
+        start = shown()
+        assert start[:3] == ["unread", "id", "priority"] and table.current_layout().right
         await pilot.press("right")
-        assert table.scroll_x == edges[1]
+        assert shown()[:3] == ["unread", "id", "sla"]  # Pri hidden at the left, the id stays
+        assert table.current_layout().left == 1
         await pilot.press("right")
-        assert table.scroll_x == edges[2]
+        assert shown()[:3] == ["unread", "id", "turn"]
         await pilot.press("left")
-        assert table.scroll_x == edges[1]
+        assert shown()[:3] == ["unread", "id", "sla"]
         await pilot.press("left", "left")
-        assert table.scroll_x == 0
+        assert shown() == start and table.first_column == 0
+        for _ in keys:  # → as far as it goes: the last column shows, and → then does nothing
+            await pilot.press("right")
+        assert shown()[-1] == keys[-1] and not table.current_layout().right

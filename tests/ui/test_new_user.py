@@ -129,6 +129,7 @@ async def test_toasts_never_cover_the_reply_box_or_the_status_bar(
         await pilot.pause()
         screen = app.screen
         keep_clear = [
+            screen.query_one("#case-header").region,  # the case header too (#32)
             screen.query_one(ComposePanel).region,
             screen.query_one(StatusBar).region,
             screen.query_one(Footer).region,
@@ -136,6 +137,32 @@ async def test_toasts_never_cover_the_reply_box_or_the_status_bar(
         toasts = [t.region for t in screen.query(Toast) if t.region.height]
         assert toasts
         for region in keep_clear:  # what is on top at every cell of them
+            for y in range(region.y, region.bottom):
+                for x in range(region.x, region.right):
+                    widget, _ = screen.get_widget_at(x, y)
+                    assert not isinstance(widget, Toast | ToastRack), (x, y, widget)
+
+
+async def test_toasts_never_cover_the_inbox_header_and_stack_at_most_a_few(
+    make_app: Callable[..., ExpereoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        for n in range(6):
+            app.notify(f"CS-10000{n}: In Progress → Awaiting Customer, a longer line", timeout=60)
+        await until(pilot, lambda: len(app.screen.query(Toast)) > 0)
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one("#cases")
+        header_line = table.region._replace(height=1)
+        keep_clear = [screen.query_one("#counts").region, screen.query_one("#chips").region,
+                      header_line, screen.query_one(StatusBar).region,
+                      screen.query_one(Footer).region]  # fmt: skip
+        shown = [t.region for t in screen.query(Toast) if t.region.height]
+        assert shown and screen.query_one(ToastRack).region.height <= 10  # a capped stack
+        assert all(r.width <= 44 for r in shown)
+        for region in keep_clear:
             for y in range(region.y, region.bottom):
                 for x in range(region.x, region.right):
                     widget, _ = screen.get_widget_at(x, y)
@@ -209,7 +236,9 @@ async def test_ctrl_e_edits_the_reply_in_the_editor(
         assert _seen(fake_editor) == "typed first"
         assert panel.text == "typed first\nfrom the editor"
         assert SUSPENDED == [True]  # the app was suspended around the editor
-        await until(pilot, lambda: "from the editor" in str(store.drafts.load_draft(f"reply:{case_id}")))
+        await until(
+            pilot, lambda: "from the editor" in str(store.drafts.load_draft(f"reply:{case_id}"))
+        )
 
 
 async def test_ctrl_e_edits_the_new_case_message_and_leaves_inputs_alone(
@@ -313,6 +342,14 @@ async def test_under_tmux_say_once_how_to_enable_clipboard_and_passthrough(
         assert len(clipboard) == 1 and len(passthrough) == 1, said
     else:
         assert clipboard == passthrough == [], said
+    again = make_app()  # the next launch, on the same profile's store: the hints were given
+    async with again.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, InboxScreen))
+        await pilot.press("y")
+        again.alerter.desktop("CS-3: new reply")
+        await pilot.pause()
+        said = [n.message for n in again._notifications]
+    assert not [m for m in said if "tmux.conf" in m], said
 
 
 async def test_inbox_opens_on_open_cases_and_shows_the_rest_one_key_away(

@@ -88,7 +88,7 @@ class CaseScreen(AppScreen[None]):
         yield Footer()
 
     def _read_only_notice(self) -> Text:
-        reason = self.xapp.options.read_only_reason or "read-only mode"
+        reason = self.xapp.read_only_reason
         notice = Text(f"Read-only: {reason}. Replies are disabled.", style="dim")
         for entry in self.xapp.store.outbox.outbox():
             if entry.case_id == self.case_id and entry.kind == OutboxKind.REPLY:
@@ -204,10 +204,34 @@ class CaseScreen(AppScreen[None]):
         return bool(self.query(ComposePanel))
 
     # -- rendering --------------------------------------------------------------------------
+    def _place_toasts(self) -> None:
+        """Toasts go under the case header, over the thread: never over the header, the reply
+        box or the footer (at most the thread's height of them)."""
+        from textual.widgets._toast import ToastRack  # the screen's own rack (Textual's)
+
+        racks = self.query_children(ToastRack)
+        if not racks or not self.is_attached:
+            return
+        header, thread = self.query_one("#case-header"), self.query_one(ThreadView)
+        rack = racks.first()
+        rack.styles.dock = "top"
+        rack.styles.align = ("right", "top")
+        rack.styles.margin = (header.region.bottom, 0, 0, 0)
+        rack.styles.max_height = max(3, thread.region.height)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._place_toasts)
+
+    @on(TextArea.Changed)
+    def _reply_grew(self) -> None:
+        """The reply box grows as it is typed in: the thread (and the toasts' room) shrinks."""
+        self.call_after_refresh(self._place_toasts)
+
     def refresh_case(self) -> None:
         store = self.xapp.store
         case = store.cases.case(self.case_id)
         header = self.query_one("#case-header", Static)
+        self.call_after_refresh(self._place_toasts)  # the header's height may change
         if case is None:
             header.update(
                 Text(
@@ -241,7 +265,7 @@ class CaseScreen(AppScreen[None]):
         )
         incident = ""
         if case.start_of_incident:
-            end = local_time(case.end_of_incident) if case.end_of_incident else "ongoing"
+            end = local_time(case.incident_end) if case.incident_end else "ongoing"
             incident = (
                 f"{local_time(case.start_of_incident)} → {end} "
                 f"({relative(case.start_of_incident, now)} since start)"
@@ -565,7 +589,7 @@ class CaseScreen(AppScreen[None]):
 
     def action_reply(self) -> None:
         if self.xapp.options.read_only:
-            self.notify(self.xapp.options.read_only_reason or "Read-only mode: cannot reply.")
+            self.notify(f"Read-only ({self.xapp.read_only_reason}): cannot reply.")
             return
         self.reply_pending = self.focus_reply = True  # on_mount focuses the box if not yet up
         if self.has_compose:
@@ -647,6 +671,8 @@ class CaseScreen(AppScreen[None]):
         self.refresh_thread()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.writes_off(action):  # read-only: gone from the footer (the key says why)
+            return False
         # letters type into the reply box; only bindings with modifiers act while it has focus
         focused = self.focused
         if isinstance(focused, TextArea) and action not in ("back", "template_in_box"):

@@ -262,7 +262,9 @@ class NewCaseScreen(AppScreen[None]):
             )
             error.display = bool(messages)
         picker = self.query_one(ServicePicker)
-        service = self.xapp.store.inventory.service(picker.service_id) if picker.service_id else None
+        service = (
+            self.xapp.store.inventory.service(picker.service_id) if picker.service_id else None
+        )
         self.query_one("#service-label", Static).update(
             service_label(service, self.xapp.store)
             if service

@@ -43,6 +43,78 @@ class Column(NamedTuple):
     width: int
 
 
+class Layout(NamedTuple):
+    """The columns a view of ``width`` cells shows (indexes into the table's columns, in their
+    order, each whole: a column that does not fit is not drawn at all, never cut), and how many
+    are hidden to the left and to the right (the header's marker says so)."""
+
+    shown: tuple[int, ...]
+    left: int
+    right: int
+
+    @property
+    def marker(self) -> str:
+        """``‹2 +5›``: 2 columns hidden to the left (← shows them), 5 to the right (→)."""
+        return " ".join(p for p in (f"‹{self.left}" if self.left else "",
+                                    f"+{self.right}›" if self.right else "") if p)  # fmt: skip
+
+
+def cell_width(column: Column) -> int:
+    return column.width + 2 * CELL_PADDING
+
+
+def layout(
+    columns: Sequence[Column], width: int, fixed: int, first: int, keep: str | None
+) -> Layout:
+    """Which columns fit in ``width`` cells: the ``fixed`` first ones always (the case id, as
+    k9s keeps its name column), then the others from the ``first`` scrolled-to one, whole; the
+    column ``keep`` (the sorted-by one) is always among them, whatever the scrolling; room is
+    left at the right for the marker of hidden columns."""
+    rest = range(fixed, len(columns))
+    first = max(fixed, min(fixed + first, len(columns) - 1))
+    forced = next((i for i in rest if columns[i].key == keep), None)
+    base = sum(cell_width(columns[i]) for i in range(fixed))
+
+    def fit(budget: int) -> Layout:
+        budget -= base
+        pinned = forced is not None and cell_width(columns[forced]) <= budget
+        if pinned:
+            budget -= cell_width(columns[forced])  # type: ignore[index]
+        chosen = [forced] if pinned else []
+        for i in range(first, len(columns)):
+            if i == forced and pinned:
+                continue
+            if cell_width(columns[i]) > budget:
+                break
+            chosen.append(i)
+            budget -= cell_width(columns[i])
+        shown = tuple(range(fixed)) + tuple(sorted(c for c in chosen if c is not None))
+        left = sum(1 for i in rest if i < first and i not in shown)
+        return Layout(shown, left, len(columns) - len(shown) - left)
+
+    whole = fit(width)
+    if not whole.left and not whole.right:
+        return whole
+    for _ in range(3):  # the marker takes room, which may hide one more column (and a digit)
+        reserved = fit(width - len(whole.marker))  # (a cell's padding spaces it)
+        if len(reserved.marker) == len(whole.marker):
+            return reserved
+        whole = reserved
+    return whole
+
+
+def header_label(column: Column, sort: tuple[str, bool] | None) -> str:
+    """A column's header: its label, with ↓/↑ when the table is sorted by it; never cut
+    mid-word (a label too long loses whole words; the columns are declared wide enough)."""
+    label = column.label
+    arrow = (
+        ("↓" if sort[1] else "↑") if sort and sort[0] == column.key and column.width >= 2 else ""
+    )
+    while cell_len(label + arrow) > column.width and " " in label.strip():
+        label = label.rsplit(" ", 1)[0]
+    return label + arrow
+
+
 class TableRow(NamedTuple):
     """One row: its key, and how to make its cells (safe, literal text) as of a time, when it
     is first drawn: a page is fetched whole, but only the rows on screen are ever turned into
@@ -85,6 +157,7 @@ class CaseTable(ScrollView, can_focus=True):
     }
     DEFAULT_CSS = """
     CaseTable {
+        scrollbar-size-vertical: 1;
         background: $surface;
         color: $foreground;
         & > .case-table--header { text-style: bold; background: $panel; color: $foreground; }
@@ -149,13 +222,16 @@ class CaseTable(ScrollView, can_focus=True):
         self,
         columns: Sequence[Column],
         *,
+        fixed_columns: int = 0,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = tuple(columns)
-        self._width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
+        self.fixed_columns = fixed_columns  # the first ones stay while scrolling sideways
+        self.first_column = 0  # the first of the others shown (→ and ← move it)
+        self._layout: tuple[tuple[int, int, str | None], Layout] | None = None
         self._fetch: Fetch = _no_rows
         self._total = 0
         # plain dicts, not LRUCaches: an LRUCache links its entries in a ring, so what it lets go
@@ -169,7 +245,7 @@ class CaseTable(ScrollView, can_focus=True):
         self.expires_at: float | None = None  # when the soonest row on screen changes
         self.sort_column: tuple[str, bool] | None = None  # (key, descending): marked in header
         self.selected: set[str] = set()  # row keys chosen for a bulk action (set_selection)
-        self.virtual_size = Size(self._width, 1)
+        self.virtual_size = Size(1, 1)  # sideways, the table moves a whole column at a time
         self._base = Style()  # set by render_lines for the frame being drawn
         self._view_width = 0
         self._styles: dict[str, Style] = {}
@@ -209,7 +285,7 @@ class CaseTable(ScrollView, can_focus=True):
         self._pages.clear()
         self._lines.clear()
         self._expiry.clear()
-        self.virtual_size = Size(self._width, self._total + 1)  # + the header line
+        self.virtual_size = Size(1, self._total + 1)  # + the header line
         self.refresh()
 
     def redraw_rows(self) -> None:
@@ -327,25 +403,32 @@ class CaseTable(ScrollView, can_focus=True):
     def action_last_row(self) -> None:
         self.cursor_row = self._total - 1
 
-    def _column_edges(self) -> list[int]:
-        """Where each column starts, in cells from the table's left edge."""
-        edges, x = [], 0
-        for column in self.columns:
-            edges.append(x)
-            x += column.width + 2 * CELL_PADDING
-        return edges
+    def current_layout(self) -> Layout:
+        """The columns the table shows at its width (worked out again when the width, the
+        scrolling or the sorted-by column changes)."""
+        width = self.scrollable_content_region.width or self.size.width
+        keep = self.sort_column[0] if self.sort_column else None
+        key = (width, self.first_column, keep)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, layout(self.columns, width, self.fixed_columns, *key[1:]))
+            self._lines.clear()
+        return self._layout[1]
+
+    def _scroll_columns(self, by: int) -> None:
+        self.first_column = max(0, self.first_column + by)
+        self._lines.clear()
+        self.refresh()
 
     def action_column_right(self) -> None:
-        """Scroll so that the next column starts at the left edge (→ moves a column)."""
-        x = round(self.scroll_x)
-        edge = next((e for e in self._column_edges() if e > x), None)
-        if edge is not None and x < self.max_scroll_x:
-            self.scroll_to(x=min(edge, self.max_scroll_x), animate=False)
+        """Show the next column at the right, hiding the first one after the pinned ones (→
+        moves a whole column; the case id stays)."""
+        if self.current_layout().right:
+            self._scroll_columns(1)
 
     def action_column_left(self) -> None:
-        """Scroll so that the previous column starts at the left edge (← moves a column)."""
-        x = round(self.scroll_x)
-        self.scroll_to(x=max((e for e in self._column_edges() if e < x), default=0), animate=False)
+        """Show again the column hidden at the left (←)."""
+        if self.first_column:
+            self._scroll_columns(-1)
 
     def action_select_cursor(self) -> None:
         if self._total:
@@ -368,11 +451,11 @@ class CaseTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + round(self.scroll_x)
-            for column in self.columns:
-                x -= column.width + 2 * CELL_PADDING
+            x = offset.x
+            for i in self.current_layout().shown:
+                x -= cell_width(self.columns[i])
                 if x < 0:
-                    self.post_message(self.HeaderSelected(self, column.key))
+                    self.post_message(self.HeaderSelected(self, self.columns[i].key))
                     return
             return
         index = round(self.scroll_y) + offset.y - 1
@@ -394,12 +477,13 @@ class CaseTable(ScrollView, can_focus=True):
         self._view_width = self.scrollable_content_region.width
         self._styles = {c: self.get_component_rich_style(c) for c in self.COMPONENT_CLASSES}
         self._now = self.clock()
+        self.current_layout()  # (a new one forgets the lines drawn for the old)
         lines = super().render_lines(crop)
         self._arm_expiry()
         return lines
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y = self.scroll_offset.y
         width, base = self._view_width, self._base
         if y == 0:
             strip = self._header(base)
@@ -408,17 +492,22 @@ class CaseTable(ScrollView, can_focus=True):
             if index >= self._total:
                 return Strip.blank(width, base)
             strip = self._row_line(index, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip.crop_extend(0, width, base)
 
     def _header(self, base: Style) -> Strip:
         style = base + self._styles["case-table--header"]
         segments: list[Segment] = []
-        for column in self.columns:
-            label = column.label
-            if self.sort_column and self.sort_column[0] == column.key and column.width >= 3:
-                label = f"{label[: column.width - 1]}{'↓' if self.sort_column[1] else '↑'}"
+        shown = self.current_layout()
+        for i in shown.shown:
+            column = self.columns[i]
+            label = header_label(column, self.sort_column)
             segments.extend(self._cell(Text(label), column.width, style, self.app.console))
-        return Strip(segments).extend_cell_length(self._width, style)
+        strip = Strip(segments)
+        if shown.marker:  # the sign that more columns exist, at the right edge
+            gap = self._view_width - strip.cell_length - len(shown.marker)
+            strip = Strip([*segments, Segment(" " * max(0, gap), style),
+                           Segment(shown.marker, style)])  # fmt: skip
+        return strip.extend_cell_length(self._view_width, style)
 
     def _row_line(self, index: int, base: Style) -> Strip:
         cursor = index == self.cursor_row
@@ -438,15 +527,17 @@ class CaseTable(ScrollView, can_focus=True):
             over = Style(color=cursor_style.color, bold=cursor_style.bold)
         console = self.app.console
         segments: list[Segment] = []
-        for column, cell in zip(self.columns, row.cells(now) if row else (), strict=False):
-            segments.extend(self._cell(cell, column.width, style, console))
+        drawn = row.cells(now) if row else ()
+        for i in self.current_layout().shown:
+            if i < len(drawn):
+                segments.extend(self._cell(drawn[i], self.columns[i].width, style, console))
         until = INF
         if row is not None and row.changes is not None:
             until = row.changes(now) or INF
         self._expiry[index] = until
         if over is not None:
             segments = list(Segment.apply_style(segments, post_style=over))
-        strip = Strip(segments).extend_cell_length(self._width, style)
+        strip = Strip(segments).extend_cell_length(self._view_width, style)
         if len(self._lines) >= MAX_LINES:
             self._lines.clear()
             self._expiry = {i: t for i, t in self._expiry.items() if i in self._visible()}

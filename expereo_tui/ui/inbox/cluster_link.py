@@ -47,7 +47,9 @@ class ReferenceScreen(ModalScreen[str | None]):
         with Vertical(id="reference"):
             question = Text("Link ")
             question.append_text(cluster_line(self.cluster))
-            question.append(": the customer reference for all of them (enter saves, escape cancels)")
+            question.append(
+                ": the customer reference for all of them (enter saves, escape cancels)"
+            )
             yield Static(question, markup=False)
             yield Input(placeholder="e.g. INC0012345", id="reference-input")
 

@@ -77,19 +77,19 @@ def _unread(row: CaseRow, ctx: RowContext) -> Text:
     )
 
 
+# In the order of what matters most: at 80 columns the first ones show (the case id pinned
+# while scrolling sideways, the sorted-by one always), the rest are a → away.  A column is wide
+# enough for its header and a sort arrow (headers are never cut: tests/ui/test_columns_80.py).
 INBOX_COLUMNS: tuple[InboxColumn, ...] = (
     InboxColumn("unread", "●", 1, "unread", True, _unread),  # unread first
-    InboxColumn("priority", "Pri", 3, "priority", False, lambda r, c: priority_text(r.priority)),
-    InboxColumn("status", "Status", 17, "status", False, lambda r, c: status_text(r.status)),
-    InboxColumn(  # the newest change first
-        "last_modified",
-        "Changed",
-        7,
-        "last_modified",
-        True,
-        lambda r, c: Text(relative(r.last_modified_date, c.now), style=c.weight(r)),
-    ),
     InboxColumn("id", "Case", 10, "id", False, lambda r, c: literal(r.id)),
+    InboxColumn("priority", "Pri", 4, "priority", False, lambda r, c: priority_text(r.priority)),
+    InboxColumn(  # time to breach: the least time left first
+        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
+    ),
+    InboxColumn(  # whose turn, the longest wait first
+        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
+    ),
     InboxColumn(
         "subject",
         "Subject",
@@ -98,11 +98,22 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
         False,
         lambda r, c: Text(subject_label(safe(r.subject)), style=c.weight(r)),
     ),
-    InboxColumn(  # time to breach: the least time left first
-        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
+    InboxColumn("status", "Status", 17, "status", False, lambda r, c: status_text(r.status)),
+    InboxColumn(  # the newest change first
+        "last_modified",
+        "Changed",
+        8,
+        "last_modified",
+        True,
+        lambda r, c: Text(relative(r.last_modified_date, c.now), style=c.weight(r)),
     ),
-    InboxColumn(  # whose turn, the longest wait first
-        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
+    InboxColumn(  # "Age" reads youngest first, like "Changed": the newest case first
+        "created",
+        "Age",
+        4,
+        "created",
+        True,
+        lambda r, c: Text(relative(r.created_date, c.now), style="dim"),
     ),
     InboxColumn(
         "service",
@@ -126,15 +137,8 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
     InboxColumn(
         "type", "Type", 15, "type", False, lambda r, c: Text(type_label(r.type), style="dim")
     ),
-    InboxColumn(  # "Age" reads youngest first, like "Changed": the newest case first
-        "created",
-        "Age",
-        4,
-        "created",
-        True,
-        lambda r, c: Text(relative(r.created_date, c.now), style="dim"),
-    ),
 )
+FIXED_COLUMNS = 2  # the unread mark and the case id stay when the table scrolls sideways
 BY_KEY = {c.key: c for c in INBOX_COLUMNS}
 BY_SORT = {c.sort: c for c in INBOX_COLUMNS}
 

@@ -27,6 +27,7 @@ from expereo_tui.ui.inbox.cluster_link import ReferenceScreen, cluster_line, lin
 from expereo_tui.ui.inbox.columns import (
     BY_KEY,
     BY_SORT,
+    FIXED_COLUMNS,
     INBOX_COLUMNS,
     TRIAGE_SORTS,
     RowContext,
@@ -56,6 +57,12 @@ TURN_VIEWS: dict[str | None, str] = {
 }
 
 
+def sort_name(sort: str) -> str:
+    """A sort key as the sort line says it: the column's header ("unread" for ●)."""
+    column = BY_SORT.get(sort)
+    return "unread" if column is None or sort == "unread" else column.label
+
+
 def summary_of(rows: list[CaseRow]) -> InboxSummary:
     """The header's counts over the rows a whose-turn view or a cluster filter shows."""
     by_status: dict[str, int] = {}
@@ -83,6 +90,7 @@ class InboxScreen(ShiftInbox):
         Binding("a", "toggle_closed", "Open/all cases", show=False, id="inbox.toggle_closed"),
         Binding("s", "cycle_sort", "Sort", show=False, id="inbox.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="inbox.reverse_sort"),
+        Binding("b", "sort_by_breach", "By breach", show=False, id="inbox.sort_breach"),
         Binding("w", "cycle_turn_view", "Whose turn", show=False, id="inbox.turn_view"),
         Binding("c", "cycle_cluster", "Incident cluster", show=False, id="inbox.cluster"),
         Binding("L", "link_cluster", "Link cluster", show=False, id="inbox.link_cluster"),
@@ -134,6 +142,7 @@ class InboxScreen(ShiftInbox):
                 else c.table_column()
                 for c in INBOX_COLUMNS
             ],
+            fixed_columns=FIXED_COLUMNS,
             id="cases",
         )
         yield StatusBar()
@@ -209,6 +218,15 @@ class InboxScreen(ShiftInbox):
         # snoozed cases left out (or alone: the Snoozed view)
         return self.shown_query(q)
 
+    @property
+    def shown_sort(self) -> tuple[tuple[str, bool], ...]:
+        """The order the rows show in: the query's, or in a whose-turn view the longest wait
+        first (unless a triage sort is chosen) -- what the header's arrow and the sort line say."""
+        sort = self.query_state.sort
+        if self.turn_view is not None and not (sort and sort[0][0] in TRIAGE_SORTS):
+            return (("turn", False),)
+        return sort
+
     def _triaged(self, query: CaseQuery | None = None) -> list[CaseRow] | None:
         """Every row of the query in a triage sort or whose-turn view, ordered and filtered
         here (the store knows neither); None when the store's paging serves as it is."""
@@ -218,7 +236,9 @@ class InboxScreen(ShiftInbox):
             return None
         store, now = self.xapp.store, self.xapp.now()
         store_query = query or self.store_query
-        rows = store.cases.inbox_page(store_query, offset=0, limit=store.cases.count_cases(store_query))
+        rows = store.cases.inbox_page(
+            store_query, offset=0, limit=store.cases.count_cases(store_query)
+        )
         ctx = self._row_context(now, rows)
         if self.turn_view is not None:
             rows = [r for r in rows if (t := ctx.turn(r)) is not None and t.who == self.turn_view]
@@ -269,7 +289,8 @@ class InboxScreen(ShiftInbox):
         self.total = summary.total if triaged is None else len(triaged)
         if triaged is not None:  # a whose-turn view or a cluster: the header counts what shows
             summary = summary_of(triaged)
-        first = self.query_state.sort[0] if self.query_state.sort else None
+        shown_sort = self.shown_sort
+        first = shown_sort[0] if shown_sort else None
         column = BY_SORT.get(first[0]) if first else None
         table.sort_column = (column.key, first[1]) if column and first else None
         table.reset(self.total, self._fetch(query, triaged))
@@ -348,11 +369,14 @@ class InboxScreen(ShiftInbox):
                 line.append(f" {counts[status]}")
         self.query_one("#counts", Static).update(line, layout=False)  # one line, fixed height
         self._paint_clusters()
-        self.query_one("#chips", Static).update(self._chips(), layout=False)
+        # layout: a long filter wraps the line to two (the sort first, never cut)
+        self.query_one("#chips", Static).update(self._chips(), layout=True)
 
     def _chips(self) -> Text:
         q = self.query_state
-        chips = Text(" filter: ", style="dim")
+        # the sort first, in the columns' own short names: a long filter never cuts it
+        sort = " ".join(f"{sort_name(c)}{'↓' if d else '↑'}" for c, d in self.shown_sort)
+        chips = Text(f" sort: {sort} · filter: ", style="dim")
         parts: list[str] = []
         if q.statuses == OPEN_STATUSES:
             parts.append("open cases (a: all)")
@@ -379,8 +403,6 @@ class InboxScreen(ShiftInbox):
         for part in parts:
             chips.append(f" {part} ", style="reverse")
             chips.append(" ")
-        sort = ", ".join(f"{c}{' ↓' if d else ' ↑'}" for c, d in q.sort)
-        chips.append(f"  sort: {sort}", style="dim")
         return chips
 
     def action_toggle_closed(self) -> None:
@@ -471,6 +493,8 @@ class InboxScreen(ShiftInbox):
             self.query_one(CaseTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.writes_off(action):  # read-only: gone from the footer (the key says why)
+            return False
         if action in ("search", "reply", "next_unread"):  # the priority keys
             return self.focused is not self.query_one("#search", Input)  # else they are text
         return True
@@ -544,15 +568,22 @@ class InboxScreen(ShiftInbox):
         self.set_query(CaseQuery(sort=self.query_state.sort))
 
     def action_cycle_sort(self) -> None:
-        order = [c.sort for c in INBOX_COLUMNS]
+        # the columns after the pinned ones, in their order, then the case id, then the default
+        order = [c.sort for c in (*INBOX_COLUMNS[FIXED_COLUMNS:], *INBOX_COLUMNS[:FIXED_COLUMNS])]
+        order.remove("unread")
+        order.append("unread")
         first = self.query_state.sort[0][0] if self.query_state.sort else "unread"
         if self.query_state.sort == DEFAULT_SORT:
             nxt = "priority"
         else:
             nxt = order[(order.index(first) + 1) % len(order)] if first in order else "unread"
         sort = DEFAULT_SORT if nxt == "unread" else first_sort(BY_SORT[nxt])
-        self.set_query(replace(self.query_state, sort=sort))
-        self.notify(f"Sorted by {nxt}", timeout=1.5)
+        self.set_query(replace(self.query_state, sort=sort))  # the sort line says it
+
+    def action_sort_by_breach(self) -> None:
+        """Sort by time to breach, the least time left first (the breached ones the most
+        overdue first), in one key."""
+        self.set_query(replace(self.query_state, sort=first_sort(BY_SORT["sla"])))
 
     def action_cycle_turn_view(self) -> None:
         """Every case -> waiting on provider (longest first) -> waiting on us -> every case."""

@@ -155,7 +155,9 @@ class InventoryScreen(AppScreen[None]):
         def account_node(account_id: str | None) -> TreeNode[Node]:
             key = account_id or "?"
             if key not in by_account:
-                acc = next((a for a in store.inventory.accounts() if a.account_id == account_id), None)
+                acc = next(
+                    (a for a in store.inventory.accounts() if a.account_id == account_id), None
+                )
                 by_account[key] = tree.root.add(
                     literal(acc.name if acc and acc.name else key, "bold", one_line=True),
                     Node("account", key),
@@ -241,7 +243,9 @@ class InventoryScreen(AppScreen[None]):
 
     def _fill_invoices(self, node: TreeNode[Node], account_id: str) -> None:
         column, descending, _ = INVOICE_ORDERS[self.invoice_order]
-        for inv in self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending):
+        for inv in self.xapp.store.invoices.account_invoices(
+            account_id, sort=column, descending=descending
+        ):
             node.add_leaf(invoice_label(inv), Node("invoice", inv.invoice_id, account_id))
 
     def action_sort_invoices(self) -> None:
@@ -259,7 +263,9 @@ class InventoryScreen(AppScreen[None]):
             return
         account_id = parent.data.id
         column, descending, _ = INVOICE_ORDERS[self.invoice_order]
-        invoices = self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending)
+        invoices = self.xapp.store.invoices.account_invoices(
+            account_id, sort=column, descending=descending
+        )
         if len(invoices) == len(parent.children):  # relabel in place: the cursor line stays
             for child, inv in zip(parent.children, invoices, strict=True):
                 child.data = Node("invoice", inv.invoice_id, account_id)
@@ -275,7 +281,9 @@ class InventoryScreen(AppScreen[None]):
 
     def _invoices_detail(self, account_id: str) -> RenderableType:
         column, descending, words = INVOICE_ORDERS[self.invoice_order]
-        invoices = self.xapp.store.invoices.account_invoices(account_id, sort=column, descending=descending)
+        invoices = self.xapp.store.invoices.account_invoices(
+            account_id, sort=column, descending=descending
+        )
         table = _detail_table()
         table.add_column("Date", no_wrap=True, min_width=10)
         table.add_column("Reference", no_wrap=True, overflow="ellipsis", ratio=1)
@@ -371,7 +379,9 @@ class InventoryScreen(AppScreen[None]):
             return Text(INVOICES_HIDDEN[access][0], style="dim")
         store = self.xapp.store
         found = store.invoices.service_invoice_lines(service_id)
-        pending = len(store.invoices.invoices_without_lines(account_id=account_id)) if account_id else 0
+        pending = (
+            len(store.invoices.invoices_without_lines(account_id=account_id)) if account_id else 0
+        )
         notes = []
         if len(found) > SERVICE_INVOICE_LINES:
             notes.append(f"… and {len(found) - SERVICE_INVOICE_LINES} older")

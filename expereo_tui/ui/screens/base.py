@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
-from textual import events
+from textual import events, on
 from textual.screen import Screen
 
+from expereo_tui.keymap import BY_ID, WRITES
 from expereo_tui.sync.events import SyncEvent
 
 if TYPE_CHECKING:
@@ -36,6 +37,38 @@ class AppScreen(Screen[ResultType], Generic[ResultType]):
         self.xapp.news_signal.subscribe(self, self._news_signalled)
         self.xapp.flush_signal.subscribe(self, self._flush_signalled, immediate=True)
         self.xapp.team_signal.subscribe(self, self._team_signalled)
+
+    def writes_off(self, action: str) -> bool:
+        """Whether ``action`` (one of this screen's bindings) writes, and writes are off: then
+        its key is gone from the footer and the help (check_action says False)."""
+        if not self.xapp.options.read_only:
+            return False
+        return any(
+            getattr(b, "action", None) == action and getattr(b, "id", None) in WRITES
+            for b in self.BINDINGS
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.writes_off(action)
+
+    @on(events.Key)
+    def _say_writes_are_off(self, event: events.Key) -> None:
+        """A write key pressed in read-only mode (its binding is off, so the key comes here):
+        one calm line says why nothing happens."""
+        if not self.xapp.options.read_only:
+            return
+        for _node, bindings in self._modal_binding_chain:  # the profile's keys applied
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                if binding.id in WRITES:
+                    event.stop()
+                    event.prevent_default()
+                    self.notify(
+                        f"Read-only ({self.xapp.read_only_reason}): "
+                        f"{BY_ID[binding.id].does} is off.",
+                        timeout=4,
+                        markup=False,
+                    )
+                    return
 
     @property
     def content_painted(self) -> bool:

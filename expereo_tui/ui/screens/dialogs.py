@@ -62,15 +62,16 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, keys: dict[str, str] | None = None) -> None:
+    def __init__(self, keys: dict[str, str] | None = None, *, read_only: str | None = None) -> None:
         super().__init__()
         self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
+        self.read_only = read_only  # why writes are off (their keys are left out), or None
 
     def compose(self) -> ComposeResult:
         from expereo_tui.keymap import help_text  # drawn from keymap.ACTIONS, rebinds applied
 
         with VerticalScroll():
-            yield Static(help_text(self.keys), markup=False)
+            yield Static(help_text(self.keys, read_only=self.read_only), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -109,9 +109,15 @@ TILES: list[Tile] = [
     Tile(
         "awaiting",
         "Awaiting Customer",
-        lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"Awaiting Customer"}))),
+        lambda store, _: store.cases.count_cases(
+            CaseQuery(statuses=frozenset({"Awaiting Customer"}))
+        ),
     ),
-    Tile("new", "New", lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"})))),
+    Tile(
+        "new",
+        "New",
+        lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"}))),
+    ),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
     Tile("waiting-us", "Waiting on us", triage=lambda t: (str(len(t.waiting_on_us)), False)),
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
@@ -138,7 +144,7 @@ class WallData:
 
 
 def waiting_line(progress: FirstSyncProgress | None) -> str:
-    """"waiting for first sync · 12 of 180 pages" (the pages so far alone while a list has
+    """ "waiting for first sync · 12 of 180 pages" (the pages so far alone while a list has
     not told its size)."""
     if progress is None:
         return "waiting for first sync"
@@ -178,9 +184,7 @@ def _rank(priority: str | None) -> tuple[int, str]:
     return (1 if priority == "--" or not priority else 2, "")
 
 
-def urgent_first(
-    rows: Sequence[CaseRow], worst: Mapping[str, Level], now: float
-) -> list[CaseRow]:
+def urgent_first(rows: Sequence[CaseRow], worst: Mapping[str, Level], now: float) -> list[CaseRow]:
     """The wall's incidents, most urgent first: every P1 (breached ones first), then the other
     breached, then by priority; within each, the oldest first (start of incident, else
     creation). P1s come before everything, so a cut never hides one behind "+N more"."""
@@ -354,7 +358,9 @@ class WallScreen(AppScreen[None]):
             # the title and footer are one line the screen's width; the clock is as wide as it
             # reads: only their own lines are repainted, not the screen's layout
             layout = widget_id not in SAME_SIZE and not (
-                widget_id == "wall-clock" and before is not None and before.cell_len == text.cell_len
+                widget_id == "wall-clock"
+                and before is not None
+                and before.cell_len == text.cell_len
             )
             self.query_one(f"#{widget_id}", Static).update(text, layout=layout)
 

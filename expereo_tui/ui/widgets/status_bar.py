@@ -62,7 +62,7 @@ FIRST_SYNC_SHOWN = ("cases", "sites", "services")
 
 
 def first_sync_line(progress: FirstSyncProgress, *, compact: bool = False) -> str:
-    """"first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000" (a list
+    """ "first sync: cases 2,400 / 10,000 · sites 0 / 5,000 · services 0 / 20,000" (a list
     whose total the API did not tell shows its count alone); ``compact``, for a narrow
     terminal: "first sync: cases 24% · sites 0% · services 0%"."""
     parts = []
