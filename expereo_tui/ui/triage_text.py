@@ -75,8 +75,17 @@ def share_glyph(share: float) -> str:
     return SHARE_GLYPHS[index]
 
 
-def sla_text(clock: Clock | None, styles: Mapping[str, str] = DEFAULT_STYLES) -> Text:
-    """The inbox's SLA cell."""
+def sla_text(
+    clock: Clock | None,
+    styles: Mapping[str, str] = DEFAULT_STYLES,
+    *,
+    thread_unknown: bool = False,
+) -> Text:
+    """The inbox's SLA cell.  ``thread_unknown``: the first-response and update clocks cannot
+    be told yet, so only a clock already at risk or breached shows; else ``⋯ no thread``, never
+    a clock that reads as on time."""
+    if thread_unknown and (clock is None or clock.level is Level.OK):
+        return Text(NO_THREAD, style=styles["sla-paused"])
     if clock is None:
         return Text("")
     level = clock.level
@@ -91,9 +100,24 @@ def sla_text(clock: Clock | None, styles: Mapping[str, str] = DEFAULT_STYLES) ->
     return Text(f"{share_glyph(clock.share_used)} {span(clock.left)}", style=styles["sla-ok"])
 
 
-def turn_text(turn: Turn | None, now: float, styles: Mapping[str, str] = DEFAULT_STYLES) -> Text:
-    """The inbox's whose-turn cell: ``provider · 47m`` or ``you · 3h``."""
+#: an open case whose thread is not in the store yet (it is being fetched in the background):
+#: its first-response and update clocks and whose turn it is cannot be told, so they never read
+#: as on time (issue #32)
+NO_THREAD = "⋯ no thread"
+
+
+def turn_text(
+    turn: Turn | None,
+    now: float,
+    styles: Mapping[str, str] = DEFAULT_STYLES,
+    *,
+    thread_unknown: bool = False,
+) -> Text:
+    """The inbox's whose-turn cell: ``provider · 47m`` or ``you · 3h``; ``⋯ no thread`` when it
+    needs a thread the store does not hold yet."""
     if turn is None:
+        if thread_unknown:
+            return Text(NO_THREAD, style=styles["sla-paused"])
         return Text("")
     waited = span(max(0.0, now - turn.since))
     if turn.who == US:

@@ -169,7 +169,7 @@ async def test_a_case_whose_thread_the_store_lacks_has_no_reply_clock_and_no_tur
 ) -> None:
     """The first sync lists cases without their threads: for those, whether the provider has
     answered is not known, so no first-response clock (it would read "breached" on every old
-    case) and no turn; the resolution clock, from the case alone, still runs."""
+    case) and no turn; and no clock that reads as on time either (#32): "⋯ no thread"."""
     clock = FakeClock(T0 + 3 * 60 * MIN)
     store, app = make(tmp_path, clock)
     store.cases.upsert_cases([case("CS-BARE", 0), case("CS-KNOWN", 0)])
@@ -179,4 +179,29 @@ async def test_a_case_whose_thread_the_store_lacks_has_no_reply_clock_and_no_tur
         bare, known = row_text(app, "CS-BARE"), row_text(app, "CS-KNOWN")
         assert "breached" in known and "provider · 3h" in known  # first response 2h30m over
         assert "breached" not in bare and "provider" not in bare
-        assert "◕ 1h" in bare  # resolution: 3h of 4h used (three quarters)
+        assert "◕ 1h" not in bare and "⋯ no thread" in bare  # resolution 3h of 4h: not "on time"
+
+
+async def test_a_case_without_its_thread_never_reads_on_time(tmp_path: Path) -> None:
+    """#32: after a first sync the threads come in the background; until a case's thread is in
+    the store its first-response clock and whose turn cannot be told, and the row says so
+    (a glyph and a word) instead of an on-time clock.  Once loaded, the real clock shows."""
+    clock = FakeClock(T0 + 10 * MIN)
+    store, app = make(tmp_path, clock)
+    # CS-NEW: a resolution clock that is fine; CS-LATE: its resolution already breached
+    store.cases.upsert_cases(
+        [case("CS-NEW", 0), case("CS-LATE", 0, createdDate=BASE - timedelta(hours=5))]
+    )
+    store.cases.upsert_messages("CS-NEW", [message(0, "Customer")])  # ours alone: not the thread
+    async with app.run_test(size=(160, 20)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        row = row_text(app, "CS-NEW")
+        assert row.count("⋯ no thread") == 2  # SLA and Turn
+        assert "◔" not in row and "○" not in row
+        assert "breached" in row_text(app, "CS-LATE")  # what is already known still shows
+        store.cases.upsert_messages("CS-NEW", [message(0, "Customer")], whole_thread=True)
+        screen.reload()
+        await pilot.pause()
+        row = row_text(app, "CS-NEW")
+        assert "no thread" not in row and "◔ 20m" in row and "provider · 10m" in row

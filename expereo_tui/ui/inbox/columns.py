@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
+from expereo_tui.api.vocab import is_open_status
 from expereo_tui.store.store import CaseActivity, CaseRow
 from expereo_tui.triage.labels import subject_label
 from expereo_tui.triage.sla import EXAMPLE_TARGETS, Clock, Targets, most_urgent
@@ -47,6 +48,10 @@ class RowContext:
 
     def turn(self, row: CaseRow) -> Turn | None:
         return whose_turn(row, self.activity.get(row.id, _NONE))
+
+    def thread_unknown(self, row: CaseRow) -> bool:
+        """An open case whose thread the store does not hold yet (fetched in the background)."""
+        return is_open_status(row.status) and not self.activity.get(row.id, _NONE).thread_known
 
 
 _NONE = CaseActivity()
@@ -85,10 +90,22 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
     InboxColumn("id", "Case", 10, "id", False, lambda r, c: literal(r.id)),
     InboxColumn("priority", "Pri", 4, "priority", False, lambda r, c: priority_text(r.priority)),
     InboxColumn(  # time to breach: the least time left first
-        "sla", "SLA", 15, "sla", False, lambda r, c: sla_text(c.clock(r), c.styles)
+        "sla",
+        "SLA",
+        15,
+        "sla",
+        False,
+        lambda r, c: sla_text(c.clock(r), c.styles, thread_unknown=c.thread_unknown(r)),
     ),
     InboxColumn(  # whose turn, the longest wait first
-        "turn", "Turn", 14, "turn", False, lambda r, c: turn_text(c.turn(r), c.now, c.styles)
+        "turn",
+        "Turn",
+        14,
+        "turn",
+        False,
+        lambda r, c: turn_text(
+            c.turn(r), c.now, c.styles, thread_unknown=c.thread_unknown(r)
+        ),
     ),
     InboxColumn(
         "subject",
