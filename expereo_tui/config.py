@@ -290,6 +290,32 @@ class ViewConfig:
 SLA_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 
+@dataclass(frozen=True, kw_only=True)
+class UserCommand:
+    """One ``[profiles.<name>.commands.<command>]`` table: a key and a program to run on the
+    selected case.  ``argv`` runs as it is (no shell, nothing pasted into it); the case's
+    fields reach it as environment variables (``EXPEREO_CASE_ID``, … docs/usage.md)."""
+
+    key: str
+    argv: list[str]
+    description: str = ""
+
+    @classmethod
+    def load(cls, raw: Any, loc: tuple[str | int, ...]) -> UserCommand:
+        def argv(value: Any, where: tuple[str | int, ...]) -> list[str]:
+            items = _strings(value, where)
+            if not items or not items[0].strip():
+                raise InvalidConfig(where, "must name a program: argv = [\"program\", \"arg\", …]")
+            return items
+
+        checks: dict[str, Check] = {
+            "key": _non_empty,
+            "argv": argv,
+            "description": _string,
+        }
+        return _fields(cls, raw, loc, checks, required=("key", "argv"))
+
+
 @dataclass(kw_only=True)
 class Profile:
     """One ``[profiles.<name>]`` table."""
@@ -326,6 +352,9 @@ class Profile:
     """Names of views (from ``views`` or saved in the app) the wall rotates through too."""
     templates: dict[str, str] = field(default_factory=dict)
     """Reply templates, name → text with ``{variables}`` (``t`` in the reply box)."""
+    commands: dict[str, UserCommand] = field(default_factory=dict)
+    """Your own commands on the selected case: ``[profiles.x.commands.ping]`` with ``key`` and
+    ``argv`` (shown in the help and the palette)."""
     team_url: str | None = None
     """Team mode (docs/team.md): ``postgresql://user@host/db`` of the team's shared store.  Never
     with a password in it: that comes from ``EXPEREO_TEAM_PASSWORD_<PROFILE>``,
@@ -383,6 +412,20 @@ class Profile:
                 )
             return items
 
+        def commands(value: Any, where: tuple[str | int, ...]) -> dict[str, UserCommand]:
+            if not isinstance(value, dict):
+                raise InvalidConfig(where, f"must be a table of commands, not {_kind(value)}")
+            found = {str(k): UserCommand.load(v, (*where, str(k))) for k, v in value.items()}
+            keys: dict[str, str] = {}
+            for name, command in found.items():
+                if command.key in keys:
+                    raise InvalidConfig(
+                        (*where, name, "key"),
+                        f"{command.key!r} is already the key of command {keys[command.key]!r}",
+                    )
+                keys[command.key] = name
+            return found
+
         def sla(value: Any, where: tuple[str | int, ...]) -> dict[str, SlaTarget]:
             if not isinstance(value, dict):
                 raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
@@ -424,6 +467,7 @@ class Profile:
             "templates": templates,
             "generic_secret": _boolean,
             "team_url": _team_url,
+            "commands": commands,
             "team_password_file": _optional_path,
         }
         return _fields(cls, raw, loc, checks, required=("client_id",))

@@ -422,3 +422,26 @@ def test_the_demo_writes_a_profile_for_its_simulator(tmp_path: Path) -> None:
     profile = load_config(target).profiles["demo-sim"]
     assert (profile.base_url, profile.client_id) == ("http://127.0.0.1:4321", "sim-x")
     assert demo_store_path("v1") != demo_store_path("v2")  # V1 never rewrites V2's store
+
+
+def test_a_profile_switched_to_runs_next_in_the_same_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The palette's "Switch to profile" (#33): the app exits with the choice, the launch runs
+    that profile next; a plain exit ends it."""
+    import argparse
+
+    from expereo_tui.cli import launch
+
+    ran: list[str] = []
+
+    def fake(args: argparse.Namespace, switched: list[str]) -> int:
+        ran.append(args.profile)
+        if len(ran) == 1:
+            switched.append("prod")
+        return 0
+
+    monkeypatch.setattr(launch, "_run_profile", fake)
+    args = argparse.Namespace(profile="lab", reset_store=True)
+    assert launch.run(args) == 0
+    assert ran == ["lab", "prod"] and args.reset_store is False  # never resets the next one

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expereo_tui.config import ConfigError, Profile, default_sent_by, get_profile, resolve_secret
+from expereo_tui.config import (
+    ConfigError,
+    Profile,
+    default_sent_by,
+    get_profile,
+    load_config,
+    resolve_secret,
+)
 from expereo_tui.locations import data_dir
 
 if TYPE_CHECKING:  # annotations only: importing these at launch would cost start-up time
@@ -114,7 +121,14 @@ def engine_factory_for(
     return factory
 
 
-def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
+def run_app(
+    store: Store,
+    factory: EngineFactory,
+    options: AppOptions,
+    switched: list[str] | None = None,
+) -> int:
+    """Run the app (or the wall) until it exits; a profile chosen in the palette to switch to
+    is appended to ``switched``."""
     check_terminal()
     if options.wall:
         from expereo_tui.ui.wall.app import WallApp
@@ -126,6 +140,8 @@ def run_app(store: Store, factory: EngineFactory, options: AppOptions) -> int:
 
     app = ExpereoApp(store=store, engine_factory=factory, options=options)
     app.run()
+    if app.switch_to is not None and switched is not None and not app.return_code:
+        switched.append(app.switch_to)
     return app.return_code or 0  # 129 after SIGHUP, 143 after SIGTERM (docs/usage.md)
 
 
@@ -260,6 +276,8 @@ def options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOpt
         wall_views=tuple(profile.wall_views),
         templates=dict(profile.templates),
         sent_by=profile.sent_by,
+        user_commands=dict(profile.commands),
+        other_profiles=tuple(n for n in load_config().profiles if n != name),
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
@@ -298,7 +316,18 @@ def warn_insecure(name: str, profile: Profile) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The app (or the wall) on a profile: what ``expereo-tui [--profile NAME]`` runs."""
+    """The app (or the wall) on a profile: what ``expereo-tui [--profile NAME]`` runs.  A
+    profile switched to from the palette runs next, in this process (the first profile's
+    engine stopped and its store closed first; drafts are kept in each profile's store)."""
+    while True:
+        switched: list[str] = []
+        code = _run_profile(args, switched)
+        if not switched:
+            return code
+        args.profile, args.reset_store = switched[-1], False
+
+
+def _run_profile(args: argparse.Namespace, switched: list[str]) -> int:
     hold_gc_until_first_frame()
     name, profile = get_profile(args.profile)
     warn_insecure(name, profile)
@@ -339,6 +368,6 @@ def run(args: argparse.Namespace) -> int:
         team=team,
     )
     try:
-        return run_app(store, factory, options)
+        return run_app(store, factory, options, switched)
     finally:
         store.close()

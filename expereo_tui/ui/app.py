@@ -153,6 +153,7 @@ class ExpereoApp(App[None]):
         """Published before the app quits: screens save what was typed and not yet saved."""
         self.awareness: Awareness | None = None
         """Team mode: presence, claims and the team's pins (ui/team_view.py); None alone."""
+        self.switch_to: str | None = None  # a profile chosen in the palette (cli/launch.run)
         self.team_signal: Signal[None] = Signal(self, "team")
         """Published when the team's presence, claims or pins changed (team mode only)."""
         self._pins = PinMirror()
@@ -215,6 +216,8 @@ class ExpereoApp(App[None]):
         self._handle_hangup_and_terminate()
         if self.options.keymap:
             self.set_keymap(dict(self.options.keymap))
+        for name, command in self.options.user_commands.items():  # the profile's [commands]
+            self.bind(command.key, f"user_command({name!r})", description=name, show=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)  # the palette's choice
         self.app_resume_signal.subscribe(self, self._keep_mouse_off, immediate=True)
         if self.store.notice is not None:  # a database set aside at open: say where it went
@@ -629,7 +632,13 @@ class ExpereoApp(App[None]):
     def action_help(self) -> None:
         from expereo_tui.ui.screens.dialogs import HelpScreen
 
-        self.push_screen(HelpScreen(self.options.keymap, read_only=self.read_only_reason))
+        self.push_screen(
+            HelpScreen(
+                self.options.keymap,
+                read_only=self.read_only_reason,
+                commands=self.options.user_commands,
+            )
+        )
 
     def action_refresh_now(self) -> None:
         if self.engine is None:
@@ -697,6 +706,30 @@ class ExpereoApp(App[None]):
             pass
         self.notify(TMUX_HINTS[kind], title="tmux", severity="warning", timeout=20, markup=False)
 
+    def selected_case_id(self) -> str | None:
+        """The case the screen shows or its cursor is on (None: no case there)."""
+        screen = self.screen
+        current = getattr(screen, "current_case_id", None)
+        if callable(current):
+            return current()  # type: ignore[no-any-return]
+        case_id = getattr(screen, "case_id", None)
+        return case_id if isinstance(case_id, str) else None
+
+    def action_user_command(self, name: str) -> None:
+        """One of the profile's own commands, on the selected case (ui/user_commands.py)."""
+        from expereo_tui.ui.user_commands import case_env, run_command
+
+        command = self.options.user_commands.get(name)
+        case_id = self.selected_case_id()
+        if command is None:
+            return
+        if case_id is None:
+            self.notify(f"{name}: select a case first.", timeout=4, markup=False)
+            return
+        env = case_env(self.store.cases.case(case_id), case_id, self.options.profile_name)
+        said = run_command(self, list(command.argv), env)
+        self.notify(f"{name} on {case_id}: {said}", timeout=6, markup=False)
+
     def open_in_portal(self, case_id: str) -> None:
         pattern = self.options.portal_url_pattern
         if not pattern:
@@ -740,6 +773,31 @@ class ExpereoApp(App[None]):
             self.store.drafts.flush()
         finally:
             self.exit(return_code=128 + signum)
+
+    def action_switch_profile(self, name: str) -> None:
+        """Leave this profile for ``name`` (the palette): the app exits and the launch runs the
+        other profile in this process.  Drafts are saved in this profile's store and come back
+        with it; drafts the store could not take are asked about, as on quit."""
+        self.flush_signal.publish(None)
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self.switch_to = name
+                self.exit()
+
+        if not (waiting := self.store.drafts.waiting):
+            go()
+            return
+        from expereo_tui.ui.screens.dialogs import ConfirmScreen
+
+        self.clear_notifications()
+        self.push_screen(
+            ConfirmScreen(
+                f"{waiting} draft(s) could not be saved; switching to {name} now loses them. "
+                "Switch anyway?"
+            ),
+            go,
+        )
 
     def action_request_quit(self) -> None:
         self.flush_signal.publish(None)

@@ -39,6 +39,20 @@ class CaseCommands(Provider):
                 app.action_toggle_pause,
             ),
             ("Help", "every key", app.action_help),
+        ] + [
+            (
+                f"Run {name}",
+                f"{command.key}: {command.description or ' '.join(command.argv)} (your command)",
+                partial(app.action_user_command, name),
+            )
+            for name, command in app.options.user_commands.items()
+        ] + [
+            (
+                f"Switch to profile {name}",
+                "leave this profile (drafts stay in it) and open that one",
+                partial(app.action_switch_profile, name),
+            )
+            for name in app.options.other_profiles
         ]
 
     async def discover(self) -> Hits:

@@ -45,3 +45,6 @@ class AppOptions:
     wall_views: tuple[str, ...] = ()  # views the wall rotates through (by name)
     templates: dict[str, str] = field(default_factory=dict)  # reply templates (templates.py)
     sent_by: str = ""  # the {sent_by} of templates (the engine signs replies itself)
+    # your own commands on the selected case: name -> config.UserCommand (ui/user_commands.py)
+    user_commands: dict[str, Any] = field(default_factory=dict)
+    other_profiles: tuple[str, ...] = ()  # the config's other profiles: the palette switches

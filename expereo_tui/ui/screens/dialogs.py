@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -62,16 +64,32 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, keys: dict[str, str] | None = None, *, read_only: str | None = None) -> None:
+    def __init__(
+        self,
+        keys: dict[str, str] | None = None,
+        *,
+        read_only: str | None = None,
+        commands: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
         self.read_only = read_only  # why writes are off (their keys are left out), or None
+        self.commands = dict(commands or {})  # the profile's own [commands]
 
     def compose(self) -> ComposeResult:
         from expereo_tui.keymap import help_text  # drawn from keymap.ACTIONS, rebinds applied
 
+        text = help_text(self.keys, read_only=self.read_only)
+        if self.commands:  # the profile's own commands, on the selected case
+            width = max(len(c.key) for c in self.commands.values())
+            lines = [
+                f"  {c.key:<{width}}  {name}: {c.description or ' '.join(c.argv)}"
+                for name, c in self.commands.items()
+            ]
+            head = "Your commands (on the selected case; the profile's [commands])\n"
+            text = head + "\n".join(lines) + "\n\n" + text  # first: they are yours
         with VerticalScroll():
-            yield Static(help_text(self.keys, read_only=self.read_only), markup=False)
+            yield Static(text, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
