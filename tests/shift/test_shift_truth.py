@@ -114,7 +114,7 @@ def truth(sim: Simulator, history: History, since: float, now: float) -> dict[st
             if st == AWAITING
         ]
 
-        def used(start: float) -> float:
+        def used(start: float, pauses: list[tuple[float, float]] = pauses) -> float:
             total = now - start
             for a, b in pauses:
                 total -= max(0.0, min(b, now) - max(a, start))
