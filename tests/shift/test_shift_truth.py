@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.widgets import Static
 
 from expereo_tui.api.settings import ClientSettings
 from expereo_tui.api.v2 import V2Client
@@ -145,7 +146,7 @@ async def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
 
 
 def _open_service(sim: Simulator) -> str:
-    return next(s["serviceId"] for s in sim.data.services.values() if s["status"] == "RFS")
+    return next(str(s["serviceId"]) for s in sim.data.services.values() if s["status"] == "RFS")
 
 
 @pytest.mark.timeout(120)
@@ -243,7 +244,7 @@ async def test_scripted_shift_matches_the_truth(
         n = len(expected["ours"])
         await ui_until(
             pilot,
-            lambda: str(screen.query_one("#counts").content).startswith(
+            lambda: str(screen.query_one("#counts", Static).content).startswith(
                 f" {n} case{'s' if n != 1 else ''} "
             ),
         )
