@@ -62,8 +62,15 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, keys: dict[str, str] | None = None, *, read_only: str | None = None) -> None:
+    def __init__(
+        self,
+        keys: dict[str, str] | None = None,
+        *,
+        read_only: str | None = None,
+        sections: tuple[str, ...] | None = None,
+    ) -> None:
         super().__init__()
+        self.sections = sections  # only these (the wall's help), or every section
         self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
         self.read_only = read_only  # why writes are off (their keys are left out), or None
 
@@ -71,7 +78,9 @@ class HelpScreen(ModalScreen[None]):
         from expereo_tui.keymap import help_text  # drawn from keymap.ACTIONS, rebinds applied
 
         with VerticalScroll():
-            yield Static(help_text(self.keys, read_only=self.read_only), markup=False)
+            yield Static(
+                help_text(self.keys, read_only=self.read_only, sections=self.sections), markup=False
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)
