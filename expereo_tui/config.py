@@ -131,7 +131,9 @@ def _string_table(value: Any, loc: tuple[str | int, ...]) -> dict[str, str]:
 def _one_of(*choices: str) -> Check:
     def check(value: Any, loc: tuple[str | int, ...]) -> str:
         if value not in choices:
-            raise InvalidConfig(loc, f"must be one of {', '.join(map(repr, choices))}, not {value!r}")
+            raise InvalidConfig(
+                loc, f"must be one of {', '.join(map(repr, choices))}, not {value!r}"
+            )
         return str(value)
 
     return check
@@ -153,8 +155,10 @@ def _format(*allowed: str) -> Check:
                 if f is not None
             ]
         except ValueError as exc:
-            raise InvalidConfig(loc, f"{text!r} is not a valid pattern ({exc}); write "
-                                f"{{{{ and }}}} for a literal brace") from None
+            raise InvalidConfig(
+                loc,
+                f"{text!r} is not a valid pattern ({exc}); write {{{{ and }}}} for a literal brace",
+            ) from None
         for name in fields:
             if name not in allowed:
                 raise InvalidConfig(
@@ -431,7 +435,9 @@ class Profile:
                 raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
             for priority in value:
                 if priority not in SLA_PRIORITIES:
-                    raise InvalidConfig((*where, priority), f"must be one of {', '.join(SLA_PRIORITIES)}")
+                    raise InvalidConfig(
+                        (*where, priority), f"must be one of {', '.join(SLA_PRIORITIES)}"
+                    )
             return {p: SlaTarget.load(t, (*where, p)) for p, t in value.items()}
 
         def views(value: Any, where: tuple[str | int, ...]) -> list[ViewConfig]:
@@ -548,9 +554,7 @@ class ConfigFile:
                 raise InvalidConfig(where, f"must be a table, not {_kind(value)}")
             return {name: Profile.load(table, (*where, name)) for name, table in value.items()}
 
-        config = _fields(
-            cls, raw, (), {"default_profile": _optional_string, "profiles": profiles}
-        )
+        config = _fields(cls, raw, (), {"default_profile": _optional_string, "profiles": profiles})
         default = config.default_profile or next(iter(config.profiles), None)
         if default in config.profiles:
             config.profiles[default].is_default = True

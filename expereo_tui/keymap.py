@@ -165,14 +165,28 @@ def check_keys(keys: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-def help_text(keys: dict[str, str] | None = None, *, read_only: str | None = None) -> str:
+#: The wall's help: its own keys and the app's that work there (no inbox, case or forms).
+WALL_SECTIONS = ("app", "wall")
+WALL_NOTE = "The NOC wall: read-only, it cycles its views by itself; nothing here writes."
+
+
+def help_text(
+    keys: dict[str, str] | None = None,
+    *,
+    read_only: str | None = None,
+    sections: tuple[str, ...] | None = None,
+) -> str:
     """The help screen, drawn from :data:`ACTIONS` (the one description of a key) with the
     profile's rebound keys in place of the defaults, and those listed first.  ``read_only``
-    (the reason): the keys that write are left out, and the first line says why."""
+    (the reason): the keys that write are left out, and the first line says why.  ``sections``
+    (the first parts of action ids, e.g. :data:`WALL_SECTIONS`): only those, and no tips."""
     keys = keys or {}
     lines: list[str] = []
     actions = [a for a in ACTIONS if not (read_only and a.writes)]
-    if read_only:
+    if sections is not None:
+        actions = [a for a in actions if a.id.split(".")[0] in sections]
+        lines += [WALL_NOTE if "wall" in sections else "", ""]
+    elif read_only:
         lines += [f"Read-only ({read_only}): reply, update and new case keys are off.", ""]
     rebound = [(BY_ID[i], new) for i, new in keys.items() if i in BY_ID and BY_ID[i] in actions]
     if rebound:
@@ -191,7 +205,8 @@ def help_text(keys: dict[str, str] | None = None, *, read_only: str | None = Non
         section.append(_help_line(keys.get(action.id, action.key), action.does))
     for title, section in by_title.items():
         lines += [title, *section, ""]
-    lines += [f for f in HELP_FOOTER if not (read_only and "r (reply)" in f)]
+    if sections is None:
+        lines += [f for f in HELP_FOOTER if not (read_only and "r (reply)" in f)]
     return "\n".join(lines) + "\n"
 
 

@@ -66,6 +66,8 @@ def page_of(model: type[M]) -> type[Page[M]]:
     refers to it, so ``Page[Case]`` written in the loop built the class again on each poll
     (~3 ms of an idle poll's CPU)."""
     return Page[model]  # type: ignore[valid-type]
+
+
 MAX_PAGE = 200
 PROBE_PAGE = 20  # the first page of a poll's listing (see iter_changed_cases)
 

@@ -207,9 +207,7 @@ def _import_first_screen(wall: bool) -> None:
     import importlib
 
     importlib.import_module("expereo_tui.ui.wall.app" if wall else "expereo_tui.ui.app")
-    importlib.import_module(
-        "expereo_tui.ui.wall.screen" if wall else "expereo_tui.ui.inbox.screen"
-    )
+    importlib.import_module("expereo_tui.ui.wall.screen" if wall else "expereo_tui.ui.inbox.screen")
 
 
 def _open_store_beside(open_: Callable[[], Store]) -> Callable[[], Store]:

@@ -88,7 +88,9 @@ def app_parser(prog: str = "expereo-tui", *, commands: bool = True) -> argparse.
         parents=[flags],
     )
     parser.add_argument(
-        "--version", action=VersionAction, help="show the versions of expereo-tui, Python and Textual"
+        "--version",
+        action=VersionAction,
+        help="show the versions of expereo-tui, Python and Textual",
     )
     parser.add_argument("--wall", action="store_true", help="NOC wall dashboard (read-only)")
     parser.add_argument(

@@ -108,7 +108,8 @@ async def team_sync(ctx: Context) -> None:
     except TimeoutError:
         why = runtime.problem if runtime is not None else None
         raise ScriptError(
-            Exit.OFFLINE, f"{why or 'the team store is not reachable'}; use --offline to read the store"
+            Exit.OFFLINE,
+            f"{why or 'the team store is not reachable'}; use --offline to read the store",
         ) from None
     await team.follow()
 
@@ -370,7 +371,11 @@ async def cases_reference(ctx: Context, args: argparse.Namespace) -> Exit:
 
 
 def inventory(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
-    sites = {s.site_id: s for a in ctx.store.inventory.accounts() for s in ctx.store.inventory.sites(a.account_id)}
+    sites = {
+        s.site_id: s
+        for a in ctx.store.inventory.accounts()
+        for s in ctx.store.inventory.sites(a.account_id)
+    }
     services = ctx.store.inventory.services()
     if args.json:
         json.dump(

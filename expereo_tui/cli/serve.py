@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print(refusal, file=sys.stderr)
         return 2
     if args.public_url and problem_with_public_url(args.public_url):
-        print(f"expereo-tui serve: --public-url: {problem_with_public_url(args.public_url)}",
-              file=sys.stderr)
+        print(
+            f"expereo-tui serve: --public-url: {problem_with_public_url(args.public_url)}",
+            file=sys.stderr,
+        )
         return 2
     if args.max_sessions < 1:
         print("expereo-tui serve: --max-sessions must be at least 1", file=sys.stderr)

@@ -15,6 +15,7 @@ from expereo_tui.cli.output import field
 if TYPE_CHECKING:
     from expereo_tui.team.settings import TeamSettings
 
+
 def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
     team = sub.add_parser(
         "team",

@@ -29,9 +29,7 @@ from .database import Table
 
 #: SQL for "the customer side wrote it" over a message's ``kind`` (its type, '' when none): the
 #: rule of ``api.vocab.from_customer`` (``Customer``, ``CUSTOMER``, ``Customer Portal``...)
-_OURS = (
-    f"(instr(lower(kind), '{CUSTOMER_WORD}') > 0 AND instr(lower(kind), '{PROVIDER_WORD}') = 0)"
-)
+_OURS = f"(instr(lower(kind), '{CUSTOMER_WORD}') > 0 AND instr(lower(kind), '{PROVIDER_WORD}') = 0)"
 #: statuses on which no SLA clock runs (triage.sla.CLOSED_STATUSES; the store cannot import it)
 FINAL_STATUSES = ("Resolved", "Closed")
 #: how long a Resolved/Closed case keeps its full status history: far past the longest example

@@ -222,6 +222,7 @@ class CaseStore(Table):
 
     def case(self, case_id: str) -> Case | None:
         from expereo_tui.api.models import Case
+
         rows = self._rows("SELECT raw FROM cases WHERE id = ?", (case_id,))
         return Case.model_validate_json(rows[0]["raw"]) if rows else None
 
@@ -481,6 +482,7 @@ class CaseStore(Table):
     ) -> list[CaseMessage]:
         """Oldest → newest."""
         from expereo_tui.api.models import CaseMessage
+
         rows = self._rows(
             "SELECT raw FROM messages WHERE case_id = ? ORDER BY ts, seq, rowid LIMIT ? OFFSET ?",
             (case_id, -1 if limit is None else limit, offset),

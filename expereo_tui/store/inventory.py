@@ -101,6 +101,7 @@ class InventoryStore(Table):
 
     def accounts(self) -> list[Account]:
         from expereo_tui.api.models import Account
+
         return [
             Account.model_validate_json(r["raw"])
             for r in self._rows("SELECT raw FROM accounts ORDER BY name, id")
@@ -108,6 +109,7 @@ class InventoryStore(Table):
 
     def invoices(self) -> list[Invoice]:
         from expereo_tui.api.models import Invoice
+
         return [
             Invoice.model_validate_json(r["raw"])
             for r in self._rows("SELECT raw FROM invoices ORDER BY invoice_date DESC, id")
@@ -115,6 +117,7 @@ class InventoryStore(Table):
 
     def sites(self, account_id: str) -> list[Site]:
         from expereo_tui.api.models import Site
+
         return [
             Site.model_validate_json(r["raw"])
             for r in self._rows(
@@ -130,6 +133,7 @@ class InventoryStore(Table):
         without_site: bool = False,
     ) -> list[Service]:
         from expereo_tui.api.models import Service
+
         where, params = [], []
         if account_id is not None:
             where.append("account_id = ?")
@@ -147,17 +151,20 @@ class InventoryStore(Table):
 
     def site(self, site_id: str) -> Site | None:
         from expereo_tui.api.models import Site
+
         rows = self._rows("SELECT raw FROM sites WHERE id = ?", (site_id,))
         return Site.model_validate_json(rows[0]["raw"]) if rows else None
 
     def service(self, service_id: str) -> Service | None:
         from expereo_tui.api.models import Service
+
         rows = self._rows("SELECT raw FROM services WHERE id = ?", (service_id,))
         return Service.model_validate_json(rows[0]["raw"]) if rows else None
 
     def search_services(self, text: str, limit: int = 50) -> list[Service]:
         """Services whose id, name, type or site (name/city/country) contains text."""
         from expereo_tui.api.models import Service
+
         like = _like(text.strip())
         rows = self._rows(
             "SELECT v.raw FROM services v LEFT JOIN sites st ON st.id = v.site_id "

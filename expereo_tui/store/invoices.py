@@ -32,6 +32,7 @@ class InvoiceStore(Table):
     ) -> list[Invoice]:
         """An account's invoices; values missing from an invoice sort last either way."""
         from expereo_tui.api.models import Invoice
+
         if sort not in _SORT_SQL:
             raise ValueError(f"cannot sort invoices on {sort!r}; one of {', '.join(INVOICE_SORTS)}")
         expr = _SORT_SQL[sort]
@@ -49,6 +50,7 @@ class InvoiceStore(Table):
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         from expereo_tui.api.models import Invoice
+
         rows = self._rows("SELECT raw FROM invoices WHERE id = ?", (invoice_id,))
         return Invoice.model_validate_json(rows[0]["raw"]) if rows else None
 
@@ -77,6 +79,7 @@ class InvoiceStore(Table):
     def invoice_lines(self, invoice_id: str) -> list[InvoiceLineDetail] | None:
         """An invoice's lines in the API's order; None while they were never fetched."""
         from expereo_tui.api.models import InvoiceLineDetail
+
         fetched = self._rows(
             "SELECT 1 FROM invoice_lines_fetched WHERE invoice_id = ?", (invoice_id,)
         )
@@ -90,6 +93,7 @@ class InvoiceStore(Table):
     def service_invoice_lines(self, service_id: str) -> list[tuple[Invoice, InvoiceLineDetail]]:
         """The stored invoice lines that name a service, newest invoice first."""
         from expereo_tui.api.models import Invoice, InvoiceLineDetail
+
         rows = self._rows(
             "SELECT i.raw AS invoice, l.raw AS line FROM invoice_lines l "
             "JOIN invoices i ON i.id = l.invoice_id WHERE l.service_id = ? "

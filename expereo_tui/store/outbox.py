@@ -186,8 +186,15 @@ class OutboxStore(Table):
             db.execute(
                 "UPDATE outbox SET status = ?, attempts = ?, first_attempt_at = ?, "
                 "next_attempt_at = ?, last_error = ?, result_id = ? WHERE id = ?",
-                (status, attempts, first_attempt_at, next_attempt_at, last_error, result_id,
-                 entry_id),
+                (
+                    status,
+                    attempts,
+                    first_attempt_at,
+                    next_attempt_at,
+                    last_error,
+                    result_id,
+                    entry_id,
+                ),
             )
 
     def outbox_attempt(self, entry_id: int, *, at: float) -> None:

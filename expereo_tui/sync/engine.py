@@ -596,7 +596,9 @@ class SyncEngine:
         """After each page of the first sync: the UI shows how far it is (and the inbox the
         cases stored so far)."""
         self._set_state(
-            SyncState(SyncStatus.SYNCING, self._last_success, message="first sync", progress=progress)
+            SyncState(
+                SyncStatus.SYNCING, self._last_success, message="first sync", progress=progress
+            )
         )
 
     def _disk_full(self) -> float:

@@ -157,5 +157,10 @@ class SyncStateChanged:
 
 
 SyncEvent = (
-    CasesChanged | MessagesAdded | ThreadsLoaded | InventoryChanged | OutboxChanged | SyncStateChanged
+    CasesChanged
+    | MessagesAdded
+    | ThreadsLoaded
+    | InventoryChanged
+    | OutboxChanged
+    | SyncStateChanged
 )

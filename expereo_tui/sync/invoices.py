@@ -88,7 +88,9 @@ class InvoiceSync:
         """Fetch the lines of up to ``LINES_PER_ASK`` of the account's invoices never fetched,
         newest first, while the read budget stays above its floor.  Returns how many were."""
         done = 0
-        for invoice_id in self.store.invoices.invoices_without_lines(LINES_PER_ASK, account_id=account_id):
+        for invoice_id in self.store.invoices.invoices_without_lines(
+            LINES_PER_ASK, account_id=account_id
+        ):
             budget = self.client.budget
             if budget.read_available < budget.read_capacity * LINES_BUDGET_FLOOR:
                 log.info("invoice lines wait: %.0f reads left in the budget", budget.read_available)

@@ -194,7 +194,9 @@ class Poller:
                 batch = await cases.page()
                 if batch:
                     self.stage = "cases-store"
-                    await asyncio.to_thread(partial(store.cases.upsert_cases, batch, mark_read=True))
+                    await asyncio.to_thread(
+                        partial(store.cases.upsert_cases, batch, mark_read=True)
+                    )
                 tell()  # the inbox can show these rows now
                 if cases.pages == 1:  # while the burst lasts: how big the inventory is
                     for name in INVENTORY_LISTS:

@@ -135,10 +135,7 @@ class OutboxSender:
         an entry held behind one that waits for the user's decision is not pending)."""
         if self.read_only:
             return None
-        held = {
-            _lane(e)
-            for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))
-        }
+        held = {_lane(e) for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))}
         pending = [e for e in self.store.outbox.outbox() if _lane(e) not in held]
         if not pending:
             return None
@@ -180,10 +177,7 @@ class OutboxSender:
         (offline, rate limit, credentials) ends the round.  Returns how many were sent.  A
         read-only instance sends nothing (:meth:`send` refuses)."""
         sent = 0
-        held = {
-            _lane(e)
-            for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))
-        }
+        held = {_lane(e) for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))}
         for entry in self.store.outbox.outbox():
             lane = _lane(entry)
             if lane in held:

@@ -553,6 +553,7 @@ class ExpereoApp(App[None]):
     def action_open_case(self, case_id: str, reply: bool = False) -> None:
         from expereo_tui.ui.case.screen import CaseScreen
 
+        self.alerter.opened.add(case_id)  # its news is loud from now on
         self.push_screen(CaseScreen(case_id, reply=reply))
 
     @property

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def claim_text(awareness: Awareness | None, case_id: str, *, short: bool = False) -> Text | None:
-    """"⚑ mine" / "⚑ taken by bob" ("⚑ bob" when ``short``: an inbox row at 80 columns has
+    """ "⚑ mine" / "⚑ taken by bob" ("⚑ bob" when ``short``: an inbox row at 80 columns has
     about 20 cells for the subject), or None (nobody took it, or no team)."""
     if awareness is None:
         return None
@@ -36,7 +36,7 @@ def claim_text(awareness: Awareness | None, case_id: str, *, short: bool = False
 
 
 def presence_text(awareness: Awareness | None, case_id: str) -> Text | None:
-    """"👥 alice is replying · bob is viewing", or None."""
+    """ "👥 alice is replying · bob is viewing", or None."""
     if awareness is None:
         return None
     line = awareness.presence_line(case_id)

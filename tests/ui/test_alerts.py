@@ -4,6 +4,7 @@ become one summary."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
@@ -145,3 +146,36 @@ def test_an_alert_without_a_priority_reads_cleanly() -> None:
     assert Alerter.describe(reply, "Service down") == "Expereo replied on CS-9 (Service down)"
     p1 = CaseChange(case_id="CS-9", is_new=True, new_priority="P1")
     assert Alerter.describe(p1, "Service down") == "New P1 case CS-9: Service down"
+
+
+async def test_quiet_news_shares_one_toast_a_window_loud_news_is_told_at_once(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, monkeypatch: Any
+) -> None:
+    """The demo's live activity raised 3-4 toasts a minute (issue 32 item 6): a P3 case's news
+    is quiet (the first at once, the rest gathered into one toast when the window ends); a
+    P1/P2 case's, or one opened in this session, is loud (at once)."""
+    from expereo_tui.ui.shift import alerts
+
+    monkeypatch.setattr(alerts, "QUIET_EVERY", 5.0)
+    app = make_app()
+    a, b, c, d, e = _ids(sim, 5)
+
+    def reply(case_id: str, priority: str) -> CasesChanged:
+        change = CaseChange(case_id, is_new=False, new_provider_messages=1, new_priority=priority)
+        return CasesChanged((change,))
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.deliver_sync_event(reply(a, "P3"))
+        await until(pilot, lambda: len(toasts(app)) == 1)  # the first quiet one: at once
+        app.deliver_sync_event(reply(b, "P4"))
+        app.deliver_sync_event(reply(c, "P3"))
+        app.deliver_sync_event(reply(b, "P4"))
+        await pilot.pause()
+        assert len(toasts(app)) == 1  # gathered
+        app.deliver_sync_event(reply(d, "P1"))
+        await until(pilot, lambda: len(toasts(app)) == 2 and d in toasts(app)[1])  # loud
+        await until(pilot, lambda: len(toasts(app)) == 3)  # the window's end: one for b and c
+        assert b in toasts(app)[2] and c in toasts(app)[2] and toasts(app)[2].count(b) == 1
+        app.alerter.opened.add(e)
+        app.deliver_sync_event(reply(e, "P5"))
+        await until(pilot, lambda: len(toasts(app)) == 4 and e in toasts(app)[3])  # opened: loud

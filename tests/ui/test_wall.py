@@ -350,3 +350,22 @@ async def test_at_80_columns_the_title_keeps_the_view_and_its_place(
         await until(pilot, lambda: "(4/4, paused) Services" in str(title.render()))
         await pilot.resize_terminal(160, 40)
         await until(pilot, lambda: "expereo NOC · Services" in str(title.render()))
+
+
+async def test_question_mark_on_the_wall_shows_the_walls_keys(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """`?` on the wall lists the wall's keys and the app's that work there, not the inbox's,
+    the case's or the forms' (issue 32 item 9)."""
+    from expereo_tui.ui.screens.dialogs import HelpScreen
+
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wall(app, pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = str(app.screen.query_one(Static).content)
+        assert "next wall view" in text and "pause the wall's cycling" in text
+        assert "quit" in text
+        for elsewhere in ("open the selected case", "write a reply", "create the case", "Inbox"):
+            assert elsewhere not in text

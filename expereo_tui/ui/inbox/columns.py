@@ -103,9 +103,7 @@ INBOX_COLUMNS: tuple[InboxColumn, ...] = (
         14,
         "turn",
         False,
-        lambda r, c: turn_text(
-            c.turn(r), c.now, c.styles, thread_unknown=c.thread_unknown(r)
-        ),
+        lambda r, c: turn_text(c.turn(r), c.now, c.styles, thread_unknown=c.thread_unknown(r)),
     ),
     InboxColumn(
         "subject",

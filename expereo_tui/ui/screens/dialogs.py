@@ -70,8 +70,10 @@ class HelpScreen(ModalScreen[None]):
         *,
         read_only: str | None = None,
         commands: dict[str, Any] | None = None,
+        sections: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__()
+        self.sections = sections  # only these (the wall's help), or every section
         self.keys = dict(keys or {})  # the profile's rebound keys: shown in place of defaults
         self.read_only = read_only  # why writes are off (their keys are left out), or None
         self.commands = dict(commands or {})  # the profile's own [commands]
@@ -79,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from expereo_tui.keymap import help_text  # drawn from keymap.ACTIONS, rebinds applied
 
-        text = help_text(self.keys, read_only=self.read_only)
+        text = help_text(self.keys, read_only=self.read_only, sections=self.sections)
         if self.commands:  # the profile's own commands, on the selected case
             width = max(len(c.key) for c in self.commands.values())
             lines = [

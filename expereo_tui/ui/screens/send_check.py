@@ -54,7 +54,9 @@ def conflict_report(found: Conflict) -> Text:
         text.append("\n")
     for message in found.new_messages[-3:]:
         ours = from_customer(message.type)  # team mode: a colleague replied meanwhile
-        who = literal(message.sent_by or ("someone on your team" if ours else "Expereo"), one_line=True)
+        who = literal(
+            message.sent_by or ("someone on your team" if ours else "Expereo"), one_line=True
+        )
         text.append("\n▶ " if ours else "\n◀ ", style="bold")
         text.append_text(who)
         text.append(":\n")

@@ -5,6 +5,7 @@ over SSH), and the unread count in the title.  Many changes in one poll become o
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
 SUMMARY_OVER = 3  # more changes than this in one poll: one summary toast
+#: a change on a P1/P2 case, or on a case opened in this session, is told at once; the others
+#: share one toast a window at most (the first at once, the rest gathered till the window ends)
+LOUD_PRIORITIES = frozenset({"P1", "P2"})
+QUIET_EVERY = 120.0  # seconds
 
 
 def osc_notification(
@@ -50,6 +55,10 @@ class Alerter:
         self.sla_due_at: float | None = None  # when the next clock changes level
         self._sla_timer: Timer | None = None
         self._sla_reads = 0
+        self.opened: set[str] = set()  # cases opened in this session: their news is loud
+        self._quiet_at: float | None = None  # monotonic time of the last quiet toast
+        self._quiet: list[CaseChange] = []  # quiet changes gathered for the window's end
+        self._quiet_timer: Timer | None = None
 
     @property
     def options(self):  # type: ignore[no-untyped-def]
@@ -196,6 +205,37 @@ class Alerter:
         wanted = [c for c in event.changes if self._wanted(c)]
         if not wanted:
             return
+        loud = [c for c in wanted if self.is_loud(c)]
+        quiet = [c for c in wanted if not self.is_loud(c)]
+        if loud:
+            self._toast(loud)
+        if not quiet:
+            return
+        self._quiet += quiet
+        at = time.monotonic()
+        if self._quiet_at is None or at - self._quiet_at >= QUIET_EVERY:
+            self._flush_quiet()
+        elif self._quiet_timer is None and self.app.is_running:
+            self._quiet_timer = self.app.set_timer(
+                QUIET_EVERY - (at - self._quiet_at), self._flush_quiet, name="quiet-news"
+            )
+
+    def is_loud(self, change: CaseChange) -> bool:
+        """Told at once: a P1/P2 case's news, or a case opened in this session."""
+        return change.new_priority in LOUD_PRIORITIES or change.case_id in self.opened
+
+    def _flush_quiet(self) -> None:
+        """The quiet changes gathered: one toast ("5 cases changed: …" when many)."""
+        if self._quiet_timer is not None:
+            self._quiet_timer.stop()
+            self._quiet_timer = None
+        quiet = list({c.case_id: c for c in self._quiet}.values())  # a case once, its latest
+        self._quiet = []
+        if quiet:
+            self._quiet_at = time.monotonic()
+            self._toast(quiet)
+
+    def _toast(self, wanted: list[CaseChange]) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         if len(wanted) > SUMMARY_OVER:
             new = sum(1 for c in wanted if c.is_new)

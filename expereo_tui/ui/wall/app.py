@@ -25,5 +25,12 @@ class WallApp(ExpereoApp):
         if not self.options.theme:
             self.theme = "expereo-high-contrast"
 
+    def action_help(self) -> None:
+        """The wall's own keys, not the whole app's (issue 32 item 9)."""
+        from expereo_tui.keymap import WALL_SECTIONS
+        from expereo_tui.ui.screens.dialogs import HelpScreen
+
+        self.push_screen(HelpScreen(self.options.keymap, sections=WALL_SECTIONS))
+
     def get_default_screen(self) -> Screen[Any]:
         return self.with_css(WallScreen())
