@@ -56,7 +56,7 @@ def test_reset_store_sets_it_aside_on_purpose(
 ) -> None:
     before = _future(lab)
     ran: list[Any] = []
-    monkeypatch.setattr(launch, "run_app", lambda store, factory, options: ran.append(store) or 0)
+    monkeypatch.setattr(launch, "run_app", lambda store, factory, options, switched=None: ran.append(store) or 0)
     assert cli.main(["--profile", "lab", "--reset-store"]) == 0
     moved = list(lab.parent.glob("lab.sqlite3.reset-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == before
