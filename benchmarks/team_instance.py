@@ -17,7 +17,8 @@ engine's state message):
 - ``store PATH`` once, the local store's file (a harness reads it read-only);
 - ``state STATUS MESSAGE`` whenever the engine's state changes;
 - ``role ROLE`` (``leader``, ``follower``, ``offline``) and ``team LINE`` (the team's status
-  line) whenever they change (looked at every 0.1 s);
+  line) whenever they change, and ``polls N`` when this instance has polled the API N times
+  (looked at every 0.1 s);
 - ``outbox ID STATUS`` whenever a write of this instance's outbox moves on;
 - ``queued ID`` / ``error TEXT`` after each command.
 
@@ -101,7 +102,11 @@ async def run(profile_name: str) -> int:
             return
         runtime = link.runtime  # type: ignore[attr-defined]
         said = ("", "")
+        polls = 0
         while True:
+            if engine.polls != polls:
+                polls = engine.polls
+                _say(f"polls {polls}")
             role = ("leader" if runtime.is_leader else "follower") if runtime.online else "offline"
             now = (role, link.status_line() or "")
             if now[0] != said[0]:

@@ -109,6 +109,8 @@ def test_a_change_reaches_every_follower_within_a_poll_interval_and_a_second(
             if host is not leader:
                 wait(lambda h=host: h.case_status(case_id) == "Resolved", POLL + 1.0,
                      f"{host.name} has the change")  # fmt: skip
+        followers = [h for h in team if h is not leader]
+        assert [h.name for h in followers if any(s.startswith("polls ") for s in h.lines)] == []
     assert rejected(sim) == 0
 
 
