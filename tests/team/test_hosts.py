@@ -157,7 +157,7 @@ def test_postgresql_away_and_back_every_instance_says_so_and_recovers(
         writer.command(f"reply {replied} {text}")
         entry = writer.wait_line(lambda s: s.startswith("queued "), 10).split()[1]
         resolve(sim, case_id)  # changed on the API while the team store is away
-        wait(lambda: leader.case_status(case_id) == "Resolved", POLL + 1.0,
+        wait(lambda: leader.case_status(case_id) == "Resolved", 2 * POLL,
              "the leader keeps polling while the team store is away")  # fmt: skip
         assert copies(sim, replied, text) == 0  # nothing is sent while the store is away
         own_cluster.start()
