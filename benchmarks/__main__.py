@@ -10,6 +10,7 @@ from benchmarks import (
     launch_bench,
     store_bench,
     sync_bench,
+    team_bench,
     ui_bench,
     wall_soak,
 )
@@ -33,4 +34,7 @@ if __name__ == "__main__":
     print("\n== wall soak (24 h warm-up, then 72 measured simulated hours, a poll per 5 min) ==")
     sys.argv = [sys.argv[0], "72", "5"]
     failed |= wall_soak.main()
+    print("\n== team mode: 1, 3 and 10 instances as separate hosts, 90 s each (issue 31) ==")
+    sys.argv = [sys.argv[0], "--window", "90"]
+    failed |= team_bench.main()
     raise SystemExit(failed)

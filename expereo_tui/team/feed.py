@@ -17,6 +17,13 @@ nothing, and they resume from their sequence after any disconnect.
 Kinds and keys: ``case`` (case id), ``messages`` (case id; the body is the case's whole thread),
 ``accounts``/``sites``/``services``/``invoices`` (object id), ``meta`` (``leader``).
 
+Bodies PostgreSQL's ``jsonb`` refuses: a string with a NUL character (``\u0000``; the API may
+send one in a message, the simulator's edge-case texts do) is not valid jsonb, and one such
+object would fail the whole publication, every poll, for good.  A body whose JSON text has the
+escape is written wrapped, ``{"json_b64": <base64 of the JSON text>}`` (:data:`WRAPPED`), and
+unwrapped by followers before they parse it: the object arrives as the API sent it.  No body of
+the API is an object with that one key.
+
 Compaction: the leader deletes rows older than ``compact_after`` seconds for which a newer row of
 the same (client, kind, key) exists.  That never loses anything for any follower, however long
 it was away: a deleted row had a sequence above the follower's last one (or it was read), so the
@@ -28,6 +35,7 @@ went back (the log emptied) sends a follower back to 0, to read each object once
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -58,6 +66,7 @@ COMPACT_EVERY = 60.0  # seconds between two compactions by the leader
 META_TEAM_SEQ = "team_seq"  # the last sequence number this store applied (or published)
 META_TEAM_FEED = "team_feed"  # which team store's log that sequence belongs to
 META_KEY = "leader"
+WRAPPED = "json_b64"  # the one key of a body whose JSON text jsonb refuses (NUL characters)
 #: the class-level int4 of the feed's transaction lock (beside hashtext(client)): publications
 #: commit in the order of their sequence numbers, so no follower reads past a row not yet committed
 FEED_LOCK = 0x66656564  # "feed"
@@ -279,7 +288,8 @@ class Feed:
         client = self.runtime.client
         wrote = 0
         for chunk in chunks:
-            kinds, keys, bodies = (list(x) for x in zip(*chunk, strict=True))
+            kinds, keys, texts = (list(x) for x in zip(*chunk, strict=True))
+            bodies = [wrap(text) for text in texts]
             async with self.runtime.connection() as conn:
                 async with conn.transaction():
                     await conn.execute(
@@ -386,7 +396,8 @@ class Feed:
         threads: dict[str, Any] = {}
         inventory: dict[str, dict[str, Any]] = defaultdict(dict)
         meta: dict[str, Any] | None = None
-        for _seq, kind, key, body in rows:  # in order: the newest of each object wins
+        for _seq, kind, key, wrapped in rows:  # in order: the newest of each object wins
+            body = unwrap(wrapped)
             if kind == "case":
                 cases[key] = body
             elif kind == "messages":
@@ -451,6 +462,21 @@ class Feed:
                 )
             )
         return events
+
+
+def wrap(text: str) -> str:
+    """A body's JSON text as jsonb takes it (:data:`WRAPPED` when the text has the escape of a
+    NUL; a message that spells a backslash and "u0000" is wrapped too: harmless)."""
+    if "\\u0000" not in text:
+        return text
+    return json.dumps({WRAPPED: base64.b64encode(text.encode()).decode("ascii")})
+
+
+def unwrap(body: Any) -> Any:
+    """A body as read from ``team_changes``, unwrapped when :func:`wrap` wrapped it."""
+    if isinstance(body, dict) and len(body) == 1 and isinstance(body.get(WRAPPED), str):
+        return json.loads(base64.b64decode(body[WRAPPED]))
+    return body
 
 
 def _cases_changed(

@@ -316,3 +316,36 @@ def test_compaction_loses_nothing_for_a_follower_that_was_away(
             await alice.runtime.stop()
 
     asyncio.run(run())
+
+
+def test_text_that_postgresql_json_refuses_reaches_the_follower_whole(
+    team_db: PgTeam, sim: Simulator, tmp_path: Path
+) -> None:
+    """A message with a NUL character (jsonb refuses ``\\u0000``; the simulator's edge-case
+    texts have one) reaches the follower as the API sent it, and does not stop the feed: a
+    change after it arrives too."""
+
+    async def run() -> None:
+        with run_server(sim) as url:
+            alice = member("alice", tmp_path, team_db, sim, url)
+            await alice.engine.start()
+            await until(lambda: alice.runtime.is_leader, within=20)
+            bob = member("bob", tmp_path, team_db, sim, url)
+            await bob.engine.start()
+            try:
+                await synced(alice, bob)
+                case_id, _, _ = change_case(sim)
+                with sim.lock:
+                    sim.data.messages[case_id][-1]["message"] = "Control chars:\x00\x01 \\u0000"
+                await until(lambda: bool(bob.cases_changed(case_id)), within=20)
+                assert bob.store.cases.thread(case_id)[-1].message == (
+                    "Control chars:\x00\x01 \\u0000"
+                )
+                later, _, new = change_case(sim)
+                await until(lambda: bool(bob.cases_changed(later)), within=20)
+                assert bob.store.cases.case(later).status == new  # type: ignore[union-attr]
+            finally:
+                await bob.engine.stop()
+                await alice.engine.stop()
+
+    asyncio.run(run())
