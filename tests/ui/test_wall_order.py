@@ -58,7 +58,7 @@ def test_what_fits_shows_and_the_rest_is_one_line_per_priority() -> None:
     shown, hidden = cut(rows, 20, 8)  # 5 more open than read: past the limit, "lower"
     assert hidden == {"P3": 8, "lower": 5}
     table = summary_rows(13, hidden)
-    assert len(table) == 1 and [str(c) for c in table[0][:2]] == ["+13", "more"]
+    assert len(table) == 1 and [str(c) for c in table[0][:3]] == ["", "", "+13 more"]
     assert str(table[0][3]) == "P3 8 · lower 5"
 
 
@@ -70,8 +70,8 @@ def test_hidden_p1s_are_an_alarm_of_their_own() -> None:
     assert [r.id for r in shown] == ["P1-0", "P1-1", "P1-2"]  # two rows for the summary
     assert hidden == {"P1": 3, "P2": 2, "P3": 3}
     alarm, more = summary_rows(8, hidden)
-    assert [str(c) for c in alarm[:2]] == [f"{HIDDEN_P1_GLYPH} 3", "P1"]
+    assert [str(c) for c in alarm[:3]] == [HIDDEN_P1_GLYPH, "P1", "+3 hidden"]
     assert "P1 NOT SHOWN" in str(alarm[3]) and alarm[3].style  # the word, in a colour
-    assert [str(c) for c in more[:2]] == ["+8", "more"]
+    assert str(more[2]) == "+8 more"
     assert str(more[3]) == "P1 3 · P2 2 · P3 3"
     assert len(shown) + len(summary_rows(8, hidden)) == 5  # the rows the table has

@@ -207,8 +207,9 @@ def cut(rows: Sequence[CaseRow], total: int, fit: int) -> tuple[list[CaseRow], d
 
 def summary_rows(hidden: int, by_priority: Mapping[str, int]) -> list[list[Any]]:
     """What did not fit, as the incidents table's last rows: hidden P1s first, as an alarm
-    (a glyph, the word, the P1 colour), then "+N more" per priority.  Spread over the cells,
-    so that the narrow Age column is not widened by them."""
+    (a glyph, the word, the P1 colour), then "+N more" per priority.  The counts are in the
+    Case column (as wide as a case id): the narrow Age and Pri columns are not widened (a
+    wider Pri cut "more" to "mor" at 80×24 when the widths moved after the row was drawn)."""
     if hidden <= 0:
         return []
     rows: list[list[Any]] = []
@@ -217,17 +218,17 @@ def summary_rows(hidden: int, by_priority: Mapping[str, int]) -> list[list[Any]]
         alarm = themes.style("priority-p1") + Style(bold=True)
         rows.append(
             [
-                Text(f"{HIDDEN_P1_GLYPH} {p1:,}", style=alarm),
+                Text(HIDDEN_P1_GLYPH, style=alarm),
                 Text("P1", style=alarm),
-                "",
-                Text(f"{HIDDEN_P1_GLYPH} P1 NOT SHOWN: more P1s than rows", style=alarm),
+                Text(f"+{p1:,} hidden", style=alarm),
+                Text(f"{HIDDEN_P1_GLYPH} P1 NOT SHOWN: no room", style=alarm),
                 "",
                 "",
                 "",
             ]
         )
-    more = [Text(f"+{hidden:,}", style="bold"), Text("more", style="bold")]
-    rows.append([*more, "", Text(breakdown(by_priority)), "", "", ""])
+    more = Text(f"+{hidden:,} more", style="bold")  # in the Case column: 10 cells wide
+    rows.append(["", "", more, Text(breakdown(by_priority)), "", "", ""])
     return rows
 
 
