@@ -278,7 +278,7 @@ async def test_open_incidents_most_urgent_first_p1s_never_cut(
         await until(pilot, lambda: table.row_count == height - 1)
         cells = [str(c) for c in table.get_row_at(table.row_count - 1)]
         hidden = open_incidents - (height - 2)
-        assert cells[:2] == [f"+{hidden}", "more"] and "P1" not in cells[3]
+        assert cells[2] == f"+{hidden} more" and "P1" not in cells[3]
         parts = dict(p.rsplit(" ", 1) for p in cells[3].split(" · "))
         assert sum(int(n) for n in parts.values()) == hidden  # the line adds up
         ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count - 1)]
@@ -369,3 +369,82 @@ async def test_question_mark_on_the_wall_shows_the_walls_keys(
         assert "quit" in text
         for elsewhere in ("open the selected case", "write a reply", "create the case", "Inbox"):
             assert elsewhere not in text
+
+
+async def test_after_the_first_sync_the_incidents_fit_the_views_at_80x24(
+    sim: Simulator, tmp_path: Any, sim_clock: FakeClock
+) -> None:
+    """A fresh store: the views are hidden while the first sync runs, so the read made when it
+    ends cannot know their height.  Seen at 80×24: 33 open incidents, 21 rows and no "+N more"
+    until the next news.  The rows are read again for the height the views get, no news
+    needed (issue 32 item 9)."""
+    from textual.widgets import DataTable
+
+    from expereo_tui.sync.events import SyncStatus
+
+    empty = Store(tmp_path / "fresh.sqlite3", clock=sim_clock)
+    sim.faults.outage = True
+    app = make_wall(sim, empty, sim_clock, online=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _wall(app, pilot)
+        engine = await engine_of(pilot, app)
+        await until(pilot, lambda: engine.state.status == SyncStatus.OFFLINE)
+        screen.tick()
+        await until(pilot, lambda: screen.has_class("waiting"))
+        sim.faults.outage = False
+        engine.refresh_now()
+        await until(pilot, lambda: engine.polls >= 1)
+        screen.tick()
+        await until(pilot, lambda: not screen.has_class("waiting"))
+        await pilot.press("right")
+        every = CaseQuery(statuses=frozenset(OPEN_STATUSES), types=frozenset({"Incident"}))
+        open_incidents = empty.cases.count_cases(every)
+        table = screen.query_one("#incidents-table", DataTable)
+        await until(pilot, lambda: table.size.height > 1)
+        fit = table.size.height - 1  # less the header
+        assert open_incidents > fit, (open_incidents, fit)  # a cut at 80×24
+        polls = engine.polls
+        await until(pilot, lambda: table.row_count == fit)
+        last = [str(c) for c in table.get_row_at(fit - 1)]
+        assert last[2] == f"+{open_incidents - (fit - 1)} more", last
+        assert engine.polls == polls  # no news was needed
+        assert f"+{open_incidents - (fit - 1)}" in screen_text(app)
+
+
+async def test_at_80x24_every_tile_title_is_whole(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """A tile's title is never cut ("SLA breached/at r…" was, at 80 columns)."""
+    from expereo_tui.ui.wall.screen import TILES
+
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wall(app, pilot)
+        await pilot.pause()
+        text = screen_text(app)
+        for tile in TILES:
+            assert f" {tile.label} " in text, tile.label
+        assert "…" not in text
+
+
+async def test_news_on_the_wall_is_its_footer_line_never_a_toast(
+    sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """A wall is unattended: no toast over its tables; the news (a new P1, an SLA alert) is
+    the footer's line, with the time, until the next; API text in it is never markup."""
+    app = make_wall(sim, store, sim_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _wall(app, pilot)
+        footer = screen.query_one("#wall-footer", Static)
+        app.notify("New P1 case CS-1: [b]Service down[/b]", title="expereo",
+                   severity="warning", markup=False)  # fmt: skip
+        await until(pilot, lambda: "New P1 case CS-1" in str(footer.render()))
+        assert "[b]Service down[/b]" in str(footer.render())  # data, not markup
+        assert "expereo:" in str(footer.render())
+        await pilot.pause()
+        assert not app._notifications  # no toast at all
+        assert "New P1 case CS-1" in screen_text(app)
+        app.notify("3 SLA clocks at risk or breached:\nP1 CS-2: first response", title="SLA")
+        await until(pilot, lambda: "3 SLA clocks" in str(footer.render()))
+        assert "New P1 case CS-1" not in str(footer.render())  # the latest news only
+        assert not app._notifications

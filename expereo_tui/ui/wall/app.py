@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.errors import MarkupError
+from rich.text import Text
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from expereo_tui.store.database import WALL_CACHE_KIB
@@ -31,6 +34,28 @@ class WallApp(ExpereoApp):
         from expereo_tui.ui.screens.dialogs import HelpScreen
 
         self.push_screen(HelpScreen(self.options.keymap, sections=WALL_SECTIONS))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """No toasts on a wall (issue 32 item 9): the news goes to the wall's footer line
+        (WallScreen.tell), so nothing ever lies over its tables."""
+        if markup:  # the app's own text; news from the API comes with markup=False
+            try:
+                message = Text.from_markup(message).plain
+            except MarkupError:
+                pass
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WallScreen):
+                screen.tell(message, title=title, severity=severity)
+                return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_default_screen(self) -> Screen[Any]:
         return self.with_css(WallScreen())

@@ -21,6 +21,7 @@ from time import monotonic
 from typing import Any
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -42,6 +43,7 @@ from expereo_tui.sync.events import (
 from expereo_tui.triage.labels import subject_label
 from expereo_tui.triage.read_model import WallTriage, read_wall_triage
 from expereo_tui.triage.sla import Level
+from expereo_tui.ui import themes
 from expereo_tui.ui.format import ago, priority_text, relative, status_text
 from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
@@ -73,6 +75,7 @@ RECHECK = 15.0  # seconds: the longest the wall sleeps without looking at the sy
 DUE = 1e-6  # ticks: a wait of n ticks is over after n ticks (floating sums)
 CLOCK_CELLS = len("12:04  data 59m old")  # the wall's clock, as wide as it reads most often
 SAME_SIZE = frozenset({"wall-title", "wall-footer"})  # one line, their size set by the CSS
+HIDDEN_P1_GLYPH = "!"  # a P1 past the incidents table's rows (one cell, in any terminal)
 FOOTER = Text("space pauses cycling · → next view · read-only wall", style="dim")
 
 
@@ -123,7 +126,7 @@ TILES: list[Tile] = [
     Tile("clusters", "Open clusters", triage=lambda t: (str(len(t.clusters)), False)),
     Tile(  # SLA clocks: breached / at risk; any breach is an alarm
         "sla",
-        "SLA breached/at risk",
+        "SLA breached/risk",  # whole in a tile at 80 columns (18 cells there)
         triage=lambda t: (f"{t.sla.breached}/{t.sla.at_risk}", t.sla.breached > 0),
     ),
 ]
@@ -141,6 +144,7 @@ class WallData:
     hidden_by_priority: dict[str, int]  # those, per priority (P1 first)
     recent: list[CaseRow]  # the newest activity
     services: list[list[Any]]  # services with open incidents, as table rows
+    fit: int = ROWS  # the table rows the read was for (the views' height then)
 
 
 def waiting_line(progress: FirstSyncProgress | None) -> str:
@@ -184,6 +188,50 @@ def _rank(priority: str | None) -> tuple[int, str]:
     return (1 if priority == "--" or not priority else 2, "")
 
 
+def cut(rows: Sequence[CaseRow], total: int, fit: int) -> tuple[list[CaseRow], dict[str, int]]:
+    """The incidents shown in ``fit`` table rows, and those hidden, counted per priority (P1
+    first).  When some are hidden, the summary takes the last row ("+15 more  P2 1 · P3 4"),
+    and a hidden P1 (more P1s than rows: ``rows`` are ``urgent_first``) takes a row more for
+    its alarm.  ``total`` counts every open incident: past the read's ``rows`` are "lower"."""
+    if total <= fit:
+        return list(rows[:fit]), {}
+    for summary in (1, 2):  # the "+N more" line; and the hidden P1s' alarm line
+        shown = list(rows[: max(0, fit - summary)])
+        hidden = Counter(r.priority or "--" for r in rows[len(shown) :])
+        if total > len(rows):  # the read is by priority: past its limit are the lowest
+            hidden["lower"] += total - len(rows)
+        if not hidden.get("P1"):
+            break
+    return shown, dict(sorted(hidden.items(), key=lambda kv: _rank(kv[0])))
+
+
+def summary_rows(hidden: int, by_priority: Mapping[str, int]) -> list[list[Any]]:
+    """What did not fit, as the incidents table's last rows: hidden P1s first, as an alarm
+    (a glyph, the word, the P1 colour), then "+N more" per priority.  The counts are in the
+    Case column (as wide as a case id): the narrow Age and Pri columns are not widened (a
+    wider Pri cut "more" to "mor" at 80×24 when the widths moved after the row was drawn)."""
+    if hidden <= 0:
+        return []
+    rows: list[list[Any]] = []
+    p1 = by_priority.get("P1", 0)
+    if p1:
+        alarm = themes.style("priority-p1") + Style(bold=True)
+        rows.append(
+            [
+                Text(HIDDEN_P1_GLYPH, style=alarm),
+                Text("P1", style=alarm),
+                Text(f"+{p1:,} hidden", style=alarm),
+                Text(f"{HIDDEN_P1_GLYPH} P1 NOT SHOWN: no room", style=alarm),
+                "",
+                "",
+                "",
+            ]
+        )
+    more = Text(f"+{hidden:,} more", style="bold")  # in the Case column: 10 cells wide
+    rows.append(["", "", more, Text(breakdown(by_priority)), "", "", ""])
+    return rows
+
+
 def urgent_first(rows: Sequence[CaseRow], worst: Mapping[str, Level], now: float) -> list[CaseRow]:
     """The wall's incidents, most urgent first: every P1 (breached ones first), then the other
     breached, then by priority; within each, the oldest first (start of incident, else
@@ -216,6 +264,17 @@ class WallTable(DataTable[Any]):
         self._drawn_size = event.size
 
 
+class WallViews(ContentSwitcher):
+    """The views: how many incidents fit is their height, known only after a layout.  Hidden
+    while the first sync runs, they had no height, and the first read after it was for
+    ``ROWS`` rows: 33 incidents at 80×24 showed 21 and no "+N more" until the next news."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        screen = self.screen
+        if isinstance(screen, WallScreen):
+            screen.views_resized()
+
+
 class WallScreen(AppScreen[None]):
     CSS_PATH = "wall.tcss"
     AUTO_FOCUS = None
@@ -242,6 +301,7 @@ class WallScreen(AppScreen[None]):
         self.waiting = False
         self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
+        self.ticker: Text | None = None  # the latest news, in the footer (no toasts: tell)
 
     def compose(self) -> ComposeResult:
         self.saved_views = chosen_views(self.xapp.options, self.xapp.store)
@@ -252,7 +312,7 @@ class WallScreen(AppScreen[None]):
                 yield Static(id="wall-clock")
             yield Static(id="alarm")
             yield Static(id="waiting")
-            with ContentSwitcher(initial="overview", id="views"):
+            with WallViews(initial="overview", id="views"):
                 with Grid(id="overview"):
                     for tile in TILES:
                         digits = BigNumber("", id=f"digits-{tile.key}", classes="tile")
@@ -412,7 +472,7 @@ class WallScreen(AppScreen[None]):
         open_q = CaseQuery(statuses=open_statuses(store.cases.status_counts()))  # unknown: open
         self.paint_title()
         if self.waiting:  # no counts, no tables: nothing is known yet
-            self._show("wall-footer", FOOTER)
+            self._show("wall-footer", self.ticker or FOOTER)
             return
         self._refresh_data(store, now, open_q)
 
@@ -467,11 +527,7 @@ class WallScreen(AppScreen[None]):
         total_incidents = store.cases.count_cases(
             CaseQuery(statuses=open_q.statuses, types=frozenset({CaseType.INCIDENT}))
         )
-        shown = incidents[:fit] if total_incidents <= fit else incidents[: max(0, fit - 1)]
-        # the cut, per priority (the read is by priority, so past its limit are the lowest)
-        hidden = Counter(r.priority or "--" for r in incidents[len(shown) :])
-        if total_incidents > len(incidents):
-            hidden["lower"] += total_incidents - len(incidents)
+        shown, hidden = cut(incidents, total_incidents, fit)
         recent = store.cases.query_cases(CaseQuery(sort=(("last_modified", True),)), limit=ROWS)
         by_service: Counter[str] = Counter(r.service_id or "?" for r in incidents)
         worst: dict[str, str] = {}
@@ -497,7 +553,8 @@ class WallScreen(AppScreen[None]):
             counts=counts,
             incidents=shown,
             more_incidents=total_incidents - len(shown),
-            hidden_by_priority=dict(sorted(hidden.items(), key=lambda kv: _rank(kv[0]))),
+            hidden_by_priority=hidden,
+            fit=fit,
             recent=recent,
             services=rows[:ROWS],
         )
@@ -536,7 +593,7 @@ class WallScreen(AppScreen[None]):
             self._tile(tile.key, text, alarm)
         self._fill("services", data.services)
         self.retime()
-        self._show("wall-footer", FOOTER)
+        self._show("wall-footer", self.ticker or FOOTER)
         self._arm()  # due_at has moved
 
     def _tile(self, key: str, text: str, alarm: bool) -> None:
@@ -573,9 +630,7 @@ class WallScreen(AppScreen[None]):
             ]
             for r in data.incidents
         ]
-        if data.more_incidents > 0:
-            more = [Text(f"+{data.more_incidents:,}", style="bold"), Text("more", style="bold")]
-            rows.append([*more, "", Text(breakdown(data.hidden_by_priority)), "", "", ""])
+        rows += summary_rows(data.more_incidents, data.hidden_by_priority)
         self._fill("incidents", rows)
         self._fill(
             "activity",
@@ -618,6 +673,12 @@ class WallScreen(AppScreen[None]):
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_all)  # how many incidents fit has changed
 
+    def views_resized(self) -> None:
+        """The views have a new height (the terminal's, or shown after the first sync): read
+        again when the rows that fit are not those the last read was for."""
+        if self.data is not None and not self.waiting and self.data.fit != self._fitting_rows():
+            self.read_data()
+
     def sync_event(self, event: SyncEvent) -> None:
         """A state change (every poll says "fresh") paints the freshness, at once: an idle
         poll reads nothing."""
@@ -629,6 +690,21 @@ class WallScreen(AppScreen[None]):
         """A poll's changes are stored: read the data again (once for the whole poll, at the
         moment the SLA alerts read too: one read of every open case between them)."""
         self.read_data()
+
+    def tell(self, message: str, *, title: str = "", severity: str = "information") -> None:
+        """The app's news (a new P1, an SLA alert, a rejected write) on the footer's line,
+        ``14:02 expereo: New P1 case CS-1 …``, until the next: never a toast over the tables.
+        A wall is unattended: a toast hides rows for seconds and is gone before anyone looks;
+        the line stays, and the tiles and the activity view show the same news."""
+        lines = [line for line in message.splitlines() if line.strip()]
+        if not lines:
+            return
+        ticker = Text(datetime.fromtimestamp(self.xapp.now()).strftime("%H:%M "), style="bold")
+        style = "bold" if severity in ("warning", "error") else ""
+        ticker.append(f"{title}: " if title else "", style="dim")
+        ticker.append(Text(" · ".join(lines), style=style))  # as it came: never markup
+        self.ticker = ticker
+        self._show("wall-footer", ticker)
 
     # -- actions ----------------------------------------------------------------------------------
     def action_toggle_cycle(self) -> None:
