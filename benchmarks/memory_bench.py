@@ -14,9 +14,10 @@ drawing a DataTable of 50 rows (``pty_apps.BARE_APP``), its RSS once it shows it
 Printed: scale, cases, RSS, ratio to the bare app, bytes per case ((RSS - bare) / cases).
 Targets (issue 30): ≤ 1.5× / 2× / 3× the bare app for small / large / xl.
 
-``--diagnose`` (not the verdict: tracemalloc slows and fattens the app) runs the app under
-tracemalloc; once synced it is sent SIGUSR1 and writes the top allocation sites and the most
-numerous object types, printed here.
+``--diagnose`` runs the app through a wrapper that, once synced, is sent SIGUSR1 and writes its
+RSS by layer (glibc's heap in use and freed-but-kept, SQLite's heap, pymalloc's arenas), the same
+after ``malloc_trim(0)``, and the most numerous object types.  ``--trace`` adds tracemalloc (the
+top allocation sites; it slows and fattens the app: never the verdict).
 """
 
 from __future__ import annotations
@@ -45,44 +46,7 @@ ROW = re.compile(r"CS-1\d{6}")
 SETTLE = 5.0  # seconds after the first sync is on screen before RSS is read
 CLIENT_ID, SECRET = "bench-client", "bench-secret-do-not-log"
 
-# Run the app under tracemalloc; SIGUSR1 writes what holds its memory to $MEMORY_BENCH_DUMP.
-DIAGNOSE = textwrap.dedent(
-    """
-    import os, signal, sys, tracemalloc
-    tracemalloc.start(8)
-
-    def dump(signum, frame):
-        import gc
-        from collections import Counter
-        gc.collect()
-        snap = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__)])
-        lines = []
-        total = sum(s.size for s in snap.statistics("filename"))
-        lines.append(f"traced: {total / 1e6:.1f} MB")
-        lines.append("-- by file --")
-        for s in snap.statistics("filename")[:15]:
-            lines.append(f"{s.size / 1e6:8.2f} MB {s.count:9d}  {s.traceback[0].filename}")
-        lines.append("-- by line --")
-        for s in snap.statistics("lineno")[:25]:
-            f = s.traceback[0]
-            lines.append(f"{s.size / 1e6:8.2f} MB {s.count:9d}  {f.filename}:{f.lineno}")
-        lines.append("-- by traceback (top 8) --")
-        for s in snap.statistics("traceback")[:8]:
-            lines.append(f"{s.size / 1e6:8.2f} MB {s.count:9d}")
-            lines.extend("      " + l for l in s.traceback.format()[-12:])
-        counts = Counter(type(o).__qualname__ for o in gc.get_objects())
-        lines.append("-- gc-tracked objects by type --")
-        lines.extend(f"{n:9d}  {t}" for t, n in counts.most_common(20))
-        with open(os.environ["MEMORY_BENCH_DUMP"], "w") as out:
-            out.write("\\n".join(lines) + "\\n")
-
-    signal.signal(signal.SIGUSR1, dump)
-    from expereo_tui.cli.main import main
-    sys.argv[0] = "expereo-tui"
-    sys.exit(main())
-    """
-)
+PROBE = Path(__file__).with_name("memory_probe.py")
 
 
 def _pane() -> str:
@@ -194,16 +158,18 @@ def bare_rss(folder: Path) -> int:
     return _settled_rss(pid)
 
 
-def app_rss(script: str, scale: str, folder: Path, diagnose: bool) -> tuple[int, float, str]:
+def app_rss(
+    script: str, scale: str, folder: Path, diagnose: bool, trace: bool = False
+) -> tuple[int, float, str]:
     """(RSS, seconds to the end of the first sync, diagnosis) of the app on a new store."""
     with simulator(script, scale) as url:
         env = _homes(folder, url)
         command = f"{script} --profile bench"
         if diagnose:
-            wrapper = folder / "diagnose.py"
-            wrapper.write_text(DIAGNOSE)
             env["MEMORY_BENCH_DUMP"] = str(folder / "dump.txt")
-            command = f"{sys.executable} {wrapper} --profile bench"
+            if trace:
+                env["MEMORY_BENCH_TRACE"] = "1"
+            command = f"{sys.executable} {PROBE} --profile bench"
         started = time.perf_counter()
         pid = _start(command, env)
         _wait(re.compile(r"updated"), 1800)
@@ -224,7 +190,8 @@ def app_rss(script: str, scale: str, folder: Path, diagnose: bool) -> tuple[int,
 
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    diagnose = "--diagnose" in sys.argv
+    trace = "--trace" in sys.argv
+    diagnose = trace or "--diagnose" in sys.argv
     scales = (args[0] if args else "small,large").split(",")
     if shutil.which("tmux") is None:
         print("memory_bench needs tmux (apt-get install tmux)")
@@ -243,7 +210,7 @@ def main() -> int:
             for scale in scales:
                 folder = Path(tmp) / scale
                 folder.mkdir()
-                size, synced, report = app_rss(script, scale, folder, diagnose)
+                size, synced, report = app_rss(script, scale, folder, diagnose, trace)
                 cases = SCALES[scale]["cases"]
                 ratio = size / bare
                 ok = ratio <= TARGETS[scale]
@@ -259,7 +226,7 @@ def main() -> int:
     finally:
         subprocess.run([*TMUX, "kill-server"], capture_output=True)
     if diagnose:
-        print("(--diagnose: the app ran under tracemalloc; these RSS figures are not the verdict)")
+        print("(--diagnose: the app ran under a wrapper, after its dump; not the verdict)")
     return 1 if failed else 0
 
 
