@@ -8,6 +8,7 @@ from benchmarks import (
     first_sync_bench,
     idle_bench,
     launch_bench,
+    memory_bench,
     store_bench,
     sync_bench,
     team_bench,
@@ -31,6 +32,9 @@ if __name__ == "__main__":
     print("\n== first sync of a large account over loopback (issue 13) ==")
     sys.argv = [sys.argv[0], "1"]
     failed |= first_sync_bench.main()
+    print("\n== RSS after the first sync, small and large, beside a bare Textual app (issue 30) ==")
+    sys.argv = [sys.argv[0], "small,large"]
+    failed |= memory_bench.main()
     print("\n== wall soak (24 h warm-up, then 72 measured simulated hours, a poll per 5 min) ==")
     sys.argv = [sys.argv[0], "72", "5"]
     failed |= wall_soak.main()

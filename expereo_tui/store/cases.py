@@ -359,13 +359,12 @@ class CaseStore(Table):
         sql = f"SELECT {COLUMNS_SQL}, {_UNREAD_SQL} {self._FROM_NAMES}"
         db = self.db.reader()
         if db is None:  # the data is in this connection's memory only
-            rows = [tuple(r) for r in self._rows(sql)]
+            index = InboxIndex(tuple(r) for r in self._rows(sql))
         else:
-            try:
-                rows = db.execute(sql).fetchall()
+            try:  # a row at a time: never every row twice, as fetched and as kept
+                index = InboxIndex(db.execute(sql))
             finally:
                 db.close()
-        index = InboxIndex(rows)
         with self.db.lock:
             if self._stamp() == stamp:  # nothing was written while it was read
                 self._index, self._index_stamp = index, stamp

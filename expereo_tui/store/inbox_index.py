@@ -12,8 +12,9 @@ nulls, and the case id breaks ties.
 from __future__ import annotations
 
 import operator
+import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,25 @@ COLUMNS_SQL = (
 )
 
 
+# The fields whose values repeat from case to case (a handful of statuses, priorities, types,
+# accounts; a site or service for several cases): each distinct value is kept once.  SQLite
+# hands out a new string per row and column, and on 10,000 cases those copies were 5 of the
+# index's 13 MB.
+_REPEATED = (STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
+             CUSTOMER_REFERENCE)  # fmt: skip
+
+
+def _shared(key: Sequence[Any]) -> CaseKey:
+    """``key`` as a tuple whose repeated fields are the strings already held (``sys.intern``:
+    interned strings are freed with their last reference)."""
+    fields = list(key)
+    for i in _REPEATED:
+        value = fields[i]
+        if type(value) is str:
+            fields[i] = sys.intern(value)
+    return tuple(fields)
+
+
 def _status_key(status: str | None) -> tuple[int, str]:
     return WORKFLOW_RANK.get(status or "", len(WORKFLOW)), status or ""
 
@@ -69,8 +89,8 @@ class Matches:
 class InboxIndex:
     """Answers inbox queries from memory; immutable once built (build a new one on change)."""
 
-    def __init__(self, keys: Sequence[CaseKey]) -> None:
-        self._keys = [tuple(k) for k in keys]
+    def __init__(self, keys: Iterable[Sequence[Any]]) -> None:
+        self._keys = [_shared(k) for k in keys]
         self._orders: dict[tuple[tuple[str, bool], ...], list[CaseKey]] = {}
         self._last: tuple[CaseQuery, Matches] | None = None
 

@@ -128,3 +128,18 @@ def test_inbox_summary_counts_statuses_without_the_status_filter(store: Store, w
     summary = store.cases.inbox_summary(query)
     assert summary.total == summary.by_status["Closed"] == store.cases.count_cases(query)
     assert sum(summary.by_status.values()) == store.cases.case_count()
+
+
+def test_warm_inbox_keeps_a_repeated_value_once(store: Store, sim: Simulator) -> None:
+    """Each case's status, priority, type, account… is the one string the index already holds
+    (SQLite hands out a copy per row: on 10,000 cases those copies were 3 of 13 MB)."""
+    from expereo_tui.store.inbox_index import ACCOUNT_ID, PRIORITY, STATUS, TYPE
+
+    store.cases.warm_inbox()
+    index = store.cases._fresh_index()
+    assert index is not None
+    keys = index._keys
+    for field in (STATUS, PRIORITY, TYPE, ACCOUNT_ID):
+        values = [k[field] for k in keys if k[field] is not None]
+        assert len(values) > len(set(values)) > 0  # the data repeats them
+        assert len({id(v) for v in values}) == len(set(values)), field
