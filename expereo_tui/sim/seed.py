@@ -19,6 +19,7 @@ from .text import (
     COMPANY_NAMES,
     CUSTOMER_NAMES,
     HOSTILE_TEXTS,
+    LOCAL_STREETS,
     PROVIDER_NAMES,
     STREETS,
     customer_message,
@@ -187,6 +188,8 @@ class SeedBuilder:
         return self.data
 
     def add_site(self, site_id: str, account_id: str) -> Wire:
+        # (the draws are those of the generic street list, so a seeded world keeps every other
+        # value it had: only the street's name becomes one of the site's country)
         rng = self.rng
         city, country, lat, lon = rng.choice(CITIES)
         kind = rng.choice(("Office", "Data Centre", "Branch", "Warehouse", "Plant", "Store", "HQ"))
@@ -196,7 +199,7 @@ class SeedBuilder:
             "city": city,
             "country": country,
             "accountId": account_id,
-            "address": f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
+            "address": _address(rng.randint(1, 240), rng.randrange(len(STREETS)), country),
             "postalCode": f"{rng.randint(1000, 99999)}",
             "latitude": round(lat + rng.uniform(-0.05, 0.05), 5),
             "longitude": round(lon + rng.uniform(-0.05, 0.05), 5),
@@ -402,3 +405,20 @@ class SeedBuilder:
                 "accountId": account_id,
             }
             self.data.invoice_lines[inv_id] = lines
+
+
+#: where the house number comes before the street's name ("221 High Street"); elsewhere after
+#: it ("Kaiserstrasse 12")
+NUMBER_FIRST = frozenset({
+    "United Kingdom", "United States", "Canada", "Australia", "New Zealand", "Ireland",
+    "Singapore", "Hong Kong", "India", "South Africa", "Nigeria", "Kenya", "Philippines",
+    "Israel", "United Arab Emirates", "Saudi Arabia", "France", "Belgium", "Morocco", "Egypt",
+    "Malaysia", "Thailand", "Vietnam", "China", "South Korea", "Japan", "Indonesia",
+})  # fmt: skip
+
+
+def _address(number: int, draw: int, country: str) -> str:
+    """A street address as the site's country names its streets (``LOCAL_STREETS``)."""
+    streets = LOCAL_STREETS.get(country) or tuple(STREETS)
+    street = streets[draw % len(streets)]
+    return f"{number} {street}" if country in NUMBER_FIRST else f"{street} {number}"

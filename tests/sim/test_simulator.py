@@ -484,3 +484,13 @@ def test_sim_command_prints_the_random_credentials_it_accepts(
         stop.set()
         thread.join(30)
     assert result == [0]
+
+
+def test_site_addresses_are_streets_of_their_country() -> None:
+    """#32: the demo world looked unlike a real account ("Avenida Paulista" in Oslo)."""
+    from expereo_tui.sim.text import LOCAL_STREETS
+
+    sim = Simulator(SimConfig(seed=7, scale="small"))
+    for site in sim.data.sites.values():
+        streets = LOCAL_STREETS[site["country"]]
+        assert any(street in site["address"] for street in streets), site
