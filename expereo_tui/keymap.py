@@ -30,6 +30,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.pause", "p", "pause / resume the background refresh"),
     Action("app.handover", "H", "the shift's handover report (copy or write it)"),
     Action("app.mouse", "M", "mouse capture off / on (off: the terminal selects text)"),
+    Action(
+        "app.decisions",
+        "O",
+        "the writes that need your decision: send again or discard",
+        writes=True,
+    ),
     Action("inbox.open", "enter", "open the selected case"),
     Action("inbox.next_unread", "u", "open the next unread case"),
     Action("inbox.reply", "r", "reply to the selected case", writes=True),

@@ -112,6 +112,7 @@ class ExpereoApp(App[None]):
         Binding("p", "toggle_pause", "Pause", show=False, id="app.pause"),
         Binding("H", "handover", "Handover", show=False, id="app.handover"),
         Binding("M", "toggle_mouse", "Mouse", show=False, id="app.mouse"),
+        Binding("O", "decisions", "Decide", show=False, id="app.decisions"),
     ]
 
     def _fatal_error(self) -> None:
@@ -613,6 +614,12 @@ class ExpereoApp(App[None]):
             from expereo_tui.ui.screens.dialogs import GotoCaseScreen  # not for the first frame
 
             self.push_screen(GotoCaseScreen(), go)
+
+    def action_decisions(self) -> None:
+        """Every write that needs your decision, new cases and updates too (screens/decisions)."""
+        from expereo_tui.ui.screens.decisions import DecisionsScreen
+
+        self.push_screen(DecisionsScreen(self.store, self.engine))
 
     def action_handover(self) -> None:
         """The shift's handover report (expereo_tui/shift/handover.py) in a modal: copy or save it."""

@@ -39,6 +39,11 @@ class CaseCommands(Provider):
                 app.action_toggle_pause,
             ),
             ("Help", "every key", app.action_help),
+            (
+                "Writes that need your decision",
+                "send again or discard what the outbox cannot know (O)",
+                app.action_decisions,
+            ),
         ] + [
             (
                 f"Run {name}",

@@ -218,7 +218,7 @@ class StatusBar(Static):
         if failed:
             line.append(f"  ✗ {failed} failed", style=themes.style("send-failed"))
         if decide:  # the outbox cannot know whether these arrived: the user decides
-            line.append(f"  ? {decide} need your decision", style=themes.style("attention"))
+            line.append(f"  ? {decide} need your decision (O)", style=themes.style("attention"))
         if line == getattr(self, "_line", None):
             return
         self._line = line
