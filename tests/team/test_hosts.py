@@ -19,6 +19,7 @@ from benchmarks.team_hosts import Host, hosts, role
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from tests.pgcluster import PgCluster
 from tests.pgcluster import Team as PgTeam
+from tests.reliability_plugin import Reliability
 
 POLL = 5.0  # the profile's poll_interval: the minimum config.py allows
 CLIENT_ID, SECRET = "hosts-client", "hosts-secret-do-not-log"
@@ -141,8 +142,14 @@ def test_kill_9_of_the_leader_hands_the_poll_over_and_loses_or_doubles_nothing(
     assert rejected(sim) == 0
 
 
+@pytest.mark.reliability(
+    fault="team mode: PostgreSQL stopped while three instances run, then started again",
+    sees="every instance: 'team store away'; the one that led keeps refreshing; all recover",
+    data="a reply queued meanwhile is sent exactly once when it is back; no 429 storm",
+    shows="team store away",
+)
 def test_postgresql_away_and_back_every_instance_says_so_and_recovers(
-    own_cluster: PgCluster, sim: Simulator, api: str, tmp_path: Path
+    own_cluster: PgCluster, sim: Simulator, api: str, tmp_path: Path, reliability: Reliability
 ) -> None:
     pg = own_cluster.new_team()
     case_id, replied = open_case(sim), open_case(sim, 1)  # a reply reopens a resolved case
@@ -152,7 +159,8 @@ def test_postgresql_away_and_back_every_instance_says_so_and_recovers(
         marks = [len(h.lines) for h in team]
         own_cluster.stop()
         for host, mark in zip(team, marks, strict=True):  # the status bar says so, on each
-            host.wait_line(lambda s: s.startswith("team team store away"), 15, after=mark)
+            said = host.wait_line(lambda s: s.startswith("team team store away"), 15, after=mark)
+        reliability.check(said)
         writer = next(h for h in team if h is not leader)
         writer.command(f"reply {replied} {text}")
         entry = writer.wait_line(lambda s: s.startswith("queued "), 10).split()[1]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import OptionList
 
 from expereo_tui.sim import Simulator
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.screens.decisions import DecisionsScreen
+from tests.reliability_plugin import Reliability
 
 from .conftest import screen_text, until
 
@@ -23,8 +25,14 @@ def listed(app: ExpereoApp) -> list[str]:
     return [i for i in found if i]
 
 
+@pytest.mark.reliability(
+    fault="a new case's and an update's outcome cannot be known (their look-ups are refused)",
+    sees="'? 2 need your decision (O)'; O lists them with their text: S sends again, D discards",
+    data="nothing re-sent without the user; a discarded write's text goes back to its draft",
+    shows="need your decision (O)",
+)
 async def test_new_cases_and_updates_that_need_a_decision_are_decided_from_one_list(
-    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, reliability: Reliability
 ) -> None:
     service = next(iter(sim.data.services))
     case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] != "Closed")
@@ -41,6 +49,7 @@ async def test_new_cases_and_updates_that_need_a_decision_are_decided_from_one_l
     app = make_app(online=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "need your decision (O)" in screen_text(app))
+        reliability.check(screen_text(app))
         await pilot.press("O")
         await until(pilot, lambda: isinstance(app.screen, DecisionsScreen))
         text = screen_text(app)

@@ -20,6 +20,7 @@ import pytest
 from expereo_tui.locations import config_path, data_dir
 from expereo_tui.sim import SimConfig, Simulator, run_server
 from expereo_tui.store.store import Store
+from tests.reliability_plugin import Reliability
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -77,9 +78,15 @@ def lab(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
 # ran out twice on a machine loaded by four other test runs (the wait that was cut short and
 # the pane are now in the failure message, to tell slow from stuck)
 @pytest.mark.timeout(180)
+@pytest.mark.reliability(
+    fault="the SSH session hangs up (SIGHUP), or the app is terminated (SIGTERM), mid-reply",
+    sees="the app exits 129 (143); the terminal is given back as it was",
+    data="the typed reply is saved as a draft; queued writes stay queued for the next start",
+    shows="EXIT=1",
+)
 @pytest.mark.parametrize(("signal_name", "code"), [("HUP", 129), ("TERM", 143)])
 def test_hangup_and_terminate_restore_the_terminal_and_keep_draft_and_outbox(
-    lab: Simulator, tmux: Tmux, signal_name: str, code: int
+    lab: Simulator, tmux: Tmux, signal_name: str, code: int, reliability: Reliability
 ) -> None:
     case_id = next(c["id"] for c in lab.data.cases.values() if c["status"] == "In Progress")
     # a shell keeps the pane after the app: what the next prompt would find
@@ -133,6 +140,7 @@ def test_hangup_and_terminate_restore_the_terminal_and_keep_draft_and_outbox(
     os.kill(app_pid, getattr(signal, f"SIG{signal_name}"))
     wait_for(lambda: "EXIT=" in tmux.screen(), "the app to exit", 20, tmux.screen)
     assert f"EXIT={code}" in tmux.screen()
+    reliability.check(tmux.screen())
     assert tmux.fmt("#{alternate_on}") == "0"
     assert tmux.fmt("#{mouse_any_flag}") == "0"
     assert tmux.fmt("#{cursor_flag}") == "1"

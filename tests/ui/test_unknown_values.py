@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from expereo_tui.api.models import CaseMessage
 from expereo_tui.sim import Simulator
 from expereo_tui.sim.faults import INVALID_UTF8_MARK
 from expereo_tui.store.store import Store
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.case.thread_view import message_text
+from tests.reliability_plugin import Reliability
 
 from .conftest import screen_text, until
 
@@ -24,8 +27,17 @@ def test_an_unknown_message_type_is_shown_as_it_came() -> None:
     assert ours.startswith("▶ You") and theirs.startswith("◀ Expereo")
 
 
+@pytest.mark.reliability(
+    fault="a P1 whose subject holds bytes that are not UTF-8 (an item the API sent damaged)",
+    sees="the case in the inbox; its detail says what was repaired",
+    data="kept, repaired (U+FFFD), never dropped; only an item with no usable id is skipped",
+    shows="repaired on arrival",
+)
 async def test_a_p1_with_invalid_utf8_in_its_subject_shows_in_the_inbox_and_says_repaired(
-    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store
+    make_app: Callable[..., ExpereoApp],
+    sim: Simulator,
+    store: Store,
+    reliability: Reliability,
 ) -> None:
     """Repair, don't drop: the P1 is in the inbox (its bad bytes shown as U+FFFD) and its
     detail says what was repaired."""
@@ -46,3 +58,4 @@ async def test_a_p1_with_invalid_utf8_in_its_subject_shows_in_the_inbox_and_says
         app.action_open_case(case["id"])
         await until(pilot, lambda: "repaired on arrival" in screen_text(app))
         assert "U+FFFD" in screen_text(app)
+        reliability.check(screen_text(app))
