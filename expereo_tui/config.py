@@ -9,7 +9,6 @@ package and a backend exist), or a secret file named by the profile that only it
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 from expereo_tui.api.vocab import ALL_SCOPES, Scope
 from expereo_tui.files import UnsafePath, check_file
 from expereo_tui.locations import config_path
+from expereo_tui.net import is_loopback_host
 
 SECRET_ENV = "EXPEREO_CLIENT_SECRET"
 TEAM_PASSWORD_ENV = "EXPEREO_TEAM_PASSWORD"
@@ -532,12 +532,7 @@ def is_loopback_url(url: str) -> bool:
         host = urlsplit(url).hostname or ""
     except ValueError:
         return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return bool(host) and is_loopback_host(host)
 
 
 @dataclass(kw_only=True)

@@ -18,6 +18,7 @@ LAYER = {
     "locations": 0,
     "launch_rules": 0,
     "files": 0,
+    "net": 0,
     "api": 1,
     "sim": 2,  # beside the API: it speaks the API's vocabulary, the app never imports it
     "store": 2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from expereo_tui.store.outbox_types import OutboxKind as OutboxKind
 from expereo_tui.store.outbox_types import OutboxStatus as OutboxStatus
@@ -100,6 +101,25 @@ class CaseChange:
     @property
     def status_changed(self) -> bool:
         return not self.is_new and self.old_status != self.new_status
+
+    @classmethod
+    def of(
+        cls, case: Any, old: Any, *, is_new: bool, added: tuple[list[str], int] = ([], 0)
+    ) -> CaseChange:
+        """The change from ``old`` (the stored case before, or None) to ``case``, with
+        ``added``: (ids of messages new to the store, how many of them the provider wrote).
+        A poll and a team follower's feed describe a change the same way."""
+        new_ids, provider = added
+        return cls(
+            case_id=case.id,
+            is_new=is_new,
+            old_status=old.status if old else None,
+            new_status=case.status,
+            old_priority=old.priority if old else None,
+            new_priority=case.priority,
+            new_messages=len(new_ids),
+            new_provider_messages=provider,
+        )
 
 
 @dataclass(frozen=True)

@@ -300,18 +300,12 @@ class Poller:
         fetched = await self._fetch_pending_threads([c.id for c in touched])
         changes: list[CaseChange] = []
         for case in touched:
-            new_ids, provider = fetched.get(case.id, ([], 0))
-            old = before_status.get(case.id)
             changes.append(
-                CaseChange(
-                    case_id=case.id,
+                CaseChange.of(
+                    case,
+                    before_status.get(case.id),
                     is_new=case.id in result.new,
-                    old_status=old.status if old else None,
-                    new_status=case.status,
-                    old_priority=old.priority if old else None,
-                    new_priority=case.priority,
-                    new_messages=len(new_ids),
-                    new_provider_messages=provider,
+                    added=fetched.get(case.id, ([], 0)),
                 )
             )
         if not changes:

@@ -487,18 +487,12 @@ def _cases_changed(
     for case in models:
         if case.id not in touched:
             continue
-        old = before.get(case.id)
-        new_ids, provider = added.get(case.id, ([], 0))
         changes.append(
-            CaseChange(
-                case_id=case.id,
+            CaseChange.of(
+                case,
+                before.get(case.id),
                 is_new=case.id in result.new,
-                old_status=old.status if old else None,
-                new_status=case.status,
-                old_priority=old.priority if old else None,
-                new_priority=case.priority,
-                new_messages=len(new_ids),
-                new_provider_messages=provider,
+                added=added.get(case.id, ([], 0)),
             )
         )
     return [CasesChanged(changes=tuple(changes))] if changes else []

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import ipaddress
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
+
+from expereo_tui.net import is_loopback_host
 
 #: libpq's keepalives: a peer that vanished (host down, cable cut) is noticed in ~15 s, which
 #: ends its session and frees its advisory locks (the leader's lock above all)
@@ -31,14 +32,8 @@ KEEPALIVES = {
 
 
 def _is_loopback_host(host: str) -> bool:
-    if not host or host.startswith("/"):  # a Unix socket: this machine
-        return True
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """No host (libpq's default: the local Unix socket) or a loopback one (expereo_tui.net)."""
+    return not host or is_loopback_host(host)
 
 
 def client_key(base_url: str, client_id: str) -> str:
