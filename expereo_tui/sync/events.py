@@ -168,6 +168,30 @@ class OutboxChanged:
     result_id: str | None = None  # created case id / message id once sent
     code: str | None = None  # why it waits (sync/sender.py CODE_*); the UI words it
 
+    @classmethod
+    def of(
+        cls,
+        entry: Any,
+        status: OutboxStatus,
+        *,
+        error: str | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        result_id: str | None = None,
+        code: str | None = None,
+    ) -> OutboxChanged:
+        """Where the outbox entry ``entry`` is now: the sender alone and the team's outbox
+        announce a write the same way."""
+        return cls(
+            entry_id=entry.id,
+            kind=entry.kind,
+            case_id=entry.case_id,
+            status=status,
+            error=error,
+            field_errors=field_errors or {},
+            result_id=result_id,
+            code=code,
+        )
+
 
 @dataclass(frozen=True)
 class SyncStateChanged:

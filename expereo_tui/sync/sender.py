@@ -525,13 +525,11 @@ class OutboxSender:
         code: str | None = None,
     ) -> None:
         self.emit(
-            OutboxChanged(
-                entry_id=entry.id,
-                kind=entry.kind,
-                case_id=entry.case_id,
-                status=status,
+            OutboxChanged.of(
+                entry,
+                status,
                 error=error,
-                field_errors=field_errors or {},
+                field_errors=field_errors,
                 result_id=result_id,
                 code=code,
             )

@@ -453,17 +453,7 @@ class TeamOutbox:
         result_id: str | None = None,
         code: str | None = None,
     ) -> None:
-        self.emit(
-            OutboxChanged(
-                entry_id=entry.id,
-                kind=entry.kind,
-                case_id=entry.case_id,
-                status=status,
-                error=error,
-                result_id=result_id,
-                code=code,
-            )
-        )
+        self.emit(OutboxChanged.of(entry, status, error=error, result_id=result_id, code=code))
 
 
 def _json(value: Any) -> str:
