@@ -19,11 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from expereo_tui.api.vocab import DONE_STATUSES, CaseStatus
 from expereo_tui.store.activity import CaseActivity
 from expereo_tui.store.cases import CaseRow
 
-AWAITING = "Awaiting Customer"
-CLOSED_STATUSES = frozenset({"Resolved", "Closed"})
+AWAITING = CaseStatus.AWAITING_CUSTOMER
+CLOSED_STATUSES = DONE_STATUSES  # the statuses that end a case: one rule, api/vocab.py
 AT_RISK_SHARE = 0.2  # under this share of the target left: at risk
 LEVEL_EPSILON = 0.001  # sla_next: just past a level's boundary, not on it
 INCIDENT = "Incident"

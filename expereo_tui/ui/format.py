@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from rich.style import Style
 from rich.text import Text
 
-from expereo_tui.api.vocab import CaseType
+from expereo_tui.api.vocab import CaseStatus, CaseType
 from expereo_tui.ui import themes
 from expereo_tui.ui.safe_text import safe
 
@@ -15,12 +15,8 @@ from expereo_tui.ui.safe_text import safe
 # always shown too, so colour is never the only signal.  The colours come from the theme
 # (ui/themes.py): these map a domain value to its role there.
 PRIORITY_ROLE = {p: f"priority-{p.lower()}" for p in ("P1", "P2", "P3", "P4", "P5")}
-STATUS_ROLE = {
-    "New": "status-new",
-    "In Progress": "status-in-progress",
-    "Awaiting Customer": "status-awaiting-customer",
-    "Resolved": "status-resolved",
-    "Closed": "status-closed",
+STATUS_ROLE = {  # "status-new", "status-in-progress", …: one role a status of api/vocab.py
+    str(status): "status-" + status.value.lower().replace(" ", "-") for status in CaseStatus
 }
 SERVICE_STATUS_ROLE = {
     "RFS": "service-rfs",
@@ -48,7 +44,7 @@ def priority_text(value: str | None) -> Text:
     return Text(safe(value, one_line=True) or "--", style=role_style(PRIORITY_ROLE, value))
 
 
-SHORT_STATUS = {"Awaiting Customer": "Awaiting you"}
+SHORT_STATUS = {str(CaseStatus.AWAITING_CUSTOMER): "Awaiting you"}
 
 
 def status_text(value: str | None, *, short: bool = False) -> Text:

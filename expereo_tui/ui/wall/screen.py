@@ -31,7 +31,7 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Static
 
-from expereo_tui.api.vocab import CaseType, open_statuses
+from expereo_tui.api.vocab import CaseStatus, CaseType, open_statuses
 from expereo_tui.store.store import CaseQuery, CaseRow, Store
 from expereo_tui.sync.events import (
     FirstSyncProgress,
@@ -113,13 +113,15 @@ TILES: list[Tile] = [
         "awaiting",
         "Awaiting Customer",
         lambda store, _: store.cases.count_cases(
-            CaseQuery(statuses=frozenset({"Awaiting Customer"}))
+            CaseQuery(statuses=frozenset({CaseStatus.AWAITING_CUSTOMER}))
         ),
     ),
     Tile(
         "new",
         "New",
-        lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({"New"}))),
+        lambda store, _: store.cases.count_cases(
+            CaseQuery(statuses=frozenset({CaseStatus.NEW}))
+        ),
     ),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
     Tile("waiting-us", "Waiting on us", triage=lambda t: (str(len(t.waiting_on_us)), False)),
