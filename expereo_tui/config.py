@@ -578,7 +578,14 @@ def load_config(path: Path | None = None) -> ConfigFile:
 
 
 def get_profile(name: str | None, path: Path | None = None) -> tuple[str, Profile]:
-    cfg = load_config(path)
+    return choose_profile(load_config(path), name, path)
+
+
+def choose_profile(
+    cfg: ConfigFile, name: str | None, path: Path | None = None
+) -> tuple[str, Profile]:
+    """The profile ``name`` of ``cfg`` (None: its default, else its first); a ConfigError says
+    which profiles there are."""
     chosen = name or cfg.default_profile or (next(iter(cfg.profiles)) if cfg.profiles else None)
     if chosen is None:
         where = path or config_path()

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from expereo_tui.config import (
     ConfigError,
     Profile,
+    choose_profile,
     default_sent_by,
-    get_profile,
     load_config,
     resolve_secret,
 )
@@ -242,7 +242,9 @@ def _store_read_only(store: Store, options: AppOptions) -> None:
         options.read_only_reason = problem_line(store.read_only_notice)
 
 
-def options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOptions:
+def options_for(
+    name: str, profile: Profile, args: argparse.Namespace, others: tuple[str, ...] = ()
+) -> AppOptions:
     """The app's options; a profile without the write scope hides every write and says why."""
     from expereo_tui.api.vocab import Scope
     from expereo_tui.ui.options import AppOptions
@@ -275,7 +277,7 @@ def options_for(name: str, profile: Profile, args: argparse.Namespace) -> AppOpt
         templates=dict(profile.templates),
         sent_by=profile.sent_by,
         user_commands=dict(profile.commands),
-        other_profiles=tuple(n for n in load_config().profiles if n != name),
+        other_profiles=others,
     )
     if profile.insecure_urls():  # allow_insecure_http: say so on screen, not only on stderr
         options.profile_label = f"{profile.label or name} · PLAIN HTTP, secret in clear"
@@ -327,7 +329,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_profile(args: argparse.Namespace, switched: list[str]) -> int:
     hold_gc_until_first_frame()
-    name, profile = get_profile(args.profile)
+    config = load_config()  # once: the profile, and the others the palette can switch to
+    name, profile = choose_profile(config, args.profile)
     warn_insecure(name, profile)
 
     def open_store() -> Store:
@@ -342,7 +345,7 @@ def _run_profile(args: argparse.Namespace, switched: list[str]) -> int:
 
         secret = resolve_secret(name, profile)
         logs.redact_value(secret.secret)  # whatever is logged from here on, never this
-        options = options_for(name, profile, args)
+        options = options_for(name, profile, args, tuple(n for n in config.profiles if n != name))
         options.client_secret_matcher = secret_matcher(secret.secret)  # pre-send lint
         from expereo_tui.cli.team_setup import team_factory
 
