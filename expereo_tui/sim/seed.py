@@ -58,6 +58,21 @@ SERVICE_TYPES = (
     ("SD-WAN", ("Standard", "Advanced", "Premium")),
     ("MPLS", ("20 Mbps", "100 Mbps", "1 Gbps")),
 )
+# The simulated provider's working pace per priority, in hours: it answers a new case within
+# `answer`, writes an update at least every `update` and resolves within `resolve`. It is how
+# this provider behaves (close to the app's example SLA targets, so a seeded account looks like a
+# real one: a few cases late, not most), not a rule the app reads. LATE_SHARE of the open cases
+# keep the age they were drawn with: they are the long-running ones, breached.
+PACE: dict[str, tuple[float, float, float]] = {
+    "P1": (0.25, 1, 4),
+    "P2": (0.5, 2, 8),
+    "P3": (1, 4, 24),
+    "P4": (4, 8, 72),
+    "P5": (8, 24, 120),
+}
+LATE_SHARE = 0.2
+OPEN_AT_SEED = ("New", "In Progress", "Awaiting Customer")
+
 SERVICE_STATUSES = ("RFS", "RFS", "RFS", "RFS", "RFS", "In progress", "Ordered", "Cancelled")
 
 
@@ -138,6 +153,9 @@ class SeedBuilder:
         self.rng = rng
         self.now = now
         self.data = SimData()
+        # the open cases' pace has its own generator (from the seed, without drawing from it), so
+        # every other seeded value stays what it was before the pace existed
+        self.pace = random.Random(hash(rng.getstate()[1]))
 
     # -- ids -------------------------------------------------------------------------------
     def new_case_id(self) -> str:
@@ -253,6 +271,7 @@ class SeedBuilder:
         subject = rng.choice(ALLOWED_SUBJECTS[ctype])
         priority = rng.choice(ALLOWED_PRIORITIES[ctype] + ("P3", "P3", "P4"))
         age = self.now - created
+        on_pace = False
         if status is None:
             if age < timedelta(hours=2):
                 status = rng.choice(("New", "New", "In Progress"))
@@ -262,6 +281,10 @@ class SeedBuilder:
                 status = rng.choice(("Resolved", "Closed", "Closed", "Closed", "Closed"))
             else:
                 status = rng.choice(("Resolved", "Closed", "Closed", "Closed", "In Progress"))
+            on_pace = status in OPEN_AT_SEED and self.pace.random() >= LATE_SHARE
+            if on_pace:  # a case still open is young for its priority (see PACE)
+                created = self.now - timedelta(hours=PACE[priority][2] * self.pace.uniform(0.05, 0.6))
+                age = self.now - created
         case_id = self.new_case_id()
         start = created - timedelta(minutes=rng.randint(1, 90))
         end: str | None = None
@@ -298,12 +321,13 @@ class SeedBuilder:
         span = max(timedelta(minutes=5), min(age, timedelta(days=4)))
         times = sorted(created + span * rng.random() for _ in range(n_messages - 1))
         when = [created, *times]
+        tail = self._on_pace(created, when[-1], priority) if on_pace else []
         threads = self.data.messages
         if isinstance(threads, LazyThreads):  # written when first read, from its own seed
-            case["lastModifiedDate"] = iso(when[-1])
+            case["lastModifiedDate"] = iso(tail[-1][0] if tail else when[-1])
             seed = rng.getrandbits(32)  # its own generator is made when the thread is read
             threads.pending[case_id] = partial(
-                self._lazy_thread, case, seed, subject, ctx, when, hostile
+                self._lazy_thread, case, seed, subject, ctx, when, hostile, tail
             )
         else:
             threads[case_id] = []
@@ -315,9 +339,33 @@ class SeedBuilder:
                 if hostile and i == 0:
                     text = "\n".join(HOSTILE_TEXTS) + "\n\n" + text
                 self.add_message(case, text, from_customer=from_customer, at=ts)
+            for i, (ts, from_customer) in enumerate(tail, start=len(when)):
+                names = CUSTOMER_NAMES if from_customer else PROVIDER_NAMES
+                text = (customer_message if from_customer else provider_message)(
+                    self.pace, subject, ctx, i
+                )
+                self.add_message(
+                    case, text, from_customer=from_customer, at=ts, sent_by=self.pace.choice(names)
+                )
         if hostile:
             case["customerReference"] = "[bold red]REF[/] \x1b[31m42"
         return case
+
+    def _on_pace(
+        self, created: datetime, last: datetime, priority: str
+    ) -> list[tuple[datetime, bool]]:
+        """The messages an open case on pace ends with: the provider's update within its update
+        interval (once the case is past its answer time), and sometimes the customer's reply to
+        it. (time, from_customer) pairs, after ``last``."""
+        answer, update, _ = (timedelta(hours=h) for h in PACE[priority])
+        pace = self.pace
+        if self.now - created < answer:
+            return []
+        at = max(last, self.now - update * pace.uniform(0.1, 0.6)) + timedelta(seconds=30)
+        tail = [(min(at, self.now), False)]
+        if pace.random() < 0.35:
+            tail.append((tail[0][0] + (self.now - tail[0][0]) * pace.uniform(0.2, 0.9), True))
+        return tail
 
     def _lazy_thread(
         self,
@@ -327,12 +375,14 @@ class SeedBuilder:
         ctx: dict[str, str],
         when: list[datetime],
         hostile: bool,
+        tail: list[tuple[datetime, bool]],
     ) -> list[Wire]:
         """A seeded thread of ``--scale xl``, written when first read (ids by case and place)."""
         rng = random.Random(seed)
         out: list[Wire] = []
-        for i, ts in enumerate(when):
-            from_customer = i == 0 or rng.random() < 0.45
+        paced = [(ts, None) for ts in when] + [(ts, who) for ts, who in tail]
+        for i, (ts, who) in enumerate(paced):
+            from_customer = who if who is not None else (i == 0 or rng.random() < 0.45)
             text = (customer_message if from_customer else provider_message)(rng, subject, ctx, i)
             if hostile and i == 0:
                 text = "\n".join(HOSTILE_TEXTS) + "\n\n" + text

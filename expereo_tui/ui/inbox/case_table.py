@@ -366,6 +366,11 @@ class CaseTable(ScrollView, can_focus=True):
     def move_cursor(self, row: int) -> None:
         self.cursor_row = row
 
+    def on_resize(self, event: events.Resize) -> None:
+        # a line above the table came or went (the incidents banner, a filter): the cursor's
+        # row stays on screen
+        self.call_after_refresh(self.scroll_to_cursor)
+
     def scroll_to_cursor(self) -> None:
         visible = max(1, self.scrollable_content_region.height - 1)
         top = round(self.scroll_y)
