@@ -51,10 +51,12 @@ from expereo_tui.ui.shift.alerts import Alerter
 from expereo_tui.ui.shift.dialogs import HandoverScreen
 from expereo_tui.ui.store_notices import error_line, opened_line, problem_line
 from expereo_tui.ui.team_view import PinMirror, status_words
+from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar, next_change
 
 if TYPE_CHECKING:
     from textual.driver import Driver
+    from textual.notifications import SeverityLevel
 
     from expereo_tui.sync.engine import SyncEngine
     from expereo_tui.team.awareness import Awareness
@@ -636,6 +638,26 @@ class ExpereoApp(App[None]):
         )
         name = f"handover-{self.options.profile_name}.md"
         self.push_screen(HandoverScreen(handover.to_markdown(report), Path.cwd() / name))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, except on a screen with a news line (the case forms): there the news is
+        that line, so nothing ever lies over a field being typed in (issue 32 item 6)."""
+        lines = self.screen.query(NewsLine)
+        if lines:
+            lines.first().tell(
+                message, title=title, severity=severity, timeout=timeout, markup=markup,
+                now=self.now(),
+            )  # fmt: skip
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         from expereo_tui.ui.screens.dialogs import HelpScreen

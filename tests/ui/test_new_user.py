@@ -25,6 +25,7 @@ from expereo_tui.ui.forms.update_case import UpdateCaseScreen
 from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.options import AppOptions
 from expereo_tui.ui.screens.dialogs import ConfirmScreen, HelpScreen
+from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 from .conftest import screen_text, until
@@ -167,6 +168,32 @@ async def test_toasts_never_cover_the_inbox_header_and_stack_at_most_a_few(
                 for x in range(region.x, region.right):
                     widget, _ = screen.get_widget_at(x, y)
                     assert not isinstance(widget, Toast | ToastRack), (x, y, widget)
+
+
+@pytest.mark.parametrize("form", ["update", "new"])
+async def test_a_form_has_no_toasts_its_news_is_one_line_above_the_status_bar(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, form: str
+) -> None:
+    """News on a form (a new P1, a batch of changes) never lies over a field: no toast, but one
+    line above the status bar that says it, and is empty again after its time."""
+    case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await app.push_screen(UpdateCaseScreen(case_id) if form == "update" else NewCaseScreen())
+        await until(pilot, lambda: isinstance(app.screen, UpdateCaseScreen | NewCaseScreen))
+        for n in range(4):
+            app.notify(f"New P1 case CS-10000{n}: [b]Service down[/b]", markup=False, timeout=0.3)
+        app.notify("Background refresh [b]PAUSED[/b]", severity="warning", timeout=0.3)
+        line = app.screen.query_one(NewsLine)
+        await until(pilot, lambda: "PAUSED" in str(line.render()))
+        assert not app.screen.query(Toast) and not app.query(Toast)
+        assert "[b]" not in str(line.render())  # the app's own markup is read, not shown
+        assert line.region.bottom == app.screen.query_one(StatusBar).region.y
+        assert not any(line.region.overlaps(i.region) for i in app.screen.query(Input))
+        await until(pilot, lambda: str(line.render()) == "")  # gone after its time
+        app.notify("New P1 case CS-1: [b]x[/b]", markup=False)
+        await until(pilot, lambda: "[b]x[/b]" in str(line.render()))  # the API's text as it came
 
 
 async def test_case_header_shows_a_saved_customer_reference_at_once(

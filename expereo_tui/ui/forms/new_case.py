@@ -37,6 +37,7 @@ from expereo_tui.ui.forms.service_picker import ServicePicker, service_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 FIELDS = (
@@ -158,6 +159,7 @@ class NewCaseScreen(AppScreen[None]):
             yield TextArea(safe(str(draft.get("message") or "")), id="message", soft_wrap=True)
             yield Static(classes="error", id="err-message")
             yield Static(id="form-status")
+        yield NewsLine()  # the app's news: never a toast over a field
         yield StatusBar()
         yield Footer()
 

@@ -21,6 +21,7 @@ from expereo_tui.ui.forms.field_words import in_words
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.toggles import GlyphCheckbox
 
@@ -115,6 +116,7 @@ class UpdateCaseScreen(AppScreen[None]):
             yield Static(classes="error", id="err-status")
             yield Static(classes="error", id="err-")
             yield Static(id="form-status")
+        yield NewsLine()  # the app's news: never a toast over a field
         yield StatusBar()
         yield Footer()
 
