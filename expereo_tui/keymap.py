@@ -123,8 +123,8 @@ HELP_SECTIONS = (
     ("inbox", "Inbox"),
     ("case", "Case"),
     ("compose", "Case"),
-    ("new_case", "New case and update forms"),
-    ("update_case", "New case and update forms"),
+    ("new_case", "New case form"),
+    ("update_case", "Update case form"),
     ("inventory", "Inventory"),
     ("wall", "NOC wall"),
 )

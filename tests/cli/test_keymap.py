@@ -90,11 +90,12 @@ def test_help_lists_every_action_once_under_its_section() -> None:
         line = f"  {key_label(action.key):<13} {action.does}"
         assert text.count(line + "\n") >= 1, line
     sections = [line for line in text.splitlines() if line and not line.startswith(" ")]
-    assert sections[:6] == [
+    assert sections[:7] == [
         "Everywhere",
         "Inbox",
         "Case",
-        "New case and update forms",
+        "New case form",
+        "Update case form",
         "Inventory",
         "NOC wall",
     ]
