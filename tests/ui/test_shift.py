@@ -83,6 +83,7 @@ async def test_snoozed_case_leaves_the_inbox_and_wakes_with_an_alert(
         assert case_id is not None
         await pilot.press("z")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        assert f"Snooze {case_id} until" in screen_text(app)  # the dialog names its case
         await _type(pilot, "yesterday")  # not understood: says so, nothing snoozed
         await pilot.press("enter")
         assert isinstance(app.screen, PromptScreen) and "cannot read" in screen_text(app)

@@ -145,8 +145,10 @@ def parse_snooze(text: str, now: float) -> tuple[float | None, bool]:
     return until, provider
 
 
-def snooze_prompt(now: float) -> PromptScreen:
-    """Ask until when to snooze; the answer has been checked by :func:`parse_snooze`."""
+def snooze_prompt(now: float, what: str) -> PromptScreen:
+    """Ask until when to snooze ``what`` (``CS-1000097``, ``3 cases``): the dialog names it, so
+    the person knows which case the answer is for; the answer is checked by
+    :func:`parse_snooze`."""
 
     def check(text: str) -> str | None:
         try:
@@ -155,7 +157,7 @@ def snooze_prompt(now: float) -> PromptScreen:
             return str(exc)
         return None
 
-    return PromptScreen("Snooze until", placeholder=SNOOZE_HELP, check=check)
+    return PromptScreen(f"Snooze {what} until", placeholder=SNOOZE_HELP, check=check)
 
 
 def snooze_label(snooze: Snooze) -> str:
@@ -187,8 +189,8 @@ def snooze_cases(screen: Screen[object], case_ids: list[str], then: Callable[[],
             screen.notify(f"Not snoozed: {error_line(exc)}", severity="error", markup=False)
             return
         label = snooze_label(Snooze(case_ids[0], until, provider, 0.0))
-        what = case_ids[0] if len(case_ids) == 1 else f"{len(case_ids)} cases"
         screen.notify(f"Snoozed {what} {label}", timeout=3, markup=False)
         then()
 
-    app.push_screen(snooze_prompt(app.now()), done)  # type: ignore[attr-defined]
+    what = case_ids[0] if len(case_ids) == 1 else f"{len(case_ids)} cases"
+    app.push_screen(snooze_prompt(app.now(), what), done)  # type: ignore[attr-defined]
