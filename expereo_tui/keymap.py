@@ -37,6 +37,7 @@ ACTIONS: tuple[Action, ...] = (
         writes=True,
     ),
     Action("inbox.open", "enter", "open the selected case"),
+    Action("inbox.back", "escape", "back where it came from (an inbox opened from the inventory)"),
     Action("inbox.next_unread", "u", "open the next unread case"),
     Action("inbox.reply", "r", "reply to the selected case", writes=True),
     Action("inbox.new_case", "n", "new case", writes=True),

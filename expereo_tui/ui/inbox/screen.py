@@ -78,6 +78,7 @@ class InboxScreen(ShiftInbox):
     CSS_PATH = "inbox.tcss"
     BINDINGS = [
         Binding("enter", "open", "Open", id="inbox.open"),
+        Binding("escape", "back", "Back", id="inbox.back"),  # only when it came from somewhere
         # priority (see "/"): the case screen is up before the keys typed after these are routed
         Binding("u", "next_unread", "Next unread", id="inbox.next_unread", priority=True),
         Binding("r", "reply", "Reply", id="inbox.reply", priority=True),
@@ -484,17 +485,35 @@ class InboxScreen(ShiftInbox):
         self.query_one(CaseTable).focus()
 
     def key_escape(self) -> None:
+        self._escape()
+
+    def _escape(self) -> bool:
+        """Escape ends the search or the selection first; whether it did."""
         search = self.query_one("#search", Input)
         if not search.has_focus and self.clear_selection():
-            return
+            return True
         if search.has_focus:
             search.value = ""
             self.query_one("#searchbar").display = False
             self.query_one(CaseTable).focus()
+            return True
+        return False
+
+    @property
+    def stacked(self) -> bool:
+        """Opened on top of another screen (``c`` in the inventory), not the app's inbox."""
+        return self.is_attached and self.app.screen_stack.index(self) > 0
+
+    def action_back(self) -> None:
+        """Back to the screen it was opened from (the inventory, at the node it was on)."""
+        if not self._escape():
+            self.dismiss()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.writes_off(action):  # read-only: gone from the footer (the key says why)
             return False
+        if action == "back":  # the app's own inbox has nowhere to go back to (key_escape)
+            return self.stacked
         if action in ("search", "reply", "next_unread"):  # the priority keys
             return self.focused is not self.query_one("#search", Input)  # else they are text
         return True

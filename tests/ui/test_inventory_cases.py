@@ -1,0 +1,52 @@
+"""``c`` in the inventory lists the selected service's cases; escape comes back to the
+inventory, on the same node (issue 32 item 12). The app's own inbox has no "back"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Tree
+
+from expereo_tui.ui.app import ExpereoApp
+from expereo_tui.ui.inbox.screen import InboxScreen
+from expereo_tui.ui.inventory.screen import InventoryScreen
+
+from .conftest import screen_text, until
+from .test_inventory_invoices import open_account
+
+
+async def test_c_lists_a_service_s_cases_and_escape_returns_to_the_same_node(
+    make_app: Callable[..., ExpereoApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        base = app.screen
+        assert isinstance(base, InboxScreen)
+        assert "esc Back" not in screen_text(app)  # the app's inbox: nowhere to go back to
+        tree = await open_account(app, pilot)
+        inventory = app.screen
+        sites = [n for n in tree.root.children[0].children if n.data and n.data.kind == "site"]
+        for site in sites:
+            site.expand()
+        await until(pilot, lambda: any(site.children for site in sites))
+        service = [site for site in sites if site.children][-1].children[-1]  # a place to keep
+        tree.move_cursor(service)
+        await pilot.pause()
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen is not base)
+        listed = app.screen
+        assert isinstance(listed, InboxScreen)
+        assert listed.query_state.service_id == service.data.id
+        await until(pilot, lambda: "esc Back" in screen_text(app))
+        await pilot.press("slash", "x")  # escape ends a search first, and stays
+        await pilot.press("escape")
+        assert app.screen is listed
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is inventory)
+        assert isinstance(inventory, InventoryScreen)
+        assert inventory.query_one(Tree).cursor_node is service
+        await pilot.press("escape")  # and the inventory goes back to the app's inbox
+        await until(pilot, lambda: app.screen is base)
+        await pilot.press("escape")  # which stays
+        await pilot.pause()
+        assert app.screen is base and len(app.screen_stack) == 1
