@@ -3,21 +3,28 @@ world), ``--fresh`` starts clean, and a new demo store starts with a few unread 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from expereo_tui.cli.demo import FIRST_UNREAD, open_demo_store, unread_after_first_sync
+from expereo_tui.cli.demo import FIRST_UNREAD, ids_after, open_demo_store, unread_after_first_sync
 from expereo_tui.cli.parsers import demo_parser
-from expereo_tui.sim import SimConfig, Simulator
+from expereo_tui.sim import SimConfig, Simulator, activity
 from expereo_tui.store.store import CaseQuery, Store
 from expereo_tui.sync.engine import SyncEngine
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
 
 
 async def run_demo_once(
-    path: Path, clock: FakeClock, *, fresh: bool = False, seed: int = 3
+    path: Path,
+    clock: FakeClock,
+    *,
+    fresh: bool = False,
+    seed: int = 3,
+    live: Callable[[Simulator], object] = lambda sim: None,
 ) -> Store:
     """What ``expereo-tui demo`` does up to the first poll: open the kept store, seed the
-    simulator as of the store's epoch, sync once."""
+    simulator as of the store's epoch, numbering new ids after the store's, sync once (after
+    ``live`` made its events)."""
     store, epoch = open_demo_store(path, seed=seed, scale="tiny", fresh=fresh, clock=clock)
     sim = Simulator(
         SimConfig(
@@ -27,8 +34,10 @@ async def run_demo_once(
             client_secret=TEST_SECRET,
             clock=clock,
             epoch=epoch,
+            ids_after=ids_after(store),
         )
     )
+    live(sim)
     async with make_client(sim, clock) as client:
         engine = SyncEngine(
             store, client, on_event=unread_after_first_sync(store, lambda e: None), clock=clock
@@ -56,6 +65,35 @@ async def test_a_restart_keeps_drafts_and_read_state(tmp_path: Path) -> None:
     store = await run_demo_once(path, clock)
     assert store.drafts.load_draft(f"reply:{still_unread[0]}") == {"text": "half a reply"}
     assert unread(store) == set(still_unread)  # nothing else turned unread, nothing lost
+    store.close()
+
+
+async def test_a_restart_never_gives_an_earlier_run_s_ids_to_other_cases(tmp_path: Path) -> None:
+    """A run's live cases and messages are in the kept store, not in the next run's seeded
+    world: the next run numbers its new ones after them, so a stored case never turns into
+    another (its dates, its thread mixed with a stranger's)."""
+    clock = FakeClock()
+    path = tmp_path / "demo.sqlite3"
+    made: list[str] = []
+
+    def new_case(sim: Simulator) -> None:
+        service = min(sim.data.services)  # the seeded world's first: the same in every run
+        line = activity.scripted(sim.world, {"new_case": {"service": service, "priority": "P1"}})
+        made.append(line.split()[2])  # "new case CS-… (P1 …)"
+
+    store = await run_demo_once(path, clock, live=new_case)
+    first = made[0]
+    first_case = store.cases.case(first)
+    assert first_case is not None
+    first_thread = [m.id for m in store.cases.thread(first)]
+    store.close()
+
+    clock.advance(3600)
+    store = await run_demo_once(path, clock, live=new_case)
+    assert int(made[1][3:]) == int(first[3:]) + 1  # the next number, not the same one
+    assert store.cases.case(first) == first_case  # the earlier run's case is as it was
+    assert [m.id for m in store.cases.thread(first)] == first_thread
+    assert set(first_thread).isdisjoint(m.id for m in store.cases.thread(made[1]))
     store.close()
 
 

@@ -63,6 +63,18 @@ def open_demo_store(
     return store, float(world["epoch"])  # type: ignore[arg-type]
 
 
+def ids_after(store: Store) -> tuple[int, int]:
+    """The case and message numbers the demo's simulator numbers after: the highest the store
+    holds (an earlier run's live cases and writes), so that no id means two things."""
+    case_id, message_id = store.highest_ids()
+
+    def number(value: str | None, prefix: str) -> int:
+        digits = value[len(prefix) :] if value and value.startswith(prefix) else ""
+        return int(digits) if digits.isdigit() else 0
+
+    return number(case_id, "CS-"), number(message_id, "MSG-")
+
+
 def discard(path: Path) -> None:
     """Delete a demo database with its WAL and shared-memory files."""
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):

@@ -59,14 +59,22 @@ def check_terminal() -> None:
 
 @contextlib.contextmanager
 def demo_backend(
-    seed: int, scale: str, activity: float, epoch: float | None = None
+    seed: int,
+    scale: str,
+    activity: float,
+    epoch: float | None = None,
+    ids_after: tuple[int, int] = (0, 0),
 ) -> Iterator[tuple[ClientSettings, str]]:
-    """A simulator on a free loopback port (its world seeded as of ``epoch``, default now);
-    yields (client settings, base URL)."""
+    """A simulator on a free loopback port (its world seeded as of ``epoch``, default now, its
+    new ids after ``ids_after``); yields (client settings, base URL)."""
     from expereo_tui.api.settings import ClientSettings
     from expereo_tui.sim import SimConfig, Simulator, run_server
 
-    sim = Simulator(SimConfig(seed=seed, scale=scale, activity_rate=activity, epoch=epoch))
+    sim = Simulator(
+        SimConfig(
+            seed=seed, scale=scale, activity_rate=activity, epoch=epoch, ids_after=ids_after
+        )
+    )
     with run_server(sim) as url:
         yield (
             ClientSettings(
@@ -146,7 +154,12 @@ def run_app(
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from expereo_tui.cli.demo import demo_store_path, open_demo_store, unread_after_first_sync
+    from expereo_tui.cli.demo import (
+        demo_store_path,
+        ids_after,
+        open_demo_store,
+        unread_after_first_sync,
+    )
     from expereo_tui.store.store import Store
     from expereo_tui.ui.options import AppOptions
 
@@ -161,7 +174,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         stack.callback(store.close)
         settings, url = stack.enter_context(
-            demo_backend(args.seed, args.scale, args.activity, epoch)
+            demo_backend(args.seed, args.scale, args.activity, epoch, ids_after(store))
         )
         if args.profile_snippet:
             from expereo_tui.cli.demo import write_profile_snippet

@@ -66,6 +66,10 @@ class SimConfig:
     epoch: float | None = None
     #: ``sim --unknowns``: what the documents leave open goes the unhelpful way (sim/unknowns.py)
     unknowns: bool = False
+    #: (case number, message number) that new cases and messages are numbered after: the
+    #: demo's store keeps an earlier run's live cases and writes, which this run's seeded world
+    #: does not have; their ids must not be given to other cases
+    ids_after: tuple[int, int] = (0, 0)
 
 
 class SimTransport(httpx.ASGITransport):
@@ -95,6 +99,7 @@ class Simulator:
         self.config = config or SimConfig()
         self.clock = self.config.clock
         self.world = World(self.config.seed, self.config.scale, self.clock, self.config.epoch)
+        self.world.number_after(*self.config.ids_after)
         # the world's parts, under the names tests and tools have always used
         self.rng = self.world.rng
         self.builder = self.world.builder

@@ -48,6 +48,13 @@ class World:
         self.idempotency: dict[tuple[str, str], Idempotent] = {}
         self._last_stamp = now
 
+    def number_after(self, case_number: int, message_number: int) -> None:
+        """New cases and messages from here on are numbered after these (see
+        ``SimConfig.ids_after``); the seeded ones keep theirs."""
+        data = self.data
+        data.next_case_number = max(data.next_case_number, case_number)
+        data.next_message_number = max(data.next_message_number, message_number)
+
     def stamp(self) -> str:
         """Now as a wire timestamp, strictly after the previous stamp (no ties)."""
         now = datetime.fromtimestamp(self.clock(), UTC)

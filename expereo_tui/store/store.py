@@ -109,6 +109,14 @@ class Store:
         while the stamp it was read at still is)."""
         return self.database.stamp()
 
+    def highest_ids(self) -> tuple[str | None, str | None]:
+        """The greatest case id and message id stored (by text), or None: the demo's simulator
+        numbers its live cases and messages after them."""
+        rows = self.database.rows(
+            "SELECT (SELECT max(id) FROM cases) AS c, (SELECT max(id) FROM messages) AS m"
+        )
+        return (rows[0]["c"], rows[0]["m"]) if rows else (None, None)
+
     @property
     def notice(self) -> StoreNotice | None:
         """What happened at open that the user must be told (a file set aside), if anything."""
