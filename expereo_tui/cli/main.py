@@ -105,7 +105,9 @@ def _help(parser: argparse.ArgumentParser, topic: list[str]) -> int:
 def cmd_demo(argv: list[str]) -> int:
     from expereo_tui.cli import launch
 
-    return launch.run_demo(demo_parser().parse_args(argv))
+    args = demo_parser().parse_args(argv)  # --help and a wrong flag need no terminal
+    check_terminal()  # before the simulator starts
+    return launch.run_demo(args)
 
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
@@ -126,8 +128,6 @@ def _dispatch(argv: list[str]) -> int:
         rest = [word for word in argv[at + 1 :] if word != "--debug"]  # main() handled it
         if argv[at] == "demo" and getattr(head, "read_only", False):
             rest = ["--read-only", *rest]
-        if argv[at] == "demo":
-            check_terminal()
         return COMMANDS[argv[at]](rest)
     if at is None and not asks_help:
         args, unknown = parser.parse_known_args(argv)

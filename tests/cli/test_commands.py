@@ -136,6 +136,14 @@ def test_tui_without_a_terminal_is_one_line(argv: list[str]) -> None:
     assert err.count("\n") == 1 and "needs a terminal" in err and "\x1b" not in err
 
 
+def test_demo_help_and_a_wrong_flag_need_no_terminal() -> None:
+    """`expereo-tui demo --help | less` shows the flags; a typo is named, not "no terminal"."""
+    done = _no_tty(["demo", "--help"])
+    assert done.returncode == 0 and b"usage: expereo-tui demo" in done.stdout
+    done = _no_tty(["demo", "--scale", "huge"])
+    assert done.returncode == 2 and b"invalid choice: 'huge'" in done.stderr
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
