@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
 
 from expereo_tui import __version__
 from expereo_tui.cli.main import main
+from expereo_tui.cli.parsers import app_parser
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
 from expereo_tui.locations import config_path
 from expereo_tui.sim import Simulator
@@ -391,7 +393,8 @@ def test_the_simulators_banner_is_a_profile_that_works(
             lines.append(line.rstrip("\n"))
             if line.startswith("Press Ctrl+C"):
                 break
-        start = lines.index("A profile for scripting against it (add to `expereo-tui config path`):")
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("A profile for scripting"))
+        assert "`expereo-tui paths` names it" in lines[start]  # a command that exists
         profile = [ln[2:] for ln in lines[start + 1 :] if ln.startswith("  [") or " = " in ln]
         then = next(ln for ln in lines if ln.strip().startswith("then:"))
         var, _, rest = then.split("then:", 1)[1].strip().partition("=")
@@ -421,6 +424,13 @@ def test_the_demo_writes_a_profile_for_its_simulator(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o077 == 0  # it names the simulator's secret
     profile = load_config(target).profiles["demo-sim"]
     assert (profile.base_url, profile.client_id) == ("http://127.0.0.1:4321", "sim-x")
+    # the command it says to run, word for word: the file as it is, the secret from the line
+    said = next(ln for ln in target.read_text().splitlines() if "cases list" in ln)
+    env, *argv = shlex.split(said.lstrip("# "))
+    assert env == "EXPEREO_CLIENT_SECRET_DEMO_SIM=s3cr3t" and argv[0] == "expereo-tui"
+    args = app_parser(commands=True).parse_args(argv[1:])
+    assert (args.config, args.profile, args.command) == (str(target), "demo-sim", "cases")
+    assert "`expereo-tui paths` names it" in target.read_text()
     assert demo_store_path("v1") != demo_store_path("v2")  # V1 never rewrites V2's store
 
 

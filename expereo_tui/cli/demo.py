@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from expereo_tui.api.vocab import OPEN_STATUSES
 from expereo_tui.files import private_dir, write_file
+from expereo_tui.sim.cli import ADD_PROFILE
 from expereo_tui.sim.cli import profile_snippet as sim_profile_snippet
 from expereo_tui.store.store import CaseQuery, Store, StoreError
 from expereo_tui.sync.events import SyncEvent, SyncStateChanged, SyncStatus
@@ -126,10 +128,11 @@ def write_profile_snippet(path: Path, settings: Any, url: str) -> None:
     """``demo --profile-snippet FILE``: the running demo's simulator as a profile named ``demo-sim``,
     written before the screen starts (the simulator lives as long as the demo)."""
     text = (
-        "# The running demo's simulator (it stops when the demo stops).  Add this to your\n"
-        "# config file (expereo-tui config path), then, while the demo runs:\n"
+        "# The running demo's simulator (it stops when the demo stops).  While the demo runs,\n"
+        "# use this file as it is:\n"
         f"#   EXPEREO_CLIENT_SECRET_DEMO_SIM={settings.client_secret} "
-        "expereo-tui --profile demo-sim cases list\n"
+        f"expereo-tui --config {shlex.quote(str(path))} --profile demo-sim cases list\n"
+        f"# or {ADD_PROFILE} and leave out --config.\n"
         + sim_profile_snippet("demo-sim", url, settings.token_url, settings.client_id)
     )
     write_file(path, text)

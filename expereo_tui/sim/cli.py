@@ -13,6 +13,9 @@ from .app import SimConfig, Simulator
 from .seed import SCALES
 from .server import run_server
 
+#: where a profile goes: said once, by the simulator's banner and the demo's snippet file
+ADD_PROFILE = "add it to your config file (`expereo-tui paths` names it)"
+
 
 def profile_snippet(
     name: str, base_url: str, token_url: str, client_id: str, api: str = "v2"
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None, *, stop: threading.Event | None = None) 
             print(f"  control API:   {url}/_sim/faults (see docs/simulator.md)")
             if args.unknowns:
                 print("  mode:          --unknowns (the documents' silences go the unhelpful way)")
-            print("A profile for scripting against it (add to `expereo-tui config path`):")
+            print(f"A profile for scripting against it ({ADD_PROFILE}):")
             snippet = profile_snippet("sim", url, f"{url}/oauth2/token", sim.client_id)
             print("".join(f"  {line}\n" for line in snippet.splitlines()), end="")
             print(f"  then: EXPEREO_CLIENT_SECRET_SIM={sim.client_secret} "
