@@ -50,6 +50,7 @@ from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.team_view import subject_with_claim
 from expereo_tui.ui.wall.big_number import BigNumber
+from expereo_tui.ui.wall.fit import ACTIVITY_FIT, INCIDENTS_FIT, SERVICES_FIT, fit_columns
 from expereo_tui.ui.wall.views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall.views import chosen_views, view_rows
 from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line, next_change
@@ -119,9 +120,7 @@ TILES: list[Tile] = [
     Tile(
         "new",
         "New",
-        lambda store, _: store.cases.count_cases(
-            CaseQuery(statuses=frozenset({CaseStatus.NEW}))
-        ),
+        lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({CaseStatus.NEW}))),
     ),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
     Tile("waiting-us", "Waiting on us", triage=lambda t: (str(len(t.waiting_on_us)), False)),
@@ -301,7 +300,8 @@ class WallScreen(AppScreen[None]):
         self._armed_at = 0.0  # monotonic seconds when it was set
         self.arms = 0  # timers set so far: a wake from any but the last is stale (_wake)
         self.waiting = False
-        self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows (plain)
+        self._rows: dict[str, list[tuple[str, ...]]] = {}  # what each table shows: its headers,
+        # then its rows (plain)
         self._texts: dict[str, Text] = {}  # what each Static shows
         self.ticker: Text | None = None  # the latest news, in the footer (no toasts: tell)
 
@@ -329,13 +329,19 @@ class WallScreen(AppScreen[None]):
                         yield WallTable(id=table(view_id), cursor_type="none", show_cursor=False)
             yield Static(id="wall-footer")
 
+    def _columns(self, table_id: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """A table's columns, those dropped when it is too wide, those that narrow (fit.py)."""
+        if table_id == "incidents":
+            return ("Age", "Pri", "Case", "Subject", "Service", "Site", "Status"), *INCIDENTS_FIT
+        if table_id == "services":
+            return ("Country", "Site", "Service", "Incidents", "Worst"), *SERVICES_FIT
+        return VIEW_COLUMNS, *ACTIVITY_FIT  # the activity view's are the saved views' columns
+
     def on_mount(self) -> None:
-        for table_id, columns in (
-            ("incidents", ("Age", "Pri", "Case", "Subject", "Service", "Site", "Status")),
-            ("activity", ("Changed", "Pri", "Case", "Status", "Subject", "Service")),
-            ("services", ("Country", "Site", "Service", "Incidents", "Worst")),
-            *((f"view-{i}", VIEW_COLUMNS) for i in range(len(self.saved_views))),
-        ):
+        for table_id in ["incidents", "activity", "services"] + [
+            f"view-{i}" for i in range(len(self.saved_views))
+        ]:
+            columns, _, _ = self._columns(table_id)
             self.query_one(f"#{table(table_id)}", DataTable).add_columns(*columns)
         self.paint_freshness()
         self.refresh_all()
@@ -632,8 +638,8 @@ class WallScreen(AppScreen[None]):
             ]
             for r in data.incidents
         ]
-        rows += summary_rows(data.more_incidents, data.hidden_by_priority)
-        self._fill("incidents", rows)
+        summary = summary_rows(data.more_incidents, data.hidden_by_priority)
+        self._fill("incidents", rows + summary, whole=len(summary))
         self._fill(
             "activity",
             [
@@ -662,13 +668,19 @@ class WallScreen(AppScreen[None]):
         height = self.query_one("#views").size.height
         return min(ROWS, height - 1) if height > 1 else ROWS
 
-    def _fill(self, table_id: str, rows: list[list[Any]]) -> None:
-        plain = [tuple(str(cell) for cell in row) for row in rows]
+    def _fill(self, table_id: str, rows: list[list[Any]], *, whole: int = 0) -> None:
+        """Show ``rows`` (the last ``whole`` of them summaries, never cut) as they fit the
+        views' width (fit.py): a column the screen would cut is dropped or narrowed."""
+        columns, drop, flex = self._columns(table_id)
+        width = self.query_one("#views").size.width or self.size.width
+        shown, rows = fit_columns(columns, rows, width - 1, drop=drop, flex=flex, whole=whole)
+        plain = [shown, *(tuple(str(cell) for cell in row) for row in rows)]
         if self._rows.get(table_id) == plain:
             return  # the same rows: no clear, no repaint
         self._rows[table_id] = plain
         data_table = self.query_one(f"#{table(table_id)}", DataTable)
-        data_table.clear()
+        data_table.clear(columns=True)  # a column keeps its widest cell's width across clear()
+        data_table.add_columns(*shown)
         for row in rows:
             data_table.add_row(*row)
 
