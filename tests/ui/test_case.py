@@ -16,6 +16,7 @@ from expereo_tui.ui.case.screen import CaseScreen
 from expereo_tui.ui.case.thread_view import EARLIER, FIRST, MessageView
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from tests.reliability_plugin import Reliability
+from tests.sim_fixtures import FakeClock
 
 from .conftest import engine_of, screen_text, until
 
@@ -450,3 +451,23 @@ async def test_a_reply_that_needs_a_decision_is_shown_with_its_choices_and_disca
             pilot, lambda: app.screen.query_one("#reply", TextArea).text == "did this arrive?"
         )
     assert not any(r.method == "POST" and "case-messages" in r.path for r in sim.request_records)
+
+
+async def test_the_ages_on_an_open_case_tick_without_a_key(
+    make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, sim_clock: FakeClock
+) -> None:
+    """Relative times in an open case ("just now", "2m ago", "since start") read the time that
+    passes while it is open (issue 32 item 12): the header and the thread, with no key."""
+    target = _open_case(sim)
+    last = store.cases.thread(target)[-1]
+    assert last.timestamp is not None
+    sim_clock.now = last.timestamp.timestamp() + 2  # its newest message: "just now"
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.action_open_case(target)
+        await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+        await until(pilot, lambda: "(just now)" in screen_text(app))
+        sim_clock.advance(125)  # two minutes pass; nobody presses anything
+        # the newest message said "just now" until 5 s: it reads again then, and says its age
+        await until(pilot, lambda: "(2m ago)" in screen_text(app), seconds=10)
+        assert "(just now)" not in screen_text(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -11,6 +12,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
@@ -34,6 +36,7 @@ from expereo_tui.ui import themes
 from expereo_tui.ui.case.compose import ComposePanel
 from expereo_tui.ui.case.thread_view import ThreadView
 from expereo_tui.ui.format import ago, local_time, priority_text, relative, status_text, type_label
+from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.screens.dialogs import ConfirmScreen
@@ -74,6 +77,8 @@ class CaseScreen(AppScreen[None]):
         self.reply_pending = reply
         self.draft_key = f"reply:{case_id}"
         self.my_entries: set[int] = set()
+        self._header_times: list[datetime | None] = []  # the header's relative times
+        self._retimer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -286,6 +291,21 @@ class CaseScreen(AppScreen[None]):
 
         extra = [*self._repair_lines(case), *self._shift_lines(), *self._team_lines()]
         header.update(Group(title, grid, *extra))
+        self._header_times = [case.start_of_incident, case.created_date, case.last_modified_date]
+        self._arm_retime()
+
+    def _arm_retime(self) -> None:
+        """The ages on screen ("4m ago", "2h since start") tick: the header and the thread are
+        drawn again when the first of them reads differently (not on a fixed tick)."""
+        now = self.xapp.now()
+        due = [relative_next(moment, now) for moment in self._header_times]
+        due.append(self.query_one(ThreadView).retime(now))
+        first = min((t for t in due if t is not None), default=None)
+        if self._retimer is not None:
+            self._retimer.stop()
+        self._retimer = (
+            None if first is None else self.set_timer(max(0.05, first - now), self.refresh_case)
+        )
 
     @staticmethod
     def _repair_lines(case: Case) -> list[Text]:
@@ -319,6 +339,7 @@ class CaseScreen(AppScreen[None]):
         start = max(0, total - view.window)
         messages = store.cases.thread(self.case_id, offset=start, limit=view.window)
         view.show(messages, self.xapp.now(), total=total)
+        self._arm_retime()
 
     def compose_panel_status(
         self,

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from expereo_tui.api.models import CaseMessage, from_customer, from_provider
 from expereo_tui.ui import themes
 from expereo_tui.ui.format import ago, local_time
+from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import safe
 
 FIRST = 30  # messages mounted when a thread opens: more than the tallest screen shows, so a
@@ -59,6 +60,19 @@ class ThreadView(VerticalScroll):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.window = FIRST
         self.shown_ids: list[str] = []
+        self._drawn: list[tuple[MessageView, CaseMessage, str]] = []  # with the age it says
+
+    def retime(self, now: float) -> float | None:
+        """Draw again the messages whose age ("4m ago") reads differently at ``now``; when the
+        next one will (None: no message shows an age)."""
+        due: list[float] = []
+        for i, (view, msg, said) in enumerate(self._drawn):
+            if ago(msg.timestamp, now) != said:
+                view.update(message_text(msg, now))
+                self._drawn[i] = (view, msg, ago(msg.timestamp, now))
+            if (at := relative_next(msg.timestamp, now)) is not None:
+                due.append(at)
+        return min(due, default=None)
 
     def show(self, messages: list[CaseMessage], now: float, total: int | None = None) -> None:
         """Show the newest ``window`` of ``messages``; ``total`` is the thread's full length
@@ -70,6 +84,7 @@ class ThreadView(VerticalScroll):
             new = visible[len(self.shown_ids) :]  # append only what is new
         else:
             self.remove_children()
+            self._drawn = []
             new = visible
             hidden = (total if total is not None else len(messages)) - len(visible)
             if hidden:
@@ -80,9 +95,11 @@ class ThreadView(VerticalScroll):
                 )
         for msg in new:
             provider = from_provider(msg.type)
-            self.mount(
-                MessageView(message_text(msg, now), classes="provider" if provider else "customer")
+            view = MessageView(
+                message_text(msg, now), classes="provider" if provider else "customer"
             )
+            self._drawn.append((view, msg, ago(msg.timestamp, now)))
+            self.mount(view)
         self.shown_ids = ids
         if new and (at_end or len(new) == len(visible)):
             self.call_after_refresh(self.scroll_end, animate=False)
