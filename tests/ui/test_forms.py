@@ -17,6 +17,7 @@ from expereo_tui.ui.forms.new_case import NewCaseScreen
 from expereo_tui.ui.forms.update_case import UpdateCaseScreen
 from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.inventory.screen import InventoryScreen
+from expereo_tui.ui.widgets.news_line import NewsLine
 
 from .conftest import screen_text, until
 
@@ -77,9 +78,10 @@ async def test_type_decides_priorities_and_subjects(
         screen.query_one("#type", Select).value = "NonIncident"
         await pilot.pause()
         assert [v for _, v in priority._options] == ["P3", "P4", "P5"]
-        # P1 is not a General Request's: the form moves it to P3 and says so
-        await until(pilot, lambda: bool(app._notifications))
-        [note] = [n.message for n in app._notifications]
+        # P1 is not a General Request's: the form moves it to P3 and says so (on its news line)
+        news = screen.query_one(NewsLine)
+        await until(pilot, lambda: "Priority changed" in str(news.render()))
+        note = str(news.render())
         assert "Priority changed from P1 to P3" in note and "General Request" in note
         assert "ChangeRequest" in [v for _, v in subject._options]
         assert not screen.query_one("#start", Input).parent.display  # type: ignore[union-attr]
@@ -223,8 +225,8 @@ async def test_inventory_loads_lazily_and_jumps(
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, InboxScreen))
         assert app.screen.query_state.service_id == sid  # type: ignore[attr-defined]
-        await pilot.press("escape")  # not bound in the inbox: stays
-        app.pop_screen()
+        await pilot.press("escape")  # back to the inventory, on the same service
+        await until(pilot, lambda: isinstance(app.screen, InventoryScreen))
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, NewCaseScreen))
         assert app.screen.service_id == sid  # type: ignore[attr-defined]
