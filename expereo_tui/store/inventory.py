@@ -26,25 +26,34 @@ def _like(text: str) -> str:
 class InventoryStore(Table):
     """The inventory tables; each row keeps the API's object whole in ``raw``."""
 
-    def _upsert(self, sql: str, rows: list[tuple[Any, ...]], table: str) -> int:
-        """Insert or replace rows; returns how many differ from what was stored."""
+    def _upsert(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert new rows and update those whose ``raw`` differs (the last column); returns how
+        many that was.  The comparison is SQLite's: the table is never read into memory (a
+        large account's 20,000 services were, on every inventory refresh)."""
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+        sql = (
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET "
+            f"{updates} WHERE {table}.raw IS NOT excluded.raw"
+        )
         with self._tx() as db:
-            before = {r["id"]: r["raw"] for r in db.execute(f"SELECT id, raw FROM {table}")}
-            changed = sum(1 for r in rows if before.get(r[0]) != r[-1])
+            before = db.total_changes  # the inventory tables have no triggers
             db.executemany(sql, rows)
-        return changed
+            return db.total_changes - before
 
     def upsert_accounts(self, items: Iterable[Account]) -> int:
-        rows = [(a.account_id, a.name, json.dumps(a.to_wire(), sort_keys=True)) for a in items]
-        return self._upsert("INSERT OR REPLACE INTO accounts VALUES (?,?,?)", rows, "accounts")
+        rows = ((a.account_id, a.name, json.dumps(a.to_wire(), sort_keys=True)) for a in items)
+        return self._upsert("accounts", ("id", "name", "raw"), rows)
 
-    def _refresh_search(self) -> None:
-        """Names of services and sites are part of each case's search text."""
+    def refresh_search(self) -> None:
+        """Names of services and sites are part of each case's search text: after they
+        changed (``upsert_sites(..., search=False)`` leaves it to the caller, once)."""
         with self._tx() as db:
             db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
 
-    def upsert_sites(self, items: Iterable[Site]) -> int:
-        rows = [
+    def upsert_sites(self, items: Iterable[Site], *, search: bool = True) -> int:
+        rows = (
             (
                 s.site_id,
                 s.account_id,
@@ -54,14 +63,15 @@ class InventoryStore(Table):
                 json.dumps(s.to_wire(), sort_keys=True),
             )
             for s in items
-        ]
-        changed = self._upsert("INSERT OR REPLACE INTO sites VALUES (?,?,?,?,?,?)", rows, "sites")
-        if changed:
-            self._refresh_search()
+        )
+        columns = ("id", "account_id", "name", "city", "country", "raw")
+        changed = self._upsert("sites", columns, rows)
+        if changed and search:
+            self.refresh_search()
         return changed
 
-    def upsert_services(self, items: Iterable[Service]) -> int:
-        rows = [
+    def upsert_services(self, items: Iterable[Service], *, search: bool = True) -> int:
+        rows = (
             (
                 s.service_id,
                 s.account_id,
@@ -72,16 +82,15 @@ class InventoryStore(Table):
                 json.dumps(s.to_wire(), sort_keys=True),
             )
             for s in items
-        ]
-        changed = self._upsert(
-            "INSERT OR REPLACE INTO services VALUES (?,?,?,?,?,?,?)", rows, "services"
         )
-        if changed:
-            self._refresh_search()
+        columns = ("id", "account_id", "site_id", "name", "status", "service_type", "raw")
+        changed = self._upsert("services", columns, rows)
+        if changed and search:
+            self.refresh_search()
         return changed
 
     def upsert_invoices(self, items: Iterable[Invoice]) -> int:
-        rows = [
+        rows = (
             (
                 i.invoice_id,
                 i.account_id,
@@ -89,8 +98,8 @@ class InventoryStore(Table):
                 json.dumps(i.to_wire(), sort_keys=True),
             )
             for i in items
-        ]
-        return self._upsert("INSERT OR REPLACE INTO invoices VALUES (?,?,?,?)", rows, "invoices")
+        )
+        return self._upsert("invoices", ("id", "account_id", "invoice_date", "raw"), rows)
 
     def raw_rows(self, table: str) -> list[tuple[str, str]]:
         """(id, the API's JSON as stored) of every row of one inventory table (accounts, sites,

@@ -51,6 +51,7 @@ FIRST_SYNC_LISTS = (
 
 
 INVENTORY_LISTS = ("sites", "services", "accounts", "invoices")
+STORED_BY_PAGE = ("sites", "services", "accounts")  # the invoices' sync needs its whole list
 
 
 class _Walk:
@@ -63,7 +64,8 @@ class _Walk:
         self.done = 0  # items read
         self.pages = 0  # requests made (an empty list costs one)
         self.finished = False
-        self.held: list[Any] = []  # read, waiting to be stored
+        self.held: list[Any] = []  # read, waiting to be stored (the invoices: a whole list)
+        self.changed = 0  # rows its stored pages added or changed
         self.forbidden = False  # the key lacks the list's scope
 
     async def page(self) -> list[Any]:
@@ -155,7 +157,11 @@ class Poller:
         async def read(walk: _Walk) -> None:
             self.stage = walk.name
             try:
-                walk.held.extend(await walk.page())
+                batch = await walk.page()
+                if walk.name in STORED_BY_PAGE:  # stored as it comes: never the whole list
+                    walk.changed += await self._store_page(walk.name, batch)
+                else:
+                    walk.held.extend(batch)
             except ForbiddenError:
                 if walk.name != "invoices":
                     raise
@@ -215,44 +221,58 @@ class Poller:
             for task in inventory:
                 task.cancel()
             await asyncio.gather(*inventory, return_exceptions=True)
-        await self._store_inventory(
-            walks["accounts"].held,
-            walks["sites"].held,
-            walks["services"].held,
+        await self._inventory_stored(
+            (walks["accounts"].changed, walks["sites"].changed, walks["services"].changed),
             walks["invoices"].held,
             invoices_forbidden=walks["invoices"].forbidden,
         )
 
     async def refresh_inventory(self) -> InventoryChanged | None:
         """Accounts, sites, services (and invoices when the scope allows); full listings, as the
-        API offers no change date for them.  Emits only when something differs."""
+        API offers no change date for them, each page stored as it comes (a large account's
+        20,000 services were held whole, then compared with the whole table: a peak of tens of
+        MB that stayed as the process's size).  Emits only when something differs."""
         client = self.client
-        self.stage = "accounts"
-        accounts = [a async for a in client.iter_accounts(page_size=PAGE)]
-        self.stage = "sites"
-        sites = [s async for s in client.iter_sites(page_size=PAGE)]
-        self.stage = "services"
-        services = [s async for s in client.iter_services(page_size=PAGE)]
-        return await self._store_inventory(accounts, sites, services, None)
+        changed: list[int] = []
+        for name, items in (
+            ("accounts", client.iter_accounts(page_size=PAGE)),
+            ("sites", client.iter_sites(page_size=PAGE)),
+            ("services", client.iter_services(page_size=PAGE)),
+        ):
+            walk = _Walk(name, items, lambda: None)
+            count = 0
+            while not walk.finished:
+                self.stage = name
+                count += await self._store_page(name, await walk.page())
+            changed.append(count)
+        return await self._inventory_stored((changed[0], changed[1], changed[2]), None)
 
-    async def _store_inventory(
+    async def _store_page(self, name: str, items: list[Any]) -> int:
+        """Store a page of accounts, sites or services; how many rows it added or changed.
+        The cases' search text (it holds site and service names) is refreshed once, at the
+        end (``_inventory_stored``)."""
+        if not items:
+            return 0
+        inventory = self.store.inventory
+        self.stage = "inventory-store"
+        if name == "accounts":
+            return await asyncio.to_thread(inventory.upsert_accounts, items)
+        if name == "sites":
+            return await asyncio.to_thread(partial(inventory.upsert_sites, items, search=False))
+        return await asyncio.to_thread(partial(inventory.upsert_services, items, search=False))
+
+    async def _inventory_stored(
         self,
-        accounts: list[Any],
-        sites: list[Any],
-        services: list[Any],
+        changed: tuple[int, int, int],
         invoices: list[Any] | None,
         *,
         invoices_forbidden: bool = False,
     ) -> InventoryChanged | None:
-        store = self.store
-        self.stage = "inventory-store"
-        changed = await asyncio.to_thread(
-            lambda: (
-                store.inventory.upsert_accounts(accounts),
-                store.inventory.upsert_sites(sites),
-                store.inventory.upsert_services(services),
-            )
-        )
+        """The inventory's pages are stored (``changed``: accounts, sites, services): the
+        search text, the invoices, the event."""
+        if changed[1] or changed[2]:
+            self.stage = "inventory-store"
+            await asyncio.to_thread(self.store.inventory.refresh_search)
         self.stage = "invoices"  # their own scope; without it only they are hidden
         invoices_changed = await self.invoices.refresh(invoices, forbidden=invoices_forbidden)
         event = InventoryChanged(accounts=changed[0], sites=changed[1], services=changed[2])

@@ -219,3 +219,33 @@ def test_unread_survives_the_move_to_schema_3(tmp_path: Path) -> None:
     store.cases.upsert_cases([_case("CS-SEEN", 60 * 24 * 400)])  # a change after it was seen
     assert store.cases.is_unread("CS-SEEN") and not store.cases.is_unread("CS-CHANGED")
     assert store.cases.inbox_summary(CaseQuery()).unread == 2
+
+
+def test_inventory_upserts_count_what_changed_and_keep_the_rest(tmp_path: Path) -> None:
+    """A page stored again is no change; a new row and a changed row are one each; rows of
+    other pages stay (the inventory is stored a page at a time, #30); the cases' search text
+    follows a renamed site once asked (``search=False`` leaves it to the caller)."""
+    store = Store(tmp_path / "inv.sqlite3")
+    site = {"siteId": "S-1", "accountId": "A-1", "name": "Lyon Store 3", "city": "Lyon"}
+    service = {"serviceId": "SVC-1", "accountId": "A-1", "siteId": "S-1", "serviceName": "DIA"}
+    other = {**service, "serviceId": "SVC-2", "serviceName": "MPLS"}
+    store.cases.upsert_cases([_case("CS-1", 5, siteId="S-1", serviceId="SVC-1")])
+    inventory = store.inventory
+    assert inventory.upsert_sites([Site.model_validate(site)]) == 1
+    assert inventory.upsert_services([Service.model_validate(service)], search=False) == 1
+    assert inventory.upsert_services([Service.model_validate(other)], search=False) == 1
+    assert inventory.upsert_services([Service.model_validate(service)], search=False) == 0
+    renamed = {**service, "serviceName": "DIA 10 Gbps"}
+    assert inventory.upsert_services([Service.model_validate(renamed)], search=False) == 1
+    assert {s.service_id: s.service_name for s in inventory.services()} == {
+        "SVC-1": "DIA 10 Gbps",
+        "SVC-2": "MPLS",
+    }
+    moved = {**site, "name": "Villeurbanne Store 3"}
+    assert inventory.upsert_sites([Site.model_validate(moved)], search=False) == 1
+    assert not store.cases.query_cases(CaseQuery(text="Villeurbanne"), limit=5)
+    inventory.refresh_search()
+    assert [c.id for c in store.cases.query_cases(CaseQuery(text="Villeurbanne"), limit=5)] == [
+        "CS-1"
+    ]
+    store.close()
