@@ -69,6 +69,11 @@ def dump(signum, frame):
     counts = Counter(type(o).__qualname__ for o in gc.get_objects())
     lines.append("-- gc-tracked objects by type --")
     lines.extend(f"{n:9d}  {t}" for t, n in counts.most_common(12))
+    packages = Counter(name.split(".")[0] for name in list(sys.modules))
+    lines.append(f"-- modules loaded: {len(sys.modules)}, by package --")
+    lines.append("  " + ", ".join(f"{p} {n}" for p, n in packages.most_common(25)))
+    ours = sorted(n for n in sys.modules if n.startswith("expereo_tui."))
+    lines.append("  expereo_tui: " + " ".join(n[len("expereo_tui."):] for n in ours))
     if not tracemalloc.is_tracing():
         with open(os.environ["MEMORY_BENCH_DUMP"], "w") as out:
             out.write("\n".join(lines) + "\n")

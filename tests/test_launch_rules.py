@@ -118,7 +118,8 @@ def test_the_walk_sees_what_a_launch_imports() -> None:
         "import importlib, sys\n"
         f"for root in {LAUNCH_ROOTS!r}: importlib.import_module(root)\n"
         "from expereo_tui.launch_rules import is_deferred\n"
-        "print(*sorted(m for m in sys.modules if is_deferred(m)))\n"
+        # (a None entry is an import kept out, not a module loaded: httpx._main)
+        "print(*sorted(m for m, mod in sys.modules.items() if mod and is_deferred(m)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []
@@ -129,3 +130,15 @@ def test_the_rule_names_real_modules() -> None:
 
     for name in NOT_BEFORE_FIRST_FRAME:
         assert importlib.util.find_spec(name) is not None, name
+
+
+def test_httpx_s_command_line_client_is_never_loaded() -> None:
+    """httpx imports its CLI (click, pygments) with itself; api/__init__.py keeps it out:
+    3.4 MB of every process (#30).  The app still speaks HTTP."""
+    code = (
+        "import sys, expereo_tui.api.v2, expereo_tui.sync.engine, httpx\n"
+        "print(*sorted(m for m in ('httpx._main', 'click', 'pygments') if sys.modules.get(m)))\n"
+        "print(httpx.AsyncClient.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["AsyncClient"]
