@@ -3,9 +3,9 @@
 mutmut 3 keeps each mutated file's verdicts in ``mutants/<path>.meta`` (JSON: mutant name →
 the exit code of its test run).  Killed: the tests failed (or timed out, or the type checker
 refused the mutant).  A mutant listed in docs/development.md's "Equivalent mutants" table
-(its name in backticks in the first column) changes no behaviour: it is counted apart and left
-out of the share.  Modules whose mutants were not run (``make mutants MUTANTS=...`` ran others)
-say so.
+(its name in backticks in the first column; ``NAME__mutmut_{3,7,12}`` names several of one
+function) changes no behaviour: it is counted apart and left out of the share.  Modules whose
+mutants were not run (``make mutants MUTANTS=...`` ran others) say so.
 
     python scripts/mutants_report.py [--survivors] [--results DIR]
 
@@ -25,13 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
-EQUIVALENT_ROW = re.compile(r"^\|\s*`(expereo_tui\.[\w.]+__mutmut_\d+)`\s*\|")
+EQUIVALENT_ROW = re.compile(r"^\|\s*`(expereo_tui\.[\w.]+__mutmut_)(\d+|\{[\d, ]+\})`\s*\|")
 
 
 def equivalents(doc: Path = ROOT / "docs" / "development.md") -> set[str]:
     if not doc.exists():
         return set()
-    return {m.group(1) for line in doc.read_text("utf-8").splitlines() if (m := EQUIVALENT_ROW.match(line))}
+    names = set()
+    for line in doc.read_text("utf-8").splitlines():
+        if m := EQUIVALENT_ROW.match(line):
+            names |= {m.group(1) + n.strip() for n in m.group(2).strip("{}").split(",")}
+    return names
 
 
 def main(argv: list[str]) -> int:
