@@ -3,13 +3,19 @@
 
     python -m benchmarks.first_screen_bench [RUNS] [SCALE]
 
-Each run starts ``expereo-tui demo --scale large --fresh`` (the simulator in the same process,
-a new store, its own XDG dirs) in a new 160x48 tmux pane, and times three moments on the
-screen: the first case row (a ``CS-`` id in the pane), the last case page stored (the status
-bar's "first sync: cases N / N"), and the end of the first sync (the bar says "updated").  The
-baseline, in the same run: a bare Textual app with a 50-row DataTable started the same way, to
-its first row.  Verdict: first rows ≤ 5 s from exec (and the ratio to the bare app is printed);
-the engine's own figures are ``first_sync_bench``'s, not this one's.
+Each run starts the app on a new store, its own XDG dirs, in a new 160x48 tmux pane, twice:
+
+- "account": ``expereo-tui --profile bench`` against ``expereo-tui sim --scale S`` already
+  running in its own process, as the app meets a real account (the verdict);
+- "demo": ``expereo-tui demo --scale S --fresh``, the simulator in the app's own process: its
+  world is built first (~1.2 s for large) and it answers on the app's interpreter (printed).
+
+It times four moments on the screen: the first case row (a ``CS-`` id in the pane), the true top
+of the inbox (the first moment the pane's top five rows are those it shows once the sync is
+done), the last case page stored (the status bar's "first sync: cases N / N"), and the end of
+the first sync (the bar says "updated").  The baseline, in the same run: a bare Textual app with
+a 50-row DataTable started the same way, to its first row.  Verdicts (issue 30): first rows
+≤ 2 s, the true top ≤ 5 s, from exec; the engine's own figures are ``first_sync_bench``'s.
 """
 
 from __future__ import annotations
@@ -24,9 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.memory_bench import _homes, simulator
 from benchmarks.pty_apps import BARE_APP
 
-FIRST_ROWS = 5.0  # seconds from exec to the first case row on screen
+FIRST_ROWS = 2.0  # seconds from exec to the first case row on screen
+TRUE_TOP = 5.0  # seconds from exec to the inbox's final top rows on screen
+TOP = 5  # the rows that make "the top"
 COLS, ROWS = 160, 48
 SESSION = "run"
 TMUX = ["tmux", "-L", "expereo-first-screen-bench"]  # its own server, kept up by a "keeper"
@@ -55,10 +64,14 @@ def _start(command: str, env: dict[str, str]) -> float:
 
 def _wait(started: float, seen: dict[str, float], limit: float) -> dict[str, float]:
     """Poll the pane every 20 ms until every moment is seen (or ``limit`` seconds)."""
+    tops: list[tuple[float, list[str]]] = []  # when the pane's top rows changed, and to what
     while time.perf_counter() - started < limit:
         text = _pane()
         now = time.perf_counter() - started
-        if "rows" not in seen and ROW.search(text):
+        top = ROW.findall(text)[:TOP]
+        if top and (not tops or tops[-1][1] != top):
+            tops.append((now, top))
+        if "rows" not in seen and top:
             seen["rows"] = now
         match = CASES_DONE.search(text)
         if match and "cases" not in seen and match.group(1) == match.group(2):
@@ -66,6 +79,8 @@ def _wait(started: float, seen: dict[str, float], limit: float) -> dict[str, flo
         if "rows" in seen and "first sync" not in text and "updated" in text:
             seen.setdefault("cases", now)
             seen["done"] = now
+            final = tops[-1][1]
+            seen["top"] = next(t for t, rows in tops if rows == final)
             return seen
         time.sleep(0.02)
     return seen
@@ -83,8 +98,15 @@ def one_run(script: str, scale: str, folder: Path) -> tuple[dict[str, float], fl
     started = _start(f"{sys.executable} {bare}", env)
     bare_rows = _wait(started, {}, 30).get("rows", float("nan"))
     started = _start(f"{script} demo --scale {scale} --fresh --activity 0", env)
-    seen = _wait(started, {}, 600)
+    demo = _wait(started, {}, 600)
     subprocess.run([*TMUX, "kill-session", "-t", SESSION], capture_output=True)
+    with simulator(script, scale) as url:  # built before the clock starts, as an API is up
+        account = folder / "account"
+        account.mkdir()
+        started = _start(f"{script} --profile bench", _homes(account, url))
+        seen = _wait(started, {}, 600)
+        subprocess.run([*TMUX, "kill-session", "-t", SESSION], capture_output=True)
+    seen.update({f"demo-{k}": v for k, v in demo.items()})
     return seen, bare_rows
 
 
@@ -94,11 +116,14 @@ def _runs(script: str, scale: str, runs: int) -> list[tuple[dict[str, float], fl
         with tempfile.TemporaryDirectory(prefix="expereo-first-screen-") as tmp:
             seen, bare = one_run(script, scale, Path(tmp))
         results.append((seen, bare))
-        print(
-            f"run {i + 1}: first rows {seen.get('rows', float('nan')):5.2f} s · all case pages "
-            f"{seen.get('cases', float('nan')):5.1f} s · first sync done "
-            f"{seen.get('done', float('nan')):5.1f} s   (bare Textual app's first row {bare:4.2f} s)"
-        )
+        nan = float("nan")
+        for label, key in (("account", ""), ("demo", "demo-")):
+            print(
+                f"run {i + 1} {label:>7}: first rows {seen.get(key + 'rows', nan):5.2f} s · true top "
+                f"{seen.get(key + 'top', nan):5.2f} s · all case pages "
+                f"{seen.get(key + 'cases', nan):5.1f} s · first sync done "
+                f"{seen.get(key + 'done', nan):5.1f} s   (bare Textual app's first row {bare:4.2f} s)"
+            )
     return results
 
 
@@ -114,13 +139,17 @@ def main() -> int:
         results = _runs(script, scale, runs)
     finally:
         subprocess.run([*TMUX, "kill-server"], capture_output=True)
-    rows = statistics.median(s.get("rows", float("inf")) for s, _ in results)
     bare = statistics.median(b for _, b in results)
-    ok = rows <= FIRST_ROWS
-    print(
-        f"first rows on screen {rows:.2f} s from exec ({rows / bare:.1f}x a bare Textual app's "
-        f"{bare:.2f} s), target ≤ {FIRST_ROWS:.0f} s  {'PASS' if ok else 'FAIL'}"
-    )
+    ok = True
+    for key, what, target in (("rows", "first rows", FIRST_ROWS), ("top", "true top", TRUE_TOP)):
+        value = statistics.median(s.get(key, float("inf")) for s, _ in results)
+        demo = statistics.median(s.get("demo-" + key, float("inf")) for s, _ in results)
+        ok = ok and value <= target
+        print(
+            f"{what} on screen {value:.2f} s from exec ({value / bare:.1f}x a bare Textual app's "
+            f"{bare:.2f} s; the demo {demo:.2f} s), target ≤ {target:.0f} s  "
+            f"{'PASS' if value <= target else 'FAIL'}"
+        )
     return 0 if ok else 1
 
 
