@@ -20,6 +20,7 @@ a 50-row DataTable started the same way, to its first row.  Verdicts (issue 30):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,10 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from benchmarks.memory_bench import _homes, simulator
 from benchmarks.pty_apps import BARE_APP
+from expereo_tui.sim.faults import SimLimits
 
 FIRST_ROWS = 2.0  # seconds from exec to the first case row on screen
 TRUE_TOP = 5.0  # seconds from exec to the inbox's final top rows on screen
@@ -104,8 +107,13 @@ def one_run(script: str, scale: str, folder: Path) -> tuple[dict[str, float], fl
         account = folder / "account"
         account.mkdir()
         started = _start(f"{script} --profile bench", _homes(account, url))
-        seen = _wait(started, {}, 600)
+        seen = _wait(started, {}, 3600)
+        with urllib.request.urlopen(f"{url}/_sim/requests", timeout=10) as answer:
+            told = json.load(answer)  # the requests the API saw by the end of the first sync
         subprocess.run([*TMUX, "kill-session", "-t", SESSION], capture_output=True)
+    limits = SimLimits()  # what the simulator runs with: the budget's floor for that many reads
+    seen["floor"] = max(0, told["count"] - limits.read_burst) / limits.read_rate
+    seen["requests"], seen["429s"] = told["count"], told["rateLimited"]
     seen.update({f"demo-{k}": v for k, v in demo.items()})
     return seen, bare_rows
 
@@ -117,6 +125,12 @@ def _runs(script: str, scale: str, runs: int) -> list[tuple[dict[str, float], fl
             seen, bare = one_run(script, scale, Path(tmp))
         results.append((seen, bare))
         nan = float("nan")
+        floor = seen.get("floor", nan)
+        print(
+            f"run {i + 1} account: first sync {seen.get('done', nan):.1f} s for "
+            f"{seen.get('requests', nan):.0f} requests, {seen.get('429s', nan):.0f} × 429; the read "
+            f"budget's floor for them {floor:.1f} s: {seen.get('done', nan) / floor:.2f}× floor"
+        )
         for label, key in (("account", ""), ("demo", "demo-")):
             print(
                 f"run {i + 1} {label:>7}: first rows {seen.get(key + 'rows', nan):5.2f} s · true top "

@@ -7,9 +7,12 @@ from collections.abc import Callable
 
 from textual.widgets import Tree
 
+from expereo_tui.store.store import Store
+from expereo_tui.sync.events import InventoryChanged
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.inbox.screen import InboxScreen
 from expereo_tui.ui.inventory.screen import InventoryScreen
+from expereo_tui.ui.messages import SyncEventMessage
 
 from .conftest import screen_text, until
 from .test_inventory_invoices import open_account
@@ -50,3 +53,34 @@ async def test_c_lists_a_service_s_cases_and_escape_returns_to_the_same_node(
         await pilot.press("escape")  # which stays
         await pilot.pause()
         assert app.screen is base and len(app.screen_stack) == 1
+
+
+async def test_an_inventory_refresh_keeps_the_open_nodes_and_the_cursor(
+    make_app: Callable[..., ExpereoApp], store: Store
+) -> None:
+    """The inventory is read again when it changed (a refresh, a first sync's pages): the
+    nodes that were open stay open, the cursor stays on its service, and what changed shows."""
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        tree = await open_account(app, pilot)
+        inventory = app.screen
+        assert isinstance(inventory, InventoryScreen)
+        sites = [n for n in tree.root.children[0].children if n.data and n.data.kind == "site"]
+        for site in sites:
+            site.expand()
+        await until(pilot, lambda: any(site.children for site in sites))
+        site = [site for site in sites if site.children][-1]
+        service = site.children[-1]
+        tree.move_cursor(service)
+        await pilot.pause()
+        svc = store.inventory.service(service.data.id)
+        assert svc is not None
+        renamed = svc.model_copy(update={"service_name": "Renamed circuit 42"})
+        store.inventory.upsert_services([renamed])
+        app.post_message(SyncEventMessage(InventoryChanged(services=1)))
+        await until(pilot, lambda: "Renamed circuit 42" in screen_text(app))
+        cursor = tree.cursor_node
+        assert cursor is not None and cursor.data is not None
+        assert (cursor.data.kind, cursor.data.id) == ("service", svc.service_id)
+        opened = [n for n in tree.root.children[0].children if n.is_expanded]
+        assert [n.data.id for n in opened if n.data] == [site.data.id for site in sites]

@@ -5,6 +5,7 @@ worker) when it is opened and not stored yet."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from textual.widgets.tree import TreeNode
 
 from expereo_tui.api.vocab import open_statuses
 from expereo_tui.store.store import CaseQuery
-from expereo_tui.sync.events import InventoryChanged, SyncEvent
+from expereo_tui.sync.events import InventoryChanged, SyncEvent, SyncStateChanged
 from expereo_tui.sync.invoices import InvoiceAccess, invoice_access
 from expereo_tui.ui.format import SERVICE_STATUS_ROLE, role_style
 from expereo_tui.ui.safe_text import literal, safe
@@ -60,6 +61,8 @@ INVOICES_HIDDEN = {
     ),
 }
 SERVICE_INVOICE_LINES = 6  # the newest lines a service's detail lists
+TREE_LISTS = ("accounts", "sites", "services")  # a first sync's lists the tree shows
+FIRST_SYNC_READ = 3.0  # seconds: during a first sync the tree is read again at most this often
 
 
 def money(amount: float | None, currency: str | None = None) -> str:
@@ -101,6 +104,8 @@ class InventoryScreen(AppScreen[None]):
         super().__init__()
         self.invoice_order = 0  # index into INVOICE_ORDERS
         self._lines_asked: set[str] = set()  # invoices whose lines this screen fetched
+        self._stored: tuple[tuple[str, int], ...] = ()  # a first sync's lists, as last read
+        self._read_at = 0.0  # when the tree was last read again (time.monotonic)
         self.shown: Node | None = None  # what the detail pane shows
 
     def compose(self) -> ComposeResult:
@@ -193,7 +198,10 @@ class InventoryScreen(AppScreen[None]):
 
     @on(Tree.NodeExpanded)
     def _expand(self, event: Tree.NodeExpanded[Node]) -> None:
-        node = event.node
+        self._fill(event.node)
+
+    def _fill(self, node: TreeNode[Node]) -> None:
+        """A node's children, read from the store when it is first opened."""
         data = node.data
         if data is None or node.children:
             return
@@ -502,9 +510,59 @@ class InventoryScreen(AppScreen[None]):
         detail.update(grid)
 
     def sync_event(self, event: SyncEvent) -> None:
-        if isinstance(event, InventoryChanged):
-            search = self.query_one("#inv-search", Input)
-            self.build(search.value if search.display else "")
+        """The inventory changed (a refresh, or pages of a first sync stored meanwhile): the
+        tree is read again, the nodes that were open open again and the cursor stays on its
+        node, so a refresh never takes the person's place."""
+        if isinstance(event, SyncStateChanged) and event.state.progress is not None:
+            stored = tuple(
+                (p.name, p.done) for p in event.state.progress.lists if p.name in TREE_LISTS
+            )
+            now = time.monotonic()
+            if stored == self._stored or now - self._read_at < FIRST_SYNC_READ:
+                return  # a first sync's progress: the tree is read again every few seconds
+            self._stored = stored
+        elif not isinstance(event, InventoryChanged):
+            return
+        self._read_at = time.monotonic()
+        search = self.query_one("#inv-search", Input)
+        if search.display and search.value.strip():
+            self.build(search.value)
+            return
+        self.rebuild_in_place()
+
+    def rebuild_in_place(self) -> None:
+        tree: Tree[Node] = self.query_one(Tree)
+
+        def key(node: TreeNode[Node] | None) -> tuple[str, str] | None:
+            return (node.data.kind, node.data.id) if node is not None and node.data else None
+
+        opened: set[tuple[str, str] | None] = set()
+        stack = list(tree.root.children)
+        while stack:
+            node = stack.pop()
+            if node.is_expanded:
+                opened.add(key(node))
+                stack.extend(node.children)
+        cursor = key(tree.cursor_node)
+        self.build()
+        found = None
+        stack = list(tree.root.children)
+        while stack:
+            node = stack.pop(0)  # parents before their children
+            if key(node) == cursor:
+                found = node
+            if key(node) in opened:
+                self._fill(node)
+                node.expand()
+                stack.extend(node.children)
+        if found is not None:
+            target = found
+
+            def restore() -> None:
+                _ = tree.last_line  # the lines are laid out (a node's line is known) before
+                tree.move_cursor(target)
+
+            self.call_after_refresh(restore)
 
     # -- actions --------------------------------------------------------------------------------
     def _service_id(self) -> str | None:
