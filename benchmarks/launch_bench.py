@@ -1,11 +1,11 @@
 """Launch to case rows in a real terminal, beside a bare Textual app with a 50-row DataTable.
 
-    python -m benchmarks.launch_bench [RUNS]
+    python -m benchmarks.launch_bench [RUNS] [SCALE]
 
 Each app is a new process on a pty (``benchmarks/pty_apps.py``); the clock starts before the
 fork and stops when the first case id is in the bytes the app wrote to its terminal, so imports,
 config, opening the store and the first frame all count.  The app opens a warm store (the large
-dataset: 10,000 cases) of a profile that points at a quiet simulator on loopback.  The two are
+dataset: 10,000 cases; SCALE ``xl``: 100,000) of a profile that points at a quiet simulator on loopback.  The two are
 launched in turn, RUNS times each.  Target: median ≤ 1.3× the bare app.
 """
 
@@ -27,12 +27,12 @@ SIM_NOW = 1_795_000_000.0
 
 
 @contextmanager
-def warm_setup(root: Path) -> Iterator[Workspace]:
-    """The large dataset in a store marked fully synced just now, and its simulator (frozen
-    clock: a quiet API) on loopback."""
+def warm_setup(root: Path, scale: str = "large") -> Iterator[Workspace]:
+    """The dataset of ``scale`` in a store marked fully synced just now, and its simulator
+    (frozen clock: a quiet API) on loopback."""
     from benchmarks.store_bench import build
 
-    store, _, _ = build(root / "warm.sqlite3")
+    store, _, _ = build(root / "warm.sqlite3", scale)
     now = time.time()
     for key in ("cases_first_sync_done", "last_success", "inventory_synced_at"):
         store.meta.set_meta(key, "1" if key == "cases_first_sync_done" else str(now))
@@ -40,7 +40,7 @@ def warm_setup(root: Path) -> Iterator[Workspace]:
     sim = Simulator(
         SimConfig(
             seed=1,
-            scale="large",
+            scale=scale,
             client_id="bench-client",
             client_secret="bench-secret-do-not-log",
             clock=lambda: SIM_NOW,
@@ -93,8 +93,9 @@ def compiled() -> None:
 
 def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    scale = sys.argv[2] if len(sys.argv) > 2 else "large"
     compiled()
-    with tempfile.TemporaryDirectory() as folder, warm_setup(Path(folder)) as ws:
+    with tempfile.TemporaryDirectory() as folder, warm_setup(Path(folder), scale) as ws:
         bare, app = measure(ws, runs)
     return 0 if report(bare, app) else 1
 

@@ -38,9 +38,9 @@ def median_ms(fn: Callable[[], object], repeat: int = REPEAT) -> float:
     return timed_ms(fn, repeat)[1]
 
 
-def build(path: Path) -> tuple[Store, Simulator, float]:
+def build(path: Path, scale: str = "large") -> tuple[Store, Simulator, float]:
     start = time.perf_counter()
-    sim = Simulator(SimConfig(seed=1, scale="large", clock=lambda: 1_795_000_000.0))
+    sim = Simulator(SimConfig(seed=1, scale=scale, clock=lambda: 1_795_000_000.0))
     store = Store(path)
     d = sim.data
     fill(store, sim)

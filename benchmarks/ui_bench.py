@@ -1,7 +1,9 @@
 """The inbox on the large dataset (10,000 cases) from a warm store, beside bare Textual apps
 measured in the same run.
 
-    python -m benchmarks.ui_bench
+    python -m benchmarks.ui_bench [SCALE]
+
+(SCALE ``xl``: 100,000 cases; the default is ``large``.)
 
 Every time is taken at the frame: each app's ``_display`` is wrapped so that every update the
 compositor produces is turned into the escape sequences a terminal driver would write (that cost
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -152,9 +155,9 @@ def ms(value: float) -> str:
     return f"{value * 1000:.1f} ms"
 
 
-async def run() -> int:
+async def run(scale: str = "large") -> int:
     with tempfile.TemporaryDirectory() as folder:
-        store, sim, _ = build(Path(folder) / "ui.sqlite3")
+        store, sim, _ = build(Path(folder) / "ui.sqlite3", scale)
         small_case, big_case = list(sim.data.cases)[1:3]
         # The app talks to the API over HTTP: the simulator's 100,000 messages are not in its
         # process, so they must not be here either (every full garbage collection would walk
@@ -367,7 +370,7 @@ async def run() -> int:
 
 
 def main() -> int:
-    return asyncio.run(run())
+    return asyncio.run(run(sys.argv[1] if len(sys.argv) > 1 else "large"))
 
 
 if __name__ == "__main__":
