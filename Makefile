@@ -24,7 +24,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy expereo_tui/api expereo_tui/store expereo_tui/sync \
-		expereo_tui/cli expereo_tui/team expereo_tui/config.py expereo_tui/locations.py \
+		expereo_tui/cli expereo_tui/team expereo_tui/config.py expereo_tui/locations.py expereo_tui/heap.py \
 		expereo_tui/keymap.py expereo_tui/logs.py
 
 pytest: $(STAMP)  # one worker per core: the suite fits its 5-minute budget on 2 cores

@@ -19,6 +19,7 @@ LAYER = {
     "launch_rules": 0,
     "files": 0,
     "net": 0,
+    "heap": 0,
     "api": 1,
     "sim": 2,  # beside the API: it speaks the API's vocabulary, the app never imports it
     "store": 2,

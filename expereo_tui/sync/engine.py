@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from expereo_tui import heap
 from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import (
     ApiError,
@@ -516,15 +517,18 @@ class SyncEngine:
             log.info("the store takes writes again: sync resumes")
         self._set_state(SyncState(SyncStatus.SYNCING, self._last_success, message="refreshing"))
         poller = self.poller
+        bulk = False  # a first sync or an inventory refresh: many pages parsed and let go
         try:
             poller.stage = "meta"
             if self.store.meta.get_meta(META_FIRST_SYNC) is None:  # an empty store: cases first
+                bulk = True
                 await poller.first_sync(self._first_sync_progress, now=now)
                 poller.stage = "meta"
                 self.store.meta.set_meta(META_INVENTORY_AT, str(now))
             else:
                 inv_at = float(self.store.meta.get_meta(META_INVENTORY_AT) or 0)
                 if now - inv_at >= self.settings.inventory_interval:
+                    bulk = True
                     await poller.refresh_inventory()
                     poller.stage = "meta"
                     self.store.meta.set_meta(META_INVENTORY_AT, str(now))
@@ -547,6 +551,8 @@ class SyncEngine:
             return self._note_crash(exc, poller.stage)
         finally:
             poller.stage = "idle"
+        if bulk:  # the pages' memory goes back to the system, not kept at the peak
+            await asyncio.to_thread(heap.give_back)
         self.polls += 1
         self._backoff.reset()
         self._last_success = last_success

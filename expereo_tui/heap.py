@@ -1,0 +1,30 @@
+"""Give memory back to the system after a burst of work (issue 30).
+
+A first sync parses hundreds of pages: their response bodies, JSON and models are freed as each
+page is stored, but glibc keeps the freed heap for reuse, and the process stays at its peak. On
+an xl account (100,000 cases) that was 71 MB "freed but kept" of an RSS of 227 MB; ``malloc_trim``
+hands it back. Elsewhere than glibc (macOS, musl) there is no such call and nothing is done."""
+
+from __future__ import annotations
+
+import sys
+
+_trim: object = None  # the C function, once looked up; False where there is none
+
+
+def give_back() -> bool:
+    """``malloc_trim(0)``: whether it ran (glibc only). Thread-safe; takes milliseconds."""
+    global _trim
+    if _trim is None:
+        _trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _trim = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc
+                _trim = False
+    if _trim is False:
+        return False
+    _trim(0)  # type: ignore[operator]
+    return True
