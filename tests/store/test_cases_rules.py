@@ -5,6 +5,7 @@ JSON as stored)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 
 from expereo_tui.api.models import CaseMessage, Service, Site
 from expereo_tui.store.cases import CaseRow
+from expereo_tui.store.schema import MIGRATIONS, SEARCH_EXPR
 from expereo_tui.store.store import CaseQuery, InboxSummary, Store
 
 from .test_opening import Disk
@@ -296,3 +298,52 @@ def test_raw_cases_are_the_apis_json_by_id_or_in_the_order_asked(store: Store) -
         ("CS-1", "CS-1"),
     ]
     assert store.cases.raw_cases([]) == []
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("århus", "CS-1"),
+        ("ÅRHUS", "CS-1"),
+        ("Århus", "CS-1"),
+        ("ödeshög", "CS-2"),
+        ("ÖDESHÖG", "CS-2"),
+    ],
+)
+def test_text_search_ignores_case_beyond_ascii(
+    store: Store, warm: bool, text: str, wanted: str
+) -> None:
+    """A city or subject that starts with Å, Ö, Ł … is found however it is typed (SQLite's own
+    lower() and LIKE fold ASCII letters only)."""
+    store.inventory.upsert_sites([Site(site_id="ST-1", name="Harbour", city="Århus")])
+    store.cases.upsert_cases(
+        [
+            _case("CS-1", 0, siteId="ST-1"),
+            _case("CS-2", 1, subject="Ödeshög link down"),
+            _case("CS-3", 2, subject="Oslo"),
+        ]
+    )
+    if warm:
+        store.cases.warm_inbox()
+    assert [r.id for r in store.cases.inbox_page(CaseQuery(text=text))] == [wanted]
+
+
+def test_a_store_from_before_finds_its_cases_beyond_ascii_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """The search text of cases stored by the previous version is folded again on opening."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)  # SQLite's own lower(), as the previous version had it
+    for number, migration in enumerate(MIGRATIONS[:-1]):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    db.execute(
+        "INSERT INTO cases (id, subject, last_modified, raw) VALUES (?, ?, '2026-11-18T09:00:00.000000', '{}')",
+        ("CS-1", "Ödeshög link down"),
+    )
+    db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert [r.id for r in store.cases.inbox_page(CaseQuery(text="ödeshög"))] == ["CS-1"]
