@@ -213,20 +213,30 @@ def test_a_case_the_store_does_not_hold_is_not_unread(store: Store) -> None:
     assert store.cases.is_unread("CS-9") is False
 
 
-def test_warming_a_warm_inbox_reads_nothing_and_the_build_reads_beside_the_apps_connection(
-    store: Store,
+def test_the_build_reads_beside_the_apps_connection_and_only_when_the_data_changed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ~100 ms build reads through a connection of its own (the UI's stays free), and a
-    second call with no write in between costs nothing."""
+    second call with no write in between costs nothing: no connection, no read."""
     _sixty(store)
+    opened: list[object] = []
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        opened.append(args[0])
+        return real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", connect)
     with _statements(store) as seen:
         store.cases.warm_inbox()
-    assert store.cases.inbox_is_warm()
-    assert [s for s in seen if "cases" in s] == []
-    with _statements(store) as seen:
-        store.cases.warm_inbox()
-    assert [s for s in seen if "cases" in s] == []
-    assert store.cases.inbox_summary(CaseQuery()).total == 60
+    assert store.cases.inbox_is_warm() and len(opened) == 1
+    assert [s for s in seen if "cases" in s] == []  # not on the app's connection
+    store.cases.warm_inbox()
+    assert len(opened) == 1  # warm already: nothing read
+    store.cases.upsert_cases([_case("CS-60", 60)])
+    store.cases.warm_inbox()
+    assert len(opened) == 2
+    assert store.cases.inbox_summary(CaseQuery()).total == 61
 
 
 def test_a_store_running_from_memory_warms_its_inbox_from_there(tmp_path: Path) -> None:
