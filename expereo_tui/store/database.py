@@ -86,6 +86,12 @@ def private_file(path: Path, mode: int = 0o600) -> None:
         pass  # missing, or not ours: nothing we may do about it
 
 
+def _lower(text: str | None) -> str | None:
+    """SQL's ``lower()`` for every letter, not only ASCII ones (SQLite's own leaves Å, Ö, Ł as
+    they are, so the inbox's search could not find "Århus" however it was typed)."""
+    return None if text is None else str(text).lower()
+
+
 def _companions(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
@@ -155,6 +161,7 @@ class Database:
             uri=uri,
         )
         db.row_factory = sqlite3.Row
+        db.create_function("lower", 1, _lower, deterministic=True)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")

@@ -171,6 +171,12 @@ def _v_threads(db: sqlite3.Connection) -> None:
     )
 
 
+def _v_search_lower(db: sqlite3.Connection) -> None:
+    """The search text again, now that ``lower()`` folds every letter (store/database.py):
+    cases stored before kept Å, Ö, Ł … in capitals until they changed."""
+    db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
@@ -179,6 +185,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v_triage,
     _v_shift,
     _v_threads,
+    _v_search_lower,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

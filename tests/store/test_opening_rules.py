@@ -1,0 +1,215 @@
+"""The store's opening policy in this process (test_opening.py runs the read-only cases as another
+user in a child process, where neither coverage nor mutmut sees them): SQLite refusing to
+write opens the store read-only, an older schema is migrated in memory, a file that cannot
+even get its -shm is read as immutable, and nothing on disk changes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from expereo_tui.store.database import (
+    NewerSchemaError,
+    StoreFullError,
+    StoreReadOnlyError,
+    _companions,
+)
+from expereo_tui.store.errors import SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, StoreNotice
+from expereo_tui.store.schema import SCHEMA_VERSION
+from expereo_tui.store.store import CaseQuery, Store
+
+from .test_opening import Disk, _files, _old_schema
+from .test_store import _case
+
+
+class Refusing:
+    """Connections as a read-only mount gives them: opening the file to write fails with
+    ``SQLITE_READONLY``; with ``no_shm``, a ``mode=ro`` open fails too (``SQLITE_CANTOPEN``:
+    the -shm cannot be made) and only ``immutable=1`` opens."""
+
+    def __init__(self, *, no_shm: bool = False) -> None:
+        self.no_shm = no_shm
+        self.targets: list[str] = []
+
+    def connect(self, target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        self.targets.append(str(target))
+        if str(target) != ":memory:" and "immutable=1" not in str(target):
+            if not kwargs.get("uri") or (self.no_shm and "mode=ro" in str(target)):
+                code = SQLITE_CANTOPEN if kwargs.get("uri") else SQLITE_READONLY
+                err = sqlite3.OperationalError("attempt to write a readonly database")
+                err.sqlite_errorcode = code
+                raise err
+        return sqlite3.connect(target, *args, **kwargs)
+
+
+def _checks(path: Path, store: Store) -> None:
+    """What a read-only store does: reads, an inbox, writes refused, drafts kept in memory."""
+    assert store.read_only_notice == StoreNotice("read_only", path, reason="sqlite")
+    assert store.problem is store.read_only_notice
+    assert store.cases.case("CS-OLD") is not None
+    assert store.drafts.load_draft("reply:CS-OLD") == {"text": "kept"}
+    store.cases.warm_inbox()
+    assert store.cases.inbox_is_warm()
+    assert store.cases.inbox_summary(CaseQuery()).total == 1
+    with pytest.raises(StoreReadOnlyError):
+        store.cases.upsert_cases([_case("CS-2", 0)])
+    assert not store.retry_writes()  # opened read-only: it stays so until the next launch
+    store.drafts.save_draft("reply:CS-OLD", {"text": "typed"})
+    assert store.drafts.load_draft("reply:CS-OLD") == {"text": "typed"}
+
+
+@pytest.mark.parametrize("version", [2, SCHEMA_VERSION])
+def test_a_file_sqlite_will_not_write_opens_read_only(
+    tmp_path: Path, version: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, version)
+    before, data = _files(tmp_path), path.read_bytes()
+    refusing = Refusing()
+    with caplog.at_level(logging.WARNING, logger="expereo_tui.store.database"):
+        store = Store(path, connect=refusing.connect)
+    assert f"store {path} is read-only (sqlite)" in caplog.messages
+    _checks(path, store)
+    # an older schema is migrated in a copy in memory; the current one is read from the file
+    reads_file = store.database.reader() is not None
+    assert reads_file == (version == SCHEMA_VERSION)
+    store.close()
+    # nothing renamed or written (the open lock is made beside it: the folder takes writes)
+    assert _files(tmp_path) - {"s.sqlite3.open-lock"} == before and path.read_bytes() == data
+
+
+def test_a_file_that_cannot_get_its_shm_is_read_as_immutable(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+    refusing = Refusing(no_shm=True)
+    store = Store(path, connect=refusing.connect)
+    _checks(path, store)
+    assert refusing.targets[-1] == f"{path.resolve().as_uri()}?immutable=1"
+    reader = store.database.reader()
+    assert reader is not None
+    assert reader.execute("SELECT id FROM cases").fetchall() == [("CS-OLD",)]
+    reader.close()
+
+
+def test_a_newer_file_that_cannot_be_written_still_stops(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(NewerSchemaError) as stopped:
+        Store(path, connect=Refusing().connect)
+    assert (stopped.value.path, stopped.value.version) == (path, SCHEMA_VERSION + 1)
+
+
+def test_a_missing_file_in_a_place_sqlite_will_not_write_runs_from_memory(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new.sqlite3"
+    store = Store(path, connect=Refusing().connect)
+    assert store.read_only_notice is not None and store.read_only_notice.reason == "sqlite"
+    assert store.cases.case_count() == 0 and store.database.reader() is None
+    assert not path.exists()
+
+
+class Refusable(sqlite3.Connection):
+    """A connection whose writes a test can refuse, as a remount or a full disk does later."""
+
+    refuse: int | None = None  # the SQLite error code to answer a write with
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        if Refusable.refuse is not None and sql.startswith("BEGIN IMMEDIATE"):
+            err = sqlite3.OperationalError(f"refused ({Refusable.refuse})")
+            err.sqlite_errorcode = Refusable.refuse
+            raise err
+        return super().execute(sql, *args)
+
+
+@pytest.fixture
+def refusable(tmp_path: Path) -> Iterator[Store]:
+    def connect(target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return sqlite3.connect(target, *args, factory=Refusable, **kwargs)
+
+    Refusable.refuse = None
+    yield Store(tmp_path / "late.sqlite3", clock=lambda: 1234.0, connect=connect)
+    Refusable.refuse = None
+
+
+def test_a_store_refusing_writes_later_takes_them_again_once_it_can(
+    refusable: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = refusable
+    Refusable.refuse = SQLITE_READONLY
+    with pytest.raises(StoreReadOnlyError):
+        store.cases.upsert_cases([_case("CS-1", 0)])
+    assert store.read_only_notice is not None and store.database.late_read_only
+    assert not store.retry_writes()  # still refused: the notice stays
+    assert store.read_only_notice is not None and store.read_only_notice.reason == "sqlite"
+    Refusable.refuse = SQLITE_FULL  # now refused for lack of room: still not writable
+    assert not store.retry_writes()
+    assert store.read_only_notice is not None
+    Refusable.refuse = None
+    with caplog.at_level(logging.INFO, logger="expereo_tui.store.database"):
+        assert store.retry_writes()
+    assert store.read_only_notice is None and not store.database.late_read_only
+    assert f"store {store.database.path} takes writes again" in caplog.messages
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    assert store.cases.case_count() == 1
+
+
+def test_a_full_disk_later_clears_once_a_write_succeeds(refusable: Store) -> None:
+    store = refusable
+    Refusable.refuse = SQLITE_FULL
+    with pytest.raises(StoreFullError):
+        store.cases.upsert_cases([_case("CS-1", 0)])
+    assert store.database.full
+    assert not store.retry_writes()
+    Refusable.refuse = None
+    assert store.retry_writes() and not store.database.full
+
+
+def test_from_memory_to_the_file_once_there_is_room(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk at start: memory, said in the log; while still full the retry fails; then
+    the file is opened under the same open lock as at start, and the inbox reads the file."""
+    path = tmp_path / "full.sqlite3"
+    disk = Disk()
+    disk.limit = 1
+    with caplog.at_level(logging.WARNING, logger="expereo_tui.store.database"):
+        store = Store(path, connect=disk.connect)
+    assert f"disk full: cannot open {path}; running from memory until it can" in caplog.messages
+    store.cases.upsert_cases([_case("CS-MEM", 0)])
+    store.cases.warm_inbox()
+    assert store.cases.inbox_summary(CaseQuery()).total == 1
+    assert not store.retry_writes()
+    disk.clean()
+    before = store.database.generation
+    assert store.retry_writes() and store.problem is None
+    # the move counts as a write of every row (then the probe writes): no stamp taken in
+    # memory, an inbox index's among them, can be taken for the file's
+    assert store.database.generation >= before + 2
+    assert _files(tmp_path) == {p.name for p in _companions(path)} | {"full.sqlite3.open-lock"}
+    assert store.cases.inbox_summary(CaseQuery()).total == 0  # the file's cases, not memory's
+
+
+def test_a_newer_file_in_a_folder_we_may_not_write_still_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only path checks the version too (the check before it needs a writable place:
+    here the folder is reported unwritable, as it is to a user other than root)."""
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != tmp_path)
+    with pytest.raises(NewerSchemaError) as stopped:
+        Store(path)
+    assert (stopped.value.path, stopped.value.version) == (path, SCHEMA_VERSION + 1)
