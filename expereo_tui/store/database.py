@@ -53,7 +53,7 @@ from .errors import (
     is_full,
 )
 from .recovery import Rescued, copy_rescued, rescue, set_aside
-from .schema import SCHEMA_VERSION, FutureSchemaError, migrate
+from .schema import SCHEMA_VERSION, FutureSchemaError, add_functions, migrate
 
 try:
     import fcntl
@@ -84,12 +84,6 @@ def private_file(path: Path, mode: int = 0o600) -> None:
             path.chmod(current & mode)
     except OSError:
         pass  # missing, or not ours: nothing we may do about it
-
-
-def _lower(text: str | None) -> str | None:
-    """SQL's ``lower()`` for every letter, not only ASCII ones (SQLite's own leaves Å, Ö, Ł as
-    they are, so the inbox's search could not find "Århus" however it was typed)."""
-    return None if text is None else str(text).lower()
 
 
 def _companions(path: Path) -> list[Path]:
@@ -161,7 +155,7 @@ class Database:
             uri=uri,
         )
         db.row_factory = sqlite3.Row
-        db.create_function("lower", 1, _lower, deterministic=True)
+        add_functions(db)  # fold(): the search text's lower() for every letter
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")

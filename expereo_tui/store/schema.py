@@ -48,9 +48,23 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
-# What the inbox's free-text filter searches, kept in one column so a search is one scan.
+def fold(text: str | None) -> str | None:
+    """SQL's ``fold()``: ``lower()`` for every letter, not only ASCII ones (SQLite's own leaves
+    Å, Ö, Ł as they are, so the inbox's search could not find "Århus" however it was typed).
+    A function of its own, used by the search text only: SQLite's ``lower()`` stays SQLite's,
+    in C, for the queries that fold ASCII words per row (store/activity.py)."""
+    return None if text is None else str(text).lower()
+
+
+def add_functions(db: sqlite3.Connection) -> None:
+    """The SQL functions the store's statements use (``fold``), on a connection."""
+    db.create_function("fold", 1, fold, deterministic=True)
+
+
+# What the inbox's free-text filter searches, kept in one column so a search is one scan
+# (a connection that writes it needs add_functions).
 SEARCH_EXPR = (
-    "lower(coalesce(id, '') || ' ' || coalesce(subject, '') || ' ' || "
+    "fold(coalesce(id, '') || ' ' || coalesce(subject, '') || ' ' || "
     "coalesce(customer_reference, '') || ' ' || coalesce(service_id, '') || ' ' || "
     "coalesce((SELECT name FROM services WHERE services.id = cases.service_id), '') || ' ' || "
     "coalesce((SELECT name || ' ' || coalesce(city, '') || ' ' || coalesce(country, '') "
@@ -59,6 +73,7 @@ SEARCH_EXPR = (
 
 
 def _v2(db: sqlite3.Connection) -> None:
+    add_functions(db)
     db.execute("ALTER TABLE cases ADD COLUMN search TEXT")
     db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
     db.execute("CREATE INDEX read_state_seen ON read_state(case_id, seen_last_modified)")
@@ -172,8 +187,9 @@ def _v_threads(db: sqlite3.Connection) -> None:
 
 
 def _v_search_lower(db: sqlite3.Connection) -> None:
-    """The search text again, now that ``lower()`` folds every letter (store/database.py):
+    """The search text again, now that ``fold()`` folds every letter (store/database.py):
     cases stored before kept Å, Ö, Ł … in capitals until they changed."""
+    add_functions(db)
     db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
 
 
