@@ -53,6 +53,7 @@ from expereo_tui.ui.wall.big_number import BigNumber
 from expereo_tui.ui.wall.fit import ACTIVITY_FIT, INCIDENTS_FIT, SERVICES_FIT, fit_columns
 from expereo_tui.ui.wall.views import COLUMNS as VIEW_COLUMNS
 from expereo_tui.ui.wall.views import chosen_views, view_rows
+from expereo_tui.ui.widgets.news_line import news_text
 from expereo_tui.ui.widgets.status_bar import data_age, describe, first_sync_line, next_change
 
 VIEWS = ("overview", "incidents", "activity", "services")
@@ -710,13 +711,9 @@ class WallScreen(AppScreen[None]):
         ``14:02 expereo: New P1 case CS-1 …``, until the next: never a toast over the tables.
         A wall is unattended: a toast hides rows for seconds and is gone before anyone looks;
         the line stays, and the tiles and the activity view show the same news."""
-        lines = [line for line in message.splitlines() if line.strip()]
-        if not lines:
+        ticker = news_text(message, title=title, severity=severity, markup=False, now=self.xapp.now())
+        if ticker is None:
             return
-        ticker = Text(datetime.fromtimestamp(self.xapp.now()).strftime("%H:%M "), style="bold")
-        style = "bold" if severity in ("warning", "error") else ""
-        ticker.append(f"{title}: " if title else "", style="dim")
-        ticker.append(Text(" · ".join(lines), style=style))  # as it came: never markup
         self.ticker = ticker
         self._show("wall-footer", ticker)
 

@@ -17,6 +17,26 @@ from textual.widgets import Static
 NEWS_SECONDS = 8.0  # a toast's own default is 5 s; one line is easier to miss
 
 
+def news_text(
+    message: str, *, title: str = "", severity: str = "information", markup: bool, now: float
+) -> Text | None:
+    """A notification as one line, ``14:02 expereo: New P1 case CS-1 … · …`` (None: empty):
+    the forms' news line and the wall's footer say it the same way.  ``markup`` is the app's
+    own text; the API's comes with ``markup=False`` and is shown as it came."""
+    if markup:
+        try:
+            message = Text.from_markup(message).plain
+        except MarkupError:
+            pass
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return None
+    line = Text(datetime.fromtimestamp(now).strftime("%H:%M "), style="bold")
+    line.append(f"{title}: " if title else "", style="dim")
+    line.append(" · ".join(lines), style="bold" if severity in ("warning", "error") else "")
+    return line
+
+
 class NewsLine(Static):
     DEFAULT_CSS = """
     NewsLine { height: 1; padding: 0 1; color: $text; background: $boost; }
@@ -38,17 +58,9 @@ class NewsLine(Static):
         now: float,
     ) -> None:
         """Show ``message`` (the API's text is never markup: ``markup`` is the app's own)."""
-        if markup:
-            try:
-                message = Text.from_markup(message).plain
-            except MarkupError:
-                pass
-        lines = [line.strip() for line in message.splitlines() if line.strip()]
-        if not lines:
+        line = news_text(message, title=title, severity=severity, markup=markup, now=now)
+        if line is None:
             return
-        line = Text(datetime.fromtimestamp(now).strftime("%H:%M "), style="bold")
-        line.append(f"{title}: " if title else "", style="dim")
-        line.append(" · ".join(lines))
         line.truncate(max(1, self.size.width - 2) if self.size.width else 200, overflow="ellipsis")
         self.update(line)
         self.set_class(severity in ("warning", "error"), "-warning")
