@@ -22,12 +22,12 @@ def _width(headers: tuple[str, ...], rows: list[list[object]]) -> int:
 
 
 def test_a_table_that_fits_is_left_as_it_is() -> None:
-    headers, rows = fit_columns(HEADERS, [ROW], NATURAL, drop=("Site",), flex=("Subject",))
+    headers, rows, _ = fit_columns(HEADERS, [ROW], NATURAL, drop=("Site",), flex=("Subject",))
     assert headers == HEADERS and [[str(c) for c in rows[0]]] == [ROW]
 
 
 def test_one_cell_too_wide_drops_the_droppable_column_first_and_cuts_nothing() -> None:
-    headers, rows = fit_columns(
+    headers, rows, _ = fit_columns(
         HEADERS, [ROW], NATURAL - 1, drop=("Site",), flex=("Subject", "Service")
     )
     assert headers == ("Age", "Pri", "Case", "Subject", "Service", "Status")
@@ -35,15 +35,18 @@ def test_one_cell_too_wide_drops_the_droppable_column_first_and_cuts_nothing() -
 
 
 def test_at_80_columns_the_text_columns_narrow_the_widest_first_and_keep_the_city() -> None:
-    headers, rows = fit_columns(HEADERS, [ROW], 79, drop=("Site",), flex=("Subject", "Service"))
+    headers, rows, widths = fit_columns(
+        HEADERS, [ROW], 79, drop=("Site",), flex=("Subject", "Service")
+    )
     assert headers == ("Age", "Pri", "Case", "Subject", "Service", "Status")
+    assert widths == (3, 3, 10, 16, 24, 11)  # the table is given them: 67 + 6 × 2 = 79
     assert _width(headers, rows) <= 79
     # 79 - (3 + 3 + 10 + 11 + 6 * 2) = 40 cells for the two, 19 + 24 now: the widest narrows
     # first, a service counted as 24 / 1.5 = 16, so Subject goes 19 -> 16 and Service stays
     subject, service = str(rows[0][3]), str(rows[0][4])
     assert subject == "Service degrada…"
     assert service == "MPLS 1 Gbps – Copenhagen"
-    headers, rows = fit_columns(HEADERS, [ROW], 70, drop=("Site",), flex=("Subject", "Service"))
+    headers, rows, _ = fit_columns(HEADERS, [ROW], 70, drop=("Site",), flex=("Subject", "Service"))
     # 31 cells: 16 + 24 -> Service counted 16 = Subject: they take turns, 12 + 19
     assert [str(c) for c in rows[0][3:5]] == ["Service deg…", "MPLS 1 … Copenhagen"]
 
@@ -51,7 +54,7 @@ def test_at_80_columns_the_text_columns_narrow_the_widest_first_and_keep_the_cit
 def test_summary_rows_and_headers_are_never_cut() -> None:
     alarm = ["!", "P1", "+2 hidden", "⚠ P1 NOT SHOWN: no room", "", "", ""]
     more = ["", "", "+16 more", "P3 7 · P4 7 · P5 2", "", "", ""]
-    headers, rows = fit_columns(
+    headers, rows, _ = fit_columns(
         HEADERS, [ROW, alarm, more], 40, drop=("Site",), flex=("Subject", "Service"), whole=2
     )
     assert str(rows[1][3]) == "⚠ P1 NOT SHOWN: no room" and str(rows[2][3]) == "P3 7 · P4 7 · P5 2"

@@ -21,7 +21,7 @@ MIN_FLEX = 8  # a text column is not narrowed under this (or under its header)
 MIDDLE = "Service"  # the column cut in the middle (its name ends with the city)
 SERVICE_WEIGHT = 1.5  # it narrows as if it were this much narrower than it is
 #: per table: the columns dropped when too wide (in this order), the columns that narrow
-INCIDENTS_FIT = (("Site",), ("Subject", "Service"))
+INCIDENTS_FIT = (("Site", "Status"), ("Subject", "Service"))  # Status: the tiles count it
 ACTIVITY_FIT = ((), ("Subject", "Service"))
 SERVICES_FIT = ((), ("Site", "Service"))
 
@@ -62,9 +62,11 @@ def fit_columns(
     drop: Sequence[str] = (),
     flex: Sequence[str] = (),
     whole: int = 0,
-) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The headers and rows that fit ``width`` cells; the last ``whole`` rows (summaries) are
-    never cut.  A table that fits comes back as it was."""
+) -> tuple[tuple[str, ...], list[list[Any]], tuple[int, ...]]:
+    """The headers and rows that fit ``width`` cells, and each column's width (given to the
+    table: no frame where a column is as wide as its header until the table measures its
+    cells); the last ``whole`` rows (summaries) are never cut.  A table that fits comes back as
+    it was."""
     kept = list(range(len(headers)))
 
     def total(widths: Sequence[int]) -> int:
@@ -100,4 +102,4 @@ def fit_columns(
                 cell = cut(cell, widths[i], middle=headers[i] == MIDDLE)
             cells.append(cell)
         out.append(cells)
-    return tuple(headers[i] for i in kept), out
+    return tuple(headers[i] for i in kept), out, tuple(widths[i] for i in kept)

@@ -674,14 +674,17 @@ class WallScreen(AppScreen[None]):
         views' width (fit.py): a column the screen would cut is dropped or narrowed."""
         columns, drop, flex = self._columns(table_id)
         width = self.query_one("#views").size.width or self.size.width
-        shown, rows = fit_columns(columns, rows, width - 1, drop=drop, flex=flex, whole=whole)
+        shown, rows, widths = fit_columns(
+            columns, rows, width - 1, drop=drop, flex=flex, whole=whole
+        )
         plain = [shown, *(tuple(str(cell) for cell in row) for row in rows)]
         if self._rows.get(table_id) == plain:
             return  # the same rows: no clear, no repaint
         self._rows[table_id] = plain
         data_table = self.query_one(f"#{table(table_id)}", DataTable)
         data_table.clear(columns=True)  # a column keeps its widest cell's width across clear()
-        data_table.add_columns(*shown)
+        for label, cells in zip(shown, widths, strict=True):
+            data_table.add_column(label, width=cells)
         for row in rows:
             data_table.add_row(*row)
 
