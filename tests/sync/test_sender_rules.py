@@ -329,3 +329,59 @@ def test_a_rejected_form_keeps_its_fields_under_what_was_typed_since() -> None:
         "message": "down since 9:00",
         "rejected": "no",
     }
+
+
+async def test_an_entry_not_done_holds_back_its_case_and_no_other(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    first = reply(store, "one", "CS-1")
+    second = store.outbox.enqueue("reply", {"message": "two"}, case_id="CS-1")
+    other = store.outbox.enqueue("reply", {"message": "three"}, case_id="CS-2")
+    api.failures.append(NetworkError("reset"))
+    assert await sender.send_due() == 1  # CS-2's reply; CS-1's second waits for its first
+    assert [p[1] for p in api.posts] == ["one", "three"]
+    assert entry(store, second.id).status == OutboxStatus.QUEUED
+    assert entry(store, other.id).status == OutboxStatus.SENT
+    assert sender.next_due() == T0 + 5.0  # the first one's look; the second is not due before
+    assert entry(store, first.id).attempts == 1
+
+
+async def test_an_unreachable_api_ends_the_round(
+    sender: OutboxSender, store: Store, api: FakeApi
+) -> None:
+    reply(store, "one", "CS-1")
+    reply(store, "two", "CS-2")
+    down = NetworkError("connection refused")
+    down.unreachable = True
+    api.failures.append(down)
+    assert await sender.send_due() == 0
+    assert [p[1] for p in api.posts] == ["one"]  # the other would fail the same way
+
+
+async def test_an_entry_waiting_for_a_decision_holds_back_only_its_case(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    held = reply(store, "one", "CS-1")
+    behind = store.outbox.enqueue("reply", {"message": "two"}, case_id="CS-1")
+    store.outbox.outbox_needs_decision(held.id, error="cannot tell")
+    assert sender.next_due() is None  # the entry behind it is not due at all
+    other = reply(store, "three", "CS-2")
+    due = sender.next_due()
+    assert due is not None and due <= clock()  # due now
+    assert await sender.send_due() == 1
+    assert entry(store, other.id).status == OutboxStatus.SENT
+    assert [p[1] for p in api.posts] == ["three"]
+    assert sender.send_again(held.id) is True
+    assert sender.send_again(held.id) is False  # no longer waiting for a decision
+    assert await sender.send_due() == 2
+    assert [p[1] for p in api.posts] == ["three", "one", "two"]  # in order, without looking
+    assert api.reads == 0 and entry(store, behind.id).status == OutboxStatus.SENT
+
+
+async def test_a_read_only_sender_sends_nothing_and_has_nothing_due(
+    store: Store, api: FakeApi, events: list[SyncEvent], clock: FakeClock
+) -> None:
+    reply(store)
+    sender = OutboxSender(store, api, events.append, clock, read_only=True)  # type: ignore[arg-type]
+    assert sender.next_due() is None
+    assert await sender.send_due() == 0 and api.posts == []
