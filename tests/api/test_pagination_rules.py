@@ -169,6 +169,8 @@ def test_the_default_port_of_each_scheme_is_the_same_origin() -> None:
     assert walk.next_url(here, "/v2/cases?page[offset]=20") is not None
     with pytest.raises(PaginationError):
         walk.next_url(here, "http://api.example.com/v2/cases?page[offset]=20")
+    with pytest.raises(PaginationError):
+        walk.next_url(here, "http://api.example.com:9090/v2/cases?page[offset]=20")
 
 
 def test_a_refused_link_says_why_in_words_and_in_the_log(
