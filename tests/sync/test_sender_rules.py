@@ -38,7 +38,13 @@ class FakeApi:
         self.thread: dict[str, list[CaseMessage]] = {}
         self.posts: list[tuple[str, str, str | None]] = []  # case, text, idempotency key
         self.failures: list[Exception] = []
+        self.lookup_failures: list[Exception] = []  # raised by the next thread reads
         self.reads = 0
+        self.on_server: dict[str, Case] = {}  # what get_case answers
+        self.listed: list[Case] = []  # the case list, newest change first
+        self.walked: list[str] = []
+        self.creates: list[Any] = []
+        self.updates: list[tuple[str, dict[str, Any], str | None]] = []
 
     async def add_message(
         self, case_id: str, body: Any, *, idempotency_key: str | None = None
@@ -61,11 +67,47 @@ class FakeApi:
         self, case_id: str, *, page_size: int = 200
     ) -> AsyncIterator[CaseMessage]:
         self.reads += 1
+        if self.lookup_failures:
+            raise self.lookup_failures.pop(0)
         for msg in list(self.thread.get(case_id, [])):
             yield msg
 
     async def get_case(self, case_id: str) -> Case:
-        return Case(id=case_id, status="In Progress")
+        return self.on_server.get(case_id) or Case(id=case_id, status="In Progress")
+
+    async def iter_cases(
+        self, *, sort: str | None = None, page_size: int = 200
+    ) -> AsyncIterator[Case]:
+        assert sort == "-LastModifiedDate"
+        self.reads += 1
+        for case in self.listed:  # newest change first
+            self.walked.append(case.id)
+            yield case
+
+    async def create_case(self, body: Any, *, idempotency_key: str | None = None) -> Case:
+        self.creates.append(body)
+        if self.failures:
+            raise self.failures.pop(0)
+        case = Case(
+            id=f"CS-NEW{len(self.creates)}",
+            subject=body.subject,
+            type=body.type,
+            service_id=body.service_id,
+            created_date=at(self.clock()),
+            last_modified_date=at(self.clock()),
+        )
+        self.thread[case.id] = [
+            CaseMessage(id="M-FIRST", message=body.message, type="Customer", timestamp=at(0))
+        ]
+        return case
+
+    async def update_case(
+        self, case_id: str, body: Any, *, case_type: str | None, idempotency_key: str | None
+    ) -> Case:
+        self.updates.append((case_id, body.to_wire(), case_type))
+        if self.failures:
+            raise self.failures.pop(0)
+        return Case(id=case_id, status="In Progress", **body.model_dump(exclude_unset=True))
 
 
 @pytest.fixture
@@ -385,3 +427,321 @@ async def test_a_read_only_sender_sends_nothing_and_has_nothing_due(
     sender = OutboxSender(store, api, events.append, clock, read_only=True)  # type: ignore[arg-type]
     assert sender.next_due() is None
     assert await sender.send_due() == 0 and api.posts == []
+
+
+def changes(events: list[SyncEvent]) -> list[tuple[Any, ...]]:
+    return [
+        (e.status, e.error, e.code)
+        for e in events
+        if isinstance(e, OutboxChanged) and e.status != OutboxStatus.SENDING
+    ]
+
+
+async def test_the_user_decides_send_again_or_discard(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    """After a decision to send again it is sent at once without looking (they checked); a
+    discarded one fails and its text goes back into its draft."""
+    queued = await lost_first_attempt(sender, store, api)
+    store.outbox.outbox_needs_decision(queued.id, error="cannot tell")
+    assert sender.discard(999) is False and sender.send_again(999) is False
+    events.clear()
+    clock.advance(3.0)
+    assert sender.send_again(queued.id) is True
+    assert changes(events) == [(OutboxStatus.QUEUED, None, None)]
+    assert entry(store, queued.id).next_attempt_at == T0 + 3.0
+    assert await sender.send_due() == 1
+    assert api.reads == 0 and len(api.posts) == 2  # not looked for: sent again
+    other = await lost_first_attempt(sender, store, api)
+    assert sender.discard(other.id) is False  # not waiting for a decision
+    store.outbox.outbox_needs_decision(other.id, error="cannot tell")
+    events.clear()
+    assert sender.discard(other.id) is True
+    assert entry(store, other.id).status == OutboxStatus.FAILED
+    assert entry(store, other.id).last_error == "discarded: not sent again"
+    assert changes(events) == [(OutboxStatus.FAILED, "discarded: not sent again", None)]
+    assert [e.field_errors for e in events if isinstance(e, OutboxChanged)] == [{}]
+    assert store.drafts.load_draft("reply:CS-1") == {"text": "rebooted the CPE"}
+
+
+async def test_a_look_refused_needs_the_users_decision(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    from expereo_tui.api.errors import ForbiddenError
+
+    queued = await lost_first_attempt(sender, store, api)
+    api.lookup_failures.append(ForbiddenError("no read scope"))
+    events.clear()
+    clock.now = T0 + 5.0
+    assert await sender.send_due() == 0
+    assert entry(store, queued.id).status == OutboxStatus.NEEDS_DECISION
+    assert entry(store, queued.id).last_error == "no read scope"
+    assert changes(events) == [(OutboxStatus.NEEDS_DECISION, "no read scope", "needs_decision")]
+    assert sender.next_due() is None and len(api.posts) == 1
+
+
+async def test_looks_failing_for_10_minutes_need_the_users_decision(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    """A look that fails the generic way is tried again after a back-off (the window does not
+    advance); failing for RETRY_BOUND (600 s), the outcome cannot be known."""
+    queued = await lost_first_attempt(sender, store, api)
+    clock.now = T0 + 5.0
+    api.lookup_failures.append(ServerError("The API failed (502)."))
+    events.clear()
+    assert await sender.send_due() == 0
+    again = entry(store, queued.id)
+    assert again.status == OutboxStatus.QUEUED and again.last_error == "The API failed (502)."
+    assert again.next_attempt_at is not None and again.next_attempt_at > T0 + 5.0
+    assert changes(events) == [(OutboxStatus.QUEUED, "The API failed (502).", "outcome_unknown")]
+    for when in (T0 + 300.0, T0 + 604.9):  # still failing, not yet for 600 s
+        clock.now = when
+        api.lookup_failures.append(ServerError("The API failed (502)."))
+        await sender.send(entry(store, queued.id))
+        assert entry(store, queued.id).status == OutboxStatus.QUEUED
+    clock.now = T0 + 605.0  # 600 s since the first failing look
+    api.lookup_failures.append(ServerError("The API failed (503)."))
+    events.clear()
+    await sender.send(entry(store, queued.id))
+    assert entry(store, queued.id).status == OutboxStatus.NEEDS_DECISION
+    assert changes(events) == [
+        (OutboxStatus.NEEDS_DECISION, "The API failed (503).", "needs_decision")
+    ]
+    assert len(api.posts) == 1  # never sent a second time
+
+
+async def test_a_look_that_works_again_starts_the_failing_time_afresh(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    queued = await lost_first_attempt(sender, store, api)
+    api.thread.clear()
+    clock.now = T0 + 5.0
+    api.lookup_failures.append(ServerError("The API failed (502)."))
+    await sender.send(entry(store, queued.id))
+    clock.now = T0 + 10.0
+    await sender.send(entry(store, queued.id))  # a look that works: not there, window goes on
+    clock.now = T0 + 620.0
+    api.lookup_failures.append(ServerError("The API failed (502)."))
+    await sender.send(entry(store, queued.id))
+    assert entry(store, queued.id).status == OutboxStatus.QUEUED  # failing since 620 s only
+    assert len(api.posts) == 1
+
+
+async def test_a_look_failing_offline_ends_the_round(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    await lost_first_attempt(sender, store, api)
+    other = reply(store, "other case", "CS-2")
+    down = NetworkError("connection refused")
+    down.unreachable = True
+    api.lookup_failures.append(down)
+    clock.now = T0 + 5.0
+    assert await sender.send_due() == 0
+    assert entry(store, other.id).attempts == 0  # not tried: it would fail the same way
+    api.lookup_failures.append(ServerError("The API failed (502)."))
+    assert await sender.send_due() == 1  # a generic failure of the look holds only its case
+    assert entry(store, other.id).status == OutboxStatus.SENT
+
+
+async def test_a_write_refused_five_times_over_ten_minutes_gives_up(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    """A generic refusal (an error without a code) is tried again; the fifth one at least
+    600 s after the first gives up, with the server's words, back into the draft."""
+    from expereo_tui.api.errors import ApiError
+
+    queued = reply(store)
+    for when in (0.0, 100.0, 200.0, 300.0):
+        clock.now = T0 + when
+        api.failures.append(ApiError("An error has occurred; the app retries"))
+        await sender.send(entry(store, queued.id))
+    assert entry(store, queued.id).status == OutboxStatus.QUEUED  # 4 tries: not yet
+    clock.now = T0 + 599.0  # the fifth, 599 s after the first: not yet
+    api.failures.append(ApiError("An error has occurred; the app retries"))
+    await sender.send(entry(store, queued.id))
+    assert entry(store, queued.id).status == OutboxStatus.QUEUED
+    clock.now = T0 + 600.0
+    api.failures.append(ApiError("An error has occurred; the app retries"))
+    events.clear()
+    assert await sender.send(entry(store, queued.id)) is True
+    failed = entry(store, queued.id)
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == "gave up after 10 min: An error has occurred"
+    assert changes(events) == [
+        (OutboxStatus.FAILED, "gave up after 10 min: An error has occurred", "gave_up")
+    ]
+    assert store.drafts.load_draft("reply:CS-1") == {"text": "rebooted the CPE"}
+
+
+async def test_a_new_case_that_breaks_the_rules_is_refused_before_sending(
+    sender: OutboxSender, store: Store, api: FakeApi, events: list[SyncEvent]
+) -> None:
+    queued = store.outbox.enqueue(
+        "create",
+        {"type": "NonIncident", "subject": "Other", "message": "", "serviceId": "S1"},
+        draft_key="new-case",
+    )
+    assert await sender.send_due() == 1
+    assert api.creates == []
+    failed = entry(store, queued.id)
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == "not sent: message is required"
+    [event] = [e for e in events if isinstance(e, OutboxChanged) and e.status == "failed"]
+    assert event.field_errors == {"message": ["message is required"]}
+    draft = store.drafts.load_draft("new-case")
+    assert draft is not None and draft["rejected"] == "not sent: message is required"
+    two = store.outbox.enqueue("create", {"type": "Incident", "subject": "Other", "message": "x",
+                                          "serviceId": "S1"})  # fmt: skip
+    await sender.send_due()
+    assert entry(store, two.id).last_error == (
+        "not sent: subject Other is not allowed for Incident; allowed: RfoRequest, "
+        "ServiceDegradation, ServiceIntermittent, ServiceDown; an Incident needs startOfIncident"
+    )
+
+
+NEW = {
+    "type": "NonIncident",
+    "subject": "UtilizationReport",
+    "serviceId": "SVC-1",
+    "message": "please send the report",
+    "sentBy": "noc@example.com",
+}
+
+
+def created(
+    case_id: str,
+    minutes: float,
+    *,
+    changed: float | None = None,
+    reference: str | None = None,
+    **fields: Any,
+) -> Case:
+    return Case(
+        id=case_id,
+        type=fields.get("type", NEW["type"]),
+        subject=fields.get("subject", NEW["subject"]),
+        service_id=fields.get("service_id", NEW["serviceId"]),
+        customer_reference=reference,
+        created_date=at(T0 + minutes * 60),
+        last_modified_date=at(T0 + (minutes if changed is None else changed) * 60),
+    )
+
+
+def first_message(
+    api: FakeApi, case_id: str, text: str = NEW["message"], by: str = NEW["sentBy"]
+) -> None:
+    api.thread[case_id] = [
+        CaseMessage(id=f"{case_id}-1", message=text, type="Customer", sent_by=by, timestamp=at(T0))
+    ]
+
+
+async def lost_create(
+    sender: OutboxSender, store: Store, api: FakeApi, payload: dict[str, Any] = NEW
+) -> OutboxEntry:
+    queued = store.outbox.enqueue("create", payload)
+    api.failures.append(NetworkError("the connection was reset"))
+    before = len(api.creates)
+    await sender.send_due()
+    assert len(api.creates) == before + 1
+    return entry(store, queued.id)
+
+
+async def test_a_new_case_committed_by_a_lost_attempt_is_found_in_the_case_list(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    queued = await lost_create(sender, store, api)
+    api.listed = [
+        created("CS-OTHER", 2, subject="Other"),  # another case, changed since
+        created("CS-MINE", 0.5),
+        created("CS-OLD", -60),  # changed before the first attempt: the walk ends here
+        created("CS-NEVER", -61),
+    ]
+    first_message(api, "CS-MINE")
+    first_message(api, "CS-OTHER")
+    clock.now = T0 + 5.0
+    assert await sender.send_due() == 1
+    done = entry(store, queued.id)
+    assert (done.status, done.result_id) == (OutboxStatus.SENT, "CS-MINE")
+    assert api.walked == ["CS-OTHER", "CS-MINE"]
+    assert len(api.creates) == 1
+    assert store.cases.case("CS-MINE") is not None and not store.cases.is_unread("CS-MINE")
+    assert [m.id for m in store.cases.thread("CS-MINE")] == ["CS-MINE-1"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        created("CS-X", 0.5, subject="Other"),
+        created("CS-X", 0.5, type="Incident"),
+        created("CS-X", 0.5, service_id="SVC-2"),
+        created("CS-X", -0.6),  # created 36 s before the first attempt: beyond the skew
+        created("CS-X", -0.6, changed=1),
+    ],
+)
+async def test_only_a_case_like_ours_created_since_the_first_attempt_counts(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, case: Case
+) -> None:
+    queued = await lost_create(sender, store, api)
+    api.listed = [case]
+    first_message(api, "CS-X")
+    clock.now = T0 + 5.0
+    assert await sender.send_due() == 0
+    assert entry(store, queued.id).result_id is None
+    assert len(api.creates) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "by", "found"),
+    [
+        (NEW["message"], NEW["sentBy"], True),
+        ("another text", NEW["sentBy"], False),
+        (NEW["message"], "someone@else", False),
+    ],
+)
+async def test_a_created_case_counts_only_with_our_first_message(
+    sender: OutboxSender,
+    store: Store,
+    api: FakeApi,
+    clock: FakeClock,
+    text: str,
+    by: str,
+    found: bool,
+) -> None:
+    queued = await lost_create(sender, store, api)
+    api.listed = [created("CS-X", 0.5)]
+    first_message(api, "CS-X", text, by)
+    clock.now = T0 + 5.0
+    await sender.send_due()
+    assert (entry(store, queued.id).result_id == "CS-X") is found
+
+
+async def test_a_created_case_at_the_skew_bound_counts_and_a_customer_reference_must_match(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    queued = await lost_create(sender, store, api, {**NEW, "customerReference": "CHG-1"})
+    api.listed = [
+        created("CS-REF", 1, reference="CHG-2"),
+        created("CS-NOREF", 1),
+        created("CS-EDGE", -0.5, reference="CHG-1"),  # exactly 30 s before: still ours
+    ]
+    for c in api.listed:
+        first_message(api, c.id)
+    clock.now = T0 + 5.0
+    await sender.send_due()
+    assert entry(store, queued.id).result_id == "CS-EDGE"
+
+
+async def test_a_created_case_already_claimed_by_another_entry_is_not_this_ones(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    first = await lost_create(sender, store, api)
+    api.listed = [created("CS-A", 0.5)]
+    first_message(api, "CS-A")
+    clock.now = T0 + 5.0
+    await sender.send_due()
+    assert entry(store, first.id).result_id == "CS-A"
+    second = await lost_create(sender, store, api)  # the same case, asked for again
+    clock.now = second.next_attempt_at or 0.0
+    await sender.send_due()
+    assert entry(store, second.id).result_id is None
+    assert entry(store, second.id).status == OutboxStatus.QUEUED
