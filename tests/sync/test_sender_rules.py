@@ -39,6 +39,7 @@ class FakeApi:
         self.posts: list[tuple[str, str, str | None]] = []  # case, text, idempotency key
         self.failures: list[Exception] = []
         self.lookup_failures: list[Exception] = []  # raised by the next thread reads
+        self.get_failures: list[Exception] = []  # raised by the next get_case
         self.reads = 0
         self.on_server: dict[str, Case] = {}  # what get_case answers
         self.listed: list[Case] = []  # the case list, newest change first
@@ -73,6 +74,8 @@ class FakeApi:
             yield msg
 
     async def get_case(self, case_id: str) -> Case:
+        if self.get_failures:
+            raise self.get_failures.pop(0)
         return self.on_server.get(case_id) or Case(id=case_id, status="In Progress")
 
     async def iter_cases(
@@ -538,8 +541,10 @@ async def test_a_look_failing_offline_ends_the_round(
     clock.now = T0 + 5.0
     assert await sender.send_due() == 0
     assert entry(store, other.id).attempts == 0  # not tried: it would fail the same way
+    clock.now = max(e.next_attempt_at or 0.0 for e in store.outbox.outbox())
     api.lookup_failures.append(ServerError("The API failed (502)."))
     assert await sender.send_due() == 1  # a generic failure of the look holds only its case
+    assert api.lookup_failures == []  # the look was made (and failed)
     assert entry(store, other.id).status == OutboxStatus.SENT
 
 
@@ -556,11 +561,7 @@ async def test_a_write_refused_five_times_over_ten_minutes_gives_up(
         api.failures.append(ApiError("An error has occurred; the app retries"))
         await sender.send(entry(store, queued.id))
     assert entry(store, queued.id).status == OutboxStatus.QUEUED  # 4 tries: not yet
-    clock.now = T0 + 599.0  # the fifth, 599 s after the first: not yet
-    api.failures.append(ApiError("An error has occurred; the app retries"))
-    await sender.send(entry(store, queued.id))
-    assert entry(store, queued.id).status == OutboxStatus.QUEUED
-    clock.now = T0 + 600.0
+    clock.now = T0 + 600.0  # the fifth, 600 s after the first
     api.failures.append(ApiError("An error has occurred; the app retries"))
     events.clear()
     assert await sender.send(entry(store, queued.id)) is True
@@ -745,3 +746,210 @@ async def test_a_created_case_already_claimed_by_another_entry_is_not_this_ones(
     await sender.send_due()
     assert entry(store, second.id).result_id is None
     assert entry(store, second.id).status == OutboxStatus.QUEUED
+
+
+def stored_case(store: Store, case_id: str, *, unread: bool, **fields: Any) -> None:
+    store.cases.upsert_cases([Case(id=case_id, status="In Progress", type="Incident", **fields)])
+    if unread:
+        store.mark_unread(case_id)
+    else:
+        store.mark_read(case_id)
+
+
+async def lost_update(sender: OutboxSender, store: Store, api: FakeApi) -> OutboxEntry:
+    queued = store.outbox.enqueue(
+        "update", {"customerReference": "CHG-42", "priority": "P2"}, case_id="CS-1"
+    )
+    api.failures.append(NetworkError("the connection was reset"))
+    assert await sender.send_due() == 0
+    return entry(store, queued.id)
+
+
+@pytest.mark.parametrize("unread", [False, True])
+async def test_an_update_the_case_already_holds_is_not_sent_again(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, unread: bool
+) -> None:
+    """A bulk update reaches each case once: after a lost answer, a case that holds every value
+    already was updated; it is stored as the server has it, read stays read."""
+    stored_case(store, "CS-1", unread=unread)
+    queued = await lost_update(sender, store, api)
+    assert len(api.updates) == 1
+    api.on_server["CS-1"] = Case(
+        id="CS-1", status="In Progress", customer_reference="CHG-42", priority="P2"
+    )
+    clock.now = entry(store, queued.id).next_attempt_at or 0.0
+    assert await sender.send_due() == 1
+    done = entry(store, queued.id)
+    assert (done.status, done.result_id) == (OutboxStatus.SENT, "CS-1")
+    assert len(api.updates) == 1
+    held = store.cases.case("CS-1")
+    assert held is not None and held.customer_reference == "CHG-42"
+    assert store.cases.is_unread("CS-1") is unread
+
+
+@pytest.mark.parametrize(
+    "on_server",
+    [
+        Case(id="CS-1", status="In Progress", customer_reference="CHG-42"),  # one value of two
+        Case(id="CS-1", status="In Progress", customer_reference="CHG-41", priority="P2"),
+        None,  # cannot be read now: the PATCH is sent, which is harmless
+    ],
+)
+async def test_an_update_not_yet_on_the_case_is_sent_again(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, on_server: Case | None
+) -> None:
+    stored_case(store, "CS-1", unread=False)
+    queued = await lost_update(sender, store, api)
+    if on_server is None:
+        api.get_failures.append(ServerError("The API failed (502)."))
+    else:
+        api.on_server["CS-1"] = on_server
+    clock.now = entry(store, queued.id).next_attempt_at or 0.0
+    assert await sender.send_due() == 1
+    assert len(api.updates) == 2
+    assert api.updates[1] == ("CS-1", {"customerReference": "CHG-42", "priority": "P2"}, "Incident")
+
+
+@pytest.mark.parametrize("unread", [False, True])
+async def test_an_update_sends_the_cases_type_and_keeps_it_read(
+    sender: OutboxSender, store: Store, api: FakeApi, unread: bool
+) -> None:
+    stored_case(store, "CS-1", unread=unread)
+    queued = store.outbox.enqueue("update", {"customerReference": "CHG-7"}, case_id="CS-1")
+    assert await sender.send_due() == 1
+    assert api.updates == [("CS-1", {"customerReference": "CHG-7"}, "Incident")]
+    assert entry(store, queued.id).result_id == "CS-1"
+    held = store.cases.case("CS-1")
+    assert held is not None and held.customer_reference == "CHG-7"
+    assert store.cases.is_unread("CS-1") is unread
+
+
+@pytest.mark.parametrize("unread", [False, True])
+async def test_our_own_reply_does_not_make_the_case_unread(
+    sender: OutboxSender, store: Store, api: FakeApi, unread: bool
+) -> None:
+    stored_case(store, "CS-1", unread=unread)
+    queued = reply(store)
+    assert await sender.send_due() == 1
+    assert entry(store, queued.id).result_id == "M1"
+    assert [m.id for m in store.cases.thread("CS-1")] == ["M1"]
+    assert store.cases.is_unread("CS-1") is unread
+
+
+async def test_a_new_case_is_stored_read_with_its_whole_thread(
+    sender: OutboxSender, store: Store, api: FakeApi
+) -> None:
+    stored_case(store, "CS-0", unread=False)  # not the store's first cases (those are read)
+    queued = store.outbox.enqueue("create", NEW)
+    assert await sender.send_due() == 1
+    assert entry(store, queued.id).result_id == "CS-NEW1"
+    assert store.cases.case("CS-NEW1") is not None
+    assert store.cases.is_unread("CS-NEW1") is False
+    assert [m.id for m in store.cases.thread("CS-NEW1")] == ["M-FIRST"]
+
+
+@pytest.mark.parametrize("times", [(0, 100, 200, 300, 599), (0, 100, 200, 900)])
+async def test_fewer_than_5_tries_or_10_minutes_do_not_give_up(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, times: tuple[int, ...]
+) -> None:
+    from expereo_tui.api.errors import ApiError
+
+    queued = reply(store)
+    for when in times:
+        clock.now = T0 + when
+        api.failures.append(ApiError("An error has occurred"))
+        assert await sender.send(entry(store, queued.id)) is False
+    assert entry(store, queued.id).status == OutboxStatus.QUEUED
+
+
+async def test_a_rejected_reply_goes_back_before_what_was_typed_meanwhile(
+    sender: OutboxSender, store: Store, api: FakeApi
+) -> None:
+    from expereo_tui.api.errors import ValidationError
+
+    reply(store)
+    store.drafts.save_draft("reply:CS-1", {"text": "and the router"})
+    api.failures.append(ValidationError("message: too long"))
+    assert await sender.send_due() == 1
+    assert store.drafts.load_draft("reply:CS-1") == {"text": "rebooted the CPE\n\nand the router"}
+
+
+async def test_an_entry_another_instance_attempted_is_looked_for_first(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    from expereo_tui.api.errors import ApiError
+
+    queued = reply(store)
+    api.failures.append(ApiError("An error has occurred"))  # refused: nothing committed
+    await sender.send_due()
+    store.outbox.outbox_attempt(queued.id, at=T0 + 1.0)  # then a peer tried it
+    sender.attempted_elsewhere(queued.id)
+    clock.now = entry(store, queued.id).next_attempt_at or 0.0
+    api.thread.clear()
+    assert await sender.send_due() == 0
+    assert api.reads == 1 and len(api.posts) == 1  # looked, not sent blind
+
+
+async def test_a_decision_to_send_again_after_a_restart_sends_without_looking(
+    store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    first = OutboxSender(store, api, events.append, clock)  # type: ignore[arg-type]
+    queued = await lost_first_attempt(first, store, api)
+    store.outbox.outbox_needs_decision(queued.id, error="cannot tell")
+    restarted = OutboxSender(store, api, events.append, clock)  # type: ignore[arg-type]
+    assert restarted.send_again(queued.id) is True
+    assert await restarted.send_due() == 1
+    assert api.reads == 0 and len(api.posts) == 2
+
+
+async def test_a_look_that_finds_nothing_says_it_is_still_checking(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    await lost_first_attempt(sender, store, api)
+    api.thread.clear()
+    clock.now = T0 + 5.0
+    events.clear()
+    await sender.send_due()
+    assert changes(events) == [(OutboxStatus.QUEUED, "the connection was reset", "outcome_unknown")]
+
+
+async def test_our_message_without_an_id_still_confirms_the_entry(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    queued = await lost_first_attempt(sender, store, api)
+    api.thread["CS-1"] = [
+        CaseMessage(message="rebooted the CPE", type="Customer", sent_by="noc@example.com",
+                    timestamp=at(T0))
+    ]  # fmt: skip
+    clock.now = T0 + 5.0
+    assert await sender.send_due() == 1
+    assert entry(store, queued.id).result_id == "found"
+
+
+async def test_each_new_case_is_a_lane_of_its_own(
+    sender: OutboxSender, store: Store, api: FakeApi
+) -> None:
+    lost = store.outbox.enqueue("create", NEW)
+    other = store.outbox.enqueue("create", {**NEW, "subject": "Other"})
+    api.failures.append(NetworkError("reset"))
+    assert await sender.send_due() == 1
+    assert entry(store, lost.id).status == OutboxStatus.QUEUED
+    assert entry(store, other.id).status == OutboxStatus.SENT
+
+
+async def test_the_look_for_a_lost_new_case_stops_at_the_first_older_case(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock
+) -> None:
+    stored_case(store, "CS-0", unread=False)
+    queued = await lost_create(sender, store, api)
+    api.listed = [created("CS-A", 1, subject="Other"), created("CS-B", -2), created("CS-C", 1)]
+    clock.now = T0 + 5.0
+    await sender.send_due()
+    assert api.walked == ["CS-A", "CS-B"]  # CS-B changed before the first attempt
+    assert entry(store, queued.id).result_id is None
+    api.listed = [created("CS-D", 0.5)]
+    first_message(api, "CS-D")
+    clock.now = entry(store, queued.id).next_attempt_at or 0.0
+    assert await sender.send_due() == 1
+    assert entry(store, queued.id).result_id == "CS-D"
+    assert store.cases.is_unread("CS-D") is False
