@@ -953,3 +953,65 @@ async def test_the_look_for_a_lost_new_case_stops_at_the_first_older_case(
     assert await sender.send_due() == 1
     assert entry(store, queued.id).result_id == "CS-D"
     assert store.cases.is_unread("CS-D") is False
+
+
+async def test_a_write_to_a_case_that_is_gone_fails_back_into_its_draft(
+    sender: OutboxSender, store: Store, api: FakeApi, events: list[SyncEvent]
+) -> None:
+    from expereo_tui.api.errors import NotFoundError
+
+    queued = reply(store)
+    api.failures.append(NotFoundError("Case CS-1 was not found."))
+    assert await sender.send_due() == 1
+    assert entry(store, queued.id).status == OutboxStatus.FAILED
+    assert entry(store, queued.id).last_error == "Case CS-1 was not found."
+    failed = [e for e in events if isinstance(e, OutboxChanged) and e.status == "failed"]
+    assert [(e.error, e.field_errors) for e in failed] == [("Case CS-1 was not found.", {})]
+    assert store.drafts.load_draft("reply:CS-1") == {"text": "rebooted the CPE"}
+
+
+async def test_a_lost_answer_says_the_outcome_is_being_checked(
+    sender: OutboxSender, store: Store, api: FakeApi, events: list[SyncEvent]
+) -> None:
+    await lost_first_attempt(sender, store, api)
+    assert changes(events) == [(OutboxStatus.QUEUED, "the connection was reset", "outcome_unknown")]
+
+
+async def test_after_a_restart_an_attempted_entry_is_looked_for_from_its_failure(
+    store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    """The earlier run scheduled its first look ¼ timeout after the failure: the window is
+    counted from then, not from the restart."""
+    first = OutboxSender(store, api, events.append, clock)  # type: ignore[arg-type]
+    queued = await lost_first_attempt(first, store, api)  # failed at T0, first look at T0 + 5
+    api.thread.clear()
+    restarted = OutboxSender(store, api, events.append, clock)  # type: ignore[arg-type]
+    clock.now = T0 + 12.0
+    assert await restarted.send_due() == 0
+    assert api.reads == 1 and len(api.posts) == 1  # looked, not sent blind
+    assert entry(store, queued.id).next_attempt_at == T0 + 20.0  # 1 timeout after T0
+    clock.now = T0 + 40.0
+    assert await restarted.send_due() == 1  # the window (2 timeouts) is over: sent again
+    assert len(api.posts) == 2
+
+
+async def test_an_update_refused_for_ten_minutes_gives_up(
+    sender: OutboxSender, store: Store, api: FakeApi, clock: FakeClock, events: list[SyncEvent]
+) -> None:
+    stored_case(store, "CS-1", unread=False)
+    queued = store.outbox.enqueue("update", {"customerReference": "CHG-9"}, case_id="CS-1")
+    api.on_server["CS-1"] = Case(id="CS-1", status="In Progress")  # not applied
+    for when in (0.0, 100.0, 200.0, 300.0):
+        clock.now = T0 + when
+        api.failures.append(ServerError("The API failed (500); the app retries"))
+        assert await sender.send(entry(store, queued.id)) is False
+        assert entry(store, queued.id).last_error == "The API failed (500); the app retries"
+    clock.now = T0 + 600.0
+    api.failures.append(ServerError("The API failed (500); the app retries"))
+    assert await sender.send(entry(store, queued.id)) is True
+    failed = entry(store, queued.id)
+    assert (failed.status, failed.last_error) == (
+        OutboxStatus.FAILED,
+        "gave up after 10 min: The API failed (500)",
+    )
+    assert len(api.updates) == 5
