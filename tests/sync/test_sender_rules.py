@@ -177,11 +177,17 @@ def server_message(
 
 async def lost_first_attempt(sender: OutboxSender, store: Store, api: FakeApi) -> OutboxEntry:
     """The entry's first attempt: sent, and the answer lost (its outcome is unknown)."""
-    queued = reply(store)
+    return await lost(sender, store, api, reply(store), api.posts)
+
+
+async def lost(
+    sender: OutboxSender, store: Store, api: FakeApi, queued: OutboxEntry, writes: list[Any]
+) -> OutboxEntry:
+    """``queued``'s attempt is made (one more of ``writes``) and its answer lost."""
     api.failures.append(NetworkError("the connection was reset"))
-    before = len(api.posts)
+    before = len(writes)
     assert await sender.send_due() == 0
-    assert len(api.posts) == before + 1
+    assert len(writes) == before + 1
     return entry(store, queued.id)
 
 
@@ -639,12 +645,7 @@ def first_message(
 async def lost_create(
     sender: OutboxSender, store: Store, api: FakeApi, payload: dict[str, Any] = NEW
 ) -> OutboxEntry:
-    queued = store.outbox.enqueue("create", payload)
-    api.failures.append(NetworkError("the connection was reset"))
-    before = len(api.creates)
-    await sender.send_due()
-    assert len(api.creates) == before + 1
-    return entry(store, queued.id)
+    return await lost(sender, store, api, store.outbox.enqueue("create", payload), api.creates)
 
 
 async def test_a_new_case_committed_by_a_lost_attempt_is_found_in_the_case_list(
