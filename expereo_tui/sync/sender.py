@@ -132,11 +132,15 @@ class OutboxSender:
 
     def next_due(self) -> float | None:
         """Clock time when the earliest pending entry may be sent (None: nothing pending;
-        an entry held behind one that waits for the user's decision is not pending)."""
+        an entry held behind one that waits for the user's decision is not pending, and one
+        behind an earlier entry of its case is not due before that one)."""
         if self.read_only:
             return None
         held = {_lane(e) for e in self.store.outbox.outbox(statuses=(OutboxStatus.NEEDS_DECISION,))}
-        pending = [e for e in self.store.outbox.outbox() if _lane(e) not in held]
+        first: dict[str, OutboxEntry] = {}
+        for e in self.store.outbox.outbox():  # oldest first: each case's first entry
+            first.setdefault(_lane(e), e)
+        pending = [e for lane, e in first.items() if lane not in held]
         if not pending:
             return None
         return min(e.next_attempt_at or 0.0 for e in pending)

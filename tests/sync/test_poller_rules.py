@@ -1,0 +1,237 @@
+"""The poller's rules against a fake backend (docs/reliability.md, sync/poller.py): the case
+poll stops at the first case the store already has unchanged, the threads of changed cases are
+fetched (and kept pending until they are), a thread's new messages are counted by who wrote
+them, and the first sync's progress per list.  Milliseconds each; tests/sync/test_poll.py holds
+the same against the simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from expereo_tui.api.errors import NotFoundError
+from expereo_tui.api.models import Case, CaseMessage
+from expereo_tui.store.store import Store
+from expereo_tui.sync.events import CasesChanged, ListProgress, MessagesAdded, SyncEvent
+from expereo_tui.sync.poller import META_FIRST_SYNC, META_THREADS_PENDING, Poller, _Walk
+
+T = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def case(case_id: str, minutes: int, status: str = "In Progress") -> Case:
+    return Case(id=case_id, status=status, last_modified_date=T + timedelta(minutes=minutes))
+
+
+def msg(msg_id: str, type: str = "Customer") -> CaseMessage:
+    return CaseMessage(id=msg_id, message=f"text of {msg_id}", type=type, timestamp=T)
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.cases: list[Case] = []  # newest change first, as the API lists them
+        self.threads: dict[str, list[CaseMessage]] = {}
+        self.listed: list[str] = []  # the case ids read from the list, in order
+        self.thread_reads: list[str] = []
+        self.gone: set[str] = set()
+
+    async def iter_changed_cases(
+        self, *, since: float | None = None, now: float | None = None
+    ) -> AsyncIterator[Case]:
+        for c in self.cases:
+            self.listed.append(c.id)
+            yield c
+
+    async def iter_case_messages(
+        self, case_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[CaseMessage]:
+        self.thread_reads.append(case_id)
+        if case_id in self.gone:
+            raise NotFoundError(f"no case {case_id}")
+        for m in self.threads.get(case_id, []):
+            yield m
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "poll.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def api() -> FakeApi:
+    return FakeApi()
+
+
+@pytest.fixture
+def events() -> list[SyncEvent]:
+    return []
+
+
+@pytest.fixture
+def poller(store: Store, api: FakeApi, events: list[SyncEvent]) -> Poller:
+    return Poller(store, api, events.append)  # type: ignore[arg-type]
+
+
+def synced(store: Store, *cases: Case) -> None:
+    store.cases.upsert_cases(list(cases))
+    store.meta.set_meta(META_FIRST_SYNC, "1")
+
+
+async def test_the_poll_stops_at_the_first_case_stored_unchanged(
+    store: Store, api: FakeApi, poller: Poller, events: list[SyncEvent]
+) -> None:
+    synced(store, case("CS-1", 0), case("CS-2", 0), case("CS-3", 0))
+    api.cases = [case("CS-1", 5, "Resolved"), case("CS-4", 4), case("CS-2", 0), case("CS-3", 9)]
+    api.threads = {"CS-1": [msg("M1", "Expereo"), msg("M2")], "CS-4": [msg("M3", "Expereo")]}
+    event = await poller.poll_cases()
+    assert api.listed == ["CS-1", "CS-4", "CS-2"]  # CS-2 is as stored: the rest is older
+    assert sorted(api.thread_reads) == ["CS-1", "CS-4"]
+    assert event is not None and events == [MessagesAdded("CS-1", ("M1", "M2")),
+                                            MessagesAdded("CS-4", ("M3",)), event]  # fmt: skip
+    assert [(c.case_id, c.is_new, c.old_status, c.new_status) for c in event.changes] == [
+        ("CS-1", False, "In Progress", "Resolved"),
+        ("CS-4", True, None, "In Progress"),
+    ]
+    assert [(c.new_messages, c.new_provider_messages) for c in event.changes] == [(2, 1), (1, 1)]
+    assert store.meta.get_meta(META_THREADS_PENDING) == "[]"
+
+
+async def test_a_case_modified_earlier_than_stored_also_ends_the_poll(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    synced(store, case("CS-1", 10))
+    api.cases = [case("CS-1", 9), case("CS-2", 8)]
+    assert await poller.poll_cases() is None
+    assert api.listed == ["CS-1"] and api.thread_reads == []
+
+
+async def test_a_case_modified_one_second_later_is_a_change(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    synced(store, case("CS-1", 10))
+    later = Case(
+        id="CS-1", status="In Progress", last_modified_date=T + timedelta(minutes=10, seconds=1)
+    )
+    api.cases = [later]
+    event = await poller.poll_cases()
+    assert isinstance(event, CasesChanged)
+    assert [c.case_id for c in event.changes] == ["CS-1"]
+
+
+async def test_a_case_without_a_date_is_never_where_the_poll_stops(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    synced(store, case("CS-1", 10), case("CS-2", 0))
+    api.cases = [Case(id="CS-1", status="Resolved"), case("CS-2", 0)]
+    event = await poller.poll_cases()
+    assert api.listed == ["CS-1", "CS-2"]
+    assert event is not None and [c.case_id for c in event.changes] == ["CS-1"]
+
+
+async def test_the_first_poll_of_an_empty_store_reads_every_case_and_no_thread(
+    store: Store, api: FakeApi, poller: Poller, events: list[SyncEvent]
+) -> None:
+    api.cases = [case("CS-1", 5), case("CS-2", 0)]
+    assert await poller.poll_cases() is None
+    assert api.listed == ["CS-1", "CS-2"] and api.thread_reads == []
+    assert store.meta.get_meta(META_FIRST_SYNC) == "1"
+    assert events == []
+    assert store.cases.case("CS-2") is not None
+
+
+async def test_an_empty_list_on_an_empty_store_still_ends_its_first_sync(
+    store: Store, poller: Poller
+) -> None:
+    assert await poller.poll_cases() is None
+    assert store.meta.get_meta(META_FIRST_SYNC) == "1"
+
+
+async def test_a_thread_whose_fetch_failed_is_fetched_by_the_next_poll(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    synced(store, case("CS-1", 0))
+    store.meta.set_meta(META_THREADS_PENDING, json.dumps(["CS-9", "CS-1"]))
+    api.gone = {"CS-9"}  # deleted since: dropped from the list, not retried for ever
+    api.threads = {"CS-1": [msg("M1")]}
+    api.cases = [case("CS-1", 0)]  # nothing changed
+    assert await poller.poll_cases() is None
+    assert api.thread_reads == ["CS-9", "CS-1"]
+    assert store.meta.get_meta(META_THREADS_PENDING) == "[]"
+    assert [m.id for m in store.cases.thread("CS-1")] == ["M1"]
+
+
+@pytest.mark.parametrize("raw", ["not json", '{"CS-1": 1}', "", "3"])
+async def test_an_unreadable_pending_list_is_an_empty_one(
+    store: Store, api: FakeApi, poller: Poller, raw: str
+) -> None:
+    synced(store, case("CS-1", 0))
+    store.meta.set_meta(META_THREADS_PENDING, raw)
+    api.cases = [case("CS-1", 0)]
+    assert await poller.poll_cases() is None
+    assert api.thread_reads == []
+
+
+async def test_pending_ids_are_read_as_text(store: Store, api: FakeApi, poller: Poller) -> None:
+    synced(store)
+    store.meta.set_meta(META_THREADS_PENDING, "[1001]")
+    assert await poller.poll_cases() is None
+    assert api.thread_reads == ["1001"]
+
+
+async def test_a_thread_counts_what_is_new_and_what_the_provider_wrote(
+    store: Store, api: FakeApi, poller: Poller, events: list[SyncEvent]
+) -> None:
+    synced(store, case("CS-1", 0))
+    api.threads = {"CS-1": [msg("M1", "Expereo"), msg("M2"), msg("M3", "EXPEREO Support")]}
+    assert await poller.fetch_thread("CS-1", announce=False) == (["M1", "M2", "M3"], 2)
+    assert events == []
+    api.threads["CS-1"].append(msg("M4", "Expereo"))
+    assert await poller.fetch_thread("CS-1") == (["M4"], 1)
+    assert events == [MessagesAdded("CS-1", ("M4",))]
+    assert await poller.fetch_thread("CS-1") == ([], 0)
+    assert len(events) == 1  # nothing new: nothing said
+
+
+def walk(items: list[Any], total: int | None) -> _Walk:
+    async def gen() -> AsyncIterator[Any]:
+        for i in items:
+            yield i
+
+    return _Walk("sites", gen(), lambda: total)
+
+
+async def test_a_list_is_read_200_items_a_page_and_its_progress_counted() -> None:
+    w = walk(list(range(450)), 450)
+    assert w.progress() == ListProgress("sites", 0, 450, 0, 3, False)
+    assert len(await w.page()) == 200
+    assert w.progress() == ListProgress("sites", 200, 450, 1, 3, False)
+    assert len(await w.page()) == 200
+    assert len(await w.page()) == 50
+    assert w.progress() == ListProgress("sites", 450, 450, 3, 3, True)
+
+
+async def test_a_list_of_exactly_one_page_and_an_empty_one() -> None:
+    w = walk(list(range(200)), 200)
+    assert len(await w.page()) == 200 and not w.finished
+    assert await w.page() == [] and w.finished
+    assert w.progress() == ListProgress("sites", 200, 200, 1, 1, True)  # the empty read: no page
+    w = walk([], 0)
+    assert await w.page() == [] and w.finished
+    assert w.progress() == ListProgress("sites", 0, 0, 1, 1, True)  # an empty list costs one
+
+
+async def test_a_list_without_a_total_counts_what_was_read_once_finished() -> None:
+    w = walk(list(range(201)), None)
+    await w.page()
+    assert w.progress() == ListProgress("sites", 200, None, 1, None, False)
+    await w.page()
+    assert w.progress() == ListProgress("sites", 201, 201, 2, 2, True)
+    w = walk([], None)
+    w.finish_empty()
+    assert w.progress() == ListProgress("sites", 0, 0, 0, 1, True)
