@@ -239,12 +239,15 @@ class Poller:
             ("sites", client.iter_sites(page_size=PAGE)),
             ("services", client.iter_services(page_size=PAGE)),
         ):
-            walk = _Walk(name, items, lambda: None)
-            count = 0
-            while not walk.finished:
-                self.stage = name
-                count += await self._store_page(name, await walk.page())
-            changed.append(count)
+            count, page = 0, []
+            self.stage = name
+            async for item in items:
+                page.append(item)
+                if len(page) == PAGE:
+                    count += await self._store_page(name, page)
+                    page = []
+                    self.stage = name  # reading the list again
+            changed.append(count + await self._store_page(name, page))
         return await self._inventory_stored((changed[0], changed[1], changed[2]), None)
 
     async def _store_page(self, name: str, items: list[Any]) -> int:

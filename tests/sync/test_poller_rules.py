@@ -15,9 +15,15 @@ from typing import Any
 import pytest
 
 from expereo_tui.api.errors import NotFoundError
-from expereo_tui.api.models import Case, CaseMessage
+from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
 from expereo_tui.store.store import Store
-from expereo_tui.sync.events import CasesChanged, ListProgress, MessagesAdded, SyncEvent
+from expereo_tui.sync.events import (
+    CasesChanged,
+    InventoryChanged,
+    ListProgress,
+    MessagesAdded,
+    SyncEvent,
+)
 from expereo_tui.sync.poller import META_FIRST_SYNC, META_THREADS_PENDING, Poller, _Walk
 
 T = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -235,3 +241,72 @@ async def test_a_list_without_a_total_counts_what_was_read_once_finished() -> No
     w = walk([], None)
     w.finish_empty()
     assert w.progress() == ListProgress("sites", 0, 0, 0, 1, True)
+
+
+class FakeInventory(FakeApi):
+    """Accounts, sites and services listed a page at a time; no invoices (V1's features)."""
+
+    features: frozenset[str] = frozenset()
+
+    def __init__(self, accounts: int, sites: int, services: int) -> None:
+        super().__init__()
+        self.accounts = [
+            Account(account_id=f"ACC-{i}", name=f"Account {i}") for i in range(accounts)
+        ]
+        self.sites = [
+            Site(site_id=f"SITE-{i}", account_id="ACC-0", name=f"Site {i}", city="Lyon")
+            for i in range(sites)
+        ]
+        self.services = [
+            Service(
+                service_id=f"SVC-{i}", account_id="ACC-0", site_id="SITE-0", service_name=f"DIA {i}"
+            )
+            for i in range(services)
+        ]
+        self.fail_services_after: int | None = None
+
+    async def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]:
+        for a in self.accounts:
+            yield a
+
+    async def iter_sites(self, *, page_size: int = 200) -> AsyncIterator[Site]:
+        for s in self.sites:
+            yield s
+
+    async def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]:
+        for i, s in enumerate(self.services):
+            if self.fail_services_after is not None and i == self.fail_services_after:
+                raise RuntimeError("the services listing broke off")
+            yield s
+
+
+async def test_an_inventory_refresh_counts_each_list_page_by_page_and_only_what_changed(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    """Each list is stored as its pages come (more than one page of sites and of services
+    here); the event counts each list's new and changed rows, in its own field; a refresh that
+    finds everything as stored emits nothing."""
+    api = FakeInventory(accounts=1, sites=450, services=250)
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    event = await poller.refresh_inventory()
+    assert event == InventoryChanged(accounts=1, sites=450, services=250)
+    assert events == [event]
+    assert len(store.inventory.sites("ACC-0")) == 450
+    assert len(store.inventory.services(site_id="SITE-0")) == 250
+    api.services[7] = api.services[7].model_copy(update={"service_name": "DIA renamed"})
+    assert await poller.refresh_inventory() == InventoryChanged(accounts=0, sites=0, services=1)
+    events.clear()
+    assert await poller.refresh_inventory() is None and events == []
+
+
+async def test_an_inventory_listing_that_breaks_off_says_which_list_and_keeps_its_pages(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FakeInventory(accounts=1, sites=10, services=450)
+    api.fail_services_after = 300  # after a whole page, within the second
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await poller.refresh_inventory()
+    assert poller.stage == "services"  # what a failure names: the list being read
+    assert len(store.inventory.services(site_id="SITE-0")) == 200  # the first page is kept
+    assert events == []  # no event for a refresh that did not finish
