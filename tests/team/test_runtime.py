@@ -38,7 +38,15 @@ def test_one_leader_per_api_client_and_the_next_takes_over(team_db: Team) -> Non
         await until(lambda: a.is_leader or b.is_leader)
         await until(lambda: other.is_leader)
         first, second = (a, b) if a.is_leader else (b, a)
-        await asyncio.sleep(0.3)  # several heartbeats: still exactly one
+        beats: list[int] = []  # the second's heartbeats (each tries the leader lock)
+        beat = second._beat
+
+        async def counted() -> None:
+            await beat()
+            beats.append(1)
+
+        second._beat = counted  # type: ignore[method-assign]
+        await until(lambda: len(beats) >= 3)  # several heartbeats: still exactly one
         assert not second.is_leader and not wall.is_leader
         assert wall.role == "read-only"
         await first.stop()
