@@ -113,14 +113,14 @@ TILES: list[Tile] = [
     ),
     Tile(
         "awaiting",
-        "Awaiting Customer",
+        CaseStatus.AWAITING_CUSTOMER.value,
         lambda store, _: store.cases.count_cases(
             CaseQuery(statuses=frozenset({CaseStatus.AWAITING_CUSTOMER}))
         ),
     ),
     Tile(
         "new",
-        "New",
+        CaseStatus.NEW.value,
         lambda store, _: store.cases.count_cases(CaseQuery(statuses=frozenset({CaseStatus.NEW}))),
     ),
     Tile("unread", "Unread", lambda store, _: store.cases.unread_count()),
