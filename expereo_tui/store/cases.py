@@ -10,7 +10,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +84,8 @@ class CaseRow:
 @dataclass(frozen=True)
 class InboxSummary:
     """What the inbox header shows for a query, from one scan: its case and unread counts, and
-    the count per status of the same query without its status filter."""
+    its count per status (of the statuses it selects: a status filter counts only what it
+    shows, so an account's years of closed cases are never counted for its open inbox)."""
 
     total: int
     unread: int
@@ -159,6 +160,9 @@ class CaseStore(Table):
         super().__init__(db)
         self._index: InboxIndex | None = None  # see warm_inbox()
         self._index_stamp: tuple[int, int] | None = None
+        # status_counts() of every case, as of a stamp: each inbox keystroke asks which statuses
+        # are open (a status the API added since counts), a scan of every case on SQL's side
+        self._all_counts: tuple[tuple[int, int], dict[str, int]] | None = None
 
     def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:
         """Store cases and say what changed.  The very first upsert into an empty store marks
@@ -337,8 +341,14 @@ class CaseStore(Table):
         return int(self._rows(f"SELECT count(*) AS n {self._FROM}{where}", params)[0]["n"])
 
     def status_counts(self, query: CaseQuery | None = None) -> dict[str, int]:
+        """The number of cases per status (``?``: none) of ``query``, or of every case.  Those of
+        every case are read once per change of the data (the stamp is read first: a write
+        meanwhile makes the next call read again)."""
+        stamp = self._stamp() if query is None else None
+        if stamp is not None and self._all_counts is not None and self._all_counts[0] == stamp:
+            return dict(self._all_counts[1])
         where, params = self._where(query or CaseQuery())
-        return {
+        counts = {
             str(r["status"]): int(r["n"])
             for r in self._rows(
                 f"SELECT COALESCE(c.status, '?') AS status, count(*) AS n {self._FROM}{where} "
@@ -346,6 +356,9 @@ class CaseStore(Table):
                 params,
             )
         }
+        if stamp is not None:
+            self._all_counts = stamp, dict(counts)
+        return counts
 
     # -- the inbox: from memory once warm, else from SQL ------------------------------------------
     def warm_inbox(self) -> None:
@@ -387,17 +400,15 @@ class CaseStore(Table):
         if index is not None:
             m = index.matches(query)
             return InboxSummary(total=m.total, unread=m.unread, by_status=m.by_status)
-        where, params = self._where(replace(query, statuses=frozenset()))
+        where, params = self._where(query)
         rows = self._rows(  # grouped in the index's order (cases_status_unread)
             f"SELECT c.status AS status, count(*) AS n, sum({_UNREAD_SQL}) AS unread "
             f"{self._FROM}{where} GROUP BY c.status",
             params,
         )
         by_status = {"?" if r["status"] is None else str(r["status"]): int(r["n"]) for r in rows}
-        chosen = [r for r in rows if not query.statuses or r["status"] in query.statuses]
-        unread = sum(int(r["unread"]) for r in chosen)
-        total = unread if query.unread_only else sum(int(r["n"]) for r in chosen)
-        return InboxSummary(total=total, unread=unread, by_status=by_status)
+        unread = sum(int(r["unread"]) for r in rows)
+        return InboxSummary(total=sum(by_status.values()), unread=unread, by_status=by_status)
 
     def inbox_page(self, query: CaseQuery, *, offset: int = 0, limit: int = 50) -> list[CaseRow]:
         """The same rows as :meth:`query_cases`, from memory when the inbox is warm."""

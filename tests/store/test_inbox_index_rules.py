@@ -66,3 +66,90 @@ def test_an_order_is_sorted_once_per_index_not_once_per_keystroke() -> None:
     assert [k[0] for k in first] == ["CS-2", "CS-1"]
     again = index.matches(CaseQuery(text="  ", sort=sort)).keys  # nothing typed but blanks
     assert again is first
+
+
+# The search text of each case below; the index picks its way to search by how many cases are
+# left to try (a few: one by one; most: the whole buffer, in C; a single byte: cut down to that
+# byte), so each test types the way a user does and checks every step against these texts.
+TEXTS = {
+    "CS-01": "cs-01 link down århus",
+    "CS-02": "cs-02 link flapping tokyo",
+    "CS-03": "cs-03 slow tok",  # "tok" here and "yo" in the next case: never one match
+    "CS-04": "yo cs-04 latency ödeshög",
+    "CS-05": "cs-05 link down oslo",
+    "CS-06": "cs-06 nul\x00here",  # a NUL in a text (never typed) reads as a space
+    "CS-07": "cs-07 packet loss tokyo",
+    "CS-08": "cs-08 link down tokyo",
+}
+BY_ID = (("id", False),)
+STATUS = {"CS-01": "New", "CS-02": "Closed", "CS-03": "Closed", "CS-04": "In Progress"}
+
+
+def _text_index() -> InboxIndex:
+    return InboxIndex(
+        _key(i, search=t, status=STATUS.get(i, "Resolved"), unread=int(i in ("CS-01", "CS-08")))
+        for i, t in TEXTS.items()
+    )
+
+
+def _having(text: str, statuses: frozenset[str] = frozenset()) -> list[str]:
+    """What the rule says: the cases whose text has ``text`` (folded, trimmed), by id."""
+    wanted = text.strip().lower()
+    return [
+        i for i, t in sorted(TEXTS.items())
+        if wanted in t.replace("\x00", " ") and (not statuses or STATUS.get(i, "Resolved") in statuses)
+    ]  # fmt: skip
+
+
+def _typed(index: InboxIndex, word: str, statuses: frozenset[str] = frozenset()) -> None:
+    """Type ``word`` a key at a time, then take it back a key at a time."""
+    steps = [word[:n] for n in range(1, len(word) + 1)]
+    for text in steps + steps[-2::-1]:
+        query = CaseQuery(text=text, statuses=statuses, sort=BY_ID)
+        assert _ids(index, query) == _having(text, statuses), text
+
+
+def test_a_search_typed_and_taken_back_finds_what_has_each_text() -> None:
+    index = _text_index()
+    for word in ("link down", "tokyo", "cs-0", "århus", "ÖDESHÖG", "zzz", "k", " d"):
+        _typed(index, word)
+
+
+def test_a_search_in_a_few_cases_tries_only_those_and_finds_the_same() -> None:
+    """The open inbox of an account with years of history: a few cases to try."""
+    index = _text_index()
+    for word in ("link down", "cs-0", "o", "ödeshög"):
+        _typed(index, word, frozenset({"New", "In Progress"}))
+
+
+def test_a_match_never_spans_two_cases_and_a_nul_reads_as_a_space() -> None:
+    index = _text_index()
+    assert _ids(index, CaseQuery(text="tokyo", sort=BY_ID)) == ["CS-02", "CS-07", "CS-08"]
+    assert _ids(index, CaseQuery(text="tok yo")) == []  # CS-03 then CS-04
+    assert _ids(index, CaseQuery(text="nul here")) == ["CS-06"]
+    assert _ids(index, CaseQuery(text="nul\x00here")) == ["CS-06"]
+
+
+def test_a_search_after_many_others_still_finds_each_text() -> None:
+    """Recent texts are kept a few at a time: more than that, and the oldest are searched again."""
+    index = _text_index()
+    words = ["cs-0" + str(n) for n in range(1, 9)] + ["link", "down", "tokyo", "oslo"]
+    for _ in range(2):
+        for word in words:
+            assert _ids(index, CaseQuery(text=word, sort=BY_ID)) == _having(word), word
+
+
+def test_the_counts_of_a_search_are_its_cases() -> None:
+    index = _text_index()
+    m = index.matches(CaseQuery(text="link down"))
+    assert (m.total, m.unread, m.by_status) == (3, 2, {"New": 1, "Resolved": 2})
+    m = index.matches(CaseQuery(text="tokyo", statuses=frozenset({"Closed", "New"})))
+    assert (m.total, m.unread, m.by_status) == (1, 0, {"Closed": 1})
+
+
+def test_a_text_searched_in_one_scope_is_searched_again_in_another() -> None:
+    index = _text_index()
+    for statuses in (frozenset({"Closed"}), frozenset(), frozenset({"New"}), frozenset()):
+        for text in ("link", "link d", "o"):
+            query = CaseQuery(text=text, statuses=statuses, sort=BY_ID)
+            assert _ids(index, query) == _having(text, statuses), (statuses, text)
