@@ -63,7 +63,7 @@ def test_four_instances_start_together_twenty_times(tmp_path: Path) -> None:
             expected = {"subject": "kept"} if older else None
             assert outcomes == [(n, ("ok", expected))] * PROCESSES, outcomes
             names = {p.name for p in tmp_path.iterdir() if p.name.startswith(f"round-{n}.")}
-            assert names <= {path.name + s for s in ("", "-wal", "-shm", ".open-lock")}, names
+            assert names <= {path.name + s for s in ("", "-wal", "-shm", ".open-lock", ".checked")}, names
             db = sqlite3.connect(path)
             assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             ids = [r[0] for r in db.execute("SELECT id FROM cases")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from expereo_tui.store.database import (
     NewerSchemaError,
     StoreFullError,
     StoreReadOnlyError,
+    _Checked,
     _companions,
 )
 from expereo_tui.store.errors import SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, StoreNotice
@@ -213,3 +215,139 @@ def test_a_newer_file_in_a_folder_we_may_not_write_still_stops(
     with pytest.raises(NewerSchemaError) as stopped:
         Store(path)
     assert (stopped.value.path, stopped.value.version) == (path, SCHEMA_VERSION + 1)
+
+
+# -- the open check, and the record that spares it (store/database.py's _Checked) ----------------
+class Checks:
+    """Connections that count the integrity checks run on them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def connect(self, target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = sqlite3.connect(target, *args, **kwargs)
+        db.set_trace_callback(self._statement)
+        return db
+
+    def _statement(self, sql: str) -> None:
+        self.count += "quick_check" in sql.lower()
+
+
+def _opened(path: Path, clock: float | None = None) -> int:
+    """Open the store as the app does, close it; how many checks ran."""
+    checks = Checks()
+    store = Store(path, connect=checks.connect, clock=None if clock is None else lambda: clock)
+    store.cases.case_count()
+    store.close()
+    return checks.count
+
+
+def _used(path: Path) -> None:
+    store = Store(path)
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    store.close()
+
+
+def test_a_file_left_as_a_clean_close_left_it_is_not_checked_again(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    record = path.with_name("s.sqlite3.checked")
+    assert record.exists() and record.stat().st_mode & 0o777 == 0o600
+    assert _opened(path) == 0
+    assert _opened(path) == 0  # and again: each clean close vouches for the next open
+
+
+def test_a_file_changed_after_the_close_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    other = sqlite3.connect(path)  # another program's write (or a restored copy, a dd)
+    other.execute("PRAGMA journal_mode = DELETE")
+    other.execute("UPDATE cases SET subject = 'changed'")
+    other.commit()
+    other.close()
+    assert _opened(path) == 1
+
+
+def test_a_file_of_another_size_is_checked_even_with_the_same_time(tmp_path: Path) -> None:
+    """An older copy put back with its times kept (cp -p, rsync -t, tar)."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    info = path.stat()
+    with path.open("ab") as f:
+        f.write(b"\0" * 4096)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert _opened(path) == 1
+
+
+def test_a_store_in_use_by_another_process_when_it_closed_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    first = Store(path)  # takes the record: it vouches for one open only
+    assert _opened(path) == 1
+    first.cases.upsert_cases([_case("CS-2", 1)])  # in the WAL while the other closed
+    crashed = sqlite3.connect(path)  # a process that dies holding the file: no close
+    crashed.execute("SELECT count(*) FROM cases")
+    first.close()
+    assert _opened(path) == 1
+    crashed.close()
+
+
+def test_a_process_that_dies_leaves_no_record(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    Store(path)  # never closed (killed)
+    assert not path.with_name("s.sqlite3.checked").exists()
+    assert _opened(path) == 1
+
+
+def test_a_record_vouches_for_a_day_then_the_file_is_checked_again(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    assert _opened(path, clock=1_000_000.0) == 0  # a new file: nothing to check
+    assert _opened(path, clock=1_000_000.0 + 23 * 3600) == 0
+    assert _opened(path, clock=1_000_000.0 + 24 * 3600) == 1  # the last check: a day ago
+    assert _opened(path, clock=1_000_000.0 + 25 * 3600) == 0
+    assert _opened(path, clock=1_000_000.0) == 1  # a record from the future: not believed
+
+
+def test_a_damaged_or_foreign_record_is_not_believed(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    record = path.with_name("s.sqlite3.checked")
+    _used(path)
+    record.write_text("garbage\n")
+    assert _opened(path) == 1
+    text = record.read_text()
+    size, mtime, inode, when = text.split()
+    record.write_text(f"{int(size) + 1} {mtime} {inode} {when}\n")
+    assert _opened(path) == 1
+    record.unlink()
+    target = tmp_path / "elsewhere"
+    target.write_text(text)
+    record.symlink_to(target)  # never followed, never written through
+    assert _opened(path) == 1
+    assert target.read_text() == text and record.is_symlink()
+
+
+def test_a_write_in_the_same_tick_as_the_close_is_still_seen(tmp_path: Path) -> None:
+    """The file's time of change moves a tick back at the close: a write right after it (in
+    the same tick of the kernel's clock) still changes it."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    before = path.stat().st_mtime_ns
+    assert before <= time.time_ns() - 20_000_000  # a tick or more back
+    with path.open("r+b") as f:  # at once, as `dd` would
+        f.seek(200)
+        f.write(b"\0")
+    assert path.stat().st_mtime_ns != before
+    assert _opened(path) == 1
+
+
+def test_a_file_whose_time_is_in_whole_seconds_is_never_vouched_for(tmp_path: Path) -> None:
+    """A file system that keeps whole seconds (FAT, some network mounts) cannot show a write in
+    the same second: such a file is checked at every open."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    path.with_name("s.sqlite3.checked").unlink()
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    _Checked(path).write(time.time())
+    assert not path.with_name("s.sqlite3.checked").exists()
+    assert _opened(path) == 1
