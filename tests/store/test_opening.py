@@ -4,9 +4,11 @@ a read-only file or folder, and file modes."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +238,22 @@ def test_disk_full_at_start_runs_from_memory_then_moves_to_the_file(tmp_path: Pa
 
 
 # -- read-only: run as an unprivileged user, since root may write anything ----------------------
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A folder the other user can reach: not under pytest's own temporary folder, whose
+    ``pytest-of-root`` each xdist worker sets back to 0700 when it starts (the other user's
+    child then failed at random, with "permission denied", while the other worker started)."""
+    folder = Path(tempfile.mkdtemp(prefix="expereo-ro-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        for p in (folder, *folder.rglob("*")):
+            if p.is_dir():
+                p.chmod(0o700)  # (a read-only folder cannot be emptied)
+        shutil.rmtree(folder)
+
+
 def _as_other_user(folder: Path, body: Callable[[], None]) -> None:
     """Run ``body`` in a child process; as root, it runs as ``nobody`` owning ``folder``."""
     if os.geteuid() != 0:
@@ -283,8 +301,8 @@ def _read_only_checks(folder: Path, path: Path, reason: str) -> None:
 
 
 @pytest.mark.parametrize("version", [2, SCHEMA_VERSION])
-def test_read_only_folder_opens_read_only(tmp_path: Path, version: int) -> None:
-    folder = tmp_path / "ro"
+def test_read_only_folder_opens_read_only(open_tmp: Path, version: int) -> None:
+    folder = open_tmp / "ro"
     folder.mkdir()
     path = folder / "s.sqlite3"
     _old_schema(path, version)
@@ -296,8 +314,8 @@ def test_read_only_folder_opens_read_only(tmp_path: Path, version: int) -> None:
     _as_other_user(folder, body)
 
 
-def test_read_only_file_opens_read_only(tmp_path: Path) -> None:
-    folder = tmp_path / "rof"
+def test_read_only_file_opens_read_only(open_tmp: Path) -> None:
+    folder = open_tmp / "rof"
     folder.mkdir()
     path = folder / "s.sqlite3"
     _old_schema(path, SCHEMA_VERSION)
