@@ -88,10 +88,16 @@ class Launched:
         return (int(fields[11]) + int(fields[12])) / ticks
 
     def stop(self) -> None:
+        """SIGTERM, as a closing terminal sends it, and read what the app writes as it exits
+        (restoring the screen), as a terminal does: unread, a full pty blocks its exit, and
+        the SIGKILL that follows skips its clean close (the store's WAL, its check record)."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
+        deadline = time.perf_counter() + 5
+        while self.proc.poll() is None and time.perf_counter() < deadline:
+            self.read(0.05)
         try:
-            self.proc.wait(5)
+            self.proc.wait(0.1)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
