@@ -156,7 +156,7 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
 
     statuses = set(args.status or ())
     if args.open:  # the open statuses, one rule (api/vocab.py); with --status: both must hold
-        present = open_statuses(ctx.store.cases.status_counts())
+        present = open_statuses(ctx.store.cases.statuses())
         statuses = statuses & present if statuses else set(present)
         if not statuses:
             return Exit.OK

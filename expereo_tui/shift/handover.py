@@ -146,7 +146,7 @@ def waiting_on_us(store: Store) -> list[CaseRow]:
     from expereo_tui.store.query import CaseQuery
     from expereo_tui.triage.turn import waiting_on_us as ours_of
 
-    query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
+    query = CaseQuery(statuses=open_statuses(store.cases.statuses()))
     rows = store.cases.query_cases(query, limit=max(1, store.cases.count_cases(query)))
     activity = store.activity.activity([r.id for r in rows])
     ours = ours_of(rows, activity, store.shift.snoozed_ids())
@@ -199,7 +199,7 @@ def build(
 
     urgent = store.cases.query_cases(
         CaseQuery(
-            statuses=open_statuses(store.cases.status_counts()),  # a status added since counts too
+            statuses=open_statuses(store.cases.statuses()),  # a status added since counts too
             priorities=frozenset({"P1", "P2"}),
             sort=(("priority", False), ("last_modified", True)),
         ),

@@ -160,9 +160,6 @@ class CaseStore(Table):
         super().__init__(db)
         self._index: InboxIndex | None = None  # see warm_inbox()
         self._index_stamp: tuple[int, int] | None = None
-        # status_counts() of every case, as of a stamp: each inbox keystroke asks which statuses
-        # are open (a status the API added since counts), a scan of every case on SQL's side
-        self._all_counts: tuple[tuple[int, int], dict[str, int]] | None = None
 
     def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:
         """Store cases and say what changed.  The very first upsert into an empty store marks
@@ -341,14 +338,8 @@ class CaseStore(Table):
         return int(self._rows(f"SELECT count(*) AS n {self._FROM}{where}", params)[0]["n"])
 
     def status_counts(self, query: CaseQuery | None = None) -> dict[str, int]:
-        """The number of cases per status (``?``: none) of ``query``, or of every case.  Those of
-        every case are read once per change of the data (the stamp is read first: a write
-        meanwhile makes the next call read again)."""
-        stamp = self._stamp() if query is None else None
-        if stamp is not None and self._all_counts is not None and self._all_counts[0] == stamp:
-            return dict(self._all_counts[1])
         where, params = self._where(query or CaseQuery())
-        counts = {
+        return {
             str(r["status"]): int(r["n"])
             for r in self._rows(
                 f"SELECT COALESCE(c.status, '?') AS status, count(*) AS n {self._FROM}{where} "
@@ -356,9 +347,20 @@ class CaseStore(Table):
                 params,
             )
         }
-        if stamp is not None:
-            self._all_counts = stamp, dict(counts)
-        return counts
+
+    def statuses(self) -> frozenset[str]:
+        """The statuses the stored cases have (``?``: a case without one), for
+        :func:`~expereo_tui.api.vocab.open_statuses`: each inbox keystroke asks.  One step of
+        the status index a status (~2 ms on 100,000 cases, where counting them reads every
+        case)."""
+        rows = self._rows(
+            "WITH RECURSIVE s(status) AS (SELECT (SELECT min(status) FROM cases) UNION ALL "
+            "SELECT (SELECT min(status) FROM cases WHERE status > s.status) FROM s "
+            "WHERE s.status IS NOT NULL) "
+            "SELECT status FROM s WHERE status IS NOT NULL "
+            "UNION ALL SELECT '?' WHERE EXISTS (SELECT 1 FROM cases WHERE status IS NULL)"
+        )
+        return frozenset(str(r["status"]) for r in rows)
 
     # -- the inbox: from memory once warm, else from SQL ------------------------------------------
     def warm_inbox(self) -> None:

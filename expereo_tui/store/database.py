@@ -422,8 +422,11 @@ class Database:
     def close(self) -> None:
         """Close; the last connection to a healthy file vouches for it (:class:`_Checked`)."""
         with self.lock:
-            self.conn.close()
             if self.checked_at is not None:  # opened writable, from the file (not read-only)
+                with contextlib.suppress(sqlite3.Error):  # the WAL into the file, then emptied
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.close()
+            if self.checked_at is not None:
                 self._checked.write(self.checked_at)
 
     def on_write(self, listener: Callable[[], None]) -> None:

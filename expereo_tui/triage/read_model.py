@@ -37,7 +37,7 @@ def targets_of(options: Any) -> Mapping[str, Targets]:
 def open_rows(store: Any) -> list[CaseRow]:
     # one definition of open (api/vocab.py): the documented ones and any status the API added
     # since that is not a known closed one
-    query = CaseQuery(statuses=open_statuses(store.cases.status_counts()))
+    query = CaseQuery(statuses=open_statuses(store.cases.statuses()))
     rows: list[CaseRow] = store.cases.query_cases(
         query, limit=max(1, store.cases.count_cases(query))
     )

@@ -358,3 +358,26 @@ def test_a_store_from_before_finds_its_cases_beyond_ascii_after_the_upgrade(
     db.close()
     store = Store(path)
     assert [r.id for r in store.cases.inbox_page(CaseQuery(text="ödeshög"))] == ["CS-1"]
+
+
+def test_the_statuses_present_are_each_status_once_and_a_question_mark_for_none(
+    store: Store,
+) -> None:
+    assert store.cases.statuses() == frozenset()
+    store.cases.upsert_cases([_case("CS-1", 0, status="Resolved")])
+    assert store.cases.statuses() == {"Resolved"}
+    store.cases.upsert_cases(
+        [
+            _case("CS-2", 1),  # New
+            _case("CS-3", 2, status=None),
+            _case("CS-4", 3, status="Escalated"),  # one the API added since
+            _case("CS-5", 4, status="Awaiting Customer"),
+            _case("CS-6", 5, status="Resolved"),
+            _case("CS-7", 6, status="Closed"),
+        ]
+    )
+    assert store.cases.statuses() == {
+        "New", "Resolved", "?", "Escalated", "Awaiting Customer", "Closed"
+    }  # fmt: skip
+    store.cases.upsert_cases([_case("CS-3", 7, status="Closed")])
+    assert store.cases.statuses() == {"New", "Resolved", "Escalated", "Awaiting Customer", "Closed"}

@@ -279,17 +279,22 @@ def test_a_file_of_another_size_is_checked_even_with_the_same_time(tmp_path: Pat
     assert _opened(path) == 1
 
 
-def test_a_store_in_use_by_another_process_when_it_closed_is_checked(tmp_path: Path) -> None:
+def test_a_write_by_another_process_after_the_close_is_checked(tmp_path: Path) -> None:
+    """The close empties the WAL into the file and vouches for it; a process still holding the
+    file that writes afterwards (its frames in the WAL) and dies: the next open checks."""
     path = tmp_path / "s.sqlite3"
     _used(path)
     first = Store(path)  # takes the record: it vouches for one open only
     assert _opened(path) == 1
-    first.cases.upsert_cases([_case("CS-2", 1)])  # in the WAL while the other closed
-    crashed = sqlite3.connect(path)  # a process that dies holding the file: no close
-    crashed.execute("SELECT count(*) FROM cases")
+    other = sqlite3.connect(path)
+    other.execute("SELECT count(*) FROM cases")
+    first.cases.upsert_cases([_case("CS-2", 1)])
     first.close()
+    assert path.with_name("s.sqlite3.checked").exists()
+    other.execute("UPDATE cases SET subject = 'after the close'")
+    other.commit()  # in the WAL; then the process dies (never closes)
     assert _opened(path) == 1
-    crashed.close()
+    other.close()
 
 
 def test_a_process_that_dies_leaves_no_record(tmp_path: Path) -> None:

@@ -215,7 +215,7 @@ class InboxScreen(ShiftInbox):
         sort = tuple(s for s in q.sort if s[0] not in TRIAGE_SORTS)
         q = replace(q, sort=sort or DEFAULT_SORT)
         if q.statuses == OPEN_STATUSES:  # open cases: a status the API added since counts too
-            q = replace(q, statuses=open_statuses(self.xapp.store.cases.status_counts()))
+            q = replace(q, statuses=open_statuses(self.xapp.store.cases.statuses()))
         # snoozed cases left out (or alone: the Snoozed view)
         return self.shown_query(q)
 

@@ -440,7 +440,7 @@ class InventoryScreen(AppScreen[None]):
             open_cases = store.cases.count_cases(
                 CaseQuery(
                     service_id=svc.service_id,
-                    statuses=open_statuses(store.cases.status_counts()),
+                    statuses=open_statuses(store.cases.statuses()),
                 )
             )
             rows = [

@@ -478,7 +478,7 @@ class WallScreen(AppScreen[None]):
     def refresh_all(self) -> None:
         store = self.xapp.store
         now = self.xapp.now()
-        open_q = CaseQuery(statuses=open_statuses(store.cases.status_counts()))  # unknown: open
+        open_q = CaseQuery(statuses=open_statuses(store.cases.statuses()))  # unknown: open
         self.paint_title()
         if self.waiting:  # no counts, no tables: nothing is known yet
             self._show("wall-footer", self.ticker or FOOTER)
@@ -580,7 +580,7 @@ class WallScreen(AppScreen[None]):
         generation = self.reads
 
         def read() -> None:
-            open_q = CaseQuery(statuses=open_statuses(store.cases.status_counts()))  # unknown: open
+            open_q = CaseQuery(statuses=open_statuses(store.cases.statuses()))  # unknown: open
             data = self._read(store, now, open_q, fit)
             self.app.call_from_thread(self._read_done, generation, data)
 
