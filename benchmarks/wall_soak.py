@@ -33,7 +33,7 @@ the RSS then includes the simulator's data; the sizes of its tables are printed 
 (``sqlite3_memory_used``, mostly the page cache), the top Python allocations that grew by
 traceback (tracemalloc, started after warm-up; slows the run about 2×) and the object types
 whose counts grew.  ``--cache-kib N`` sets ``PRAGMA cache_size`` on the store's connection to
-``-N`` after the wall set its own (``WALL_CACHE_KIB``), to compare.
+``-N`` after the app set its own (``CACHE_KIB``), to compare.
 """
 
 from __future__ import annotations
@@ -483,7 +483,7 @@ async def soak(
         # counted as growth.
         tick = app.options.wall_cycle_seconds
         ticks_per_minute = max(1, round(60 / tick))
-        if cache_kib is not None:  # after the app set the wall's own (WALL_CACHE_KIB)
+        if cache_kib is not None:  # after the app set its own (CACHE_KIB)
             store.set_cache_kib(cache_kib)
         probe = Probe(store, diagnose)
         async with app.run_test(size=(160, 50)) as pilot:

@@ -66,16 +66,14 @@ log = logging.getLogger(__name__)
 
 #: SQLite's page cache per connection, in KiB: a fixed bound, because a store on a NOC wall runs
 #: for days and the cache grows to this size as the file does (at 32 MB a large account's store,
-#: 67 MB on disk, filled it within a day: the wall's RSS grew by as much).  8 MB holds the
-#: indexes and hot pages of the inbox's and the wall's queries on 10,000 cases: measured on the
-#: large store, an inbox page, a count and a thread read as fast as with 32 MB, while 2 MB made
-#: them 2-3x slower.  The rest of the file stays in the OS's page cache, shared and reclaimable.
-CACHE_KIB = 8192
-#: The wall's page cache: it reads once per poll, in a thread, and its read is Python's work, not
-#: SQLite's: on the large store a wall read took the same ~500 ms with 8, 2 or 1 MB.  With 8 MB the
-#: cache filled over days as the file grew (a 72-hour soak: SQLite's heap 4.6 -> 9.1 MB, a third
-#: of the wall's growth); with 2 MB it stays at 2.6 MB from the first hour.
-WALL_CACHE_KIB = 2048
+#: 67 MB on disk, filled it within a day: the wall's RSS grew by as much).  2 MB: the inbox
+#: filters, sorts and counts from memory (store/inbox_index.py), so SQL reads a page of rows by
+#: id, a thread, an inventory list.  Measured on the large and xl (100,000 cases) stores: with 8,
+#: 4 or 2 MB each of those took the same time (a page by id 0.7-0.9 ms, a thread 0.4-0.6 ms; the
+#: open inbox's first page before the index is warm 2.8 vs 4.6 ms on large), while 8 MB held
+#: 6-7 MB more of the app after a large account's first sync.  The wall reads once per poll, in
+#: a thread, and is Python's work (a 72-hour soak: 2 MB stays at 2.6 MB from the first hour).
+CACHE_KIB = 2048
 
 
 def private_file(path: Path, mode: int = 0o600) -> None:

@@ -101,7 +101,7 @@ class Store:
 
     # -- the database and its condition ------------------------------------------------------
     def set_cache_kib(self, kib: int) -> None:
-        """Bound SQLite's page cache (the wall's is smaller: database.WALL_CACHE_KIB)."""
+        """Bound SQLite's page cache (database.CACHE_KIB unless a benchmark asks)."""
         self.database.set_cache_kib(kib)
 
     def stamp(self) -> tuple[int, int]:

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from expereo_tui.store.database import WALL_CACHE_KIB
 from expereo_tui.ui.app import ExpereoApp
 from expereo_tui.ui.wall.screen import WallScreen
 
@@ -24,7 +23,6 @@ class WallApp(ExpereoApp):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.options.read_only = True
         self.options.wall = True
-        self.store.set_cache_kib(WALL_CACHE_KIB)  # a read per poll: a small cache does as well
         if not self.options.theme:
             self.theme = "expereo-high-contrast"
 
