@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate, compress, repeat
+from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
 
 from expereo_tui.api.vocab import CaseStatus
@@ -109,13 +109,15 @@ class InboxIndex:
 
     def __init__(self, keys: Iterable[Sequence[Any]]) -> None:
         self._keys: list[CaseKey] = []
-        texts: list[bytes] = []
+        text = bytearray()  # grown in place: never every text twice, as objects and joined
+        self._starts = array("q", [0])
         for key in keys:
-            texts.append((key[SEARCH] or "").replace("\0", " ").encode())
+            text += (key[SEARCH] or "").replace("\0", " ").encode()
+            text.append(0)
+            self._starts.append(len(text))
             self._keys.append(_shared(key))
-        self._starts = array("q", accumulate((len(t) + 1 for t in texts), initial=0))
-        self._text = b"\0".join(texts) + b"\0"
-        del texts
+        self._text = bytes(text)
+        del text
         self._orders: dict[tuple[tuple[str, bool], ...], _Order] = {}
         self._scopes: dict[tuple[Any, frozenset[str]], tuple[array[int], list[CaseKey]]] = {}
         self._found: dict[tuple[object, str], array[int]] = {}  # recent texts: who has them
