@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,6 +161,7 @@ class CaseStore(Table):
         super().__init__(db)
         self._index: InboxIndex | None = None  # see warm_inbox()
         self._index_stamp: tuple[int, int] | None = None
+        self._warming = threading.Lock()
 
     def upsert_cases(self, items: Sequence[Case], *, mark_read: bool = False) -> UpsertResult:
         """Store cases and say what changed.  The very first upsert into an empty store marks
@@ -367,7 +369,12 @@ class CaseStore(Table):
         """Build the in-memory inbox if it is missing or stale, so that each filter keystroke is
         a pass over a list instead of a table scan.  It costs ~100 ms on 10,000 cases, read
         through a connection of its own: call it from a worker thread once a frame is out.
-        Until it is done, and whenever the data has changed since, the inbox reads SQL."""
+        Until it is done, and whenever the data has changed since, the inbox reads SQL.
+        One build at a time: a second call waits for the first, then finds it fresh."""
+        with self._warming:
+            self._warm()
+
+    def _warm(self) -> None:
         stamp = self._stamp()
         if self._index is not None and self._index_stamp == stamp:
             return
