@@ -23,6 +23,7 @@ from expereo_tui.sync.events import (
     ListProgress,
     MessagesAdded,
     SyncEvent,
+    ThreadsLoaded,
 )
 from expereo_tui.sync.poller import META_FIRST_SYNC, META_THREADS_PENDING, Poller, _Walk
 
@@ -310,3 +311,165 @@ async def test_an_inventory_listing_that_breaks_off_says_which_list_and_keeps_it
     assert poller.stage == "services"  # what a failure names: the list being read
     assert len(store.inventory.services(site_id="SITE-0")) == 200  # the first page is kept
     assert events == []  # no event for a refresh that did not finish
+
+
+class RecordingApi(FakeApi):
+    """Says how each thread was asked for (the page size) and can fail a read or a store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_sizes: list[int] = []
+        self.broken: set[str] = set()  # reading these threads fails (not a 404)
+
+    async def iter_case_messages(
+        self, case_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[CaseMessage]:
+        self.page_sizes.append(page_size)
+        if case_id in self.broken:
+            self.thread_reads.append(case_id)
+            raise RuntimeError(f"the read of {case_id} broke off")
+        async for m in super().iter_case_messages(case_id, page_size=page_size):
+            yield m
+
+
+def open_case(case_id: str, priority: str, created_hours: int, modified: int = 0) -> Case:
+    return Case(
+        id=case_id,
+        status="New",
+        priority=priority,
+        created_date=T + timedelta(hours=created_hours),
+        last_modified_date=T + timedelta(minutes=modified),
+    )
+
+
+def open_cases(store: Store) -> None:
+    """Three open cases, none with its thread yet: CS-2 is the most urgent (priority 1), then
+    CS-1 and CS-3 (priority 3; CS-1 created first); a resolved case is never wanted."""
+    resolved = Case(id="CS-9", status="Resolved", created_date=T, last_modified_date=T)
+    store.cases.upsert_cases(
+        [open_case("CS-1", "3", 0), open_case("CS-2", "1", 1), open_case("CS-3", "3", 2), resolved]
+    )
+    store.meta.set_meta(META_FIRST_SYNC, "1")
+
+
+@pytest.fixture
+def recording(store: Store, events: list[SyncEvent]) -> tuple[RecordingApi, Poller]:
+    api = RecordingApi()
+    return api, Poller(store, api, events.append)  # type: ignore[arg-type]
+
+
+async def test_wanted_threads_are_fetched_most_urgent_first_within_the_requests_given(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    """First loads are not news: one ThreadsLoaded names them, in the order fetched, and no
+    MessagesAdded; the count returned is how many were asked for."""
+    api, poller = recording
+    open_cases(store)
+    api.threads = {"CS-1": [msg("M1")], "CS-2": [msg("M2", "Expereo")], "CS-3": [msg("M3")]}
+    assert await poller.fetch_wanted_threads(2) == 2
+    assert api.thread_reads == ["CS-2", "CS-1"]
+    assert api.page_sizes == [200, 200]  # the API's largest page: the fewest requests
+    assert events == [ThreadsLoaded(("CS-2", "CS-1"))]
+    assert store.cases.thread_known("CS-2") and store.cases.thread_known("CS-1")
+    assert not store.cases.thread_known("CS-3")
+    assert await poller.fetch_wanted_threads(1) == 1
+    assert api.thread_reads == ["CS-2", "CS-1", "CS-3"]
+    assert events[1:] == [ThreadsLoaded(("CS-3",))]
+    assert await poller.fetch_wanted_threads(5) == 0  # every thread is in: nothing to say
+    assert len(events) == 2 and api.thread_reads == ["CS-2", "CS-1", "CS-3"]
+
+
+@pytest.mark.parametrize("requests", [0, -1])
+async def test_no_request_left_fetches_no_thread(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent], requests: int
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    assert await poller.fetch_wanted_threads(requests) == 0
+    assert api.thread_reads == [] and events == []
+
+
+async def test_one_request_left_fetches_one_thread(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    assert await poller.fetch_wanted_threads(1) == 1
+    assert api.thread_reads == ["CS-2"] and events == [ThreadsLoaded(("CS-2",))]
+
+
+async def test_a_refreshed_thread_announces_its_new_messages(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    """A thread fetched before and wanted again (its case changed since) is news: what is new
+    in it is announced, then the ThreadsLoaded."""
+    api, poller = recording
+    open_cases(store)
+    api.threads = {"CS-1": [msg("M1")], "CS-2": [msg("M2")], "CS-3": [msg("M3")]}
+    await poller.fetch_wanted_threads(3)
+    events.clear()
+    store.cases.upsert_cases([open_case("CS-3", "3", 2, modified=5)])
+    api.threads["CS-3"].append(msg("M4", "Expereo"))
+    assert await poller.fetch_wanted_threads(3) == 1
+    assert events == [MessagesAdded("CS-3", ("M4",)), ThreadsLoaded(("CS-3",))]
+
+
+async def test_a_case_gone_is_skipped_and_the_others_are_fetched(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    api.gone = {"CS-2"}
+    api.threads = {"CS-1": [msg("M1")], "CS-3": [msg("M3")]}
+    assert await poller.fetch_wanted_threads(3) == 3  # asked for three: three requests spent
+    assert api.thread_reads == ["CS-2", "CS-1", "CS-3"]
+    assert events == [ThreadsLoaded(("CS-1", "CS-3"))]
+    events.clear()
+    api.gone = {"CS-1", "CS-2", "CS-3"}
+    store.cases.upsert_cases([open_case("CS-1", "3", 0, modified=1)])
+    assert await poller.fetch_wanted_threads(3) == 2  # CS-2 still wanted, CS-1 changed
+    assert events == []  # none loaded: nothing to say
+
+
+async def test_threads_loaded_before_a_failure_are_still_said(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    api.broken = {"CS-1"}  # the second wanted
+    with pytest.raises(RuntimeError):
+        await poller.fetch_wanted_threads(3)
+    assert api.thread_reads == ["CS-2", "CS-1"]
+    assert events == [ThreadsLoaded(("CS-2",))]
+    assert poller.stage == "threads"  # what a failure names: reading the thread
+
+
+async def test_a_thread_failing_to_store_names_the_store(
+    store: Store, recording: tuple[RecordingApi, Poller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    api.threads = {"CS-1": [msg("M1")]}
+
+    def refuse(*_: object, **__: object) -> list[str]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.cases, "upsert_messages", refuse)
+    with pytest.raises(RuntimeError):
+        await poller.fetch_thread("CS-1")
+    assert poller.stage == "threads-store"
+
+
+async def test_a_fetched_thread_is_known_whole_and_announced_only_when_asked(
+    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+) -> None:
+    api, poller = recording
+    open_cases(store)
+    api.threads = {"CS-1": [msg("M1", "Expereo"), msg("M2")]}
+    assert await poller.fetch_thread("CS-1", announce=False) == (["M1", "M2"], 1)
+    assert store.cases.thread_known("CS-1")  # the whole thread: no longer wanted
+    assert events == [] and poller.stage == "threads-store"
+    api.threads["CS-1"].append(msg("M3"))
+    assert await poller.fetch_thread("CS-1") == (["M3"], 0)
+    assert events == [MessagesAdded("CS-1", ("M3",))] and poller.stage == "events"
+    assert api.page_sizes == [200, 200]
