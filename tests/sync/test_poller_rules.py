@@ -14,17 +14,20 @@ from typing import Any
 
 import pytest
 
-from expereo_tui.api.errors import NotFoundError
-from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
+from expereo_tui.api.backend import Feature
+from expereo_tui.api.errors import ForbiddenError, NotFoundError
+from expereo_tui.api.models import Account, Case, CaseMessage, Invoice, Service, Site
 from expereo_tui.store.store import Store
 from expereo_tui.sync.events import (
     CasesChanged,
+    FirstSyncProgress,
     InventoryChanged,
     ListProgress,
     MessagesAdded,
     SyncEvent,
     ThreadsLoaded,
 )
+from expereo_tui.sync.invoices import META_INVOICES_ACCESS
 from expereo_tui.sync.poller import META_FIRST_SYNC, META_THREADS_PENDING, Poller, _Walk
 
 T = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -473,3 +476,255 @@ async def test_a_fetched_thread_is_known_whole_and_announced_only_when_asked(
     assert await poller.fetch_thread("CS-1") == (["M3"], 0)
     assert events == [MessagesAdded("CS-1", ("M3",))] and poller.stage == "events"
     assert api.page_sizes == [200, 200]
+
+
+def invoice(i: int) -> Invoice:
+    return Invoice(invoice_id=f"INV-{i}", account_id="ACC-0")
+
+
+class FirstSyncApi(FakeInventory):
+    """Every list of a first sync, with V2's totals (told once a list is first read); says in
+    which order items were read and which listings were closed."""
+
+    features = frozenset({Feature.INVOICES})
+
+    def __init__(self, cases: int, accounts: int, sites: int, services: int, invoices: int):
+        super().__init__(accounts, sites, services)
+        self.cases = [case(f"CS-{i}", -i) for i in range(cases)]  # newest change first
+        self.invoices = [invoice(i) for i in range(invoices)]
+        self.totals: dict[str, Any] = {}
+        self.reads: list[str] = []  # the list each item read came from
+        self.closed: list[str] = []
+        self.asked: list[tuple[str, Any]] = []  # (list, page size or the cases' since/now)
+        self.refused: set[str] = set()  # lists answered with a 403
+        self.break_cases_after: int | None = None
+        self.tells_totals = True
+
+    async def _list(self, name: str, path: str, items: list[Any]) -> AsyncIterator[Any]:
+        try:
+            if name in self.refused:
+                raise ForbiddenError(f"no scope for {name}")
+            if self.tells_totals:
+                self.totals[path] = len(items)
+            for i, item in enumerate(items):
+                if name == "cases" and i == self.break_cases_after:
+                    raise RuntimeError("the case listing broke off")
+                self.reads.append(name)
+                yield item
+        finally:
+            self.closed.append(name)
+
+    def iter_changed_cases(  # type: ignore[override]
+        self, *, since: float | None = None, now: float | None = None
+    ) -> AsyncIterator[Case]:
+        self.asked.append(("cases", (since, now)))
+        return self._list("cases", "/v2/cases", self.cases)
+
+    def iter_accounts(self, *, page_size: int = 0) -> AsyncIterator[Account]:  # type: ignore[override]
+        self.asked.append(("accounts", page_size))
+        return self._list("accounts", "/v2/accounts", self.accounts)
+
+    def iter_sites(self, *, page_size: int = 0) -> AsyncIterator[Site]:  # type: ignore[override]
+        self.asked.append(("sites", page_size))
+        return self._list("sites", "/v2/sites", self.sites)
+
+    def iter_services(self, *, page_size: int = 0) -> AsyncIterator[Service]:  # type: ignore[override]
+        self.asked.append(("services", page_size))
+        return self._list("services", "/v2/services", self.services)
+
+    def iter_invoices(self, *, page_size: int = 0) -> AsyncIterator[Invoice]:
+        self.asked.append(("invoices", page_size))
+        return self._list("invoices", "/v2/invoices", self.invoices)
+
+
+class FirstSync:
+    """A first sync against a FirstSyncApi: what each progress report said, with how many
+    cases were stored by then."""
+
+    def __init__(self, store: Store, api: FirstSyncApi, events: list[SyncEvent]) -> None:
+        self.store = store
+        self.poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+        self.reports: list[tuple[dict[str, ListProgress], int]] = []
+
+    def report(self, progress: FirstSyncProgress) -> None:
+        assert [p.name for p in progress.lists] == [
+            "cases", "sites", "services", "accounts", "invoices"
+        ]  # fmt: skip
+        self.reports.append(({p.name: p for p in progress.lists}, self.store.cases.case_count()))
+
+    async def run(self, now: float | None = None) -> None:
+        await self.poller.first_sync(self.report, now=now)
+
+
+async def test_a_first_sync_stores_the_cases_first_page_by_page_then_the_inventory(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=450, accounts=1, sites=201, services=3, invoices=2)
+    sync = FirstSync(store, api, events)
+    await sync.run(now=1234.5)
+    reports = sync.reports
+    assert api.asked[0] == ("cases", (None, 1234.5))  # every case, whatever the last poll
+    assert sorted(api.asked[1:]) == [
+        ("accounts", 200), ("invoices", 200), ("services", 200), ("sites", 200)
+    ]  # fmt: skip
+    # the first page of cases, then one page of each inventory list, in this order
+    assert api.reads[:406] == ["cases"] * 200 + ["sites"] * 200 + ["services"] * 3 + [
+        "accounts", "invoices", "invoices"
+    ]  # fmt: skip
+    assert sorted(api.reads[406:]) == ["cases"] * 250 + ["sites"]
+    first, (after_one, stored) = reports[0][0], reports[1]
+    assert all(p.done == 0 and p.pages == 0 and not p.finished for p in first.values())
+    assert after_one["cases"] == ListProgress("cases", 200, 450, 1, 3, False)
+    assert stored == 200  # the inbox can show them: stored before any other list is read
+    assert after_one["sites"] == ListProgress("sites", 0, None, 0, None, False)  # not read yet
+    inventory_paged, _ = reports[2]
+    assert inventory_paged["sites"] == ListProgress("sites", 200, 201, 1, 2, False)
+    assert inventory_paged["services"] == ListProgress("services", 3, 3, 1, 1, True)
+    assert inventory_paged["accounts"] == ListProgress("accounts", 1, 1, 1, 1, True)
+    assert inventory_paged["invoices"] == ListProgress("invoices", 2, 2, 1, 1, True)
+    assert len(reports) == 6  # first, three case pages, the inventory's first pages, sites' 2nd
+    last, stored = reports[-1]
+    assert stored == 450 and all(p.finished for p in last.values())
+    assert last["cases"] == ListProgress("cases", 450, 450, 3, 3, True)
+    assert last["sites"] == ListProgress("sites", 201, 201, 2, 2, True)
+    assert store.cases.case_count() == 450 and store.cases.unread_count() == 0  # read: seen
+    assert store.meta.get_meta(META_FIRST_SYNC) == "1"
+    assert len(store.inventory.sites("ACC-0")) == 201
+    assert [i.invoice_id for i in store.inventory.invoices()] == ["INV-0", "INV-1"]
+    assert store.meta.get_meta(META_INVOICES_ACCESS) == "ok"
+    assert events == [InventoryChanged(accounts=1, sites=201, services=3)]
+    assert sorted(api.closed) == ["accounts", "cases", "invoices", "services", "sites"]
+    assert store.inventory.search_inventory("Site 200") != ([], [])  # its search text is in
+
+
+async def test_a_first_sync_without_totals_counts_what_it_read(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=1, accounts=1, sites=1, services=1, invoices=0)
+    api.tells_totals = False  # V1 tells none
+    sync = FirstSync(store, api, events)
+    await sync.run()
+    inventory_paged, _ = sync.reports[2]
+    assert inventory_paged["sites"] == ListProgress("sites", 1, 1, 1, 1, True)
+    assert inventory_paged["invoices"] == ListProgress("invoices", 0, 0, 1, 1, True)
+    api = FirstSyncApi(cases=201, accounts=0, sites=0, services=0, invoices=0)
+    api.tells_totals = False
+    sync = FirstSync(store, api, events)
+    await sync.run()
+    assert sync.reports[1][0]["cases"] == ListProgress("cases", 200, None, 1, None, False)
+
+
+async def test_a_total_that_is_not_a_number_is_not_told(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=1, accounts=0, sites=0, services=0, invoices=0)
+    api.tells_totals = False
+    api.totals = {"/v2/cases": "1", "/v2/sites": 7}
+    sync = FirstSync(store, api, events)
+    await sync.run()
+    first, _ = sync.reports[0]
+    assert first["cases"].total is None  # "1": not a number
+    assert first["sites"].total == 7
+
+
+async def test_invoices_refused_hide_only_the_invoices(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=2, accounts=1, sites=1, services=1, invoices=3)
+    api.refused = {"invoices"}
+    sync = FirstSync(store, api, events)
+    await sync.run()
+    assert sync.reports[-1][0]["invoices"] == ListProgress("invoices", 0, 0, 0, 1, True)
+    assert [name for name, _ in api.asked].count("invoices") == 1  # not asked again
+    assert store.meta.get_meta(META_INVOICES_ACCESS) == "no_scope"
+    assert store.meta.get_meta(META_FIRST_SYNC) == "1" and store.cases.case_count() == 2
+    assert events == [InventoryChanged(accounts=1, sites=1, services=1)]
+
+
+async def test_another_list_refused_fails_the_first_sync_naming_it(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=2, accounts=1, sites=1, services=1, invoices=1)
+    api.refused = {"services"}
+    sync = FirstSync(store, api, events)
+    with pytest.raises(ForbiddenError):
+        await sync.run()
+    assert sync.poller.stage == "services"
+    assert store.meta.get_meta(META_FIRST_SYNC) is None and events == []
+
+
+async def test_a_first_sync_cut_short_closes_every_listing_and_is_not_done(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=450, accounts=1, sites=450, services=1, invoices=1)
+    api.break_cases_after = 300  # within the second page of cases
+    sync = FirstSync(store, api, events)
+    with pytest.raises(RuntimeError):
+        await sync.run()
+    assert sync.poller.stage == "cases"
+    assert sorted(api.closed) == ["accounts", "cases", "invoices", "services", "sites"]
+    assert store.cases.case_count() == 200  # the first page is kept
+    assert store.meta.get_meta(META_FIRST_SYNC) is None
+    assert events == []
+
+
+async def test_a_first_sync_of_nothing_ends_with_no_event(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=0, accounts=0, sites=0, services=0, invoices=0)
+    sync = FirstSync(store, api, events)
+    await sync.run()
+    assert store.meta.get_meta(META_FIRST_SYNC) == "1"
+    assert sync.reports[-1][0]["cases"] == ListProgress("cases", 0, 0, 1, 1, True)
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("changed", "searched"),
+    [((0, 1, 0), 1), ((0, 0, 1), 1), ((1, 0, 0), 0), ((0, 0, 0), 0)],
+)
+async def test_the_search_text_is_refreshed_only_when_sites_or_services_changed(
+    store: Store,
+    events: list[SyncEvent],
+    monkeypatch: pytest.MonkeyPatch,
+    changed: tuple[int, int, int],
+    searched: int,
+) -> None:
+    """(accounts, sites, services) changed; the cases' search text holds site and service
+    names, not account names."""
+    calls: list[None] = []
+    monkeypatch.setattr(store.inventory, "refresh_search", lambda: calls.append(None))
+    poller = Poller(store, FakeInventory(0, 0, 0), events.append)  # type: ignore[arg-type]
+    event = await poller._inventory_stored(changed, None)
+    assert len(calls) == searched
+    assert event == (InventoryChanged(*changed) if any(changed) else None)
+    assert events == ([event] if event else [])
+
+
+async def test_changed_invoices_alone_are_news(store: Store, events: list[SyncEvent]) -> None:
+    api = FirstSyncApi(cases=0, accounts=0, sites=0, services=0, invoices=0)
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    event = await poller._inventory_stored((0, 0, 0), [invoice(1)])
+    assert event == InventoryChanged(0, 0, 0) and events == [event]
+    assert poller.stage == "events"
+
+
+@pytest.mark.parametrize(("failing", "stage"), [("upsert_accounts", "inventory-store"),
+                                               ("upsert_invoices", "inventory-store"),
+                                               ("refresh_search", "inventory-store")])  # fmt: skip
+async def test_a_store_failure_in_a_first_sync_names_the_store(
+    store: Store,
+    events: list[SyncEvent],
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+    stage: str,
+) -> None:
+    def refuse(*_: object, **__: object) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.inventory, failing, refuse)
+    api = FirstSyncApi(cases=1, accounts=1, sites=1, services=1, invoices=1)
+    sync = FirstSync(store, api, events)
+    with pytest.raises(RuntimeError):
+        await sync.run()
+    assert sync.poller.stage == stage
