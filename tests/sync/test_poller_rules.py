@@ -303,16 +303,18 @@ async def test_an_inventory_refresh_counts_each_list_page_by_page_and_only_what_
     assert await poller.refresh_inventory() is None and events == []
 
 
+@pytest.mark.parametrize(("after", "kept"), [(300, 200), (0, 0)])
 async def test_an_inventory_listing_that_breaks_off_says_which_list_and_keeps_its_pages(
-    store: Store, events: list[SyncEvent]
+    store: Store, events: list[SyncEvent], after: int, kept: int
 ) -> None:
+    """Broken off within the second page (the first is kept), or before its first item."""
     api = FakeInventory(accounts=1, sites=10, services=450)
-    api.fail_services_after = 300  # after a whole page, within the second
+    api.fail_services_after = after
     poller = Poller(store, api, events.append)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError):
         await poller.refresh_inventory()
     assert poller.stage == "services"  # what a failure names: the list being read
-    assert len(store.inventory.services(site_id="SITE-0")) == 200  # the first page is kept
+    assert len(store.inventory.services(site_id="SITE-0")) == kept
     assert events == []  # no event for a refresh that did not finish
 
 
@@ -728,3 +730,15 @@ async def test_a_store_failure_in_a_first_sync_names_the_store(
     with pytest.raises(RuntimeError):
         await sync.run()
     assert sync.poller.stage == stage
+
+
+async def test_an_inventory_refresh_asks_for_the_largest_pages_and_lists_the_invoices(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=0, accounts=1, sites=1, services=1, invoices=2)
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    assert await poller.refresh_inventory() == InventoryChanged(accounts=1, sites=1, services=1)
+    assert api.asked == [("accounts", 200), ("sites", 200), ("services", 200), ("invoices", 200)]
+    assert [i.invoice_id for i in store.inventory.invoices()] == ["INV-0", "INV-1"]
+    api.invoices.append(invoice(2))
+    assert await poller.refresh_inventory() == InventoryChanged(0, 0, 0)  # invoices alone
