@@ -6,7 +6,10 @@ against a simulator on loopback; these take milliseconds."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
+import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,17 +17,25 @@ from typing import Any
 
 import pytest
 
+from expereo_tui.api.models import Case
 from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.scripting import (
     Context,
     ScriptError,
     _line,
     already_sent,
+    cases_new,
+    cases_reference,
+    cases_reply,
     check_credentials,
+    deliver,
     sync,
     write_key,
 )
+from expereo_tui.store.outbox import OutboxEntry
+from expereo_tui.store.outbox_types import OutboxStatus
 from expereo_tui.store.store import Store
+from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
 
 
@@ -210,3 +221,456 @@ def test_a_script_error_keeps_its_code_and_words() -> None:
         "no case CS-9",
         "no case CS-9",
     )
+
+
+# -- the write commands: an engine whose sender is a fake, the store real ---------------------
+
+NOW = 1_000.0  # the engine's clock
+
+
+class FakeClient:
+    """What the engine holds of the API: scripting only closes it."""
+
+    features: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+class Sender:
+    """The outbox's sender as ``deliver`` drives it: the ``settle_on``-th send settles every
+    queued entry with ``outcome``; ``due`` is when it says the next entry is due."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sends = 0
+        self.settle_on = 1
+        self.result: str | None = "M-1"
+        self.refusal: str | None = None  # settle as refused, with this error
+        self.due: float | None = None
+
+    async def send_due(self) -> None:
+        self.sends += 1
+        if self.sends != self.settle_on:
+            return
+        for entry in self.store.outbox.outbox():
+            if self.refusal is None:
+                self.store.outbox.outbox_sent(entry.id, result_id=self.result)
+            else:
+                self.store.outbox.outbox_failed(entry.id, error=self.refusal)
+
+    def next_due(self) -> float | None:
+        return self.due
+
+
+class FakeTeam:
+    """A team link as scripting uses it: the team's outbox, its store reached or not."""
+
+    def __init__(self, runtime: Any = None) -> None:
+        self.runtime = runtime
+        self.sent = 0
+        self.started: list[bool] = []
+        self.followed = 0
+
+    async def send_outbox(self, sender: Sender) -> None:
+        self.sent += 1
+        await sender.send_due()
+
+    async def start(self, *, may_lead: bool, wake: Any) -> None:
+        self.started.append(may_lead)
+
+    async def follow(self) -> None:
+        self.followed += 1
+
+
+def engine_for(store: Store, *, read_only: bool = False) -> SyncEngine:
+    engine = SyncEngine(
+        store,
+        FakeClient(),  # type: ignore[arg-type]
+        on_event=lambda event: None,
+        settings=SyncSettings(read_only=read_only, sent_by="cron@noc"),
+        clock=lambda: NOW,
+    )
+    engine.sender = Sender(store)  # type: ignore[assignment]
+    return engine
+
+
+def sender_of(engine: SyncEngine) -> Sender:
+    assert isinstance(engine.sender, Sender)
+    return engine.sender
+
+
+def queued(store: Store, kind: str = "reply", case_id: str | None = "CS-1") -> int:
+    return store.outbox.enqueue(kind, {"message": "x"}, case_id=case_id).id
+
+
+@pytest.mark.parametrize(
+    ("kind", "case_id", "result", "said"),
+    [
+        ("reply", "CS-1", "M-1", "reply to CS-1 sent"),
+        ("create", None, "CS-77", "case CS-77 opened"),
+        ("create", None, None, "case ? opened"),
+        ("update", "CS-1", None, "update of CS-1 sent"),
+    ],
+)
+async def test_a_confirmed_write_exits_0_and_says_so_on_stderr(
+    store: Store,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    case_id: str | None,
+    result: str | None,
+    said: str,
+) -> None:
+    engine = engine_for(store)
+    sender_of(engine).result = result
+    entry_id = queued(store, kind, case_id)
+    assert await deliver(context(store, engine), entry_id, 120) == Exit.OK
+    assert capsys.readouterr() == ("", f"expereo-tui: {said} (outbox #{entry_id})\n")
+    assert sender_of(engine).sends == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "said"), [("422: message too long", "refused: 422: message too long"),
+                        ("", "refused: rejected")]
+)  # fmt: skip
+async def test_a_refused_write_exits_8_with_the_reason(store: Store, error: str, said: str) -> None:
+    engine = engine_for(store)
+    sender_of(engine).refusal = error
+    with pytest.raises(ScriptError) as info:
+        await deliver(context(store, engine), queued(store), 120)
+    assert (info.value.code, info.value.message) == (Exit.REJECTED, said)
+
+
+async def test_an_entry_that_vanished_is_a_failure(store: Store) -> None:
+    with pytest.raises(ScriptError) as info:
+        await deliver(context(store, engine_for(store)), 99, 120)
+    assert (info.value.code, info.value.message) == (Exit.FAILED, "outbox entry #99 vanished")
+
+
+async def test_a_write_another_instance_sends_is_left_to_it_exit_75(store: Store) -> None:
+    engine = engine_for(store, read_only=True)  # not the profile's sender
+    entry_id = queued(store)
+    with pytest.raises(ScriptError) as info:
+        await deliver(context(store, engine), entry_id, 120)
+    assert (info.value.code, info.value.message) == (
+        Exit.PENDING,
+        f"queued as #{entry_id}; a running app sends it",
+    )
+    assert sender_of(engine).sends == 0
+
+
+async def test_in_a_team_the_write_goes_through_the_teams_outbox(store: Store) -> None:
+    engine = engine_for(store, read_only=True)  # the team's outbox: whoever claims it sends
+    engine.team = FakeTeam()  # type: ignore[assignment]
+    assert await deliver(context(store, engine), queued(store), 120) == Exit.OK
+    assert engine.team.sent == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("error", "said"), [(None, ""), ("503 from the API", " (503 from the API)")]
+)
+async def test_a_write_not_confirmed_within_the_wait_stays_queued_exit_75(
+    store: Store, error: str | None, said: str
+) -> None:
+    engine = engine_for(store)
+    sender_of(engine).settle_on = 0  # never
+    entry_id = queued(store)
+    if error:
+        store.outbox.outbox_retry_later(entry_id, error=error, next_attempt_at=NOW + 5)
+    with pytest.raises(ScriptError) as info:
+        await deliver(context(store, engine), entry_id, 0)
+    assert (info.value.code, info.value.message) == (
+        Exit.PENDING,
+        f"queued as #{entry_id}, not confirmed yet{said}: run the same command again",
+    )
+    assert sender_of(engine).sends == 1
+
+
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses asked of asyncio.sleep (none is waited)."""
+    asked: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        asked.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", pause)
+    return asked
+
+
+@pytest.mark.parametrize(
+    ("due", "team", "pause"),
+    [
+        (None, False, 0.05),  # nothing due: look again soon
+        (NOW + 2, False, 2.0),  # the next entry due in 2 s
+        (NOW - 3, False, 0.05),  # overdue: never a pause below 0.05 s
+        (NOW + 0.01, False, 0.05),
+        (None, True, 0.25),  # in a team a peer may send it: a few looks a second
+        (NOW + 2, True, 2.0),
+    ],
+)
+async def test_between_sends_it_waits_until_the_next_entry_is_due(
+    store: Store, pauses: list[float], due: float | None, team: bool, pause: float
+) -> None:
+    engine = engine_for(store)
+    if team:
+        engine.team = FakeTeam()  # type: ignore[assignment]
+    sender_of(engine).settle_on = 2
+    sender_of(engine).due = due
+    assert await deliver(context(store, engine), queued(store), 120) == Exit.OK
+    assert pauses == [pause] and sender_of(engine).sends == 2
+
+
+async def test_the_last_pause_ends_with_the_wait(store: Store, pauses: list[float]) -> None:
+    engine = engine_for(store)
+    sender_of(engine).settle_on = 2
+    sender_of(engine).due = NOW + 60
+    assert await deliver(context(store, engine), queued(store), 1.0) == Exit.OK
+    [pause] = pauses
+    assert 0.5 < pause <= 1.0  # what was left of the second's wait, not the minute
+
+
+def case_of(case_id: str, status: str = "In Progress", **fields: Any) -> Case:
+    return Case(id=case_id, status=status, **fields)
+
+
+def reply_args(**given: Any) -> argparse.Namespace:
+    return args(**({"id": "CS-1", "message": "-", "wait": 120.0, "key": None} | given))
+
+
+def stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+
+
+def outbox(store: Store) -> list[OutboxEntry]:
+    return store.outbox.outbox(statuses=[s.value for s in OutboxStatus])
+
+
+async def test_a_reply_is_queued_under_its_key_and_sent(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    engine = engine_for(store)
+    stdin(monkeypatch, "rebooted the CPE\n")
+    out = io.StringIO()
+    assert await cases_reply(context(store, engine), reply_args(), out) == Exit.OK
+    [entry] = outbox(store)
+    assert (entry.kind, entry.case_id, entry.status) == ("reply", "CS-1", "sent")
+    assert entry.payload["message"] == "rebooted the CPE\n"
+    assert entry.draft_key == write_key(args(), "reply", "CS-1", "rebooted the CPE\n")
+    assert out.getvalue() == ""  # stdout stays for what a script reads
+    assert capsys.readouterr().err == f"expereo-tui: reply to CS-1 sent (outbox #{entry.id})\n"
+
+
+async def test_a_reply_with_a_key_is_known_by_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    stdin(monkeypatch, "rebooted\n")
+    given = reply_args(key="ticket-4711")
+    assert await cases_reply(context(store, engine_for(store)), given, io.StringIO()) == Exit.OK
+    [entry] = outbox(store)
+    assert entry.draft_key == write_key(args(key="ticket-4711"), "any", "thing")
+
+
+async def test_the_same_reply_again_is_not_sent_twice_unless_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    ctx = context(store, engine_for(store))
+    stdin(monkeypatch, "rebooted\n")
+    assert await cases_reply(ctx, reply_args(), io.StringIO()) == Exit.OK
+    stdin(monkeypatch, "rebooted\n")
+    out = io.StringIO()
+    assert await cases_reply(ctx, reply_args(), out) == Exit.ALREADY_SENT
+    assert out.getvalue() == "M-1\n" and len(outbox(store)) == 1
+    stdin(monkeypatch, "rebooted\n")
+    sender_of(ctx.engine).settle_on = 2  # the next send
+    assert await cases_reply(ctx, reply_args(again=True), io.StringIO()) == Exit.OK
+    assert [e.status for e in outbox(store)] == ["sent", "sent"]
+
+
+async def test_a_reply_not_confirmed_is_finished_by_the_same_command_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    ctx = context(store, engine_for(store))
+    sender_of(ctx.engine).settle_on = 2
+    stdin(monkeypatch, "rebooted\n")
+    with pytest.raises(ScriptError) as info:
+        await cases_reply(ctx, reply_args(wait=0), io.StringIO())
+    assert info.value.code == Exit.PENDING
+    stdin(monkeypatch, "rebooted\n")
+    assert await cases_reply(ctx, reply_args(), io.StringIO()) == Exit.OK
+    assert [e.status for e in outbox(store)] == ["sent"]  # the same entry, not a second one
+
+
+@pytest.mark.parametrize(
+    ("given", "text", "code", "said"),
+    [
+        ({"message": "rebooted"}, "", Exit.USAGE, "give the message on stdin: cases reply ID -"),
+        ({}, " \n\t\n", Exit.USAGE, "the message is empty (it is read from stdin)"),
+        ({"id": "CS-9"}, "rebooted\n", Exit.NOT_FOUND, "no case CS-9"),
+        ({"id": "CS-2"}, "rebooted\n", Exit.REJECTED, "case CS-2 is closed"),
+    ],
+)
+async def test_a_reply_that_cannot_be_sent_queues_nothing(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    given: dict[str, Any],
+    text: str,
+    code: Exit,
+    said: str,
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1"), case_of("CS-2", "Closed")])
+    stdin(monkeypatch, text)
+    with pytest.raises(ScriptError) as info:
+        await cases_reply(context(store, engine_for(store)), reply_args(**given), io.StringIO())
+    assert (info.value.code, info.value.message) == (code, said)
+    assert outbox(store) == []
+
+
+async def test_a_reply_with_a_credential_is_refused_before_anything_is_queued(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    stdin(monkeypatch, "client_secret=Zq81xTopSecretValue\n")
+    with pytest.raises(ScriptError) as info:
+        await cases_reply(context(store, engine_for(store)), reply_args(), io.StringIO())
+    assert info.value.code == Exit.REJECTED and "line 1: " in info.value.message
+    assert outbox(store) == []
+
+
+START = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+
+
+def new_args(**given: Any) -> argparse.Namespace:
+    base = {"type": "Incident", "subject": "ServiceDown", "service": "SVC-1", "priority": "P1",
+            "start": START, "message": "-", "wait": 120.0, "key": None}  # fmt: skip
+    return args(**(base | given))
+
+
+#: the wire body of new_args() with "down since 6\n", as the API documents it (camelCase; an
+#: incident's end equal to its start: ongoing)
+NEW_BODY = {
+    "type": "Incident",
+    "subject": "ServiceDown",
+    "serviceId": "SVC-1",
+    "message": "down since 6\n",
+    "priority": "P1",
+    "startOfIncident": "2026-11-25T05:00:00Z",
+    "endOfIncident": "2026-11-25T05:00:00Z",
+}
+
+
+async def test_a_new_case_is_queued_under_its_content_and_prints_its_id(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = engine_for(store)
+    sender_of(engine).result = "CS-77"
+    stdin(monkeypatch, "down since 6\n")
+    out = io.StringIO()
+    assert await cases_new(context(store, engine), new_args(), out) == Exit.OK
+    assert out.getvalue() == "CS-77\n"
+    [entry] = outbox(store)
+    assert entry.kind == "create" and entry.payload == NEW_BODY | {"sentBy": "cron@noc"}
+    body = json.dumps(dict(sorted(NEW_BODY.items())))
+    assert entry.draft_key == write_key(args(), "new", body)
+    assert capsys.readouterr().err == f"expereo-tui: case CS-77 opened (outbox #{entry.id})\n"
+
+
+async def test_a_new_case_confirmed_without_an_id_prints_none(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_for(store)
+    sender_of(engine).result = None
+    stdin(monkeypatch, "down since 6\n")
+    out = io.StringIO()
+    assert await cases_new(context(store, engine), new_args(), out) == Exit.OK
+    assert out.getvalue() == ""
+
+
+async def test_a_new_case_not_confirmed_prints_nothing_and_the_same_command_finishes_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = context(store, engine_for(store))
+    sender_of(ctx.engine).settle_on = 2
+    sender_of(ctx.engine).result = "CS-77"
+    stdin(monkeypatch, "down since 6\n")
+    out = io.StringIO()
+    with pytest.raises(ScriptError) as info:
+        await cases_new(ctx, new_args(wait=0), out)
+    assert info.value.code == Exit.PENDING and out.getvalue() == ""
+    stdin(monkeypatch, "down since 6\n")
+    assert await cases_new(ctx, new_args(), out) == Exit.OK
+    assert out.getvalue() == "CS-77\n" and len(outbox(store)) == 1
+    stdin(monkeypatch, "down since 6\n")
+    assert await cases_new(ctx, new_args(), out) == Exit.ALREADY_SENT
+    assert out.getvalue() == "CS-77\nCS-77\n" and len(outbox(store)) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "text", "said"),
+    [
+        (
+            {"priority": "P9"},
+            "down\n",
+            "priority: Value error, priority P9 is not allowed for "
+            "Incident; allowed: P1, P2, P3, P4, P5",
+        ),
+        (
+            {"start": None},
+            "down\n",
+            "start_of_incident: Value error, an Incident needs startOfIncident",
+        ),
+        (
+            {},
+            "password = hunter2!x\n",
+            "not sent: the message looks like it contains credentials: line 1: ",
+        ),
+    ],
+)
+async def test_a_new_case_refused_before_queueing_exits_8(
+    store: Store, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], text: str, said: str
+) -> None:
+    stdin(monkeypatch, text)
+    with pytest.raises(ScriptError) as info:
+        await cases_new(context(store, engine_for(store)), new_args(**given), io.StringIO())
+    assert info.value.code == Exit.REJECTED and info.value.message.startswith(said)
+    assert outbox(store) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "text", "said"),
+    [
+        ({"message": "down"}, "", "give the message on stdin: cases new … -"),
+        ({}, "\n", "the message is empty (it is read from stdin)"),
+    ],
+)
+async def test_a_new_case_needs_its_message_on_stdin(
+    store: Store, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], text: str, said: str
+) -> None:
+    stdin(monkeypatch, text)
+    with pytest.raises(ScriptError) as info:
+        await cases_new(context(store, engine_for(store)), new_args(**given), io.StringIO())
+    assert (info.value.code, info.value.message) == (Exit.USAGE, said)
+
+
+async def test_a_reference_is_an_update_of_a_known_case(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    ctx = context(store, engine_for(store))
+    given = args(id="CS-1", reference="CHG-4711", wait=120.0)
+    assert await cases_reference(ctx, given) == Exit.OK
+    [entry] = outbox(store)
+    assert (entry.kind, entry.case_id) == ("update", "CS-1")
+    assert entry.payload == {"customerReference": "CHG-4711"}
+    assert capsys.readouterr().err == f"expereo-tui: update of CS-1 sent (outbox #{entry.id})\n"
+    with pytest.raises(ScriptError) as info:
+        await cases_reference(ctx, args(id="CS-9", reference="CHG-1", wait=120.0))
+    assert (info.value.code, info.value.message) == (Exit.NOT_FOUND, "no case CS-9")
+    assert len(outbox(store)) == 1
