@@ -11,24 +11,27 @@ import io
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from expereo_tui.api.models import Case
+from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
 from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.scripting import (
     Context,
     ScriptError,
     _line,
     already_sent,
+    cases_list,
     cases_new,
     cases_reference,
     cases_reply,
+    cases_show,
     check_credentials,
     deliver,
+    inventory,
     sync,
     write_key,
 )
@@ -674,3 +677,263 @@ async def test_a_reference_is_an_update_of_a_known_case(
         await cases_reference(ctx, args(id="CS-9", reference="CHG-1", wait=120.0))
     assert (info.value.code, info.value.message) == (Exit.NOT_FOUND, "no case CS-9")
     assert len(outbox(store)) == 1
+
+
+# -- the read commands -----------------------------------------------------------------------
+
+T = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def inbox(store: Store) -> None:
+    """Four cases; CS-4 arrived last (unread) but changed first, and is P1: listed last all the
+    same (newest change first, whatever the inbox's own order)."""
+    store.inventory.upsert_services(
+        [Service(service_id="SVC-1", service_name="DIA Lyon", account_id="ACC-1")]
+    )
+    store.cases.upsert_cases(
+        [
+            case_of(
+                "CS-1",
+                "New",
+                priority="P1",
+                service_id="SVC-1",
+                subject="ServiceDown",
+                created_date=T,
+                last_modified_date=T + timedelta(minutes=3),
+            ),
+            case_of(
+                "CS-2",
+                "Resolved",
+                priority="P3",
+                service_id="SVC-2",
+                subject="Other",
+                last_modified_date=T + timedelta(minutes=2),
+            ),
+            case_of(
+                "CS-3", "In Progress", priority="P2", last_modified_date=T + timedelta(minutes=1)
+            ),
+        ]
+    )
+    store.cases.upsert_cases(
+        [case_of("CS-4", "Escalated", priority="P1", subject="RfoRequest", last_modified_date=T)]
+    )
+    assert store.cases.is_unread("CS-4")
+
+
+ROWS = {
+    "CS-1": "CS-1\tNew\tP1\tDIA Lyon\tServiceDown\n",  # the service's name where it is known
+    "CS-2": "CS-2\tResolved\tP3\tSVC-2\tOther\n",
+    "CS-3": "CS-3\tIn Progress\tP2\t\t\n",
+    "CS-4": "CS-4\tEscalated\tP1\t\tRfoRequest\n",
+}
+
+
+def list_args(**given: Any) -> argparse.Namespace:
+    base = {"status": None, "open": False, "priority": None, "service": None, "json": False,
+            "csv": False}  # fmt: skip
+    return args(**(base | given))
+
+
+@pytest.mark.parametrize(
+    ("given", "listed"),
+    [
+        ({}, ["CS-1", "CS-2", "CS-3", "CS-4"]),
+        ({"status": ["New"]}, ["CS-1"]),
+        ({"status": ["Resolved", "New"]}, ["CS-1", "CS-2"]),
+        ({"open": True}, ["CS-1", "CS-3", "CS-4"]),  # a status the API added is open too
+        ({"open": True, "status": ["New", "Resolved"]}, ["CS-1"]),  # both must hold
+        ({"open": True, "status": ["Resolved"]}, []),
+        ({"priority": ["P1"]}, ["CS-1", "CS-4"]),
+        ({"priority": ["P1"], "status": ["Escalated"]}, ["CS-4"]),
+        ({"service": "SVC-2"}, ["CS-2"]),
+    ],
+)
+def test_the_list_is_one_line_a_case_newest_change_first(
+    store: Store, given: dict[str, Any], listed: list[str]
+) -> None:
+    inbox(store)
+    out = io.StringIO()
+    assert cases_list(context(store), list_args(**given), out) == Exit.OK
+    assert out.getvalue() == "".join(ROWS[i] for i in listed)
+
+
+def test_the_open_cases_of_a_store_with_none_open_are_none(store: Store) -> None:
+    store.cases.upsert_cases([case_of("CS-2", "Resolved"), case_of("CS-5", "Closed")])
+    out = io.StringIO()
+    assert cases_list(context(store), list_args(open=True), out) == Exit.OK
+    assert out.getvalue() == ""
+    assert cases_list(context(store), list_args(open=True, json=True), out) == Exit.OK
+    assert out.getvalue() == "[]\n"
+
+
+def test_the_list_as_json_and_as_csv(store: Store) -> None:
+    inbox(store)
+    out = io.StringIO()
+    assert cases_list(context(store), list_args(json=True), out) == Exit.OK
+    rows = json.loads(out.getvalue())
+    assert [(r["id"], r["unread"]) for r in rows] == [
+        ("CS-1", False), ("CS-2", False), ("CS-3", False), ("CS-4", True)
+    ]  # fmt: skip
+    out = io.StringIO()
+    assert cases_list(context(store), list_args(csv=True, priority=["P1"]), out) == Exit.OK
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("id,subject,") and [line[:5] for line in lines[1:]] == [
+        "CS-1,", "CS-4,"
+    ]  # fmt: skip
+    out = io.StringIO()
+    assert cases_list(context(store), list_args(status=["Closed"], json=True), out) == Exit.OK
+    assert out.getvalue() == "[]\n"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_keeps_the_apis_text_in_a_pipe_and_loses_its_escapes_on_a_terminal(
+    store: Store,
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1", subject="down\x1b]52;c;aGk=\x07 now")])
+    piped, shown = io.StringIO(), Terminal()
+    cases_list(context(store), list_args(csv=True), piped)
+    cases_list(context(store), list_args(csv=True), shown)
+    assert "down\x1b]52;c;aGk=\x07 now" in piped.getvalue()
+    assert "\x1b" not in shown.getvalue() and "\x07" not in shown.getvalue()
+    assert "down" in shown.getvalue() and "now" in shown.getvalue()
+
+
+class Fetches:
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    async def __call__(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
+        self.ids.append(case_id)
+        return [], 0
+
+
+def shown_case(store: Store) -> Context:
+    store.cases.upsert_cases(
+        [
+            case_of(
+                "CS-1",
+                "New",
+                subject="ServiceDown",
+                priority="P1",
+                created_date=T,
+                last_modified_date=T + timedelta(minutes=3),
+                service_id="SVC-1",
+            )
+        ]
+    )
+    store.cases.upsert_messages(
+        "CS-1",
+        [
+            CaseMessage(
+                id="M1",
+                message="line one\nline\x1b[2J two",
+                type="Customer",
+                sent_by="cron@noc",
+                timestamp=T,
+            ),
+            CaseMessage(
+                id="M2", message="on it", type="Expereo", timestamp=T + timedelta(minutes=5)
+            ),
+        ],
+    )
+    engine = engine_for(store)
+    engine.poller.fetch_thread = Fetches()  # type: ignore[method-assign]
+    return context(store, engine)
+
+
+async def test_show_prints_the_case_then_its_thread(store: Store) -> None:
+    ctx = shown_case(store)
+    out = io.StringIO()
+    assert await cases_show(ctx, args(id="CS-1", offline=False, json=False), out) == Exit.OK
+    assert out.getvalue() == (
+        "id: CS-1\n"
+        "subject: ServiceDown\n"
+        "status: New\n"
+        "priority: P1\n"
+        "created_date: 2026-03-01T09:00:00+00:00\n"
+        "last_modified_date: 2026-03-01T09:03:00+00:00\n"
+        "service_id: SVC-1\n"
+        "\n--- 2026-03-01T09:00:00+00:00 Customer cron@noc\n"
+        "line one\n"
+        "line two\n"
+        "\n--- 2026-03-01T09:05:00+00:00 Expereo\n"
+        "on it\n"
+    )
+    assert ctx.engine.poller.fetch_thread.ids == ["CS-1"]  # type: ignore[attr-defined]
+
+
+async def test_show_offline_reads_only_the_store_and_json_is_exact(store: Store) -> None:
+    ctx = shown_case(store)
+    out = io.StringIO()
+    assert await cases_show(ctx, args(id="CS-1", offline=True, json=True), out) == Exit.OK
+    assert ctx.engine.poller.fetch_thread.ids == []  # type: ignore[attr-defined]
+    assert out.getvalue().startswith("{\n  ") and out.getvalue().endswith("}\n")
+    doc = json.loads(out.getvalue())
+    assert (doc["id"], doc["status"], doc["end_of_incident"]) == ("CS-1", "New", None)
+    assert [(m["id"], m["message"]) for m in doc["messages"]] == [
+        ("M1", "line one\nline\x1b[2J two"), ("M2", "on it")
+    ]  # fmt: skip
+
+
+async def test_show_of_an_unknown_case_is_not_found(store: Store) -> None:
+    ctx = shown_case(store)
+    with pytest.raises(ScriptError) as info:
+        await cases_show(ctx, args(id="CS-9", offline=False, json=False), io.StringIO())
+    assert (info.value.code, info.value.message) == (Exit.NOT_FOUND, "no case CS-9")
+    assert ctx.engine.poller.fetch_thread.ids == []  # type: ignore[attr-defined]
+
+
+def site(site_id: str, account_id: str, name: str | None) -> Site:
+    return Site(site_id=site_id, account_id=account_id, name=name)
+
+
+def service(service_id: str, name: str, site_id: str | None, **fields: Any) -> Service:
+    return Service(service_id=service_id, service_name=name, site_id=site_id, **fields)
+
+
+def inventory_of(store: Store) -> None:
+    store.inventory.upsert_accounts([Account(account_id="ACC-1"), Account(account_id="ACC-2")])
+    store.inventory.upsert_sites(
+        [
+            site("SITE-1", "ACC-1", "Lyon DC"),
+            site("SITE-2", "ACC-1", None),
+            site("SITE-3", "ACC-2", "Paris DC"),
+        ]
+    )
+    store.inventory.upsert_services(
+        [
+            service("SVC-1", "DIA Lyon", "SITE-1", status="RFS", service_type="DIA"),
+            service("SVC-2", "DIA Nice", "SITE-2"),  # its site has no name
+            service("SVC-3", "Spare 4G", None),  # at no site
+            service("SVC-4", "VPN Oslo", "SITE-9"),  # a site the store does not have
+            service("SVC-5", "WAN Paris", "SITE-3"),  # another account's site
+        ]
+    )
+
+
+def test_inventory_is_one_line_a_service_with_its_site(store: Store) -> None:
+    inventory_of(store)
+    out = io.StringIO()
+    assert inventory(context(store), args(json=False), out) == Exit.OK
+    assert out.getvalue() == (
+        "SVC-1\tRFS\tDIA\tDIA Lyon\tLyon DC\n"
+        "SVC-2\t\t\tDIA Nice\tSITE-2\n"
+        "SVC-3\t\t\tSpare 4G\t\n"
+        "SVC-4\t\t\tVPN Oslo\tSITE-9\n"
+        "SVC-5\t\t\tWAN Paris\tParis DC\n"
+    )
+
+
+def test_inventory_as_json_holds_the_sites_and_the_services(store: Store) -> None:
+    inventory_of(store)
+    out = io.StringIO()
+    assert inventory(context(store), args(json=True), out) == Exit.OK
+    assert out.getvalue().startswith("{\n  ") and out.getvalue().endswith("}\n")
+    doc = json.loads(out.getvalue())
+    assert sorted(s["site_id"] for s in doc["sites"]) == ["SITE-1", "SITE-2", "SITE-3"]
+    assert [s["service_id"] for s in doc["services"]] == [f"SVC-{i}" for i in range(1, 6)]
+    assert doc["services"][0]["status"] == "RFS"
