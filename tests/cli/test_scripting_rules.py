@@ -937,3 +937,15 @@ def test_inventory_as_json_holds_the_sites_and_the_services(store: Store) -> Non
     assert sorted(s["site_id"] for s in doc["sites"]) == ["SITE-1", "SITE-2", "SITE-3"]
     assert [s["service_id"] for s in doc["services"]] == [f"SVC-{i}" for i in range(1, 6)]
     assert doc["services"][0]["status"] == "RFS"
+
+
+@pytest.mark.parametrize(("given", "printed"), [({"json": True}, "[]\n"), ({"csv": True}, "")])
+def test_open_and_only_done_statuses_is_an_empty_list_in_its_format(
+    store: Store, given: dict[str, Any], printed: str
+) -> None:
+    """--open --status Resolved lists no case: as JSON, an empty array, as any other empty
+    list (a script parsing it must not meet an empty output)."""
+    inbox(store)
+    out = io.StringIO()
+    ran = cases_list(context(store), list_args(open=True, status=["Resolved"], **given), out)
+    assert ran == Exit.OK and out.getvalue() == printed
