@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 
 from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
+from expereo_tui.cli import scripting
 from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.scripting import (
     Context,
     ScriptError,
     _line,
+    _run,
     already_sent,
     cases_list,
     cases_new,
@@ -32,9 +34,12 @@ from expereo_tui.cli.scripting import (
     check_credentials,
     deliver,
     inventory,
+    run,
     sync,
     write_key,
 )
+from expereo_tui.config import ConfigError
+from expereo_tui.locations import config_path, data_dir, store_path
 from expereo_tui.store.outbox import OutboxEntry
 from expereo_tui.store.outbox_types import OutboxStatus
 from expereo_tui.store.store import Store
@@ -949,3 +954,281 @@ def test_open_and_only_done_statuses_is_an_empty_list_in_its_format(
     out = io.StringIO()
     ran = cases_list(context(store), list_args(open=True, status=["Resolved"], **given), out)
     assert ran == Exit.OK and out.getvalue() == printed
+
+
+# -- one command from its arguments to its exit ----------------------------------------------
+
+
+class Closing:
+    """Counts what a command's end closes: the engine stopped, the store closed (the test's
+    fixture closes it in the end)."""
+
+    def __init__(self, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.stopped = 0
+        self.closed = 0
+        stop = ctx.engine.stop
+
+        async def stopping() -> None:
+            self.stopped += 1
+            await stop()
+
+        def closing() -> None:
+            self.closed += 1
+
+        monkeypatch.setattr(ctx.engine, "stop", stopping)
+        monkeypatch.setattr(ctx.store, "close", closing)
+
+
+def command(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Context], Closing]:
+    """``_run`` and ``run`` open ``ctx``; the syncs they run are counted, not made."""
+    synced: list[Context] = []
+
+    async def counted(c: Context) -> None:
+        synced.append(c)
+
+    monkeypatch.setattr(scripting, "open_context", lambda given: ctx)
+    monkeypatch.setattr(scripting, "sync", counted)
+    return synced, Closing(ctx, monkeypatch)
+
+
+def client_of(ctx: Context) -> FakeClient:
+    assert isinstance(ctx.engine.client, FakeClient)
+    return ctx.engine.client
+
+
+@pytest.mark.parametrize(
+    ("given", "printed"),
+    [
+        ({"command": "inventory", "json": False}, "SVC-1\t\t\tDIA Lyon\t\n"),
+        ({"command": "cases", "action": "list"} | vars(list_args()), ROWS["CS-1"]),
+        ({"command": "cases", "action": "show", "id": "CS-1", "json": False}, "id: CS-1\n"),
+    ],
+)
+@pytest.mark.parametrize("offline", [True, False])
+async def test_a_read_command_syncs_unless_offline_answers_and_closes_everything(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    given: dict[str, Any],
+    printed: str,
+    offline: bool,
+) -> None:
+    inbox(store)
+    ctx = context(store, engine_for(store))
+    ctx.engine.poller.fetch_thread = Fetches()  # type: ignore[method-assign]
+    synced, closing = command(ctx, monkeypatch)
+    out = io.StringIO()
+    assert await _run(args(**given, offline=offline), out) == Exit.OK
+    assert out.getvalue().startswith(printed)
+    assert synced == ([] if offline else [ctx])
+    assert (closing.stopped, client_of(ctx).closed, closing.closed) == (1, 1, 1)
+
+
+async def test_a_write_command_runs_and_read_only_refuses_it_exit_9(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    for action, given, kind in [
+        ("reply", reply_args(), "reply"),
+        ("new", new_args(), "create"),
+        ("reference", args(id="CS-1", reference="CHG-1", wait=120.0), "update"),
+    ]:
+        ctx = context(store, engine_for(store))
+        command(ctx, monkeypatch)
+        stdin(monkeypatch, "down since 6\n")
+        run_args = args(**vars(given), command="cases", action=action, offline=True)
+        assert await _run(run_args, io.StringIO()) == Exit.OK
+        assert outbox(store)[-1].kind == kind
+        ctx = context(store, engine_for(store, read_only=True))
+        _, closing = command(ctx, monkeypatch)
+        stdin(monkeypatch, "down since 7\n")
+        with pytest.raises(ScriptError) as info:
+            await _run(args(**vars(run_args) | {"again": True}), io.StringIO())
+        assert (info.value.code, info.value.message) == (
+            Exit.READ_ONLY,
+            "read-only: nothing can be sent",
+        )
+        assert (closing.stopped, closing.closed) == (1, 1)
+    assert len(outbox(store)) == 3
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"command": "cases", "action": "frob"}, "unknown command cases frob"),
+        ({"command": "cases"}, "unknown command cases"),
+    ],
+)
+async def test_an_unknown_command_is_a_usage_error_and_still_closes_everything(
+    store: Store, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], said: str
+) -> None:
+    ctx = context(store, engine_for(store))
+    synced, closing = command(ctx, monkeypatch)
+    with pytest.raises(ScriptError) as info:
+        await _run(args(**given, offline=False), io.StringIO())
+    assert (info.value.code, info.value.message) == (Exit.USAGE, said)
+    assert synced == [ctx]
+    assert (closing.stopped, client_of(ctx).closed, closing.closed) == (1, 1, 1)
+
+
+def test_run_returns_the_exit_code_and_prints_to_stdout_by_default(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox(store)
+    command(context(store, engine_for(store)), monkeypatch)
+    code = run(args(command="cases", action="list", offline=True, **vars(list_args())))
+    assert code == 0 and type(code) is int
+    assert capsys.readouterr() == ("".join(ROWS.values()), "")
+
+
+def test_run_says_a_failure_in_one_line_and_exits_with_its_code(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command(context(store, engine_for(store)), monkeypatch)
+    out = io.StringIO()
+    code = run(args(command="cases", action="show", id="CS-9\x1b[2J", offline=True), out)
+    assert code == 4 and type(code) is int and out.getvalue() == ""
+    assert capsys.readouterr() == ("", "expereo-tui: no case CS-9\n")
+
+
+class Runtime:
+    """A team's runtime: its store reached at once, or never (then ``problem`` says why)."""
+
+    def __init__(self, online: bool, problem: str | None = None) -> None:
+        self.online = online
+        self.problem = problem
+
+    async def wait_online(self) -> None:
+        if not self.online:
+            await asyncio.Event().wait()
+
+
+@pytest.mark.parametrize("runtime", [Runtime(online=True), None])
+async def test_in_a_team_a_script_follows_the_team_and_never_polls(
+    store: Store, runtime: Runtime | None
+) -> None:
+    engine = FakeEngine(SyncState(SyncStatus.OFFLINE))
+    engine.team = FakeTeam(runtime)  # type: ignore[assignment]
+    await sync(context(store, engine))
+    assert engine.polls == 0
+    assert (engine.team.started, engine.team.followed) == ([False], 1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        ("team store: connection refused", "team store: connection refused"),
+        (None, "the team store is not reachable"),
+    ],
+)
+async def test_a_team_store_out_of_reach_exits_6(
+    store: Store, monkeypatch: pytest.MonkeyPatch, problem: str | None, said: str
+) -> None:
+    monkeypatch.setattr(scripting, "TEAM_WAIT", 0.01)
+    team = FakeTeam(Runtime(online=False, problem=problem))
+    engine = FakeEngine(SyncState(SyncStatus.FRESH))
+    engine.team = team  # type: ignore[assignment]
+    with pytest.raises(ScriptError) as info:
+        await sync(context(store, engine))
+    assert (info.value.code, info.value.message) == (
+        Exit.OFFLINE,
+        f"{said}; use --offline to read the store",
+    )
+    assert team.followed == 0 and engine.polls == 0
+
+
+# -- opening a profile ---------------------------------------------------------------------
+
+SECRET = "Zq81xTopSecretValue"
+
+
+def profile(monkeypatch: pytest.MonkeyPatch, extra: str = "", secret: str | None = SECRET) -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '[profiles.lab]\nbase_url = "http://127.0.0.1:9"\n'
+        'token_url = "http://127.0.0.1:9/oauth2/token"\nclient_id = "cid"\n'
+        f'sent_by = "cron@noc"\ninventory_interval = 600\n{extra}',
+        encoding="utf-8",
+    )
+    if secret is not None:
+        monkeypatch.setenv("EXPEREO_CLIENT_SECRET", secret)
+
+
+async def opened(given: argparse.Namespace) -> Context:
+    ctx = scripting.open_context(given)
+    await ctx.engine.client.aclose()
+    ctx.store.close()
+    return ctx
+
+
+def open_args(**given: Any) -> argparse.Namespace:
+    base = {"profile": "lab", "command": "cases", "action": "reply", "offline": False}
+    return args(**(base | given))
+
+
+async def test_a_profile_opens_its_store_its_client_and_its_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    profile(monkeypatch)
+    ctx = await opened(open_args())
+    assert ctx.name == "lab" and ctx.store.path == store_path("lab")
+    settings = ctx.engine.settings
+    assert (settings.read_only, settings.inventory_interval, settings.sent_by) == (
+        False,
+        600.0,
+        "cron@noc",
+    )
+    assert type(ctx.engine.client).__name__ == "V2Client"
+    assert ctx.engine.team is None
+    assert ctx.engine._lock is not None and ctx.engine._lock.path == data_dir() / "lab.lock"
+    assert ctx.is_client_secret is not None and ctx.is_client_secret(SECRET)
+    assert not ctx.is_client_secret("Zq81x")
+
+
+@pytest.mark.parametrize(
+    ("extra", "given", "read_only"),
+    [("", {"read_only": True}, True), ("read_only = true\n", {}, True), ("", {}, False)],
+)
+async def test_read_only_comes_from_the_command_or_the_profile(
+    monkeypatch: pytest.MonkeyPatch, extra: str, given: dict[str, Any], read_only: bool
+) -> None:
+    profile(monkeypatch, extra)
+    ctx = await opened(open_args(**given))
+    assert ctx.engine.settings.read_only is read_only
+
+
+async def test_a_v1_profile_gets_the_v1_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    profile(monkeypatch, 'api = "v1"\n')
+    assert type((await opened(open_args())).engine.client).__name__ == "V1Client"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"action": "list", "offline": True},
+        {"action": "show", "offline": True},
+        {"command": "inventory", "action": None, "offline": True},
+    ],
+)
+async def test_offline_reads_need_no_secret(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, Any]
+) -> None:
+    profile(monkeypatch, secret=None)
+    ctx = await opened(open_args(**given))
+    assert ctx.is_client_secret is None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"action": "list", "offline": False},  # a sync needs the secret
+        {"action": "reply", "offline": True},  # so does a write, sent later
+        {"command": "inventory", "action": None, "offline": False},
+    ],
+)
+async def test_anything_else_needs_the_secret(
+    monkeypatch: pytest.MonkeyPatch, given: dict[str, Any]
+) -> None:
+    profile(monkeypatch, secret=None)
+    with pytest.raises(ConfigError):
+        await opened(open_args(**given))
