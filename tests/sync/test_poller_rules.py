@@ -7,6 +7,7 @@ the same against the simulator."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,14 +164,16 @@ async def test_an_empty_list_on_an_empty_store_still_ends_its_first_sync(
 
 
 async def test_a_thread_whose_fetch_failed_is_fetched_by_the_next_poll(
-    store: Store, api: FakeApi, poller: Poller
+    store: Store, api: FakeApi, poller: Poller, caplog: pytest.LogCaptureFixture
 ) -> None:
     synced(store, case("CS-1", 0))
     store.meta.set_meta(META_THREADS_PENDING, json.dumps(["CS-9", "CS-1"]))
     api.gone = {"CS-9"}  # deleted since: dropped from the list, not retried for ever
     api.threads = {"CS-1": [msg("M1")]}
     api.cases = [case("CS-1", 0)]  # nothing changed
-    assert await poller.poll_cases() is None
+    with caplog.at_level(logging.INFO, logger="expereo_tui.sync.poller"):
+        assert await poller.poll_cases() is None
+    assert caplog.messages == ["case CS-9 is gone; its thread is no longer fetched"]
     assert api.thread_reads == ["CS-9", "CS-1"]
     assert store.meta.get_meta(META_THREADS_PENDING) == "[]"
     assert [m.id for m in store.cases.thread("CS-1")] == ["M1"]
@@ -420,13 +423,18 @@ async def test_a_refreshed_thread_announces_its_new_messages(
 
 
 async def test_a_case_gone_is_skipped_and_the_others_are_fetched(
-    store: Store, recording: tuple[RecordingApi, Poller], events: list[SyncEvent]
+    store: Store,
+    recording: tuple[RecordingApi, Poller],
+    events: list[SyncEvent],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     api, poller = recording
     open_cases(store)
     api.gone = {"CS-2"}
     api.threads = {"CS-1": [msg("M1")], "CS-3": [msg("M3")]}
-    assert await poller.fetch_wanted_threads(3) == 3  # asked for three: three requests spent
+    with caplog.at_level(logging.INFO, logger="expereo_tui.sync.poller"):
+        assert await poller.fetch_wanted_threads(3) == 3  # asked for three: three requests spent
+    assert caplog.messages == ["case CS-2 is gone; its thread is not fetched"]
     assert api.thread_reads == ["CS-2", "CS-1", "CS-3"]
     assert events == [ThreadsLoaded(("CS-1", "CS-3"))]
     events.clear()
@@ -522,19 +530,19 @@ class FirstSyncApi(FakeInventory):
         self.asked.append(("cases", (since, now)))
         return self._list("cases", "/v2/cases", self.cases)
 
-    def iter_accounts(self, *, page_size: int = 0) -> AsyncIterator[Account]:  # type: ignore[override]
+    def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]:  # type: ignore[override]
         self.asked.append(("accounts", page_size))
         return self._list("accounts", "/v2/accounts", self.accounts)
 
-    def iter_sites(self, *, page_size: int = 0) -> AsyncIterator[Site]:  # type: ignore[override]
+    def iter_sites(self, *, page_size: int = 200) -> AsyncIterator[Site]:  # type: ignore[override]
         self.asked.append(("sites", page_size))
         return self._list("sites", "/v2/sites", self.sites)
 
-    def iter_services(self, *, page_size: int = 0) -> AsyncIterator[Service]:  # type: ignore[override]
+    def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]:  # type: ignore[override]
         self.asked.append(("services", page_size))
         return self._list("services", "/v2/services", self.services)
 
-    def iter_invoices(self, *, page_size: int = 0) -> AsyncIterator[Invoice]:
+    def iter_invoices(self, *, page_size: int = 200) -> AsyncIterator[Invoice]:
         self.asked.append(("invoices", page_size))
         return self._list("invoices", "/v2/invoices", self.invoices)
 
