@@ -6,6 +6,7 @@ the same against the simulator."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -49,10 +50,12 @@ class FakeApi:
         self.listed: list[str] = []  # the case ids read from the list, in order
         self.thread_reads: list[str] = []
         self.gone: set[str] = set()
+        self.windows: list[tuple[float | None, float | None]] = []  # (since, now) asked
 
     async def iter_changed_cases(
         self, *, since: float | None = None, now: float | None = None
     ) -> AsyncIterator[Case]:
+        self.windows.append((since, now))
         for c in self.cases:
             self.listed.append(c.id)
             yield c
@@ -509,6 +512,7 @@ class FirstSyncApi(FakeInventory):
         self.refused: set[str] = set()  # lists answered with a 403
         self.break_cases_after: int | None = None
         self.tells_totals = True
+        self.round_trips = False  # each item a wait, as a request is
 
     async def _list(self, name: str, path: str, items: list[Any]) -> AsyncIterator[Any]:
         try:
@@ -517,6 +521,8 @@ class FirstSyncApi(FakeInventory):
             if self.tells_totals:
                 self.totals[path] = len(items)
             for i, item in enumerate(items):
+                if self.round_trips:
+                    await asyncio.sleep(0)  # a request: the other listings run meanwhile
                 if name == "cases" and i == self.break_cases_after:
                     raise RuntimeError("the case listing broke off")
                 self.reads.append(name)
@@ -611,7 +617,8 @@ async def test_a_first_sync_without_totals_counts_what_it_read(
     store: Store, events: list[SyncEvent]
 ) -> None:
     api = FirstSyncApi(cases=1, accounts=1, sites=1, services=1, invoices=0)
-    api.tells_totals = False  # V1 tells none
+    api.tells_totals = False  # V1 tells none: its client has no totals at all
+    del api.totals
     sync = FirstSync(store, api, events)
     await sync.run()
     inventory_paged, _ = sync.reports[2]
@@ -750,3 +757,151 @@ async def test_an_inventory_refresh_asks_for_the_largest_pages_and_lists_the_inv
     assert [i.invoice_id for i in store.inventory.invoices()] == ["INV-0", "INV-1"]
     api.invoices.append(invoice(2))
     assert await poller.refresh_inventory() == InventoryChanged(0, 0, 0)  # invoices alone
+
+
+def test_a_poller_that_has_done_nothing_is_idle(store: Store, api: FakeApi) -> None:
+    assert Poller(store, api, lambda event: None).stage == "idle"  # type: ignore[arg-type]
+
+
+async def test_the_poll_asks_for_the_changes_since_the_last_poll_once_synced(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    """The first poll of an empty store lists every case, whatever ``since`` says."""
+    api.cases = [case("CS-1", 0)]
+    await poller.poll_cases(since=100.0, now=160.0)
+    await poller.poll_cases(since=160.0, now=220.0)
+    assert api.windows == [(None, 160.0), (160.0, 220.0)]
+
+
+def refuse(*_: object, **__: object) -> Any:
+    raise RuntimeError("disk full")
+
+
+async def test_each_step_of_a_poll_is_named_when_it_fails(
+    store: Store, api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage a failure names (docs/sync.md "The poll never dies"): listing the cases,
+    storing them, telling the news."""
+
+    async def broken(**_: object) -> AsyncIterator[Case]:
+        raise RuntimeError("the listing broke off")
+        yield case("CS-1", 0)
+
+    synced(store, case("CS-1", 0))
+    poller = Poller(store, api, refuse)  # type: ignore[arg-type]
+    monkeypatch.setattr(api, "iter_changed_cases", broken)
+    with pytest.raises(RuntimeError):
+        await poller.poll_cases()
+    assert poller.stage == "cases"
+    monkeypatch.undo()
+    api.cases = [case("CS-1", 5)]
+    with pytest.raises(RuntimeError):
+        await poller.poll_cases()  # the news: the emit refuses
+    assert poller.stage == "events"
+    monkeypatch.setattr(store.cases, "upsert_cases", refuse)
+    api.cases = [case("CS-1", 9)]
+    with pytest.raises(RuntimeError):
+        await poller.poll_cases()
+    assert poller.stage == "cases-store"
+
+
+async def test_the_pending_list_is_stored_before_any_thread_is_fetched(
+    store: Store, poller: Poller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll cut short at its first thread still has every changed case's thread to fetch
+    next time: the list is in the store before the first request."""
+    synced(store, case("CS-1", 0), case("CS-2", 0))
+    monkeypatch.setattr(poller, "fetch_thread", refuse)
+    with pytest.raises(RuntimeError):
+        await poller._fetch_pending_threads(["CS-1", "CS-2"])
+    assert json.loads(store.meta.get_meta(META_THREADS_PENDING) or "") == ["CS-1", "CS-2"]
+
+
+async def test_writing_the_pending_list_back_is_named_when_it_fails(
+    store: Store, api: FakeApi, poller: Poller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced(store, case("CS-1", 0))
+    set_meta = store.meta.set_meta
+
+    def refuse_the_rest(key: str, value: str) -> None:
+        if value == "[]":  # what is left once the thread is in
+            raise RuntimeError("disk full")
+        set_meta(key, value)
+
+    monkeypatch.setattr(store.meta, "set_meta", refuse_the_rest)
+    with pytest.raises(RuntimeError):
+        await poller._fetch_pending_threads(["CS-1"])
+    assert poller.stage == "meta"
+
+
+async def test_a_changed_case_whose_thread_is_gone_counts_no_new_message(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    synced(store, case("CS-1", 0))
+    api.cases = [case("CS-1", 5)]
+    api.gone = {"CS-1"}
+    event = await poller.poll_cases()
+    assert event is not None
+    assert [(c.new_messages, c.new_provider_messages) for c in event.changes] == [(0, 0)]
+
+
+async def test_a_first_sync_that_cannot_store_a_case_page_names_it(
+    store: Store, events: list[SyncEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.cases, "upsert_cases", refuse)
+    sync = FirstSync(store, FirstSyncApi(cases=1, accounts=0, sites=0, services=0, invoices=0),
+                     events)  # fmt: skip
+    with pytest.raises(RuntimeError):
+        await sync.run()
+    assert sync.poller.stage == "cases-store"
+
+
+class PlainListing:
+    """An async iterator that is not a generator: it has no ``aclose``."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = iter(items)
+
+    def __aiter__(self) -> PlainListing:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self._items)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+
+async def test_a_listing_without_aclose_is_read_all_the_same(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    api = FirstSyncApi(cases=0, accounts=0, sites=0, services=0, invoices=0)
+    api.iter_changed_cases = lambda **_: PlainListing([case("CS-1", 0)])  # type: ignore[method-assign]
+    await FirstSync(store, api, events).run()
+    assert store.cases.case_count() == 1
+
+
+async def test_the_search_text_is_refreshed_once_a_refresh_not_once_a_page(
+    store: Store, events: list[SyncEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[None] = []
+    monkeypatch.setattr(store.inventory, "refresh_search", lambda: calls.append(None))
+    api = FakeInventory(accounts=1, sites=450, services=250)
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    await poller.refresh_inventory()
+    assert len(calls) == 1
+
+
+async def test_a_first_sync_cut_short_ends_its_other_listings_before_closing_them(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    """The inventory's walks are waiting on a request when the case listing breaks off: they
+    are cancelled and ended first, then every listing is closed, and the failure is the case
+    listing's (closing a listing still being read would fail on its own)."""
+    api = FirstSyncApi(cases=450, accounts=1, sites=450, services=450, invoices=1)
+    api.round_trips = True
+    api.break_cases_after = 300
+    with pytest.raises(RuntimeError, match="the case listing broke off"):
+        await FirstSync(store, api, events).run()
+    assert sorted(api.closed) == ["accounts", "cases", "invoices", "services", "sites"]
+    assert store.meta.get_meta(META_FIRST_SYNC) is None
