@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import io
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from expereo_tui.api.models import Account, Case, CaseMessage, Service, Site
-from expereo_tui.cli import scripting
+from expereo_tui.cli import scripting, team_setup
 from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.scripting import (
     Context,
@@ -44,7 +45,8 @@ from expereo_tui.store.outbox import OutboxEntry
 from expereo_tui.store.outbox_types import OutboxStatus
 from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
-from expereo_tui.sync.events import SyncError, SyncState, SyncStatus
+from expereo_tui.sync.events import InventoryChanged, SyncError, SyncState, SyncStatus
+from expereo_tui.triage.secret import secret_matcher
 
 
 def args(**given: Any) -> argparse.Namespace:
@@ -137,8 +139,11 @@ def test_a_credential_refuses_the_write_naming_the_line_masked(store: Store) -> 
         check_credentials(context(store), args(yes=False), text)
     assert info.value.code == Exit.REJECTED
     message = info.value.message
-    assert message.startswith("not sent: the message looks like it contains credentials: line 2: ")
-    assert message.endswith(". Remove them, or send anyway with --yes")
+    assert message.startswith(
+        "not sent: the message looks like it contains credentials: line 2: a password or "
+        "secret from a device config: client_secret=Zq••"
+    )  # docs/usage.md's example
+    assert message.endswith("••. Remove them, or send anyway with --yes")
     assert "TopSecretValue" not in message and "(and" not in message
     with pytest.raises(ScriptError) as info:
         check_credentials(context(store), args(), "password = hunter2!x", where="the subject")
@@ -153,7 +158,11 @@ def test_more_than_five_credentials_are_counted_not_listed(store: Store) -> None
         check_credentials(context(store), args(), text)
     message = info.value.message
     assert "line 5: " in message and "line 6: " not in message
+    assert "••; line 2: a password" in message  # one finding after the other
     assert "(and 2 more)" in message
+    with pytest.raises(ScriptError) as info:
+        check_credentials(context(store), args(), text[: text.index("password = hunter6")])
+    assert "(and 1 more)" in info.value.message  # six
     text = "".join(f"password = hunter{i}!xyz\n" for i in range(5))
     with pytest.raises(ScriptError) as info:
         check_credentials(context(store), args(), text)
@@ -289,6 +298,7 @@ class FakeTeam:
 
     async def start(self, *, may_lead: bool, wake: Any) -> None:
         self.started.append(may_lead)
+        wake()  # a follower's wake: nothing to wake in a script
 
     async def follow(self) -> None:
         self.followed += 1
@@ -876,7 +886,7 @@ async def test_show_offline_reads_only_the_store_and_json_is_exact(store: Store)
     out = io.StringIO()
     assert await cases_show(ctx, args(id="CS-1", offline=True, json=True), out) == Exit.OK
     assert ctx.engine.poller.fetch_thread.ids == []  # type: ignore[attr-defined]
-    assert out.getvalue().startswith("{\n  ") and out.getvalue().endswith("}\n")
+    assert out.getvalue().startswith('{\n  "id": "CS-1",\n') and out.getvalue().endswith("}\n")
     doc = json.loads(out.getvalue())
     assert (doc["id"], doc["status"], doc["end_of_incident"]) == ("CS-1", "New", None)
     assert [(m["id"], m["message"]) for m in doc["messages"]] == [
@@ -911,7 +921,14 @@ def inventory_of(store: Store) -> None:
     )
     store.inventory.upsert_services(
         [
-            service("SVC-1", "DIA Lyon", "SITE-1", status="RFS", service_type="DIA"),
+            service(
+                "SVC-1",
+                "DIA Lyon",
+                "SITE-1",
+                status="RFS",
+                service_type="DIA",
+                planned_delivery_date=date(2026, 4, 1),
+            ),
             service("SVC-2", "DIA Nice", "SITE-2"),  # its site has no name
             service("SVC-3", "Spare 4G", None),  # at no site
             service("SVC-4", "VPN Oslo", "SITE-9"),  # a site the store does not have
@@ -937,11 +954,12 @@ def test_inventory_as_json_holds_the_sites_and_the_services(store: Store) -> Non
     inventory_of(store)
     out = io.StringIO()
     assert inventory(context(store), args(json=True), out) == Exit.OK
-    assert out.getvalue().startswith("{\n  ") and out.getvalue().endswith("}\n")
+    assert out.getvalue().startswith('{\n  "sites": [\n    {\n') and out.getvalue().endswith("}\n")
     doc = json.loads(out.getvalue())
     assert sorted(s["site_id"] for s in doc["sites"]) == ["SITE-1", "SITE-2", "SITE-3"]
     assert [s["service_id"] for s in doc["services"]] == [f"SVC-{i}" for i in range(1, 6)]
     assert doc["services"][0]["status"] == "RFS"
+    assert doc["services"][0]["planned_delivery_date"] == "2026-04-01"  # dates as ISO text
 
 
 @pytest.mark.parametrize(("given", "printed"), [({"json": True}, "[]\n"), ({"csv": True}, "")])
@@ -986,7 +1004,11 @@ def command(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Context
     async def counted(c: Context) -> None:
         synced.append(c)
 
-    monkeypatch.setattr(scripting, "open_context", lambda given: ctx)
+    def opening(given: argparse.Namespace) -> Context:
+        assert isinstance(given, argparse.Namespace) and hasattr(given, "command")
+        return ctx
+
+    monkeypatch.setattr(scripting, "open_context", opening)
     monkeypatch.setattr(scripting, "sync", counted)
     return synced, Closing(ctx, monkeypatch)
 
@@ -1232,3 +1254,134 @@ async def test_anything_else_needs_the_secret(
     profile(monkeypatch, secret=None)
     with pytest.raises(ConfigError):
         await opened(open_args(**given))
+
+
+def test_the_profiles_own_secret_is_a_credential_wherever_it_stands(store: Store) -> None:
+    ctx = Context("lab", store, None, secret_matcher("Zq81xTopSecretValue"))  # type: ignore[arg-type]
+    with pytest.raises(ScriptError) as info:
+        check_credentials(ctx, args(), "we tried Zq81xTopSecretValue on the CPE\n")
+    assert "line 1: this profile's API client secret: " in info.value.message
+    check_credentials(context(store), args(), "we tried Zq81xTopSecretValue on the CPE\n")
+
+
+def test_a_key_is_a_digest_of_its_parts_as_earlier_versions_made_it() -> None:
+    """A pending entry queued by an earlier version is found by the same command after an
+    upgrade: ``cli:`` and the first 32 hex digits of the SHA-256 of the parts joined by NUL
+    (``--key K``: of ``key`` and K)."""
+    digest = hashlib.sha256(b"reply\x00CS-1\x00rebooted\n").hexdigest()[:32]
+    assert write_key(args(), "reply", "CS-1", "rebooted\n") == f"cli:{digest}"
+    digest = hashlib.sha256(b"key\x00ticket-4711").hexdigest()[:32]
+    assert write_key(args(key="ticket-4711"), "reply", "CS-1", "x") == f"cli:{digest}"
+
+
+async def test_yes_sends_a_reply_and_a_new_case_that_look_like_credentials(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    ctx = context(store, engine_for(store))
+    stdin(monkeypatch, "password = hunter2!x\n")
+    assert await cases_reply(ctx, reply_args(yes=True), io.StringIO()) == Exit.OK
+    sender_of(ctx.engine).settle_on = 2
+    stdin(monkeypatch, "password = hunter2!x\n")
+    assert await cases_new(ctx, new_args(yes=True), io.StringIO()) == Exit.OK
+    assert [e.kind for e in outbox(store)] == ["reply", "create"]
+
+
+async def test_a_new_case_with_a_key_is_known_by_it_and_again_sends_it_once_more(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = context(store, engine_for(store))
+    stdin(monkeypatch, "down since 6\n")
+    assert await cases_new(ctx, new_args(key="ticket-4711"), io.StringIO()) == Exit.OK
+    [entry] = outbox(store)
+    assert entry.draft_key == write_key(args(key="ticket-4711"), "other", "parts")
+    sender_of(ctx.engine).settle_on = 2
+    stdin(monkeypatch, "down since 6\n")
+    assert await cases_new(ctx, new_args(again=True), io.StringIO()) == Exit.OK
+    assert len(outbox(store)) == 2
+
+
+def test_a_list_longer_than_a_page_lists_every_case(store: Store) -> None:
+    store.cases.upsert_cases([case_of(f"CS-{i:03}", last_modified_date=T) for i in range(60)])
+    out = io.StringIO()
+    cases_list(context(store), list_args(), out)
+    assert len(out.getvalue().splitlines()) == 60
+
+
+async def test_the_same_reply_run_again_says_its_id_on_stdout(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.cases.upsert_cases([case_of("CS-1")])
+    command(context(store, engine_for(store)), monkeypatch)
+    given = args(**vars(reply_args()), command="cases", action="reply", offline=True)
+    for _ in range(2):
+        stdin(monkeypatch, "rebooted\n")
+        out = io.StringIO()
+        code = await _run(given, out)
+    assert (code, out.getvalue()) == (Exit.ALREADY_SENT, "M-1\n")
+
+
+async def test_a_team_without_a_runtime_is_followed(store: Store) -> None:
+    team = FakeTeam()
+    del team.runtime
+    engine = FakeEngine(SyncState(SyncStatus.OFFLINE))
+    engine.team = team  # type: ignore[assignment]
+    await sync(context(store, engine))
+    assert team.followed == 1
+
+
+async def test_a_profile_is_the_one_named_or_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    profile(monkeypatch, '[profiles.other]\nbase_url = "http://127.0.0.1:9"\n'
+            'token_url = "http://127.0.0.1:9/oauth2/token"\nclient_id = "cid2"\n')  # fmt: skip
+    monkeypatch.setenv("EXPEREO_CLIENT_SECRET_OTHER", "Other7SecretValue")
+    assert (await opened(open_args(profile="other"))).name == "other"
+    given = open_args()
+    del given.profile  # the command line had no --profile: the config's first
+    assert (await opened(given)).name == "lab"
+
+
+async def test_offline_inventory_needs_no_secret_and_no_action(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    profile(monkeypatch, secret=None)
+    given = open_args(command="inventory", offline=True)
+    del given.action  # inventory has none
+    assert (await opened(given)).is_client_secret is None
+
+
+async def test_the_client_gets_the_profiles_secret_and_events_go_nowhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    profile(monkeypatch)
+    ctx = await opened(open_args())
+    assert ctx.engine.client.settings.client_secret == SECRET  # type: ignore[attr-defined]
+    ctx.engine._emit(InventoryChanged())  # a script ignores the engine's events
+
+
+@pytest.mark.parametrize(("offline", "read_only"), [(False, False), (False, True), (True, False)])
+async def test_a_team_profile_follows_its_team_unless_offline(
+    monkeypatch: pytest.MonkeyPatch, offline: bool, read_only: bool
+) -> None:
+    built: list[tuple[Any, Any]] = []
+    asked: list[tuple[str, bool]] = []
+    team = FakeTeam()
+
+    def factory(name: str, prof: Any, ro: bool) -> Any:
+        asked.append((name, ro))
+
+        def build(store: Store, on_event: Any) -> FakeTeam:
+            built.append((store, on_event))
+            return team
+
+        return build
+
+    monkeypatch.setattr(team_setup, "team_factory", factory)
+    profile(monkeypatch)
+    ctx = await opened(open_args(offline=offline, read_only=read_only))
+    if offline:  # the local store alone: no team
+        assert (asked, built, ctx.engine.team) == ([], [], None)
+        return
+    assert asked == [("lab", read_only)]
+    [(store, on_event)] = built
+    assert store is ctx.store and ctx.engine.team is team
+    assert on_event(InventoryChanged()) is None  # the team's events are ignored too
