@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -1297,7 +1298,7 @@ async def test_a_new_case_with_a_key_is_known_by_it_and_again_sends_it_once_more
     assert entry.draft_key == write_key(args(key="ticket-4711"), "other", "parts")
     sender_of(ctx.engine).settle_on = 2
     stdin(monkeypatch, "down since 6\n")
-    assert await cases_new(ctx, new_args(again=True), io.StringIO()) == Exit.OK
+    assert await cases_new(ctx, new_args(key="ticket-4711", again=True), io.StringIO()) == Exit.OK
     assert len(outbox(store)) == 2
 
 
@@ -1350,12 +1351,13 @@ async def test_offline_inventory_needs_no_secret_and_no_action(
 
 
 async def test_the_client_gets_the_profiles_secret_and_events_go_nowhere(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     profile(monkeypatch)
     ctx = await opened(open_args())
     assert ctx.engine.client.settings.client_secret == SECRET  # type: ignore[attr-defined]
     ctx.engine._emit(InventoryChanged())  # a script ignores the engine's events
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize(("offline", "read_only"), [(False, False), (False, True), (True, False)])
