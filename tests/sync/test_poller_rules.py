@@ -510,7 +510,7 @@ class FirstSyncApi(FakeInventory):
         self.closed: list[str] = []
         self.asked: list[tuple[str, Any]] = []  # (list, page size or the cases' since/now)
         self.refused: set[str] = set()  # lists answered with a 403
-        self.break_cases_after: int | None = None
+        self.break_after: dict[str, int] = {}  # a list's listing breaks off at this item
         self.tells_totals = True
         self.round_trips = False  # each item a wait, as a request is
 
@@ -523,8 +523,8 @@ class FirstSyncApi(FakeInventory):
             for i, item in enumerate(items):
                 if self.round_trips:
                     await asyncio.sleep(0)  # a request: the other listings run meanwhile
-                if name == "cases" and i == self.break_cases_after:
-                    raise RuntimeError("the case listing broke off")
+                if i == self.break_after.get(name):
+                    raise RuntimeError(f"the {name} listing broke off")
                 self.reads.append(name)
                 yield item
         finally:
@@ -674,7 +674,7 @@ async def test_a_first_sync_cut_short_closes_every_listing_and_is_not_done(
     store: Store, events: list[SyncEvent]
 ) -> None:
     api = FirstSyncApi(cases=450, accounts=1, sites=450, services=1, invoices=1)
-    api.break_cases_after = 300  # within the second page of cases
+    api.break_after = {"cases": 300}  # within the second page of cases
     sync = FirstSync(store, api, events)
     with pytest.raises(RuntimeError):
         await sync.run()
@@ -900,8 +900,45 @@ async def test_a_first_sync_cut_short_ends_its_other_listings_before_closing_the
     listing's (closing a listing still being read would fail on its own)."""
     api = FirstSyncApi(cases=450, accounts=1, sites=450, services=450, invoices=1)
     api.round_trips = True
-    api.break_cases_after = 300
-    with pytest.raises(RuntimeError, match="the case listing broke off"):
+    api.break_after = {"cases": 300}
+    with pytest.raises(RuntimeError, match="the cases listing broke off"):
         await FirstSync(store, api, events).run()
     assert sorted(api.closed) == ["accounts", "cases", "invoices", "services", "sites"]
     assert store.meta.get_meta(META_FIRST_SYNC) is None
+
+
+@pytest.mark.parametrize("broken", ["cases", "sites", "services"])
+async def test_a_first_sync_names_the_list_that_broke_off_though_others_run_beside_it(
+    store: Store, events: list[SyncEvent], broken: str
+) -> None:
+    """The lists are read side by side, each a chain of requests (docs/sync.md): a failure
+    is named by the list that failed, not by whichever list was read last."""
+    api = FirstSyncApi(cases=1000, accounts=1, sites=450, services=450, invoices=1)
+    api.round_trips = True
+    api.break_after = {broken: 300}
+    sync = FirstSync(store, api, events)
+    with pytest.raises(RuntimeError, match=f"the {broken} listing broke off"):
+        await sync.run()
+    assert sync.poller.stage == broken
+
+
+async def test_a_first_sync_names_the_store_when_an_inventory_page_cannot_be_stored(
+    store: Store, events: list[SyncEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The services' second page, stored while the cases are still being read."""
+    upsert = store.inventory.upsert_services
+    pages: list[int] = []
+
+    def second_refused(items: Any, **given: Any) -> int:
+        pages.append(len(items))
+        if len(pages) == 2:
+            raise RuntimeError("disk full")
+        return upsert(items, **given)
+
+    monkeypatch.setattr(store.inventory, "upsert_services", second_refused)
+    api = FirstSyncApi(cases=1000, accounts=1, sites=450, services=450, invoices=1)
+    api.round_trips = True
+    sync = FirstSync(store, api, events)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await sync.run()
+    assert sync.poller.stage == "inventory-store"
