@@ -942,3 +942,32 @@ async def test_a_first_sync_names_the_store_when_an_inventory_page_cannot_be_sto
     with pytest.raises(RuntimeError, match="disk full"):
         await sync.run()
     assert sync.poller.stage == "inventory-store"
+
+
+async def test_an_inventory_refresh_that_cannot_store_a_page_names_the_store(
+    store: Store, events: list[SyncEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.inventory, "upsert_sites", refuse)
+    api = FakeInventory(accounts=1, sites=3, services=0)
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="disk full"):
+        await poller.refresh_inventory()
+    assert poller.stage == "inventory-store"
+
+
+async def test_a_first_sync_that_cannot_note_it_is_done_names_the_meta(
+    store: Store, events: list[SyncEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_meta = store.meta.set_meta
+
+    def refuse_done(key: str, value: str) -> None:
+        if key == META_FIRST_SYNC:
+            raise RuntimeError("disk full")
+        set_meta(key, value)
+
+    monkeypatch.setattr(store.meta, "set_meta", refuse_done)
+    api = FirstSyncApi(cases=1, accounts=0, sites=0, services=0, invoices=0)
+    sync = FirstSync(store, api, events)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await sync.run()
+    assert sync.poller.stage == "meta"
