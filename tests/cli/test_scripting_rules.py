@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,13 @@ from expereo_tui.triage.secret import secret_matcher
 
 def args(**given: Any) -> argparse.Namespace:
     return argparse.Namespace(**given)
+
+
+async def failure(step: Awaitable[Any]) -> tuple[Exit, str]:
+    """The exit code and the line of the ScriptError that ``step`` raises."""
+    with pytest.raises(ScriptError) as info:
+        await step
+    return info.value.code, info.value.message
 
 
 def test_the_key_of_a_write_is_its_command_case_and_text() -> None:
@@ -358,23 +365,23 @@ async def test_a_confirmed_write_exits_0_and_says_so_on_stderr(
 async def test_a_refused_write_exits_8_with_the_reason(store: Store, error: str, said: str) -> None:
     engine = engine_for(store)
     sender_of(engine).refusal = error
-    with pytest.raises(ScriptError) as info:
-        await deliver(context(store, engine), queued(store), 120)
-    assert (info.value.code, info.value.message) == (Exit.REJECTED, said)
+    assert await failure(deliver(context(store, engine), queued(store), 120)) == (
+        Exit.REJECTED,
+        said,
+    )
 
 
 async def test_an_entry_that_vanished_is_a_failure(store: Store) -> None:
-    with pytest.raises(ScriptError) as info:
-        await deliver(context(store, engine_for(store)), 99, 120)
-    assert (info.value.code, info.value.message) == (Exit.FAILED, "outbox entry #99 vanished")
+    assert await failure(deliver(context(store, engine_for(store)), 99, 120)) == (
+        Exit.FAILED,
+        "outbox entry #99 vanished",
+    )
 
 
 async def test_a_write_another_instance_sends_is_left_to_it_exit_75(store: Store) -> None:
     engine = engine_for(store, read_only=True)  # not the profile's sender
     entry_id = queued(store)
-    with pytest.raises(ScriptError) as info:
-        await deliver(context(store, engine), entry_id, 120)
-    assert (info.value.code, info.value.message) == (
+    assert await failure(deliver(context(store, engine), entry_id, 120)) == (
         Exit.PENDING,
         f"queued as #{entry_id}; a running app sends it",
     )
@@ -399,9 +406,7 @@ async def test_a_write_not_confirmed_within_the_wait_stays_queued_exit_75(
     entry_id = queued(store)
     if error:
         store.outbox.outbox_retry_later(entry_id, error=error, next_attempt_at=NOW + 5)
-    with pytest.raises(ScriptError) as info:
-        await deliver(context(store, engine), entry_id, 0)
-    assert (info.value.code, info.value.message) == (
+    assert await failure(deliver(context(store, engine), entry_id, 0)) == (
         Exit.PENDING,
         f"queued as #{entry_id}, not confirmed yet{said}: run the same command again",
     )
@@ -546,9 +551,9 @@ async def test_a_reply_that_cannot_be_sent_queues_nothing(
 ) -> None:
     store.cases.upsert_cases([case_of("CS-1"), case_of("CS-2", "Closed")])
     stdin(monkeypatch, text)
-    with pytest.raises(ScriptError) as info:
-        await cases_reply(context(store, engine_for(store)), reply_args(**given), io.StringIO())
-    assert (info.value.code, info.value.message) == (code, said)
+    assert await failure(
+        cases_reply(context(store, engine_for(store)), reply_args(**given), io.StringIO())
+    ) == (code, said)
     assert outbox(store) == []
 
 
@@ -673,9 +678,9 @@ async def test_a_new_case_needs_its_message_on_stdin(
     store: Store, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], text: str, said: str
 ) -> None:
     stdin(monkeypatch, text)
-    with pytest.raises(ScriptError) as info:
-        await cases_new(context(store, engine_for(store)), new_args(**given), io.StringIO())
-    assert (info.value.code, info.value.message) == (Exit.USAGE, said)
+    assert await failure(
+        cases_new(context(store, engine_for(store)), new_args(**given), io.StringIO())
+    ) == (Exit.USAGE, said)
 
 
 async def test_a_reference_is_an_update_of_a_known_case(
@@ -689,9 +694,10 @@ async def test_a_reference_is_an_update_of_a_known_case(
     assert (entry.kind, entry.case_id) == ("update", "CS-1")
     assert entry.payload == {"customerReference": "CHG-4711"}
     assert capsys.readouterr().err == f"expereo-tui: update of CS-1 sent (outbox #{entry.id})\n"
-    with pytest.raises(ScriptError) as info:
-        await cases_reference(ctx, args(id="CS-9", reference="CHG-1", wait=120.0))
-    assert (info.value.code, info.value.message) == (Exit.NOT_FOUND, "no case CS-9")
+    assert await failure(cases_reference(ctx, args(id="CS-9", reference="CHG-1", wait=120.0))) == (
+        Exit.NOT_FOUND,
+        "no case CS-9",
+    )
     assert len(outbox(store)) == 1
 
 
@@ -897,9 +903,9 @@ async def test_show_offline_reads_only_the_store_and_json_is_exact(store: Store)
 
 async def test_show_of_an_unknown_case_is_not_found(store: Store) -> None:
     ctx = shown_case(store)
-    with pytest.raises(ScriptError) as info:
-        await cases_show(ctx, args(id="CS-9", offline=False, json=False), io.StringIO())
-    assert (info.value.code, info.value.message) == (Exit.NOT_FOUND, "no case CS-9")
+    assert await failure(
+        cases_show(ctx, args(id="CS-9", offline=False, json=False), io.StringIO())
+    ) == (Exit.NOT_FOUND, "no case CS-9")
     assert ctx.engine.poller.fetch_thread.ids == []  # type: ignore[attr-defined]
 
 
@@ -1064,9 +1070,7 @@ async def test_a_write_command_runs_and_read_only_refuses_it_exit_9(
         ctx = context(store, engine_for(store, read_only=True))
         _, closing = command(ctx, monkeypatch)
         stdin(monkeypatch, "down since 7\n")
-        with pytest.raises(ScriptError) as info:
-            await _run(args(**vars(run_args) | {"again": True}), io.StringIO())
-        assert (info.value.code, info.value.message) == (
+        assert await failure(_run(args(**vars(run_args) | {"again": True}), io.StringIO())) == (
             Exit.READ_ONLY,
             "read-only: nothing can be sent",
         )
@@ -1086,9 +1090,7 @@ async def test_an_unknown_command_is_a_usage_error_and_still_closes_everything(
 ) -> None:
     ctx = context(store, engine_for(store))
     synced, closing = command(ctx, monkeypatch)
-    with pytest.raises(ScriptError) as info:
-        await _run(args(**given, offline=False), io.StringIO())
-    assert (info.value.code, info.value.message) == (Exit.USAGE, said)
+    assert await failure(_run(args(**given, offline=False), io.StringIO())) == (Exit.USAGE, said)
     assert synced == [ctx]
     assert (closing.stopped, client_of(ctx).closed, closing.closed) == (1, 1, 1)
 
@@ -1150,9 +1152,7 @@ async def test_a_team_store_out_of_reach_exits_6(
     team = FakeTeam(Runtime(online=False, problem=problem))
     engine = FakeEngine(SyncState(SyncStatus.FRESH))
     engine.team = team  # type: ignore[assignment]
-    with pytest.raises(ScriptError) as info:
-        await sync(context(store, engine))
-    assert (info.value.code, info.value.message) == (
+    assert await failure(sync(context(store, engine))) == (
         Exit.OFFLINE,
         f"{said}; use --offline to read the store",
     )
