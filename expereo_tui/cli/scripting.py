@@ -155,19 +155,19 @@ def cases_list(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
     from expereo_tui.api.vocab import open_statuses
 
     statuses = set(args.status or ())
+    none = False  # --open with only done statuses: no case (an empty set would mean any)
     if args.open:  # the open statuses, one rule (api/vocab.py); with --status: both must hold
         present = open_statuses(ctx.store.cases.statuses())
         statuses = statuses & present if statuses else set(present)
-        if not statuses:
-            return Exit.OK
+        none = not statuses
     query = CaseQuery(
         statuses=frozenset(statuses),
         priorities=frozenset(args.priority or ()),
         service_id=args.service,
         sort=(("last_modified", True),),
     )
-    total = ctx.store.cases.count_cases(query)
-    rows = ctx.store.cases.query_cases(query, limit=max(total, 1))
+    total = 0 if none else ctx.store.cases.count_cases(query)
+    rows = ctx.store.cases.query_cases(query, limit=total) if total else []
     if args.json or args.csv:  # the same writer as the inbox's export (E)
         import io
 

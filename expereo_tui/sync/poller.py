@@ -126,6 +126,13 @@ class Poller:
         self.emit = emit
         self.stage = "idle"
         self.invoices = InvoiceSync(store, client, lambda stage: setattr(self, "stage", stage))
+        #: a first sync reads its lists side by side, each setting ``stage`` as it goes: the
+        #: stage of its step that failed first, which ``stage`` says once the others stopped
+        self._failed: str | None = None
+
+    def _fail(self, stage: str) -> None:
+        if self._failed is None:
+            self._failed = stage
 
     def _told_total(self, path: str) -> int | None:
         """The list's total as the API last told it (V2 ``metadata.total``), if it did."""
@@ -155,19 +162,25 @@ class Poller:
             report(FirstSyncProgress(tuple(w.progress() for w in walks.values())))
 
         async def read(walk: _Walk) -> None:
-            self.stage = walk.name
+            stage = self.stage = walk.name
             try:
                 batch = await walk.page()
                 if walk.name in STORED_BY_PAGE:  # stored as it comes: never the whole list
+                    stage = "inventory-store"
                     walk.changed += await self._store_page(walk.name, batch)
                 else:
                     walk.held.extend(batch)
             except ForbiddenError:
                 if walk.name != "invoices":
+                    self._fail(stage)
                     raise
                 walk.finish_empty()  # invoices need their own scope; only they are hidden
                 walk.forbidden = True
+            except Exception:
+                self._fail(stage)
+                raise
 
+        self._failed = None
         try:
             await self._first_sync(walks, tell, read)
         finally:  # cut short: the lists' walks end here, not whenever they are collected
@@ -194,12 +207,13 @@ class Poller:
                     await read(walk)
                     tell()
 
+        stage = "cases"
         try:
             while not cases.finished:
-                self.stage = "cases"
+                stage = self.stage = "cases"
                 batch = await cases.page()
                 if batch:
-                    self.stage = "cases-store"
+                    stage = self.stage = "cases-store"
                     await asyncio.to_thread(
                         partial(store.cases.upsert_cases, batch, mark_read=True)
                     )
@@ -215,12 +229,17 @@ class Poller:
                         asyncio.create_task(drain(("services",))),
                         asyncio.create_task(drain(("sites", "accounts", "invoices"))),
                     ]
+            stage = self.stage = "meta"
             store.meta.set_meta(META_FIRST_SYNC, "1")
             await asyncio.gather(*inventory)
+        except Exception:
+            self._fail(stage)  # unless a walk failed first (then it was that walk's)
+            raise
         finally:
             for task in inventory:
                 task.cancel()
             await asyncio.gather(*inventory, return_exceptions=True)
+            self.stage = self._failed or self.stage
         await self._inventory_stored(
             (walks["accounts"].changed, walks["sites"].changed, walks["services"].changed),
             walks["invoices"].held,
