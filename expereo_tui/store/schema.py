@@ -193,6 +193,12 @@ def _v_search_lower(db: sqlite3.Connection) -> None:
     db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
 
 
+def _v_unread_index(db: sqlite3.Connection) -> None:
+    """The unread cases, by priority: the window title's counts (all unread, P1 unread) read
+    every case without it, 11 + 33 ms on 100,000 cases at each change of the data."""
+    db.execute("CREATE INDEX cases_unread ON cases(priority) WHERE unread")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
@@ -202,6 +208,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v_shift,
     _v_threads,
     _v_search_lower,
+    _v_unread_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -412,3 +412,17 @@ def test_two_warm_ups_at_once_build_the_inbox_once(
     for t in threads:
         t.join()
     assert len(built) == 1 and store.cases.inbox_is_warm()
+
+
+def test_the_unread_counts_read_the_unread_cases_only(store: Store) -> None:
+    """The window title counts unread and unread P1 cases at each change of the data: an index
+    of the unread cases (schema 9), not a pass over every case (44 ms on 100,000)."""
+    store.cases.upsert_cases([_case("CS-1", 0, priority="P1"), _case("CS-2", 1, priority="P3")])
+    store.cases.upsert_cases([_case("CS-3", 2, priority="P1")])  # after the first sync: unread
+    store.mark_unread("CS-2")
+    assert store.cases.unread_count() == 2
+    assert store.cases.unread_count(CaseQuery(priorities=frozenset({"P1"}))) == 1
+    plan = store.database.rows(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM cases c WHERE c.priority IN ('P1') AND c.unread"
+    )
+    assert "cases_unread" in str(plan[0][3])
