@@ -422,7 +422,11 @@ def test_the_unread_counts_read_the_unread_cases_only(store: Store) -> None:
     store.mark_unread("CS-2")
     assert store.cases.unread_count() == 2
     assert store.cases.unread_count(CaseQuery(priorities=frozenset({"P1"}))) == 1
-    plan = store.database.rows(
-        "EXPLAIN QUERY PLAN SELECT count(*) FROM cases c WHERE c.priority IN ('P1') AND c.unread"
-    )
-    assert "cases_unread" in str(plan[0][3])
+    plans: list[str] = []
+    store.database.conn.set_trace_callback(plans.append)
+    store.cases.unread_count()
+    store.cases.unread_count(CaseQuery(priorities=frozenset({"P1"})))
+    store.database.conn.set_trace_callback(None)
+    for sql in plans:
+        plan = store.database.rows(f"EXPLAIN QUERY PLAN {sql}")
+        assert "cases_unread" in str(plan[0][3]), (sql, plan[0][3])
