@@ -123,6 +123,12 @@ class Backend(Protocol):
 
     def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]: ...
 
+    def iter_site_services(
+        self, site_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[Service]:
+        """One site's services (the person opened the site before the whole list came)."""
+        ...
+
     def iter_invoices(self, *, page_size: int = 200) -> AsyncIterator[Invoice]: ...
 
     def iter_invoice_lines(

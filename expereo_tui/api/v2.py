@@ -198,6 +198,11 @@ class V2Client(Face):
             path = "/v2/services"
         return self._items(path, Service, None, page_size)
 
+    def iter_site_services(
+        self, site_id: str, *, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[Service]:
+        return self.iter_services(site_id=site_id, page_size=page_size)
+
     def iter_cases(
         self,
         *,

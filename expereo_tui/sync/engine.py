@@ -274,6 +274,25 @@ class SyncEngine:
         except Exception as exc:  # a thread the user opened must not take the engine down
             self._note_crash(exc, self.poller.stage)
 
+    @property
+    def inventory_listed(self) -> bool:
+        """The inventory has been listed whole at least once (a first sync lists it last)."""
+        return self.store.meta.get_meta(META_INVENTORY_AT) is not None
+
+    async def fetch_site_services(self, site_id: str) -> int:
+        """Fetch one site's services now (the person opened it before the first sync's
+        listing reached it); how many were new.  Failures only change the state."""
+        if self._team_follows():
+            return 0
+        try:
+            return await self.poller.fetch_site_services(site_id)
+        except ApiError as exc:
+            log.info("services of site %s not fetched: %s", site_id, exc.message)
+            self._note_failure(exc)
+        except Exception as exc:  # the user's look must not take the engine down
+            self._note_crash(exc, "inventory")
+        return 0
+
     async def fetch_invoice_lines(self, invoice_id: str) -> bool:
         """Fetch one invoice's line details now (the user opened it); True once they are in
         the store.  Failures only change the state (a team's follower reads no API)."""

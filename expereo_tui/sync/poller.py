@@ -413,6 +413,16 @@ class Poller:
                 self.emit(ThreadsLoaded(case_ids=tuple(loaded)))
         return len(wanted)
 
+    async def fetch_site_services(self, site_id: str) -> int:
+        """Store one site's services now: the person opened the site before the inventory's
+        first listing reached it.  How many rows were new or changed (the listing finds them
+        stored as they are, and counts nothing twice)."""
+        services = [s async for s in self.client.iter_site_services(site_id, page_size=PAGE)]
+        changed = await asyncio.to_thread(self.store.inventory.upsert_services, services)
+        if changed:
+            self.emit(InventoryChanged(services=changed))
+        return changed
+
     async def fetch_thread(self, case_id: str, *, announce: bool = True) -> tuple[list[str], int]:
         """Store a case's whole thread; returns (ids new to the store, how many of them the
         provider wrote)."""

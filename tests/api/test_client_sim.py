@@ -46,6 +46,9 @@ async def test_every_list_method_reads_everything(sim: Simulator, api: V2Client)
     assert all(s.account_id == acc for s in svcs)
     site = sites[0].site_id
     assert all(s.site_id == site for s in [x async for x in api.iter_services(site_id=site)])
+    # one site's services (a site opened before the first listing reached them): that site's all
+    wanted = sorted(i for i, x in d.services.items() if x["siteId"] == site)
+    assert wanted and sorted([x.service_id async for x in api.iter_site_services(site)]) == wanted
     case_id = _open_case(sim)
     msgs = [m async for m in api.iter_case_messages(case_id)]
     assert [m.id for m in msgs] == [m["id"] for m in d.messages[case_id]]

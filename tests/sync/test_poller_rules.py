@@ -274,6 +274,7 @@ class FakeInventory(FakeApi):
             for i in range(services)
         ]
         self.fail_services_after: int | None = None
+        self.asked_sites: list[tuple[str, int]] = []
 
     async def iter_accounts(self, *, page_size: int = 200) -> AsyncIterator[Account]:
         for a in self.accounts:
@@ -288,6 +289,14 @@ class FakeInventory(FakeApi):
             if self.fail_services_after is not None and i == self.fail_services_after:
                 raise RuntimeError("the services listing broke off")
             yield s
+
+    async def iter_site_services(
+        self, site_id: str, *, page_size: int = 200
+    ) -> AsyncIterator[Service]:
+        self.asked_sites.append((site_id, page_size))
+        for s in self.services:
+            if s.site_id == site_id:
+                yield s
 
 
 async def test_an_inventory_refresh_counts_each_list_page_by_page_and_only_what_changed(
@@ -307,6 +316,28 @@ async def test_an_inventory_refresh_counts_each_list_page_by_page_and_only_what_
     assert await poller.refresh_inventory() == InventoryChanged(accounts=0, sites=0, services=1)
     events.clear()
     assert await poller.refresh_inventory() is None and events == []
+
+
+async def test_a_site_opened_before_its_services_came_has_them_fetched_alone(
+    store: Store, events: list[SyncEvent]
+) -> None:
+    """One site's services, a page of 200 at a time, stored and told as an inventory change;
+    the first sync's listing later finds them stored as they are (nothing counted twice)."""
+    api = FakeInventory(accounts=1, sites=3, services=0)
+    api.services = [
+        Service(service_id=f"SVC-{i}", account_id="ACC-0", site_id=f"SITE-{i % 3}")
+        for i in range(7)
+    ]
+    poller = Poller(store, api, events.append)  # type: ignore[arg-type]
+    assert await poller.fetch_site_services("SITE-1") == 2
+    assert api.asked_sites == [("SITE-1", 200)]
+    assert events == [InventoryChanged(accounts=0, sites=0, services=2)]
+    assert [s.service_id for s in store.inventory.services(site_id="SITE-1")] == ["SVC-1", "SVC-4"]
+    assert store.inventory.services(site_id="SITE-0") == []
+    events.clear()
+    assert await poller.fetch_site_services("SITE-1") == 0 and events == []  # as stored
+    event = await poller.refresh_inventory()
+    assert event == InventoryChanged(accounts=1, sites=3, services=5)  # not SVC-1, SVC-4
 
 
 @pytest.mark.parametrize(("after", "kept"), [(300, 200), (0, 0)])

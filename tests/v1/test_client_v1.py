@@ -226,6 +226,10 @@ async def test_inventory_from_v1(sim: Simulator, v1: V1) -> None:
     [account] = [a async for a in client.iter_accounts()]  # V1's one account: the viewer's
     assert {s.account_id for s in sites} | {s.account_id for s in services} == {account.account_id}
     assert [i async for i in client.iter_invoices()] == []
+    site = svc.site_id
+    assert site is not None
+    wanted = sorted(i for i, x in sim.data.services.items() if x["siteId"] == site)
+    assert sorted([x.service_id async for x in client.iter_site_services(site)]) == wanted
 
 
 async def test_auth_scope_and_rate_limit_errors(sim: Simulator, sim_clock: FakeClock) -> None:

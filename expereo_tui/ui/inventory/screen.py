@@ -104,6 +104,8 @@ class InventoryScreen(AppScreen[None]):
         super().__init__()
         self.invoice_order = 0  # index into INVOICE_ORDERS
         self._lines_asked: set[str] = set()  # invoices whose lines this screen fetched
+        self._sites_asked: dict[str, bool] = {}  # sites whose services this screen fetched:
+        # True while on their way
         self._stored: tuple[tuple[str, int], ...] = ()  # a first sync's lists, as last read
         self._read_at = 0.0  # when the tree was last read again (time.monotonic)
         self.shown: Node | None = None  # what the detail pane shows
@@ -221,8 +223,11 @@ class InventoryScreen(AppScreen[None]):
                 )
             self._add_invoices_node(node, data.id)
         elif data.kind == "site":
-            for svc in store.inventory.services(site_id=data.id):
+            services = store.inventory.services(site_id=data.id)
+            for svc in services:
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
+            if not services and self._fetch_site_services(data.id):
+                node.add_leaf(Text("fetching services…", style="dim"))
         elif data.kind == "nosite":
             for svc in store.inventory.services(account_id=data.id, without_site=True):
                 node.add_leaf(service_label(svc), Node("service", svc.service_id))
@@ -361,6 +366,28 @@ class InventoryScreen(AppScreen[None]):
                     self.show_detail(self.shown)
 
         self.run_worker(fetch(), group="invoice-lines", exit_on_error=False)
+        return True
+
+    def _fetch_site_services(self, site_id: str) -> bool:
+        """A site opened before the first sync's listing reached its services: ask the engine
+        for that site's now (a read or two, ahead of the rest), in a worker; the tree is read
+        again when they are stored.  True while they are on their way; False when offline,
+        listed already, or fetched before."""
+        engine = self.xapp.engine
+        if site_id in self._sites_asked:
+            return self._sites_asked[site_id]
+        if engine is None or engine.inventory_listed:
+            return False
+        self._sites_asked[site_id] = True
+
+        async def fetch() -> None:
+            try:
+                await engine.fetch_site_services(site_id)
+            finally:
+                self._sites_asked[site_id] = False
+                self.rebuild_in_place()  # this site's services, or none: no "fetching" left
+
+        self.run_worker(fetch(), group="site-services", exit_on_error=False)
         return True
 
     def _fetch_missing_lines(self, account_id: str, service_id: str) -> bool:
