@@ -19,9 +19,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from expereo_tui import heap
 from expereo_tui.api.backend import Backend
@@ -57,6 +58,7 @@ from .team_link import TeamLink
 from .watch import StoreWatcher
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 META_LAST_SUCCESS = "last_success"
 IDLE_AFTER = 600.0  # seconds without any change before the poll slows down
 ACTIVE_FOR = 600.0  # seconds an opened case keeps the fast poll
@@ -281,45 +283,37 @@ class SyncEngine:
 
     async def fetch_site_services(self, site_id: str) -> int:
         """Fetch one site's services now (the person opened it before the first sync's
-        listing reached it); how many were new.  Failures only change the state."""
-        if self._team_follows():
-            return 0
-        try:
-            return await self.poller.fetch_site_services(site_id)
-        except ApiError as exc:
-            log.info("services of site %s not fetched: %s", site_id, exc.message)
-            self._note_failure(exc)
-        except Exception as exc:  # the user's look must not take the engine down
-            self._note_crash(exc, "inventory")
-        return 0
+        listing reached it); how many were new."""
+        return await self._asked(
+            self.poller.fetch_site_services(site_id), f"services of site {site_id}", "inventory", 0
+        )
 
     async def fetch_invoice_lines(self, invoice_id: str) -> bool:
         """Fetch one invoice's line details now (the user opened it); True once they are in
-        the store.  Failures only change the state (a team's follower reads no API)."""
-        if self._team_follows():
-            return False
-        try:
-            return await self.poller.invoices.fetch_lines(invoice_id) is not None
-        except ApiError as exc:
-            log.info("invoice lines of %s not fetched: %s", invoice_id, exc.message)
-            self._note_failure(exc)
-        except Exception as exc:  # the user's click must not take the engine down
-            self._note_crash(exc, "invoices")
-        return False
+        the store."""
+        lines = self.poller.invoices.fetch_lines(invoice_id)
+        return await self._asked(lines, f"invoice lines of {invoice_id}", "invoices", None) is not None
 
     async def fetch_missing_invoice_lines(self, account_id: str) -> int:
         """Fetch the lines of a few of an account's invoices not fetched yet, within the read
         budget (the user looks at a service's invoice lines); returns how many were fetched."""
+        lines = self.poller.invoices.fetch_missing_lines(account_id)
+        return await self._asked(lines, f"invoice lines of {account_id}", "invoices", 0)
+
+    async def _asked(self, read: Coroutine[Any, Any, T], what: str, stage: str, nothing: T) -> T:
+        """A read the person asked for by looking (a site, an invoice): failures only change
+        the state, never take the engine down; a team's follower reads no API (``nothing``)."""
         if self._team_follows():
-            return 0
+            read.close()
+            return nothing
         try:
-            return await self.poller.invoices.fetch_missing_lines(account_id)
+            return await read
         except ApiError as exc:
-            log.info("invoice lines of %s not fetched: %s", account_id, exc.message)
+            log.info("%s not fetched: %s", what, exc.message)
             self._note_failure(exc)
-        except Exception as exc:  # the user's look must not take the engine down
-            self._note_crash(exc, "invoices")
-        return 0
+        except Exception as exc:  # the person's look must not take the engine down
+            self._note_crash(exc, stage)
+        return nothing
 
     def _check_writable(self) -> None:
         if self.settings.read_only:
