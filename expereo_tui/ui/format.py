@@ -73,6 +73,16 @@ def ago(moment: datetime | float | None, now: float) -> str:
     return "just now" if rel == "now" else f"{rel} ago" if rel else ""
 
 
+def incident_span(start: datetime, end: datetime | None, now: float) -> str:
+    """An incident's times: ``2026-11-18 09:00 → ongoing (3h since start)`` while it lasts,
+    ``2026-11-18 09:00 → 2026-11-18 12:30 (lasted 3h)`` once it ended (its age since the start
+    would keep growing on a case long closed)."""
+    if end is None:
+        return f"{local_time(start)} → ongoing ({relative(start, now)} since start)"
+    lasted = relative(start, end.timestamp())
+    return f"{local_time(start)} → {local_time(end)} (lasted {'<5s' if lasted == 'now' else lasted})"
+
+
 def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""

@@ -35,7 +35,14 @@ from expereo_tui.triage.labels import subject_label
 from expereo_tui.ui import themes
 from expereo_tui.ui.case.compose import ComposePanel
 from expereo_tui.ui.case.thread_view import ThreadView
-from expereo_tui.ui.format import ago, local_time, priority_text, relative, status_text, type_label
+from expereo_tui.ui.format import (
+    ago,
+    incident_span,
+    local_time,
+    priority_text,
+    status_text,
+    type_label,
+)
 from expereo_tui.ui.retime import relative_next
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
@@ -270,11 +277,7 @@ class CaseScreen(AppScreen[None]):
         )
         incident = ""
         if case.start_of_incident:
-            end = local_time(case.incident_end) if case.incident_end else "ongoing"
-            incident = (
-                f"{local_time(case.start_of_incident)} → {end} "
-                f"({relative(case.start_of_incident, now)} since start)"
-            )
+            incident = incident_span(case.start_of_incident, case.incident_end, now)
         grid.add_row("Service", svc_label, "Site", site_label)
         grid.add_row(
             "Incident",
