@@ -593,8 +593,15 @@ class ExpereoApp(App[None]):
     def action_open_inventory(self) -> None:
         from expereo_tui.ui.inventory.screen import InventoryScreen
 
-        if not isinstance(self.screen, InventoryScreen):
-            self.push_screen(InventoryScreen())
+        if isinstance(self.screen, InventoryScreen):
+            return
+        stack = self.screen_stack
+        below = [i for i, s in enumerate(stack) if isinstance(s, InventoryScreen)]
+        if below and all(isinstance(s, InboxScreen) for s in stack[below[-1] + 1 :]):
+            for _ in stack[below[-1] + 1 :]:  # an inbox opened from it (c): back to its place
+                self.pop_screen()
+            return
+        self.push_screen(InventoryScreen())
 
     def action_goto_case(self, case_id: str | None = None) -> None:
         def go(value: str | None) -> None:

@@ -53,6 +53,11 @@ async def test_c_lists_a_service_s_cases_and_escape_returns_to_the_same_node(
         await until(pilot, lambda: app.screen is inventory)
         assert isinstance(inventory, InventoryScreen)
         assert inventory.query_one(Tree).cursor_node is service
+        await pilot.press("c")  # again, and `i` this time: back to that inventory, not a new one
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen is not base)
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen is inventory)
+        assert len(app.screen_stack) == 2 and inventory.query_one(Tree).cursor_node is service
         await pilot.press("escape")  # and the inventory goes back to the app's inbox
         await until(pilot, lambda: app.screen is base)
         await pilot.press("escape")  # which stays
