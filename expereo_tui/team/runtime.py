@@ -65,6 +65,7 @@ class TeamRuntime:
         self.schema_error: str | None = None
         self._conn: Any = None
         self._listen_conn: Any = None
+        self.listening = False  # LISTEN issued on the notification connection
         self._conn_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribers: dict[str, list[Callable[[str], None]]] = defaultdict(list)
@@ -269,6 +270,7 @@ class TeamRuntime:
             self._listen_conn = conn
             try:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                self.listening = True  # from here on, a notification reaches this instance
                 async for note in conn.notifies():
                     if not note.payload.startswith(prefix):
                         continue
@@ -282,6 +284,7 @@ class TeamRuntime:
                 log.info("team notifications stopped: %s", _first_line(exc))
             finally:
                 self._listen_conn = None
+                self.listening = False
                 with contextlib.suppress(Exception):
                     await conn.close()
             await asyncio.sleep(self.heartbeat)

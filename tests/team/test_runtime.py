@@ -69,8 +69,7 @@ def test_notifications_reach_the_instances_of_the_same_client(team_db: Team) -> 
             await r.start()
             async with asyncio.timeout(10):
                 await r.wait_online()
-        await until(lambda: b._listen_conn is not None and other._listen_conn is not None)
-        await asyncio.sleep(0.2)  # LISTEN issued
+        await until(lambda: b.listening and other.listening)
         await a.notify("changes")
         await until(lambda: "b" in got)
         assert "other" not in got
