@@ -415,7 +415,10 @@ class CaseStore(Table):
             f"{self._FROM}{where} GROUP BY c.status",
             params,
         )
-        by_status = {"?" if r["status"] is None else str(r["status"]): int(r["n"]) for r in rows}
+        by_status: dict[str, int] = {}
+        for r in rows:  # a case without a status is a "?", with any whose status is "?"
+            status = "?" if r["status"] is None else str(r["status"])
+            by_status[status] = by_status.get(status, 0) + int(r["n"])
         unread = sum(int(r["unread"]) for r in rows)
         return InboxSummary(total=sum(by_status.values()), unread=unread, by_status=by_status)
 

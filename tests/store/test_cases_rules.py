@@ -93,6 +93,22 @@ def test_a_case_without_a_status_is_counted_as_a_question_mark_in_the_header(
     assert store.cases.status_counts() == {"New": 1, "?": 2, "Closed": 1}
 
 
+@pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
+def test_the_question_mark_counts_a_case_without_a_status_with_one_whose_status_is_a_question_mark(
+    store: Store, warm: bool
+) -> None:
+    """The counts per status add up to the cases the header counts, whatever the API sends."""
+    store.cases.upsert_cases(
+        [_case("CS-1", 0, status="?"), _case("CS-2", 1, status=None), _case("CS-3", 2)]
+    )
+    if warm:
+        store.cases.warm_inbox()
+    assert store.cases.inbox_summary(CaseQuery()) == InboxSummary(
+        total=3, unread=0, by_status={"?": 2, "New": 1}
+    )
+    assert store.cases.status_counts() == {"?": 2, "New": 1}
+
+
 def test_once_warm_the_header_reads_no_cases_and_a_page_reads_its_rows_alone(
     store: Store,
 ) -> None:

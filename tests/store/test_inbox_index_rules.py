@@ -153,3 +153,45 @@ def test_a_text_searched_in_one_scope_is_searched_again_in_another() -> None:
         for text in ("link", "link d", "o"):
             query = CaseQuery(text=text, statuses=statuses, sort=BY_ID)
             assert _ids(index, query) == _having(text, statuses), (statuses, text)
+
+
+def test_cases_that_tie_on_the_sort_column_follow_their_ids_whatever_order_they_came_in() -> None:
+    """The store hands the cases over in its own order (rowid), not by id: ties need the id."""
+    index = InboxIndex(
+        [
+            _key("CS-3", priority="P1"),
+            _key("CS-1", priority="P2"),
+            _key("CS-4", priority="P1"),
+            _key("CS-2", priority="P1"),
+        ]
+    )
+    assert _ids(index, CaseQuery(sort=(("priority", False),))) == ["CS-2", "CS-3", "CS-4", "CS-1"]
+    assert _ids(index, CaseQuery(sort=(("priority", True),))) == ["CS-1", "CS-2", "CS-3", "CS-4"]
+
+
+def test_a_status_filter_picks_its_cases_once_per_index_not_once_per_keystroke() -> None:
+    index = InboxIndex(
+        [_key("CS-1", status="New"), _key("CS-2", status="Closed"), _key("CS-3", status="New")]
+    )
+    new = frozenset({"New"})
+    first = index.matches(CaseQuery(statuses=new, sort=BY_ID)).keys
+    assert [k[0] for k in first] == ["CS-1", "CS-3"]
+    again = index.matches(CaseQuery(text=" ", statuses=new, sort=BY_ID)).keys
+    assert again is first
+
+
+def test_a_search_in_a_scope_of_one_case_finds_only_what_that_case_has() -> None:
+    """One case to try (the status filters below hold one each): its text is tested alone, not
+    with the next case's (CS-01's next is CS-02, "tokyo"; CS-04's is CS-05, "oslo")."""
+    index = _text_index()
+    for statuses in (frozenset({"New"}), frozenset({"In Progress"})):
+        for word in ("tokyo", "oslo", "cs-0", "link"):
+            _typed(index, word, statuses)
+
+
+def test_the_counts_per_status_add_up_to_the_total_with_a_status_called_question_mark() -> None:
+    """A case without a status is counted as "?", with any whose status is "?" itself."""
+    index = InboxIndex([_key("CS-1", status="?"), _key("CS-2"), _key("CS-3", status="New")])
+    matches = index.matches(CaseQuery())
+    assert matches.by_status == {"?": 2, "New": 1}
+    assert sum(matches.by_status.values()) == matches.total == 3
