@@ -195,3 +195,19 @@ def test_the_counts_per_status_add_up_to_the_total_with_a_status_called_question
     matches = index.matches(CaseQuery())
     assert matches.by_status == {"?": 2, "New": 1}
     assert sum(matches.by_status.values()) == matches.total == 3
+
+
+def test_the_index_leaves_the_garbage_collectors_care() -> None:
+    """Its cases and orders are tuples of tuples of strings and ints: after one pass of the
+    collector none of them is walked again (on 100,000 cases each full pass, one every few
+    keystrokes, walked them all: 15-25 ms landing on a key)."""
+    import gc
+
+    index = _text_index()
+    for query in (CaseQuery(), CaseQuery(statuses=frozenset({"Closed"})), CaseQuery(text="o")):
+        index.matches(query)
+    gc.collect()
+    held = [index._keys, *(o.keys for o in index._orders.values())]
+    held += [keys for _, keys in index._scopes.values()]
+    assert len(held) == 4 and not any(gc.is_tracked(x) for x in held)
+    assert not any(gc.is_tracked(k) for k in index._keys)
