@@ -209,5 +209,5 @@ def test_the_index_leaves_the_garbage_collectors_care() -> None:
     gc.collect()
     held = [index._keys, *(o.keys for o in index._orders.values())]
     held += [keys for _, keys in index._scopes.values()]
-    assert len(held) == 4 and not any(gc.is_tracked(x) for x in held)
+    assert len(held) == 3 and not any(gc.is_tracked(x) for x in held)
     assert not any(gc.is_tracked(k) for k in index._keys)
