@@ -314,6 +314,15 @@ def test_a_record_vouches_for_a_day_then_the_file_is_checked_again(tmp_path: Pat
     assert _opened(path, clock=1_000_000.0) == 1  # a record from the future: not believed
 
 
+def test_a_record_written_this_very_instant_vouches_for_the_file(tmp_path: Path) -> None:
+    """A clock that has not moved since the last close (a coarse one): checked "now" is
+    within the last day."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    assert _opened(path, clock=1_000_000.0) == 1  # the record is of the real clock: not believed
+    assert _opened(path, clock=1_000_000.0) == 0
+
+
 def test_a_damaged_or_foreign_record_is_not_believed(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     record = path.with_name("s.sqlite3.checked")
