@@ -314,6 +314,15 @@ def test_a_record_vouches_for_a_day_then_the_file_is_checked_again(tmp_path: Pat
     assert _opened(path, clock=1_000_000.0) == 1  # a record from the future: not believed
 
 
+def test_a_record_written_this_very_instant_vouches_for_the_file(tmp_path: Path) -> None:
+    """A clock that has not moved since the last close (a coarse one): checked "now" is
+    within the last day."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    assert _opened(path, clock=1_000_000.0) == 1  # the record is of the real clock: not believed
+    assert _opened(path, clock=1_000_000.0) == 0
+
+
 def test_a_damaged_or_foreign_record_is_not_believed(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     record = path.with_name("s.sqlite3.checked")
@@ -356,3 +365,81 @@ def test_a_file_whose_time_is_in_whole_seconds_is_never_vouched_for(tmp_path: Pa
     _Checked(path).write(time.time())
     assert not path.with_name("s.sqlite3.checked").exists()
     assert _opened(path) == 1
+
+
+def test_a_store_closed_while_another_still_has_the_file_vouches_for_it(tmp_path: Path) -> None:
+    """The close moves its writes from the WAL into the file and empties the WAL, though another
+    instance still has the file open (idle): the file as it stands is vouched for."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    other = Store(path)  # (it takes the record: a record vouches for one open)
+    first = Store(path)
+    first.cases.upsert_cases([_case("CS-2", 1)])
+    first.close()
+    assert path.with_name("s.sqlite3-wal").stat().st_size == 0
+    assert _opened(path) == 0
+    other.close()
+
+
+def test_the_last_store_to_close_leaves_its_record_alone(tmp_path: Path) -> None:
+    """Two instances close in turn: the second's record replaces the first's, whatever their
+    lengths (the first's time is written longer here)."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    record = path.with_name("s.sqlite3.checked")
+    record.unlink()
+    first = Store(path, clock=lambda: 1_000_000.125)
+    second = Store(path, clock=lambda: 1_000_100.5)
+    first.close()
+    assert record.read_text().endswith(" 1000000.125\n")
+    second.close()
+    assert record.read_text().endswith(" 1000100.5\n")
+    assert len(record.read_text().splitlines()) == 1
+    assert _opened(path, clock=1_000_200.0) == 0
+
+
+def test_the_record_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    record = path.with_name("s.sqlite3.checked")
+    record.unlink()
+    old = os.umask(0)
+    try:
+        _Checked(path).write(time.time())
+    finally:
+        os.umask(old)
+    assert record.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_record_that_cannot_be_written_is_said_in_the_debug_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    record = path.with_name("s.sqlite3.checked")
+    record.unlink()
+    record.symlink_to(tmp_path / "elsewhere")
+    with caplog.at_level(logging.DEBUG, logger="expereo_tui.store.database"):
+        _Checked(path).write(time.time())
+    assert [r.getMessage() for r in caplog.records] == [
+        f"store {path}: no check record (refusing the store {record}: it is a symbolic link; "
+        f"remove it (rm {record}))"
+    ]
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_close_whose_checkpoint_fails_still_closes(tmp_path: Path) -> None:
+    """A checkpoint that fails (here: refused) never stops the close."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    store = Store(path)
+    store.cases.upsert_cases([_case("CS-2", 1)])
+
+    def no_checkpoint(action: int, arg1: str | None, *_: object) -> int:
+        refused = action == sqlite3.SQLITE_PRAGMA and arg1 == "wal_checkpoint"
+        return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+    store.database.conn.set_authorizer(no_checkpoint)
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        store.database.conn.execute("SELECT 1")
