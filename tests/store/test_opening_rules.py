@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from expereo_tui.files import UnsafePath
 from expereo_tui.store.database import (
     NewerSchemaError,
     StoreFullError,
@@ -443,3 +444,12 @@ def test_a_close_whose_checkpoint_fails_still_closes(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(sqlite3.ProgrammingError):  # closed
         store.database.conn.execute("SELECT 1")
+
+
+def test_a_store_folder_others_can_write_in_is_refused_as_the_stores(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with pytest.raises(UnsafePath, match=f"^refusing the store folder {folder}: others can write"):
+        Store(folder / "s.sqlite3")
+    assert list(folder.iterdir()) == []
