@@ -457,9 +457,18 @@ def test_the_order_the_inbox_opens_on_is_sorted_by_the_warm_up(
     from expereo_tui.store import inbox_index
 
     store.cases.upsert_cases(
-        [_case("CS-1", 0), _case("CS-2", 1, status="Closed"), _case("CS-3", 2, status="Escalated")]
+        [
+            _case("CS-1", 0),
+            _case("CS-2", 1, status="Closed"),
+            _case("CS-3", 2, status="Escalated"),  # one the API added since: open
+            _case("CS-4", 3, status=None),
+        ]
     )
     store.cases.warm_inbox()
+    index = store.cases._index
+    assert index is not None
+    open_now = frozenset({"New", "In Progress", "Awaiting Customer", "Escalated"})
+    assert list(index._scopes) == [(CaseQuery().sort, open_now)]  # picked in the thread too
 
     def no_sorting(*args: object) -> None:
         raise AssertionError("sorted on the keystroke")

@@ -212,3 +212,12 @@ def test_the_index_leaves_the_garbage_collectors_care() -> None:
     held += [keys for _, keys in index._scopes.values()]
     assert len(held) == 3 and not any(gc.is_tracked(x) for x in held)
     assert not any(gc.is_tracked(k) for k in index._keys)
+
+
+def test_the_statuses_of_the_cases_are_each_once_and_a_question_mark_for_none() -> None:
+    index = InboxIndex(
+        [_key("CS-1", status="New"), _key("CS-2"), _key("CS-3", status="Escalated"),
+         _key("CS-4", status="New")]
+    )  # fmt: skip
+    assert index.statuses() == {"New", "?", "Escalated"}
+    assert InboxIndex([]).statuses() == frozenset()
