@@ -90,6 +90,8 @@ def _companions(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
+#: how long the close waits for another connection's read before it empties the WAL (ms)
+CLOSE_WAIT_MS = 100
 #: how long a clean close vouches for a file: after that, the next open checks it again
 CHECK_EVERY = 24 * 3600.0
 #: a file's time of change comes from the kernel's coarse clock (a tick, ~4 ms, behind), so a
@@ -422,6 +424,9 @@ class Database:
         with self.lock:
             if self.checked_at is not None:  # opened writable, from the file (not read-only)
                 with contextlib.suppress(sqlite3.Error):  # the WAL into the file, then emptied
+                    # it waits for readers to move on: at most a moment (exit is not held up
+                    # by another process's long read; then the WAL stays, and no record)
+                    self.conn.execute(f"PRAGMA busy_timeout = {CLOSE_WAIT_MS}")
                     self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.close()
             if self.checked_at is not None:

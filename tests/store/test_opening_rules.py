@@ -453,3 +453,31 @@ def test_a_store_folder_others_can_write_in_is_refused_as_the_stores(tmp_path: P
     with pytest.raises(UnsafePath, match=f"^refusing the store folder {folder}: others can write"):
         Store(folder / "s.sqlite3")
     assert list(folder.iterdir()) == []
+
+
+def test_a_close_waits_a_moment_at_most_for_another_process_reading(tmp_path: Path) -> None:
+    """Emptying the WAL waits for readers: a reader that stays (another process's long read)
+    holds the close up for a moment only; the WAL then stays, and nothing is vouched for."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    said: list[str] = []
+
+    def connect(target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = sqlite3.connect(target, *args, **kwargs)
+        db.set_trace_callback(said.append)
+        return db
+
+    store = Store(path, connect=connect)
+    store.cases.upsert_cases([_case("CS-2", 1)])
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM cases").fetchone()  # a snapshot held
+    store.cases.upsert_cases([_case("CS-3", 2)])  # after the reader's snapshot
+    said.clear()
+    store.close()
+    # the busy timeout (5 s) is set down to a moment before the checkpoint waits on the reader
+    assert said == ["PRAGMA busy_timeout = 100", "PRAGMA wal_checkpoint(TRUNCATE)"]
+    assert not path.with_name("s.sqlite3.checked").exists()
+    reader.execute("COMMIT")
+    reader.close()
+    assert _opened(path) == 1
