@@ -40,7 +40,7 @@ _PRUNED_KEY = "status_history_pruned"  # meta: the newest change seen when last 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"  # store.cases.ts(): sortable UTC text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseActivity:
     """A case's thread and status history in times (seconds since the epoch)."""
 

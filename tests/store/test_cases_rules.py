@@ -476,3 +476,16 @@ def test_the_order_the_inbox_opens_on_is_sorted_by_the_warm_up(
     monkeypatch.setattr(inbox_index, "sorted", no_sorting, raising=False)
     query = CaseQuery(statuses=open_statuses(store.cases.statuses()), text="cs-")
     assert [r.id for r in store.cases.inbox_page(query)] == ["CS-3", "CS-1"]
+
+
+def test_rows_share_their_repeated_values(store: Store) -> None:
+    """Rows live as long as a poll (the open cases the alerts and the wall read): a value many
+    cases have is one string, not SQLite's copy per row."""
+    store.cases.upsert_cases(
+        [_case(f"CS-{i}", i, subject="ServiceDown", type="Incident", serviceId="SVC-9",
+               siteId="SITE-4", status="In Progress", priority="P2") for i in range(2)]
+    )  # fmt: skip
+    first, second = store.cases.query_cases(CaseQuery(), limit=2)
+    for name in ("subject", "type", "status", "priority", "service_id", "site_id"):
+        assert getattr(first, name) is getattr(second, name), name
+    assert not hasattr(first, "__dict__")  # slots: no dict a row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from expereo_tui.store.store import CaseActivity
 from expereo_tui.triage.turn import PROVIDER, US, Turn, whose_turn
 
@@ -25,7 +27,7 @@ def test_awaiting_customer_is_our_turn_until_we_write() -> None:
     )
     case = row(status="Awaiting Customer", changed=20 * MIN)
     assert whose_turn(case, asked) == Turn(US, T0 + 20 * MIN)
-    answered = CaseActivity(**{**asked.__dict__, "last_customer_at": T0 + HOUR})
+    answered = replace(asked, last_customer_at=T0 + HOUR)
     assert whose_turn(case, answered) == Turn(PROVIDER, T0 + HOUR)
 
 
