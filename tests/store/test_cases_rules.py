@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from expereo_tui.api.models import CaseMessage, Service, Site
-from expereo_tui.store.cases import CaseRow
+from expereo_tui.store.cases import CaseRow, message_key
 from expereo_tui.store.schema import MIGRATIONS, SEARCH_EXPR
 from expereo_tui.store.store import CaseQuery, InboxSummary, Store
 
@@ -446,3 +446,18 @@ def test_the_unread_counts_read_the_unread_cases_only(store: Store) -> None:
     for sql in plans:
         plan = store.database.rows(f"EXPLAIN QUERY PLAN {sql}")
         assert "cases_unread" in str(plan[0][3]), (sql, plan[0][3])
+
+
+def test_a_message_without_an_id_is_known_by_its_case_time_sender_and_text(store: Store) -> None:
+    """The key is stored: it must stay as earlier versions made it (sha1 of "case|UTC time|
+    sender|text", 16 hex digits), or a thread fetched again would hold each message twice.
+    The same words at another time are another message."""
+    wire = {"message": "hi", "type": "Customer", "sentBy": "Ana", "timestamp": "2026-11-18T10:05:00Z"}
+    first = CaseMessage.model_validate(wire)
+    again = CaseMessage.model_validate({**wire, "timestamp": "2026-11-18T10:06:00Z"})
+    assert message_key("CS-1", first) == "local-a674f42049a49f36"
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    keys = store.cases.upsert_messages("CS-1", [first, again])
+    assert len(keys) == 2 and keys[0] == "local-a674f42049a49f36" != keys[1]
+    assert store.cases.upsert_messages("CS-1", [first, again]) == []
+    assert store.cases.message_count("CS-1") == 2
