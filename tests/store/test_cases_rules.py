@@ -8,13 +8,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from expereo_tui.api.models import CaseMessage, Service, Site
-from expereo_tui.store.cases import CaseRow, message_key
+from expereo_tui.store.cases import CaseRow, message_key, ts
 from expereo_tui.store.schema import MIGRATIONS, SEARCH_EXPR
 from expereo_tui.store.store import CaseQuery, InboxSummary, Store
 
@@ -461,3 +461,25 @@ def test_a_message_without_an_id_is_known_by_its_case_time_sender_and_text(store
     assert len(keys) == 2 and keys[0] == "local-a674f42049a49f36" != keys[1]
     assert store.cases.upsert_messages("CS-1", [first, again]) == []
     assert store.cases.message_count("CS-1") == 2
+
+
+def test_a_time_is_stored_as_its_utc_instant_and_a_naive_one_is_taken_as_utc() -> None:
+    assert ts(datetime(2026, 11, 18, 12, 5, tzinfo=timezone(timedelta(hours=2)))) == (
+        "2026-11-18T10:05:00.000000"
+    )
+    assert ts(datetime(2026, 11, 18, 10, 5, 0, 7)) == "2026-11-18T10:05:00.000007"
+    assert ts(None) is None
+
+
+def test_a_message_listed_twice_in_one_batch_is_new_once(store: Store) -> None:
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    msg = _message("M-1", 5, "hello")
+    assert store.cases.upsert_messages("CS-1", [msg, msg]) == ["M-1"]
+    assert store.cases.message_count("CS-1") == 1
+
+
+def test_messages_of_the_same_time_keep_the_order_the_api_listed_them_in(store: Store) -> None:
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    batch = [_message("M-B", 5, "first"), _message("M-A", 5, "second"), _message("M-C", 5, "third")]
+    store.cases.upsert_messages("CS-1", batch)
+    assert [m.id for m in store.cases.thread("CS-1")] == ["M-B", "M-A", "M-C"]
