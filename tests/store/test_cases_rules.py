@@ -471,6 +471,20 @@ def test_a_time_is_stored_as_its_utc_instant_and_a_naive_one_is_taken_as_utc() -
     assert ts(None) is None
 
 
+def test_a_naive_time_is_taken_as_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "JST-9")  # (POSIX form: no zone database needed)
+    time.tzset()
+    try:
+        assert ts(datetime(2026, 11, 18, 10, 5)) == "2026-11-18T10:05:00.000000"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_message_listed_twice_in_one_batch_is_new_once(store: Store) -> None:
     store.cases.upsert_cases([_case("CS-1", 0)])
     msg = _message("M-1", 5, "hello")
