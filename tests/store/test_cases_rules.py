@@ -8,13 +8,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from expereo_tui.api.models import CaseMessage, Service, Site
-from expereo_tui.store.cases import CaseRow
+from expereo_tui.store.cases import CaseRow, message_key, ts
 from expereo_tui.store.schema import MIGRATIONS, SEARCH_EXPR
 from expereo_tui.store.store import CaseQuery, InboxSummary, Store
 
@@ -489,3 +489,59 @@ def test_rows_share_their_repeated_values(store: Store) -> None:
     for name in ("subject", "type", "status", "priority", "service_id", "site_id"):
         assert getattr(first, name) is getattr(second, name), name
     assert not hasattr(first, "__dict__")  # slots: no dict a row
+
+
+def test_a_message_without_an_id_is_known_by_its_case_time_sender_and_text(store: Store) -> None:
+    """The key is stored: it must stay as earlier versions made it (sha1 of "case|UTC time|
+    sender|text", 16 hex digits), or a thread fetched again would hold each message twice.
+    The same words at another time are another message."""
+    wire = {
+        "message": "hi",
+        "type": "Customer",
+        "sentBy": "Ana",
+        "timestamp": "2026-11-18T10:05:00Z",
+    }
+    first = CaseMessage.model_validate(wire)
+    again = CaseMessage.model_validate({**wire, "timestamp": "2026-11-18T10:06:00Z"})
+    assert message_key("CS-1", first) == "local-a674f42049a49f36"
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    keys = store.cases.upsert_messages("CS-1", [first, again])
+    assert len(keys) == 2 and keys[0] == "local-a674f42049a49f36" != keys[1]
+    assert store.cases.upsert_messages("CS-1", [first, again]) == []
+    assert store.cases.message_count("CS-1") == 2
+
+
+def test_a_time_is_stored_as_its_utc_instant_and_a_naive_one_is_taken_as_utc() -> None:
+    assert ts(datetime(2026, 11, 18, 12, 5, tzinfo=timezone(timedelta(hours=2)))) == (
+        "2026-11-18T10:05:00.000000"
+    )
+    assert ts(datetime(2026, 11, 18, 10, 5, 0, 7)) == "2026-11-18T10:05:00.000007"
+    assert ts(None) is None
+
+
+def test_a_naive_time_is_taken_as_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "JST-9")  # (POSIX form: no zone database needed)
+    time.tzset()
+    try:
+        assert ts(datetime(2026, 11, 18, 10, 5)) == "2026-11-18T10:05:00.000000"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_message_listed_twice_in_one_batch_is_new_once(store: Store) -> None:
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    msg = _message("M-1", 5, "hello")
+    assert store.cases.upsert_messages("CS-1", [msg, msg]) == ["M-1"]
+    assert store.cases.message_count("CS-1") == 1
+
+
+def test_messages_of_the_same_time_keep_the_order_the_api_listed_them_in(store: Store) -> None:
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    batch = [_message("M-B", 5, "first"), _message("M-A", 5, "second"), _message("M-C", 5, "third")]
+    store.cases.upsert_messages("CS-1", batch)
+    assert [m.id for m in store.cases.thread("CS-1")] == ["M-B", "M-A", "M-C"]
