@@ -497,3 +497,11 @@ def test_messages_of_the_same_time_keep_the_order_the_api_listed_them_in(store: 
     batch = [_message("M-B", 5, "first"), _message("M-A", 5, "second"), _message("M-C", 5, "third")]
     store.cases.upsert_messages("CS-1", batch)
     assert [m.id for m in store.cases.thread("CS-1")] == ["M-B", "M-A", "M-C"]
+
+
+def test_an_upsert_says_which_cases_changed_priority_from_what_to_what(store: Store) -> None:
+    """What the alerts read (a case raised to P1): only a stored case whose priority changed."""
+    store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])
+    result = store.cases.upsert_cases([_case("CS-1", 1, priority="P1"), _case("CS-2", 1)])
+    assert result.priority_changes == {"CS-1": ("P2", "P1")}
+    assert store.cases.upsert_cases([_case("CS-3", 2, priority="P1")]).priority_changes == {}
