@@ -545,3 +545,20 @@ def test_messages_of_the_same_time_keep_the_order_the_api_listed_them_in(store: 
     batch = [_message("M-B", 5, "first"), _message("M-A", 5, "second"), _message("M-C", 5, "third")]
     store.cases.upsert_messages("CS-1", batch)
     assert [m.id for m in store.cases.thread("CS-1")] == ["M-B", "M-A", "M-C"]
+
+
+def test_an_upsert_says_which_cases_changed_priority_from_what_to_what(store: Store) -> None:
+    """What the alerts read (a case raised to P1): only a stored case whose priority changed."""
+    store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])
+    result = store.cases.upsert_cases([_case("CS-1", 1, priority="P1"), _case("CS-2", 1)])
+    assert result.priority_changes == {"CS-1": ("P2", "P1")}
+    assert store.cases.upsert_cases([_case("CS-3", 2, priority="P1")]).priority_changes == {}
+
+
+def test_a_page_of_a_first_sync_leaves_a_read_state_already_kept_as_it_is(store: Store) -> None:
+    """``mark_read`` marks read the cases it stores for the first time; a case read before and
+    changed since stays unread."""
+    store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0)])  # the first: read
+    store.cases.upsert_cases([_case("CS-1", 5), _case("CS-3", 5)], mark_read=True)
+    assert store.cases.is_unread("CS-1")
+    assert not store.cases.is_unread("CS-3")
