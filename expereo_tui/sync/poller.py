@@ -315,15 +315,17 @@ class Poller:
         first_sync = store.meta.get_meta(META_FIRST_SYNC) is None
         changed: list[Case] = []
         window = None if first_sync else since
+        # a case stored as it is ends the listing only if it changed before the last poll: one
+        # changed since was stored by our own write (a reply's case), which says nothing of the
+        # cases changed before it (an API clock behind ours narrows this: not allowed for)
+        settled = since
         async for case in self.client.iter_changed_cases(since=window, now=now):
             known = store.cases.case_last_modified(case.id)
-            if (
-                not first_sync
-                and known is not None
-                and case.last_modified_date is not None
-                and case.last_modified_date <= known
-            ):
-                break
+            stamp = case.last_modified_date
+            if not first_sync and known is not None and stamp is not None and stamp <= known:
+                if settled is None or stamp.timestamp() <= settled:
+                    break
+                continue  # as stored, by our own write: the listing goes on
             changed.append(case)
         if not changed:
             if first_sync:

@@ -116,6 +116,28 @@ async def test_the_poll_stops_at_the_first_case_stored_unchanged(
     assert store.meta.get_meta(META_THREADS_PENDING) == "[]"
 
 
+async def test_a_case_our_own_write_stored_does_not_end_the_poll(
+    store: Store, api: FakeApi, poller: Poller
+) -> None:
+    """The last poll ran at minute 0. The provider resolved CS-2 at minute 3; at minute 4 we
+    replied on CS-1 and stored the case the API gave back (its newest change). CS-1 is first
+    in the listing and stored as it is: it says nothing of what changed before it since the
+    last poll. Only a case unchanged from before that poll ends it."""
+    synced(store, case("CS-2", -10), case("CS-3", -20), case("CS-4", -30))
+    store.cases.upsert_cases([case("CS-1", 4)])  # our reply's case, as the sender stores it
+    api.cases = [case("CS-1", 4), case("CS-2", 3, "Resolved"), case("CS-3", -20), case("CS-4", -30)]
+    since = T.timestamp()
+    event = await poller.poll_cases(since=since)
+    assert event is not None and [c.case_id for c in event.changes] == ["CS-2"]
+    assert store.cases.case("CS-2").status == "Resolved"  # type: ignore[union-attr]
+    # CS-3 is unchanged and older than the last poll by more than the margin: the end
+    assert api.listed == ["CS-1", "CS-2", "CS-3"]
+    # a last poll at minute 6: CS-1 changed before it, stored as it is: the end at once
+    api.listed.clear()
+    assert await poller.poll_cases(since=since + 6 * 60) is None
+    assert api.listed == ["CS-1"]
+
+
 async def test_a_case_modified_earlier_than_stored_also_ends_the_poll(
     store: Store, api: FakeApi, poller: Poller
 ) -> None:
