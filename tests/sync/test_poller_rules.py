@@ -136,6 +136,9 @@ async def test_a_case_our_own_write_stored_does_not_end_the_poll(
     api.listed.clear()
     assert await poller.poll_cases(since=since + 6 * 60) is None
     assert api.listed == ["CS-1"]
+    api.listed.clear()  # and one stamped at the very time of the last poll: before it
+    assert await poller.poll_cases(since=since + 4 * 60) is None
+    assert api.listed == ["CS-1"]
 
 
 async def test_a_case_modified_earlier_than_stored_also_ends_the_poll(
