@@ -171,7 +171,8 @@ class InboxIndex:
         self._scope(sort, statuses)
 
     def statuses(self) -> frozenset[str]:
-        """The statuses the cases have (``?``: none)."""
+        """The statuses the cases have (``?``: none).  The warm-up asks here, not
+        :meth:`CaseStore.statuses`: its reads stay off the app's connection."""
         return frozenset("?" if k[STATUS] is None else k[STATUS] for k in self._keys)
 
     def _having(self, scope: array[int], scope_key: object, text: str) -> array[int]:
