@@ -20,7 +20,7 @@ from expereo_tui.api.vocab import open_statuses
 
 from .activity import record_transitions
 from .database import Database, Table
-from .inbox_index import COLUMNS_SQL, ID, UNREAD, WORKFLOW, InboxIndex
+from .inbox_index import COLUMNS_SQL, WORKFLOW, InboxIndex
 from .inventory import _like
 from .query import CaseQuery
 from .schema import SEARCH_EXPR
@@ -440,9 +440,9 @@ class CaseStore(Table):
         index = self._fresh_index()
         if index is None:
             return self.query_cases(query, offset=offset, limit=limit)
-        page = index.matches(query).keys[offset : offset + limit]
-        ids = [k[ID] for k in page]
-        unread = {k[ID]: bool(k[UNREAD]) for k in page}
+        page = index.matches(query).page(offset, limit)
+        ids = [case_id for case_id, _ in page]
+        unread = dict(page)
         rows = self._rows(
             f"SELECT {_ROW_SQL} FROM cases c LEFT JOIN services s ON s.id = c.service_id "
             f"LEFT JOIN sites st ON st.id = c.site_id "

@@ -12,14 +12,13 @@ nulls, and the case id breaks ties.
 from __future__ import annotations
 
 import operator
-import sys
 from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from itertools import compress, repeat
+from itertools import accumulate, compress, count, islice, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from expereo_tui.api.vocab import CaseStatus
@@ -36,7 +35,6 @@ FIELDS = (
     "id", "status", "priority", "type", "subject", "service_id", "service", "site_id", "site",
     "account_id", "customer_reference", "last_modified", "created", "search", "unread",
 )  # fmt: skip
-CaseKey = tuple[Any, ...]
 
 #: statuses sort by where a case is in its workflow, not by the alphabet; any other status
 #: (unknown, or none) sorts after these, whichever the direction
@@ -53,29 +51,17 @@ COLUMNS_SQL = (
 )
 
 
-# The fields whose values repeat from case to case (a handful of statuses, priorities, types,
-# accounts; a site or service for several cases): each distinct value is kept once.  SQLite
-# hands out a new string per row and column, and on 10,000 cases those copies were 5 of the
-# index's 13 MB.
-_REPEATED = (STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
-             CUSTOMER_REFERENCE)  # fmt: skip
-
-
-def _shared(key: Sequence[Any]) -> CaseKey:
-    """``key`` as a tuple whose repeated fields are the strings already held (``sys.intern``:
-    interned strings are freed with their last reference), without its search text (held in
-    the index's buffer)."""
-    fields = list(key)
-    fields[SEARCH] = None
-    for i in _REPEATED:
-        value = fields[i]
-        if type(value) is str:
-            fields[i] = sys.intern(value)
-    return tuple(fields)
-
-
-_STATUS_OF = operator.itemgetter(STATUS)
-_UNREAD_OF = operator.itemgetter(UNREAD)
+# A case's fields but its id, its search text and its read state are held as codes, one array
+# a field: the distinct values of a field are sorted (the workflow's order for statuses), and a
+# case's code is its value's place in that order (0: none).  Sorting by the codes is sorting by
+# the values, and a case costs a few bytes a field: as a tuple of its values (interned where
+# they repeat) a case cost ~600 bytes, its two timestamps ~150 of them (#30: 100,000 cases).
+# The values themselves are kept only where a query names one (the filters); the others are
+# dropped once ranked.
+_CODED = (STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
+          CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED)  # fmt: skip
+_NAMED = frozenset({STATUS, PRIORITY, TYPE, SERVICE_ID, SITE_ID, ACCOUNT_ID})  # values kept
+_ID_OF, _UNREAD_OF = itemgetter(ID), itemgetter(UNREAD)
 _ALL_BYTES = bytes(range(256))
 FOUND_KEPT = 8  # recent texts whose cases are kept: a word typed on, or back with backspace
 
@@ -84,86 +70,154 @@ def _status_key(status: str | None) -> tuple[int, str]:
     return WORKFLOW_RANK.get(status or "", len(WORKFLOW)), status or ""
 
 
+def _codes(
+    first: array[int], seen: dict[Any, int], field: int
+) -> tuple[array[int], tuple[Any, ...]]:
+    """A field's codes in the order of its values, and its values by code (0: None).
+
+    ``first`` is the cases' codes in the order their values were first seen, ``seen`` each
+    value's such code (its place in ``seen``).  Statuses are ordered by the workflow (a case
+    without one among the unknown statuses); other values by themselves, None (code 0) before
+    them all."""
+    values = list(seen)
+    if field == STATUS:
+        ranked = sorted(range(len(values)), key=lambda c: _status_key(values[c]))
+    else:
+        none = seen.get(None)
+        if none is not None:
+            values[none] = ""  # (to be sortable; it is given code 0 below)
+        ranked = sorted(range(len(values)), key=values.__getitem__)
+        if none is not None:
+            ranked.remove(none)
+            values[none] = None
+    remap = [0] * len(values)
+    for code, was in enumerate(ranked, start=1):
+        remap[was] = code
+    typecode = "B" if len(ranked) < 256 else "H" if len(ranked) < 65536 else "I"
+    return array(typecode, map(remap.__getitem__, first)), (None, *map(values.__getitem__, ranked))
+
+
 @dataclass(frozen=True)
 class Matches:
-    """The cases one query selects, in its sort order, and the header's counts."""
+    """The cases one query selects (their places in the index), in its sort order, and the
+    header's counts."""
 
-    keys: tuple[CaseKey, ...]
+    positions: Sequence[int]
     unread: int
     by_status: dict[str, int]  # of the statuses it selects (every status if it selects none)
+    index: InboxIndex
 
     @property
     def total(self) -> int:
-        return len(self.keys)
+        return len(self.positions)
+
+    def page(self, offset: int, limit: int) -> list[tuple[str, bool]]:
+        """(id, unread) of the cases from ``offset`` on, ``limit`` of them at most."""
+        ids, unread = self.index._ids, self.index._unread
+        return [(ids[p], bool(unread[p])) for p in self.positions[offset : offset + limit]]
+
+    @property
+    def ids(self) -> list[str]:
+        ids = self.index._ids
+        return [ids[p] for p in self.positions]
 
 
 class InboxIndex:
     """Answers inbox queries from memory; immutable once built (build a new one on change).
 
-    The cases' search texts are not held one string a case: they are one buffer, UTF-8, each
-    text followed by a NUL, and a case is found by where its text starts.  A filter keystroke
-    is then a search of that buffer in C (``bytes.find``: ~10 ms over 100,000 cases, where a
-    ``text in case`` test per case took 35-50 ms), and the texts cost their bytes only.  UTF-8
-    is self-synchronising, so a match of the typed text's bytes is a match of its characters;
-    a NUL in a case's text (never typed) reads as a space."""
+    A case is its place in the index: its id, its read state and its fields' codes (above) are
+    each one array (or tuple) of every case.  The cases' search texts are one buffer, UTF-8,
+    each text followed by a NUL, and a case is found by where its text starts.  A filter
+    keystroke is then a search of that buffer in C (``bytes.find``: ~10 ms over 100,000 cases,
+    where a ``text in case`` test per case took 35-50 ms), and the texts cost their bytes only.
+    UTF-8 is self-synchronising, so a match of the typed text's bytes is a match of its
+    characters; a NUL in a case's text (never typed) reads as a space."""
 
     def __init__(self, keys: Iterable[Sequence[Any]]) -> None:
-        every: list[CaseKey] = []
+        ids: list[str] = []
+        unread = bytearray()
         text = bytearray()  # grown in place: never every text twice, as objects and joined
         self._starts = array("q", [0])
-        for key in keys:
-            text += (key[SEARCH] or "").replace("\0", " ").encode()
+        seen: dict[int, dict[Any, int]] = {i: {} for i in _CODED}
+        first: dict[int, array[int]] = {i: array("I") for i in _CODED}
+        rows = iter(keys)
+        while chunk := list(islice(rows, 4096)):  # a column of a chunk at a time, in C
+            texts = [(key[SEARCH] or "").replace("\0", " ").encode() for key in chunk]
+            text += b"\0".join(texts)
             text.append(0)
-            self._starts.append(len(text))
-            every.append(_shared(key))
-        # tuples, not lists: a tuple of tuples of strings and ints leaves the garbage
-        # collector's care after its first pass, so its full passes (one every few keystrokes)
-        # no longer walk the 100,000 cases of each order kept (15-25 ms a pass on xl)
-        self._keys: tuple[CaseKey, ...] = tuple(every)
+            ends = accumulate(map((1).__add__, map(len, texts)), initial=self._starts[-1])
+            self._starts.extend(islice(ends, 1, None))
+            ids.extend(map(_ID_OF, chunk))
+            unread.extend(map(bool, map(_UNREAD_OF, chunk)))
+            for i in _CODED:
+                known, values = seen[i], list(map(itemgetter(i), chunk))
+                known.update(zip(set(values).difference(known), count(len(known))))
+                first[i].extend(map(known.__getitem__, values))
+        # a tuple of strings leaves the garbage collector's care after its first pass: its
+        # full passes (one every few keystrokes) no longer walk 100,000 ids (15-25 ms on xl)
+        self._ids: tuple[str, ...] = tuple(ids)
+        self._unread = bytes(unread)
         self._text = bytes(text)
-        del text, every
-        self._orders: dict[tuple[tuple[str, bool], ...], _Order] = {}
-        self._scopes: dict[tuple[Any, frozenset[str]], tuple[array[int], tuple[CaseKey, ...]]] = {}
+        del text, ids, unread
+        self._codes: dict[int, array[int]] = {}
+        self._values: dict[int, tuple[Any, ...]] = {}  # of the fields a query names
+        for i in _CODED:
+            self._codes[i], named = _codes(first.pop(i), seen.pop(i), i)
+            if i in _NAMED:
+                self._values[i] = named
+        self._orders: dict[tuple[tuple[str, bool], ...], array[int]] = {}
+        self._scopes: dict[tuple[Any, frozenset[str]], array[int]] = {}
         self._found: dict[tuple[object, str], array[int]] = {}  # recent texts: who has them
         self._last: tuple[CaseQuery, Matches] | None = None
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._ids)
 
-    def _ordered(self, sort: tuple[tuple[str, bool], ...]) -> _Order:
-        """Every case in ``sort`` order: stable sorts from the least significant key up."""
+    def _ordered(self, sort: tuple[tuple[str, bool], ...]) -> array[int]:
+        """Every case's place in ``sort`` order: stable sorts from the least significant key
+        up, by the ids first (they break ties)."""
         found = self._orders.get(sort)
         if found is None:
-            keys = self._keys
-            order = sorted(range(len(keys)), key=lambda p: keys[p][ID])
+            order = sorted(range(len(self._ids)), key=self._ids.__getitem__)
             for column, desc in reversed(sort):
                 i = _FIELD[column]
-                if column == "status":  # the workflow's order; unknown statuses last
-                    order.sort(key=lambda p: _status_key(keys[p][STATUS]), reverse=desc)
-                    order.sort(key=lambda p: keys[p][STATUS] not in WORKFLOW_RANK)
+                if i == ID or i == UNREAD:  # never none
+                    column_of = (self._ids if i == ID else self._unread).__getitem__
+                    order.sort(key=column_of, reverse=desc)
                     continue
-                order.sort(key=lambda p: "" if keys[p][i] is None else keys[p][i], reverse=desc)
-                order.sort(key=lambda p: keys[p][i] is None)  # nulls last, whatever the direction
-            found = _Order(array("q", order), tuple([keys[p] for p in order]))
+                codes = self._codes[i]
+                if i == STATUS:  # the workflow's order; unknown statuses (and none) last
+                    values = self._values[STATUS]
+                    ranks = [_status_key(v) for v in values]  # "" and None alike, as unknown
+                    unknown = [v not in WORKFLOW_RANK for v in values]
+                    order.sort(key=lambda p: ranks[codes[p]], reverse=desc)
+                    order.sort(key=lambda p: unknown[codes[p]])
+                    continue
+                order.sort(key=codes.__getitem__, reverse=desc)
+                order.sort(key=lambda p: codes[p] == 0)  # nulls last, whatever the direction
+            found = array("I", order)
             self._orders[sort] = found
         return found
 
-    def _scope(
-        self, sort: tuple[tuple[str, bool], ...], statuses: frozenset[str]
-    ) -> tuple[array[int], tuple[CaseKey, ...]]:
-        """The cases of ``statuses`` (every case when none is given) in ``sort`` order: their
-        positions and keys.  Kept per sort and statuses: the open cases of an account with
-        years of history are a few of its cases, and a keystroke tries those only."""
+    def _scope(self, sort: tuple[tuple[str, bool], ...], statuses: frozenset[str]) -> array[int]:
+        """The places of the cases of ``statuses`` (every case when none is given) in ``sort``
+        order.  Kept per sort and statuses: the open cases of an account with years of history
+        are a few of its cases, and a keystroke tries those only."""
         order = self._ordered(sort)
         if not statuses:
-            return order.positions, order.keys
+            return order
         scoped = self._scopes.get((sort, statuses))
         if scoped is None:
-            keys = self._keys
-            positions = array("q", (p for p in order.positions if keys[p][STATUS] in statuses))
-            scoped = positions, tuple([keys[p] for p in positions])
+            wanted = self._wanted(STATUS, statuses)
+            codes = self._codes[STATUS]
+            scoped = array("I", (p for p in order if codes[p] in wanted))
             self._scopes[(sort, statuses)] = scoped
         return scoped
+
+    def _wanted(self, field: int, values: Iterable[Any]) -> frozenset[int]:
+        """The codes of ``values`` in ``field`` (those no case has have none)."""
+        wanted = frozenset(values)
+        return frozenset(c for c, v in enumerate(self._values[field]) if c and v in wanted)
 
     def prepare(self, sort: tuple[tuple[str, bool], ...], statuses: frozenset[str]) -> None:
         """Sort the cases and pick those of ``statuses`` now (from a worker thread), so that a
@@ -173,23 +227,25 @@ class InboxIndex:
     def statuses(self) -> frozenset[str]:
         """The statuses the cases have (``?``: none).  The warm-up asks here, not
         :meth:`CaseStore.statuses`: its reads stay off the app's connection."""
-        return frozenset("?" if k[STATUS] is None else k[STATUS] for k in self._keys)
+        codes = set(self._codes[STATUS])
+        values = self._values[STATUS]
+        return frozenset("?" if values[c] is None else values[c] for c in codes)
 
     def _having(self, scope: array[int], scope_key: object, text: str) -> array[int]:
-        """The positions in ``scope`` (in its order) of the cases whose search text has
-        ``text``.  A recent text that ``text`` contains bounds the answer: only its cases are
-        tried.  A few cases are tried one by one; most are searched in the buffer, in C."""
+        """The places in ``scope`` (in its order) of the cases whose search text has ``text``.
+        A recent text that ``text`` contains bounds the answer: only its cases are tried.  A
+        few cases are tried one by one; most are searched in the buffer, in C."""
         found = self._found.get((scope_key, text))
         if found is None:
             known = [f for (k, t), f in self._found.items() if k == scope_key and t in text]
             candidates = min(known, key=len, default=scope)
             needle = text.encode()
-            if len(candidates) * 4 < len(self._keys):
+            if len(candidates) * 4 < len(self._ids):
                 text_of = self._text_of
-                found = array("q", (p for p in candidates if needle in text_of(p)))
+                found = array("I", (p for p in candidates if needle in text_of(p)))
             else:
-                having = self._search(needle, dense=len(candidates) * 2 > len(self._keys))
-                found = array("q", compress(candidates, map(having.__getitem__, candidates)))
+                having = self._search(needle, dense=len(candidates) * 2 > len(self._ids))
+                found = array("I", compress(candidates, map(having.__getitem__, candidates)))
             if len(self._found) >= FOUND_KEPT:
                 del self._found[next(iter(self._found))]  # the oldest
         else:
@@ -207,7 +263,7 @@ class InboxIndex:
           texts left non-empty are those that have it;
         - in most texts (``dense``): every text tested;
         - in some: the buffer searched, from one case's match on from the next case."""
-        n = len(self._keys)
+        n = len(self._ids)
         if len(needle) == 1:
             others = _ALL_BYTES.translate(None, needle + b"\0")
             pieces = self._text.translate(None, others).split(b"\0")
@@ -229,49 +285,45 @@ class InboxIndex:
         query selects (every status when it selects none), as the header shows them."""
         if self._last is not None and self._last[0] == query:
             return self._last[1]
-        positions, keys = self._scope(query.sort, query.statuses)
+        positions = self._scope(query.sort, query.statuses)
         text = query.text.strip().lower().replace("\0", " ")
         if text:  # usually the most selective test, and the one typed a key at a time
-            every = self._keys
-            found = self._having(positions, (query.sort, query.statuses), text)
-            keys = tuple(map(every.__getitem__, found))
-        for i, wanted in _tests(query):  # each a pass over what is left
-            keys = tuple([k for k in keys if wanted(k[i])])
-        by_status = Counter(map(_STATUS_OF, keys))
-        if None in by_status:
-            by_status["?"] += by_status.pop(None)
-        unread = sum(map(_UNREAD_OF, keys))
-        result = Matches(keys=keys, unread=unread, by_status=dict(by_status))
+            positions = self._having(positions, (query.sort, query.statuses), text)
+        for column, wanted in self._tests(query):  # each a pass over what is left
+            positions = array("I", compress(positions, map(wanted, map(column, positions))))
+        counts = Counter(map(self._codes[STATUS].__getitem__, positions))
+        values = self._values[STATUS]
+        by_status: dict[str, int] = {}
+        for code, n in counts.items():
+            status = "?" if values[code] is None else values[code]
+            by_status[status] = by_status.get(status, 0) + n
+        unread = sum(map(self._unread.__getitem__, positions))
+        result = Matches(positions=positions, unread=unread, by_status=by_status, index=self)
         self._last = (query, result)
         return result
 
-
-@dataclass(frozen=True)
-class _Order:
-    """The cases in one sort order: their positions in the index and their keys."""
-
-    positions: array[int]
-    keys: tuple[CaseKey, ...]
-
-
-def _tests(query: CaseQuery) -> list[tuple[int, Callable[[Any], bool]]]:
-    """The query's tests (field, test of its value) but for its text and statuses."""
-    tests: list[tuple[int, Callable[[Any], bool]]] = []
-    if query.priorities:
-        tests.append((PRIORITY, query.priorities.__contains__))
-    if query.types:
-        tests.append((TYPE, query.types.__contains__))
-    for field, value in (
-        (SERVICE_ID, query.service_id),
-        (SITE_ID, query.site_id),
-        (ACCOUNT_ID, query.account_id),
-    ):
-        if value is not None:  # (not value.__eq__: it answers NotImplemented, truthy, to None)
-            tests.append((field, partial(operator.eq, value)))
-    if query.unread_only:
-        tests.append((UNREAD, bool))
-    if query.hidden_ids:
-        tests.append((ID, lambda case_id: case_id not in query.hidden_ids))
-    if query.only_ids is not None:
-        tests.append((ID, query.only_ids.__contains__))
-    return tests
+    def _tests(self, query: CaseQuery) -> list[tuple[Callable[[int], Any], Callable[[Any], bool]]]:
+        """The query's tests (a case's value by its place, test of that value) but for its
+        text and statuses."""
+        tests: list[tuple[Callable[[int], Any], Callable[[Any], bool]]] = []
+        for field, values in ((PRIORITY, query.priorities), (TYPE, query.types)):
+            if values:
+                tests.append(
+                    (self._codes[field].__getitem__, self._wanted(field, values).__contains__)
+                )
+        for field, value in (
+            (SERVICE_ID, query.service_id),
+            (SITE_ID, query.site_id),
+            (ACCOUNT_ID, query.account_id),
+        ):
+            if value is not None:
+                wanted = self._wanted(field, (value,))
+                tests.append((self._codes[field].__getitem__, wanted.__contains__))
+        if query.unread_only:
+            tests.append((self._unread.__getitem__, bool))
+        if query.hidden_ids:
+            hidden = query.hidden_ids
+            tests.append((self._ids.__getitem__, lambda case_id: case_id not in hidden))
+        if query.only_ids is not None:
+            tests.append((self._ids.__getitem__, query.only_ids.__contains__))
+        return tests
