@@ -157,5 +157,6 @@ def test_warm_inbox_keeps_a_repeated_value_once(store: Store, sim: Simulator) ->
         assert len(set(values[1:])) == len(values) - 1, field  # each value once
         shown = [values[c] for c in codes]
         assert sorted(shown, key=str) == sorted(
-            (getattr(store.cases.case(i), attribute) for i in index._ids), key=str
+            (getattr(store.cases.case(i), attribute) for i in map(index.id_of, range(len(index)))),
+            key=str,
         ), field

@@ -234,3 +234,30 @@ def test_the_statuses_of_the_cases_are_each_once_and_a_question_mark_for_none() 
     )  # fmt: skip
     assert index.statuses() == {"New", "?", "Escalated"}
     assert InboxIndex([]).statuses() == frozenset()
+
+
+def test_cases_left_out_or_picked_by_id_are_those_ids_exactly() -> None:
+    """Snoozed cases are left out of the inbox, and the snoozed view shows them alone, by id:
+    one id inside another (CS-1 in CS-11), an id with a NUL or outside the BMP, an id no case
+    has."""
+    index = InboxIndex(
+        [_key("CS-1"), _key("CS-11"), _key("CS-\x001"), _key("CS-\U0001f600"), _key("CS-2")]
+    )
+    every = ["CS-\x001", "CS-1", "CS-11", "CS-2", "CS-\U0001f600"]  # by id (NUL first)
+    assert _ids(index, CaseQuery(sort=BY_ID)) == every
+    hidden = frozenset({"CS-1", "CS-\x001", "CS-9"})
+    assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == [
+        "CS-11",
+        "CS-2",
+        "CS-\U0001f600",
+    ]
+    only = frozenset({"CS-11", "CS-\U0001f600", "CS-9", "CS-\x001"})
+    assert _ids(index, CaseQuery(only_ids=only, sort=BY_ID)) == [
+        "CS-\x001",
+        "CS-11",
+        "CS-\U0001f600",
+    ]
+    assert _ids(index, CaseQuery(only_ids=frozenset(), sort=BY_ID)) == []
+    assert index.matches(CaseQuery(sort=(("id", True),))).page(1, 2) == [
+        ("CS-2", False), ("CS-11", False)
+    ]  # fmt: skip
