@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from expereo_tui import heap
 from expereo_tui.api.vocab import open_statuses
 
 from .activity import record_transitions
@@ -403,6 +404,8 @@ class CaseStore(Table):
         with self.db.lock:
             if self._stamp() == stamp:  # nothing was written while it was read
                 self._index, self._index_stamp = index, stamp
+        del index
+        heap.give_back()  # the build's rows and the index it replaced, back to the system
 
     def inbox_is_warm(self) -> bool:
         return self._fresh_index() is not None
@@ -555,5 +558,7 @@ class CaseStore(Table):
             sql = f"SELECT count(*) AS n FROM cases c INDEXED BY cases_unread WHERE {_UNREAD_SQL}"
             return int(self._rows(sql)[0]["n"])
         return int(
-            self._rows(f"SELECT count(*) AS n {self._FROM}{where} AND {_UNREAD_SQL}", params)[0]["n"]
+            self._rows(f"SELECT count(*) AS n {self._FROM}{where} AND {_UNREAD_SQL}", params)[0][
+                "n"
+            ]
         )
