@@ -12,7 +12,9 @@ the pane ``exec``s it).  The baseline, in the same run and the same way: a bare 
 drawing a DataTable of 50 rows (``pty_apps.BARE_APP``), its RSS once it shows its rows.
 
 Printed: scale, cases, RSS, ratio to the bare app, bytes per case ((RSS - bare) / cases).
-Targets (issue 30): ≤ 1.5× / 2× / 3× the bare app for small / large / xl.
+Targets (issue 30): ≤ 1.5× / 2× / 3× the bare app for small / large / xl.  Printed beside
+the bare app, as context and never as a verdict: the import floor, the bare app once it has
+imported what the app imports (httpx, pydantic and the models, the store, the sync, the UI).
 
 ``--diagnose`` runs the app through a wrapper that, once synced, is sent SIGUSR1 and writes its
 RSS by layer (glibc's heap in use and freed-but-kept, SQLite's heap, pymalloc's arenas), the same
@@ -158,6 +160,24 @@ def bare_rss(folder: Path) -> int:
     return _settled_rss(pid)
 
 
+# What the app imports by the time its first sync is over, entry points that pull in the rest:
+# the bare app importing these ("the import floor") says how much of the gap is code, not data
+FLOOR_IMPORTS = (
+    "expereo_tui.cli.main", "expereo_tui.cli.launch", "expereo_tui.ui.app",
+    "expereo_tui.ui.inbox.screen", "expereo_tui.ui.shift.alerts", "expereo_tui.sync.engine",
+    "expereo_tui.api.factory", "expereo_tui.triage.read_model", "expereo_tui.store.store",
+)  # fmt: skip
+
+
+def floor_rss(folder: Path) -> int:
+    """RSS of the bare app that first imports what the app imports (``FLOOR_IMPORTS``)."""
+    floor = folder / "floor_app.py"
+    floor.write_text("".join(f"import {name}\n" for name in FLOOR_IMPORTS) + BARE_APP)
+    pid = _start(f"{sys.executable} {floor}", {})
+    _wait(None, 60)
+    return _settled_rss(pid)
+
+
 def app_rss(
     script: str, scale: str, folder: Path, diagnose: bool, trace: bool = False
 ) -> tuple[int, float, str]:
@@ -203,6 +223,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="expereo-memory-") as tmp:
             bare = bare_rss(Path(tmp))
             print(f"bare Textual app (DataTable, 50 rows): RSS {bare / 1e6:.1f} MB")
+            floor = floor_rss(Path(tmp))
+            print(
+                f"the import floor (the bare app importing what the app imports, no data, no "
+                f"sync): RSS {floor / 1e6:.1f} MB, {floor / bare:.2f}× bare (context, not a verdict)"
+            )
             print(
                 f"{'scale':>6} {'cases':>8} {'RSS MB':>8} {'× bare':>7} {'B/case':>8} "
                 f"{'sync s':>7}  verdict"

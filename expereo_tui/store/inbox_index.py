@@ -97,6 +97,46 @@ def _codes(
     return array(typecode, map(remap.__getitem__, first)), (None, *map(values.__getitem__, ranked))
 
 
+class Packed:
+    """Strings held as one UTF-8 buffer, ``\\0s\\0s\\0``: a string from where it starts to the
+    next one's NUL.  100,000 ids as strings cost ~70 bytes each, and, long-lived objects made
+    among the rows an index build reads and drops, they kept Python's memory arenas from being
+    given back after it.  A string with a NUL in it is kept aside."""
+
+    def __init__(self, strings: Sequence[str]) -> None:
+        encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+        self._odd: dict[int, str] = {}
+        if b"\0" in b"".join(encoded):
+            self._odd = {i: s for i, s in enumerate(strings) if "\0" in s}
+            for i in self._odd:
+                encoded[i] = b""
+        self._text = b"\0" + b"\0".join(encoded) + b"\0"
+        self._starts = array("q", accumulate(map((1).__add__, map(len, encoded)), initial=1))
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        if self._odd and i in self._odd:
+            return self._odd[i]
+        start, end = self._starts[i], self._starts[i + 1] - 1
+        return self._text[start:end].decode("utf-8", "surrogatepass")
+
+    def find(self, string: str) -> int | None:
+        """Where ``string`` is (the first place; None: not here)."""
+        for i, odd in self._odd.items():
+            if odd == string:
+                return i
+        needle = b"\0" + string.encode("utf-8", "surrogatepass") + b"\0"
+        at = self._text.find(needle)
+        while at >= 0:
+            i = bisect_right(self._starts, at + 1) - 1
+            if i not in self._odd:
+                return i
+            at = self._text.find(needle, at + 1)  # (an odd string's empty place)
+        return None
+
+
 @dataclass(frozen=True)
 class Matches:
     """The cases one query selects (their places in the index), in its sort order, and the
@@ -154,56 +194,40 @@ class InboxIndex:
                 first[i].extend(map(known.__getitem__, values))
         self._n = len(ids)
         self._by_id = array("I", sorted(range(self._n), key=ids.__getitem__))
-        self._hold_ids(ids)
+        self._ids = Packed(ids)
         self._unread = bytes(unread)
         self._text = bytes(text)
         del text, ids, unread
         self._codes: dict[int, array[int]] = {}
-        self._values: dict[int, tuple[Any, ...]] = {}  # of the fields a query names
+        self._values: dict[int, tuple[Any, ...]] = {}  # the statuses by code
+        self._named: dict[int, Packed] = {}  # the values a query names (code - 1), packed
         for i in _CODED:
             self._codes[i], named = _codes(first.pop(i), seen.pop(i), i)
-            if i in _NAMED:
+            if i == STATUS:
                 self._values[i] = named
+            elif i in _NAMED:
+                self._named[i] = Packed(named[1:])
+            del named
         self._orders: dict[tuple[tuple[str, bool], ...], array[int]] = {}
         self._scopes: dict[tuple[Any, frozenset[str]], array[int]] = {}
         self._found: dict[tuple[object, str], array[int]] = {}  # recent texts: who has them
         self._last: tuple[CaseQuery, Matches] | None = None
 
-    def _hold_ids(self, ids: list[str]) -> None:
-        """The ids as one buffer, as the texts: ``\0id\0id\0``, a case's id from where it
-        starts to the next one's NUL.  Kept as 100,000 strings they cost ~70 bytes a case, and,
-        long-lived objects made among the rows read and dropped, they kept Python's memory
-        arenas from being given back after the build.  An id with a NUL in it is kept aside."""
-        encoded = [i.encode("utf-8", "surrogatepass") for i in ids]
-        self._odd_ids: dict[int, str] = {}
-        if b"\0" in b"".join(encoded):
-            self._odd_ids = {p: i for p, i in enumerate(ids) if "\0" in i}
-            for p in self._odd_ids:
-                encoded[p] = b""
-        self._id_text = b"\0" + b"\0".join(encoded) + b"\0"
-        ends = accumulate(map((1).__add__, map(len, encoded)), initial=1)
-        self._id_starts = array("q", ends)
-
     def id_of(self, position: int) -> str:
         """The id of the case at ``position``."""
-        if self._odd_ids and position in self._odd_ids:
-            return self._odd_ids[position]
-        start, end = self._id_starts[position], self._id_starts[position + 1] - 1
-        return self._id_text[start:end].decode("utf-8", "surrogatepass")
+        return self._ids[position]
+
+    def value_of(self, field: int, position: int) -> Any:
+        """The value of ``field`` (a status, or a field a query names) of the case at
+        ``position``."""
+        code = self._codes[field][position]
+        if field == STATUS:
+            return self._values[STATUS][code]
+        return self._named[field][code - 1] if code else None
 
     def _position(self, case_id: str) -> int | None:
         """Where the case ``case_id`` is (None: not here)."""
-        for p, odd in self._odd_ids.items():
-            if odd == case_id:
-                return p
-        needle = b"\0" + case_id.encode("utf-8", "surrogatepass") + b"\0"
-        at = self._id_text.find(needle)
-        while at >= 0:
-            p = bisect_right(self._id_starts, at + 1) - 1
-            if p not in self._odd_ids:
-                return p
-            at = self._id_text.find(needle, at + 1)  # (an odd id's empty place)
-        return None
+        return self._ids.find(case_id)
 
     def _positions(self, case_ids: Iterable[str]) -> frozenset[int]:
         return frozenset(p for p in map(self._position, case_ids) if p is not None)
@@ -257,7 +281,10 @@ class InboxIndex:
     def _wanted(self, field: int, values: Iterable[Any]) -> frozenset[int]:
         """The codes of ``values`` in ``field`` (those no case has have none)."""
         wanted = frozenset(values)
-        return frozenset(c for c, v in enumerate(self._values[field]) if c and v in wanted)
+        if field == STATUS:
+            return frozenset(c for c, v in enumerate(self._values[field]) if c and v in wanted)
+        found = map(self._named[field].find, wanted)
+        return frozenset(c + 1 for c in found if c is not None)
 
     def prepare(self, sort: tuple[tuple[str, bool], ...], statuses: frozenset[str]) -> None:
         """Sort the cases and pick those of ``statuses`` now (from a worker thread), so that a

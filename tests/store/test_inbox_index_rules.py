@@ -261,3 +261,25 @@ def test_cases_left_out_or_picked_by_id_are_those_ids_exactly() -> None:
     assert index.matches(CaseQuery(sort=(("id", True),))).page(1, 2) == [
         ("CS-2", False), ("CS-11", False)
     ]  # fmt: skip
+
+
+def test_a_service_site_or_account_is_picked_by_its_whole_value() -> None:
+    """One value inside another (SVC-1 in SVC-11), a value with a NUL, one no case has, and
+    priorities and types as sets."""
+    index = InboxIndex(
+        [
+            _key("CS-1", service_id="SVC-1", site_id="ST-\x00", priority="P1", type="Incident"),
+            _key("CS-2", service_id="SVC-11", site_id="ST-1", account_id="A", priority="P2"),
+            _key("CS-3", service_id="SVC-1", account_id="AB", type="Request"),
+            _key("CS-4", service_id=None, site_id="ST-\x00", account_id="A"),
+        ]
+    )
+    assert _ids(index, CaseQuery(service_id="SVC-1", sort=BY_ID)) == ["CS-1", "CS-3"]
+    assert _ids(index, CaseQuery(service_id="SVC-11", sort=BY_ID)) == ["CS-2"]
+    assert _ids(index, CaseQuery(service_id="SVC-9", sort=BY_ID)) == []
+    assert _ids(index, CaseQuery(site_id="ST-\x00", sort=BY_ID)) == ["CS-1", "CS-4"]
+    assert _ids(index, CaseQuery(site_id="ST-", sort=BY_ID)) == []
+    assert _ids(index, CaseQuery(account_id="A", sort=BY_ID)) == ["CS-2", "CS-4"]
+    wanted = CaseQuery(priorities=frozenset({"P1", "P2", "P9"}), sort=BY_ID)
+    assert _ids(index, wanted) == ["CS-1", "CS-2"]
+    assert _ids(index, CaseQuery(types=frozenset({"Request"}), sort=BY_ID)) == ["CS-3"]
