@@ -481,3 +481,35 @@ def test_a_close_waits_a_moment_at_most_for_another_process_reading(tmp_path: Pa
     reader.execute("COMMIT")
     reader.close()
     assert _opened(path) == 1
+
+
+def _freelist_miscounted(path: Path) -> None:
+    """A damage SQLite still reads but ``quick_check`` finds: the header counts five free pages
+    where there are none."""
+    with path.open("r+b") as f:
+        f.seek(36)  # the header's count of free pages
+        f.write((5).to_bytes(4, "big"))
+
+
+def test_moving_from_memory_to_the_file_checks_the_file(tmp_path: Path) -> None:
+    """The file may have been damaged while the app ran from memory: the move checks it in full
+    and sets it aside if it must, keeping the drafts typed meanwhile (they were lost: the rows
+    rescued from memory were replaced by the damaged file's)."""
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path)
+    disk = Disk()
+    disk.limit = 1
+    store = Store(path, clock=lambda: 6.0, connect=disk.connect)
+    assert store.problem == StoreNotice("disk_full", path)
+    store.drafts.save_draft("new", {"subject": "typed while full"})
+    _freelist_miscounted(path)
+    disk.clean()
+    assert store.retry_writes() and store.problem is None
+    assert store.notice == StoreNotice(
+        "recovered", tmp_path / "s.sqlite3.corrupt-6", drafts=2, writes=0
+    )
+    assert store.drafts.drafts() == {
+        "reply:CS-OLD": {"text": "kept"},  # the file's, copied into memory at start
+        "new": {"subject": "typed while full"},
+    }
+    store.close()
