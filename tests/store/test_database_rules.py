@@ -121,8 +121,8 @@ def test_a_new_database_is_private_from_the_moment_it_is_made(
 
 
 def test_the_busy_timeout_is_given_to_sqlite_in_milliseconds(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3", busy_timeout=0.25)
-    assert store.database.rows("PRAGMA busy_timeout")[0][0] == 250
+    store = Store(tmp_path / "s.sqlite3", busy_timeout=2.0)
+    assert store.database.rows("PRAGMA busy_timeout")[0][0] == 2000
     store.close()
 
 

@@ -579,7 +579,7 @@ class MigratedMeanwhile(sqlite3.Connection):
     path: Path | None = None
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
-        if sql == "PRAGMA journal_mode = WAL" and MigratedMeanwhile.path is not None:
+        if "journal_mode" in sql.lower() and MigratedMeanwhile.path is not None:
             other = sqlite3.connect(MigratedMeanwhile.path)
             other.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
             other.close()
