@@ -350,8 +350,11 @@ class Database:
             raise err
 
     def _set_aside(self, why: str) -> tuple[Path, int, int]:
-        """Rescue what can be read, then rename the file (and its WAL/SHM) out of the way."""
-        self._rescued = rescue(self.path)
+        """Rescue what can be read, then rename the file (and its WAL/SHM) out of the way.
+        Moving from memory (:meth:`retry`), what memory holds is kept instead: the file's rows
+        were copied into it at start, and the drafts and writes made since are only there."""
+        if self._rescued is None:
+            self._rescued = rescue(self.path)
         moved = set_aside(self.path, why, int(self.clock()))
         return moved, len(self._rescued.drafts), len(self._rescued.outbox)
 

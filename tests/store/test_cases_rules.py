@@ -562,3 +562,13 @@ def test_a_page_of_a_first_sync_leaves_a_read_state_already_kept_as_it_is(store:
     store.cases.upsert_cases([_case("CS-1", 5), _case("CS-3", 5)], mark_read=True)
     assert store.cases.is_unread("CS-1")
     assert not store.cases.is_unread("CS-3")
+
+
+def test_a_case_listed_twice_in_the_first_upsert_is_read_at_its_latest_change(
+    store: Store,
+) -> None:
+    """The very first upsert into an empty store marks every case read, a case the listing
+    gave twice (changed between two pages of it) too: as it is stored, its later change."""
+    store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0), _case("CS-1", 5)])
+    assert store.cases.case_last_modified("CS-1") == datetime(2026, 11, 18, 9, 5, tzinfo=UTC)
+    assert not store.cases.is_unread("CS-1") and not store.cases.is_unread("CS-2")

@@ -146,8 +146,10 @@ def test_busy_is_never_corruption(tmp_path: Path) -> None:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(StoreBusyError):
+        with pytest.raises(StoreBusyError) as busy:
             Store(path, busy_timeout=0.1)
+        # the user is told which file (its path); the error keeps SQLite's words
+        assert (busy.value.path, busy.value.detail) == (path, "database is locked")
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from expereo_tui.files import UnsafePath
+from expereo_tui.store import database
 from expereo_tui.store.database import (
     NewerSchemaError,
     StoreFullError,
@@ -481,3 +482,208 @@ def test_a_close_waits_a_moment_at_most_for_another_process_reading(tmp_path: Pa
     reader.execute("COMMIT")
     reader.close()
     assert _opened(path) == 1
+
+
+# -- what the opening tells the user, and the checks it must not skip ---------------------------
+def _freelist_miscounted(path: Path) -> None:
+    """A damage SQLite still reads but ``quick_check`` finds: the header counts five free pages
+    where there are none."""
+    with path.open("r+b") as f:
+        f.seek(36)  # the header's count of free pages
+        f.write((5).to_bytes(4, "big"))
+
+
+def test_a_store_opens_with_no_problem(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = Store(path)
+    assert store.problem is None and store.notice is None
+    store.close()
+    store = Store(path)
+    assert store.problem is None and store.notice is None
+    store.close()
+
+
+@pytest.mark.parametrize("refused", ["file", "folder"])
+def test_a_file_or_folder_we_may_not_write_is_opened_read_only_and_says_which(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    refused: str,
+) -> None:
+    """As test_opening.py's read-only tests, in this process: the access asked is refused
+    (root may write anything) for writing the file, or for writing in and entering the folder."""
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+    before = _files(tmp_path)
+    refused_path = path if refused == "file" else tmp_path
+    real_access = os.access
+
+    def access(p: Any, mode: int) -> bool:
+        if Path(p) == refused_path and mode & os.W_OK:
+            return False
+        return real_access(p, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    with caplog.at_level(logging.WARNING, logger="expereo_tui.store.database"):
+        store = Store(path)
+    assert store.read_only_notice == StoreNotice("read_only", path, reason=refused)
+    assert f"store {path} is read-only ({refused})" in caplog.messages
+    assert store.cases.case("CS-OLD") is not None
+    store.close()
+    assert _files(tmp_path) == before  # no open lock, no WAL, no record
+
+
+def test_a_folder_we_may_write_in_but_not_enter_is_opened_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+    real_access = os.access
+
+    def access(p: Any, mode: int) -> bool:
+        return not (Path(p) == tmp_path and mode & os.X_OK) and real_access(p, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    store = Store(path)
+    assert store.read_only_notice == StoreNotice("read_only", path, reason="folder")
+    store.close()
+
+
+def test_a_symbolic_link_beside_the_store_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    wal = tmp_path / "s.sqlite3-wal"
+    wal.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath) as refused:
+        Store(path)
+    assert str(refused.value) == (
+        f"refusing the store {wal}: it is a symbolic link; remove it (rm {wal})"
+    )
+
+
+def test_a_reset_says_how_many_drafts_and_queued_writes_it_kept(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = Store(path)
+    store.drafts.save_draft("reply:CS-1", {"text": "half a reply"})
+    store.drafts.save_draft("new", {"subject": "a new case"})
+    store.enqueue("reply", {"message": "sent later"}, case_id="CS-2")
+    store.close()
+    store = Store(path, clock=lambda: 9.0, reset=True)
+    assert store.notice == StoreNotice("reset", tmp_path / "s.sqlite3.reset-9", drafts=2, writes=1)
+    store.close()
+
+
+class MigratedMeanwhile(sqlite3.Connection):
+    """The store's connection, while another program (one that takes no open lock) migrates
+    the file to a newer schema between the store's check and its migration."""
+
+    path: Path | None = None
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        if "journal_mode" in sql.lower() and MigratedMeanwhile.path is not None:
+            other = sqlite3.connect(MigratedMeanwhile.path)
+            other.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+            other.close()
+            MigratedMeanwhile.path = None
+        return super().execute(sql, *args)
+
+
+def test_a_file_migrated_by_a_newer_version_while_opening_stops_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, 2)
+
+    def connect(target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return sqlite3.connect(target, *args, factory=MigratedMeanwhile, **kwargs)
+
+    MigratedMeanwhile.path = path
+    with pytest.raises(NewerSchemaError) as stopped:
+        Store(path, connect=connect)
+    assert (stopped.value.path, stopped.value.version) == (path, SCHEMA_VERSION + 1)
+    assert MigratedMeanwhile.path is None  # (the other program did run)
+
+
+def test_no_room_for_the_open_lock_runs_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk can refuse the open lock's file first (an OSError, not SQLite's): that is a
+    full disk too, not a crash."""
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path, SCHEMA_VERSION)
+
+    def no_room(name: Any, *args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device", str(name))
+
+    monkeypatch.setattr(database, "open", no_room, raising=False)
+    store = Store(path)
+    assert store.problem == StoreNotice("disk_full", path)
+    assert store.cases.case("CS-OLD") is not None  # what the file holds, from memory
+
+
+def test_a_corrupt_file_is_said_in_the_log_with_what_sqlite_found(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    _freelist_miscounted(path)
+    with caplog.at_level(logging.WARNING, logger="expereo_tui.store.database"):
+        store = Store(path, clock=lambda: 7.0)
+    assert store.recovered_from == tmp_path / "s.sqlite3.corrupt-7"
+    [said] = [m for m in caplog.messages if "corrupt" in m]
+    assert said.startswith(f"database {path} is corrupt (")
+    assert said.endswith("Main freelist: size is 0 but should be 5): setting it aside")
+
+
+def test_a_file_the_early_check_cannot_open_is_checked_under_the_lock(tmp_path: Path) -> None:
+    """The check before the open lock reads the file through a read-only connection; when that
+    cannot be had, the file is checked in full under the lock, not taken as sound."""
+    path = tmp_path / "s.sqlite3"
+    _used(path)
+    path.with_name("s.sqlite3.checked").unlink()
+    _freelist_miscounted(path)
+
+    def connect(target: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if "mode=ro" in str(target):
+            err = sqlite3.OperationalError("unable to open database file")
+            err.sqlite_errorcode = SQLITE_CANTOPEN
+            raise err
+        return sqlite3.connect(target, *args, **kwargs)
+
+    store = Store(path, clock=lambda: 8.0, connect=connect)
+    assert store.recovered_from == tmp_path / "s.sqlite3.corrupt-8"
+    store.close()
+
+
+def test_moving_from_memory_to_the_file_checks_the_file(tmp_path: Path) -> None:
+    """The file may have been damaged while the app ran from memory: the move checks it in full
+    and sets it aside if it must, keeping the drafts typed meanwhile (they were lost: the rows
+    rescued from memory were replaced by the damaged file's)."""
+    path = tmp_path / "s.sqlite3"
+    _old_schema(path)
+    disk = Disk()
+    disk.limit = 1
+    store = Store(path, clock=lambda: 6.0, connect=disk.connect)
+    assert store.problem == StoreNotice("disk_full", path)
+    store.drafts.save_draft("new", {"subject": "typed while full"})
+    _freelist_miscounted(path)
+    disk.clean()
+    assert store.retry_writes() and store.problem is None
+    assert store.notice == StoreNotice(
+        "recovered", tmp_path / "s.sqlite3.corrupt-6", drafts=2, writes=0
+    )
+    assert store.drafts.drafts() == {
+        "reply:CS-OLD": {"text": "kept"},  # the file's, copied into memory at start
+        "new": {"subject": "typed while full"},
+    }
+    store.close()
+
+
+def test_a_store_refusing_writes_later_still_builds_its_inbox(refusable: Store) -> None:
+    """Refused a write after it was opened writable, the store still reads the file: the
+    inbox's index is built from it."""
+    store = refusable
+    store.cases.upsert_cases([_case("CS-1", 0)])
+    Refusable.refuse = SQLITE_READONLY
+    with pytest.raises(StoreReadOnlyError):
+        store.cases.upsert_cases([_case("CS-2", 1)])
+    store.cases.warm_inbox()
+    assert store.cases.inbox_is_warm()
+    assert store.cases.inbox_summary(CaseQuery()).total == 1

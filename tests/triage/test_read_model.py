@@ -231,3 +231,10 @@ def test_the_wall_counts_each_case_waiting_on_us_from_its_own_thread(small_store
         whole_thread=True,
     )
     assert read_wall_triage(small_store, None, T0).waiting_on_us == ("CS-Q", "CS-Z")
+
+
+def test_the_wall_leaves_a_snoozed_case_out_of_waiting_on_us(small_store: Store) -> None:
+    """docs/usage.md: "A snoozed case is left out of *waiting on us* everywhere" (the wall too)."""
+    assert read_wall_triage(small_store, None, T0).waiting_on_us == ("CS-Z",)
+    small_store.shift.snooze("CS-Z", until=T0 + 60 * MIN)
+    assert read_wall_triage(small_store, None, T0).waiting_on_us == ()
