@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -264,3 +266,37 @@ async def test_hostile_text_in_inbox_rows_is_shown_literally(
         )
         assert "[bold red]X…" in row and "\x1b" not in row
         assert not any(seg.style and seg.style.link for seg in segments)
+
+
+async def test_the_in_memory_inbox_is_built_once_per_gap_however_often_the_data_changes(
+    make_app: Callable[..., ExpereoApp], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync changes the data with every page it stores: the in-memory inbox is built
+    again after a change, but not twice within WARM_GAP; changes within it are built once,
+    when it is over."""
+    builds: list[float] = []
+    warm = store.cases.warm_inbox
+
+    def counted() -> None:
+        builds.append(time.monotonic())
+        warm()
+
+    monkeypatch.setattr(store.cases, "warm_inbox", counted)
+    monkeypatch.setattr(InboxScreen, "WARM_GAP", 1.0)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(builds) == 1 and store.cases.inbox_is_warm())
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        started = screen.warmed_at  # when the screen set the first build going
+        some = [r.id for r in store.cases.query_cases(CaseQuery(), limit=2)]
+        for case_id in some:  # two changes, each followed by the call a reload makes
+            store.mark_unread(case_id)
+            assert not store.cases.inbox_is_warm()
+            screen._warm_inbox()
+            await pilot.pause()
+            assert len(builds) == 1  # within the gap: waits
+        await until(pilot, lambda: len(builds) == 2 and store.cases.inbox_is_warm())
+        assert builds[1] >= started + 1.0
+        await pilot.pause(0.2)
+        assert len(builds) == 2  # one build for both changes
