@@ -28,3 +28,27 @@ def give_back() -> bool:
         return False
     _trim(0)  # type: ignore[operator]
     return True
+
+
+#: glibc's ``mallopt`` parameter for the size from which a block is mapped on its own
+M_MMAP_THRESHOLD = -3
+MAPPED_FROM = 128 * 1024  # glibc's own starting value, kept from moving up
+
+
+def settle() -> bool:
+    """Keep blocks of 128 KiB and more mapped on their own, whatever was freed before: whether
+    it was set (glibc only).
+
+    glibc starts there, but raises the threshold to the size of each mapped block freed (up to
+    32 MB), so an app that builds and drops a large index (the inbox's, every few polls) ends up
+    with its blocks in the heap, and the heap with holes that no trim gives back.  Set once,
+    the threshold stays put and a dropped block goes back to the system whole."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MAPPED_FROM))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expereo_tui import heap
 from expereo_tui.config import (
     ConfigError,
     Profile,
@@ -71,9 +72,7 @@ def demo_backend(
     from expereo_tui.sim import SimConfig, Simulator, run_server
 
     sim = Simulator(
-        SimConfig(
-            seed=seed, scale=scale, activity_rate=activity, epoch=epoch, ids_after=ids_after
-        )
+        SimConfig(seed=seed, scale=scale, activity_rate=activity, epoch=epoch, ids_after=ids_after)
     )
     with run_server(sim) as url:
         yield (
@@ -138,6 +137,7 @@ def run_app(
     """Run the app (or the wall) until it exits; a profile chosen in the palette to switch to
     is appended to ``switched``."""
     check_terminal()
+    heap.settle()  # large blocks (the inbox's index) go back to the system when dropped
     if options.wall:
         from expereo_tui.ui.wall.app import WallApp
 

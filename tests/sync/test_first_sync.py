@@ -70,7 +70,9 @@ async def test_first_sync_uses_the_fewest_requests_cases_first_page_by_page(tmp_
     assert len(d.services) > 400
     assert any(0 < n < len(d.services) for n in services_seen)  # some stored, more to come
     assert len(store.inventory.services()) == len(d.services)
-    assert store.cases.unread_count() == 0  # stored page by page, yet a first sync leaves none unread
+    assert (
+        store.cases.unread_count() == 0
+    )  # stored page by page, yet a first sync leaves none unread
 
     # progress: counts never go back, totals are known from the first page on
     after_first = seen[2][0]  # 0: nothing yet, 1: the first page of cases, 2: the probes
@@ -101,7 +103,9 @@ async def test_a_first_sync_gives_its_memory_back_and_a_quiet_poll_does_not(
     monkeypatch.setattr(heap, "give_back", lambda: calls.append(1) or True)
     clock = FakeClock()
     sim = Simulator(
-        SimConfig(seed=2, scale="tiny", client_id="test-client", client_secret=TEST_SECRET, clock=clock)
+        SimConfig(
+            seed=2, scale="tiny", client_id="test-client", client_secret=TEST_SECRET, clock=clock
+        )
     )
     store = Store(tmp_path / "trim.sqlite3", clock=clock)
     async with make_client(sim, clock) as client:
@@ -122,3 +126,44 @@ def test_give_back_runs_on_glibc() -> None:
 
     on_glibc = sys.platform.startswith("linux") and ctypes.util.find_library("c") is not None
     assert heap.give_back() is on_glibc
+
+
+_MAPPED_PROBE = """
+import ctypes, sys
+from expereo_tui import heap
+
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+if sys.argv[1] == "settle":
+    assert heap.settle()
+libc.free(libc.malloc(8 << 20))  # a large block freed: glibc would raise its threshold to it
+before = libc.mallinfo2().hblks
+block = libc.malloc(512 << 10)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def test_settle_keeps_a_large_block_mapped_on_its_own_after_a_larger_one_was_freed() -> None:
+    """heap.settle() (at launch): a 512 KiB block is mapped on its own, and so given back whole
+    when it is dropped, even after an 8 MiB block was freed; without it glibc puts it in the
+    heap (its threshold moved up to 8 MiB), whose holes stay in the process."""
+    import ctypes.util
+    import subprocess
+    import sys
+
+    from expereo_tui import heap
+
+    if not (sys.platform.startswith("linux") and ctypes.util.find_library("c")):
+        assert heap.settle() is False
+        return
+    run = [sys.executable, "-c", _MAPPED_PROBE]
+    settled = subprocess.run([*run, "settle"], capture_output=True, text=True, check=True)
+    assert settled.stdout.strip() == "1"
+    unsettled = subprocess.run([*run, "no"], capture_output=True, text=True, check=True)
+    assert unsettled.stdout.strip() == "0"
