@@ -5,6 +5,7 @@ the first frame read them without importing the models (``models`` re-exports ev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ __all__ = [
     "CUSTOMER_WORD",
     "ALLOWED_PRIORITIES",
     "ALLOWED_SUBJECTS",
+    "subject_label",
     "DEFAULT_PRIORITY",
 ]
 
@@ -175,3 +177,14 @@ ALLOWED_SUBJECTS: dict[str, tuple[str, ...]] = {
     ),
 }
 DEFAULT_PRIORITY = "P3"  # [assume] server default on create, both types
+
+
+def subject_label(value: str | None) -> str:
+    """A subject as the screens show it: ``ServiceDown`` → ``Service down``, ``RfoRequest`` →
+    ``RFO request``.  The store's search text holds it beside the API's word, so a search for
+    what the screen shows finds it."""
+    if not value:
+        return ""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", value).split()
+    out = " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else value
+    return out.replace("Rfo", "RFO")

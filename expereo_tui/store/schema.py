@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from expereo_tui.api.vocab import subject_label
+
 
 def _v1(db: sqlite3.Connection) -> None:
     run_script(
@@ -56,15 +58,27 @@ def fold(text: str | None) -> str | None:
     return None if text is None else str(text).lower()
 
 
+def shown_subject(subject: str | None) -> str | None:
+    """SQL's ``shown_subject()``: a subject as the screens show it (``ServiceDown`` → ``Service
+    down``), for the search text, so that what is on the screen is what a search finds; None
+    for a subject already in words."""
+    if not subject or " " in str(subject):
+        return None
+    return subject_label(str(subject))
+
+
 def add_functions(db: sqlite3.Connection) -> None:
-    """The SQL functions the store's statements use (``fold``), on a connection."""
+    """The SQL functions the store's statements use (``fold``, ``shown_subject``), on a
+    connection."""
     db.create_function("fold", 1, fold, deterministic=True)
+    db.create_function("shown_subject", 1, shown_subject, deterministic=True)
 
 
 # What the inbox's free-text filter searches, kept in one column so a search is one scan
 # (a connection that writes it needs add_functions).
 SEARCH_EXPR = (
     "fold(coalesce(id, '') || ' ' || coalesce(subject, '') || ' ' || "
+    "coalesce(shown_subject(subject), '') || ' ' || "
     "coalesce(customer_reference, '') || ' ' || coalesce(service_id, '') || ' ' || "
     "coalesce((SELECT name FROM services WHERE services.id = cases.service_id), '') || ' ' || "
     "coalesce((SELECT name || ' ' || coalesce(city, '') || ' ' || coalesce(country, '') "
@@ -199,6 +213,14 @@ def _v_unread_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX cases_unread ON cases(priority) WHERE unread")
 
 
+def _v_search_shown_subject(db: sqlite3.Connection) -> None:
+    """The search text again, with each subject as the screens show it: the API's
+    ``ServiceDegradation`` is shown "Service degradation", which a search for "service deg"
+    did not find."""
+    add_functions(db)
+    db.execute(f"UPDATE cases SET search = {SEARCH_EXPR}")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
@@ -209,6 +231,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v_threads,
     _v_search_lower,
     _v_unread_index,
+    _v_search_shown_subject,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,14 +1,10 @@
-"""Words for the API's vocabulary, shared by the screens, the handover and the command line."""
+"""Words for the API's vocabulary, shared by the screens, the handover and the command line.
+
+``subject_label`` is defined with the vocabulary itself (api/vocab.py): the store's search text
+holds a subject as the screens show it."""
 
 from __future__ import annotations
 
-import re
+from expereo_tui.api.vocab import subject_label
 
-
-def subject_label(value: str | None) -> str:
-    """``ServiceDown`` → ``Service down``, ``RfoRequest`` → ``RFO request``."""
-    if not value:
-        return ""
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", value).split()
-    out = " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else value
-    return out.replace("Rfo", "RFO")
+__all__ = ["subject_label"]

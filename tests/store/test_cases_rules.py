@@ -572,3 +572,49 @@ def test_a_case_listed_twice_in_the_first_upsert_is_read_at_its_latest_change(
     store.cases.upsert_cases([_case("CS-1", 0), _case("CS-2", 0), _case("CS-1", 5)])
     assert store.cases.case_last_modified("CS-1") == datetime(2026, 11, 18, 9, 5, tzinfo=UTC)
     assert not store.cases.is_unread("CS-1") and not store.cases.is_unread("CS-2")
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("service deg", ["CS-1"]),  # as the inbox shows ServiceDegradation
+        ("Service degradation", ["CS-1"]),
+        ("servicedegradation", ["CS-1"]),  # the API's word still finds it
+        ("rfo request", ["CS-2"]),  # RfoRequest is shown "RFO request"
+        ("link down", ["CS-3"]),  # a subject in words is searched as it is
+        ("service down", []),
+    ],
+)
+def test_a_subject_is_found_as_the_screen_shows_it(
+    store: Store, warm: bool, text: str, wanted: list[str]
+) -> None:
+    store.cases.upsert_cases(
+        [
+            _case("CS-1", 0, subject="ServiceDegradation"),
+            _case("CS-2", 1, subject="RfoRequest"),
+            _case("CS-3", 2, subject="Ödeshög link down"),
+        ]
+    )
+    if warm:
+        store.cases.warm_inbox()
+    assert [r.id for r in store.cases.inbox_page(CaseQuery(text=text))] == wanted
+
+
+def test_a_store_from_before_finds_a_subject_as_shown_after_the_upgrade(tmp_path: Path) -> None:
+    """The search text of cases stored by the previous version (the API's word only) gets the
+    subject as the screens show it on opening."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    for number, migration in enumerate(MIGRATIONS[:-1]):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    db.execute(
+        "INSERT INTO cases (id, subject, last_modified, search, raw) "
+        "VALUES ('CS-1', 'ServiceDegradation', '2026-11-18T09:00:00.000000', "
+        "'cs-1 servicedegradation', '{}')"
+    )
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert [r.id for r in store.cases.inbox_page(CaseQuery(text="service deg"))] == ["CS-1"]
