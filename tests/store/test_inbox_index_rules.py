@@ -283,3 +283,13 @@ def test_a_service_site_or_account_is_picked_by_its_whole_value() -> None:
     wanted = CaseQuery(priorities=frozenset({"P1", "P2", "P9"}), sort=BY_ID)
     assert _ids(index, wanted) == ["CS-1", "CS-2"]
     assert _ids(index, CaseQuery(types=frozenset({"Request"}), sort=BY_ID)) == ["CS-3"]
+
+
+def test_a_value_with_a_nul_that_no_case_has_picks_no_case() -> None:
+    """Its bytes are those of two neighbours' values side by side (``ST-1``, NUL, ``ST-2``):
+    it names neither."""
+    index = InboxIndex([_key("CS-1", site_id="ST-1"), _key("CS-2", site_id="ST-2")])
+    assert _ids(index, CaseQuery(site_id="ST-1\x00ST-2", sort=BY_ID)) == []
+    assert _ids(index, CaseQuery(only_ids=frozenset({"CS-1\x00CS-2"}), sort=BY_ID)) == []
+    hidden = frozenset({"CS-1\x00CS-2"})
+    assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == ["CS-1", "CS-2"]
