@@ -293,3 +293,40 @@ def test_a_value_with_a_nul_that_no_case_has_picks_no_case() -> None:
     assert _ids(index, CaseQuery(only_ids=frozenset({"CS-1\x00CS-2"}), sort=BY_ID)) == []
     hidden = frozenset({"CS-1\x00CS-2"})
     assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == ["CS-1", "CS-2"]
+
+
+def test_an_empty_value_or_id_is_found_beside_values_with_a_nul() -> None:
+    """A value with a NUL is kept aside and leaves an empty place, as an empty value does: an
+    empty site or id names the case that has it, not the place of one with a NUL."""
+    index = InboxIndex(
+        [
+            _key("CS-\x00a", site_id="ST-\x00"),
+            _key("", site_id=""),
+            _key("CS-\x00b", site_id="ST-1"),
+            _key("CS-1"),
+        ]
+    )
+    assert _ids(index, CaseQuery(site_id="", sort=BY_ID)) == [""]
+    assert _ids(index, CaseQuery(site_id="ST-\x00", sort=BY_ID)) == ["CS-\x00a"]
+    assert _ids(index, CaseQuery(only_ids=frozenset({""}), sort=BY_ID)) == [""]
+    hidden = frozenset({""})
+    assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == ["CS-\x00a", "CS-\x00b", "CS-1"]
+
+
+def test_an_id_or_value_with_a_lone_surrogate_is_found() -> None:
+    """JSON can carry a lone surrogate (``"\\ud800"``): such an id is kept, shown and found."""
+    index = InboxIndex([_key("CS-\ud800", account_id="A-\udfff"), _key("CS-1", account_id="A")])
+    assert _ids(index, CaseQuery(sort=BY_ID)) == ["CS-1", "CS-\ud800"]
+    assert _ids(index, CaseQuery(only_ids=frozenset({"CS-\ud800"}), sort=BY_ID)) == ["CS-\ud800"]
+    assert _ids(index, CaseQuery(account_id="A-\udfff", sort=BY_ID)) == ["CS-\ud800"]
+
+
+def test_the_value_of_a_case_without_one_is_none() -> None:
+    from expereo_tui.store.inbox_index import PRIORITY, SITE_ID
+    from expereo_tui.store.inbox_index import STATUS as STATUS_FIELD
+
+    index = InboxIndex([_key("CS-1", site_id="ST-9", status="New"), _key("CS-2", priority="P1")])
+    place = {index.id_of(p): p for p in range(len(index))}
+    assert [index.value_of(SITE_ID, place[i]) for i in ("CS-1", "CS-2")] == ["ST-9", None]
+    assert [index.value_of(PRIORITY, place[i]) for i in ("CS-1", "CS-2")] == [None, "P1"]
+    assert [index.value_of(STATUS_FIELD, place[i]) for i in ("CS-1", "CS-2")] == ["New", None]
