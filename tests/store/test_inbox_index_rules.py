@@ -359,3 +359,20 @@ def test_codes_hold_65535_or_65536_distinct_values() -> None:
         codes, values = _codes(array("I", range(n)), seen, SUBJECT)
         assert codes.tolist() == list(range(n, 0, -1)), n
         assert (values[0], values[1], values[n]) == (None, "00000", f"{n - 1:05}")
+
+
+def test_id_or_unread_after_another_sort_column_orders_only_its_ties() -> None:
+    """A view's sort can name the id or the read state after another column
+    (``sort = ["priority", "-id"]``): the first column still orders the cases."""
+    index = InboxIndex(
+        [
+            _key("CS-1", priority="P2", unread=1),
+            _key("CS-2", priority="P1"),
+            _key("CS-3", priority="P2"),
+            _key("CS-4", priority="P1", unread=1),
+        ]
+    )
+    by_id_desc = CaseQuery(sort=(("priority", False), ("id", True)))
+    assert _ids(index, by_id_desc) == ["CS-4", "CS-2", "CS-3", "CS-1"]
+    unread_first = CaseQuery(sort=(("priority", True), ("unread", True)))
+    assert _ids(index, unread_first) == ["CS-1", "CS-3", "CS-4", "CS-2"]
