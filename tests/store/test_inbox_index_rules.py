@@ -376,3 +376,13 @@ def test_id_or_unread_after_another_sort_column_orders_only_its_ties() -> None:
     assert _ids(index, by_id_desc) == ["CS-4", "CS-2", "CS-3", "CS-1"]
     unread_first = CaseQuery(sort=(("priority", True), ("unread", True)))
     assert _ids(index, unread_first) == ["CS-1", "CS-3", "CS-4", "CS-2"]
+
+
+def test_a_search_finds_each_case_of_a_build_read_in_several_parts() -> None:
+    """The build reads the cases a thousand or so at a time: the texts of one part and the next
+    stay apart, each case keeps its own (a word in most texts, in one, a single byte)."""
+    texts = {f"CS-{i:04}": f"cs-{i:04} {'tokyo' if i % 3 else 'oslo'}" for i in range(2100)}
+    index = InboxIndex(_key(i, search=t) for i, t in texts.items())
+    for word in ("cs-1025", "cs-2099", "cs-0000", "tokyo", "oslo", "9", "cs-10"):
+        expected = [i for i, t in sorted(texts.items()) if word in t]
+        assert _ids(index, CaseQuery(text=word, sort=BY_ID)) == expected, word
