@@ -315,10 +315,17 @@ def test_an_empty_value_or_id_is_found_beside_values_with_a_nul() -> None:
 
 def test_an_id_or_value_with_a_lone_surrogate_is_found() -> None:
     """JSON can carry a lone surrogate (``"\\ud800"``): such an id is kept, shown and found."""
-    index = InboxIndex([_key("CS-\ud800", account_id="A-\udfff"), _key("CS-1", account_id="A")])
-    assert _ids(index, CaseQuery(sort=BY_ID)) == ["CS-1", "CS-\ud800"]
+    index = InboxIndex(
+        [
+            _key("CS-\ud800", account_id="A-\udfff"),
+            _key("CS-1", account_id="A"),
+            _key("CS-\x00\ud800", site_id="ST-\x00\udfff"),  # with a NUL: kept aside
+        ]
+    )
+    assert _ids(index, CaseQuery(sort=BY_ID)) == ["CS-\x00\ud800", "CS-1", "CS-\ud800"]
     assert _ids(index, CaseQuery(only_ids=frozenset({"CS-\ud800"}), sort=BY_ID)) == ["CS-\ud800"]
     assert _ids(index, CaseQuery(account_id="A-\udfff", sort=BY_ID)) == ["CS-\ud800"]
+    assert _ids(index, CaseQuery(site_id="ST-\x00\udfff", sort=BY_ID)) == ["CS-\x00\ud800"]
 
 
 def test_the_value_of_a_case_without_one_is_none() -> None:
