@@ -343,12 +343,18 @@ def test_a_field_with_255_or_256_distinct_values_sorts_by_each_of_them() -> None
     """A code is a byte while a field has fewer than 256 distinct values, wider from then on
     (no value wraps round: the 256th subject sorts after the 255th)."""
     index = InboxIndex(
-        _key(f"CS-{i:03}", subject=f"s{255 - i:03}", type=f"t{i:03}" if i else None)
+        _key(
+            f"CS-{i:03}",
+            subject=f"s{255 - i:03}",
+            priority=f"p{255 - i:03}",
+            type=f"t{i:03}" if i else None,
+        )
         for i in range(256)
-    )  # 256 subjects; 255 types and a case without one
+    )  # 256 subjects and priorities; 255 types and a case without one
     by_id = [f"CS-{i:03}" for i in range(256)]
     assert _ids(index, CaseQuery(sort=(("subject", False),))) == by_id[::-1]
     assert _ids(index, CaseQuery(sort=(("subject", True),))) == by_id
+    assert _ids(index, CaseQuery(sort=(("priority", False),))) == by_id[::-1]
     assert _ids(index, CaseQuery(sort=(("type", False),))) == by_id[1:] + ["CS-000"]
     assert _ids(index, CaseQuery(sort=(("type", True),))) == by_id[:0:-1] + ["CS-000"]
 
@@ -358,7 +364,7 @@ def test_codes_hold_65535_or_65536_distinct_values() -> None:
     on: every value keeps its place (``_codes`` itself: building 65,536 cases takes ~0.3 s)."""
     from array import array
 
-    from expereo_tui.store.inbox_index import SUBJECT, _codes
+    from expereo_tui.store.inbox_index import SUBJECT, _codes, _Column
 
     for n in (65535, 65536):
         # case i's value is the (n - i)th smallest: its code is n - i
@@ -366,6 +372,11 @@ def test_codes_hold_65535_or_65536_distinct_values() -> None:
         codes, values = _codes(array("I", range(n)), seen, SUBJECT)
         assert codes.tolist() == list(range(n, 0, -1)), n
         assert (values[0], values[1], values[n]) == (None, "00000", f"{n - 1:05}")
+        column = _Column()  # a field only sorted by: its values ranked as bytes
+        column.add(f"{n - 1 - i:05}" for i in range(n))
+        codes, distinct = column.ranked()
+        assert codes.tolist() == list(range(n, 0, -1)), n
+        assert (distinct[0], distinct[-1]) == (b"00000", f"{n - 1:05}".encode())
 
 
 def test_id_or_unread_after_another_sort_column_orders_only_its_ties() -> None:
