@@ -145,6 +145,8 @@ class Packed:
         for i, odd in self._odd.items():
             if odd == string:
                 return i
+        if "\0" in string:  # only an odd string has one (else: two neighbours side by side)
+            return None
         needle = b"\0" + string.encode("utf-8", "surrogatepass") + b"\0"
         at = self._text.find(needle)
         while at >= 0:

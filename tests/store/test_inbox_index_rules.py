@@ -283,3 +283,124 @@ def test_a_service_site_or_account_is_picked_by_its_whole_value() -> None:
     wanted = CaseQuery(priorities=frozenset({"P1", "P2", "P9"}), sort=BY_ID)
     assert _ids(index, wanted) == ["CS-1", "CS-2"]
     assert _ids(index, CaseQuery(types=frozenset({"Request"}), sort=BY_ID)) == ["CS-3"]
+
+
+def test_a_value_with_a_nul_that_no_case_has_picks_no_case() -> None:
+    """Its bytes are those of two neighbours' values side by side (``ST-1``, NUL, ``ST-2``):
+    it names neither."""
+    index = InboxIndex([_key("CS-1", site_id="ST-1"), _key("CS-2", site_id="ST-2")])
+    assert _ids(index, CaseQuery(site_id="ST-1\x00ST-2", sort=BY_ID)) == []
+    assert _ids(index, CaseQuery(only_ids=frozenset({"CS-1\x00CS-2"}), sort=BY_ID)) == []
+    hidden = frozenset({"CS-1\x00CS-2"})
+    assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == ["CS-1", "CS-2"]
+
+
+def test_an_empty_value_or_id_is_found_beside_values_with_a_nul() -> None:
+    """A value with a NUL is kept aside and leaves an empty place, as an empty value does: an
+    empty site or id names the case that has it, not the place of one with a NUL."""
+    index = InboxIndex(
+        [
+            _key("CS-\x00a", site_id="ST-\x00"),
+            _key("", site_id=""),
+            _key("CS-\x00b", site_id="ST-1"),
+            _key("CS-1"),
+        ]
+    )
+    assert _ids(index, CaseQuery(site_id="", sort=BY_ID)) == [""]
+    assert _ids(index, CaseQuery(site_id="ST-\x00", sort=BY_ID)) == ["CS-\x00a"]
+    assert _ids(index, CaseQuery(only_ids=frozenset({""}), sort=BY_ID)) == [""]
+    hidden = frozenset({""})
+    assert _ids(index, CaseQuery(hidden_ids=hidden, sort=BY_ID)) == ["CS-\x00a", "CS-\x00b", "CS-1"]
+
+
+def test_an_id_or_value_with_a_lone_surrogate_is_found() -> None:
+    """JSON can carry a lone surrogate (``"\\ud800"``): such an id is kept, shown and found."""
+    index = InboxIndex(
+        [
+            _key("CS-\ud800", account_id="A-\udfff"),
+            _key("CS-1", account_id="A"),
+            _key("CS-\x00\ud800", site_id="ST-\x00\udfff"),  # with a NUL: kept aside
+        ]
+    )
+    assert _ids(index, CaseQuery(sort=BY_ID)) == ["CS-\x00\ud800", "CS-1", "CS-\ud800"]
+    assert _ids(index, CaseQuery(only_ids=frozenset({"CS-\ud800"}), sort=BY_ID)) == ["CS-\ud800"]
+    assert _ids(index, CaseQuery(account_id="A-\udfff", sort=BY_ID)) == ["CS-\ud800"]
+    assert _ids(index, CaseQuery(site_id="ST-\x00\udfff", sort=BY_ID)) == ["CS-\x00\ud800"]
+
+
+def test_the_value_of_a_case_without_one_is_none() -> None:
+    from expereo_tui.store.inbox_index import PRIORITY, SITE_ID
+    from expereo_tui.store.inbox_index import STATUS as STATUS_FIELD
+
+    index = InboxIndex([_key("CS-1", site_id="ST-9", status="New"), _key("CS-2", priority="P1")])
+    place = {index.id_of(p): p for p in range(len(index))}
+    assert [index.value_of(SITE_ID, place[i]) for i in ("CS-1", "CS-2")] == ["ST-9", None]
+    assert [index.value_of(PRIORITY, place[i]) for i in ("CS-1", "CS-2")] == [None, "P1"]
+    assert [index.value_of(STATUS_FIELD, place[i]) for i in ("CS-1", "CS-2")] == ["New", None]
+
+
+def test_a_field_with_255_or_256_distinct_values_sorts_by_each_of_them() -> None:
+    """A code is a byte while a field has fewer than 256 distinct values, wider from then on
+    (no value wraps round: the 256th subject sorts after the 255th)."""
+    index = InboxIndex(
+        _key(
+            f"CS-{i:03}",
+            subject=f"s{255 - i:03}",
+            priority=f"p{255 - i:03}",
+            type=f"t{i:03}" if i else None,
+        )
+        for i in range(256)
+    )  # 256 subjects and priorities; 255 types and a case without one
+    by_id = [f"CS-{i:03}" for i in range(256)]
+    assert _ids(index, CaseQuery(sort=(("subject", False),))) == by_id[::-1]
+    assert _ids(index, CaseQuery(sort=(("subject", True),))) == by_id
+    assert _ids(index, CaseQuery(sort=(("priority", False),))) == by_id[::-1]
+    assert _ids(index, CaseQuery(sort=(("type", False),))) == by_id[1:] + ["CS-000"]
+    assert _ids(index, CaseQuery(sort=(("type", True),))) == by_id[:0:-1] + ["CS-000"]
+
+
+def test_codes_hold_65535_or_65536_distinct_values() -> None:
+    """A code is two bytes while a field has fewer than 65,536 distinct values, four from then
+    on: every value keeps its place (``_codes`` itself: building 65,536 cases takes ~0.3 s)."""
+    from array import array
+
+    from expereo_tui.store.inbox_index import SUBJECT, _codes, _Column
+
+    for n in (65535, 65536):
+        # case i's value is the (n - i)th smallest: its code is n - i
+        seen = {f"{n - 1 - i:05}": i for i in range(n)}
+        codes, values = _codes(array("I", range(n)), seen, SUBJECT)
+        assert codes.tolist() == list(range(n, 0, -1)), n
+        assert (values[0], values[1], values[n]) == (None, "00000", f"{n - 1:05}")
+        column = _Column()  # a field only sorted by: its values ranked as bytes
+        column.add(f"{n - 1 - i:05}" for i in range(n))
+        codes, distinct = column.ranked()
+        assert codes.tolist() == list(range(n, 0, -1)), n
+        assert (distinct[0], distinct[-1]) == (b"00000", f"{n - 1:05}".encode())
+
+
+def test_id_or_unread_after_another_sort_column_orders_only_its_ties() -> None:
+    """A view's sort can name the id or the read state after another column
+    (``sort = ["priority", "-id"]``): the first column still orders the cases."""
+    index = InboxIndex(
+        [
+            _key("CS-1", priority="P2", unread=1),
+            _key("CS-2", priority="P1"),
+            _key("CS-3", priority="P2"),
+            _key("CS-4", priority="P1", unread=1),
+        ]
+    )
+    by_id_desc = CaseQuery(sort=(("priority", False), ("id", True)))
+    assert _ids(index, by_id_desc) == ["CS-4", "CS-2", "CS-3", "CS-1"]
+    unread_first = CaseQuery(sort=(("priority", True), ("unread", True)))
+    assert _ids(index, unread_first) == ["CS-1", "CS-3", "CS-4", "CS-2"]
+
+
+def test_a_search_finds_each_case_of_a_build_read_in_several_parts() -> None:
+    """The build reads the cases a thousand or so at a time: the texts of one part and the next
+    stay apart, each case keeps its own (a word in most texts, in one, a single byte)."""
+    texts = {f"CS-{i:04}": f"cs-{i:04} {'tokyo' if i % 3 else 'oslo'}" for i in range(2100)}
+    index = InboxIndex(_key(i, search=t) for i, t in texts.items())
+    for word in ("cs-1025", "cs-2099", "cs-0000", "tokyo", "oslo", "9", "cs-10"):
+        expected = [i for i, t in sorted(texts.items()) if word in t]
+        assert _ids(index, CaseQuery(text=word, sort=BY_ID)) == expected, word
