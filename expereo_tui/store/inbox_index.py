@@ -60,8 +60,10 @@ COLUMNS_SQL = (
 # dropped once ranked.
 _CODED = (STATUS, PRIORITY, TYPE, SUBJECT, SERVICE_ID, SERVICE, SITE_ID, SITE, ACCOUNT_ID,
           CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED)  # fmt: skip
-_NAMED = (STATUS, PRIORITY, TYPE, SERVICE_ID, SITE_ID, ACCOUNT_ID)  # values kept
-_FEW = (STATUS, PRIORITY, TYPE, ACCOUNT_ID)  # of those, the few values many cases share
+# the fields a query names, whose values are kept: those with a few values many cases share,
+# and those with many (a service, a site)
+_FEW = (STATUS, PRIORITY, TYPE, ACCOUNT_ID)
+_MANY = (SERVICE_ID, SITE_ID)
 _SORTED_ONLY = (SUBJECT, SERVICE, SITE, CUSTOMER_REFERENCE, LAST_MODIFIED, CREATED)
 _ID_OF, _UNREAD_OF = itemgetter(ID), itemgetter(UNREAD)
 _ALL_BYTES = bytes(range(256))
@@ -234,7 +236,7 @@ class _Read:
             del named
         for i in _SORTED_ONLY:
             self.codes[i], _ = columns.pop(i).ranked()
-        for i in (SERVICE_ID, SITE_ID):  # many values, and a query names one
+        for i in _MANY:
             self.codes[i], distinct = columns.pop(i).ranked()
             self.named[i] = Packed.of_utf8(distinct)
             del distinct

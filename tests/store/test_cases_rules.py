@@ -327,6 +327,13 @@ def test_raw_cases_are_the_apis_json_by_id_or_in_the_order_asked(store: Store) -
     assert store.cases.raw_cases([]) == []
 
 
+def _found(store: Store, warm: bool, text: str) -> list[str]:
+    """The inbox's cases for a search of ``text``: from SQL, or from memory once ``warm``."""
+    if warm:
+        store.cases.warm_inbox()
+    return [r.id for r in store.cases.inbox_page(CaseQuery(text=text))]
+
+
 @pytest.mark.parametrize("warm", [False, True], ids=["sql", "memory"])
 @pytest.mark.parametrize(
     ("text", "wanted"),
@@ -351,9 +358,7 @@ def test_text_search_ignores_case_beyond_ascii(
             _case("CS-3", 2, subject="Oslo"),
         ]
     )
-    if warm:
-        store.cases.warm_inbox()
-    assert [r.id for r in store.cases.inbox_page(CaseQuery(text=text))] == [wanted]
+    assert _found(store, warm, text) == [wanted]
 
 
 def test_a_store_from_before_finds_its_cases_beyond_ascii_after_the_upgrade(
@@ -596,9 +601,7 @@ def test_a_subject_is_found_as_the_screen_shows_it(
             _case("CS-3", 2, subject="Ödeshög link down"),
         ]
     )
-    if warm:
-        store.cases.warm_inbox()
-    assert [r.id for r in store.cases.inbox_page(CaseQuery(text=text))] == wanted
+    assert _found(store, warm, text) == wanted
 
 
 def test_a_store_from_before_finds_a_subject_as_shown_after_the_upgrade(tmp_path: Path) -> None:
