@@ -46,15 +46,20 @@ def layers():
         os.dup2(saved, 2)
         out.seek(0)
         stats = out.read().decode(errors="replace")
-    arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", stats).group(1)
-    in_use = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", stats).group(1)
+    arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", stats)
+    in_use = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", stats)
     info = libc.mallinfo2()
     rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     return (
         f"RSS {rss / 1e6:.1f} MB; glibc in use {(info.uordblks + info.hblkhd) / 1e6:.1f}"
         f" MB, freed but kept {info.fordblks / 1e6:.1f} MB; SQLite heap "
-        f"{used() / 1e6:.1f} MB; pymalloc arenas {arenas} (blocks in use "
-        f"{int(in_use.replace(',', '')) / 1e6:.1f} MB)"
+        f"{used() / 1e6:.1f} MB; "
+        + (  # tracemalloc's hooks hide pymalloc from _debugmallocstats
+            f"pymalloc arenas {arenas.group(1)} (blocks in use "
+            f"{int(in_use.group(1).replace(',', '')) / 1e6:.1f} MB)"
+            if arenas and in_use
+            else "pymalloc not shown (tracemalloc is on)"
+        )
     )
 
 

@@ -149,6 +149,47 @@ print(libc.mallinfo2().hblks - before)
 """
 
 
+_ARENAS_PROBE = """
+import ctypes, os, sys, threading
+from expereo_tui import heap
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+if sys.argv[1] == "settle":
+    assert heap.settle()
+kept = []
+def work():
+    kept.append(libc.malloc(4096))
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+os.dup2(1, 2)  # malloc_stats writes to standard error: one "Arena N:" line a heap
+libc.malloc_stats()
+"""
+
+
+def test_settle_has_every_thread_allocate_from_one_heap() -> None:
+    """heap.settle() (at launch, before the app's threads): four threads that allocate share
+    the one heap; without it glibc gives each new thread a heap of its own, each keeping its own
+    free blocks."""
+    import ctypes.util
+    import subprocess
+    import sys
+
+    if not (sys.platform.startswith("linux") and ctypes.util.find_library("c")):
+        return  # settle() says False there (test_settle_keeps_a_large_block_mapped_...)
+    run = [sys.executable, "-c", _ARENAS_PROBE]
+
+    def heaps(how: str) -> int:
+        shown = subprocess.run([*run, how], capture_output=True, text=True, check=True)
+        return sum(line.startswith("Arena ") for line in shown.stdout.splitlines())
+
+    assert heaps("settle") == 1
+    assert heaps("no") > 1
+
+
 def test_settle_keeps_a_large_block_mapped_on_its_own_after_a_larger_one_was_freed() -> None:
     """heap.settle() (at launch): a 512 KiB block is mapped on its own, and so given back whole
     when it is dropped, even after an 8 MiB block was freed; without it glibc puts it in the
