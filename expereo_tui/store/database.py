@@ -444,13 +444,6 @@ class Database:
         with self.lock:
             self.conn.execute(f"PRAGMA cache_size = -{int(kib)}")
 
-    def release_memory(self) -> None:
-        """Empty this connection's page cache (``PRAGMA shrink_memory``): after a bulk write
-        (a first sync) it holds the pages written, which later reads seldom need; it fills
-        again, up to CACHE_KIB, with the pages they do."""
-        with self.lock:
-            self.conn.execute("PRAGMA shrink_memory")
-
     def data_version(self) -> int:
         """Changes when another connection (another process) commits: poll it to notice."""
         with self.lock:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from expereo_tui import heap
 from expereo_tui.locations import store_path
 
 from .activity import ActivityStore, CaseActivity
@@ -104,12 +103,6 @@ class Store:
     def set_cache_kib(self, kib: int) -> None:
         """Bound SQLite's page cache (database.CACHE_KIB unless a benchmark asks)."""
         self.database.set_cache_kib(kib)
-
-    def give_back(self) -> None:
-        """After a bulk write (a first sync, an inventory refresh): SQLite's cached pages and
-        the heap the work left free go back to the system (issue 30).  Blocking; a thread's."""
-        self.database.release_memory()
-        heap.give_back()
 
     def stamp(self) -> tuple[int, int]:
         """Changes with every write: this process's and another's (a cached read is current

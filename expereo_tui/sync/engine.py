@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from expereo_tui import heap
 from expereo_tui.api.backend import Backend
 from expereo_tui.api.errors import (
     ApiError,
@@ -564,7 +565,7 @@ class SyncEngine:
         finally:
             poller.stage = "idle"
         if bulk:  # the pages' memory goes back to the system, not kept at the peak
-            await asyncio.to_thread(self.store.give_back)
+            await asyncio.to_thread(heap.give_back)
         self.polls += 1
         self._backoff.reset()
         self._last_success = last_success

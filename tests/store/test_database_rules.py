@@ -131,37 +131,3 @@ def test_the_page_cache_can_be_set_to_another_bound(tmp_path: Path) -> None:
     store.set_cache_kib(512)
     assert store.database.rows("PRAGMA cache_size")[0][0] == -512  # KiB (negative: not pages)
     store.close()
-
-
-def _sqlite_heap() -> int:
-    """Bytes SQLite holds in this process (``sqlite3_memory_used``), or -1 where the module is
-    not linked to a libsqlite3 that says it."""
-    import ctypes
-
-    import _sqlite3
-
-    try:
-        used = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
-    except (OSError, AttributeError):
-        return -1
-    used.restype = ctypes.c_int64
-    return int(used())
-
-
-def test_give_back_empties_the_page_cache_a_bulk_write_filled(tmp_path: Path) -> None:
-    """After a first sync the connection's cache holds the pages it wrote (up to CACHE_KIB,
-    2 MB): Store.give_back lets them go, and the data stays readable."""
-    store = Store(tmp_path / "cache.sqlite3")
-    if _sqlite_heap() < 0:  # pragma: no cover - a statically linked sqlite3 module
-        store.give_back()
-        store.close()
-        return
-    store.cases.upsert_cases(
-        [_case(f"CS-{n:07d}", n, subject="x" * 400, description="y" * 1500) for n in range(3000)]
-    )
-    full = _sqlite_heap()
-    store.give_back()
-    emptied = _sqlite_heap()
-    assert full - emptied > 1_000_000  # most of the 2 MB cache
-    assert store.database.rows("SELECT count(*) FROM cases")[0][0] == 3000
-    store.close()
