@@ -14,7 +14,9 @@ drawing a DataTable of 50 rows (``pty_apps.BARE_APP``), its RSS once it shows it
 Printed: scale, cases, RSS, ratio to the bare app, bytes per case ((RSS - bare) / cases).
 Targets (issue 30): ≤ 1.5× / 2× / 3× the bare app for small / large / xl.  Printed beside
 the bare app, as context and never as a verdict: the import floor, the bare app once it has
-imported what the app imports (httpx, pydantic and the models, the store, the sync, the UI).
+imported what the app imports (httpx, pydantic and the models, the store, the sync, the UI),
+and the working floor, the import floor that also holds what a working app holds before its
+first case: its API client (httpx, with its TLS context) and its models' validators.
 
 ``--diagnose`` runs the app through a wrapper that, once synced, is sent SIGUSR1 and writes its
 RSS by layer (glibc's heap in use and freed-but-kept, SQLite's heap, pymalloc's arenas), the same
@@ -169,10 +171,38 @@ FLOOR_IMPORTS = (
 )  # fmt: skip
 
 
-def floor_rss(folder: Path) -> int:
-    """RSS of the bare app that first imports what the app imports (``FLOOR_IMPORTS``)."""
-    floor = folder / "floor_app.py"
-    floor.write_text("".join(f"import {name}\n" for name in FLOOR_IMPORTS) + BARE_APP)
+# What any working app holds before its first case, beside its imports: its one API client (an
+# httpx client, with the TLS context of its trusted CAs) and the models' validators, which
+# pydantic builds when a model is first used (``defer_build``)
+WORKING = textwrap.dedent(
+    """
+    from expereo_tui import heap
+    from expereo_tui.api import models
+    from expereo_tui.api.settings import ClientSettings
+    from expereo_tui.api.v2 import V2Client
+
+    heap.settle()
+    _client = V2Client(ClientSettings(
+        base_url="https://api.invalid", token_url="https://api.invalid/token",
+        client_id="floor", client_secret="floor"))
+    for _name in dir(models):
+        _model = getattr(models, _name)
+        if isinstance(_model, type) and issubclass(_model, models.BaseModel) and (
+            _model.__module__ == models.__name__ and _model is not models.Page
+        ):
+            _model.model_rebuild(force=True)
+    for _item in (models.Account, models.Site, models.Service, models.Case, models.CaseMessage):
+        models.Page[_item].model_rebuild(force=True)
+    """
+)
+
+
+def floor_rss(folder: Path, working: bool = False) -> int:
+    """RSS of the bare app that first imports what the app imports (``FLOOR_IMPORTS``) and,
+    ``working``, also holds what a working app holds before its first case (``WORKING``)."""
+    floor = folder / f"floor_app{'_working' if working else ''}.py"
+    imports = "".join(f"import {name}\n" for name in FLOOR_IMPORTS)
+    floor.write_text(imports + (WORKING if working else "") + BARE_APP)
     pid = _start(f"{sys.executable} {floor}", {})
     _wait(None, 60)
     return _settled_rss(pid)
@@ -227,6 +257,12 @@ def main() -> int:
             print(
                 f"the import floor (the bare app importing what the app imports, no data, no "
                 f"sync): RSS {floor / 1e6:.1f} MB, {floor / bare:.2f}× bare (context, not a verdict)"
+            )
+            working = floor_rss(Path(tmp), working=True)
+            print(
+                f"the working floor (the import floor, its API client and its models' "
+                f"validators built, still no data): RSS {working / 1e6:.1f} MB, "
+                f"{working / bare:.2f}× bare (context, not a verdict)"
             )
             print(
                 f"{'scale':>6} {'cases':>8} {'RSS MB':>8} {'× bare':>7} {'B/case':>8} "
