@@ -66,17 +66,18 @@ log = logging.getLogger(__name__)
 
 #: SQLite's page cache per connection, in KiB: a fixed bound, because a store on a NOC wall runs
 #: for days and the cache grows to this size as the file does (at 32 MB a large account's store,
-#: 67 MB on disk, filled it within a day: the wall's RSS grew by as much).  1 MB: the inbox
+#: 67 MB on disk, filled it within a day: the wall's RSS grew by as much).  512 KiB: the inbox
 #: filters, sorts and counts from memory (store/inbox_index.py), so SQL reads a page of rows by
 #: id, a thread, an inventory list, and a scan (the header's counts) outgrows any of these bounds
 #: on a large store anyway.  Measured on the large and xl (100,000 cases) stores: with 8, 4 or
 #: 2 MB each of those took the same time (a page by id 0.7-0.9 ms, a thread 0.4-0.6 ms; the open
 #: inbox's first page before the index is warm 2.8 vs 4.6 ms on large), while 8 MB held 6-7 MB
-#: more of the app after a large account's first sync.  2 → 1 MB (issue 30): ``store_bench``'s
-#: queries the same within noise (each ratio to its baseline within ±0.3, in one run), and
-#: ``memory_bench large`` 1 MB lower.  The wall reads once per poll, in a thread, and is
-#: Python's work (a 72-hour soak: 2 MB stays at 2.6 MB from the first hour).
-CACHE_KIB = 1024
+#: more of the app after a large account's first sync.  2 MB → 512 KiB (issue 30):
+#: ``store_bench``'s queries the same within noise (runs at 1 MB and 512 KiB interleaved: each
+#: ratio to its baseline within ±0.8; a 100-message page of a 10,000-message thread 0.8 →
+#: 0.9 ms), and ``memory_bench large`` ~1.5 MB lower.  The wall reads once per poll, in a
+#: thread, and is Python's work (a 72-hour soak: 2 MB stays at 2.6 MB from the first hour).
+CACHE_KIB = 512
 
 
 def private_file(path: Path, mode: int = 0o600) -> None:

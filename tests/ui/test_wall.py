@@ -320,10 +320,10 @@ def test_the_data_age_after_a_poll_keeps_the_clock_as_wide() -> None:
 def test_the_wall_keeps_a_small_page_cache(
     sim: Simulator, store: Store, sim_clock: FakeClock
 ) -> None:
-    """A read per poll, in a thread: the wall's store caches 1 MB of pages (with 8 MB its RSS
+    """A read per poll, in a thread: the wall's store caches 512 KiB of pages (with 8 MB its RSS
     grew over days as the cache filled with the growing file)."""
     make_wall(sim, store, sim_clock)
-    assert int(store.database.rows("PRAGMA cache_size")[0][0]) == -1024
+    assert int(store.database.rows("PRAGMA cache_size")[0][0]) == -512
 
 
 async def test_at_80_columns_the_title_keeps_the_view_and_its_place(
