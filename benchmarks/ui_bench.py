@@ -12,8 +12,9 @@ test-harness sleeps in it (Pilot's own waits poll in 20 ms steps; they are used 
 the app settle between measurements, never inside one).
 
 - first frame: app start until the first frame that shows the inbox's rows, vs a bare app whose
-  DataTable holds one screenful (50 rows) — target ≤ 1.3× — and, for scale, a bare app loading
-  every row into a stock DataTable;
+  DataTable holds one screenful (50 rows), and, for scale, a bare app loading every row into a
+  stock DataTable: context only, timed in this process after its imports (the launch's verdict,
+  ≤ 1.3× a bare app, is ``launch_bench``'s, from ``exec`` of the installed script in a pty);
 - filter keystroke → repaint: from the key event until the last frame that changes the search
   box, the counts or the table; median and p95 — target p95 ≤ 50 ms — beside a bare Input +
   DataTable app that refills 60 matching rows per key;
@@ -192,12 +193,11 @@ async def run(scale: str = "large") -> int:
         print(f"first frame: bare app, DataTable of {n} rows   {ms(bare_all):>10}")
         print(
             f"first frame: inbox, {n} cases                  {ms(big_ff):>10}  "
-            f"{ratio:.2f}× bare 50 (target ≤1.3×) {'PASS' if ratio <= 1.3 else 'FAIL'}"
+            f"{ratio:.2f}× bare 50 (context, in process: the launch's verdict is launch_bench's)"
         )
         print(
             f"first frame: inbox, {small_store.cases.case_count()} cases                    "
-            f"{ms(small_ff):>10}  10,000 cases cost {growth:.2f}× that (does not grow with "
-            f"the case count) {'PASS' if growth <= 1.3 else 'FAIL'}"
+            f"{ms(small_ff):>10}  {n:,} cases cost {growth:.2f}× that (context, in process)"
         )
 
         class BareInput(App[None]):
@@ -363,9 +363,7 @@ async def run(scale: str = "large") -> int:
         store.close()
         small_store.close()
         ok = (
-            ratio <= 1.3
-            and growth <= 1.3
-            and tail <= 0.05
+            tail <= 0.05
             and cold_tail <= 0.05
             and thread_ratio <= 1.3
         )
