@@ -137,7 +137,7 @@ def run_app(
     """Run the app (or the wall) until it exits; a profile chosen in the palette to switch to
     is appended to ``switched``."""
     check_terminal()
-    heap.settle()  # large blocks (the inbox's index) go back to the system when dropped
+    heap.settle()  # before the app's threads: one malloc heap, large blocks given back whole
     if options.wall:
         from expereo_tui.ui.wall.app import WallApp
 

@@ -119,13 +119,9 @@ async def test_a_first_sync_gives_its_memory_back_and_a_quiet_poll_does_not(
 
 
 def test_give_back_runs_on_glibc() -> None:
-    import ctypes.util
-    import sys
-
     from expereo_tui import heap
 
-    on_glibc = sys.platform.startswith("linux") and ctypes.util.find_library("c") is not None
-    assert heap.give_back() is on_glibc
+    assert heap.give_back() is _on_glibc()
 
 
 _MAPPED_PROBE = """
@@ -147,6 +143,23 @@ before = libc.mallinfo2().hblks
 block = libc.malloc(512 << 10)
 print(libc.mallinfo2().hblks - before)
 """
+
+
+def _on_glibc() -> bool:
+    import ctypes.util
+    import sys
+
+    return sys.platform.startswith("linux") and ctypes.util.find_library("c") is not None
+
+
+def _probe(script: str, how: str) -> str:
+    """What ``script`` prints, run in a new Python (``how``: "settle" or not); heap.settle
+    changes a process for good, so each case gets its own."""
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-c", script, how]
+    return subprocess.run(run, capture_output=True, text=True, check=True).stdout
 
 
 _ARENAS_PROBE = """
@@ -174,17 +187,11 @@ def test_settle_has_every_thread_allocate_from_one_heap() -> None:
     """heap.settle() (at launch, before the app's threads): four threads that allocate share
     the one heap; without it glibc gives each new thread a heap of its own, each keeping its own
     free blocks."""
-    import ctypes.util
-    import subprocess
-    import sys
-
-    if not (sys.platform.startswith("linux") and ctypes.util.find_library("c")):
+    if not _on_glibc():
         return  # settle() says False there (test_settle_keeps_a_large_block_mapped_...)
-    run = [sys.executable, "-c", _ARENAS_PROBE]
 
     def heaps(how: str) -> int:
-        shown = subprocess.run([*run, how], capture_output=True, text=True, check=True)
-        return sum(line.startswith("Arena ") for line in shown.stdout.splitlines())
+        return sum(line.startswith("Arena ") for line in _probe(_ARENAS_PROBE, how).splitlines())
 
     assert heaps("settle") == 1
     assert heaps("no") > 1
@@ -194,17 +201,10 @@ def test_settle_keeps_a_large_block_mapped_on_its_own_after_a_larger_one_was_fre
     """heap.settle() (at launch): a 512 KiB block is mapped on its own, and so given back whole
     when it is dropped, even after an 8 MiB block was freed; without it glibc puts it in the
     heap (its threshold moved up to 8 MiB), whose holes stay in the process."""
-    import ctypes.util
-    import subprocess
-    import sys
-
     from expereo_tui import heap
 
-    if not (sys.platform.startswith("linux") and ctypes.util.find_library("c")):
+    if not _on_glibc():
         assert heap.settle() is False
         return
-    run = [sys.executable, "-c", _MAPPED_PROBE]
-    settled = subprocess.run([*run, "settle"], capture_output=True, text=True, check=True)
-    assert settled.stdout.strip() == "1"
-    unsettled = subprocess.run([*run, "no"], capture_output=True, text=True, check=True)
-    assert unsettled.stdout.strip() == "0"
+    assert _probe(_MAPPED_PROBE, "settle").strip() == "1"
+    assert _probe(_MAPPED_PROBE, "no").strip() == "0"
