@@ -36,6 +36,7 @@ from expereo_tui.ui.wall.big_number import BigNumber
 from expereo_tui.ui.wall.screen import WallScreen
 from tests.sim_fixtures import FakeClock
 from tests.ui.conftest import until as ui_until
+from tests.waiting import until
 
 H, M = 3600.0, 60.0
 #: the profile's targets (hand-written: the truth below reads these numbers, not the app's)
@@ -137,14 +138,6 @@ def truth(sim: Simulator, history: History, since: float, now: float) -> dict[st
     return {"breached": breached, "at_risk": at_risk, "ours": ours, "new": new}
 
 
-async def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.02)
-
-
 def _open_service(sim: Simulator) -> str:
     return next(str(s["serviceId"]) for s in sim.data.services.values() if s["status"] == "RFS")
 
@@ -178,7 +171,7 @@ async def test_scripted_shift_matches_the_truth(
         )
         await engine.start()
         try:
-            await _until(lambda: engine.polls >= 1)
+            await until(lambda: engine.polls >= 1, 30.0)
             early = time.time()
             _no_thread_is_never_on_time(store, since, early)
             open_ids = [i for i, c in sim.data.cases.items() if c["status"] not in CLOSED]
@@ -196,11 +189,11 @@ async def test_scripted_shift_matches_the_truth(
                     answer = await http.post("/_sim/event", json=event)
                     assert answer.status_code == 200, answer.text
                     await asyncio.sleep(0)  # live activity goes on between the events
-                await _until(lambda: history.steps >= 20)  # live activity around the script
+                await until(lambda: history.steps >= 20, 30.0)  # live activity around the script
                 history.frozen = True  # the shift ends: nothing moves the truth now
             # the app has seen the end of the shift, and every open case's thread
             polls = engine.polls
-            await _until(lambda: engine.polls >= polls + 2)
+            await until(lambda: engine.polls >= polls + 2, 30.0)
             while await engine.thread_filler.fetch_wanted_threads(50):
                 pass
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from expereo_tui.store.store import Store
 from expereo_tui.sync.engine import SyncEngine, SyncSettings
 from expereo_tui.sync.events import SyncEvent
 from tests.sim_fixtures import FakeClock, make_client
+from tests.waiting import until
 
 
 class Recorder(list[SyncEvent]):
@@ -48,12 +48,7 @@ def engine(
 
 async def wait_until(condition: Callable[[], bool], limit: float = 10.0) -> None:
     """Yield to the loop until ``condition`` holds (a condition, not a fixed sleep)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        # not sleep(0): a loop that never blocks keeps the GIL from the store's worker thread,
-        # whose every SQLite step then waits a whole switch interval (a 5 ms convoy per row:
-        # a 40-row upsert took seconds, and the 10 s limit was missed on a busy machine)
-        await asyncio.sleep(0.001)
+    # a step of 1 ms, not sleep(0): a loop that never blocks keeps the GIL from the store's
+    # worker thread, whose every SQLite step then waits a whole switch interval (a 5 ms convoy
+    # per row: a 40-row upsert took seconds, and the 10 s limit was missed on a busy machine)
+    await until(condition, limit, step=0.001)

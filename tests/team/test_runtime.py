@@ -8,6 +8,7 @@ import asyncio
 from expereo_tui.team.runtime import TeamRuntime
 from expereo_tui.team.settings import TeamSettings, client_key
 from tests.pgcluster import Team
+from tests.waiting import until
 
 
 def runtime(team: Team, *, reader: bool = False, client: str | None = None) -> TeamRuntime:
@@ -18,15 +19,6 @@ def runtime(team: Team, *, reader: bool = False, client: str | None = None) -> T
         read_only=reader,
     )
     return TeamRuntime(settings, heartbeat=0.1)
-
-
-async def until(condition, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait for the condition (polled), failing after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_one_leader_per_api_client_and_the_next_takes_over(team_db: Team) -> None:

@@ -15,6 +15,7 @@ from expereo_tui.locations import config_path
 from expereo_tui.team.runtime import TeamRuntime
 from expereo_tui.team.settings import TeamSettings, client_key
 from tests.pgcluster import Team
+from tests.waiting import until
 
 BASE = "http://127.0.0.1:9"
 CLIENT = client_key(BASE, "cid")
@@ -40,14 +41,6 @@ def runtime(team: Team, user: str, *, reader: bool = False) -> TeamRuntime:
         host=f"{user}-host",
     )
     return TeamRuntime(settings, heartbeat=0.1)
-
-
-async def until(condition, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_team_status_json_lists_the_members_the_sequence_and_the_outbox(
