@@ -14,9 +14,9 @@ drawing a DataTable of 50 rows (``pty_apps.BARE_APP``), its RSS once it shows it
 Printed: scale, cases, RSS, ratio to the bare app, bytes per case ((RSS - bare) / cases).
 Targets (issue 30): ≤ 1.5× / 2× / 3× the bare app for small / large / xl.  Printed beside
 the bare app, as context and never as a verdict: the import floor, the bare app once it has
-imported what the app imports (httpx, pydantic and the models, the store, the sync, the UI),
+imported what the app imports (httpx and the models, the store, the sync, the UI),
 and the working floor, the import floor that also holds what a working app holds before its
-first case: its API client (httpx, with its TLS context) and its models' validators.
+first case: its API client (httpx, with its TLS context) and its models' readers.
 
 ``--diagnose`` runs the app through a wrapper that, once synced, is sent SIGUSR1 and writes its
 RSS by layer (glibc's heap in use and freed-but-kept, SQLite's heap, pymalloc's arenas), the same
@@ -172,8 +172,8 @@ FLOOR_IMPORTS = (
 
 
 # What any working app holds before its first case, beside its imports: its one API client (an
-# httpx client, with the TLS context of its trusted CAs) and the models' validators, which
-# pydantic builds when a model is first used (``defer_build``)
+# httpx client, with the TLS context of its trusted CAs) and the models' fields and readers,
+# worked out when a model is first used
 WORKING = textwrap.dedent(
     """
     from expereo_tui import heap
@@ -187,12 +187,12 @@ WORKING = textwrap.dedent(
         client_id="floor", client_secret="floor"))
     for _name in dir(models):
         _model = getattr(models, _name)
-        if isinstance(_model, type) and issubclass(_model, models.BaseModel) and (
+        if isinstance(_model, type) and issubclass(_model, models.Model) and (
             _model.__module__ == models.__name__ and _model is not models.Page
         ):
-            _model.model_rebuild(force=True)
+            _model.model_fields
     for _item in (models.Account, models.Site, models.Service, models.Case, models.CaseMessage):
-        models.Page[_item].model_rebuild(force=True)
+        models.Page[_item].model_fields
     """
 )
 
@@ -261,7 +261,7 @@ def main() -> int:
             working = floor_rss(Path(tmp), working=True)
             print(
                 f"the working floor (the import floor, its API client and its models' "
-                f"validators built, still no data): RSS {working / 1e6:.1f} MB, "
+                f"readers made, still no data): RSS {working / 1e6:.1f} MB, "
                 f"{working / bare:.2f}× bare (context, not a verdict)"
             )
             print(

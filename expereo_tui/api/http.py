@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
 import httpx
-from pydantic import ValidationError as PydanticValidationError
 
 from .auth import ClientCredentialsAuth
 from .errors import (
@@ -32,7 +31,7 @@ from .errors import (
     UnauthorizedError,
     ValidationError,
 )
-from .models import ErrorObject
+from .models import ErrorObject, ModelError
 from .ratelimit import RateBudget, RateLimiter, parse_retry_after
 from .settings import ClientSettings
 from .tls import tls_failure
@@ -58,7 +57,7 @@ def _parse_errors(response: httpx.Response) -> list[ErrorObject]:
                 item = {**item, "detail": str(item["message"])}
             try:
                 out.append(ErrorObject.model_validate(item))
-            except PydanticValidationError:
+            except ModelError:
                 continue
         return out
     if isinstance(body, dict) and body.get("message"):

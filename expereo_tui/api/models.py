@@ -1,4 +1,5 @@
-"""Pydantic models of the expereoOne API V2 resources, shared by the client and the simulator.
+"""Models of the expereoOne API V2 resources, shared by the client and the simulator
+(:mod:`~expereo_tui.api.shapes`: pydantic's rules, without pydantic's weight).
 
 Read models are tolerant: unknown fields are kept (``extra="allow"``), documented fields may be
 missing or null, and enumerated values the server sends that we do not know are kept as plain
@@ -8,22 +9,11 @@ document.  See ``shared/docs/expereo-api.md`` and ``docs/api-assumptions.md``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
-
+from .shapes import UTC_MARK, CheckInfo, Fail, Field, Model, checks, to_camel
+from .shapes import ModelError as ModelError  # re-exported: what a model raises
 from .vocab import *  # noqa: F403  (re-exported: the vocabulary lives without pydantic)
 from .vocab import ALLOWED_PRIORITIES, ALLOWED_SUBJECTS, CaseStatus, CaseType
 
@@ -32,13 +22,9 @@ from .vocab import ALLOWED_PRIORITIES, ALLOWED_SUBJECTS, CaseStatus, CaseType
 # --------------------------------------------------------------------------------------------
 
 
-def _as_utc(value: datetime) -> datetime:
-    """A timestamp without an offset is read as UTC ([assume], docs/api-assumptions.md)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-#: a datetime read from the API: always timezone-aware (naive → UTC)
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+#: a datetime read from the API: always timezone-aware (naive → UTC: [assume],
+#: docs/api-assumptions.md)
+UtcDateTime = Annotated[datetime, UTC_MARK]
 
 
 def _is_valid_text(text: str) -> bool:
@@ -79,9 +65,9 @@ def find_invalid_text(value: Any, path: str = "") -> str | None:
 REPAIRS_KEY = "clientRepairs"
 
 
-def repairs_of(item: BaseModel | dict[str, Any] | None) -> list[str]:
+def repairs_of(item: Model | dict[str, Any] | None) -> list[str]:
     """What the client repaired in an item it read (empty: nothing)."""
-    if isinstance(item, BaseModel):
+    if isinstance(item, Model):
         found = (item.model_extra or {}).get(REPAIRS_KEY)
     elif isinstance(item, dict):
         found = item.get(REPAIRS_KEY)
@@ -90,28 +76,22 @@ def repairs_of(item: BaseModel | dict[str, Any] | None) -> list[str]:
     return [str(r) for r in found] if isinstance(found, list) else []
 
 
-class ApiModel(BaseModel):
+class ApiModel(Model, extra="allow"):
     """What we read from the API: camelCase on the wire, new fields tolerated and kept.
 
     Text that is not valid Unicode (a lone surrogate) anywhere in the item, kept extra fields
     included, makes the item invalid: the client skips it rather than store or show it."""
 
-    # defer_build: a model's validator is built when it is first used, not at import; a sync
-    # uses half of them, and building them all cost ~3.6 MB of every process (#30)
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="allow", defer_build=True
-    )
     #: envelopes (a page) leave the check to each of their items
     _check_text: ClassVar[bool] = True
 
-    @model_validator(mode="before")
     @classmethod
-    def _valid_text_only(cls, data: Any) -> Any:
+    def model_before(cls, data: Any) -> Any:
         bad = find_invalid_text(data) if cls._check_text else None
         if bad is not None:
-            raise PydanticCustomError(
+            raise Fail(
                 "invalid_text",
-                "invalid text (a lone surrogate or invalid UTF-8) in {field}",
+                f"invalid text (a lone surrogate or invalid UTF-8) in {bad}",
                 {"field": bad},
             )
         return data
@@ -121,12 +101,8 @@ class ApiModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class WriteModel(BaseModel):
+class WriteModel(Model, extra="forbid"):
     """What we send: camelCase on the wire, nothing undocumented."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,23 +228,20 @@ class CaseCreate(WriteModel):
     customer_reference: str | None = None
     sent_by: str | None = None
 
-    @field_validator("type")
-    @classmethod
-    def _known_type(cls, value: str) -> str:
+    @checks("type")
+    def _known_type(cls, value: str, info: CheckInfo) -> str:
         if value not in ALLOWED_PRIORITIES:
             raise ValueError(f"type must be one of {', '.join(ALLOWED_PRIORITIES)}")
         return value
 
-    @field_validator("subject", "service_id", "message")
-    @classmethod
-    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+    @checks("subject", "service_id", "message")
+    def _not_blank(cls, value: str, info: CheckInfo) -> str:
         if not value.strip():
             raise ValueError(f"{to_camel(info.field_name or '')} is required")
         return value
 
-    @field_validator("subject")
-    @classmethod
-    def _subject_of_type(cls, value: str, info: ValidationInfo) -> str:
+    @checks("subject")
+    def _subject_of_type(cls, value: str, info: CheckInfo) -> str:
         ctype = info.data.get("type")
         if ctype in ALLOWED_SUBJECTS and value not in ALLOWED_SUBJECTS[ctype]:
             raise ValueError(
@@ -277,9 +250,8 @@ class CaseCreate(WriteModel):
             )
         return value
 
-    @field_validator("priority")
-    @classmethod
-    def _priority_of_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+    @checks("priority")
+    def _priority_of_type(cls, value: str | None, info: CheckInfo) -> str | None:
         ctype = info.data.get("type")
         if value is not None and ctype in ALLOWED_PRIORITIES:
             if value not in ALLOWED_PRIORITIES[ctype]:
@@ -289,16 +261,14 @@ class CaseCreate(WriteModel):
                 )
         return value
 
-    @field_validator("start_of_incident")
-    @classmethod
-    def _incident_has_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+    @checks("start_of_incident")
+    def _incident_has_start(cls, value: datetime | None, info: CheckInfo) -> datetime | None:
         if value is None and info.data.get("type") == CaseType.INCIDENT:
             raise ValueError("an Incident needs startOfIncident")
         return value
 
-    @field_validator("end_of_incident")
-    @classmethod
-    def _end_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+    @checks("end_of_incident")
+    def _end_after_start(cls, value: datetime | None, info: CheckInfo) -> datetime | None:
         start = info.data.get("start_of_incident")
         if value is not None and start is not None:
             try:
@@ -392,13 +362,11 @@ class ErrorObject(ApiModel):
         return None
 
 
-class TokenResponse(ApiModel):
+class TokenResponse(ApiModel, camel=False):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int = 3600
     scope: str | None = None
-
-    model_config = ConfigDict(alias_generator=None, populate_by_name=True, extra="allow")
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,23 +375,21 @@ class TokenResponse(ApiModel):
 # --------------------------------------------------------------------------------------------
 
 
-class RuleViolation(BaseModel):
+class RuleViolation(Model, extra="ignore", camel=False):
     """A broken case rule: the camelCase field it concerns and a message for a person."""
-
-    model_config = ConfigDict(defer_build=True)
 
     field: str
     message: str
 
 
-def write_problems(model: type[BaseModel], body: dict[str, Any]) -> list[RuleViolation]:
+def write_problems(model: type[Model], body: dict[str, Any]) -> list[RuleViolation]:
     """Validate a camelCase write body with its write model and name each broken field.
 
-    The rules live in the model's validators; this only turns pydantic's errors into
+    The rules live in the model's checks; this only turns its errors into
     :class:`RuleViolation` (empty list: the body is valid)."""
     try:
         model.model_validate(body)
-    except ValidationError as exc:
+    except ModelError as exc:
         out = []
         for err in exc.errors():
             loc = err.get("loc") or ("",)

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
-
 from .models import (
     Account,
     Case,
@@ -34,6 +31,7 @@ from .models import (
     Service,
     Site,
 )
+from .shapes import Model
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,11 @@ class Need:
     feature: str
     method: str
     path: str  # template; parameter names do not matter ("/v2/cases/{}")
-    response: type[BaseModel]
+    response: type[Model]
     is_list: bool = False
     params: tuple[str, ...] = ()
     sort_fields: tuple[str, ...] = ()
-    body: type[BaseModel] | None = None
+    body: type[Model] | None = None
     optional: bool = False  # the app hides the feature when it is missing (invoices)
 
 
@@ -242,15 +240,12 @@ def _enum(schema: dict[str, Any], spec: _Spec) -> list[str] | None:
 
 
 def _client_schemas() -> dict[str, Any]:
-    models: list[type[BaseModel]] = []
+    models: list[type[Model]] = []
     for need in NEEDS:
         models += [need.response] + ([need.body] if need.body else [])
-    _, top = models_json_schema(
-        [(m, "validation") for m in dict.fromkeys(models)],
-        ref_template="#/components/schemas/{model}",
-    )
-    defs: dict[str, Any] = top.get("$defs", {})
-    return defs
+    from .schema import schemas  # pydantic: only when a document is checked
+
+    return schemas(models, "#/components/schemas/{model}")
 
 
 def _adder(report: Report, need: Need) -> Any:

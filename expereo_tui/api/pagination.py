@@ -11,15 +11,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
-from pydantic.alias_generators import to_camel
 
 from .errors import PaginationError, ServerError
 from .models import REPAIRS_KEY, PageLinks, PageMetadata, repairs_of
+from .shapes import Model, ModelError, to_camel
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class SkippedItem:
     reason: str  # pydantic's error type, e.g. datetime_from_date_parsing, missing, invalid_text
 
 
-def id_field(model: type[BaseModel]) -> str | None:
+def id_field(model: type[Model]) -> str | None:
     """The wire name of the model's identifying field (``id``, ``caseId``, ``siteId``...)."""
     names = list(model.model_fields)
     for name in names:
@@ -43,7 +41,7 @@ def id_field(model: type[BaseModel]) -> str | None:
     return None
 
 
-def _item_id(item: Any, model: type[BaseModel]) -> str | None:
+def _item_id(item: Any, model: type[Model]) -> str | None:
     key = id_field(model)
     if not isinstance(item, dict) or key is None:
         return None
@@ -56,7 +54,7 @@ def _item_id(item: Any, model: type[BaseModel]) -> str | None:
 
 
 def _skipped(
-    path: str, item: Any, model: type[BaseModel], exc: PydanticValidationError
+    path: str, item: Any, model: type[Model], exc: ModelError
 ) -> SkippedItem:
     first = exc.errors(include_url=False, include_input=False)[0]
     loc = ".".join(str(p) for p in first.get("loc", ()))
@@ -92,7 +90,7 @@ def repaired(model: type[M], entry: Any, id_key: str | None = None) -> M:
     pydantic error is raised and the caller skips it."""
     try:
         return model.model_validate(entry)
-    except PydanticValidationError as caught:
+    except ModelError as caught:
         if not isinstance(entry, dict):
             raise
         first = exc = caught
@@ -125,12 +123,12 @@ def repaired(model: type[M], entry: Any, id_key: str | None = None) -> M:
         item[REPAIRS_KEY] = repairs
         try:
             return model.model_validate(item)
-        except PydanticValidationError as again:
+        except ModelError as again:
             exc = again
     raise first
 
 
-def _wire_key(model: type[BaseModel], name: str, item: dict[str, Any]) -> str | None:
+def _wire_key(model: type[Model], name: str, item: dict[str, Any]) -> str | None:
     """The key of ``item`` that pydantic's error location ``name`` refers to."""
     if name in item:
         return name
@@ -160,7 +158,7 @@ def read_items(path: str, raw: list[Any], model: type[M]) -> tuple[list[M], list
                     _item_id(entry, model) or "-",
                     field if field.isprintable() else ascii(field),
                 )
-        except PydanticValidationError as exc:
+        except ModelError as exc:
             item = _skipped(path, entry, model, exc)
             skipped.append(item)
             log.warning(
@@ -189,7 +187,7 @@ def read_envelope(body: Any, path: str) -> RawPage:
     try:
         metadata = PageMetadata.model_validate(body.get("metadata") or {})
         links = PageLinks.model_validate(body.get("links") or {})
-    except PydanticValidationError as exc:
+    except ModelError as exc:
         raise ServerError(
             f"The API sent a list {path} we cannot read: {exc.error_count()} problem(s)."
         ) from None

@@ -25,7 +25,6 @@ from importlib import resources
 from typing import Any
 
 import httpx
-from pydantic import ValidationError as PydanticValidationError
 
 from .errors import (
     ApiError,
@@ -49,6 +48,7 @@ from .models import (
     Invoice,
     InvoiceLineDetail,
     MessageCreate,
+    ModelError,
     RuleViolation,
     Service,
     Site,
@@ -171,7 +171,7 @@ def _case(item: dict[str, Any]) -> tuple[Case, list[CaseMessage]]:
     for raw in item.get("communications") or []:
         try:
             thread.append(repaired(CaseMessage, {**raw, "caseId": case.id}))
-        except PydanticValidationError:
+        except ModelError:
             continue  # a malformed message is skipped, never the case
     return case, thread
 
@@ -250,7 +250,7 @@ class V1Client(Face):
                 continue
             try:
                 case, thread = _case(item)
-            except PydanticValidationError as exc:
+            except ModelError as exc:
                 bad += 1  # a malformed case is skipped, never the answer
                 errs = exc.errors()
                 log.warning(
@@ -440,7 +440,7 @@ class V1Client(Face):
         for item in self._account_field(data, "sites", "the site list"):
             try:
                 yield repaired(Site, {**item, "accountId": VIEWER_ACCOUNT}, "siteId")
-            except (PydanticValidationError, TypeError):
+            except (ModelError, TypeError):
                 continue
 
     async def iter_services(self, *, page_size: int = 200) -> AsyncIterator[Service]:
@@ -454,7 +454,7 @@ class V1Client(Face):
             flat["accountId"] = VIEWER_ACCOUNT
             try:
                 yield repaired(Service, flat, "serviceId")
-            except PydanticValidationError:
+            except ModelError:
                 continue
 
     async def iter_site_services(

@@ -20,8 +20,6 @@ from functools import cache
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 
 from .errors import PaginationError, ServerError, ValidationError
 from .http import Face, HttpTransport
@@ -47,6 +45,7 @@ from .models import (
 from .pagination import PageWalk, SkippedItem, id_field, read_envelope, read_items, repaired
 from .ratelimit import RateBudget, RateLimits
 from .settings import ClientSettings
+from .shapes import Model, ModelError
 
 __all__ = [
     "ClientSettings",
@@ -57,7 +56,7 @@ __all__ = [
     "V2Client",
 ]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Model)
 
 
 @cache
@@ -278,7 +277,7 @@ class V2Client(Face):
         data = body.get("data") if isinstance(body, dict) else None
         try:
             return repaired(model, data, id_field(model))
-        except PydanticValidationError:
+        except ModelError:
             raise ServerError(f"The API sent {what} in a form we cannot read.") from None
 
     async def get_account(self, account_id: str) -> Account:
@@ -324,7 +323,7 @@ class V2Client(Face):
         item = body.get("data", body) if isinstance(body, dict) else body
         try:
             return repaired(model, item, id_field(model))
-        except PydanticValidationError:
+        except ModelError:
             raise ServerError(f"The API sent {what} in a form we cannot read.") from None
 
     async def create_case(

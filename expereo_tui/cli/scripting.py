@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from expereo_tui.api.factory import backend_for
-from expereo_tui.api.models import CaseCreate, CaseUpdate
+from expereo_tui.api.models import CaseCreate, CaseUpdate, ModelError
 from expereo_tui.cli.exits import Exit
 from expereo_tui.cli.output import emit, field
 from expereo_tui.config import ConfigError, get_profile, resolve_secret
@@ -329,8 +329,6 @@ async def cases_reply(ctx: Context, args: argparse.Namespace, out: TextIO) -> Ex
 
 
 async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit:
-    from pydantic import ValidationError
-
     if args.message != "-":
         raise ScriptError(Exit.USAGE, "give the message on stdin: cases new … -")
     text = _stdin_text()
@@ -343,7 +341,7 @@ async def cases_new(ctx: Context, args: argparse.Namespace, out: TextIO) -> Exit
             priority=args.priority,
             start_of_incident=args.start,
         )
-    except ValidationError as exc:
+    except ModelError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ScriptError(Exit.REJECTED, f"{where}: {first['msg']}") from None

@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, fields
 from email.utils import formatdate
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.datastructures import URL
 from starlette.responses import JSONResponse, Response
+
+from expereo_tui.api.shapes import Model
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Faults:
                 }
         return item
 
-    def list_response(self, body: dict[str, Any], model: type[BaseModel], url: URL) -> Response:
+    def list_response(self, body: dict[str, Any], model: type[Model], url: URL) -> Response:
         """A list body as the faults serve it: bad items first, odd next links."""
         links = body["links"]
         target = links.get("next") or links.get("self")
@@ -150,7 +151,7 @@ def _naive(value: Any) -> Any:
     return value
 
 
-def _wire_names(model: type[BaseModel]) -> tuple[list[str], list[str]]:
+def _wire_names(model: type[Model]) -> tuple[list[str], list[str]]:
     """(every wire field name, the required ones)."""
     names, required = [], []
     for name, info in model.model_fields.items():
@@ -163,7 +164,7 @@ def _wire_names(model: type[BaseModel]) -> tuple[list[str], list[str]]:
     return names, required
 
 
-def bad_items(template: dict[str, Any], model: type[BaseModel]) -> list[dict[str, Any]]:
+def bad_items(template: dict[str, Any], model: type[Model]) -> list[dict[str, Any]]:
     """Copies of ``template`` that a client cannot read, one per applicable kind of BAD_KINDS,
     each with its own id (``sim-bad-<kind>``) where the resource has an id."""
     names, required = _wire_names(model)

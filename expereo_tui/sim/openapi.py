@@ -10,8 +10,6 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 from starlette.routing import Route
 
 from expereo_tui.api.models import (
@@ -39,12 +37,14 @@ from expereo_tui.api.models import (
     Service,
     Site,
 )
+from expereo_tui.api.schema import schemas as json_schemas
+from expereo_tui.api.shapes import Model
 
 from .app import Simulator
 from .listing import fields_of, pascal, sort_pattern
 
 #: the resource a path segment names → the model of one item of it
-RESOURCES: dict[str, type[BaseModel]] = {
+RESOURCES: dict[str, type[Model]] = {
     "api-clients": ApiClientInfo,
     "accounts": Account,
     "sites": Site,
@@ -55,7 +55,7 @@ RESOURCES: dict[str, type[BaseModel]] = {
     "invoice-line-details": InvoiceLineDetail,
 }
 #: the handler of a write route → the body it reads
-WRITE_BODIES: dict[str, type[BaseModel]] = {
+WRITE_BODIES: dict[str, type[Model]] = {
     "_create_case": CaseCreate,
     "_update_case": CaseUpdate,
     "_add_message": MessageCreate,
@@ -93,16 +93,13 @@ def _camel(snake: str) -> str:
 def _not_blank() -> list[tuple[str, str]]:
     """Text that must not be blank: the fields of ``CaseCreate``'s ``_not_blank`` validator, and
     a reply's message (checked by ``writes.add_message``)."""
-    checked = CaseCreate.__pydantic_decorators__.field_validators["_not_blank"].info.fields
+    checked = CaseCreate.__checks__["_not_blank"].fields
     return [("CaseCreate", _camel(f)) for f in checked] + [("MessageCreate", "message")]
 
 
 def _schemas() -> dict[str, Any]:
     models = [*RESOURCES.values(), *WRITE_BODIES.values(), ErrorObject, PageMetadata, PageLinks]
-    _, top = models_json_schema(
-        [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
-    )
-    schemas: dict[str, Any] = top.get("$defs", {})
+    schemas = json_schemas(models, "#/components/schemas/{model}")
     for (model, field), enum in ENUMS.items():
         prop = schemas[model]["properties"][field]
         values = [e.value for e in enum]
@@ -156,7 +153,7 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _list_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+def _list_parameters(model: type[Model]) -> list[dict[str, Any]]:
     fields = fields_of(model.model_fields)
     names = [pascal(f) for f in fields]
     params: list[dict[str, Any]] = [

@@ -21,9 +21,9 @@ from .auth import Grant
 from .seed import iso
 from .world import World
 
-_CREATE_FIELDS = set(CaseCreate.model_json_schema(by_alias=True)["properties"])
-_MESSAGE_FIELDS = set(MessageCreate.model_json_schema(by_alias=True)["properties"])
-_UPDATE_FIELDS = set(CaseUpdate.model_json_schema(by_alias=True)["properties"])
+_CREATE_FIELDS = set(CaseCreate.wire_names())
+_MESSAGE_FIELDS = set(MessageCreate.wire_names())
+_UPDATE_FIELDS = set(CaseUpdate.wire_names())
 
 
 def _known(body: dict[str, Any], fields: set[str]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import ValidationError as PydanticValidationError
 
 from expereo_tui.api.errors import (
     ForbiddenError,
@@ -16,7 +15,14 @@ from expereo_tui.api.errors import (
     UnauthorizedError,
     ValidationError,
 )
-from expereo_tui.api.models import CaseCreate, CaseUpdate, MessageCreate, Scope, write_problems
+from expereo_tui.api.models import (
+    CaseCreate,
+    CaseUpdate,
+    MessageCreate,
+    ModelError,
+    Scope,
+    write_problems,
+)
 from expereo_tui.api.v2 import V2Client
 from expereo_tui.sim import Simulator
 from tests.sim_fixtures import TEST_SECRET, FakeClock, make_client
@@ -209,7 +215,7 @@ async def test_client_side_validation_sends_nothing(sim: Simulator, api: V2Clien
     # the create rules live in the write model: an invalid case cannot even be built
     bad = {"subject": "ChangeRequest", "type": "Incident", "serviceId": "SVC-1", "message": "x"}
     assert {p.field for p in write_problems(CaseCreate, bad)} == {"subject", "startOfIncident"}
-    with pytest.raises(PydanticValidationError):
+    with pytest.raises(ModelError):
         CaseCreate.model_validate(bad)
     with pytest.raises(ValidationError):
         await api.update_case("CS-1", CaseUpdate(status="Resolved"), case_type="Incident")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError as PydanticValidationError
 from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
@@ -22,6 +21,7 @@ from expereo_tui.api.models import (
     DEFAULT_PRIORITY,
     CaseCreate,
     CaseType,
+    ModelError,
     write_problems,
 )
 from expereo_tui.shift.timeparse import parse_when
@@ -348,7 +348,7 @@ class NewCaseScreen(AppScreen[None]):
             model = CaseCreate.model_validate(
                 {k: v for k, v in body.items() if v is not None or k == "endOfIncident"}
             )
-        except PydanticValidationError as exc:
+        except ModelError as exc:
             msg = in_words(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
             status.update(Text(f"Not sent: {safe(msg)}", style=themes.style("send-failed")))
             return
