@@ -42,6 +42,15 @@ def _is_valid_text(text: str) -> bool:
 def find_invalid_text(value: Any, path: str = "") -> str | None:
     """The dotted path of the first string (key or value) in ``value`` that is not valid text,
     or None when all of it is."""
+    if type(value) is dict:  # most items are flat and ASCII: one quick look says so
+        for key, item in value.items():
+            kind = type(item)
+            if type(key) is not str or not key.isascii() or kind is dict or kind is list:
+                break
+            if kind is str and not item.isascii():
+                break
+        else:
+            return None
     if isinstance(value, str):
         return None if _is_valid_text(value) else (path or "<value>")
     if isinstance(value, dict):

@@ -359,7 +359,8 @@ _SIMPLE: dict[Any, Reader] = {
 
 
 def _reader(annotation: Any) -> tuple[Reader, bool]:
-    """The reader of a field's type, and whether None is allowed."""
+    """The reader of a field's type (of its type other than None), and whether None is
+    allowed."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         base, *marks = typing.get_args(annotation)
@@ -371,10 +372,11 @@ def _reader(annotation: Any) -> tuple[Reader, bool]:
         if len(args) != 1:
             raise TypeError(f"unsupported union {annotation!r}")
         inner, _ = _reader(args[0])
-        return _optional(inner), True
+        return inner, True
     if origin is list:
         (item,) = typing.get_args(annotation) or (Any,)
-        return _list_of(_reader(item)[0]), False
+        inner, nullable = _reader(item)
+        return _list_of(_optional(inner) if nullable else inner), False
     if annotation in _SIMPLE:
         return _SIMPLE[annotation], False
     if isinstance(annotation, type) and issubclass(annotation, Model):
@@ -399,7 +401,7 @@ class FieldInfo:
 
     __slots__ = (
         "name", "alias", "annotation", "default", "default_factory", "validate_default", "read",
-        "nullable",
+        "nullable", "checks",
     )  # fmt: skip
 
     def __init__(
@@ -418,6 +420,7 @@ class FieldInfo:
         self.validate_default = validate_default
         self.read: Reader = _read_any
         self.nullable = False
+        self.checks: tuple[Check, ...] = ()
 
     def is_required(self) -> bool:
         return self.default is MISSING and self.default_factory is None
@@ -562,6 +565,7 @@ class Model(metaclass=_ModelType):
                     info.alias = to_camel(name)
                 info.annotation = hints[name]
                 info.read, info.nullable = _reader(hints[name])
+                info.checks = tuple(c for c in cls.__checks__.values() if name in c.fields)
                 fields[name] = info
         cls.__fields__ = fields
         return fields
@@ -632,23 +636,22 @@ class Model(metaclass=_ModelType):
                 continue
             loc = (key,)
             try:
-                value = info.read(raw)
+                value = None if raw is None and info.nullable else info.read(raw)
             except Fail as fail:
                 errors.append(_error(fail, loc, raw))
                 continue
             except _Nested as nested:
                 errors += [{**e, "loc": (*loc, *e["loc"])} for e in nested.errors]
                 continue
-            for check in cls.__checks__.values():
-                if name in check.fields:
-                    try:
-                        value = check(cls, value, CheckInfo(name, values))
-                    except ValueError as exc:
-                        errors.append(
-                            {"type": "value_error", "loc": loc, "msg": f"Value error, {exc}",
-                             "input": raw, "ctx": {"error": exc}}
-                        )  # fmt: skip
-                        break
+            for check in info.checks:
+                try:
+                    value = check(cls, value, CheckInfo(name, values))
+                except ValueError as exc:
+                    errors.append(
+                        {"type": "value_error", "loc": loc, "msg": f"Value error, {exc}",
+                         "input": raw, "ctx": {"error": exc}}
+                    )  # fmt: skip
+                    break
             else:
                 values[name] = value
         extra: dict[str, Any] | None = None
@@ -755,11 +758,17 @@ class Model(metaclass=_ModelType):
             if exclude_none and value is None:
                 continue
             key = info.alias if by_alias and info.alias else name
-            out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
+            if type(value) in _PLAIN:
+                out[key] = value
+            else:
+                out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
         for key, value in (self._extra or {}).items():
             if exclude_none and value is None:
                 continue
-            out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
+            if type(value) in _PLAIN:
+                out[key] = value
+            else:
+                out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
         return out
 
     def model_dump_json(self, *, by_alias: bool = False, exclude_none: bool = False) -> str:
@@ -796,6 +805,8 @@ class Model(metaclass=_ModelType):
 
 
 _GENERIC: dict[tuple[type, Any], type] = {}
+#: values written as they are, in either mode
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _dump(
