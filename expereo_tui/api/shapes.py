@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any, ClassVar, Self
 
@@ -130,7 +130,10 @@ def _read_str(value: Any) -> str:
     raise Fail("string_type", "Input should be a valid string")
 
 
-_INT_TEXT = re.compile(r"^\s*[+-]?\d+(_\d+)*\s*$")
+_INT_TEXT = re.compile(r"\s*[+-]?[0-9]+(_[0-9]+)*\s*", re.ASCII)
+
+
+_INT_POINT = re.compile(r"[+-]?[0-9]+\.0*", re.ASCII)
 
 
 def _read_int(value: Any) -> int:
@@ -149,13 +152,13 @@ def _read_int(value: Any) -> int:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if _INT_TEXT.match(value):
+        if _INT_TEXT.fullmatch(value):
             return int(text)
         try:
             number = float(text)
         except ValueError:
             number = None
-        if number is not None and number.is_integer() and re.match(r"^[+-]?\d+\.0*$", text):
+        if number is not None and number.is_integer() and _INT_POINT.fullmatch(text):
             return int(number)
         raise Fail(
             "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
@@ -168,6 +171,8 @@ def _read_float(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         try:
+            if not value.isascii():  # "٥": Python reads it, pydantic does not
+                raise ValueError(value)
             return float(value.strip())
         except ValueError:
             raise Fail(
@@ -200,14 +205,17 @@ def _read_bool(value: Any) -> bool:
     raise Fail("bool_type", "Input should be a valid boolean")
 
 
-_DATE = r"(\d{4})-(\d{2})-(\d{2})"
-_DATE_ONLY = re.compile(_DATE + r"$")
+# ASCII digits only, and a whole match (``$`` would allow a trailing newline)
+_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+_DATE_ONLY = re.compile(_DATE, re.ASCII)
 _DATETIME = re.compile(
     _DATE
-    + r"(?:[Tt _](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?"
-    + r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$"
+    + r"(?:[Tt _]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,12}))?)?"
+    + r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?)?",
+    re.ASCII,
 )
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+#: unix time as text: whole seconds, or with a point (then an exponent may follow), as pydantic
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+|(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)", re.ASCII)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -227,9 +235,9 @@ def _from_unix(number: float) -> datetime:
 
 def _parse_datetime(text: str, kind: str) -> datetime:
     """An RFC 3339 / ISO 8601 date-time, or a date (midnight), or unix seconds as text."""
-    if _NUMBER.match(text):
+    if _NUMBER.fullmatch(text):
         return _from_unix(float(text))
-    found = _DATETIME.match(text)
+    found = _DATETIME.fullmatch(text)
     if not found:
         raise Fail(kind, _datetime_message(text, kind))
     year, month, day, hour, minute, second, frac, zulu, sign, oh, om = found.groups()
@@ -292,7 +300,7 @@ def _read_date(value: Any) -> date:
         return moment.date()
     if isinstance(value, str):
         text = value
-        if _DATE_ONLY.match(text):
+        if _DATE_ONLY.fullmatch(text):
             try:
                 return date.fromisoformat(text)
             except ValueError:
@@ -309,13 +317,6 @@ def _read_date(value: Any) -> date:
 
 def _read_any(value: Any) -> Any:
     return value
-
-
-def _optional(inner: Reader) -> Reader:
-    def read(value: Any) -> Any:
-        return None if value is None else inner(value)
-
-    return read
 
 
 def _list_of(inner: Reader) -> Reader:
@@ -376,7 +377,9 @@ def _reader(annotation: Any) -> tuple[Reader, bool]:
     if origin is list:
         (item,) = typing.get_args(annotation) or (Any,)
         inner, nullable = _reader(item)
-        return _list_of(_optional(inner) if nullable else inner), False
+        if nullable:
+            raise TypeError(f"unsupported list of optional items {annotation!r}")
+        return _list_of(inner), False
     if annotation in _SIMPLE:
         return _SIMPLE[annotation], False
     if isinstance(annotation, type) and issubclass(annotation, Model):
@@ -717,12 +720,6 @@ class Model(metaclass=_ModelType):
     def model_fields_set(self) -> set[str]:
         return self._set
 
-    def __getattr__(self, name: str) -> Any:
-        extra = object.__getattribute__(self, "_extra")
-        if extra and name in extra:
-            return extra[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
@@ -771,13 +768,6 @@ class Model(metaclass=_ModelType):
                 out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
         return out
 
-    def model_dump_json(self, *, by_alias: bool = False, exclude_none: bool = False) -> str:
-        """Compact JSON, as pydantic writes it; text that is not valid Unicode raises."""
-        data = self.model_dump(mode="json", by_alias=by_alias, exclude_none=exclude_none)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
-        text.encode("utf-8")  # a lone surrogate cannot be written: raise as pydantic does
-        return text
-
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
@@ -786,22 +776,13 @@ class Model(metaclass=_ModelType):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __repr_args__(self) -> Iterable[tuple[str, Any]]:
-        for name in type(self)._fields():
-            yield name, self.__dict__.get(name)
-        yield from (self._extra or {}).items()
-
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.__repr_args__())
+        shown = [
+            *((n, self.__dict__.get(n)) for n in type(self)._fields()),
+            *(self._extra or {}).items(),
+        ]
+        args = ", ".join(f"{k}={v!r}" for k, v in shown)
         return f"{type(self).__name__}({args})"
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"dict": self.__dict__, "extra": self._extra, "set": self._set}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state["dict"])
-        object.__setattr__(self, "_extra", state["extra"])
-        object.__setattr__(self, "_set", state["set"])
 
 
 _GENERIC: dict[tuple[type, Any], type] = {}

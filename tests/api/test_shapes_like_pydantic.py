@@ -46,6 +46,8 @@ VALUES: list[Any] = [
     "2024-1-1", "2024-13-01", "2024-02-30", "2024-01-01T25:00:00", "2024-01-01T10", "20240101",
     "1704067200", 1704067200, 1704067200.5, 1704067200123, -86400, 86400,
     datetime(2024, 1, 1, 10, 0), datetime(2024, 1, 1), date(2024, 1, 1),
+    "2024-01-01\n", "2024-01-01T10:00:00Z\n", "5\n", "\u0665", "\uff12\uff10\uff12\uff14-01-01",
+    "2024-01-01T10:00:00+25:00", "2024-01-01T23:59:60Z", "12:30", "+5", "0x10", "1.5e3",
 ]  # fmt: skip
 
 
@@ -73,7 +75,9 @@ def _nan_free(value: Any) -> Any:
 def _base(model: type[Model]) -> dict[str, Any]:
     """A valid item of ``model``: its required fields, each given a plain text."""
     return {
-        (info.alias or name): "ok" for name, info in model.model_fields.items() if info.is_required()
+        (info.alias or name): "ok"
+        for name, info in model.model_fields.items()
+        if info.is_required()
     }
 
 
@@ -123,3 +127,113 @@ def test_a_page_reads_its_items_with_their_model() -> None:
     assert [(e["type"], e["loc"]) for e in exc.value.errors()] == [
         ("string_type", ("data", 1, "siteId"))
     ]
+
+
+ITEM = {
+    "id": "C1",
+    "subject": "Service down",
+    "createdDate": "2024-01-01T10:00:00Z",
+    "endOfIncident": None,
+    "vendorNote": {"x": [1, None]},
+}
+
+
+def _both(model: type[Model], data: dict[str, Any]) -> tuple[Any, Any]:
+    return model.model_validate(data), mirror(model).model_validate(data)
+
+
+@pytest.mark.parametrize("by_alias", [False, True])
+@pytest.mark.parametrize("exclude_none", [False, True])
+@pytest.mark.parametrize("exclude_unset", [False, True])
+@pytest.mark.parametrize("mode", ["python", "json"])
+def test_a_model_is_written_as_pydantic_writes_it(
+    by_alias: bool, exclude_none: bool, exclude_unset: bool, mode: str
+) -> None:
+    ours, theirs = _both(models.Case, ITEM)
+    options = {
+        "by_alias": by_alias,
+        "exclude_none": exclude_none,
+        "exclude_unset": exclude_unset,
+        "mode": mode,
+    }
+    assert ours.model_dump(**options) == theirs.model_dump(**options)
+    nested_ours, nested_theirs = _both(
+        models.ErrorObject, {"status": "422", "source": {"pointer": "/subject", "more": None}}
+    )
+    assert nested_ours.model_dump(**options) == nested_theirs.model_dump(**options)
+
+
+def test_copies_and_constructions_are_pydantic_s() -> None:
+    ours, theirs = _both(models.Case, ITEM)
+    for update in ({"status": "Closed"}, {"vendorNote": "y", "subject": None}, {}):
+        copy_ours, copy_theirs = ours.model_copy(update=update), theirs.model_copy(update=update)
+        assert copy_ours.model_dump() == copy_theirs.model_dump(), update
+        assert copy_ours.model_fields_set == copy_theirs.model_fields_set, update
+        assert copy_ours.model_extra == copy_theirs.model_extra, update
+    assert ours.model_dump() == ITEM_DUMP and ours.status is None  # the copies left it alone
+    built = models.Case.model_construct(id="C2", status="Open", odd=1)
+    twin = mirror(models.Case).model_construct(id="C2", status="Open", odd=1)
+    assert built.model_dump() == twin.model_dump()
+    assert built.model_fields_set == twin.model_fields_set
+    made = models.Case(id="C3", created_date="2024-01-01T10:00:00")
+    assert (
+        made.model_dump()
+        == mirror(models.Case)(id="C3", created_date="2024-01-01T10:00:00").model_dump()
+    )
+    assert made.model_fields_set == {"id", "created_date"}
+
+
+ITEM_DUMP = {
+    "id": "C1", "subject": "Service down", "type": None, "status": None, "priority": None,
+    "origin": None, "created_date": datetime.fromisoformat("2024-01-01T10:00:00+00:00"),
+    "last_modified_date": None, "customer_reference": None, "start_of_incident": None,
+    "end_of_incident": None, "service_id": None, "site_id": None, "account_id": None,
+    "vendorNote": {"x": [1, None]},
+}  # fmt: skip
+
+
+def test_equal_when_every_field_and_kept_field_is() -> None:
+    one, two = models.Case.model_validate(ITEM), models.Case.model_validate(dict(ITEM))
+    assert one == two and one is not two
+    assert one != models.Case.model_validate({**ITEM, "subject": "other"})
+    assert one != models.Case.model_validate({**ITEM, "vendorNote": 2})
+    assert one != models.CaseMessage(id="C1")
+    assert "subject='Service down'" in repr(one) and "vendorNote=" in repr(one)
+
+
+def test_a_write_refuses_what_it_does_not_know_and_names_it() -> None:
+    with pytest.raises(ModelError) as exc:
+        models.MessageCreate.model_validate({"message": "hi", "sentby": "x", "case": 1})
+    assert [(e["type"], e["loc"]) for e in exc.value.errors()] == [
+        ("extra_forbidden", ("sentby",)),
+        ("extra_forbidden", ("case",)),
+    ]
+    assert "2 validation errors for MessageCreate" in str(exc.value)
+    assert models.MessageCreate.wire_names() == ["message", "sentBy"]
+    assert models.TokenResponse.wire_names()[:2] == ["access_token", "token_type"]
+    assert models.PageLinks.wire_names() == ["self", "next", "previous"]
+
+
+def test_the_rules_see_the_fields_read_before_them() -> None:
+    """A check reads ``info.data``: the fields before it that were read (a failed one is
+    absent), as pydantic's ``ValidationInfo.data``."""
+    base = {"subject": "ServiceDown", "serviceId": "S1", "message": "m"}
+    problems = models.write_problems(models.CaseCreate, {**base, "type": "Nope"})
+    assert [p.field for p in problems] == ["type"]  # the subject rule had no type to judge by
+    problems = models.write_problems(
+        models.CaseCreate, {**base, "type": "Incident", "subject": "Billing"}
+    )
+    assert [p.field for p in problems] == ["subject", "startOfIncident"]
+    problems = models.write_problems(
+        models.CaseCreate,
+        {
+            **base,
+            "type": "Incident",
+            "startOfIncident": "2024-01-02",
+            "endOfIncident": "2024-01-01",
+        },
+    )
+    assert [(p.field, p.message) for p in problems] == [
+        ("endOfIncident", "endOfIncident must not be before startOfIncident")
+    ]
+    assert models.CaseCreate.__checks__["_not_blank"].fields == ("subject", "service_id", "message")
