@@ -393,3 +393,27 @@ async def test_form_errors_use_peoples_words_not_field_names(
         await pilot.pause()
         text = " ".join(str(w.content) for w in panel.query(Static))
         assert "invalid case" in text and "caseId" not in text
+
+
+async def test_a_burst_of_keys_saves_what_was_typed(
+    make_app: Callable[..., ExpereoApp], sim: Simulator
+) -> None:
+    """At 80×24 over a laggy link, ``ctrl+u CHG-77 ctrl+s`` in one burst saved an empty
+    reference: the field's ctrl+u ran after the text was typed (ui/widgets/in_order.py)."""
+    from textual import events
+
+    case_id = next(c["id"] for c in sim.data.cases.values() if c["status"] == "In Progress")
+    app = make_app(online=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.action_update_case(case_id)
+        await until(pilot, lambda: bool(app.screen.query("#reference")))
+        screen = app.screen
+        screen.query_one("#reference", Input).value = "OLD-1"
+        await pilot.pause()
+        keys = [("ctrl+u", "\x15"), *((c, c) for c in "CHG-77"), ("ctrl+s", "\x13")]
+        for key, character in keys:  # posted at once, as the driver posts a burst
+            app.post_message(events.Key(key, character))
+        done = ("Saved:", "Nothing changed", "Not sent")
+        await until(pilot, lambda: any(word in screen_text(app) for word in done))
+        assert "Saved:" in screen_text(app)
+        assert sim.data.cases[case_id]["customerReference"] == "CHG-77"

@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static, TextArea
+from textual.widgets import Static
 
 from expereo_tui.sync.events import OutboxStatus
 from expereo_tui.ui import themes
 from expereo_tui.ui.editor import edit_in_editor
 from expereo_tui.ui.forms.field_words import field_label, in_words
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.widgets.in_order import TextArea
 
 _STATUS_ROLE = {  # colours from the theme (ui/themes.py)
     OutboxStatus.QUEUED: "send-queued",

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Footer, Static
 
 from expereo_tui.api.models import Case, repairs_of
 from expereo_tui.store.errors import StoreError
@@ -50,6 +50,7 @@ from expereo_tui.ui.screens.dialogs import ConfirmScreen
 from expereo_tui.ui.shift.dialogs import PromptScreen, snooze_cases, snooze_label
 from expereo_tui.ui.store_notices import error_line
 from expereo_tui.ui.team_view import claim_text, presence_text
+from expereo_tui.ui.widgets.in_order import TextArea
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 

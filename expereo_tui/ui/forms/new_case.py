@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Footer, Label, Select, Static
 
 from expereo_tui.api.models import (
     ALLOWED_PRIORITIES,
@@ -37,6 +37,7 @@ from expereo_tui.ui.forms.service_picker import ServicePicker, service_label
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.widgets.in_order import Input, TextArea
 from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar
 

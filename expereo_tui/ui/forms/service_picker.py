@@ -9,10 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from expereo_tui.ui.safe_text import safe
+from expereo_tui.ui.widgets.in_order import Input
 
 if TYPE_CHECKING:
     from expereo_tui.api.models import Service

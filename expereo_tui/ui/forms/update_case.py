@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Checkbox, Footer, Label, Select, Static
 
 from expereo_tui.api.models import ALLOWED_PRIORITIES, CaseStatus, CaseUpdate, check_case_update
 from expereo_tui.store.errors import StoreError
@@ -21,6 +21,7 @@ from expereo_tui.ui.forms.field_words import in_words
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.screens.base import AppScreen
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.widgets.in_order import Input
 from expereo_tui.ui.widgets.news_line import NewsLine
 from expereo_tui.ui.widgets.status_bar import StatusBar
 from expereo_tui.ui.widgets.toggles import GlyphCheckbox

@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from expereo_tui.triage.clusters import Cluster
 from expereo_tui.ui.safe_text import literal
+from expereo_tui.ui.widgets.in_order import Input
 
 KIND_WORD = {"site": "at", "service": "on", "city": "in"}
 

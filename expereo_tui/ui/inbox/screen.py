@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from expereo_tui.api.vocab import OPEN_STATUSES, CaseStatus, open_statuses
@@ -42,6 +42,7 @@ from expereo_tui.ui.retime import row_next
 from expereo_tui.ui.safe_text import safe
 from expereo_tui.ui.team_view import subject_with_claim
 from expereo_tui.ui.triage_text import resolve_styles
+from expereo_tui.ui.widgets.in_order import Input
 from expereo_tui.ui.widgets.search_box import SearchBox
 from expereo_tui.ui.widgets.status_bar import StatusBar
 

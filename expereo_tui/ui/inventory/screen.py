@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from expereo_tui.api.vocab import open_statuses
@@ -26,6 +26,7 @@ from expereo_tui.sync.invoices import InvoiceAccess, invoice_access
 from expereo_tui.ui.format import SERVICE_STATUS_ROLE, role_style
 from expereo_tui.ui.safe_text import literal, safe
 from expereo_tui.ui.screens.base import AppScreen
+from expereo_tui.ui.widgets.in_order import Input
 from expereo_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:

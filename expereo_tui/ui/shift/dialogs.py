@@ -12,13 +12,14 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from expereo_tui.files import write_file
 from expereo_tui.store.errors import StoreError
 from expereo_tui.store.shift import Snooze
 from expereo_tui.ui.format import local_time
 from expereo_tui.ui.store_notices import error_line
+from expereo_tui.ui.widgets.in_order import Input
 
 # checks the text on enter: None if it is good, else the one-line message shown under the box
 Check = Callable[[str], str | None]

@@ -9,8 +9,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from expereo_tui.ui.widgets.in_order import Input
 
 PREVIEW = 62  # cells of name and preview a line (the picker is 80 wide at most)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual.widgets import Input
+from .in_order import Input
 
 
 class SearchBox(Input):
