@@ -86,10 +86,26 @@ async def test_quick_triage_reply_in_three_keys(
         assert store.cases.thread(target)[-1].message == "Rebooted the CPE, still down"
 
 
+def _typed(text: str) -> str:
+    """What ``text`` reads as once typed: a backspace (``\b``) takes the character before it."""
+    out: list[str] = []
+    for char in text:
+        if char == "\b":
+            out = out[:-1]
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _key_of(char: str) -> events.Key:
+    names = {" ": "space", "\b": "backspace"}
+    return events.Key(names.get(char, char), "\x7f" if char == "\b" else char)
+
+
 @pytest.mark.parametrize(
     "burst",
-    ["rthanks, on it now", "uron it now", "rrestart the router", "urrouter reboot"],
-    ids=["r", "u-r", "r-with-r", "u-r-with-r"],
+    ["rthanks, on it now", "uron it now", "rrestart the router", "urrouter reboot", "rhelo\blo"],
+    ids=["r", "u-r", "r-with-r", "u-r-with-r", "r-with-backspace"],
 )
 async def test_a_reply_typed_in_one_burst_with_r_is_kept_whole(
     make_app: Callable[..., ExpereoApp], sim: Simulator, store: Store, burst: str
@@ -103,8 +119,8 @@ async def test_a_reply_typed_in_one_burst_with_r_is_kept_whole(
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.screen.query("CaseTable"))
         for char in burst:
-            app.post_message(events.Key("space" if char == " " else char, char))
-        expected = burst[1:] if burst[0] == "r" else burst[2:]
+            app.post_message(_key_of(char))
+        expected = _typed(burst[1:] if burst[0] == "r" else burst[2:])
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         area = app.screen.query_one("#reply", TextArea)
         await until(pilot, lambda: area.text == expected)
@@ -113,7 +129,15 @@ async def test_a_reply_typed_in_one_burst_with_r_is_kept_whole(
         assert area.text == expected + "!"
 
 
-@pytest.mark.parametrize("text", ["typed, never saved", "thanks, on it now, rebooting the CPE"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "typed, never saved",
+        "thanks, on it now, rebooting the CPE",
+        "helo\blo from the burst",  # at 80×24 in tmux this was sent as "helolo from th burst"
+        "on it\b\b\b\b\bchecking\b\b\b\b\b\b\b\bChecking",
+    ],
+)
 async def test_r_and_a_reply_in_one_burst_on_the_case_screen_keep_their_order(
     make_app: Callable[..., ExpereoApp], sim: Simulator, text: str
 ) -> None:
@@ -129,10 +153,11 @@ async def test_r_and_a_reply_in_one_burst_on_the_case_screen_keep_their_order(
         await until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await pilot.pause()
         for char in "r" + text:
-            app.post_message(events.Key("space" if char == " " else char, char))
+            app.post_message(_key_of(char))
         area = app.screen.query_one("#reply", TextArea)
-        await until(pilot, lambda: len(area.text) >= len(text))
-        assert area.text == text
+        await until(pilot, lambda: len(area.text) >= len(_typed(text)))
+        await pilot.pause()
+        assert area.text == _typed(text)
 
 
 async def test_r_and_u_are_text_in_the_inbox_search(make_app: Callable[..., ExpereoApp]) -> None:

@@ -166,18 +166,22 @@ class CaseScreen(AppScreen[None]):
         into the reply box's draft."""
         self._decide(send=False)
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         """Keys that reach the screen between "reply" and the reply box taking them (typed in
         one burst with "r", or delivered together by a slow link) are the start of the reply:
-        they go into the box, and none of them runs a one-key action ("n" is New case).  Keys
-        the box itself took never get here."""
+        they go into the box, and none of them runs a one-key action ("n" is New case).  The
+        box's editing keys among them (backspace, arrows) run now, in turn with the text, not
+        once they have bubbled up to the app.  Keys the box itself took never get here."""
         if not self.reply_pending or not self.has_compose:
             return
+        area = self.query_one(ComposePanel).area
         if event.is_printable or event.key in ("enter", "space"):
-            area = self.query_one(ComposePanel).area
             text = "\n" if event.key == "enter" else (event.character or " ")
             area.insert(text, area.document.end)  # after any draft: they were typed in order
             area.move_cursor(area.document.end)
+            event.stop()
+            event.prevent_default()
+        elif await area.run_own_binding(event.key):
             event.stop()
             event.prevent_default()
 

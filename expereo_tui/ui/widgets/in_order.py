@@ -23,13 +23,14 @@ class _InOrder:
     """Run the widget's own (not priority) binding of a key as the key is read."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if not event.is_printable and await self._run_own_binding(event.key):
+        if not event.is_printable and await self.run_own_binding(event.key):
             event.stop()  # handled: it must not reach the app and run a second time
             event.prevent_default()
             return
         await super()._on_key(event)  # type: ignore[misc]
 
-    async def _run_own_binding(self, key: str) -> bool:
+    async def run_own_binding(self, key: str) -> bool:
+        """Run the field's own binding of ``key`` now; whether one ran."""
         widget = self
         assert isinstance(widget, TextualInput | TextualTextArea)
         for binding in widget._bindings.key_to_bindings.get(key, ()):
