@@ -17,6 +17,7 @@ without an offset → UTC), ``list[X]``, ``X | None``, ``Any`` and nested models
 from __future__ import annotations
 
 import json
+import math
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -119,15 +120,7 @@ def _read_str(value: Any) -> str:
         return value
     if isinstance(value, str):  # an enum's member: its text
         return str.__str__(value)
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode()
-        except UnicodeDecodeError:
-            raise Fail(
-                "string_unicode",
-                "Input should be a valid string, unable to parse raw data as a unicode string",
-            ) from None
-    raise Fail("string_type", "Input should be a valid string")
+    raise Fail("string_type", "Input should be a valid string")  # bytes too: JSON has none
 
 
 _INT_TEXT = re.compile(r"\s*[+-]?[0-9]+(_[0-9]+)*\s*", re.ASCII)
@@ -136,30 +129,35 @@ _INT_TEXT = re.compile(r"\s*[+-]?[0-9]+(_[0-9]+)*\s*", re.ASCII)
 _INT_POINT = re.compile(r"[+-]?[0-9]+\.0*", re.ASCII)
 
 
+#: pydantic reads integers as 64-bit when they come as floats (Python's own ints are not bound)
+_I64 = 2**63
+
+
 def _read_int(value: Any) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise Fail("finite_number", "Input should be a finite number")
         if not value.is_integer():
             raise Fail(
                 "int_from_float",
                 "Input should be a valid integer, got a number with a fractional part",
             )
+        if abs(value) >= _I64:
+            raise Fail(
+                "int_parsing_size",
+                "Unable to parse input string as an integer, exceeded maximum size",
+            )
         return int(value)
     if isinstance(value, str):
         text = value.strip()
         if _INT_TEXT.fullmatch(value):
             return int(text)
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is not None and number.is_integer() and _INT_POINT.fullmatch(text):
-            return int(number)
+        if _INT_POINT.fullmatch(text):  # "5.0", "5.": whole, as a number written with a point
+            return int(text.split(".")[0])
         raise Fail(
             "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
         )
@@ -170,16 +168,21 @@ def _read_float(value: Any) -> float:
     if isinstance(value, bool | int | float):
         return float(value)
     if isinstance(value, str):
-        try:
-            if not value.isascii():  # "٥": Python reads it, pydantic does not
-                raise ValueError(value)
-            return float(value.strip())
-        except ValueError:
+        number = _float_of(value) if value.isascii() else None  # "٥": Python reads it
+        if number is None:
             raise Fail(
                 "float_parsing",
                 "Input should be a valid number, unable to parse string as a number",
-            ) from None
+            )
+        return number
     raise Fail("float_type", "Input should be a valid number")
+
+
+def _float_of(text: str) -> float | None:
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
 
 
 _TRUE = {"1", "on", "t", "true", "y", "yes"}
@@ -192,7 +195,8 @@ def _read_bool(value: Any) -> bool:
     if isinstance(value, int | float):
         if value in (0, 1):
             return bool(value)
-        if isinstance(value, float) and not value.is_integer():
+        whole = isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+        if not whole or abs(value) >= _I64:  # not a 64-bit integer: not even a candidate
             raise Fail("bool_type", "Input should be a valid boolean")
         raise Fail("bool_parsing", "Input should be a valid boolean, unable to interpret input")
     if isinstance(value, str):
@@ -219,27 +223,24 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+|(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _from_unix(number: float) -> datetime:
-    """Seconds since 1970, or milliseconds when the number is that large (as pydantic reads
-    it: above 2e10 it is milliseconds)."""
-    if abs(number) > 20_000_000_000:
-        number = number / 1000
+def _from_unix(number: float, kind: str) -> datetime:
+    """Seconds since 1970 (UTC), or milliseconds when the number is that large (above 2e10,
+    as pydantic reads it; pydantic gives those no zone)."""
     try:
+        if abs(number) > 20_000_000_000:
+            return (_EPOCH + timedelta(milliseconds=number)).replace(tzinfo=None)
         return _EPOCH + timedelta(seconds=number)
-    except OverflowError:
-        raise Fail(
-            "datetime_parsing",
-            "Input should be a valid datetime, dates after 9999 are not supported as unix timestamps",
-        ) from None
+    except (OverflowError, ValueError):  # beyond the year 9999, or not a number (NaN)
+        raise Fail(kind, _datetime_message(kind)) from None
 
 
 def _parse_datetime(text: str, kind: str) -> datetime:
     """An RFC 3339 / ISO 8601 date-time, or a date (midnight), or unix seconds as text."""
     if _NUMBER.fullmatch(text):
-        return _from_unix(float(text))
+        return _from_unix(float(text), "datetime_parsing" if kind.startswith("datetime") else kind)
     found = _DATETIME.fullmatch(text)
     if not found:
-        raise Fail(kind, _datetime_message(text, kind))
+        raise Fail(kind, _datetime_message(kind))
     year, month, day, hour, minute, second, frac, zulu, sign, oh, om = found.groups()
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
@@ -254,10 +255,10 @@ def _parse_datetime(text: str, kind: str) -> datetime:
             int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=tz,
         )  # fmt: skip
     except ValueError:
-        raise Fail(kind, _datetime_message(text, kind)) from None
+        raise Fail(kind, _datetime_message(kind)) from None
 
 
-def _datetime_message(text: str, kind: str) -> str:
+def _datetime_message(kind: str) -> str:
     what = "date or datetime" if kind.startswith("date_from") else "datetime or date"
     return f"Input should be a valid {what}, unable to parse"
 
@@ -270,7 +271,7 @@ def _read_datetime(value: Any) -> datetime:
     if isinstance(value, bool):
         raise Fail("datetime_type", "Input should be a valid datetime")
     if isinstance(value, int | float):
-        return _from_unix(float(value))
+        return _from_unix(float(value), "datetime_parsing")
     if isinstance(value, str):
         return _parse_datetime(value, "datetime_from_date_parsing")
     raise Fail("datetime_type", "Input should be a valid datetime")
@@ -294,7 +295,7 @@ def _read_date(value: Any) -> date:
     if isinstance(value, bool):
         raise Fail("date_type", "Input should be a valid date")
     if isinstance(value, int | float):
-        moment = _from_unix(float(value))
+        moment = _from_unix(float(value), "date_from_datetime_parsing")
         if moment.time() != datetime.min.time():
             raise Fail("date_from_datetime_inexact", _INEXACT)
         return moment.date()
@@ -755,14 +756,18 @@ class Model(metaclass=_ModelType):
             if exclude_none and value is None:
                 continue
             key = info.alias if by_alias and info.alias else name
-            if type(value) in _PLAIN:
+            if as_json and info.read is _read_any:  # no declared type: as a kept field
+                out[key] = _json_any(value)
+            elif type(value) in _PLAIN:
                 out[key] = value
             else:
                 out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
         for key, value in (self._extra or {}).items():
             if exclude_none and value is None:
                 continue
-            if type(value) in _PLAIN:
+            if as_json:  # a kept field has no type: pydantic writes it as JSON would
+                out[key] = _json_any(value)
+            elif type(value) in _PLAIN:
                 out[key] = value
             else:
                 out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
@@ -788,6 +793,18 @@ class Model(metaclass=_ModelType):
 _GENERIC: dict[tuple[type, Any], type] = {}
 #: values written as they are, in either mode
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_any(value: Any) -> Any:
+    """A value of no declared type in JSON form: a float JSON cannot hold (NaN, ±infinity,
+    which Python's JSON reader accepts) is null, as pydantic writes it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_any(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_any(v) for v in value]
+    return _dump(value, True, True, False, False)
 
 
 def _dump(
