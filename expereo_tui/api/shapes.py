@@ -104,7 +104,7 @@ class _Nested(Exception):
     """A nested model or list item failed: its errors, with locations below this field."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("nested")
+        super().__init__()
         self.errors = errors
 
 
@@ -146,7 +146,7 @@ def _read_int(value: Any) -> int:
                 "int_from_float",
                 "Input should be a valid integer, got a number with a fractional part",
             )
-        if abs(value) >= _I64:
+        if abs(value) >= _I64:  # (a float's bound is ±2**63 both ways; an int's is not)
             raise Fail(
                 "int_parsing_size",
                 "Unable to parse input string as an integer, exceeded maximum size",
@@ -195,8 +195,11 @@ def _read_bool(value: Any) -> bool:
     if isinstance(value, int | float):
         if value in (0, 1):
             return bool(value)
-        whole = isinstance(value, int) or (math.isfinite(value) and value.is_integer())
-        if not whole or abs(value) >= _I64:  # not a 64-bit integer: not even a candidate
+        if isinstance(value, int):
+            candidate = -_I64 <= value < _I64  # a 64-bit integer
+        else:
+            candidate = math.isfinite(value) and value.is_integer() and abs(value) < _I64
+        if not candidate:
             raise Fail("bool_type", "Input should be a valid boolean")
         raise Fail("bool_parsing", "Input should be a valid boolean, unable to interpret input")
     if isinstance(value, str):
@@ -225,10 +228,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _from_unix(number: float, kind: str) -> datetime:
     """Seconds since 1970 (UTC), or milliseconds when the number is that large (above 2e10,
-    as pydantic reads it; pydantic gives those no zone)."""
+    as pydantic reads it)."""
     try:
         if abs(number) > 20_000_000_000:
-            return (_EPOCH + timedelta(milliseconds=number)).replace(tzinfo=None)
+            return _EPOCH + timedelta(milliseconds=number)
         return _EPOCH + timedelta(seconds=number)
     except (OverflowError, ValueError):  # beyond the year 9999, or not a number (NaN)
         raise Fail(kind, _datetime_message(kind)) from None
@@ -470,9 +473,6 @@ class Check:
         self.fields = fields
         self.func = func
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
     def __call__(self, cls: type, value: Any, info: CheckInfo) -> Any:
         return self.func(cls, value, info)
 
@@ -586,7 +586,7 @@ class Model(metaclass=_ModelType):
             raise TypeError(f"{cls.__name__} is not generic")
         made = _GENERIC.get((cls, item))
         if made is None:
-            name = f"{cls.__name__}[{getattr(item, '__name__', repr(item))}]"
+            name = f"{cls.__name__}[{item.__name__}]"  # an envelope of a model
             namespace = {"__params__": {params[0].__name__: item}, "__module__": cls.__module__}
             made = _ModelType(name, (cls,), namespace)
             made.__parameters__ = ()  # type: ignore[attr-defined]
@@ -731,10 +731,8 @@ class Model(metaclass=_ModelType):
             if key in fields:
                 copy.__dict__[key] = value
                 given.add(key)
-            elif extra is not None:
+            elif extra is not None:  # (a model that keeps no unknown field ignores it)
                 extra[key] = value
-            else:
-                copy.__dict__[key] = value
         object.__setattr__(copy, "_extra", extra)
         object.__setattr__(copy, "_set", given)
         return copy

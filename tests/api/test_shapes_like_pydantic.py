@@ -53,6 +53,7 @@ VALUES: list[Any] = [
     float("inf"), float("-inf"), float("nan"), 1e20, -1e20, "1e20", 20_000_000_000,
     20_000_000_001, 20_000_000_000.5, "20000000001", 86400 * 365 * 9000, 1e300,
     CaseType.INCIDENT, Priority.P1, {"deep": [float("nan"), {"x": float("inf")}]},
+    2**63, 2**63 - 1, -(2**63), -(2**63) - 1, float(2**63), -float(2**63), 9.2e18,
 ]  # (not bytes: JSON has none, and the models refuse them where pydantic would decode them)  # fmt: skip
 
 
@@ -61,7 +62,10 @@ def _read(model: Any, data: dict[str, Any]) -> tuple[Any, ...]:
     try:
         item = model.model_validate(data)
     except (ValidationError, ModelError) as exc:
-        return ("error", sorted((e["type"], tuple(e["loc"]), _msg(e)) for e in exc.errors()))
+        return (
+            "error",
+            sorted((e["type"], tuple(e["loc"]), _msg(e), repr(e["input"])) for e in exc.errors()),
+        )
     dumped = item.model_dump(mode="json", by_alias=True)
     python = item.model_dump()
     return ("read", _nan_free(dumped), _nan_free(python), sorted(item.model_fields_set))
@@ -254,6 +258,7 @@ def test_the_rules_see_the_fields_read_before_them() -> None:
 
 
 T = TypeVar("T")
+Stamp = datetime  # a name only this module has (see ``stamp`` below)
 
 
 def _declare(
@@ -275,6 +280,7 @@ def _declare(
     return types.new_class(name, bases, options, body)
 
 
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the twin writes ``lazy``
 def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
     inner = _declare(
         "Inner", (Model,), {"code": (int,), "when": (Annotated[datetime, UTC_MARK] | None, None)},
@@ -293,21 +299,34 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
             "raw": (Any, None),
             "self_": (str | None, Field(default=None, alias="self")),
             "snake_case": (str, "x"),
+            "stamp": ("Stamp | None", None),  # a name of this module: read in its namespace
+            "lazy": (int, Field(default="never read")),  # a default is not read (pydantic's)
         },
     )
     plain = _declare("Plain", (Model,), {"snake_case": (str, "x")}, camel=False)
     boxed = box[inner]
     assert box[inner] is boxed and boxed.__name__ == "Box[Inner]"
     assert boxed.wire_names() == [
-        "items", "tags", "inner", "flag", "ratio", "day", "raw", "self", "snakeCase",
+        "items", "tags", "inner", "flag", "ratio", "day", "raw", "self", "snakeCase", "stamp",
+        "lazy",
     ]  # fmt: skip
     assert plain.wire_names() == ["snake_case"] and plain.__extra__ == "allow"
+    assert plain.__camel__ is False and boxed.__camel__ is True
+    read = boxed.model_validate({"items": [], "stamp": "2024-01-01T10:00:00Z"})
+    assert (read.tags, read.lazy, read.self_) == ([], "never read", None)
+    assert read.stamp == datetime.fromisoformat("2024-01-01T10:00:00+00:00")
+    assert (
+        not boxed.model_fields["tags"].is_required() and boxed.model_fields["items"].is_required()
+    )
+    assert read.tags is not boxed.model_validate({"items": []}).tags  # a new list each time
+    with pytest.raises(TypeError, match=r"Box\[Inner\] is not generic"):
+        boxed[inner]
     with pytest.raises(TypeError, match="Inner is not generic"):
         inner[int]
     twin = mirror(boxed)
     base: dict[str, Any] = {"items": [{"code": 1}]}
     differences = []
-    for key in ("items", "tags", "inner", "flag", "ratio", "day", "raw", "self", "snakeCase"):
+    for key in boxed.wire_names():
         for value in [*VALUES, [{"code": "2", "when": "2024-01-01T10:00"}], [{"code": 1, "x": 1}]]:
             data = {**base, key: value}
             ours, theirs = _read(boxed, data), _read(twin, data)
@@ -321,7 +340,7 @@ def test_a_check_declared_now_runs_on_its_fields_in_order() -> None:
     seen: list[tuple[str, Any, dict[str, Any]]] = []
 
     def rule(cls: type, value: Any, info: CheckInfo) -> Any:
-        seen.append((info.field_name, value, dict(info.data)))
+        seen.append((f"{cls.__name__}.{info.field_name}", value, dict(info.data)))
         if value == "bad":
             raise ValueError(f"{info.field_name} is bad")
         return value.upper() if isinstance(value, str) else value
@@ -340,7 +359,7 @@ def test_a_check_declared_now_runs_on_its_fields_in_order() -> None:
     made = form.model_validate({"first": "a", "second": "7"})
     assert (made.first, made.second, made.third) == ("A", 7, "DFLT")
     assert made.model_fields_set == {"first", "second"}  # a checked default is not "set"
-    assert seen == [("first", "a", {}), ("third", "dflt", {"first": "A", "second": 7})]
+    assert seen == [("Form.first", "a", {}), ("Form.third", "dflt", {"first": "A", "second": 7})]
     with pytest.raises(ModelError) as exc:
         form.model_validate({"first": "bad", "third": "bad", "fourth": 1})
     assert [(e["type"], e["loc"], e["msg"]) for e in exc.value.errors()] == [
@@ -350,3 +369,28 @@ def test_a_check_declared_now_runs_on_its_fields_in_order() -> None:
     ]
     assert form.__checks__["up"].fields == ("first", "third")
     assert "up" not in form.model_fields
+    sub = _declare("SubForm", (form,), {"fourth": (str, "")})  # a subclass keeps the rules
+    assert sub.model_validate({"first": "b", "fourth": "x"}).first == "B"
+    with pytest.raises(ModelError, match="first is bad"):
+        sub.model_validate({"first": "bad"})
+
+
+def test_made_constructed_and_copied_write_models_keep_no_unknown_field() -> None:
+    made = models.Case(id="C1", vendorNote="kept")
+    assert made.model_extra == {"vendorNote": "kept"} and made.model_fields_set == {
+        "id",
+        "vendorNote",
+    }
+    write = models.MessageCreate(message="first")
+    copied = write.model_copy(update={"message": "second", "odd": 1})
+    assert (copied.message, copied.model_extra, write.message) == ("second", None, "first")
+    built = models.MessageCreate.model_construct(message="m", odd=1)
+    twin = mirror(models.MessageCreate).model_construct(message="m", odd=1)
+    assert built.model_extra is None and twin.model_extra is None
+    assert built.model_dump() == {"message": "m", "sent_by": None}
+
+
+def test_a_model_shows_as_pydantic_shows_it() -> None:
+    links = models.PageLinks.model_validate({"self": "a", "next": None, "more": 1})
+    assert repr(links) == "PageLinks(self_='a', next=None, previous=None, more=1)"
+    assert repr(links) == repr(mirror(models.PageLinks).model_validate({"self": "a", "more": 1}))
