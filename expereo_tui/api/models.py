@@ -81,7 +81,7 @@ def repairs_of(item: Model | dict[str, Any] | None) -> list[str]:
     elif isinstance(item, dict):
         found = item.get(REPAIRS_KEY)
     else:
-        found = None
+        return []
     return [str(r) for r in found] if isinstance(found, list) else []
 
 

@@ -36,15 +36,19 @@ __all__ = [
 ]
 
 
+_CAMEL_ALREADY = re.compile(r"[a-z]+[A-Za-z0-9]*")
+_DIGIT_LOWER = re.compile(r"\d[a-z]")
+_JOINED = re.compile(r"([0-9A-Za-z])_(?=[0-9A-Z])")
+_FIRST = re.compile(r"^_*[A-Z]")
+
+
 def to_camel(snake: str) -> str:
-    """``service_id`` → ``serviceId`` (pydantic's ``to_camel``: the first word stays lower)."""
-    if not snake:
+    """``service_id`` → ``serviceId``: pydantic's ``to_camel`` (pydantic/alias_generators.py,
+    MIT), the same steps, so that wire names and error places read as before."""
+    if _CAMEL_ALREADY.fullmatch(snake) and not _DIGIT_LOWER.search(snake):
         return snake
-    words = snake.split("_")
-    pascal = "".join(w[:1].upper() + w[1:] if w else "_" for w in words)
-    if re.match(r"^_*[A-Z]", snake):  # pydantic leaves an already-Pascal name's case alone
-        return snake
-    return pascal[:1].lower() + pascal[1:]
+    pascal = _JOINED.sub(lambda m: m.group(1), snake.title())
+    return _FIRST.sub(lambda m: m.group(0).lower(), pascal)
 
 
 class _Missing:
@@ -63,9 +67,9 @@ class ModelError(ValueError):
     each a dict with ``type``, ``loc``, ``msg``, ``input`` and, for some, ``ctx``."""
 
     def __init__(self, title: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__()
         self.title = title
         self._errors = errors
-        super().__init__(str(self))
 
     def errors(
         self, *, include_url: bool = False, include_input: bool = True
@@ -96,7 +100,7 @@ class Fail(Exception):
     """One field's value cannot be read: pydantic's error type, message and context."""
 
     def __init__(self, kind: str, msg: str, ctx: dict[str, Any] | None = None) -> None:
-        super().__init__(msg)
+        super().__init__()
         self.kind, self.msg, self.ctx = kind, msg, ctx
 
 
@@ -240,7 +244,7 @@ def _from_unix(number: float, kind: str) -> datetime:
 def _parse_datetime(text: str, kind: str) -> datetime:
     """An RFC 3339 / ISO 8601 date-time, or a date (midnight), or unix seconds as text."""
     if _NUMBER.fullmatch(text):
-        return _from_unix(float(text), "datetime_parsing" if kind.startswith("datetime") else kind)
+        return _from_unix(float(text), kind)
     found = _DATETIME.fullmatch(text)
     if not found:
         raise Fail(kind, _datetime_message(kind))
@@ -262,8 +266,8 @@ def _parse_datetime(text: str, kind: str) -> datetime:
 
 
 def _datetime_message(kind: str) -> str:
-    what = "date or datetime" if kind.startswith("date_from") else "datetime or date"
-    return f"Input should be a valid {what}, unable to parse"
+    what = {"datetime_parsing": "datetime", "date_from_datetime_parsing": "date or datetime"}
+    return f"Input should be a valid {what.get(kind, 'datetime or date')}, unable to parse"
 
 
 def _read_datetime(value: Any) -> datetime:
@@ -407,7 +411,7 @@ class FieldInfo:
     """One field: its name, wire name, type, default, and how it is read."""
 
     __slots__ = (
-        "name", "alias", "annotation", "default", "default_factory", "validate_default", "read",
+        "alias", "annotation", "default", "default_factory", "validate_default", "read",
         "nullable", "checks",
     )  # fmt: skip
 
@@ -419,7 +423,6 @@ class FieldInfo:
         alias: str | None = None,
         validate_default: bool = False,
     ) -> None:
-        self.name = ""
         self.alias = alias
         self.annotation: Any = None
         self.default = default
@@ -438,9 +441,7 @@ class FieldInfo:
         return self.default
 
     def __repr__(self) -> str:
-        return (
-            f"FieldInfo(name={self.name!r}, alias={self.alias!r}, annotation={self.annotation!r})"
-        )
+        return f"FieldInfo(alias={self.alias!r}, annotation={self.annotation!r})"
 
 
 def Field(  # noqa: N802  (pydantic's spelling)
@@ -564,7 +565,6 @@ class Model(metaclass=_ModelType):
                     info = fields.pop(name)
                 else:
                     info = FieldInfo(declared)
-                info.name = name
                 if info.alias is None and cls.__camel__:
                     info.alias = to_camel(name)
                 info.annotation = hints[name]
@@ -608,8 +608,6 @@ class Model(metaclass=_ModelType):
             data = cls.model_before(data)
         except Fail as fail:
             raise ModelError(cls.__name__, [_error(fail, (), data)]) from None
-        if isinstance(data, Model):
-            data = data.model_dump()
         if not isinstance(data, Mapping):
             raise ModelError(
                 cls.__name__,
@@ -802,29 +800,29 @@ def _json_any(value: Any) -> Any:
         return {k: _json_any(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_any(v) for v in value]
-    return _dump(value, True, True, False, False)
+    return _json_scalar(value)
 
 
 def _dump(
     value: Any, as_json: bool, by_alias: bool, exclude_none: bool, exclude_unset: bool
 ) -> Any:
+    """A declared field's value: a model, a list of them or of plain values, or a plain value
+    (a field of no declared type goes through :func:`_json_any` in JSON form)."""
     if isinstance(value, Model):
         return value.model_dump(
             mode="json" if as_json else "python", by_alias=by_alias,
             exclude_none=exclude_none, exclude_unset=exclude_unset,
         )  # fmt: skip
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return [_dump(v, as_json, by_alias, exclude_none, exclude_unset) for v in value]
-    if not as_json:
-        return value
+    return _json_scalar(value) if as_json else value
+
+
+def _json_scalar(value: Any) -> Any:
     if isinstance(value, datetime):
         return _iso_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, dict):
-        return {
-            k: _dump(v, as_json, by_alias, exclude_none, exclude_unset) for k, v in value.items()
-        }
     return value
 
 

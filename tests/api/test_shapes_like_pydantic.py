@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import types
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import pytest
 from pydantic import ValidationError
@@ -54,6 +54,7 @@ VALUES: list[Any] = [
     20_000_000_001, 20_000_000_000.5, "20000000001", 86400 * 365 * 9000, 1e300,
     CaseType.INCIDENT, Priority.P1, {"deep": [float("nan"), {"x": float("inf")}]},
     2**63, 2**63 - 1, -(2**63), -(2**63) - 1, float(2**63), -float(2**63), 9.2e18,
+    "1.0e20", "9.9e99", "99999999999", "-1.5e3", "2024-02-30T10:00:00",
 ]  # (not bytes: JSON has none, and the models refuse them where pydantic would decode them)  # fmt: skip
 
 
@@ -68,16 +69,20 @@ def _read(model: Any, data: dict[str, Any]) -> tuple[Any, ...]:
         )
     dumped = item.model_dump(mode="json", by_alias=True)
     python = item.model_dump()
-    return ("read", _nan_free(dumped), _nan_free(python), sorted(item.model_fields_set))
+    kept = _nan_free(item.model_extra)
+    return ("read", _nan_free(dumped), _nan_free(python), sorted(item.model_fields_set), kept)
 
 
 #: errors whose message names the parser's detail ("month value is outside expected range"):
 #: ours says "unable to parse"; the type and place are compared, not the words
 _DETAILED = ("date_from_datetime_parsing", "datetime_from_date_parsing", "datetime_parsing")
+# (what comes before the detail is compared: "Input should be a valid datetime or date")
 
 
 def _msg(error: dict[str, Any]) -> str:
-    return "" if error["type"] in _DETAILED else str(error["msg"])
+    """The message; for a parser's error, what comes before its detail."""
+    text = str(error["msg"])
+    return text.split(", ")[0] if error["type"] in _DETAILED else text
 
 
 def _nan_free(value: Any) -> Any:
@@ -283,9 +288,21 @@ def _declare(
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the twin writes ``lazy``
 def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
     inner = _declare(
-        "Inner", (Model,), {"code": (int,), "when": (Annotated[datetime, UTC_MARK] | None, None)},
+        "Inner",
+        (Model,),
+        {
+            "_note": (ClassVar[int], 0),  # not fields: a private name, a class variable
+            "kind": (ClassVar, "inner"),
+            "code": (int,),
+            "when": (Annotated[datetime, UTC_MARK] | None, None),
+            "due_at": (Annotated[datetime, UTC_MARK], Field(default=None)),  # never null read
+            "label": (Annotated[str, "a mark that is not UTC_MARK"], ""),
+        },
         extra="forbid",
-    )  # fmt: skip
+    )
+    assert list(inner.model_fields) == ["code", "when", "due_at", "label"]
+    when = inner.model_validate({"code": 1, "when": "2024-01-01T10:00"}).when
+    assert when == datetime.fromisoformat("2024-01-01T10:00:00+00:00")  # naive → UTC
     box = _declare(
         "Box",
         (Model, Generic[T]),
@@ -324,7 +341,7 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
     with pytest.raises(TypeError, match="Inner is not generic"):
         inner[int]
     twin = mirror(boxed)
-    base: dict[str, Any] = {"items": [{"code": 1}]}
+    base: dict[str, Any] = {"items": [{"code": 1, "dueAt": "2024-01-01T10:00:00Z"}]}
     differences = []
     for key in boxed.wire_names():
         for value in [*VALUES, [{"code": "2", "when": "2024-01-01T10:00"}], [{"code": 1, "x": 1}]]:
@@ -334,6 +351,17 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
                 differences.append(f"{key}={value!r}: ours {ours}, pydantic {theirs}")
     assert not differences, "\n".join(differences[:20])
     assert _read(plain, {"snakeCase": 1}) == _read(mirror(plain), {"snakeCase": 1})
+    several = {"items": [{"code": "x"}, {"code": 1, "label": 5}], "flag": "maybe", "inner": 3}
+    assert _read(boxed, several) == _read(twin, several)  # every error, nested ones too
+    assert len(_read(boxed, several)[1]) == 4
+    for bad, words in (
+        (dict[str, int], "unsupported field type"),
+        (int | str, "unsupported union"),
+        (list[int | None], "unsupported list of optional items"),
+    ):
+        odd = _declare("Odd", (Model,), {"odd": (bad,)})
+        with pytest.raises(TypeError, match=words):
+            odd.wire_names()
 
 
 def test_a_check_declared_now_runs_on_its_fields_in_order() -> None:
@@ -394,3 +422,41 @@ def test_a_model_shows_as_pydantic_shows_it() -> None:
     links = models.PageLinks.model_validate({"self": "a", "next": None, "more": 1})
     assert repr(links) == "PageLinks(self_='a', next=None, previous=None, more=1)"
     assert repr(links) == repr(mirror(models.PageLinks).model_validate({"self": "a", "more": 1}))
+
+
+@pytest.mark.parametrize(
+    "name", ["service_id", "id", "order_rfs_date", "a__b", "_private", "__x", "Already", "x_1"]
+)
+def test_wire_names_are_pydantic_s_camel_case(name: str) -> None:
+    from pydantic.alias_generators import to_camel as pydantic_camel
+
+    from expereo_tui.api.shapes import to_camel
+
+    assert to_camel(name) == pydantic_camel(name)
+
+
+def test_an_error_says_where_and_what_in_one_text() -> None:
+    with pytest.raises(ModelError) as exc:
+        models.Case.model_validate({"id": 5, "createdDate": "x" * 100})
+    assert str(exc.value) == (
+        "2 validation errors for Case\n"
+        "id\n  Input should be a valid string [type=string_type, input_value=5]\n"
+        "createdDate\n  Input should be a valid datetime or date, unable to parse "
+        f"[type=datetime_from_date_parsing, input_value='{'x' * 56}...]"
+    )
+    assert all("input" not in e for e in exc.value.errors(include_input=False))
+    assert exc.value.errors()[0]["input"] == 5 and exc.value.error_count() == 2
+    with pytest.raises(ModelError, match="^1 validation error for PageLinks\n"):
+        models.PageLinks.model_validate({"next": 1})
+
+
+def test_a_page_checks_the_text_of_each_item_not_of_itself() -> None:
+    """A page leaves the invalid-text check to its items: the error is the item's."""
+    with pytest.raises(ModelError) as exc:
+        models.Page[models.Case].model_validate({"data": [{"id": "C1"}, {"id": "bad \ud800"}]})
+    assert [(e["type"], e["loc"]) for e in exc.value.errors()] == [("invalid_text", ("data", 1))]
+    assert models.find_invalid_text("\ud800") == "<value>"
+    assert models.find_invalid_text({"bad \udcff": 1}) == "bad \\udcff"  # written escaped
+    assert models.find_invalid_text(["ok", ["x", "\ud800"]]) == "1.1"
+    assert models.find_invalid_text({"a": ["ok", {"b": "\ud800"}]}) == "a.1.b"
+    assert models.find_invalid_text({"a": "é", "b": ["ü"]}) is None
