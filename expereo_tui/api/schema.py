@@ -59,8 +59,11 @@ def mirror(model: type[Model]) -> type[BaseModel]:
     if made is None:
         fields: dict[str, Any] = {}
         for name, info in model.model_fields.items():
-            if info.default_factory is not None:
-                spec = PydanticField(default_factory=info.default_factory, alias=info.alias)
+            factory = info.default_factory
+            if isinstance(factory, type) and issubclass(factory, Model):
+                factory = mirror(factory)  # an envelope's default part: the twin's own
+            if factory is not None:
+                spec = PydanticField(default_factory=factory, alias=info.alias)
             elif info.is_required():
                 spec = PydanticField(alias=info.alias)
             else:

@@ -52,8 +52,7 @@ def to_camel(snake: str) -> str:
 
 
 class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
+    """No default given (``None`` is a default)."""
 
 
 MISSING: Any = _Missing()
@@ -561,9 +560,7 @@ class Model(metaclass=_ModelType):
                         alias=declared.alias,
                         validate_default=declared.validate_default,
                     )
-                elif name in fields:
-                    info = fields.pop(name)
-                else:
+                else:  # (a subclass's annotation alone makes the field required, as pydantic)
                     info = FieldInfo(declared)
                 if info.alias is None and cls.__camel__:
                     info.alias = to_camel(name)
@@ -761,12 +758,8 @@ class Model(metaclass=_ModelType):
         for key, value in (self._extra or {}).items():
             if exclude_none and value is None:
                 continue
-            if as_json:  # a kept field has no type: pydantic writes it as JSON would
-                out[key] = _json_any(value)
-            elif type(value) in _PLAIN:
-                out[key] = value
-            else:
-                out[key] = _dump(value, as_json, by_alias, exclude_none, exclude_unset)
+            # a kept field has no type: pydantic writes it as JSON would, or as it came
+            out[key] = _json_any(value) if as_json else value
         return out
 
     def __eq__(self, other: object) -> bool:

@@ -65,7 +65,10 @@ def _read(model: Any, data: dict[str, Any]) -> tuple[Any, ...]:
     except (ValidationError, ModelError) as exc:
         return (
             "error",
-            sorted((e["type"], tuple(e["loc"]), _msg(e), repr(e["input"])) for e in exc.errors()),
+            sorted(
+                (e["type"], tuple(e["loc"]), _msg(e), repr(e["input"]), _ctx(e))
+                for e in exc.errors()
+            ),
         )
     dumped = item.model_dump(mode="json", by_alias=True)
     python = item.model_dump()
@@ -83,6 +86,13 @@ def _msg(error: dict[str, Any]) -> str:
     """The message; for a parser's error, what comes before its detail."""
     text = str(error["msg"])
     return text.split(", ")[0] if error["type"] in _DETAILED else text
+
+
+def _ctx(error: dict[str, Any]) -> str:
+    """The error's context (a value error's exception as its text; not a parser's detail)."""
+    if error["type"] in _DETAILED:
+        return ""
+    return repr(sorted((k, str(v)) for k, v in (error.get("ctx") or {}).items()))
 
 
 def _nan_free(value: Any) -> Any:
@@ -158,6 +168,8 @@ ITEM = {
     "createdDate": "2024-01-01T10:00:00Z",
     "endOfIncident": None,
     "vendorNote": {"x": [1, None]},
+    "vendorNull": None,  # a kept null between kept values
+    "vendorLast": 1,
 }
 
 
@@ -184,6 +196,9 @@ def test_a_model_is_written_as_pydantic_writes_it(
         models.ErrorObject, {"status": "422", "source": {"pointer": "/subject", "more": None}}
     )
     assert nested_ours.model_dump(**options) == nested_theirs.model_dump(**options)
+    page = {"data": [ITEM, {"id": "C2", "customerReference": None}], "metadata": {"total": 2}}
+    page_ours, page_theirs = _both(models.Page[models.Case], page)
+    assert page_ours.model_dump(**options) == page_theirs.model_dump(**options)
 
 
 def test_copies_and_constructions_are_pydantic_s() -> None:
@@ -211,7 +226,7 @@ ITEM_DUMP = {
     "origin": None, "created_date": datetime.fromisoformat("2024-01-01T10:00:00+00:00"),
     "last_modified_date": None, "customer_reference": None, "start_of_incident": None,
     "end_of_incident": None, "service_id": None, "site_id": None, "account_id": None,
-    "vendorNote": {"x": [1, None]},
+    "vendorNote": {"x": [1, None]}, "vendorNull": None, "vendorLast": 1,
 }  # fmt: skip
 
 
@@ -293,6 +308,7 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
         {
             "_note": (ClassVar[int], 0),  # not fields: a private name, a class variable
             "kind": (ClassVar, "inner"),
+            "limit": (ClassVar[int], 3),
             "code": (int,),
             "when": (Annotated[datetime, UTC_MARK] | None, None),
             "due_at": (Annotated[datetime, UTC_MARK], Field(default=None)),  # never null read
@@ -344,7 +360,12 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
     base: dict[str, Any] = {"items": [{"code": 1, "dueAt": "2024-01-01T10:00:00Z"}]}
     differences = []
     for key in boxed.wire_names():
-        for value in [*VALUES, [{"code": "2", "when": "2024-01-01T10:00"}], [{"code": 1, "x": 1}]]:
+        extra_items = [
+            [{"code": "2", "when": "2024-01-01T10:00"}],
+            [{"code": 1, "x": 1}],
+            [{"code": 1, "dueAt": None}],
+        ]
+        for value in [*VALUES, *extra_items]:
             data = {**base, key: value}
             ours, theirs = _read(boxed, data), _read(twin, data)
             if ours != theirs:
@@ -358,6 +379,7 @@ def test_a_model_declared_now_reads_as_pydantic_reads_it() -> None:
         (dict[str, int], "unsupported field type"),
         (int | str, "unsupported union"),
         (list[int | None], "unsupported list of optional items"),
+        (bytes, "unsupported field type"),
     ):
         odd = _declare("Odd", (Model,), {"odd": (bad,)})
         with pytest.raises(TypeError, match=words):
@@ -460,3 +482,46 @@ def test_a_page_checks_the_text_of_each_item_not_of_itself() -> None:
     assert models.find_invalid_text(["ok", ["x", "\ud800"]]) == "1.1"
     assert models.find_invalid_text({"a": ["ok", {"b": "\ud800"}]}) == "a.1.b"
     assert models.find_invalid_text({"a": "é", "b": ["ü"]}) is None
+
+
+def test_a_subclass_that_annotates_a_field_again_makes_it_required_in_its_place() -> None:
+    parent = _declare("Parent", (Model,), {"second": (int, 0), "third": (str, "t")})
+    child = _declare("Child", (parent,), {"first": (str, "x"), "second": (str,)})
+    assert list(child.model_fields) == ["second", "third", "first"]  # pydantic's order
+    assert child.model_fields["second"].is_required()
+    assert _read(child, {}) == _read(mirror(child), {})
+
+
+def test_stored_json_reads_back_and_broken_json_is_an_error() -> None:
+    case = models.Case.model_validate_json('{"id": "C1", "createdDate": "2024-01-01T10:00:00"}')
+    assert case.created_date == datetime.fromisoformat("2024-01-01T10:00:00+00:00")
+    assert models.Case.model_validate_json(b'{"id": "C2"}').id == "C2"
+    with pytest.raises(ModelError) as exc:
+        models.Case.model_validate_json('{"id": ')
+    assert [(e["type"], e["loc"]) for e in exc.value.errors()] == [("json_invalid", ())]
+    assert str(exc.value).startswith("1 validation error for Case\n")
+    with pytest.raises(ModelError, match="^1 validation error for Case\n"):
+        models.Case.model_validate(["not", "an", "object"])
+    bad = {"id": "C1", "note": "\ud800"}
+    with pytest.raises(ModelError) as exc:
+        models.Case.model_validate(bad)
+    assert str(exc.value).startswith("1 validation error for Case\n")
+    first = exc.value.errors()[0]
+    assert (first["type"], first["loc"], first["input"], first["ctx"]) == (
+        "invalid_text",
+        (),
+        bad,
+        {"field": "note"},
+    )
+
+
+@pytest.mark.parametrize("width", [59, 60, 61])
+def test_an_error_shows_at_most_sixty_characters_of_the_input(width: int) -> None:
+    text = "y" * (width - 2)  # its repr has two quotes
+    with pytest.raises(ModelError) as exc:
+        models.Page[models.Site].model_validate({"data": [{"siteId": "S"}, {"siteId": 5}]})
+    assert "data.1.siteId\n" in str(exc.value)
+    with pytest.raises(ModelError) as exc:
+        models.PageMetadata.model_validate({"offset": text})
+    shown = str(exc.value).split("input_value=")[1].rstrip("]")
+    assert shown == (repr(text) if width <= 60 else repr(text)[:57] + "...")
