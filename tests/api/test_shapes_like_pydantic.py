@@ -412,6 +412,8 @@ def test_a_check_declared_now_runs_on_its_fields_in_order() -> None:
     assert seen == [("Form.first", "a", {}), ("Form.third", "dflt", {"first": "A", "second": 7})]
     with pytest.raises(ModelError) as exc:
         form.model_validate({"first": "bad", "third": "bad", "fourth": 1})
+    first = exc.value.errors()[0]
+    assert (first["input"], str(first["ctx"]["error"])) == ("bad", "first is bad")
     assert [(e["type"], e["loc"], e["msg"]) for e in exc.value.errors()] == [
         ("value_error", ("first",), "Value error, first is bad"),
         ("value_error", ("third",), "Value error, third is bad"),
@@ -498,7 +500,9 @@ def test_stored_json_reads_back_and_broken_json_is_an_error() -> None:
     assert models.Case.model_validate_json(b'{"id": "C2"}').id == "C2"
     with pytest.raises(ModelError) as exc:
         models.Case.model_validate_json('{"id": ')
-    assert [(e["type"], e["loc"]) for e in exc.value.errors()] == [("json_invalid", ())]
+    assert [(e["type"], e["loc"], e["input"]) for e in exc.value.errors()] == [
+        ("json_invalid", (), '{"id": ')
+    ]
     assert str(exc.value).startswith("1 validation error for Case\n")
     with pytest.raises(ModelError, match="^1 validation error for Case\n"):
         models.Case.model_validate(["not", "an", "object"])
