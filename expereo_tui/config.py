@@ -69,8 +69,8 @@ class InvalidConfig(ValueError):
 
 
 # -- checking a TOML table against the fields a class declares ------------------------------------
-# The configuration is read before the first frame; pydantic (and the plugin scan it runs on its
-# first model) cost ~150 ms there, so the few shapes a config file has are checked by hand.
+# The configuration is read before the first frame: the few shapes a config file has are checked
+# by hand, with nothing imported for it (pydantic, which the app no longer loads, cost ~150 ms).
 
 Check = Any  # (value, loc) -> the value to keep; raises InvalidConfig
 T = TypeVar("T")

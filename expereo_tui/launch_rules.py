@@ -3,9 +3,9 @@ before the app's first frame may import at module level (``tests/test_launch_rul
 the whole import closure of the launch and fails with the chain that brings one in).
 
 Each is imported later, where it is first needed: the sync engine and both API clients once
-the first frame is out (``cli/launch.py``'s engine factory), pydantic with the first model,
+the first frame is out (``cli/launch.py``'s engine factory), the models with the first row turned into one,
 the dialogs and the web browser when a key opens them.  A module-level import of any of them
-in a module the launch loads costs every launch its import time (pydantic alone ~150 ms), so
+in a module the launch loads costs every launch its import time (httpx alone ~60 ms), so
 the rule is written here once instead of in 170 function-local imports: a function-local import
 is needed only where it keeps one of these (or a module that imports one) off the launch path.
 """
@@ -24,7 +24,7 @@ LAUNCH_ROOTS = (
 
 #: not before the first frame (a name covers its submodules)
 NOT_BEFORE_FIRST_FRAME = (
-    "pydantic",  # the models: validation is built on first use (~150 ms)
+    "pydantic",  # the models' JSON Schemas only (api/schema.py; ~150 ms): never at launch
     "httpx",  # the HTTP client (~60 ms) and everything under it
     "email",  # Retry-After dates (email.utils) and the packages they bring
     "webbrowser",  # `o` opens the portal

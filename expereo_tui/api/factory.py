@@ -1,6 +1,6 @@
 """``backend_for``: the one place that picks API V1 or V2 and builds its client.
 
-Importing this imports both faces, httpx and pydantic: a launch imports it only once its first
+Importing this imports both faces, httpx and the models: a launch imports it only once its first
 frame is out (see ``cli/launch.py``).
 """
 

@@ -27,7 +27,7 @@ class SkippedItem:
     path: str  # the list, e.g. /v2/cases
     item_id: str | None  # the item's id when it has a readable one
     field: str  # the field at fault ("" when the item as a whole is wrong)
-    reason: str  # pydantic's error type, e.g. datetime_from_date_parsing, missing, invalid_text
+    reason: str  # the model's error type (pydantic's names), e.g. datetime_from_date_parsing, missing, invalid_text
 
 
 def id_field(model: type[Model]) -> str | None:
@@ -87,7 +87,7 @@ def repaired(model: type[M], entry: Any, id_key: str | None = None) -> M:
     type → its JSON text (a text field) or nothing (an optional one).  The item records what
     was repaired under :data:`~expereo_tui.api.models.REPAIRS_KEY` (kept by the store, said
     in the case detail).  An item whose id is missing or unreadable is not repaired: the
-    pydantic error is raised and the caller skips it."""
+    model's error is raised and the caller skips it."""
     try:
         return model.model_validate(entry)
     except ModelError as caught:
@@ -129,7 +129,7 @@ def repaired(model: type[M], entry: Any, id_key: str | None = None) -> M:
 
 
 def _wire_key(model: type[Model], name: str, item: dict[str, Any]) -> str | None:
-    """The key of ``item`` that pydantic's error location ``name`` refers to."""
+    """The key of ``item`` that the error's location ``name`` refers to."""
     if name in item:
         return name
     info = model.model_fields.get(name)

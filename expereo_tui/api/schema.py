@@ -8,6 +8,7 @@ policy and docstring, and pydantic writes the schema.  Importing this module imp
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ def _annotation(annotation: Any) -> Any:
     mapped = tuple(_annotation(a) for a in args)
     if origin is list:
         return list[mapped[0]]  # type: ignore[valid-type]
-    if origin in (typing.Union, __import__("types").UnionType):
+    if origin in (typing.Union, types.UnionType):
         out = mapped[0]
         for arg in mapped[1:]:
             out = out | arg

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -375,7 +376,7 @@ def _reader(annotation: Any) -> tuple[Reader, bool]:
         if base is datetime and UTC_MARK in marks:
             return _read_utc_datetime, False
         return _reader(base)
-    if origin in (typing.Union, __import__("types").UnionType):
+    if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) != 1:
             raise TypeError(f"unsupported union {annotation!r}")
@@ -407,7 +408,7 @@ def _error(fail: Fail, loc: tuple[Any, ...], value: Any) -> dict[str, Any]:
 
 
 class FieldInfo:
-    """One field: its name, wire name, type, default, and how it is read."""
+    """One field: its wire name, type, default, and how it is read."""
 
     __slots__ = (
         "alias", "annotation", "default", "default_factory", "validate_default", "read",

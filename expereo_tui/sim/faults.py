@@ -153,15 +153,9 @@ def _naive(value: Any) -> Any:
 
 def _wire_names(model: type[Model]) -> tuple[list[str], list[str]]:
     """(every wire field name, the required ones)."""
-    names, required = [], []
-    for name, info in model.model_fields.items():
-        wire = info.alias or "".join(
-            p if i == 0 else p.title() for i, p in enumerate(name.split("_"))
-        )
-        names.append(wire)
-        if info.is_required():
-            required.append(wire)
-    return names, required
+    names = model.wire_names()
+    infos = model.model_fields.values()
+    return names, [wire for wire, info in zip(names, infos, strict=True) if info.is_required()]
 
 
 def bad_items(template: dict[str, Any], model: type[Model]) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import URL, QueryParams
 
+from expereo_tui.api.shapes import to_camel
+
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 200
 
@@ -21,10 +23,6 @@ class BadQuery(ValueError):
         super().__init__(detail)
         self.detail = detail
         self.parameter = parameter
-
-
-def _camel(pascal: str) -> str:
-    return pascal[:1].lower() + pascal[1:]
 
 
 def _field_map(fields: Sequence[str]) -> dict[str, str]:
@@ -132,9 +130,5 @@ def list_response(
 
 
 def fields_of(model_fields: dict[str, Any]) -> list[str]:
-    """camelCase wire names of a pydantic model's fields."""
-    out = []
-    for name, info in model_fields.items():
-        alias = info.alias or name
-        out.append(alias if info.alias else _camel("".join(p.title() for p in name.split("_"))))
-    return out
+    """camelCase wire names of a model's fields."""
+    return [info.alias or to_camel(name) for name, info in model_fields.items()]

@@ -94,7 +94,8 @@ def _not_blank() -> list[tuple[str, str]]:
     """Text that must not be blank: the fields of ``CaseCreate``'s ``_not_blank`` validator, and
     a reply's message (checked by ``writes.add_message``)."""
     checked = CaseCreate.__checks__["_not_blank"].fields
-    return [("CaseCreate", _camel(f)) for f in checked] + [("MessageCreate", "message")]
+    wire = CaseCreate.model_fields
+    return [("CaseCreate", wire[f].alias or f) for f in checked] + [("MessageCreate", "message")]
 
 
 def _schemas() -> dict[str, Any]:

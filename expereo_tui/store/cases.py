@@ -26,7 +26,7 @@ from .inventory import _like
 from .query import CaseQuery
 from .schema import SEARCH_EXPR
 
-if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+if TYPE_CHECKING:  # the models: imported where a row becomes one, not at launch
     from expereo_tui.api.models import Case, CaseMessage
 
 # Columns the inbox can sort on (CaseQuery.sort uses these names).

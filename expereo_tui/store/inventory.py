@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .database import Table
 from .schema import SEARCH_EXPR
 
-if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+if TYPE_CHECKING:  # the models: imported where a row becomes one, not at launch
     from expereo_tui.api.models import Account, Invoice, Service, Site
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .database import Table
 
-if TYPE_CHECKING:  # pydantic models: imported where a row becomes one, not at launch
+if TYPE_CHECKING:  # the models: imported where a row becomes one, not at launch
     from expereo_tui.api.models import Invoice, InvoiceLineDetail
 
 #: what an account's invoices can be sorted by (the UI names them)

@@ -61,7 +61,7 @@ __all__ = [
     "ts",
 ]
 
-if TYPE_CHECKING:  # the models (pydantic) load when a row is first turned into one
+if TYPE_CHECKING:  # the models load when a row is first turned into one
     pass
 
 

@@ -282,7 +282,7 @@ class ExpereoApp(App[None]):
     async def _start_engine(self) -> None:
         if self.engine_factory is None or self.engine is not None or not self.is_running:
             return
-        # the engine's modules (httpx, ssl, the client, pydantic models: ~300 ms) are imported
+        # the engine's modules (httpx, ssl, the client, the models) are imported
         # in a thread: keys pressed just after the first frame do not wait for them
         await asyncio.to_thread(_import_engine_modules)
         if self.engine is None and self.is_running:

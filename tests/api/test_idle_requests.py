@@ -14,8 +14,8 @@ from tests.sim_fixtures import FakeClock, make_client
 
 
 async def test_the_page_class_outlives_a_walk(sim: Simulator, sim_clock: FakeClock) -> None:
-    """Pydantic keeps ``Page[Case]`` only while something refers to it: built in the loop, it
-    was built again (~3 ms) on every poll."""
+    """``Page[Case]`` is made once and kept: built in the loop (as pydantic did, which kept it
+    only while something referred to it), it was built again (~3 ms) on every poll."""
     client = make_client(sim, sim_clock)
     try:
         async for page in client.iter_pages("/v2/cases", Case, page_size=5):

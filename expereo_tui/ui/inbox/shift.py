@@ -356,7 +356,7 @@ class ShiftInbox(AppScreen[None]):
         def done(reference: str | None) -> None:
             if reference is None:
                 return
-            from expereo_tui.api.models import CaseUpdate  # pydantic: not at launch
+            from expereo_tui.api.models import CaseUpdate  # the models: not at launch
 
             body = CaseUpdate(customer_reference=reference.strip())
             try:
