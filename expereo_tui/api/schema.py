@@ -11,20 +11,16 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
 from pydantic import Field as PydanticField
 from pydantic.json_schema import models_json_schema
 
-from .shapes import UTC_MARK, Model
+from .shapes import UTC_MARK, Model, as_utc
 
 _MIRRORS: dict[type[Model], type[BaseModel]] = {}
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _annotation(annotation: Any) -> Any:
@@ -34,7 +30,7 @@ def _annotation(annotation: Any) -> Any:
     if origin is Annotated:
         base, *marks = typing.get_args(annotation)
         if base is datetime and UTC_MARK in marks:  # read as the models read it
-            return Annotated[datetime, AfterValidator(_as_utc)]
+            return Annotated[datetime, AfterValidator(as_utc)]
         return _annotation(base)
     if isinstance(annotation, type) and issubclass(annotation, Model):
         return mirror(annotation)

@@ -284,9 +284,13 @@ def _read_datetime(value: Any) -> datetime:
     raise Fail("datetime_type", "Input should be a valid datetime")
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time without an offset is read as UTC ([assume], docs/api-assumptions.md)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def _read_utc_datetime(value: Any) -> datetime:
-    found = _read_datetime(value)
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
+    return as_utc(_read_datetime(value))
 
 
 _INEXACT = "Datetimes provided to dates should have zero time - e.g. be exact dates"
